@@ -1,6 +1,9 @@
+using System.CommandLine;
+using Tlogistry.Host;
+
 namespace Tlogistry;
 
 internal static class Program
 {
-    public static Task<int> Main(string[] args) => Task.FromResult(0);
+    public static Task<int> Main(string[] args) => Cli.Create().Parse(args).InvokeAsync();
 }

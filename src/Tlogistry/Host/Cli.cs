@@ -1,0 +1,60 @@
+using System.CommandLine;
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+
+namespace Tlogistry.Host;
+
+/// <summary>
+/// The command line. Flags become configuration overrides, so every flag is also a
+/// configuration key (appsettings.json, <c>Tlogistry__X</c> environment variables).
+/// Unrecognised <c>--Section:Key=value</c> arguments go to ASP.NET Core configuration.
+/// </summary>
+internal static class Cli
+{
+    public static RootCommand Create()
+    {
+        var port = new Option<int?>("--port") { Description = "TCP port to listen on (also PORT; default 8080)." };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Directory for keys, the index and the embedded log (default $XDG_DATA_HOME/tlogistry or ~/.local/share/tlogistry)." };
+        var upstream = new Option<string[]>("--upstream")
+        {
+            Description = "HOST=URL: send requests for registry HOST to base URL URL (http allowed), e.g. docker.io=http://127.0.0.1:5000. Repeatable.",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+
+        var serve = new Command("serve", "Run the registry front on the embedded defaults.") { port, dataDir, upstream };
+        serve.TreatUnmatchedTokensAsErrors = false;
+        serve.SetAction(async (parse, ct) =>
+        {
+            var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+            if (parse.GetValue(port) is int p)
+            {
+                overrides[$"{TlogistryOptions.Section}:Port"] = p.ToString(CultureInfo.InvariantCulture);
+            }
+
+            if (parse.GetValue(dataDir) is { Length: > 0 } d)
+            {
+                overrides[$"{TlogistryOptions.Section}:DataDir"] = d;
+            }
+
+            var ups = parse.GetValue(upstream) ?? [];
+            for (var i = 0; i < ups.Length; i++)
+            {
+                overrides[$"{TlogistryOptions.Section}:Upstreams:{i}"] = ups[i];
+            }
+
+            try
+            {
+                await using var app = await TlogistryApp.BuildAsync(overrides, [.. parse.UnmatchedTokens], ct);
+                await app.RunAsync();
+                return 0;
+            }
+            catch (Exception e) when (e is FormatException or InvalidDataException or InvalidOperationException or IOException or UnauthorizedAccessException)
+            {
+                await Console.Error.WriteLineAsync("tlogistry: " + e.Message);
+                return 1;
+            }
+        });
+
+        return new RootCommand("tlogistry: a read-only registry front whose tags are transparently immutable.") { serve };
+    }
+}

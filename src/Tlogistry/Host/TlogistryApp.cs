@@ -1,0 +1,108 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Tlogistry.Ledger;
+using Tlogistry.Registry;
+using Tlogistry.Signing;
+using Tlogistry.Transparency;
+using Tlogistry.Transparency.Embedded;
+using Tlogistry.Upstream;
+
+namespace Tlogistry.Host;
+
+/// <summary>
+/// The composition root: reads configuration, opens the data directory (keys, log, index),
+/// reconciles the index with the log and wires the registry API into Kestrel.
+/// </summary>
+internal static partial class TlogistryApp
+{
+    /// <summary>Builds the service; <paramref name="overrides"/> are flag values and win over every other source.</summary>
+    public static async Task<WebApplication> BuildAsync(IReadOnlyDictionary<string, string?> overrides, string[] configArgs, CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = configArgs });
+        builder.Configuration.AddInMemoryCollection(overrides);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.UseUtcTimestamp = true;
+        });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
+
+        var options = builder.Configuration.GetSection(TlogistryOptions.Section).Get<TlogistryOptions>() ?? new TlogistryOptions();
+        var port = options.Port ?? EnvPort() ?? TlogistryOptions.DefaultPort;
+        var dataDir = Path.GetFullPath(string.IsNullOrWhiteSpace(options.DataDir) ? TlogistryOptions.DefaultDataDir() : options.DataDir);
+        var upstream = builder.Configuration.GetSection(TlogistryOptions.Section + ":Upstream").Get<UpstreamOptions>() ?? new UpstreamOptions();
+        foreach (var flag in options.Upstreams)
+        {
+            var (host, url) = UpstreamEndpoints.ParseFlag(flag);
+            upstream.Map[host] = url;
+        }
+
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.ListenAnyIP(port);
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = 1024 * 1024;
+        });
+
+        Directory.CreateDirectory(dataDir);
+        var services = builder.Services;
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(upstream);
+        services.AddSingleton<UpstreamEndpoints>();
+        services.AddSingleton<TokenCache>();
+        services.AddSingleton<RegistryClient>();
+        services.AddSingleton<ManifestFetcher>();
+        services.AddSingleton(_ => InstanceKey.LoadOrCreate(Path.Combine(dataDir, "signing-key.pem")));
+        services.AddSingleton(sp => EmbeddedLog.Open(Path.Combine(dataDir, "log"), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<EmbeddedLog>>()));
+        services.AddSingleton<ITransparencyLog>(sp => sp.GetRequiredService<EmbeddedLog>());
+        services.AddSingleton<ISightingIndex>(_ => new SqliteSightingIndex(Path.Combine(dataDir, "index.db")));
+        services.AddSingleton<TagLedger>();
+        services.AddSingleton<RegistryApi>();
+        services.AddSingleton(sp => new HomePage(
+            sp.GetRequiredService<InstanceKey>().Identity,
+            sp.GetRequiredService<ITransparencyLog>().Description,
+            sp.GetRequiredService<EmbeddedLog>().VerifierKey));
+
+        var app = builder.Build();
+
+        // Open the log and index now, so a damaged data directory stops the start with its reason.
+        var ledger = app.Services.GetRequiredService<TagLedger>();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tlogistry");
+        var reindexed = await ledger.ReconcileAsync(cancellationToken);
+        Log.Started(logger, port, dataDir, ledger.Identity, app.Services.GetRequiredService<ITransparencyLog>().Description, reindexed);
+        foreach (var (host, url) in upstream.Map)
+        {
+            Log.UpstreamMapped(logger, host, url);
+        }
+
+        app.UseMiddleware<RequestLogging>();
+        var api = app.Services.GetRequiredService<RegistryApi>();
+        var home = app.Services.GetRequiredService<HomePage>();
+        app.MapGet("/", () => Results.Content(home.Html, "text/html; charset=utf-8"));
+        app.MapGet("/healthz", () => Results.Text("ok"));
+        app.Map("/v2", api.HandleAsync);
+        app.Map("/v2/{**rest}", api.HandleAsync);
+        app.MapFallback(api.HandleAsync);
+        return app;
+    }
+
+    private static int? EnvPort() =>
+        int.TryParse(Environment.GetEnvironmentVariable("PORT"), System.Globalization.CultureInfo.InvariantCulture, out var p) ? p : null;
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1, Level = LogLevel.Information,
+            Message = "tlogistry listening on port {Port}; data in {DataDir}; recording sightings as {Identity} in the {Log} log ({Reindexed} entries re-indexed from the log)")]
+        public static partial void Started(ILogger logger, int port, string dataDir, string identity, string log, int reindexed);
+
+        [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "upstream {Host} -> {Url}")]
+        public static partial void UpstreamMapped(ILogger logger, string host, string url);
+    }
+}

@@ -1,0 +1,27 @@
+namespace Tlogistry.Host;
+
+/// <summary>Service settings, bound from configuration section <c>Tlogistry</c>.</summary>
+internal sealed class TlogistryOptions
+{
+    public const string Section = "Tlogistry";
+
+    /// <summary>TCP port to listen on (all interfaces). <c>PORT</c> in the environment is honoured when this is unset.</summary>
+    public int? Port { get; set; }
+
+    /// <summary>Where keys, the index and the embedded log live.</summary>
+    public string? DataDir { get; set; }
+
+    /// <summary><c>HOST=URL</c> upstream overrides, as given to <c>--upstream</c>.</summary>
+    public List<string> Upstreams { get; init; } = [];
+
+    public const int DefaultPort = 8080;
+
+    public static string DefaultDataDir()
+    {
+        var xdg = Environment.GetEnvironmentVariable("XDG_DATA_HOME");
+        var baseDir = !string.IsNullOrEmpty(xdg)
+            ? xdg
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share");
+        return Path.Combine(baseDir, "tlogistry");
+    }
+}

@@ -1,0 +1,28 @@
+using Microsoft.AspNetCore.Http;
+using Tlogistry.Oci;
+
+namespace Tlogistry.Registry;
+
+/// <summary>Writes OCI distribution-spec error bodies.</summary>
+internal static class OciResponses
+{
+    public static Task WriteErrorAsync(HttpContext context, int status, OciError error, CancellationToken cancellationToken)
+    {
+        if (context.Response.HasStarted)
+        {
+            // Too late for a status: cut the connection so the client sees a failure, not a short body.
+            context.Abort();
+            return Task.CompletedTask;
+        }
+
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        RequestOutcome.Set(context, RequestOutcome.Error);
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            return Task.CompletedTask;
+        }
+
+        return context.Response.Body.WriteAsync(OciErrorBody.Serialize(error), cancellationToken).AsTask();
+    }
+}

@@ -1,0 +1,311 @@
+using System.Globalization;
+using System.Net;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using Tlogistry.Ledger;
+using Tlogistry.Oci;
+using Tlogistry.Upstream;
+
+namespace Tlogistry.Registry;
+
+/// <summary>
+/// The read-only registry API, top to bottom: parse the raw path into a route, then either
+/// pass the request through to upstream (everything addressed by digest, tag lists,
+/// referrers) or run a manifest-by-tag through the tag ledger before serving its exact bytes.
+/// </summary>
+internal sealed partial class RegistryApi
+{
+    private static readonly string[] PassThroughHeaders =
+    [
+        "Content-Type", "Content-Length", "Content-Range", "Accept-Ranges", "Docker-Content-Digest",
+        "ETag", "Last-Modified", "Cache-Control", "Expires", "OCI-Filters-Applied",
+    ];
+
+    private readonly RegistryClient _client;
+    private readonly ManifestFetcher _manifests;
+    private readonly TagLedger _ledger;
+    private readonly ILogger<RegistryApi> _logger;
+
+    public RegistryApi(RegistryClient client, ManifestFetcher manifests, TagLedger ledger, ILogger<RegistryApi> logger)
+    {
+        _client = client;
+        _manifests = manifests;
+        _ledger = ledger;
+        _logger = logger;
+    }
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var ct = context.RequestAborted;
+        context.Response.Headers["Docker-Distribution-API-Version"] = "registry/2.0";
+        var rawPath = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "/";
+        var queryStart = rawPath.IndexOf('?', StringComparison.Ordinal);
+        if (queryStart >= 0)
+        {
+            rawPath = rawPath[..queryStart];
+        }
+
+        var route = RegistryRoute.Parse(context.Request.Method, rawPath);
+        try
+        {
+            switch (route.Kind)
+            {
+                case RouteKind.Base:
+                    context.Response.ContentType = "application/json";
+                    context.Response.ContentLength = 2;
+                    if (!HttpMethods.IsHead(context.Request.Method))
+                    {
+                        await context.Response.WriteAsync("{}", ct);
+                    }
+
+                    return;
+                case RouteKind.ManifestByTag:
+                    await ServeTagAsync(context, route.Name!, route.Reference!, ct);
+                    return;
+                case RouteKind.ManifestByDigest:
+                    await PassThroughAsync(context, route.Name!, "manifests/" + route.Reference, OciErrorCodes.ManifestUnknown, manifest: true, ct);
+                    return;
+                case RouteKind.Blob:
+                    await PassThroughAsync(context, route.Name!, "blobs/" + route.Reference, OciErrorCodes.BlobUnknown, manifest: false, ct);
+                    return;
+                case RouteKind.TagsList:
+                    await PassThroughAsync(context, route.Name!, "tags/list" + Query(context, "n", "last"), OciErrorCodes.NameUnknown, manifest: false, ct);
+                    return;
+                case RouteKind.Referrers:
+                    await PassThroughAsync(context, route.Name!, "referrers/" + route.Reference + Query(context, "artifactType"), OciErrorCodes.ManifestUnknown, manifest: false, ct);
+                    return;
+                default:
+                    await OciResponses.WriteErrorAsync(context, route.Status, route.Error!, ct);
+                    return;
+            }
+        }
+        catch (UpstreamException e)
+        {
+            if (e.RetryAfter is TimeSpan retry && !context.Response.HasStarted)
+            {
+                context.Response.Headers.RetryAfter = UpstreamErrors.Format(retry);
+            }
+
+            Log.UpstreamFailed(_logger, context.Request.Method, rawPath, e.Status, e.Message);
+            await OciResponses.WriteErrorAsync(context, e.Status, e.Error, ct);
+        }
+        catch (LedgerIntegrityException e)
+        {
+            Log.IntegrityFailure(_logger, rawPath, e.Message);
+            await OciResponses.WriteErrorAsync(context, 503, new OciError("UNAVAILABLE", "the tag ledger failed verification; refusing to serve: " + e.Message), ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The client went away; nothing to answer.
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException)
+        {
+            // A stream broke mid-body (client or upstream). The status is already sent.
+            Log.StreamBroken(_logger, rawPath, e.Message);
+            context.Abort();
+        }
+    }
+
+    /// <summary>A manifest by tag: resolve upstream, consult the ledger, then serve or refuse.</summary>
+    private async Task ServeTagAsync(HttpContext context, ImageName name, string tag, CancellationToken ct)
+    {
+        var head = HttpMethods.IsHead(context.Request.Method);
+        var reference = ImageReferences.CanonicalTag(name, tag);
+        var manifest = head ? await _manifests.HeadAsync(name, tag, ct) : await _manifests.GetAsync(name, tag, ct);
+        RequestOutcome.SetUpstreamStatus(context, 200);
+
+        var pin = await _ledger.FindPinAsync(reference, ct);
+        if (pin is null && manifest.Bytes is null)
+        {
+            // A first sighting pins only a digest computed from bytes we read ourselves.
+            manifest = await _manifests.GetAsync(name, tag, ct);
+        }
+
+        var decision = await _ledger.ObserveAsync(new Observation(reference, manifest.Digest, manifest.MediaType, manifest.Url.ToString()), ct);
+        var entry = decision.Pin.Entry;
+        var headers = context.Response.Headers;
+        headers["Tlog-Uuid"] = entry.Uuid;
+        headers["Tlog-Logindex"] = entry.Index.ToString(CultureInfo.InvariantCulture);
+        headers["Tlog-Integratedtime"] = entry.IntegratedTime.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+        if (decision.Outcome == PinOutcome.Mismatch)
+        {
+            RequestOutcome.Set(context, RequestOutcome.Mismatch);
+            Log.Mismatch(_logger, reference, manifest.Digest, decision.Pin.Digest);
+            await OciResponses.WriteErrorAsync(
+                context,
+                400,
+                new OciError(
+                    OciErrorCodes.TagInvalid,
+                    $"tag \"{reference}\" mismatch; got \"{manifest.Digest}\", want \"{decision.Pin.Digest}\"",
+                    new Dictionary<string, object> { ["logIndex"] = entry.Index, ["uuid"] = entry.Uuid }),
+                ct);
+            RequestOutcome.Set(context, RequestOutcome.Mismatch);
+            return;
+        }
+
+        if (decision.Outcome == PinOutcome.FirstSeen)
+        {
+            headers["Tlog-First-Seen"] = "true";
+        }
+
+        RequestOutcome.Set(context, decision.Outcome == PinOutcome.FirstSeen ? RequestOutcome.FirstSeen : RequestOutcome.Served);
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = manifest.MediaType;
+        context.Response.ContentLength = manifest.Length;
+        headers["Docker-Content-Digest"] = manifest.Digest;
+        if (!head && manifest.Bytes is not null)
+        {
+            await context.Response.Body.WriteAsync(manifest.Bytes, ct);
+        }
+    }
+
+    /// <summary>
+    /// Streams an upstream response to the client without buffering: status, the headers a
+    /// registry client needs, and the body. Redirects (to a CDN) go to the client unchanged.
+    /// </summary>
+    private async Task PassThroughAsync(HttpContext context, ImageName name, string suffix, string notFoundCode, bool manifest, CancellationToken ct)
+    {
+        var request = context.Request;
+        var method = HttpMethods.IsHead(request.Method) ? HttpMethod.Head : HttpMethod.Get;
+        using var response = await _client.SendAsync(name, method, suffix, r =>
+        {
+            if (manifest)
+            {
+                r.Headers.TryAddWithoutValidation("Accept", MediaTypes.ManifestAccept);
+            }
+            else if (request.Headers.Accept.Count > 0)
+            {
+                r.Headers.TryAddWithoutValidation("Accept", request.Headers.Accept.ToString());
+            }
+
+            if (request.Headers.Range.Count > 0)
+            {
+                r.Headers.TryAddWithoutValidation("Range", request.Headers.Range.ToString());
+            }
+
+            if (request.Headers.IfRange.Count > 0)
+            {
+                r.Headers.TryAddWithoutValidation("If-Range", request.Headers.IfRange.ToString());
+            }
+        }, ct);
+
+        var status = (int)response.StatusCode;
+        RequestOutcome.SetUpstreamStatus(context, status);
+        if (IsRedirect(response.StatusCode))
+        {
+            var location = response.Headers.Location;
+            if (location is null)
+            {
+                throw new UpstreamException(502, new OciError("UNKNOWN", $"upstream redirected {suffix} without a Location"));
+            }
+
+            context.Response.StatusCode = status;
+            context.Response.Headers.Location = (location.IsAbsoluteUri ? location : new Uri(response.RequestMessage!.RequestUri!, location)).AbsoluteUri;
+            CopyHeaders(response, context.Response, name);
+            context.Response.ContentLength = 0;
+            RequestOutcome.Set(context, RequestOutcome.Redirected);
+            return;
+        }
+
+        if (status is not (200 or 206 or 416))
+        {
+            throw UpstreamErrors.FromStatus(response, notFoundCode, $"{name.Registry}/{name.Repository} {suffix}");
+        }
+
+        context.Response.StatusCode = status;
+        CopyHeaders(response, context.Response, name);
+        if (method == HttpMethod.Head)
+        {
+            return;
+        }
+
+        await using var body = await response.Content.ReadAsStreamAsync(ct);
+        // Kestrel checks the written length against Content-Length: a short upstream body
+        // ends in an aborted connection, never in a truncated blob that looks complete.
+        await body.CopyToAsync(context.Response.Body, 128 * 1024, ct);
+    }
+
+    private static void CopyHeaders(HttpResponseMessage from, HttpResponse to, ImageName name)
+    {
+        foreach (var header in PassThroughHeaders)
+        {
+            if (from.Headers.TryGetValues(header, out var values) || from.Content.Headers.TryGetValues(header, out values))
+            {
+                to.Headers[header] = values.ToArray();
+            }
+        }
+
+        if (from.Headers.TryGetValues("Link", out var links))
+        {
+            to.Headers["Link"] = links.Select(l => RewriteLink(l, name)).ToArray();
+        }
+    }
+
+    /// <summary>
+    /// Upstream's pagination Link names its own repository path; the client must come back to
+    /// us under the name it used. Links to other hosts are dropped rather than passed on.
+    /// </summary>
+    internal static string RewriteLink(string link, ImageName name)
+    {
+        var open = link.IndexOf('<', StringComparison.Ordinal);
+        var close = link.IndexOf('>', StringComparison.Ordinal);
+        if (open < 0 || close < open)
+        {
+            return link;
+        }
+
+        var target = link[(open + 1)..close];
+        if (!Uri.TryCreate(target, UriKind.RelativeOrAbsolute, out var uri))
+        {
+            return link;
+        }
+
+        var pathAndQuery = uri.IsAbsoluteUri ? uri.PathAndQuery : target;
+        var prefix = "/v2/" + name.Repository + "/";
+        var proxied = "/v2/" + name.ProxiedName + "/";
+        if (pathAndQuery.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            pathAndQuery = proxied + pathAndQuery[prefix.Length..];
+        }
+
+        return "<" + pathAndQuery + ">" + link[(close + 1)..];
+    }
+
+    private static bool IsRedirect(HttpStatusCode status) =>
+        status is HttpStatusCode.MovedPermanently or HttpStatusCode.Found or HttpStatusCode.SeeOther
+            or HttpStatusCode.TemporaryRedirect or HttpStatusCode.PermanentRedirect;
+
+    private static string Query(HttpContext context, params string[] names)
+    {
+        var parts = new List<string>();
+        foreach (var n in names)
+        {
+            foreach (var v in context.Request.Query[n])
+            {
+                if (v is not null)
+                {
+                    parts.Add(n + "=" + Uri.EscapeDataString(v));
+                }
+            }
+        }
+
+        return parts.Count == 0 ? "" : "?" + string.Join('&', parts);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "{Method} {Path}: upstream error {Status}: {Reason}")]
+        public static partial void UpstreamFailed(ILogger logger, string method, string path, int status, string reason);
+
+        [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "refused {Reference}: upstream now serves {Got}, pinned {Want}")]
+        public static partial void Mismatch(ILogger logger, string reference, string got, string want);
+
+        [LoggerMessage(EventId = 4003, Level = LogLevel.Error, Message = "{Path}: ledger verification failed: {Reason}")]
+        public static partial void IntegrityFailure(ILogger logger, string path, string reason);
+
+        [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "{Path}: stream broken mid-body: {Reason}")]
+        public static partial void StreamBroken(ILogger logger, string path, string reason);
+    }
+}

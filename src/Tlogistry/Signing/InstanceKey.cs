@@ -1,0 +1,68 @@
+using System.Security.Cryptography;
+
+namespace Tlogistry.Signing;
+
+/// <summary>
+/// The instance's signing identity in key mode: an ECDSA P-256 key kept as PKCS#8 PEM in
+/// the data directory, created on first start with mode 0600. Its key ID is the hex
+/// SHA-256 of the DER SubjectPublicKeyInfo, the fingerprint Sigstore tooling uses.
+/// </summary>
+internal sealed class InstanceKey : IDisposable
+{
+    private readonly ECDsa _key;
+
+    private InstanceKey(ECDsa key)
+    {
+        _key = key;
+        PublicKeyDer = key.ExportSubjectPublicKeyInfo();
+        KeyId = Convert.ToHexStringLower(SHA256.HashData(PublicKeyDer));
+    }
+
+    public string KeyId { get; }
+
+    public byte[] PublicKeyDer { get; }
+
+    public string PublicKeyPem => PemEncoding.WriteString("PUBLIC KEY", PublicKeyDer);
+
+    /// <summary>Identity recorded in sightings: the key fingerprint.</summary>
+    public string Identity => "key:sha256:" + KeyId;
+
+    public static InstanceKey LoadOrCreate(string path)
+    {
+        if (File.Exists(path))
+        {
+            var key = ECDsa.Create();
+            try
+            {
+                key.ImportFromPem(File.ReadAllText(path));
+            }
+            catch (Exception e) when (e is ArgumentException or CryptographicException)
+            {
+                key.Dispose();
+                throw new InvalidOperationException($"signing key {path} is not a PEM ECDSA private key: {e.Message}", e);
+            }
+
+            if (key.KeySize != 256)
+            {
+                key.Dispose();
+                throw new InvalidOperationException($"signing key {path} must be ECDSA P-256");
+            }
+
+            return new InstanceKey(key);
+        }
+
+        var created = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        SecretFile.WriteNew(path, created.ExportPkcs8PrivateKeyPem());
+        return new InstanceKey(created);
+    }
+
+    public static InstanceKey FromEcdsa(ECDsa key) => new(key);
+
+    public DsseEnvelope SignEnvelope(string payloadType, byte[] payload)
+    {
+        var sig = _key.SignData(Dsse.Pae(payloadType, payload), HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+        return new DsseEnvelope(payloadType, payload, [new DsseSignature(KeyId, sig)]);
+    }
+
+    public void Dispose() => _key.Dispose();
+}

@@ -1,0 +1,331 @@
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Tlogistry.Transparency.Merkle;
+using Tlogistry.Transparency.Notes;
+using Tlogistry.Transparency.Tiles;
+
+namespace Tlogistry.Transparency.Embedded;
+
+/// <summary>
+/// A file-backed RFC 6962 log in the data directory. The Merkle tree lives in memory
+/// (two hashes per leaf); entries and hashes live on disk as C2SP tiles, and a signed
+/// C2SP checkpoint is written on every append. An append returns only once its tiles and
+/// checkpoint are fsynced. At start the files are re-read and the rebuilt tree must match
+/// the checkpoint, or the log refuses to open.
+/// </summary>
+internal sealed partial class EmbeddedLog : ITransparencyLog, IDisposable
+{
+    private readonly TileStore _store;
+    private readonly INoteSigner _signer;
+    private readonly INoteVerifier _verifier;
+    private readonly MerkleTree _tree = new();
+    private readonly List<byte[]> _tail = [];
+    private readonly SemaphoreSlim _appendLock = new(1, 1);
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private volatile SignedCheckpoint _checkpoint;
+    private string? _broken;
+
+    private EmbeddedLog(TileStore store, INoteSigner signer, INoteVerifier verifier, string origin, TimeProvider time, ILogger logger)
+    {
+        _store = store;
+        _signer = signer;
+        _verifier = verifier;
+        _time = time;
+        _logger = logger;
+        Origin = origin;
+        _checkpoint = new SignedCheckpoint(new Checkpoint(origin, 0, Rfc6962.EmptyRoot(), []), "");
+    }
+
+    public string Origin { get; }
+
+    /// <summary>The verifier key of the log, in signed-note vkey form, for anyone checking checkpoints.</summary>
+    public string VerifierKey { get; private set; } = "";
+
+    public string Description => $"embedded ({Origin})";
+
+    public long Size => _checkpoint.Checkpoint.Size;
+
+    public SignedCheckpoint LatestCheckpoint => _checkpoint;
+
+    /// <summary>Opens (or creates) the log in <paramref name="directory"/>, checking every file against the checkpoint.</summary>
+    public static EmbeddedLog Open(string directory, TimeProvider time, ILogger logger)
+    {
+        Directory.CreateDirectory(directory);
+        var key = LogKey.LoadOrCreate(Path.Combine(directory, "log-key"));
+        var log = new EmbeddedLog(new TileStore(directory), key.Signer, key.Verifier, key.Signer.Name, time, logger)
+        {
+            VerifierKey = key.Vkey,
+        };
+        log.Load();
+        return log;
+    }
+
+    public async Task<LogEntryRef> AppendAsync(byte[] envelope, CancellationToken cancellationToken)
+    {
+        await _appendLock.WaitAsync(cancellationToken);
+        try
+        {
+            if (_broken is not null)
+            {
+                throw new InvalidOperationException("the embedded log is closed after a failed append: " + _broken);
+            }
+
+            var integrated = _time.GetUtcNow();
+            var leaf = EmbeddedEntry.Encode(integrated.ToUnixTimeSeconds(), envelope);
+            if (leaf.Length > EntryBundle.MaxEntrySize)
+            {
+                throw new InvalidOperationException($"log entry of {leaf.Length} bytes exceeds the {EntryBundle.MaxEntrySize}-byte tile entry limit");
+            }
+
+            var leafHash = Rfc6962.LeafHash(leaf);
+            var oldSize = _tree.Size;
+            var index = _tree.Append(leafHash);
+            _tail.Add(leaf);
+            try
+            {
+                WriteTiles(oldSize);
+                var next = Sign(new Checkpoint(Origin, _tree.Size, _tree.Root(), []));
+                _store.WriteCheckpoint(next.Note);
+                _checkpoint = next;
+            }
+            catch (Exception e)
+            {
+                // The in-memory tree now runs ahead of the files. Refuse further appends
+                // until a restart re-reads the files and settles on the last checkpoint.
+                _broken = e.Message;
+                throw new InvalidOperationException($"embedded log append failed and the log is closed until restart: {e.Message}", e);
+            }
+
+            DeleteSuperseded(oldSize);
+            if (_tail.Count == TileStore.TileWidth)
+            {
+                _tail.Clear();
+            }
+
+            return new LogEntryRef(index, Convert.ToHexStringLower(leafHash), DateTimeOffset.FromUnixTimeSeconds(integrated.ToUnixTimeSeconds()));
+        }
+        finally
+        {
+            _appendLock.Release();
+        }
+    }
+
+    public Task VerifyAsync(LogEntryRef entry, byte[] envelope, CancellationToken cancellationToken)
+    {
+        var checkpoint = _checkpoint;
+
+        // The checkpoint is re-opened with the log key rather than trusted because we wrote it.
+        var opened = Checkpoint.Parse(NoteOpener.Open(checkpoint.Note, [_verifier]).Text);
+        var leafHash = Rfc6962.LeafHash(EmbeddedEntry.Encode(entry.IntegratedTime.ToUnixTimeSeconds(), envelope));
+        if (!string.Equals(Convert.ToHexStringLower(leafHash), entry.Uuid, StringComparison.Ordinal))
+        {
+            throw new LogVerificationException($"entry {entry.Index}: UUID {entry.Uuid} is not the leaf hash of the envelope");
+        }
+
+        if (entry.Index >= opened.Size)
+        {
+            throw new LogVerificationException($"entry {entry.Index} is beyond the log's checkpoint size {opened.Size}");
+        }
+
+        try
+        {
+            MerkleProof.VerifyInclusion(entry.Index, opened.Size, leafHash, _tree.InclusionProof(entry.Index, opened.Size), opened.RootHash);
+        }
+        catch (MerkleProofException e)
+        {
+            throw new LogVerificationException($"entry {entry.Index} is not included in the log: {e.Message}", e);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>An inclusion proof for <paramref name="index"/> against the tree of <paramref name="size"/> leaves.</summary>
+    public IReadOnlyList<byte[]> InclusionProof(long index, long size) => _tree.InclusionProof(index, size);
+
+    public IReadOnlyList<byte[]> ConsistencyProof(long size1, long size2) => _tree.ConsistencyProof(size1, size2);
+
+    public async IAsyncEnumerable<LoggedEnvelope> ReadFromAsync(long startIndex, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var size = _checkpoint.Checkpoint.Size;
+        for (var tile = startIndex / TileStore.TileWidth; tile * TileStore.TileWidth < size; tile++)
+        {
+            var width = (int)Math.Min(TileStore.TileWidth, size - (tile * TileStore.TileWidth));
+            var entries = _store.ReadEntryTile(tile, width);
+            for (var i = 0; i < entries.Count; i++)
+            {
+                var index = (tile * TileStore.TileWidth) + i;
+                if (index < startIndex)
+                {
+                    continue;
+                }
+
+                var (integrated, envelope) = EmbeddedEntry.Decode(entries[i]);
+                var uuid = Convert.ToHexStringLower(Rfc6962.LeafHash(entries[i]));
+                yield return new LoggedEnvelope(new LogEntryRef(index, uuid, DateTimeOffset.FromUnixTimeSeconds(integrated)), envelope);
+            }
+
+            await Task.Yield();
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    public void Dispose() => _appendLock.Dispose();
+
+    private void Load()
+    {
+        var note = _store.ReadCheckpoint();
+        if (note is null)
+        {
+            if (_store.HasAnyTiles())
+            {
+                throw new InvalidDataException($"the embedded log has tiles but no checkpoint file at {_store.CheckpointPath}; refusing to start on a log whose size is unknown");
+            }
+
+            var empty = Sign(new Checkpoint(Origin, 0, Rfc6962.EmptyRoot(), []));
+            _store.WriteCheckpoint(empty.Note);
+            _checkpoint = empty;
+            return;
+        }
+
+        Checkpoint checkpoint;
+        try
+        {
+            checkpoint = Checkpoint.Parse(NoteOpener.Open(note, [_verifier]).Text);
+        }
+        catch (Exception e) when (e is FormatException or NoteVerificationException)
+        {
+            throw new InvalidDataException($"the embedded log checkpoint does not verify with the log key: {e.Message}", e);
+        }
+
+        if (checkpoint.Origin != Origin)
+        {
+            throw new InvalidDataException($"the embedded log checkpoint is for origin \"{checkpoint.Origin}\", but the log key is \"{Origin}\"");
+        }
+
+        var size = checkpoint.Size;
+        for (long tile = 0; tile * TileStore.TileWidth < size; tile++)
+        {
+            var width = (int)Math.Min(TileStore.TileWidth, size - (tile * TileStore.TileWidth));
+            IReadOnlyList<byte[]> entries;
+            try
+            {
+                entries = _store.ReadEntryTile(tile, width);
+            }
+            catch (Exception e) when (e is InvalidDataException or FormatException or IOException)
+            {
+                throw new InvalidDataException($"the embedded log cannot be read back to its checkpoint size {size}: {e.Message}", e);
+            }
+
+            foreach (var entry in entries)
+            {
+                _tree.Append(Rfc6962.LeafHash(entry));
+            }
+
+            if (width < TileStore.TileWidth)
+            {
+                _tail.AddRange(entries);
+            }
+
+            _store.DeleteWiderPartials(entries: true, 0, tile, width);
+        }
+
+        if (!CryptographicOperations.FixedTimeEquals(_tree.Root(), checkpoint.RootHash))
+        {
+            throw new InvalidDataException(
+                $"the embedded log's entries do not match its checkpoint: size {size}, checkpoint root {Convert.ToBase64String(checkpoint.RootHash)}, entries hash to {Convert.ToBase64String(_tree.Root())}");
+        }
+
+        CheckHashTiles(size);
+        _checkpoint = new SignedCheckpoint(checkpoint, note);
+        Log.Opened(_logger, Origin, size);
+    }
+
+    /// <summary>Every stored hash tile must equal the one recomputed from the entries.</summary>
+    private void CheckHashTiles(long size)
+    {
+        for (var level = 0; (size >> (8 * level)) > 0; level++)
+        {
+            var nodes = size >> (8 * level);
+            for (long tile = 0; tile * TileStore.TileWidth < nodes; tile++)
+            {
+                var width = (int)Math.Min(TileStore.TileWidth, nodes - (tile * TileStore.TileWidth));
+                byte[] stored;
+                try
+                {
+                    stored = _store.ReadHashTile(level, tile, width);
+                }
+                catch (Exception e) when (e is InvalidDataException or IOException)
+                {
+                    throw new InvalidDataException($"the embedded log is missing hash tiles for size {size}: {e.Message}", e);
+                }
+
+                if (!stored.AsSpan().SequenceEqual(TileMath.TileHashes(_tree, level, tile, width)))
+                {
+                    throw new InvalidDataException($"hash tile {TilePath.Hash(level, tile, width)} does not match the log's entries");
+                }
+
+                _store.DeleteWiderPartials(entries: false, level, tile, width);
+            }
+        }
+    }
+
+    /// <summary>Writes the entry bundle and every hash tile that changed when the tree grew from <paramref name="oldSize"/>.</summary>
+    private void WriteTiles(long oldSize)
+    {
+        var newSize = _tree.Size;
+        var tile = oldSize / TileStore.TileWidth;
+        _store.WriteEntryTile(tile, _tail.Count, EntryBundle.Encode(_tail));
+        for (var level = 0; (newSize >> (8 * level)) > 0; level++)
+        {
+            var nodes = newSize >> (8 * level);
+            if (nodes == oldSize >> (8 * level))
+            {
+                break;
+            }
+
+            var t = (nodes - 1) / TileStore.TileWidth;
+            var width = (int)(((nodes - 1) % TileStore.TileWidth) + 1);
+            _store.WriteHashTile(level, t, width, TileMath.TileHashes(_tree, level, t, width));
+        }
+    }
+
+    private void DeleteSuperseded(long oldSize)
+    {
+        var newSize = _tree.Size;
+        try
+        {
+            _store.DeleteSuperseded(entries: true, 0, oldSize / TileStore.TileWidth, (int)(oldSize % TileStore.TileWidth));
+            for (var level = 0; (newSize >> (8 * level)) > 0; level++)
+            {
+                var oldNodes = oldSize >> (8 * level);
+                if ((newSize >> (8 * level)) == oldNodes)
+                {
+                    break;
+                }
+
+                _store.DeleteSuperseded(entries: false, level, oldNodes / TileStore.TileWidth, (int)(oldNodes % TileStore.TileWidth));
+            }
+        }
+        catch (IOException e)
+        {
+            // Harmless: a leftover partial tile is ignored and cleaned up at the next start.
+            Log.CleanupFailed(_logger, e.Message);
+        }
+    }
+
+    private SignedCheckpoint Sign(Checkpoint checkpoint) => new(checkpoint, NoteOpener.Sign(checkpoint.Format(), _signer));
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "embedded log {Origin} opened and verified at size {Size}")]
+        public static partial void Opened(ILogger logger, string origin, long size);
+
+        [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "could not delete a superseded partial tile: {Reason}")]
+        public static partial void CleanupFailed(ILogger logger, string reason);
+    }
+}
+
+/// <summary>A checkpoint together with the exact signed note that carries it.</summary>
+internal sealed record SignedCheckpoint(Checkpoint Checkpoint, string Note);

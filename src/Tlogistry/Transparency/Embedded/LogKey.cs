@@ -1,0 +1,46 @@
+using Tlogistry.Signing;
+using Tlogistry.Transparency.Notes;
+
+namespace Tlogistry.Transparency.Embedded;
+
+/// <summary>
+/// The embedded log's Ed25519 checkpoint key, kept in signed-note skey form (mode 0600).
+/// A new log gets an origin that names its key, so two logs never share an origin.
+/// </summary>
+internal sealed class LogKey
+{
+    private LogKey(Ed25519NoteSigner signer)
+    {
+        Signer = signer;
+        Vkey = signer.Vkey;
+        Verifier = NoteVerifiers.FromVkey(signer.Vkey);
+    }
+
+    public Ed25519NoteSigner Signer { get; }
+
+    public INoteVerifier Verifier { get; }
+
+    public string Vkey { get; }
+
+    public static LogKey LoadOrCreate(string path)
+    {
+        if (File.Exists(path))
+        {
+            try
+            {
+                return new LogKey(Ed25519NoteSigner.FromSkey(File.ReadAllText(path).Trim()));
+            }
+            catch (FormatException e)
+            {
+                throw new InvalidDataException($"log key {path} is not a signed-note private key: {e.Message}", e);
+            }
+        }
+
+        var seed = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+        var probe = new Ed25519NoteSigner(seed, "tlogistry");
+        var origin = "tlogistry.local/" + probe.Vkey.Split('+')[1];
+        var signer = new Ed25519NoteSigner(seed, origin);
+        SecretFile.WriteNew(path, signer.Skey + "\n");
+        return new LogKey(signer);
+    }
+}

@@ -1,0 +1,108 @@
+using Tlogistry.Transparency.Tiles;
+
+namespace Tlogistry.Transparency.Embedded;
+
+/// <summary>
+/// The embedded log's files, laid out as C2SP tlog-tiles under one directory:
+/// <c>checkpoint</c>, <c>tile/L/N[.p/W]</c> and <c>tile/entries/N[.p/W]</c>. Tiles are
+/// written once under their final name and fsynced; the checkpoint is replaced atomically
+/// and is the commit point of an append. Superseded partial tiles are deleted only after a
+/// newer checkpoint is durable, so the files a checkpoint names always exist.
+/// </summary>
+internal sealed class TileStore
+{
+    public const int TileWidth = 256;
+    private readonly string _root;
+
+    public TileStore(string root)
+    {
+        _root = root;
+    }
+
+    public string CheckpointPath => Path.Combine(_root, "checkpoint");
+
+    public string? ReadCheckpoint() => File.Exists(CheckpointPath) ? File.ReadAllText(CheckpointPath) : null;
+
+    public void WriteCheckpoint(string signedNote) =>
+        DurableFile.Write(CheckpointPath, System.Text.Encoding.UTF8.GetBytes(signedNote), atomicReplace: true);
+
+    public bool HasAnyTiles() => Directory.Exists(Path.Combine(_root, "tile"));
+
+    public void WriteHashTile(int level, long index, int width, ReadOnlySpan<byte> hashes) =>
+        DurableFile.Write(Full(TilePath.Hash(level, index, Encode(width))), hashes, atomicReplace: false);
+
+    public void WriteEntryTile(long index, int width, ReadOnlySpan<byte> bundle) =>
+        DurableFile.Write(Full(TilePath.Entries(index, Encode(width))), bundle, atomicReplace: false);
+
+    /// <summary>Reads the first <paramref name="width"/> hashes of a hash tile, from the exact file or a wider one.</summary>
+    public byte[] ReadHashTile(int level, long index, int width)
+    {
+        var data = ReadPrefixSource(p => TilePath.Hash(level, index, p), width);
+        var need = width * 32;
+        return data.Length < need
+            ? throw new InvalidDataException($"hash tile {TilePath.Hash(level, index, Encode(width))} holds {data.Length / 32} hashes, need {width}")
+            : data[..need];
+    }
+
+    /// <summary>Reads the first <paramref name="width"/> entries of an entry bundle.</summary>
+    public IReadOnlyList<byte[]> ReadEntryTile(long index, int width)
+    {
+        var data = ReadPrefixSource(p => TilePath.Entries(index, p), width);
+        var entries = EntryBundle.Decode(data);
+        return entries.Count < width
+            ? throw new InvalidDataException($"entry bundle {TilePath.Entries(index, Encode(width))} holds {entries.Count} entries, need {width}")
+            : entries.Take(width).ToList();
+    }
+
+    /// <summary>Deletes a partial tile that a durable checkpoint no longer needs.</summary>
+    public void DeleteSuperseded(bool entries, int level, long index, int width)
+    {
+        if (width is <= 0 or >= TileWidth)
+        {
+            return;
+        }
+
+        var path = Full(entries ? TilePath.Entries(index, width) : TilePath.Hash(level, index, width));
+        File.Delete(path);
+    }
+
+    /// <summary>Removes tiles beyond the checkpoint left by an append that never committed.</summary>
+    public void DeleteWiderPartials(bool entries, int level, long index, int width)
+    {
+        var probe = entries ? TilePath.Entries(index, 1) : TilePath.Hash(level, index, 1);
+        var dir = Path.GetDirectoryName(Full(probe))!;
+        if (!Directory.Exists(dir))
+        {
+            return;
+        }
+
+        foreach (var file in Directory.EnumerateFiles(dir))
+        {
+            if (int.TryParse(Path.GetFileName(file), out var w) && w > width)
+            {
+                File.Delete(file);
+            }
+        }
+    }
+
+    private byte[] ReadPrefixSource(Func<int, string> pathFor, int width)
+    {
+        var exact = Full(pathFor(Encode(width)));
+        if (File.Exists(exact))
+        {
+            return File.ReadAllBytes(exact);
+        }
+
+        var full = Full(pathFor(Encode(TileWidth)));
+        if (File.Exists(full))
+        {
+            return File.ReadAllBytes(full);
+        }
+
+        throw new InvalidDataException($"tile {pathFor(Encode(width))} is missing");
+    }
+
+    private string Full(string relative) => Path.Combine(_root, relative.Replace('/', Path.DirectorySeparatorChar));
+
+    private static int Encode(int width) => width == TileWidth ? TileMath.FullWidth : width;
+}

@@ -1,0 +1,117 @@
+using System.Security.Cryptography;
+using Tlogistry.Oci;
+
+namespace Tlogistry.Upstream;
+
+/// <summary>A manifest as upstream served it. <see cref="Bytes"/> is null for a HEAD.</summary>
+internal sealed record UpstreamManifest(byte[]? Bytes, string MediaType, string Digest, long Length, Uri Url);
+
+/// <summary>
+/// Fetches manifests by tag and establishes their digest from the exact bytes. Upstream's
+/// Docker-Content-Digest is a claim to check, never the answer: if it disagrees with the
+/// bytes nothing is served and nothing is pinned.
+/// </summary>
+internal sealed class ManifestFetcher
+{
+    private readonly RegistryClient _client;
+
+    public ManifestFetcher(RegistryClient client)
+    {
+        _client = client;
+    }
+
+    public async Task<UpstreamManifest> GetAsync(ImageName name, string reference, CancellationToken cancellationToken)
+    {
+        var suffix = "manifests/" + reference;
+        using var response = await _client.SendAsync(name, HttpMethod.Get, suffix, AcceptManifests, cancellationToken);
+        var what = $"manifest {name.Registry}/{name.Repository}:{reference}";
+        if (!response.IsSuccessStatusCode)
+        {
+            throw UpstreamErrors.FromStatus(response, OciErrorCodes.ManifestUnknown, what);
+        }
+
+        byte[]? bytes;
+        try
+        {
+            bytes = await BoundedBody.ReadAsync(response.Content, MediaTypes.MaxManifestBytes, cancellationToken);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException)
+        {
+            throw new UpstreamException(502, new OciError("UNKNOWN", $"reading {what} from upstream failed: {e.Message}"), null, e);
+        }
+
+        if (bytes is null)
+        {
+            throw new UpstreamException(502, new OciError(OciErrorCodes.ManifestInvalid, $"{what} is larger than the {MediaTypes.MaxManifestBytes / (1024 * 1024)} MiB manifest limit"));
+        }
+
+        if (response.Content.Headers.ContentLength is long declared && declared != bytes.Length)
+        {
+            throw new UpstreamException(502, new OciError(OciErrorCodes.ManifestInvalid, $"{what} was truncated: {bytes.Length} of {declared} bytes"));
+        }
+
+        var digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes));
+        var claimed = HeaderDigest(response);
+        if (claimed is not null && !string.Equals(claimed, digest, StringComparison.Ordinal))
+        {
+            throw new UpstreamException(502, new OciError(
+                OciErrorCodes.ManifestInvalid,
+                $"upstream's Docker-Content-Digest {claimed} does not match the bytes it sent for {what} ({digest}); nothing was served or pinned"));
+        }
+
+        return new UpstreamManifest(bytes, MediaTypeOf(response, bytes), digest, bytes.Length, _client.UrlFor(name, suffix));
+    }
+
+    /// <summary>HEAD: the digest comes from upstream's header; without one, from a full GET.</summary>
+    public async Task<UpstreamManifest> HeadAsync(ImageName name, string reference, CancellationToken cancellationToken)
+    {
+        var suffix = "manifests/" + reference;
+        using (var response = await _client.SendAsync(name, HttpMethod.Head, suffix, AcceptManifests, cancellationToken))
+        {
+            if (!response.IsSuccessStatusCode)
+            {
+                throw UpstreamErrors.FromStatus(response, OciErrorCodes.ManifestUnknown, $"manifest {name.Registry}/{name.Repository}:{reference}");
+            }
+
+            var claimed = HeaderDigest(response);
+            if (claimed is not null && Digest.TryParse(claimed, out _, out _) && response.Content.Headers.ContentLength is long length)
+            {
+                var mediaType = response.Content.Headers.ContentType?.MediaType ?? MediaTypes.OciManifest;
+                return new UpstreamManifest(null, mediaType, claimed, length, _client.UrlFor(name, suffix));
+            }
+        }
+
+        return await GetAsync(name, reference, cancellationToken);
+    }
+
+    private static void AcceptManifests(HttpRequestMessage request) =>
+        request.Headers.TryAddWithoutValidation("Accept", MediaTypes.ManifestAccept);
+
+    private static string? HeaderDigest(HttpResponseMessage response) =>
+        response.Headers.TryGetValues("Docker-Content-Digest", out var values) ? values.FirstOrDefault()?.Trim() : null;
+
+    /// <summary>Content-Type, or the manifest's own mediaType field when upstream sends none.</summary>
+    private static string MediaTypeOf(HttpResponseMessage response, byte[] bytes)
+    {
+        var header = response.Content.Headers.ContentType?.MediaType;
+        if (!string.IsNullOrEmpty(header) && header != "application/octet-stream")
+        {
+            return header;
+        }
+
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(bytes);
+            if (doc.RootElement.TryGetProperty("mediaType", out var mt) && mt.GetString() is { Length: > 0 } value)
+            {
+                return value;
+            }
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            // Not JSON: fall through to the generic type; the bytes are served as they are.
+        }
+
+        return header ?? MediaTypes.OciManifest;
+    }
+}

@@ -1,0 +1,181 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Tlogistry.Oci;
+using Tlogistry.Upstream.Auth;
+
+namespace Tlogistry.Upstream;
+
+/// <summary>
+/// Talks to upstream registries: one pooled HttpClient, anonymous Bearer auth with cached
+/// tokens, and no redirect following (redirects go back to the client as they are, and a
+/// token is never sent anywhere but the registry that asked for it). Client credentials
+/// are never forwarded.
+/// </summary>
+internal sealed partial class RegistryClient : IDisposable
+{
+    private const int MaxTokenResponseBytes = 1 << 20;
+    private static readonly TimeSpan DefaultTokenLifetime = TimeSpan.FromSeconds(60);
+    private readonly HttpClient _http;
+    private readonly UpstreamEndpoints _endpoints;
+    private readonly TokenCache _tokens;
+    private readonly ILogger<RegistryClient> _logger;
+
+    public RegistryClient(UpstreamOptions options, UpstreamEndpoints endpoints, TokenCache tokens, ILogger<RegistryClient> logger)
+    {
+        _endpoints = endpoints;
+        _tokens = tokens;
+        _logger = logger;
+        var handler = new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+            ConnectTimeout = options.ConnectTimeout,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            MaxConnectionsPerServer = 64,
+        };
+        _http = new HttpClient(handler) { Timeout = options.ResponseTimeout };
+        _http.DefaultRequestHeaders.UserAgent.ParseAdd("tlogistry/1.0");
+    }
+
+    /// <summary>The URL a repository path resolves to upstream, e.g. for recording where a manifest came from.</summary>
+    public Uri UrlFor(ImageName name, string suffix) =>
+        new(_endpoints.BaseFor(name) + "/v2/" + name.Repository + "/" + suffix);
+
+    /// <summary>
+    /// Sends a request for <c>/v2/&lt;repository&gt;/&lt;suffix&gt;</c>, answering a Bearer
+    /// challenge once. Headers are read, the body is not: the caller owns the response.
+    /// </summary>
+    public async Task<HttpResponseMessage> SendAsync(ImageName name, HttpMethod method, string suffix, Action<HttpRequestMessage>? configure, CancellationToken cancellationToken)
+    {
+        var url = UrlFor(name, suffix);
+        var tokenKey = name.Registry + " repository:" + name.Repository + ":pull";
+        var response = await SendOnceAsync(url, method, configure, _tokens.Get(tokenKey), cancellationToken);
+        if (response.StatusCode != HttpStatusCode.Unauthorized)
+        {
+            return response;
+        }
+
+        var header = string.Join(", ", response.Headers.WwwAuthenticate.Select(h => h.ToString()));
+        if (!WwwAuthenticate.TryGetBearer(header, out var challenge))
+        {
+            return response;
+        }
+
+        response.Dispose();
+        _tokens.Remove(tokenKey);
+        var token = await FetchTokenAsync(name, challenge, cancellationToken);
+        _tokens.Put(tokenKey, token.Token, token.Lifetime);
+        return await SendOnceAsync(url, method, configure, token.Token, cancellationToken);
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private async Task<HttpResponseMessage> SendOnceAsync(Uri url, HttpMethod method, Action<HttpRequestMessage>? configure, string? token, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, url);
+        configure?.Invoke(request);
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        try
+        {
+            return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new UpstreamException(502, new OciError("UNKNOWN", $"cannot reach upstream {url.Authority}: {e.Message}"), null, e);
+        }
+        catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new UpstreamException(502, new OciError("UNKNOWN", $"upstream {url.Authority} did not answer within {_http.Timeout.TotalSeconds:0} s"), null, e);
+        }
+    }
+
+    /// <summary>The anonymous token flow of the Docker token specification.</summary>
+    private async Task<(string Token, TimeSpan Lifetime)> FetchTokenAsync(ImageName name, BearerChallenge challenge, CancellationToken cancellationToken)
+    {
+        var query = new List<string>();
+        if (!string.IsNullOrEmpty(challenge.Service))
+        {
+            query.Add("service=" + Uri.EscapeDataString(challenge.Service));
+        }
+
+        query.Add("scope=" + Uri.EscapeDataString("repository:" + name.Repository + ":pull"));
+        var realm = challenge.Realm;
+        var tokenUrl = new Uri(realm + (realm.Query.Length > 0 ? "&" : "?") + string.Join('&', query));
+        Log.FetchingToken(_logger, realm.Authority, name.Registry);
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.GetAsync(tokenUrl, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new UpstreamException(502, new OciError("UNKNOWN", $"cannot reach the token service {realm.Authority} for {name.Registry}: {e.Message}"), null, e);
+        }
+        catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new UpstreamException(502, new OciError("UNKNOWN", $"token service {realm.Authority} did not answer in time"), null, e);
+        }
+
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new UpstreamException(502, new OciError("UNKNOWN", $"token service {realm.Authority} answered {(int)response.StatusCode} for an anonymous pull token of {name.Repository}"));
+            }
+
+            var body = await BoundedBody.ReadAsync(response.Content, MaxTokenResponseBytes, cancellationToken)
+                ?? throw new UpstreamException(502, new OciError("UNKNOWN", $"token service {realm.Authority} sent a response over {MaxTokenResponseBytes} bytes"));
+            return ParseToken(body, realm.Authority);
+        }
+    }
+
+    private static (string Token, TimeSpan Lifetime) ParseToken(byte[] body, string authority)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            var root = doc.RootElement;
+            string? token = null;
+            if (root.TryGetProperty("token", out var t) && t.ValueKind == JsonValueKind.String)
+            {
+                token = t.GetString();
+            }
+
+            if (string.IsNullOrEmpty(token) && root.TryGetProperty("access_token", out var a) && a.ValueKind == JsonValueKind.String)
+            {
+                token = a.GetString();
+            }
+
+            if (string.IsNullOrEmpty(token) || token.Any(char.IsControl))
+            {
+                throw new JsonException("no token or access_token");
+            }
+
+            var lifetime = DefaultTokenLifetime;
+            if (root.TryGetProperty("expires_in", out var e) && e.ValueKind == JsonValueKind.Number && e.TryGetInt64(out var secs) && secs > 0)
+            {
+                lifetime = TimeSpan.FromSeconds(Math.Min(secs, 24 * 3600));
+            }
+
+            return (token, lifetime);
+        }
+        catch (JsonException e)
+        {
+            throw new UpstreamException(502, new OciError("UNKNOWN", $"token service {authority} sent an unusable token response: {e.Message}"), null, e);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1001, Level = LogLevel.Debug, Message = "fetching an anonymous pull token from {Authority} for {Registry}")]
+        public static partial void FetchingToken(ILogger logger, string authority, string registry);
+    }
+}

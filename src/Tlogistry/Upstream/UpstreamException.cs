@@ -1,0 +1,36 @@
+using Tlogistry.Oci;
+
+namespace Tlogistry.Upstream;
+
+/// <summary>An upstream failure, already translated into what the client should see.</summary>
+internal sealed class UpstreamException : Exception
+{
+    public UpstreamException(int status, OciError error, TimeSpan? retryAfter = null, Exception? inner = null)
+        : base(error.Message, inner)
+    {
+        Status = status;
+        Error = error;
+        RetryAfter = retryAfter;
+    }
+
+    public UpstreamException()
+        : this(502, new OciError("UNKNOWN", "upstream error"))
+    {
+    }
+
+    public UpstreamException(string message)
+        : this(502, new OciError("UNKNOWN", message))
+    {
+    }
+
+    public UpstreamException(string message, Exception inner)
+        : this(502, new OciError("UNKNOWN", message), null, inner)
+    {
+    }
+
+    public int Status { get; }
+
+    public OciError Error { get; }
+
+    public TimeSpan? RetryAfter { get; }
+}

@@ -1,0 +1,47 @@
+using System.Text;
+using Org.BouncyCastle.Math.EC.Rfc8032;
+
+namespace Tlogistry.Transparency.Notes;
+
+/// <summary>Verifies signature type 0x01: plain Ed25519 (RFC 8032) over the UTF-8 note text.</summary>
+internal sealed class Ed25519NoteVerifier : INoteVerifier
+{
+    private readonly byte[] publicKey;
+
+    public Ed25519NoteVerifier(string name, ReadOnlySpan<byte> publicKey)
+    {
+        if (!NoteSyntax.IsValidKeyName(name))
+        {
+            throw new ArgumentException($"invalid key name '{name}'", nameof(name));
+        }
+
+        if (publicKey.Length != Ed25519.PublicKeySize)
+        {
+            throw new ArgumentException($"Ed25519 public key must be {Ed25519.PublicKeySize} bytes", nameof(publicKey));
+        }
+
+        Name = name;
+        this.publicKey = publicKey.ToArray();
+        KeyId = NoteKeyId.Ed25519(name, this.publicKey);
+    }
+
+    public string Name { get; }
+
+    public uint KeyId { get; }
+
+    /// <summary>The key in the <c>name+keyid+base64(0x01||key)</c> form that <see cref="NoteVerifiers.FromVkey"/> reads.</summary>
+    public string Vkey => NoteVerifiers.FormatVkey(Name, KeyId, NoteKeyType.Ed25519, publicKey);
+
+    public bool Verify(string text, byte[] signature)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(signature);
+        if (signature.Length != Ed25519.SignatureSize)
+        {
+            return false;
+        }
+
+        var message = Encoding.UTF8.GetBytes(text);
+        return Ed25519.Verify(signature, 0, publicKey, 0, message, 0, message.Length);
+    }
+}

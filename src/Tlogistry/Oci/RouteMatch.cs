@@ -1,0 +1,59 @@
+using System.Diagnostics.CodeAnalysis;
+
+namespace Tlogistry.Oci;
+
+/// <summary>
+/// The result of <see cref="RegistryRoute.Parse"/>. Which properties are set depends on
+/// <see cref="Kind"/>:
+/// <see cref="RouteKind.Manifest"/> sets <see cref="Name"/> and <see cref="Reference"/>;
+/// <see cref="RouteKind.Blob"/> and <see cref="RouteKind.Referrers"/> set <see cref="Name"/> and
+/// <see cref="Digest"/>; <see cref="RouteKind.TagsList"/> sets <see cref="Name"/>;
+/// the error kinds set <see cref="Error"/>.
+/// </summary>
+internal sealed record RouteMatch
+{
+    private RouteMatch(RouteKind kind, int statusCode)
+    {
+        Kind = kind;
+        StatusCode = statusCode;
+    }
+
+    public RouteKind Kind { get; }
+
+    /// <summary>200 for a routable request; for an error kind, the status to answer with.</summary>
+    public int StatusCode { get; }
+
+    public ImageName? Name { get; private init; }
+
+    public ImageReference? Reference { get; private init; }
+
+    public Digest? Digest { get; private init; }
+
+    public OciError? Error { get; private init; }
+
+    [MemberNotNullWhen(true, nameof(Error))]
+    public bool IsError => Error is not null;
+
+    internal static RouteMatch Base() => new(RouteKind.Base, 200);
+
+    internal static RouteMatch Manifest(ImageReference reference) =>
+        new(RouteKind.Manifest, 200) { Name = reference.Name, Reference = reference, Digest = reference.Digest };
+
+    internal static RouteMatch Blob(ImageName name, Digest digest) =>
+        new(RouteKind.Blob, 200) { Name = name, Digest = digest };
+
+    internal static RouteMatch TagsList(ImageName name) =>
+        new(RouteKind.TagsList, 200) { Name = name };
+
+    internal static RouteMatch Referrers(ImageName name, Digest digest) =>
+        new(RouteKind.Referrers, 200) { Name = name, Digest = digest };
+
+    internal static RouteMatch UnknownRoute(OciError error) =>
+        new(RouteKind.UnknownRoute, 404) { Error = error };
+
+    internal static RouteMatch WriteAttempt(OciError error) =>
+        new(RouteKind.WriteAttempt, 405) { Error = error };
+
+    internal static RouteMatch Invalid(OciError error) =>
+        new(RouteKind.Invalid, 400) { Error = error };
+}

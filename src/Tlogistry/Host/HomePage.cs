@@ -14,19 +14,19 @@ internal sealed class HomePage
         var markdown = ReadReadme();
         var pipeline = new MarkdownPipelineBuilder().UseAdvancedExtensions().DisableHtml().Build();
         var body = Markdown.ToHtml(markdown, pipeline);
-        _html = $"""
+        _html = $$"""
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><title>tlogistry</title>
             <meta name="viewport" content="width=device-width, initial-scale=1">
-            <style>body{{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;line-height:1.5}}
-            pre,code{{background:#f4f4f4}}pre{{padding:.75rem;overflow:auto}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.25rem .5rem}}
-            .instance{{border:1px solid #ccc;padding:.5rem 1rem;margin-bottom:1.5rem}}</style></head>
+            <style>body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;line-height:1.5}
+            pre,code{background:#f4f4f4}pre{padding:.75rem;overflow:auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .5rem}
+            .instance{border:1px solid #ccc;padding:.5rem 1rem;margin-bottom:1.5rem}</style></head>
             <body>
             <section class="instance"><h2>This instance</h2>
-            <p>Identity: <code id="identity">{WebUtility.HtmlEncode(identity)}</code></p>
-            <p>Log: <code id="log">{WebUtility.HtmlEncode(log)}</code></p>
-            <p>Log key: <code id="log-key">{WebUtility.HtmlEncode(logKey)}</code></p></section>
-            {body}
+            <p>Identity: <code id="identity">{{WebUtility.HtmlEncode(identity)}}</code></p>
+            <p>Log: <code id="log">{{WebUtility.HtmlEncode(log)}}</code></p>
+            <p>Log key: <code id="log-key">{{WebUtility.HtmlEncode(logKey)}}</code></p></section>
+            {{body}}
             </body></html>
             """;
     }

@@ -99,9 +99,7 @@ internal static partial class ImageNameParser
                 return false;
             }
 
-            registry = host is "docker.io" or "index.docker.io" or "registry-1.docker.io"
-                ? ImageName.DockerHubRegistry
-                : host;
+            registry = CanonicalRegistry(host);
             path = components[1..];
         }
         else
@@ -146,6 +144,13 @@ internal static partial class ImageNameParser
         name = new ImageName(registry, repository);
         error = null;
         return true;
+    }
+
+    /// <summary>A registry host as ledger keys and upstream mappings name it: lowercase, Docker Hub's aliases as docker.io.</summary>
+    public static string CanonicalRegistry(string host)
+    {
+        var lower = host.Trim().ToLowerInvariant();
+        return lower is "docker.io" or "index.docker.io" or "registry-1.docker.io" ? ImageName.DockerHubRegistry : lower;
     }
 
     private static OciError Invalid(string message) => new(OciErrorCodes.NameInvalid, message);

@@ -23,6 +23,6 @@ internal static class OciResponses
             return Task.CompletedTask;
         }
 
-        return context.Response.Body.WriteAsync(OciErrorBody.Serialize(error), cancellationToken).AsTask();
+        return context.Response.Body.WriteAsync(OciErrorBody.ToUtf8Json(error), cancellationToken).AsTask();
     }
 }

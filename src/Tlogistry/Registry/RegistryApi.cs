@@ -60,23 +60,28 @@ internal sealed partial class RegistryApi
                     }
 
                     return;
-                case RouteKind.ManifestByTag:
-                    await ServeTagAsync(context, route.Name!, route.Reference!, ct);
+                case RouteKind.Manifest when route.Reference is { IsDigest: false } byTag:
+                    await ServeTagAsync(context, byTag, ct);
                     return;
-                case RouteKind.ManifestByDigest:
-                    await PassThroughAsync(context, route.Name!, "manifests/" + route.Reference, OciErrorCodes.ManifestUnknown, manifest: true, ct);
+                case RouteKind.Manifest:
+                    await PassThroughAsync(context, route.Name!, ProxiedName(rawPath), "manifests/" + route.Digest, OciErrorCodes.ManifestUnknown, manifest: true, ct);
                     return;
                 case RouteKind.Blob:
-                    await PassThroughAsync(context, route.Name!, "blobs/" + route.Reference, OciErrorCodes.BlobUnknown, manifest: false, ct);
+                    await PassThroughAsync(context, route.Name!, ProxiedName(rawPath), "blobs/" + route.Digest, OciErrorCodes.BlobUnknown, manifest: false, ct);
                     return;
                 case RouteKind.TagsList:
-                    await PassThroughAsync(context, route.Name!, "tags/list" + Query(context, "n", "last"), OciErrorCodes.NameUnknown, manifest: false, ct);
+                    await PassThroughAsync(context, route.Name!, ProxiedName(rawPath), "tags/list" + Query(context, "n", "last"), OciErrorCodes.NameUnknown, manifest: false, ct);
                     return;
                 case RouteKind.Referrers:
-                    await PassThroughAsync(context, route.Name!, "referrers/" + route.Reference + Query(context, "artifactType"), OciErrorCodes.ManifestUnknown, manifest: false, ct);
+                    await PassThroughAsync(context, route.Name!, ProxiedName(rawPath), "referrers/" + route.Digest + Query(context, "artifactType"), OciErrorCodes.ManifestUnknown, manifest: false, ct);
                     return;
                 default:
-                    await OciResponses.WriteErrorAsync(context, route.Status, route.Error!, ct);
+                    if (route.Kind == RouteKind.WriteAttempt)
+                    {
+                        context.Response.Headers.Allow = RegistryRoute.AllowedMethods;
+                    }
+
+                    await OciResponses.WriteErrorAsync(context, route.StatusCode, route.Error!, ct);
                     return;
             }
         }
@@ -108,10 +113,12 @@ internal sealed partial class RegistryApi
     }
 
     /// <summary>A manifest by tag: resolve upstream, consult the ledger, then serve or refuse.</summary>
-    private async Task ServeTagAsync(HttpContext context, ImageName name, string tag, CancellationToken ct)
+    private async Task ServeTagAsync(HttpContext context, ImageReference tagged, CancellationToken ct)
     {
         var head = HttpMethods.IsHead(context.Request.Method);
-        var reference = ImageReferences.CanonicalTag(name, tag);
+        var name = tagged.Name;
+        var tag = tagged.Tag!;
+        var reference = tagged.Canonical;
         var manifest = head ? await _manifests.HeadAsync(name, tag, ct) : await _manifests.GetAsync(name, tag, ct);
         RequestOutcome.SetUpstreamStatus(context, 200);
 
@@ -165,7 +172,7 @@ internal sealed partial class RegistryApi
     /// Streams an upstream response to the client without buffering: status, the headers a
     /// registry client needs, and the body. Redirects (to a CDN) go to the client unchanged.
     /// </summary>
-    private async Task PassThroughAsync(HttpContext context, ImageName name, string suffix, string notFoundCode, bool manifest, CancellationToken ct)
+    private async Task PassThroughAsync(HttpContext context, ImageName name, string proxiedName, string suffix, string notFoundCode, bool manifest, CancellationToken ct)
     {
         var request = context.Request;
         var method = HttpMethods.IsHead(request.Method) ? HttpMethod.Head : HttpMethod.Get;
@@ -203,7 +210,7 @@ internal sealed partial class RegistryApi
 
             context.Response.StatusCode = status;
             context.Response.Headers.Location = (location.IsAbsoluteUri ? location : new Uri(response.RequestMessage!.RequestUri!, location)).AbsoluteUri;
-            CopyHeaders(response, context.Response, name);
+            CopyHeaders(response, context.Response, name, proxiedName);
             context.Response.ContentLength = 0;
             RequestOutcome.Set(context, RequestOutcome.Redirected);
             return;
@@ -215,7 +222,7 @@ internal sealed partial class RegistryApi
         }
 
         context.Response.StatusCode = status;
-        CopyHeaders(response, context.Response, name);
+        CopyHeaders(response, context.Response, name, proxiedName);
         if (method == HttpMethod.Head)
         {
             return;
@@ -227,7 +234,7 @@ internal sealed partial class RegistryApi
         await body.CopyToAsync(context.Response.Body, 128 * 1024, ct);
     }
 
-    private static void CopyHeaders(HttpResponseMessage from, HttpResponse to, ImageName name)
+    private static void CopyHeaders(HttpResponseMessage from, HttpResponse to, ImageName name, string proxiedName)
     {
         foreach (var header in PassThroughHeaders)
         {
@@ -239,7 +246,7 @@ internal sealed partial class RegistryApi
 
         if (from.Headers.TryGetValues("Link", out var links))
         {
-            to.Headers["Link"] = links.Select(l => RewriteLink(l, name)).ToArray();
+            to.Headers["Link"] = links.Select(l => RewriteLink(l, name, proxiedName)).ToArray();
         }
     }
 
@@ -247,7 +254,7 @@ internal sealed partial class RegistryApi
     /// Upstream's pagination Link names its own repository path; the client must come back to
     /// us under the name it used. Links to other hosts are dropped rather than passed on.
     /// </summary>
-    internal static string RewriteLink(string link, ImageName name)
+    internal static string RewriteLink(string link, ImageName name, string proxiedName)
     {
         var open = link.IndexOf('<', StringComparison.Ordinal);
         var close = link.IndexOf('>', StringComparison.Ordinal);
@@ -264,13 +271,28 @@ internal sealed partial class RegistryApi
 
         var pathAndQuery = uri.IsAbsoluteUri ? uri.PathAndQuery : target;
         var prefix = "/v2/" + name.Repository + "/";
-        var proxied = "/v2/" + name.ProxiedName + "/";
+        var proxied = "/v2/" + proxiedName + "/";
         if (pathAndQuery.StartsWith(prefix, StringComparison.Ordinal))
         {
             pathAndQuery = proxied + pathAndQuery[prefix.Length..];
         }
 
         return "<" + pathAndQuery + ">" + link[(close + 1)..];
+    }
+
+    /// <summary>The name as the client wrote it: everything between /v2/ and the route's last known suffix.</summary>
+    private static string ProxiedName(string rawPath)
+    {
+        foreach (var marker in new[] { "/manifests/", "/blobs/", "/tags/list", "/referrers/" })
+        {
+            var at = rawPath.LastIndexOf(marker, StringComparison.Ordinal);
+            if (at > 4)
+            {
+                return rawPath[4..at];
+            }
+        }
+
+        return rawPath.Trim('/');
     }
 
     private static bool IsRedirect(HttpStatusCode status) =>

@@ -42,7 +42,7 @@ internal sealed partial class RegistryClient : IDisposable
 
     /// <summary>The URL a repository path resolves to upstream, e.g. for recording where a manifest came from.</summary>
     public Uri UrlFor(ImageName name, string suffix) =>
-        new(_endpoints.BaseFor(name) + "/v2/" + name.Repository + "/" + suffix);
+        new(_endpoints.BaseFor(name).AbsoluteUri.TrimEnd('/') + "/v2/" + name.Repository + "/" + suffix);
 
     /// <summary>
     /// Sends a request for <c>/v2/&lt;repository&gt;/&lt;suffix&gt;</c>, answering a Bearer

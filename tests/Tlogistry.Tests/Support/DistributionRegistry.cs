@@ -47,6 +47,7 @@ public sealed class DistributionRegistry : IAsyncDisposable
 
     public static async Task<DistributionRegistry> StartAsync(
         RegistryTokenAuth? tokenAuth = null,
+        Uri? redirectBaseUrl = null,
         CancellationToken cancellationToken = default)
     {
         var executable = Tool.Require("docker-registry", "docker-registry");
@@ -59,7 +60,7 @@ public sealed class DistributionRegistry : IAsyncDisposable
                 // that shows up as an early exit with "address already in use", so try another.
                 var port = FreeTcpPort();
                 var config = dir.Combine("config.yml");
-                await File.WriteAllTextAsync(config, Config(dir.Combine("data"), port, tokenAuth), cancellationToken);
+                await File.WriteAllTextAsync(config, Config(dir.Combine("data"), port, tokenAuth, redirectBaseUrl), cancellationToken);
                 var process = ChildProcess.Start(executable, ["serve", config], workingDirectory: dir.Path);
                 var registry = new DistributionRegistry(process, dir, port);
                 var failure = await registry.WaitUntilReadyAsync(cancellationToken);
@@ -105,7 +106,7 @@ public sealed class DistributionRegistry : IAsyncDisposable
         }
     }
 
-    private static string Config(string dataDirectory, int port, RegistryTokenAuth? tokenAuth)
+    private static string Config(string dataDirectory, int port, RegistryTokenAuth? tokenAuth, Uri? redirectBaseUrl)
     {
         // JSON string literals are valid YAML double-quoted scalars, which avoids YAML escaping rules.
         static string Q(string value) => JsonSerializer.Serialize(value);
@@ -137,6 +138,19 @@ public sealed class DistributionRegistry : IAsyncDisposable
                     service: {Q(tokenAuth.Service)}
                     issuer: {Q(tokenAuth.Issuer)}
                     rootcertbundle: {Q(tokenAuth.RootCertBundlePath)}
+
+                """);
+        }
+
+        if (redirectBaseUrl is not null)
+        {
+            // Blob GETs then answer 307 to baseurl + storage path, as a CDN-backed registry does.
+            yaml.Append(CultureInfo.InvariantCulture, $"""
+                middleware:
+                  storage:
+                    - name: redirect
+                      options:
+                        baseurl: {Q(redirectBaseUrl.ToString())}
 
                 """);
         }

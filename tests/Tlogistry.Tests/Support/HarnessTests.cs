@@ -71,7 +71,7 @@ public sealed class HarnessTests
     {
         var auth = new RegistryTokenAuth(new Uri("http://127.0.0.1:1/token"), "s", "i", "/nonexistent/root.pem");
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => DistributionRegistry.StartAsync(auth, Ct));
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => DistributionRegistry.StartAsync(auth, cancellationToken: Ct));
 
         Assert.Contains("exited with", error.Message, StringComparison.Ordinal);
         Assert.Contains("/nonexistent/root.pem", error.Message, StringComparison.Ordinal);
@@ -81,7 +81,7 @@ public sealed class HarnessTests
     public async Task Token_registry_challenges_anonymous_requests_with_the_issuers_realm()
     {
         await using var issuer = await TokenIssuer.StartAsync(cancellationToken: Ct);
-        await using var registry = await DistributionRegistry.StartAsync(issuer.RegistryAuth, Ct);
+        await using var registry = await DistributionRegistry.StartAsync(issuer.RegistryAuth, cancellationToken: Ct);
         using var http = new HttpClient();
 
         using var response = await http.GetAsync(new Uri(registry.BaseUri, "v2/library/x/manifests/y"), Ct);
@@ -100,7 +100,7 @@ public sealed class HarnessTests
         using var layout = new TempDirectory();
         var image = new OciImageBuilder(layout.Path).AddImage("t", "token image");
         await using var issuer = await TokenIssuer.StartAsync(cancellationToken: Ct);
-        await using var registry = await DistributionRegistry.StartAsync(issuer.RegistryAuth, Ct);
+        await using var registry = await DistributionRegistry.StartAsync(issuer.RegistryAuth, cancellationToken: Ct);
         var target = $"docker://{registry.HostPort}/{Repository}:{Tag}";
 
         await Skopeo.CopyAsync(image.Reference, target, ["--dest-creds", issuer.Credentials], cancellationToken: Ct);
@@ -127,7 +127,7 @@ public sealed class HarnessTests
         using var layout = new TempDirectory();
         var image = new OciImageBuilder(layout.Path).AddImage("t", "bearer image");
         await using var issuer = await TokenIssuer.StartAsync(cancellationToken: Ct);
-        await using var registry = await DistributionRegistry.StartAsync(issuer.RegistryAuth, Ct);
+        await using var registry = await DistributionRegistry.StartAsync(issuer.RegistryAuth, cancellationToken: Ct);
         await Skopeo.CopyAsync(
             image.Reference, $"docker://{registry.HostPort}/{Repository}:{Tag}", ["--dest-creds", issuer.Credentials], cancellationToken: Ct);
         issuer.TokenField = TokenField.AccessToken;

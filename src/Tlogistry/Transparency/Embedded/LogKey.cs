@@ -37,9 +37,9 @@ internal sealed class LogKey
         }
 
         var seed = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
-        var probe = new Ed25519NoteSigner(seed, "tlogistry");
+        var probe = new Ed25519NoteSigner("tlogistry", seed);
         var origin = "tlogistry.local/" + probe.Vkey.Split('+')[1];
-        var signer = new Ed25519NoteSigner(seed, origin);
+        var signer = new Ed25519NoteSigner(origin, seed);
         SecretFile.WriteNew(path, signer.Skey + "\n");
         return new LogKey(signer);
     }

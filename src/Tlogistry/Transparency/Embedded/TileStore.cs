@@ -104,5 +104,5 @@ internal sealed class TileStore
 
     private string Full(string relative) => Path.Combine(_root, relative.Replace('/', Path.DirectorySeparatorChar));
 
-    private static int Encode(int width) => width == TileWidth ? TileMath.FullWidth : width;
+    private static int Encode(int width) => width;
 }

@@ -1,0 +1,62 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Tlogistry.Host;
+
+namespace Tlogistry.Tests.Support;
+
+/// <summary>
+/// tlogistry itself, built by the same composition root as <c>tlogistry serve</c> and
+/// listening on a free port. Stopping and starting again on the same data directory is a
+/// restart.
+/// </summary>
+internal sealed class ProxyHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private ProxyHost(WebApplication app, int port, string dataDir)
+    {
+        _app = app;
+        Port = port;
+        DataDir = dataDir;
+    }
+
+    public int Port { get; }
+
+    public string DataDir { get; }
+
+    /// <summary>"127.0.0.1:port", the registry host clients name.</summary>
+    public string HostPort => $"127.0.0.1:{Port}";
+
+    public Uri BaseUri => new($"http://127.0.0.1:{Port}/");
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<ProxyHost> StartAsync(string dataDir, IEnumerable<string> upstreams, CancellationToken cancellationToken = default)
+    {
+        var overrides = new Dictionary<string, string?>
+        {
+            ["Tlogistry:Port"] = "0",
+            ["Tlogistry:DataDir"] = dataDir,
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        var i = 0;
+        foreach (var u in upstreams)
+        {
+            overrides[$"Tlogistry:Upstreams:{i++}"] = u;
+        }
+
+        var app = await TlogistryApp.BuildAsync(overrides, [], cancellationToken);
+        await app.StartAsync(cancellationToken);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var port = new Uri(address.Replace("[::]", "localhost", StringComparison.Ordinal).Replace("0.0.0.0", "localhost", StringComparison.Ordinal)).Port;
+        return new ProxyHost(app, port, dataDir);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

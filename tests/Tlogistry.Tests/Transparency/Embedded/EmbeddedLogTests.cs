@@ -1,0 +1,156 @@
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using Tlogistry.Tests.Support;
+using Tlogistry.Transparency;
+using Tlogistry.Transparency.Embedded;
+using Tlogistry.Transparency.Merkle;
+using Tlogistry.Transparency.Notes;
+using Tlogistry.Transparency.Tiles;
+
+namespace Tlogistry.Tests.Transparency.Embedded;
+
+public sealed class EmbeddedLogTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static byte[] Envelope(int i) => Encoding.UTF8.GetBytes($"{{\"payload\":\"{Convert.ToBase64String(BitConverter.GetBytes(i))}\",\"payloadType\":\"t\",\"signatures\":[]}}");
+
+    private static EmbeddedLog Open(string dir) => EmbeddedLog.Open(dir, TimeProvider.System, NullLogger.Instance);
+
+    [Fact]
+    public async Task Appends_survive_a_reopen_and_every_entry_proves_inclusion()
+    {
+        using var dir = new TempDirectory();
+        var entries = new List<LogEntryRef>();
+        string vkey;
+        using (var log = Open(dir.Path))
+        {
+            vkey = log.VerifierKey;
+            for (var i = 0; i < 300; i++)
+            {
+                entries.Add(await log.AppendAsync(Envelope(i), Ct));
+            }
+        }
+
+        using var reopened = Open(dir.Path);
+        Assert.Equal(300, reopened.Size);
+        Assert.Equal(vkey, reopened.VerifierKey);
+        var checkpoint = Checkpoint.Parse(NoteOpener.Open(reopened.LatestCheckpoint.Note, [NoteVerifiers.FromVkey(vkey)]).Text);
+        Assert.Equal(300, checkpoint.Size);
+        for (var i = 0; i < entries.Count; i++)
+        {
+            Assert.Equal(i, entries[i].Index);
+            await reopened.VerifyAsync(entries[i], Envelope(i), Ct);
+        }
+
+        // Reading the log back gives the same envelopes, in order.
+        var read = await reopened.ReadFromAsync(250, Ct).ToListAsync(Ct);
+        Assert.Equal(50, read.Count);
+        Assert.Equal(Envelope(250), read[0].Envelope);
+        Assert.Equal(entries[299], read[^1].Entry);
+
+        // A wrong envelope at a real index does not verify.
+        await Assert.ThrowsAsync<LogVerificationException>(() => reopened.VerifyAsync(entries[3], Envelope(4), Ct));
+
+        // The tiles on disk are C2SP tiles: one full level-0 tile, one partial, a level-1 partial.
+        Assert.True(File.Exists(Path.Combine(dir.Path, TilePath.Hash(0, 0, TileMath.TileWidth))));
+        Assert.True(File.Exists(Path.Combine(dir.Path, TilePath.Hash(0, 1, 44))));
+        Assert.True(File.Exists(Path.Combine(dir.Path, TilePath.Hash(1, 0, 1))));
+        Assert.True(File.Exists(Path.Combine(dir.Path, TilePath.Entries(1, 44))));
+        Assert.False(File.Exists(Path.Combine(dir.Path, TilePath.Entries(1, 43))));
+
+        // Consistency between an early and the final size verifies against the two roots.
+        var tree = new MerkleTree();
+        foreach (var e in entries.Take(100))
+        {
+            tree.Append(Convert.FromHexString(e.Uuid));
+        }
+
+        MerkleProof.VerifyConsistency(100, 300, reopened.ConsistencyProof(100, 300), tree.Root(), checkpoint.RootHash);
+    }
+
+    [Fact]
+    public async Task A_tampered_entry_stops_the_log_from_opening()
+    {
+        using var dir = new TempDirectory();
+        using (var log = Open(dir.Path))
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                await log.AppendAsync(Envelope(i), Ct);
+            }
+        }
+
+        var bundle = Path.Combine(dir.Path, TilePath.Entries(0, 5));
+        var bytes = await File.ReadAllBytesAsync(bundle, Ct);
+        bytes[^3] ^= 0x01;
+        await File.WriteAllBytesAsync(bundle, bytes, Ct);
+
+        var error = Assert.Throws<InvalidDataException>(() => Open(dir.Path));
+        Assert.Contains("do not match its checkpoint", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_forged_checkpoint_stops_the_log_from_opening()
+    {
+        using var dir = new TempDirectory();
+        using (var log = Open(dir.Path))
+        {
+            await log.AppendAsync(Envelope(0), Ct);
+        }
+
+        var path = Path.Combine(dir.Path, "checkpoint");
+        var note = await File.ReadAllTextAsync(path, Ct);
+        var lines = note.Split('\n');
+        lines[1] = "2";
+        await File.WriteAllTextAsync(path, string.Join('\n', lines), Ct);
+
+        var error = Assert.Throws<InvalidDataException>(() => Open(dir.Path));
+        Assert.Contains("does not verify", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_tampered_hash_tile_stops_the_log_from_opening()
+    {
+        using var dir = new TempDirectory();
+        using (var log = Open(dir.Path))
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                await log.AppendAsync(Envelope(i), Ct);
+            }
+        }
+
+        var tile = Path.Combine(dir.Path, TilePath.Hash(0, 0, 3));
+        var bytes = await File.ReadAllBytesAsync(tile, Ct);
+        bytes[40] ^= 0xff;
+        await File.WriteAllBytesAsync(tile, bytes, Ct);
+
+        var error = Assert.Throws<InvalidDataException>(() => Open(dir.Path));
+        Assert.Contains("does not match", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_append_cut_before_its_checkpoint_is_rolled_back_to_the_checkpoint()
+    {
+        using var dir = new TempDirectory();
+        using (var log = Open(dir.Path))
+        {
+            await log.AppendAsync(Envelope(0), Ct);
+            await log.AppendAsync(Envelope(1), Ct);
+        }
+
+        // A torn third append: tiles written, checkpoint not.
+        await File.WriteAllBytesAsync(Path.Combine(dir.Path, TilePath.Entries(0, 3)), [0, 9, 1, 2], Ct);
+        using (var log = Open(dir.Path))
+        {
+            Assert.Equal(2, log.Size);
+            Assert.False(File.Exists(Path.Combine(dir.Path, TilePath.Entries(0, 3))));
+            var third = await log.AppendAsync(Envelope(2), Ct);
+            Assert.Equal(2, third.Index);
+        }
+
+        using var again = Open(dir.Path);
+        Assert.Equal(3, again.Size);
+    }
+}

@@ -1,7 +1,7 @@
 using System.Text;
+using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Merkle;
 using Tlogistry.Transparency.Tiles;
-using Tlogistry.Tests.Support;
 using static Tlogistry.Tests.Transparency.MerkleFixtures;
 
 namespace Tlogistry.Tests.Transparency;

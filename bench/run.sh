@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v docker-registry >/dev/null || bash scripts/install-test-deps.sh
-dotnet build src/Tlogistry -c Release -o bench/.out/proxy >/dev/null
+dotnet build src/Tlogistry -c Release -o bench/.out/proxy -v q -nologo
 dotnet run --project bench/Tlogistry.Bench -c Release -- "$PWD/bench/.out/proxy/tlogistry.dll" "$@"

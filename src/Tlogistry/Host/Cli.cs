@@ -45,7 +45,12 @@ internal static class Cli
             try
             {
                 await using var app = await TlogistryApp.BuildAsync(overrides, [.. parse.UnmatchedTokens], ct);
-                await app.RunAsync();
+                await app.StartAsync(ct);
+                await app.WaitForShutdownAsync(ct);
+                return 0;
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
                 return 0;
             }
             catch (Exception e) when (e is FormatException or InvalidDataException or InvalidOperationException or IOException or UnauthorizedAccessException)

@@ -20,7 +20,11 @@ namespace Tlogistry.Host;
 internal static partial class TlogistryApp
 {
     /// <summary>Builds the service; <paramref name="overrides"/> are flag values and win over every other source.</summary>
-    public static async Task<WebApplication> BuildAsync(IReadOnlyDictionary<string, string?> overrides, string[] configArgs, CancellationToken cancellationToken)
+    public static async Task<WebApplication> BuildAsync(
+        IReadOnlyDictionary<string, string?> overrides,
+        string[] configArgs,
+        CancellationToken cancellationToken,
+        Action<ILoggingBuilder>? logging = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = configArgs });
         builder.Configuration.AddInMemoryCollection(overrides);
@@ -33,9 +37,10 @@ internal static partial class TlogistryApp
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
+        logging?.Invoke(builder.Logging);
 
         var options = builder.Configuration.GetSection(TlogistryOptions.Section).Get<TlogistryOptions>() ?? new TlogistryOptions();
-        var port = options.Port ?? EnvPort() ?? TlogistryOptions.DefaultPort;
+        var port = options.ResolvePort(Environment.GetEnvironmentVariable("PORT"));
         var dataDir = Path.GetFullPath(string.IsNullOrWhiteSpace(options.DataDir) ? TlogistryOptions.DefaultDataDir() : options.DataDir);
         var upstream = builder.Configuration.GetSection(TlogistryOptions.Section + ":Upstream").Get<UpstreamOptions>() ?? new UpstreamOptions();
         foreach (var flag in options.Upstreams)
@@ -92,9 +97,6 @@ internal static partial class TlogistryApp
         app.MapFallback(api.HandleAsync);
         return app;
     }
-
-    private static int? EnvPort() =>
-        int.TryParse(Environment.GetEnvironmentVariable("PORT"), System.Globalization.CultureInfo.InvariantCulture, out var p) ? p : null;
 
     private static partial class Log
     {

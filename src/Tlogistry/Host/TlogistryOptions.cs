@@ -16,6 +16,24 @@ internal sealed class TlogistryOptions
 
     public const int DefaultPort = 8080;
 
+    /// <summary>The flag or configured port, else <c>PORT</c> from the environment (as container platforms set it), else 8080.</summary>
+    public int ResolvePort(string? portVariable)
+    {
+        if (Port is int configured)
+        {
+            return configured;
+        }
+
+        if (string.IsNullOrWhiteSpace(portVariable))
+        {
+            return DefaultPort;
+        }
+
+        return int.TryParse(portVariable, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var p) && p is > 0 and < 65536
+            ? p
+            : throw new FormatException($"PORT must be a TCP port number, got \"{portVariable}\"");
+    }
+
     public static string DefaultDataDir()
     {
         var xdg = Environment.GetEnvironmentVariable("XDG_DATA_HOME");

@@ -88,6 +88,11 @@ internal sealed partial class RegistryApi
         }
         catch (UpstreamException e)
         {
+            if (e.UpstreamStatus is int upstreamStatus)
+            {
+                RequestOutcome.SetUpstreamStatus(context, upstreamStatus);
+            }
+
             if (e.RetryAfter is TimeSpan retry && !context.Response.HasStarted)
             {
                 context.Response.Headers.RetryAfter = UpstreamErrors.Format(retry);

@@ -11,7 +11,7 @@ internal static class UpstreamErrors
     {
         var status = (int)response.StatusCode;
         var authority = response.RequestMessage?.RequestUri?.Authority ?? "upstream";
-        return response.StatusCode switch
+        var error = response.StatusCode switch
         {
             HttpStatusCode.NotFound => new UpstreamException(404, new OciError(notFoundCode, $"{what} is not known to {authority}")),
             HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => new UpstreamException(
@@ -24,6 +24,7 @@ internal static class UpstreamErrors
             _ when status >= 500 => new UpstreamException(502, new OciError("UNKNOWN", $"{authority} failed with status {status} for {what}")),
             _ => new UpstreamException(502, new OciError("UNKNOWN", $"{authority} answered unexpected status {status} for {what}")),
         };
+        return new UpstreamException(error.Status, error.Error, error.RetryAfter, null) { UpstreamStatus = status };
     }
 
     public static TimeSpan? RetryAfter(HttpResponseMessage response)

@@ -33,4 +33,7 @@ internal sealed class UpstreamException : Exception
     public OciError Error { get; }
 
     public TimeSpan? RetryAfter { get; }
+
+    /// <summary>The status upstream answered with, when it answered at all.</summary>
+    public int? UpstreamStatus { get; init; }
 }

@@ -1,0 +1,123 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using Tlogistry.Tests.Support;
+
+namespace Tlogistry.Tests.Host;
+
+/// <summary>`tlogistry serve` run as a person runs it: a process with flags and environment.</summary>
+[Trait("Category", "E2E")]
+public sealed partial class ServeCommandTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static string Dll => Path.Combine(AppContext.BaseDirectory, "tlogistry.dll");
+
+    private static string Dotnet => Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "/usr/bin/env";
+
+    private static IEnumerable<string> Args(params string[] args) =>
+        Dotnet == "/usr/bin/env" ? ["dotnet", Dll, .. args] : [Dll, .. args];
+
+    [Fact]
+    public async Task Serve_listens_on_PORT_keeps_private_keys_and_logs_one_line_per_request()
+    {
+        using var data = new TempDirectory();
+        await using var registry = await DistributionRegistry.StartAsync(cancellationToken: Ct);
+        var port = FreePort();
+        await using var proxy = ChildProcess.Start(
+            Dotnet,
+            Args("serve", "--data-dir", data.Path, "--upstream", "docker.io=" + registry.BaseUri),
+            new Dictionary<string, string> { ["PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(5) };
+        await WaitForAsync(http, proxy);
+
+        using var home = await http.GetAsync("/", Ct);
+        var html = await home.Content.ReadAsStringAsync(Ct);
+        Assert.Equal("text/html", home.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("<h1", html, StringComparison.Ordinal);
+        Assert.Contains("transparently immutable", html, StringComparison.Ordinal);
+        Assert.Matches("key:sha256:[0-9a-f]{64}", html);
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/v2/alpine/manifests/not-there");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "client-secret-token");
+        using var missing = await http.SendAsync(request, Ct);
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(data.Path, "signing-key.pem")));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(data.Path, "log", "log-key")));
+        }
+
+        await WaitForOutputAsync(proxy, "/v2/alpine/manifests/not-there");
+        var lines = proxy.StandardOutput.Split('\n').Where(l => l.Contains("/v2/alpine/manifests/not-there", StringComparison.Ordinal)).ToList();
+        Assert.Contains(lines, l => RequestLine().IsMatch(l));
+        Assert.DoesNotContain("client-secret-token", proxy.StandardOutput + proxy.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_malformed_upstream_flag_stops_the_start_with_the_reason()
+    {
+        using var data = new TempDirectory();
+        await using var proxy = ChildProcess.Start(Dotnet, Args("serve", "--port", "0", "--data-dir", data.Path, "--upstream", "docker.io"));
+        Assert.True(await proxy.WaitForExitAsync(TimeSpan.FromSeconds(60), Ct));
+        Assert.Equal(1, proxy.ExitCode);
+        Assert.Contains("--upstream expects HOST=URL", proxy.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_damaged_log_stops_the_start_with_the_reason()
+    {
+        using var data = new TempDirectory();
+        Directory.CreateDirectory(Path.Combine(data.Path, "log", "tile", "entries"));
+        await using var proxy = ChildProcess.Start(Dotnet, Args("serve", "--port", "0", "--data-dir", data.Path));
+        Assert.True(await proxy.WaitForExitAsync(TimeSpan.FromSeconds(60), Ct));
+        Assert.Equal(1, proxy.ExitCode);
+        Assert.Contains("no checkpoint", proxy.StandardError, StringComparison.Ordinal);
+    }
+
+    [GeneratedRegex(@"GET /v2/alpine/manifests/not-there status=404 upstream=404 outcome=error ms=\d")]
+    private static partial Regex RequestLine();
+
+    private static async Task WaitForAsync(HttpClient http, ChildProcess proxy)
+    {
+        for (var i = 0; i < 300; i++)
+        {
+            if (proxy.HasExited)
+            {
+                throw new InvalidOperationException("tlogistry exited: " + proxy.StandardError + proxy.StandardOutput);
+            }
+
+            try
+            {
+                using var r = await http.GetAsync("/v2/", Ct);
+                if (r.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(100, Ct);
+        }
+
+        throw new TimeoutException("tlogistry did not start: " + proxy.StandardOutput + proxy.StandardError);
+    }
+
+    private static async Task WaitForOutputAsync(ChildProcess proxy, string text)
+    {
+        for (var i = 0; i < 100 && !proxy.StandardOutput.Contains(text, StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(50, Ct);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+}

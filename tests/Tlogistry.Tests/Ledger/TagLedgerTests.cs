@@ -1,0 +1,119 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+using Tlogistry.Ledger;
+using Tlogistry.Signing;
+using Tlogistry.Tests.Support;
+using Tlogistry.Transparency.Embedded;
+
+namespace Tlogistry.Tests.Ledger;
+
+/// <summary>The ledger over the real embedded log and SQLite index in a temporary data directory.</summary>
+public sealed class TagLedgerTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+    private readonly List<IDisposable> _open = [];
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static string D(char c) => "sha256:" + new string(c, 64);
+
+    private static Observation Seen(string reference, string digest) =>
+        new(reference, digest, "application/vnd.oci.image.manifest.v1+json", "http://upstream.test/v2/x/manifests/y");
+
+    [Fact]
+    public async Task First_sighting_pins_then_same_digest_matches_and_another_mismatches()
+    {
+        var (ledger, log, _) = Open();
+        var first = await ledger.ObserveAsync(Seen("ghcr.io/org/app:v1", D('a')), Ct);
+        Assert.Equal(PinOutcome.FirstSeen, first.Outcome);
+        Assert.Equal(0, first.Pin.Entry.Index);
+
+        var again = await ledger.ObserveAsync(Seen("ghcr.io/org/app:v1", D('a')), Ct);
+        Assert.Equal(PinOutcome.Match, again.Outcome);
+        var moved = await ledger.ObserveAsync(Seen("ghcr.io/org/app:v1", D('b')), Ct);
+        Assert.Equal(PinOutcome.Mismatch, moved.Outcome);
+        Assert.Equal(D('a'), moved.Pin.Digest);
+        Assert.Equal(1, log.Size);
+
+        // The envelope is ours and says what the index says.
+        var envelope = DsseEnvelope.Parse(first.Pin.Envelope);
+        var claim = SightingStatement.Decode(envelope.Payload);
+        Assert.Equal(("ghcr.io/org/app:v1", D('a')), (claim.Reference, claim.Digest));
+        Assert.Equal(ledger.Identity, claim.Identity);
+    }
+
+    [Fact]
+    public async Task Concurrent_first_sightings_of_one_tag_make_one_entry()
+    {
+        var (ledger, log, _) = Open();
+        var decisions = await Task.WhenAll(Enumerable.Range(0, 50).Select(i =>
+            Task.Run(() => ledger.ObserveAsync(Seen("index.docker.io/library/alpine:3.16.0", D(i % 2 == 0 ? 'a' : 'b')), Ct))));
+        Assert.Equal(1, log.Size);
+        Assert.Single(decisions, d => d.Outcome == PinOutcome.FirstSeen);
+        var pinned = decisions.Single(d => d.Outcome == PinOutcome.FirstSeen).Pin.Digest;
+        Assert.All(decisions, d => Assert.Equal(pinned, d.Pin.Digest));
+        Assert.All(decisions.Where(d => d.Outcome != PinOutcome.FirstSeen), d =>
+            Assert.Equal(d.Pin.Digest == pinned ? d.Outcome : PinOutcome.Mismatch, d.Outcome));
+    }
+
+    [Fact]
+    public async Task A_logged_sighting_missing_from_the_index_is_indexed_again_at_start()
+    {
+        var (ledger, log, key) = Open();
+        await ledger.ObserveAsync(Seen("ghcr.io/org/a:1", D('a')), Ct);
+
+        // A crash after the log append but before the index write.
+        var claim = new SightingClaim("ghcr.io/org/b:1", D('b'), "application/vnd.oci.image.manifest.v1+json", DateTimeOffset.UtcNow, "http://upstream.test", key.Identity);
+        await log.AppendAsync(key.SignEnvelope(Dsse.InTotoPayloadType, SightingStatement.Encode(claim)).ToJson(), Ct);
+        Assert.Null(await new SqliteSightingIndex(IndexPath).FindAsync("ghcr.io/org/b:1", Ct));
+
+        var (restarted, _, _) = Open();
+        Assert.Equal(1, await restarted.ReconcileAsync(Ct));
+        Assert.Equal(0, await restarted.ReconcileAsync(Ct));
+        var decision = await restarted.ObserveAsync(Seen("ghcr.io/org/b:1", D('c')), Ct);
+        Assert.Equal(PinOutcome.Mismatch, decision.Outcome);
+        Assert.Equal(1, decision.Pin.Entry.Index);
+    }
+
+    [Fact]
+    public async Task An_index_row_edited_behind_the_logs_back_fails_closed()
+    {
+        var (ledger, _, _) = Open();
+        await ledger.ObserveAsync(Seen("ghcr.io/org/app:v2", D('a')), Ct);
+
+        using (var c = new SqliteConnection($"Data Source={IndexPath};Pooling=False"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "UPDATE sightings SET digest = $d";
+            cmd.Parameters.AddWithValue("$d", D('b'));
+            Assert.Equal(1, cmd.ExecuteNonQuery());
+        }
+
+        var (restarted, _, _) = Open();
+        await Assert.ThrowsAsync<LedgerIntegrityException>(() => restarted.ObserveAsync(Seen("ghcr.io/org/app:v2", D('b')), Ct));
+    }
+
+    public void Dispose()
+    {
+        foreach (var d in _open)
+        {
+            d.Dispose();
+        }
+
+        SqliteConnection.ClearAllPools();
+        _dir.Dispose();
+    }
+
+    private string IndexPath => _dir.Combine("index.db");
+
+    private (TagLedger Ledger, EmbeddedLog Log, InstanceKey Key) Open()
+    {
+        var key = InstanceKey.LoadOrCreate(_dir.Combine("signing-key.pem"));
+        var log = EmbeddedLog.Open(_dir.Combine("log"), TimeProvider.System, NullLogger.Instance);
+        _open.Add(key);
+        _open.Add(log);
+        var ledger = new TagLedger(new SqliteSightingIndex(IndexPath), log, key, TimeProvider.System, NullLogger<TagLedger>.Instance);
+        return (ledger, log, key);
+    }
+}

@@ -77,6 +77,10 @@ internal static class Program
                 pBlob.Add(await BlobRound(http, bigProxy, big, blobRounds));
             }
 
+            var cpuBefore = proxy.CpuSeconds();
+            await BlobRound(http, bigProxy, big, blobRounds);
+            var cpuPerGiB = (proxy.CpuSeconds() - cpuBefore) / (blobRounds * big.Size / (double)(1L << 30));
+            Console.WriteLine($"proxy CPU while streaming: {cpuPerGiB:0.00} s per GiB");
             var dB = Median(dBlob);
             var pB = Median(pBlob);
             Console.WriteLine($"64 MiB blob: direct {dB:0} MiB/s, proxy {pB:0} MiB/s, ratio {pB / dB:0.00} (target >= 0.90)");
@@ -301,6 +305,14 @@ internal sealed class Proc : IAsyncDisposable
         var port = FreePort();
         return StartAsync("dotnet", [dll, "serve", "--port", port.ToString(CultureInfo.InvariantCulture), "--data-dir", Path.Combine(work, "proxy"),
             "--upstream", "docker.io=" + upstream.GetLeftPart(UriPartial.Authority), "--Logging:LogLevel:Default=Warning"], new Uri($"http://127.0.0.1:{port}/"));
+    }
+
+    /// <summary>User plus system CPU time the process has used, in seconds.</summary>
+    public double CpuSeconds()
+    {
+        var stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 
     /// <summary>Peak resident set size (VmHWM) of the process so far, in MiB.</summary>

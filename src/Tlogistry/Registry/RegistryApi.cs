@@ -241,24 +241,38 @@ internal sealed partial class RegistryApi
     }
 
     /// <summary>
-    /// Copies with one pooled 1 MiB buffer: large reads and writes keep the syscall count
-    /// per byte low, which is what bounds proxy throughput for big blobs, and memory stays
-    /// flat whatever the blob size.
+    /// Copies with two pooled buffers so that reading the next chunk from upstream overlaps
+    /// writing the previous one to the client; memory stays flat whatever the blob size.
     /// </summary>
     private static async Task StreamBodyAsync(Stream body, HttpResponse response, CancellationToken ct)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
+        const int ChunkSize = 256 * 1024;
+        var current = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        var next = ArrayPool<byte>.Shared.Rent(ChunkSize);
         try
         {
-            int read;
-            while ((read = await body.ReadAsync(buffer, ct)) > 0)
+            var read = await body.ReadAsync(current.AsMemory(0, ChunkSize), ct);
+            while (read > 0)
             {
-                await response.Body.WriteAsync(buffer.AsMemory(0, read), ct);
+                var write = response.Body.WriteAsync(current.AsMemory(0, read), ct);
+                var nextRead = body.ReadAsync(next.AsMemory(0, ChunkSize), ct);
+                try
+                {
+                    await write;
+                }
+                finally
+                {
+                    // Never leave a read running on a buffer that goes back to the pool.
+                    read = await nextRead;
+                }
+
+                (current, next) = (next, current);
             }
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            ArrayPool<byte>.Shared.Return(current);
+            ArrayPool<byte>.Shared.Return(next);
         }
     }
 

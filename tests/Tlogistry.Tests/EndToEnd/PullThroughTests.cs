@@ -237,6 +237,10 @@ public sealed class PullThroughTests(PullThroughFixture f) : IClassFixture<PullT
         await AssertError(http, HttpMethod.Get, "/v2/alpine/manifests/-bad-tag", HttpStatusCode.BadRequest, "TAG_INVALID");
         await AssertError(http, HttpMethod.Get, "/v2/alpine/manifests/no-such-tag", HttpStatusCode.NotFound, "MANIFEST_UNKNOWN");
         await AssertError(http, HttpMethod.Get, "/v2/alpine/blobs/sha256:" + new string('0', 64), HttpStatusCode.NotFound, "BLOB_UNKNOWN");
+
+        // Distribution 2.8 has no referrers API: its 404 reaches the client as an OCI error,
+        // which is what tells clients to fall back to the referrers tag schema.
+        await AssertError(http, HttpMethod.Get, $"/v2/alpine/referrers/{f.Alpine.ManifestDigest}", HttpStatusCode.NotFound, "MANIFEST_UNKNOWN");
     }
 
     private static async Task AssertError(HttpClient http, HttpMethod method, string path, HttpStatusCode status, string? code)

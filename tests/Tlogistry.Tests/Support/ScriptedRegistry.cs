@@ -1,11 +1,5 @@
-using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Tlogistry.Tests.Support;
 
@@ -37,30 +31,15 @@ public sealed class ScriptedRegistry : IAsyncDisposable
 
     public static async Task<ScriptedRegistry> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
         ScriptedRegistry? self = null;
-        app.Run(context =>
+        var (app, baseUri) = await LoopbackApp.StartAsync(context =>
         {
             self!.Requests++;
-            if (context.Request.Path == "/v2/")
-            {
-                return Task.CompletedTask;
-            }
-
-            return self.Handler(context);
+            return context.Request.Path == "/v2/" ? Task.CompletedTask : self.Handler(context);
         });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        self = new ScriptedRegistry(app, new Uri(address + "/"));
+        self = new ScriptedRegistry(app, baseUri);
         return self;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => LoopbackApp.StopAsync(_app);
 }

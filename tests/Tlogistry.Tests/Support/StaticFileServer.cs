@@ -1,11 +1,5 @@
-using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Tlogistry.Tests.Support;
 
@@ -41,37 +35,29 @@ public sealed class StaticFileServer : IAsyncDisposable
 
     public static async Task<StaticFileServer> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
         StaticFileServer? self = null;
-        app.Run(async context =>
-        {
-            lock (self!._requests)
-            {
-                self._requests.Add((context.Request.Path.Value ?? "", context.Request.Headers.Authorization.FirstOrDefault()));
-            }
-
-            var relative = (context.Request.Path.Value ?? "").TrimStart('/');
-            var full = Path.GetFullPath(Path.Combine(self.Root, relative));
-            if (!full.StartsWith(Path.GetFullPath(self.Root), StringComparison.Ordinal) || !File.Exists(full))
-            {
-                context.Response.StatusCode = 404;
-                return;
-            }
-
-            await Results.File(full, "application/octet-stream", enableRangeProcessing: true).ExecuteAsync(context);
-        });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        self = new StaticFileServer(app, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal) + "/"));
+        var (app, baseUri) = await LoopbackApp.StartAsync(context => self!.ServeAsync(context));
+        self = new StaticFileServer(app, baseUri);
         return self;
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => LoopbackApp.StopAsync(_app);
+
+    private async Task ServeAsync(HttpContext context)
     {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        lock (_requests)
+        {
+            _requests.Add((context.Request.Path.Value ?? "", context.Request.Headers.Authorization.FirstOrDefault()));
+        }
+
+        var relative = (context.Request.Path.Value ?? "").TrimStart('/');
+        var full = Path.GetFullPath(Path.Combine(Root, relative));
+        if (!full.StartsWith(Path.GetFullPath(Root), StringComparison.Ordinal) || !File.Exists(full))
+        {
+            context.Response.StatusCode = 404;
+            return;
+        }
+
+        await Results.File(full, "application/octet-stream", enableRangeProcessing: true).ExecuteAsync(context);
     }
 }

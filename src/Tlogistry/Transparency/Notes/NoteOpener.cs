@@ -13,7 +13,7 @@ internal static class NoteOpener
         }
         catch (FormatException e)
         {
-            throw new NoteVerificationException(NoteVerificationReason.Malformed, $"malformed note: {e.Message}", e);
+            throw Malformed(e);
         }
 
         return Verify(parsed, trusted);
@@ -22,18 +22,18 @@ internal static class NoteOpener
     /// <summary>Parses and verifies a note. Throws <see cref="NoteVerificationException"/> unless it can be trusted.</summary>
     public static VerifiedNote Open(string note, IEnumerable<INoteVerifier> trusted)
     {
-        SignedNote parsed;
         try
         {
-            parsed = SignedNote.Parse(note);
+            return Verify(SignedNote.Parse(note), trusted);
         }
         catch (FormatException e)
         {
-            throw new NoteVerificationException(NoteVerificationReason.Malformed, $"malformed note: {e.Message}", e);
+            throw Malformed(e);
         }
-
-        return Verify(parsed, trusted);
     }
+
+    private static NoteVerificationException Malformed(FormatException e) =>
+        new(NoteVerificationReason.Malformed, $"malformed note: {e.Message}", e);
 
     /// <summary>
     /// Applies the signed-note trust rules: signatures from unknown keys are ignored, every

@@ -42,6 +42,14 @@ internal static class Cli
                 overrides[$"{TlogistryOptions.Section}:Upstreams:{i}"] = ups[i];
             }
 
+            // Only --Section:Key=value reaches configuration; anything else is a mistyped flag.
+            var unknown = parse.UnmatchedTokens.FirstOrDefault(t => !t.StartsWith("--", StringComparison.Ordinal) || !t.Contains(':', StringComparison.Ordinal));
+            if (unknown is not null)
+            {
+                await Console.Error.WriteLineAsync($"tlogistry: unknown argument \"{unknown}\"; see tlogistry serve --help");
+                return 2;
+            }
+
             try
             {
                 await using var app = await TlogistryApp.BuildAsync(overrides, [.. parse.UnmatchedTokens], ct);

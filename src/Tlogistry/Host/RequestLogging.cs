@@ -33,12 +33,25 @@ internal sealed partial class RequestLogging
             Log.Request(
                 _logger,
                 context.Request.Method,
-                context.Request.Path.Value ?? "/",
+                Printable(context.Request.Path.Value ?? "/"),
                 context.Response.StatusCode,
                 upstream?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-",
                 RequestOutcome.Get(context),
                 Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
+    }
+
+    /// <summary>A path as one safe log field: control characters cannot forge lines, and length is bounded.</summary>
+    internal static string Printable(string path)
+    {
+        var clipped = path.Length > 512 ? path[..512] + "…" : path;
+        return string.Create(clipped.Length, clipped, (span, s) =>
+        {
+            for (var i = 0; i < s.Length; i++)
+            {
+                span[i] = char.IsControl(s[i]) ? '?' : s[i];
+            }
+        });
     }
 
     private static partial class Log

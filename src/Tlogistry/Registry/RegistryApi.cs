@@ -144,7 +144,6 @@ internal sealed partial class RegistryApi
 
         if (decision.Outcome == PinOutcome.Mismatch)
         {
-            RequestOutcome.Set(context, RequestOutcome.Mismatch);
             Log.Mismatch(_logger, reference, manifest.Digest, decision.Pin.Digest);
             await OciResponses.WriteErrorAsync(
                 context,
@@ -325,16 +324,9 @@ internal sealed partial class RegistryApi
     /// <summary>The name as the client wrote it: everything between /v2/ and the route's last known suffix.</summary>
     private static string ProxiedName(string rawPath)
     {
-        foreach (var marker in new[] { "/manifests/", "/blobs/", "/tags/list", "/referrers/" })
-        {
-            var at = rawPath.LastIndexOf(marker, StringComparison.Ordinal);
-            if (at > 4)
-            {
-                return rawPath[4..at];
-            }
-        }
-
-        return rawPath.Trim('/');
+        var end = new[] { "/manifests/", "/blobs/", "/tags/list", "/referrers/" }
+            .Max(marker => rawPath.LastIndexOf(marker, StringComparison.Ordinal));
+        return end > 4 ? rawPath[4..end] : rawPath.Trim('/');
     }
 
     private static bool IsRedirect(HttpStatusCode status) =>

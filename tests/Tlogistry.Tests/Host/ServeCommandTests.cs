@@ -66,6 +66,16 @@ public sealed partial class ServeCommandTests
     }
 
     [Fact]
+    public async Task A_mistyped_flag_is_refused_rather_than_ignored()
+    {
+        using var data = new TempDirectory();
+        await using var proxy = ChildProcess.Start(Dotnet, Args("serve", "--prot", "9000", "--data-dir", data.Path));
+        Assert.True(await proxy.WaitForExitAsync(TimeSpan.FromSeconds(60), Ct));
+        Assert.Equal(2, proxy.ExitCode);
+        Assert.Contains("unknown argument \"--prot\"", proxy.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_damaged_log_stops_the_start_with_the_reason()
     {
         using var data = new TempDirectory();

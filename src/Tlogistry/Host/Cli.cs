@@ -21,7 +21,15 @@ internal static class Cli
             Arity = ArgumentArity.ZeroOrMore,
         };
 
-        var serve = new Command("serve", "Run the registry front on the embedded defaults.") { port, dataDir, upstream };
+        var allow = new Option<string[]>("--allow-registry")
+        {
+            Description = "Only proxy registries matching this pattern (e.g. docker.io, *.gcr.io). Repeatable. An exact host may also be private.",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var deny = new Option<string[]>("--deny-registry") { Description = "Never proxy registries matching this pattern. Repeatable.", Arity = ArgumentArity.ZeroOrMore };
+        var onUnavailable = new Option<string?>("--on-log-unavailable") { Description = "fail (default): 503 when the log or index is unavailable; serve: serve unverified with Tlog-Unverified: true." };
+
+        var serve = new Command("serve", "Run the registry front on the embedded defaults.") { port, dataDir, upstream, allow, deny, onUnavailable };
         serve.TreatUnmatchedTokensAsErrors = false;
         serve.SetAction(async (parse, ct) =>
         {
@@ -36,10 +44,12 @@ internal static class Cli
                 overrides[$"{TlogistryOptions.Section}:DataDir"] = d;
             }
 
-            var ups = parse.GetValue(upstream) ?? [];
-            for (var i = 0; i < ups.Length; i++)
+            AddList(overrides, $"{TlogistryOptions.Section}:Upstreams", parse.GetValue(upstream));
+            AddList(overrides, $"{TlogistryOptions.Section}:Upstream:AllowRegistries", parse.GetValue(allow));
+            AddList(overrides, $"{TlogistryOptions.Section}:Upstream:DenyRegistries", parse.GetValue(deny));
+            if (parse.GetValue(onUnavailable) is { Length: > 0 } policy)
             {
-                overrides[$"{TlogistryOptions.Section}:Upstreams:{i}"] = ups[i];
+                overrides[$"{TlogistryOptions.Section}:OnLogUnavailable"] = policy;
             }
 
             // Only --Section:Key=value reaches configuration; anything else is a mistyped flag.
@@ -67,6 +77,14 @@ internal static class Cli
                 return 1;
             }
         });
+
+        static void AddList(Dictionary<string, string?> overrides, string key, string[]? values)
+        {
+            for (var i = 0; i < (values?.Length ?? 0); i++)
+            {
+                overrides[$"{key}:{i}"] = values![i];
+            }
+        }
 
         return new RootCommand("tlogistry: a read-only registry front whose tags are transparently immutable.") { serve };
     }

@@ -10,6 +10,7 @@ using Tlogistry.Signing;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Embedded;
 using Tlogistry.Upstream;
+using Tlogistry.Upstream.Guard;
 
 namespace Tlogistry.Host;
 
@@ -49,12 +50,20 @@ internal static partial class TlogistryApp
             upstream.Map[host] = url;
         }
 
+        var onUnavailable = options.ParseUnavailablePolicy();
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.ListenAnyIP(port);
             k.AddServerHeader = false;
-            k.Limits.MaxRequestBodySize = 1024 * 1024;
+
+            // A read-only registry needs small requests: bound everything a client sends.
+            k.Limits.MaxRequestBodySize = 64 * 1024;
+            k.Limits.MaxRequestLineSize = 8 * 1024;
+            k.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+            k.Limits.MaxRequestHeaderCount = 64;
+            k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(15);
         });
+        RateLimits.Add(builder.Services, options);
 
         Directory.CreateDirectory(dataDir);
         var services = builder.Services;
@@ -62,6 +71,8 @@ internal static partial class TlogistryApp
         services.AddSingleton(upstream);
         services.AddSingleton<UpstreamEndpoints>();
         services.AddSingleton<TokenCache>();
+        services.AddSingleton(new RegistryPolicy(upstream.AllowRegistries, upstream.DenyRegistries));
+        services.AddSingleton(sp => new ConnectGuard(TrustedAuthorities(upstream)));
         services.AddSingleton<RegistryClient>();
         services.AddSingleton<ManifestFetcher>();
         services.AddSingleton(_ => InstanceKey.LoadOrCreate(Path.Combine(dataDir, "signing-key.pem")));
@@ -69,7 +80,7 @@ internal static partial class TlogistryApp
         services.AddSingleton<ITransparencyLog>(sp => sp.GetRequiredService<EmbeddedLog>());
         services.AddSingleton<ISightingIndex>(_ => new SqliteSightingIndex(Path.Combine(dataDir, "index.db")));
         services.AddSingleton<TagLedger>();
-        services.AddSingleton<RegistryApi>();
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<RegistryApi>(sp, onUnavailable));
         services.AddSingleton(sp => new HomePage(
             sp.GetRequiredService<InstanceKey>().Identity,
             sp.GetRequiredService<ITransparencyLog>().Description,
@@ -88,6 +99,7 @@ internal static partial class TlogistryApp
         }
 
         app.UseMiddleware<RequestLogging>();
+        RateLimits.Use(app, options);
         var api = app.Services.GetRequiredService<RegistryApi>();
         var home = app.Services.GetRequiredService<HomePage>();
         app.MapGet("/", () => Results.Content(home.Html, "text/html; charset=utf-8"));
@@ -96,6 +108,20 @@ internal static partial class TlogistryApp
         app.Map("/v2/{**rest}", api.HandleAsync);
         app.MapFallback(api.HandleAsync);
         return app;
+    }
+
+    /// <summary>Authorities the operator named: mapped upstreams and exact allowed registries may be private.</summary>
+    private static IEnumerable<string> TrustedAuthorities(UpstreamOptions upstream)
+    {
+        foreach (var url in upstream.Map.Values)
+        {
+            yield return new Uri(url).Authority;
+        }
+
+        foreach (var allowed in upstream.AllowRegistries.Where(a => !a.Contains('*', StringComparison.Ordinal)))
+        {
+            yield return allowed.Trim().ToLowerInvariant();
+        }
     }
 
     private static partial class Log

@@ -14,7 +14,23 @@ internal sealed class TlogistryOptions
     /// <summary><c>HOST=URL</c> upstream overrides, as given to <c>--upstream</c>.</summary>
     public List<string> Upstreams { get; init; } = [];
 
+    /// <summary>What tag requests do when the log or index is unavailable: <c>fail</c> (503) or <c>serve</c> (unverified).</summary>
+    public string OnLogUnavailable { get; set; } = "fail";
+
+    /// <summary>Requests per second each client address may make; 0 turns the limit off.</summary>
+    public double RateLimitPerClient { get; set; }
+
+    /// <summary>Requests a client may burst above its rate.</summary>
+    public int RateLimitBurst { get; set; } = 100;
+
     public const int DefaultPort = 8080;
+
+    public Registry.UnavailablePolicy ParseUnavailablePolicy() => OnLogUnavailable.Trim().ToLowerInvariant() switch
+    {
+        "fail" => Registry.UnavailablePolicy.Fail,
+        "serve" => Registry.UnavailablePolicy.Serve,
+        _ => throw new FormatException($"--on-log-unavailable must be fail or serve, got \"{OnLogUnavailable}\""),
+    };
 
     /// <summary>The flag or configured port, else <c>PORT</c> from the environment (as container platforms set it), else 8080.</summary>
     public int ResolvePort(string? portVariable)

@@ -14,5 +14,8 @@ internal interface ISightingIndex
     /// <summary>The highest log index held, or -1 when empty: where reconciliation with the log resumes.</summary>
     Task<long> MaxLogIndexAsync(CancellationToken cancellationToken);
 
+    /// <summary>How many sightings are held.</summary>
+    Task<long> CountAsync(CancellationToken cancellationToken);
+
     IAsyncEnumerable<Sighting> ListAsync(CancellationToken cancellationToken);
 }

@@ -72,6 +72,14 @@ internal sealed class SqliteSightingIndex : ISightingIndex
         return Task.FromResult(Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture));
     }
 
+    public Task<long> CountAsync(CancellationToken cancellationToken)
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT COUNT(*) FROM sightings";
+        return Task.FromResult(Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture));
+    }
+
     public async IAsyncEnumerable<Sighting> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var c = Open();

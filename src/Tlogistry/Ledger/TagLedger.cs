@@ -82,7 +82,7 @@ internal sealed partial class TagLedger
             return cached;
         }
 
-        var stored = await _index.FindAsync(reference, cancellationToken);
+        var stored = await Guard("index lookup", () => _index.FindAsync(reference, cancellationToken));
         if (stored is null)
         {
             return null;
@@ -99,7 +99,10 @@ internal sealed partial class TagLedger
     /// </summary>
     public async Task<int> ReconcileAsync(CancellationToken cancellationToken)
     {
-        var from = await _index.MaxLogIndexAsync(cancellationToken) + 1;
+        // Resume after the highest indexed entry when the index has no gaps; otherwise (an
+        // index write was lost while later ones succeeded) read the whole log.
+        var max = await _index.MaxLogIndexAsync(cancellationToken);
+        var from = await _index.CountAsync(cancellationToken) == max + 1 ? max + 1 : 0;
         var added = 0;
         await foreach (var logged in _log.ReadFromAsync(from, cancellationToken))
         {
@@ -115,6 +118,11 @@ internal sealed partial class TagLedger
             }
 
             var existing = await _index.FindAsync(sighting.Reference, cancellationToken);
+            if (existing?.Entry.Index == sighting.Entry.Index)
+            {
+                continue;
+            }
+
             if (existing is not null)
             {
                 Log.DuplicateEntry(_logger, logged.Entry.Index, sighting.Reference, existing.Entry.Index);
@@ -126,6 +134,19 @@ internal sealed partial class TagLedger
         }
 
         return added;
+    }
+
+    /// <summary>Turns storage failures into <see cref="LedgerUnavailableException"/>, naming the step.</summary>
+    private static async Task<T> Guard<T>(string step, Func<Task<T>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or System.Data.Common.DbException)
+        {
+            throw new LedgerUnavailableException($"{step} failed: {e.Message}", e);
+        }
     }
 
     private static LedgerDecision Decide(Sighting pin, Observation observed) =>
@@ -142,10 +163,21 @@ internal sealed partial class TagLedger
 
         var claim = new SightingClaim(observed.Reference, observed.Digest, observed.MediaType, _time.GetUtcNow(), observed.Upstream, _key.Identity);
         var envelope = _key.SignEnvelope(Dsse.InTotoPayloadType, SightingStatement.Encode(claim)).ToJson();
-        var entry = await _log.AppendAsync(envelope, CancellationToken.None);
+        var entry = await Guard("log append", () => _log.AppendAsync(envelope, CancellationToken.None));
         var sighting = new Sighting(claim.Reference, claim.Digest, claim.MediaType, claim.ObservedAt, claim.Upstream, claim.Identity, entry, envelope);
-        await _index.SaveAsync(sighting, CancellationToken.None);
+
         _verified[sighting.Reference] = sighting;
+        try
+        {
+            await _index.SaveAsync(sighting, CancellationToken.None);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or System.Data.Common.DbException)
+        {
+            // The sighting is durable in the log, the source of truth: the pin holds in memory
+            // now and the next start indexes it from the log.
+            Log.IndexWriteFailed(_logger, sighting.Reference, entry.Index, e.Message);
+        }
+
         Log.Recorded(_logger, sighting.Reference, sighting.Digest, entry.Index);
         return (sighting, true);
     }
@@ -193,6 +225,9 @@ internal sealed partial class TagLedger
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "sighting of {Reference} is in the log at index {Index} but the index write failed ({Reason}); it will be indexed from the log at the next start")]
+        public static partial void IndexWriteFailed(ILogger logger, string reference, long index, string reason);
+
         [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "recorded first sighting {Reference} -> {Digest} at log index {Index}")]
         public static partial void Recorded(ILogger logger, string reference, string digest, long index);
 
@@ -201,6 +236,27 @@ internal sealed partial class TagLedger
 
         [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "log entry {Index} is a second sighting of {Reference}, already pinned by entry {Pinned}; the first stays the pin")]
         public static partial void DuplicateEntry(ILogger logger, long index, string reference, long pinned);
+    }
+}
+
+/// <summary>
+/// The log or the index could not be reached or written: no pin can be checked or made.
+/// Unlike <see cref="LedgerIntegrityException"/> this is an outage, not evidence of tampering.
+/// </summary>
+internal sealed class LedgerUnavailableException : Exception
+{
+    public LedgerUnavailableException(string message)
+        : base(message)
+    {
+    }
+
+    public LedgerUnavailableException(string message, Exception inner)
+        : base(message, inner)
+    {
+    }
+
+    public LedgerUnavailableException()
+    {
     }
 }
 

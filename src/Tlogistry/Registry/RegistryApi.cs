@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Tlogistry.Ledger;
 using Tlogistry.Oci;
 using Tlogistry.Upstream;
+using Tlogistry.Upstream.Guard;
 
 namespace Tlogistry.Registry;
 
@@ -15,7 +16,7 @@ namespace Tlogistry.Registry;
 /// pass the request through to upstream (everything addressed by digest, tag lists,
 /// referrers) or run a manifest-by-tag through the tag ledger before serving its exact bytes.
 /// </summary>
-internal sealed partial class RegistryApi
+internal sealed partial class RegistryApi : IDisposable
 {
     private static readonly string[] PassThroughHeaders =
     [
@@ -26,15 +27,32 @@ internal sealed partial class RegistryApi
     private readonly RegistryClient _client;
     private readonly ManifestFetcher _manifests;
     private readonly TagLedger _ledger;
+    private readonly RegistryPolicy _registries;
+    private readonly SemaphoreSlim _upstreamSlots;
+    private readonly TimeSpan _slotWait;
+    private readonly UnavailablePolicy _onUnavailable;
     private readonly ILogger<RegistryApi> _logger;
 
-    public RegistryApi(RegistryClient client, ManifestFetcher manifests, TagLedger ledger, ILogger<RegistryApi> logger)
+    public RegistryApi(
+        RegistryClient client,
+        ManifestFetcher manifests,
+        TagLedger ledger,
+        RegistryPolicy registries,
+        UpstreamOptions upstream,
+        UnavailablePolicy onUnavailable,
+        ILogger<RegistryApi> logger)
     {
         _client = client;
         _manifests = manifests;
         _ledger = ledger;
+        _registries = registries;
+        _upstreamSlots = new SemaphoreSlim(Math.Max(1, upstream.MaxConcurrentRequests));
+        _slotWait = upstream.ResponseTimeout;
+        _onUnavailable = onUnavailable;
         _logger = logger;
     }
+
+    public void Dispose() => _upstreamSlots.Dispose();
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -48,8 +66,26 @@ internal sealed partial class RegistryApi
         }
 
         var route = RegistryRoute.Parse(context.Request.Method, rawPath);
+        if (route.Name is { } target && _registries.Refusal(target.Registry) is { } refusal)
+        {
+            await OciResponses.WriteErrorAsync(context, 403, new OciError(OciErrorCodes.Denied, refusal), ct);
+            return;
+        }
+
+        var slot = false;
         try
         {
+            if (route.Name is not null)
+            {
+                // Bound the upstream work in flight; a client waits for a slot, not forever.
+                slot = await _upstreamSlots.WaitAsync(_slotWait, ct);
+                if (!slot)
+                {
+                    await OciResponses.WriteErrorAsync(context, 503, new OciError("UNAVAILABLE", "too many upstream requests in flight; retry shortly"), ct);
+                    return;
+                }
+            }
+
             switch (route.Kind)
             {
                 case RouteKind.Base:
@@ -101,6 +137,11 @@ internal sealed partial class RegistryApi
             Log.UpstreamFailed(_logger, context.Request.Method, rawPath, e.Status, e.Message);
             await OciResponses.WriteErrorAsync(context, e.Status, e.Error, ct);
         }
+        catch (LedgerUnavailableException e)
+        {
+            Log.LedgerUnavailable(_logger, rawPath, e.Message);
+            await OciResponses.WriteErrorAsync(context, 503, new OciError("UNAVAILABLE", "the transparency log or index is unavailable, so this tag cannot be checked: " + e.Message), ct);
+        }
         catch (LedgerIntegrityException e)
         {
             Log.IntegrityFailure(_logger, rawPath, e.Message);
@@ -116,6 +157,13 @@ internal sealed partial class RegistryApi
             Log.StreamBroken(_logger, rawPath, e.Message);
             context.Abort();
         }
+        finally
+        {
+            if (slot)
+            {
+                _upstreamSlots.Release();
+            }
+        }
     }
 
     /// <summary>A manifest by tag: resolve upstream, consult the ledger, then serve or refuse.</summary>
@@ -128,16 +176,39 @@ internal sealed partial class RegistryApi
         var manifest = head ? await _manifests.HeadAsync(name, tag, ct) : await _manifests.GetAsync(name, tag, ct);
         RequestOutcome.SetUpstreamStatus(context, 200);
 
-        var pin = await _ledger.FindPinAsync(reference, ct);
-        if (pin is null && manifest.Bytes is null)
+        // A first sighting pins only a digest computed from bytes we read ourselves, so a
+        // HEAD without a pin fetches the manifest (below).
+        Sighting? pin = null;
+        try
         {
-            // A first sighting pins only a digest computed from bytes we read ourselves.
-            manifest = await _manifests.GetAsync(name, tag, ct);
+            pin = await _ledger.FindPinAsync(reference, ct);
+        }
+        catch (LedgerUnavailableException) when (_onUnavailable == UnavailablePolicy.Serve)
+        {
+            // Handled by the same path as an unavailable append.
         }
 
-        var decision = await _ledger.ObserveAsync(new Observation(reference, manifest.Digest, manifest.MediaType, manifest.Url.ToString()), ct);
-        var entry = decision.Pin.Entry;
         var headers = context.Response.Headers;
+        LedgerDecision decision;
+        try
+        {
+            if (pin is null && manifest.Bytes is null)
+            {
+                manifest = await _manifests.GetAsync(name, tag, ct);
+            }
+
+            decision = await _ledger.ObserveAsync(new Observation(reference, manifest.Digest, manifest.MediaType, manifest.Url.ToString()), ct);
+        }
+        catch (LedgerUnavailableException e) when (_onUnavailable == UnavailablePolicy.Serve)
+        {
+            Log.ServedUnverified(_logger, reference, manifest.Digest, e.Message);
+            headers["Tlog-Unverified"] = "true";
+            await WriteManifestAsync(context, manifest, head, ct);
+            RequestOutcome.Set(context, RequestOutcome.Unverified);
+            return;
+        }
+
+        var entry = decision.Pin.Entry;
         headers["Tlog-Uuid"] = entry.Uuid;
         headers["Tlog-Logindex"] = entry.Index.ToString(CultureInfo.InvariantCulture);
         headers["Tlog-Integratedtime"] = entry.IntegratedTime.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
@@ -163,10 +234,15 @@ internal sealed partial class RegistryApi
         }
 
         RequestOutcome.Set(context, decision.Outcome == PinOutcome.FirstSeen ? RequestOutcome.FirstSeen : RequestOutcome.Served);
+        await WriteManifestAsync(context, manifest, head, ct);
+    }
+
+    private static async Task WriteManifestAsync(HttpContext context, UpstreamManifest manifest, bool head, CancellationToken ct)
+    {
         context.Response.StatusCode = 200;
         context.Response.ContentType = manifest.MediaType;
         context.Response.ContentLength = manifest.Length;
-        headers["Docker-Content-Digest"] = manifest.Digest;
+        context.Response.Headers["Docker-Content-Digest"] = manifest.Digest;
         if (!head && manifest.Bytes is not null)
         {
             await context.Response.Body.WriteAsync(manifest.Bytes, ct);
@@ -233,7 +309,7 @@ internal sealed partial class RegistryApi
             return;
         }
 
-        await using var body = await response.Content.ReadAsStreamAsync(ct);
+        await using var body = new IdleTimeoutStream(await response.Content.ReadAsStreamAsync(ct), _client.IdleTimeout);
         // Kestrel checks the written length against Content-Length: a short upstream body
         // ends in an aborted connection, never in a truncated blob that looks complete.
         await StreamBodyAsync(body, context.Response, ct);
@@ -360,6 +436,12 @@ internal sealed partial class RegistryApi
 
         [LoggerMessage(EventId = 4003, Level = LogLevel.Error, Message = "{Path}: ledger verification failed: {Reason}")]
         public static partial void IntegrityFailure(ILogger logger, string path, string reason);
+
+        [LoggerMessage(EventId = 4005, Level = LogLevel.Error, Message = "{Path}: the log or index is unavailable, refusing: {Reason}")]
+        public static partial void LedgerUnavailable(ILogger logger, string path, string reason);
+
+        [LoggerMessage(EventId = 4006, Level = LogLevel.Critical, Message = "SERVING UNVERIFIED {Reference} -> {Digest}: the log or index is unavailable ({Reason}) and on-log-unavailable=serve")]
+        public static partial void ServedUnverified(ILogger logger, string reference, string digest, string reason);
 
         [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "{Path}: stream broken mid-body: {Reason}")]
         public static partial void StreamBroken(ILogger logger, string path, string reason);

@@ -9,6 +9,7 @@ internal static class RequestOutcome
     public const string FirstSeen = "first-seen";
     public const string Mismatch = "mismatch";
     public const string Redirected = "redirected";
+    public const string Unverified = "unverified";
     public const string Error = "error";
 
     private const string OutcomeKey = "tlogistry.outcome";

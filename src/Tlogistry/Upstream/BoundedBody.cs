@@ -4,14 +4,14 @@ namespace Tlogistry.Upstream;
 internal static class BoundedBody
 {
     /// <summary>The body, or null when it is longer than <paramref name="limit"/> bytes.</summary>
-    public static async Task<byte[]?> ReadAsync(HttpContent content, int limit, CancellationToken cancellationToken)
+    public static async Task<byte[]?> ReadAsync(HttpContent content, int limit, TimeSpan idleTimeout, CancellationToken cancellationToken)
     {
         if (content.Headers.ContentLength is long declared && declared > limit)
         {
             return null;
         }
 
-        await using var stream = await content.ReadAsStreamAsync(cancellationToken);
+        await using var stream = new IdleTimeoutStream(await content.ReadAsStreamAsync(cancellationToken), idleTimeout);
         var buffer = new MemoryStream();
         var chunk = new byte[81920];
         int read;

@@ -33,7 +33,7 @@ internal sealed class ManifestFetcher
         byte[]? bytes;
         try
         {
-            bytes = await BoundedBody.ReadAsync(response.Content, MediaTypes.MaxManifestBytes, cancellationToken);
+            bytes = await BoundedBody.ReadAsync(response.Content, MediaTypes.MaxManifestBytes, _client.IdleTimeout, cancellationToken);
         }
         catch (Exception e) when (e is HttpRequestException or IOException)
         {

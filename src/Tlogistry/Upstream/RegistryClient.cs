@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Tlogistry.Oci;
 using Tlogistry.Upstream.Auth;
+using Tlogistry.Upstream.Guard;
 
 namespace Tlogistry.Upstream;
 
@@ -22,13 +23,18 @@ internal sealed partial class RegistryClient : IDisposable
     private readonly TokenCache _tokens;
     private readonly ILogger<RegistryClient> _logger;
 
-    public RegistryClient(UpstreamOptions options, UpstreamEndpoints endpoints, TokenCache tokens, ILogger<RegistryClient> logger)
+    private readonly ConnectGuard _guard;
+
+    public RegistryClient(UpstreamOptions options, UpstreamEndpoints endpoints, TokenCache tokens, ConnectGuard guard, ILogger<RegistryClient> logger)
     {
         _endpoints = endpoints;
         _tokens = tokens;
+        _guard = guard;
+        IdleTimeout = options.IdleTimeout;
         _logger = logger;
         var handler = new SocketsHttpHandler
         {
+            ConnectCallback = guard.ConnectAsync,
             AllowAutoRedirect = false,
             AutomaticDecompression = DecompressionMethods.None,
             UseCookies = false,
@@ -39,6 +45,9 @@ internal sealed partial class RegistryClient : IDisposable
         _http = new HttpClient(handler) { Timeout = options.ResponseTimeout };
         _http.DefaultRequestHeaders.UserAgent.ParseAdd("tlogistry/1.0");
     }
+
+    /// <summary>Longest pause allowed between two chunks of an upstream body.</summary>
+    public TimeSpan IdleTimeout { get; }
 
     /// <summary>The URL a repository path resolves to upstream, e.g. for recording where a manifest came from.</summary>
     public Uri UrlFor(ImageName name, string suffix) =>
@@ -66,12 +75,25 @@ internal sealed partial class RegistryClient : IDisposable
 
         response.Dispose();
         _tokens.Remove(tokenKey);
-        var token = await FetchTokenAsync(name, challenge, cancellationToken);
+        var token = await FetchTokenAsync(name, challenge, _guard.IsTrusted(url), cancellationToken);
         _tokens.Put(tokenKey, token.Token, token.Lifetime);
         return await SendOnceAsync(url, method, configure, token.Token, cancellationToken);
     }
 
     public void Dispose() => _http.Dispose();
+
+    private static RefusedDestinationException? Refused(Exception e)
+    {
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            if (x is RefusedDestinationException r)
+            {
+                return r;
+            }
+        }
+
+        return null;
+    }
 
     private async Task<HttpResponseMessage> SendOnceAsync(Uri url, HttpMethod method, Action<HttpRequestMessage>? configure, string? token, CancellationToken cancellationToken)
     {
@@ -86,6 +108,10 @@ internal sealed partial class RegistryClient : IDisposable
         {
             return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         }
+        catch (HttpRequestException e) when (Refused(e) is { } refused)
+        {
+            throw new UpstreamException(403, new OciError(OciErrorCodes.Denied, refused.Message), null, e);
+        }
         catch (HttpRequestException e)
         {
             throw new UpstreamException(502, new OciError("UNKNOWN", $"cannot reach upstream {url.Authority}: {e.Message}"), null, e);
@@ -97,7 +123,7 @@ internal sealed partial class RegistryClient : IDisposable
     }
 
     /// <summary>The anonymous token flow of the Docker token specification.</summary>
-    private async Task<(string Token, TimeSpan Lifetime)> FetchTokenAsync(ImageName name, BearerChallenge challenge, CancellationToken cancellationToken)
+    private async Task<(string Token, TimeSpan Lifetime)> FetchTokenAsync(ImageName name, BearerChallenge challenge, bool trustedIssuer, CancellationToken cancellationToken)
     {
         var query = new List<string>();
         if (!string.IsNullOrEmpty(challenge.Service))
@@ -111,9 +137,17 @@ internal sealed partial class RegistryClient : IDisposable
         Log.FetchingToken(_logger, realm.Authority, name.Registry);
 
         HttpResponseMessage response;
+        using var request = new HttpRequestMessage(HttpMethod.Get, tokenUrl);
+
+        // A realm named by a registry the operator configured may be as private as that registry.
+        request.Options.Set(ConnectGuard.TrustedDestination, trustedIssuer);
         try
         {
-            response = await _http.GetAsync(tokenUrl, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        }
+        catch (HttpRequestException e) when (Refused(e) is { } refused)
+        {
+            throw new UpstreamException(403, new OciError(OciErrorCodes.Denied, $"token realm of {name.Registry}: {refused.Message}"), null, e);
         }
         catch (HttpRequestException e)
         {
@@ -131,8 +165,20 @@ internal sealed partial class RegistryClient : IDisposable
                 throw new UpstreamException(502, new OciError("UNKNOWN", $"token service {realm.Authority} answered {(int)response.StatusCode} for an anonymous pull token of {name.Repository}"));
             }
 
-            var body = await BoundedBody.ReadAsync(response.Content, MaxTokenResponseBytes, cancellationToken)
-                ?? throw new UpstreamException(502, new OciError("UNKNOWN", $"token service {realm.Authority} sent a response over {MaxTokenResponseBytes} bytes"));
+            byte[]? body;
+            try
+            {
+                body = await BoundedBody.ReadAsync(response.Content, MaxTokenResponseBytes, IdleTimeout, cancellationToken);
+            }
+            catch (Exception e) when (e is IOException or HttpRequestException)
+            {
+                throw new UpstreamException(502, new OciError("UNKNOWN", $"reading the token from {realm.Authority} failed: {e.Message}"), null, e);
+            }
+
+            if (body is null)
+            {
+                throw new UpstreamException(502, new OciError("UNKNOWN", $"token service {realm.Authority} sent a response over {MaxTokenResponseBytes} bytes"));
+            }
             return ParseToken(body, realm.Authority);
         }
     }

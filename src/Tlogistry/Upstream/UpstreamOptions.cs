@@ -11,4 +11,16 @@ internal sealed class UpstreamOptions
 
     /// <summary>Time allowed for a registry to answer with response headers.</summary>
     public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Longest pause allowed between two chunks of an upstream body.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Upstream requests in flight at once; more wait up to <see cref="ResponseTimeout"/>, then get 503.</summary>
+    public int MaxConcurrentRequests { get; set; } = 256;
+
+    /// <summary>Registry patterns that may be proxied; empty means any registry not denied.</summary>
+    public List<string> AllowRegistries { get; init; } = [];
+
+    /// <summary>Registry patterns that are never proxied.</summary>
+    public List<string> DenyRegistries { get; init; } = [];
 }

@@ -106,7 +106,8 @@ internal static partial class TlogistryApp
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.Map("/v2", api.HandleAsync);
         app.Map("/v2/{**rest}", api.HandleAsync);
-        app.MapFallback(api.HandleAsync);
+        // Every other path, file-like ones such as /.env included, gets an OCI 404.
+        app.MapFallback("{**path}", api.HandleAsync);
         return app;
     }
 

@@ -114,7 +114,7 @@ internal sealed partial class RegistryClient : IDisposable
         }
         catch (HttpRequestException e)
         {
-            throw new UpstreamException(502, new OciError("UNKNOWN", $"cannot reach upstream {url.Authority}: {e.Message}"), null, e);
+            throw new UpstreamException(502, new OciError("UNKNOWN", $"request to upstream {url.Authority} failed: {e.Message}"), null, e);
         }
         catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {

@@ -103,5 +103,5 @@ public sealed class PullThroughFixture : IAsyncLifetime
             "docker.io=" + Hub.BaseUri,
             "ghcr.io=" + Ghcr.BaseUri,
             PrivateHost + "=" + Private.BaseUri,
-        ], TestContext.Current.CancellationToken);
+        ], cancellationToken: TestContext.Current.CancellationToken);
 }

@@ -18,7 +18,7 @@ public sealed class UpstreamFaultTests
     {
         await using var upstream = await ScriptedRegistry.StartAsync();
         using var data = new TempDirectory();
-        await using var proxy = await ProxyHost.StartAsync(data.Path, ["scripted.test=" + upstream.BaseUri], Ct);
+        await using var proxy = await ProxyHost.StartAsync(data.Path, ["scripted.test=" + upstream.BaseUri], cancellationToken: Ct);
         using var http = new HttpClient { BaseAddress = proxy.BaseUri };
         var manifest = Encoding.UTF8.GetBytes("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{},\"layers\":[]}");
         var real = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(manifest));
@@ -82,7 +82,7 @@ public sealed class UpstreamFaultTests
         // pages as the distribution spec says: n and last in, a Link to the next page out.
         await using var upstream = await ScriptedRegistry.StartAsync();
         using var data = new TempDirectory();
-        await using var proxy = await ProxyHost.StartAsync(data.Path, ["docker.io=" + upstream.BaseUri], Ct);
+        await using var proxy = await ProxyHost.StartAsync(data.Path, ["docker.io=" + upstream.BaseUri], cancellationToken: Ct);
         string? seenPath = null;
         upstream.Handler = async c =>
         {
@@ -102,7 +102,7 @@ public sealed class UpstreamFaultTests
     public async Task An_unreachable_upstream_gives_502_with_the_reason()
     {
         using var data = new TempDirectory();
-        await using var proxy = await ProxyHost.StartAsync(data.Path, ["down.test=http://127.0.0.1:9"], Ct);
+        await using var proxy = await ProxyHost.StartAsync(data.Path, ["down.test=http://127.0.0.1:9"], cancellationToken: Ct);
         using var http = new HttpClient { BaseAddress = proxy.BaseUri };
         await AssertError(http, "/v2/down.test/x/manifests/v1", HttpStatusCode.BadGateway, null, "127.0.0.1:9");
         await AssertError(http, "/v2/down.test/x/blobs/sha256:" + new string('1', 64), HttpStatusCode.BadGateway, null, "127.0.0.1:9");

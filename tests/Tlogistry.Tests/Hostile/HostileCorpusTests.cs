@@ -31,7 +31,7 @@ public sealed class HostileCorpusTests
 
         await using var upstream = await ScriptedRegistry.StartAsync();
         using var data = new TempDirectory();
-        await using var proxy = await ProxyHost.StartAsync(data.Path, ["docker.io=" + upstream.BaseUri], Ct);
+        await using var proxy = await ProxyHost.StartAsync(data.Path, ["docker.io=" + upstream.BaseUri], cancellationToken: Ct);
 
         var failures = new List<string>();
         foreach (var line in corpus)

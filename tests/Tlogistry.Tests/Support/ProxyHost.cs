@@ -33,7 +33,11 @@ internal sealed class ProxyHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<ProxyHost> StartAsync(string dataDir, IEnumerable<string> upstreams, CancellationToken cancellationToken = default)
+    public static async Task<ProxyHost> StartAsync(
+        string dataDir,
+        IEnumerable<string> upstreams,
+        IReadOnlyDictionary<string, string?>? settings = null,
+        CancellationToken cancellationToken = default)
     {
         var overrides = new Dictionary<string, string?>
         {
@@ -41,6 +45,11 @@ internal sealed class ProxyHost : IAsyncDisposable
             ["Tlogistry:DataDir"] = dataDir,
             ["Logging:LogLevel:Default"] = "Warning",
         };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            overrides[key] = value;
+        }
+
         var i = 0;
         foreach (var u in upstreams)
         {

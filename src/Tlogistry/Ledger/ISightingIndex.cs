@@ -11,11 +11,8 @@ internal interface ISightingIndex
     /// <summary>Stores a sighting durably. A second sighting for the same reference is an error.</summary>
     Task SaveAsync(Sighting sighting, CancellationToken cancellationToken);
 
-    /// <summary>The highest log index held, or -1 when empty: where reconciliation with the log resumes.</summary>
-    Task<long> MaxLogIndexAsync(CancellationToken cancellationToken);
-
-    /// <summary>How many sightings are held.</summary>
-    Task<long> CountAsync(CancellationToken cancellationToken);
+    /// <summary>The lowest log index not held (0 when empty): where reconciliation with the log resumes.</summary>
+    Task<long> FirstUnindexedAsync(CancellationToken cancellationToken);
 
     IAsyncEnumerable<Sighting> ListAsync(CancellationToken cancellationToken);
 }

@@ -64,19 +64,17 @@ internal sealed class SqliteSightingIndex : ISightingIndex
         return Task.CompletedTask;
     }
 
-    public Task<long> MaxLogIndexAsync(CancellationToken cancellationToken)
+    public Task<long> FirstUnindexedAsync(CancellationToken cancellationToken)
     {
+        // 0 if entry 0 is missing, else the first held index whose successor is missing;
+        // both lookups go through the UNIQUE index on log_index.
         using var c = Open();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT COALESCE(MAX(log_index), -1) FROM sightings";
-        return Task.FromResult(Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture));
-    }
-
-    public Task<long> CountAsync(CancellationToken cancellationToken)
-    {
-        using var c = Open();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT COUNT(*) FROM sightings";
+        cmd.CommandText = """
+            SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM sightings WHERE log_index = 0) THEN 0
+                   ELSE (SELECT MIN(s.log_index) + 1 FROM sightings s
+                         WHERE NOT EXISTS (SELECT 1 FROM sightings n WHERE n.log_index = s.log_index + 1)) END
+            """;
         return Task.FromResult(Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture));
     }
 

@@ -99,10 +99,9 @@ internal sealed partial class TagLedger
     /// </summary>
     public async Task<int> ReconcileAsync(CancellationToken cancellationToken)
     {
-        // Resume after the highest indexed entry when the index has no gaps; otherwise (an
-        // index write was lost while later ones succeeded) read the whole log.
-        var max = await _index.MaxLogIndexAsync(cancellationToken);
-        var from = await _index.CountAsync(cancellationToken) == max + 1 ? max + 1 : 0;
+        // Not from the highest indexed entry: concurrent first sightings append in log order
+        // but write the index in any order, so a crash can leave a hole below a later row.
+        var from = await _index.FirstUnindexedAsync(cancellationToken);
         var added = 0;
         await foreach (var logged in _log.ReadFromAsync(from, cancellationToken))
         {
@@ -118,14 +117,14 @@ internal sealed partial class TagLedger
             }
 
             var existing = await _index.FindAsync(sighting.Reference, cancellationToken);
-            if (existing?.Entry.Index == sighting.Entry.Index)
-            {
-                continue;
-            }
-
             if (existing is not null)
             {
-                Log.DuplicateEntry(_logger, logged.Entry.Index, sighting.Reference, existing.Entry.Index);
+                // Past a hole, most entries are indexed already; only another entry for the tag is news.
+                if (existing.Entry.Index != logged.Entry.Index)
+                {
+                    Log.DuplicateEntry(_logger, logged.Entry.Index, sighting.Reference, existing.Entry.Index);
+                }
+
                 continue;
             }
 

@@ -76,6 +76,26 @@ public sealed class TagLedgerTests : IDisposable
     }
 
     [Fact]
+    public async Task An_index_write_lost_below_a_later_one_is_indexed_again_at_start()
+    {
+        var (ledger, log, key) = Open();
+
+        // Two first sightings in flight: a's append is entry 0, b's is entry 1, b's index
+        // write lands first, and the process dies before a's.
+        var claim = new SightingClaim("ghcr.io/org/a:1", D('a'), "application/vnd.oci.image.manifest.v1+json", DateTimeOffset.UtcNow, "http://upstream.test", key.Identity);
+        await log.AppendAsync(key.SignEnvelope(Dsse.InTotoPayloadType, SightingStatement.Encode(claim)).ToJson(), Ct);
+        await ledger.ObserveAsync(Seen("ghcr.io/org/b:1", D('b')), Ct);
+
+        var (restarted, _, _) = Open();
+        Assert.Equal(1, await restarted.ReconcileAsync(Ct));
+        Assert.Equal(0, await restarted.ReconcileAsync(Ct));
+        var decision = await restarted.ObserveAsync(Seen("ghcr.io/org/a:1", D('c')), Ct);
+        Assert.Equal(PinOutcome.Mismatch, decision.Outcome);
+        Assert.Equal(0, decision.Pin.Entry.Index);
+        Assert.Equal(2, log.Size);
+    }
+
+    [Fact]
     public async Task An_index_row_edited_behind_the_logs_back_fails_closed()
     {
         var (ledger, _, _) = Open();

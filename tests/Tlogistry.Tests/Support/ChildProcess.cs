@@ -35,6 +35,7 @@ internal sealed class ChildProcess : IAsyncDisposable
     private readonly MemoryStream _stdout = new();
     private readonly MemoryStream _stderr = new();
     private readonly Task _pumps;
+    private string _executable = "";
 
     static ChildProcess()
     {
@@ -98,7 +99,7 @@ internal sealed class ChildProcess : IAsyncDisposable
         }
 
         var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {executable}");
-        var child = new ChildProcess(process) { CommandLine = string.Join(' ', [executable, .. args]) };
+        var child = new ChildProcess(process) { CommandLine = string.Join(' ', [executable, .. args]), _executable = executable };
         Live[child] = 0;
         return child;
     }
@@ -118,6 +119,35 @@ internal sealed class ChildProcess : IAsyncDisposable
         {
             return false;
         }
+    }
+
+    /// <summary>
+    /// Sends SIGTERM to the command itself, not to its watchdog, as a service manager stops a
+    /// service. The command is the watchdog's child whose argv[0] is the executable.
+    /// </summary>
+    public async Task TerminateAsync(CancellationToken cancellationToken = default)
+    {
+        var children = await File.ReadAllTextAsync($"/proc/{_process.Id}/task/{_process.Id}/children", cancellationToken);
+        foreach (var pid in children.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            string argv0;
+            try
+            {
+                argv0 = (await File.ReadAllTextAsync($"/proc/{pid}/cmdline", cancellationToken)).Split('\0')[0];
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+
+            if (argv0 == _executable)
+            {
+                await Tool.RunAsync(Tool.Require("kill", "procps"), ["-TERM", pid], cancellationToken: cancellationToken);
+                return;
+            }
+        }
+
+        throw new InvalidOperationException($"no running command {_executable} under watchdog {_process.Id}");
     }
 
     public void Kill()

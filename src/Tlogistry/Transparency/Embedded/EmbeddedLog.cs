@@ -227,8 +227,6 @@ internal sealed partial class EmbeddedLog : ITransparencyLog, IDisposable
             {
                 _tail.AddRange(entries);
             }
-
-            _store.DeleteWiderPartials(entries: true, 0, tile, width);
         }
 
         if (!CryptographicOperations.FixedTimeEquals(_tree.Root(), checkpoint.RootHash))
@@ -238,6 +236,14 @@ internal sealed partial class EmbeddedLog : ITransparencyLog, IDisposable
         }
 
         CheckHashTiles(size);
+
+        // Only now, with the checkpoint and its tiles verified, is anything else disposable.
+        var removed = _store.DeleteUnnamed(size);
+        if (removed > 0)
+        {
+            Log.CutBack(_logger, removed, size);
+        }
+
         _checkpoint = new SignedCheckpoint(checkpoint, note);
         Log.Opened(_logger, Origin, size);
     }
@@ -265,8 +271,6 @@ internal sealed partial class EmbeddedLog : ITransparencyLog, IDisposable
                 {
                     throw new InvalidDataException($"hash tile {TilePath.Hash(level, tile, width)} does not match the log's entries");
                 }
-
-                _store.DeleteWiderPartials(entries: false, level, tile, width);
             }
         }
     }
@@ -324,6 +328,9 @@ internal sealed partial class EmbeddedLog : ITransparencyLog, IDisposable
 
         [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "could not delete a superseded partial tile: {Reason}")]
         public static partial void CleanupFailed(ILogger logger, string reason);
+
+        [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "removed {Count} tile files that checkpoint size {Size} does not name (an append cut short, or superseded partials)")]
+        public static partial void CutBack(ILogger logger, int count, long size);
     }
 }
 

@@ -66,23 +66,41 @@ internal sealed class TileStore
         File.Delete(path);
     }
 
-    /// <summary>Removes tiles beyond the checkpoint left by an append that never committed.</summary>
-    public void DeleteWiderPartials(bool entries, int level, long index, int width)
+    /// <summary>
+    /// Removes every tile file a checkpoint of <paramref name="size"/> does not name, and
+    /// returns how many. An append cut short can leave tiles at any level, full or partial
+    /// and torn, that lie beyond the checkpoint; a later append would rewrite them, but until
+    /// then they sit on disk as if they were part of the log. Partials the checkpoint has
+    /// superseded go too. Call only once the checkpoint and the tiles it names have verified.
+    /// </summary>
+    public int DeleteUnnamed(long size)
     {
-        var probe = entries ? TilePath.Entries(index, 1) : TilePath.Hash(level, index, 1);
-        var dir = Path.GetDirectoryName(Full(probe))!;
-        if (!Directory.Exists(dir))
+        var tiles = Path.Combine(_root, "tile");
+        if (!Directory.Exists(tiles))
         {
-            return;
+            return 0;
         }
 
-        foreach (var file in Directory.EnumerateFiles(dir))
+        var removed = 0;
+        foreach (var file in Directory.EnumerateFiles(tiles, "*", SearchOption.AllDirectories).ToList())
         {
-            if (int.TryParse(Path.GetFileName(file), out var w) && w > width)
+            var relative = Path.GetRelativePath(_root, file).Replace(Path.DirectorySeparatorChar, '/');
+            if (TilePath.TryParse(relative, out var tile) && !Names(size, tile))
             {
                 File.Delete(file);
+                removed++;
             }
         }
+
+        return removed;
+    }
+
+    /// <summary>Whether a checkpoint of <paramref name="size"/> is made of <paramref name="tile"/>: a full tile below its edge, or its exact trailing partial.</summary>
+    private static bool Names(long size, TileRef tile)
+    {
+        var nodes = TileMath.NodeCount(size, tile.IsEntries ? 0 : tile.Level);
+        var full = nodes / TileWidth;
+        return tile.IsFull ? tile.Index < full : tile.Index == full && tile.Width == nodes % TileWidth;
     }
 
     private byte[] ReadPrefixSource(Func<int, string> pathFor, int width)

@@ -153,4 +153,39 @@ public sealed class EmbeddedLogTests
         using var again = Open(dir.Path);
         Assert.Equal(3, again.Size);
     }
+
+    [Fact]
+    public async Task Tiles_the_checkpoint_does_not_name_are_removed_at_open_whatever_their_width_or_level()
+    {
+        using var dir = new TempDirectory();
+        using (var log = Open(dir.Path))
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                await log.AppendAsync(Envelope(i), Ct);
+            }
+        }
+
+        // Torn full tiles and a level-1 tile, as an append completing tile 0 leaves them when
+        // cut before its checkpoint, the next tile, and a partial a checkpoint superseded.
+        string[] stray = [TilePath.Entries(0, TileMath.TileWidth), TilePath.Hash(0, 0, TileMath.TileWidth), TilePath.Hash(1, 0, 1), TilePath.Entries(1, 1), TilePath.Hash(0, 0, 2)];
+        foreach (var path in stray)
+        {
+            var full = Path.Combine(dir.Path, path);
+            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+            await File.WriteAllBytesAsync(full, [1, 2, 3], Ct);
+        }
+
+        using (var log = Open(dir.Path))
+        {
+            Assert.Equal(3, log.Size);
+            Assert.All(stray, path => Assert.False(File.Exists(Path.Combine(dir.Path, path)), path));
+            Assert.True(File.Exists(Path.Combine(dir.Path, TilePath.Entries(0, 3))));
+            Assert.True(File.Exists(Path.Combine(dir.Path, TilePath.Hash(0, 0, 3))));
+            await log.AppendAsync(Envelope(3), Ct);
+        }
+
+        using var again = Open(dir.Path);
+        Assert.Equal(4, again.Size);
+    }
 }

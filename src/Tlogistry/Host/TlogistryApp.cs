@@ -62,6 +62,9 @@ internal static partial class TlogistryApp
             k.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
             k.Limits.MaxRequestHeaderCount = 64;
             k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(15);
+
+            // Room for a few streaming chunks, so reading upstream overlaps sending to the client.
+            k.Limits.MaxResponseBufferSize = 1024 * 1024;
         });
         RateLimits.Add(builder.Services, options);
 

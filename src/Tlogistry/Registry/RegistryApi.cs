@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Buffers;
 using System.Net;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -316,38 +315,29 @@ internal sealed partial class RegistryApi : IDisposable
     }
 
     /// <summary>
-    /// Copies with two pooled buffers so that reading the next chunk from upstream overlaps
-    /// writing the previous one to the client; memory stays flat whatever the blob size.
+    /// Reads upstream straight into the response pipe's memory (no copy in between), a large
+    /// chunk at a time. The pipe lets Kestrel send one chunk while the next is read, and its
+    /// buffer bound keeps memory flat whatever the blob size.
     /// </summary>
     private static async Task StreamBodyAsync(Stream body, HttpResponse response, CancellationToken ct)
     {
         const int ChunkSize = 256 * 1024;
-        var current = ArrayPool<byte>.Shared.Rent(ChunkSize);
-        var next = ArrayPool<byte>.Shared.Rent(ChunkSize);
-        try
+        var writer = response.BodyWriter;
+        while (true)
         {
-            var read = await body.ReadAsync(current.AsMemory(0, ChunkSize), ct);
-            while (read > 0)
+            var memory = writer.GetMemory(ChunkSize);
+            var read = await body.ReadAsync(memory, ct);
+            if (read == 0)
             {
-                var write = response.Body.WriteAsync(current.AsMemory(0, read), ct);
-                var nextRead = body.ReadAsync(next.AsMemory(0, ChunkSize), ct);
-                try
-                {
-                    await write;
-                }
-                finally
-                {
-                    // Never leave a read running on a buffer that goes back to the pool.
-                    read = await nextRead;
-                }
-
-                (current, next) = (next, current);
+                break;
             }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(current);
-            ArrayPool<byte>.Shared.Return(next);
+
+            writer.Advance(read);
+            var flush = await writer.FlushAsync(ct);
+            if (flush.IsCanceled || flush.IsCompleted)
+            {
+                break;
+            }
         }
     }
 

@@ -23,6 +23,11 @@ internal static class EcdsaP256
         {
             throw new ArgumentException("not a DER EC SubjectPublicKeyInfo", nameof(subjectPublicKeyInfo), e);
         }
+        catch (PlatformNotSupportedException e)
+        {
+            // A well-formed SPKI naming a curve OpenSSL does not know.
+            throw new ArgumentException("only NIST P-256 keys are supported", nameof(subjectPublicKeyInfo), e);
+        }
 
         RequireP256(key);
         return key.ExportParameters(includePrivateParameters: false);

@@ -119,7 +119,8 @@ internal static partial class TlogistryApp
     {
         foreach (var url in upstream.Map.Values)
         {
-            yield return new Uri(url).Authority;
+            var uri = new Uri(url);
+            yield return $"{uri.Host}:{uri.Port}";
         }
 
         foreach (var allowed in upstream.AllowRegistries.Where(a => !a.Contains('*', StringComparison.Ordinal)))

@@ -18,12 +18,17 @@ internal sealed class ConnectGuard
 
     private readonly HashSet<string> _trustedAuthorities;
 
+    /// <param name="trustedAuthorities">host:port pairs; a bare host means port 443, as a registry without a mapping is reached.</param>
     public ConnectGuard(IEnumerable<string> trustedAuthorities)
     {
-        _trustedAuthorities = new HashSet<string>(trustedAuthorities, StringComparer.OrdinalIgnoreCase);
+        _trustedAuthorities = new HashSet<string>(trustedAuthorities.Select(Normalize), StringComparer.OrdinalIgnoreCase);
     }
 
-    public bool IsTrusted(Uri uri) => _trustedAuthorities.Contains(uri.Authority) || _trustedAuthorities.Contains(uri.Host);
+    /// <summary>Trust is per host and port: a trusted host does not open its other ports.</summary>
+    public bool IsTrusted(Uri uri) => _trustedAuthorities.Contains($"{uri.Host}:{uri.Port}");
+
+    private static string Normalize(string authority) =>
+        Uri.TryCreate("https://" + authority.Trim(), UriKind.Absolute, out var u) ? $"{u.Host}:{u.Port}" : authority.Trim();
 
     public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {

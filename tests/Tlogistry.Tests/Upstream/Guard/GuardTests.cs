@@ -113,6 +113,12 @@ public sealed class ConnectGuardTests
         Assert.True(guard.IsTrusted(new Uri($"http://127.0.0.1:{port}/v2/")));
         Assert.False(guard.IsTrusted(new Uri($"http://127.0.0.1:{port + 1}/v2/")));
         Assert.False(guard.IsTrusted(new Uri("http://localhost/v2/")));
+
+        // A bare host is trusted on 443 only, the port a registry without a mapping is reached on.
+        var bare = new ConnectGuard(["registry.internal"]);
+        Assert.True(bare.IsTrusted(new Uri("https://registry.internal/v2/")));
+        Assert.False(bare.IsTrusted(new Uri("http://registry.internal:6379/")));
+        Assert.False(bare.IsTrusted(new Uri("http://registry.internal/")));
         await Task.CompletedTask;
     }
 }

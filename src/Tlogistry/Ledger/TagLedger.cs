@@ -35,7 +35,11 @@ internal sealed partial class TagLedger
     private readonly InstanceKey _key;
     private readonly TimeProvider _time;
     private readonly ILogger<TagLedger> _logger;
+    private const int VerifiedCapacity = 100_000;
     private readonly ConcurrentDictionary<string, Sighting> _verified = new(StringComparer.Ordinal);
+
+    // Pins in the log whose index write failed: never evicted, or the tag could be logged twice.
+    private readonly ConcurrentDictionary<string, Sighting> _unindexed = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task<(Sighting Pin, bool Recorded)>>> _inFlight = new(StringComparer.Ordinal);
 
     public TagLedger(ISightingIndex index, ITransparencyLog log, InstanceKey key, TimeProvider time, ILogger<TagLedger> logger)
@@ -77,7 +81,7 @@ internal sealed partial class TagLedger
     /// <summary>The verified pin for a tag reference, or null when the tag has never been seen.</summary>
     public async Task<Sighting?> FindPinAsync(string reference, CancellationToken cancellationToken)
     {
-        if (_verified.TryGetValue(reference, out var cached))
+        if (_verified.TryGetValue(reference, out var cached) || _unindexed.TryGetValue(reference, out cached))
         {
             return cached;
         }
@@ -89,7 +93,7 @@ internal sealed partial class TagLedger
         }
 
         await VerifyAsync(stored, cancellationToken);
-        _verified[reference] = stored;
+        Remember(stored);
         return stored;
     }
 
@@ -135,6 +139,20 @@ internal sealed partial class TagLedger
         return added;
     }
 
+    /// <summary>
+    /// Caches a verified pin. The cache is bounded: when full it starts over, since any pin
+    /// can be read and verified again from the index and the log.
+    /// </summary>
+    private void Remember(Sighting sighting)
+    {
+        if (_verified.Count >= VerifiedCapacity)
+        {
+            _verified.Clear();
+        }
+
+        _verified[sighting.Reference] = sighting;
+    }
+
     /// <summary>Turns storage failures into <see cref="LedgerUnavailableException"/>, naming the step.</summary>
     private static async Task<T> Guard<T>(string step, Func<Task<T>> action)
     {
@@ -165,7 +183,7 @@ internal sealed partial class TagLedger
         var entry = await Guard("log append", () => _log.AppendAsync(envelope, CancellationToken.None));
         var sighting = new Sighting(claim.Reference, claim.Digest, claim.MediaType, claim.ObservedAt, claim.Upstream, claim.Identity, entry, envelope);
 
-        _verified[sighting.Reference] = sighting;
+        Remember(sighting);
         try
         {
             await _index.SaveAsync(sighting, CancellationToken.None);
@@ -174,6 +192,7 @@ internal sealed partial class TagLedger
         {
             // The sighting is durable in the log, the source of truth: the pin holds in memory
             // now and the next start indexes it from the log.
+            _unindexed[sighting.Reference] = sighting;
             Log.IndexWriteFailed(_logger, sighting.Reference, entry.Index, e.Message);
         }
 

@@ -96,6 +96,28 @@ public sealed class TagLedgerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_failed_index_write_after_the_log_append_keeps_the_pin_and_is_indexed_at_restart()
+    {
+        var (ledger, log, _) = Open();
+        await ledger.ObserveAsync(Seen("ghcr.io/org/warm:1", D('c')), Ct);
+        Exec("CREATE TRIGGER refuse BEFORE INSERT ON sightings BEGIN SELECT RAISE(ABORT, 'disk on fire'); END;");
+
+        var first = await ledger.ObserveAsync(Seen("ghcr.io/org/app:v3", D('a')), Ct);
+        Assert.Equal(PinOutcome.FirstSeen, first.Outcome);
+        Assert.Null(await new SqliteSightingIndex(IndexPath).FindAsync("ghcr.io/org/app:v3", Ct));
+
+        // The pin holds in memory: no second entry for the tag, and a moved tag is refused.
+        var moved = await ledger.ObserveAsync(Seen("ghcr.io/org/app:v3", D('b')), Ct);
+        Assert.Equal(PinOutcome.Mismatch, moved.Outcome);
+        Assert.Equal(2, log.Size);
+
+        Exec("DROP TRIGGER refuse;");
+        var (restarted, _, _) = Open();
+        Assert.Equal(1, await restarted.ReconcileAsync(Ct));
+        Assert.Equal(first.Pin.Entry.Index, (await restarted.FindPinAsync("ghcr.io/org/app:v3", Ct))!.Entry.Index);
+    }
+
+    [Fact]
     public async Task An_index_row_edited_behind_the_logs_back_fails_closed()
     {
         var (ledger, _, _) = Open();
@@ -126,6 +148,15 @@ public sealed class TagLedgerTests : IDisposable
     }
 
     private string IndexPath => _dir.Combine("index.db");
+
+    private void Exec(string sql)
+    {
+        using var c = new SqliteConnection($"Data Source={IndexPath};Pooling=False");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
 
     private (TagLedger Ledger, EmbeddedLog Log, InstanceKey Key) Open()
     {

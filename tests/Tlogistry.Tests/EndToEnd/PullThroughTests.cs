@@ -46,6 +46,28 @@ public sealed class PullThroughTests(PullThroughFixture f) : IClassFixture<PullT
     }
 
     [Fact]
+    public async Task A_multi_platform_index_is_pinned_by_its_index_digest_and_pulls_with_podman()
+    {
+        var index = f.Images.AddIndex("multi", "multi-platform app");
+        await Skopeo.CopyAsync(index.Reference, $"docker://{f.Hub.HostPort}/team/multi:1", ["--all"], cancellationToken: Ct);
+
+        using var http = f.Client();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/v2/team/multi/manifests/1");
+        request.Headers.Accept.ParseAdd("application/vnd.oci.image.index.v1+json");
+        using var response = await http.SendAsync(request, Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/vnd.oci.image.index.v1+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(index.IndexDigest, Header(response, "Docker-Content-Digest"));
+        Assert.Equal("true", Header(response, "Tlog-First-Seen"));
+
+        // podman resolves the index through the proxy, then fetches its platform's manifest by digest.
+        using var podman = new Podman();
+        await podman.PullAsync($"{f.Proxy.HostPort}/team/multi:1", ["--arch", "arm64"], Ct);
+        var inspected = await podman.RunAsync(["image", "inspect", "--format", "{{.Architecture}}", $"{f.Proxy.HostPort}/team/multi:1"], cancellationToken: Ct);
+        Assert.Equal("arm64", inspected.StandardOutput.Trim());
+    }
+
+    [Fact]
     public async Task A_moved_tag_is_refused_naming_both_digests_even_after_restart()
     {
         var a = await f.PushToHubAsync("team/svc", "v1", "service A");

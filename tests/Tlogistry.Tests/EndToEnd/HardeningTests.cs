@@ -192,6 +192,26 @@ public sealed class HardeningTests
     }
 
     [Fact]
+    public async Task A_loopback_registry_is_reachable_only_when_named_on_purpose()
+    {
+        await using var upstream = await ScriptedRegistry.StartAsync();
+        var host = upstream.BaseUri.Authority;
+        using var data = new TempDirectory();
+        using (var unmapped = new TempDirectory())
+        {
+            await using var open = await ProxyHost.StartAsync(unmapped.Path, [], cancellationToken: Ct);
+            using var client = new HttpClient { BaseAddress = open.BaseUri };
+            await AssertError(client, $"/v2/{host}/x/manifests/v1", HttpStatusCode.Forbidden, "is loopback");
+            Assert.Equal(0, upstream.Requests);
+        }
+
+        await using var proxy = await ProxyHost.StartAsync(data.Path, [$"{host}=http://{host}"], cancellationToken: Ct);
+        using var http = new HttpClient { BaseAddress = proxy.BaseUri };
+        await AssertError(http, $"/v2/{host}/x/manifests/v1", HttpStatusCode.NotFound, "not known");
+        Assert.Equal(1, upstream.Requests);
+    }
+
+    [Fact]
     public async Task A_client_over_its_rate_gets_429_with_retry_after()
     {
         using var data = new TempDirectory();

@@ -71,7 +71,8 @@ internal static class Cli
             {
                 return 0;
             }
-            catch (Exception e) when (e is FormatException or InvalidDataException or InvalidOperationException or IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is FormatException or InvalidDataException or InvalidOperationException or IOException
+                or UnauthorizedAccessException or System.Data.Common.DbException)
             {
                 await Console.Error.WriteLineAsync("tlogistry: " + e.Message);
                 return 1;

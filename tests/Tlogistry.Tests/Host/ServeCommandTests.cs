@@ -86,6 +86,17 @@ public sealed partial class ServeCommandTests
         Assert.Contains("no checkpoint", proxy.StandardError, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task An_unopenable_index_stops_the_start_with_the_reason()
+    {
+        using var data = new TempDirectory();
+        Directory.CreateDirectory(Path.Combine(data.Path, "index.db"));
+        await using var proxy = ChildProcess.Start(Dotnet, Args("serve", "--port", "0", "--data-dir", data.Path));
+        Assert.True(await proxy.WaitForExitAsync(TimeSpan.FromSeconds(60), Ct));
+        Assert.Equal(1, proxy.ExitCode);
+        Assert.Contains("unable to open database file", proxy.StandardError, StringComparison.Ordinal);
+    }
+
     [GeneratedRegex(@"GET /v2/alpine/manifests/not-there status=404 upstream=404 outcome=error ms=\d")]
     private static partial Regex RequestLine();
 

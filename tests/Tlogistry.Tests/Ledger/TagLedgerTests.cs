@@ -118,6 +118,25 @@ public sealed class TagLedgerTests : IDisposable
     }
 
     [Fact]
+    public async Task An_unreachable_index_is_an_outage_not_a_new_pin()
+    {
+        var (ledger, log, _) = Open();
+        await ledger.ObserveAsync(Seen("ghcr.io/org/app:v4", D('a')), Ct);
+        SqliteConnection.ClearAllPools();
+        foreach (var f in Directory.GetFiles(_dir.Path, "index.db*"))
+        {
+            File.Delete(f);
+        }
+
+        Directory.CreateDirectory(IndexPath);
+
+        // A pin already verified still decides; a tag with no cached pin cannot be checked, so nothing is logged.
+        Assert.Equal(PinOutcome.Mismatch, (await ledger.ObserveAsync(Seen("ghcr.io/org/app:v4", D('b')), Ct)).Outcome);
+        await Assert.ThrowsAsync<LedgerUnavailableException>(() => ledger.ObserveAsync(Seen("ghcr.io/org/new:1", D('b')), Ct));
+        Assert.Equal(1, log.Size);
+    }
+
+    [Fact]
     public async Task An_index_row_edited_behind_the_logs_back_fails_closed()
     {
         var (ledger, _, _) = Open();

@@ -11,20 +11,21 @@ internal static class UpstreamErrors
     {
         var status = (int)response.StatusCode;
         var authority = response.RequestMessage?.RequestUri?.Authority ?? "upstream";
-        var error = response.StatusCode switch
+        var (clientStatus, error, retryAfter) = response.StatusCode switch
         {
-            HttpStatusCode.NotFound => new UpstreamException(404, new OciError(notFoundCode, $"{what} is not known to {authority}")),
-            HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => new UpstreamException(
+            HttpStatusCode.NotFound => (404, new OciError(notFoundCode, $"{what} is not known to {authority}"), null),
+            HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => (
                 403,
-                new OciError(OciErrorCodes.Denied, $"{authority} refused anonymous access to {what} (status {status}); the repository may be private or may not exist")),
-            HttpStatusCode.TooManyRequests => new UpstreamException(
+                new OciError(OciErrorCodes.Denied, $"{authority} refused anonymous access to {what} (status {status}); the repository may be private or may not exist"),
+                null),
+            HttpStatusCode.TooManyRequests => (
                 429,
                 new OciError(OciErrorCodes.TooManyRequests, $"{authority} is rate limiting pulls of {what}; retry later"),
                 RetryAfter(response)),
-            _ when status >= 500 => new UpstreamException(502, new OciError("UNKNOWN", $"{authority} failed with status {status} for {what}")),
-            _ => new UpstreamException(502, new OciError("UNKNOWN", $"{authority} answered unexpected status {status} for {what}")),
+            _ when status >= 500 => (502, new OciError("UNKNOWN", $"{authority} failed with status {status} for {what}"), (TimeSpan?)null),
+            _ => (502, new OciError("UNKNOWN", $"{authority} answered unexpected status {status} for {what}"), null),
         };
-        return new UpstreamException(error.Status, error.Error, error.RetryAfter, null) { UpstreamStatus = status };
+        return new UpstreamException(clientStatus, error, retryAfter) { UpstreamStatus = status };
     }
 
     public static TimeSpan? RetryAfter(HttpResponseMessage response)

@@ -77,7 +77,8 @@ internal static class RegistryRoute
             return WriteAttempt();
         }
 
-        if (!ImageNameParser.TryParse(name.ToString(), out var imageName, out var nameError))
+        var proxiedName = name.ToString();
+        if (!ImageNameParser.TryParse(proxiedName, out var imageName, out var nameError))
         {
             return RouteMatch.Invalid(nameError);
         }
@@ -85,11 +86,11 @@ internal static class RegistryRoute
         switch (shape)
         {
             case Shape.TagsList:
-                return RouteMatch.TagsList(imageName);
+                return RouteMatch.TagsList(imageName, proxiedName);
 
             case Shape.Manifest:
                 return ImageReference.TryParse(imageName, last.ToString(), out var reference, out var referenceError)
-                    ? RouteMatch.Manifest(reference)
+                    ? RouteMatch.Manifest(reference, proxiedName)
                     : RouteMatch.Invalid(referenceError);
 
             default:
@@ -98,7 +99,9 @@ internal static class RegistryRoute
                     return RouteMatch.Invalid(digestError);
                 }
 
-                return shape == Shape.Blob ? RouteMatch.Blob(imageName, digest) : RouteMatch.Referrers(imageName, digest);
+                return shape == Shape.Blob
+                    ? RouteMatch.Blob(imageName, proxiedName, digest)
+                    : RouteMatch.Referrers(imageName, proxiedName, digest);
         }
     }
 

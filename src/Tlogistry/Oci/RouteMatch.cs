@@ -8,7 +8,8 @@ namespace Tlogistry.Oci;
 /// <see cref="RouteKind.Manifest"/> sets <see cref="Name"/> and <see cref="Reference"/>;
 /// <see cref="RouteKind.Blob"/> and <see cref="RouteKind.Referrers"/> set <see cref="Name"/> and
 /// <see cref="Digest"/>; <see cref="RouteKind.TagsList"/> sets <see cref="Name"/>;
-/// the error kinds set <see cref="Error"/>.
+/// the error kinds set <see cref="Error"/>. Every routable kind but the base sets
+/// <see cref="ProxiedName"/>.
 /// </summary>
 internal sealed record RouteMatch
 {
@@ -25,6 +26,9 @@ internal sealed record RouteMatch
 
     public ImageName? Name { get; private init; }
 
+    /// <summary>The name exactly as the client wrote it in the path (e.g. <c>alpine</c> for <c>docker.io/library/alpine</c>).</summary>
+    public string? ProxiedName { get; private init; }
+
     public ImageReference? Reference { get; private init; }
 
     public Digest? Digest { get; private init; }
@@ -36,17 +40,17 @@ internal sealed record RouteMatch
 
     internal static RouteMatch Base() => new(RouteKind.Base, 200);
 
-    internal static RouteMatch Manifest(ImageReference reference) =>
-        new(RouteKind.Manifest, 200) { Name = reference.Name, Reference = reference, Digest = reference.Digest };
+    internal static RouteMatch Manifest(ImageReference reference, string proxiedName) =>
+        new(RouteKind.Manifest, 200) { Name = reference.Name, ProxiedName = proxiedName, Reference = reference, Digest = reference.Digest };
 
-    internal static RouteMatch Blob(ImageName name, Digest digest) =>
-        new(RouteKind.Blob, 200) { Name = name, Digest = digest };
+    internal static RouteMatch Blob(ImageName name, string proxiedName, Digest digest) =>
+        new(RouteKind.Blob, 200) { Name = name, ProxiedName = proxiedName, Digest = digest };
 
-    internal static RouteMatch TagsList(ImageName name) =>
-        new(RouteKind.TagsList, 200) { Name = name };
+    internal static RouteMatch TagsList(ImageName name, string proxiedName) =>
+        new(RouteKind.TagsList, 200) { Name = name, ProxiedName = proxiedName };
 
-    internal static RouteMatch Referrers(ImageName name, Digest digest) =>
-        new(RouteKind.Referrers, 200) { Name = name, Digest = digest };
+    internal static RouteMatch Referrers(ImageName name, string proxiedName, Digest digest) =>
+        new(RouteKind.Referrers, 200) { Name = name, ProxiedName = proxiedName, Digest = digest };
 
     internal static RouteMatch UnknownRoute(OciError error) =>
         new(RouteKind.UnknownRoute, 404) { Error = error };

@@ -100,16 +100,16 @@ internal sealed partial class RegistryApi : IDisposable
                     await ServeTagAsync(context, byTag, ct);
                     return;
                 case RouteKind.Manifest:
-                    await PassThroughAsync(context, route.Name!, ProxiedName(rawPath), "manifests/" + route.Digest, OciErrorCodes.ManifestUnknown, manifest: true, ct);
+                    await PassThroughAsync(context, route, "manifests/" + route.Digest, OciErrorCodes.ManifestUnknown, manifest: true, ct);
                     return;
                 case RouteKind.Blob:
-                    await PassThroughAsync(context, route.Name!, ProxiedName(rawPath), "blobs/" + route.Digest, OciErrorCodes.BlobUnknown, manifest: false, ct);
+                    await PassThroughAsync(context, route, "blobs/" + route.Digest, OciErrorCodes.BlobUnknown, manifest: false, ct);
                     return;
                 case RouteKind.TagsList:
-                    await PassThroughAsync(context, route.Name!, ProxiedName(rawPath), "tags/list" + Query(context, "n", "last"), OciErrorCodes.NameUnknown, manifest: false, ct);
+                    await PassThroughAsync(context, route, "tags/list" + Query(context, "n", "last"), OciErrorCodes.NameUnknown, manifest: false, ct);
                     return;
                 case RouteKind.Referrers:
-                    await PassThroughAsync(context, route.Name!, ProxiedName(rawPath), "referrers/" + route.Digest + Query(context, "artifactType"), OciErrorCodes.ManifestUnknown, manifest: false, ct);
+                    await PassThroughAsync(context, route, "referrers/" + route.Digest + Query(context, "artifactType"), OciErrorCodes.ManifestUnknown, manifest: false, ct);
                     return;
                 default:
                     if (route.Kind == RouteKind.WriteAttempt)
@@ -252,8 +252,10 @@ internal sealed partial class RegistryApi : IDisposable
     /// Streams an upstream response to the client without buffering: status, the headers a
     /// registry client needs, and the body. Redirects (to a CDN) go to the client unchanged.
     /// </summary>
-    private async Task PassThroughAsync(HttpContext context, ImageName name, string proxiedName, string suffix, string notFoundCode, bool manifest, CancellationToken ct)
+    private async Task PassThroughAsync(HttpContext context, RouteMatch route, string suffix, string notFoundCode, bool manifest, CancellationToken ct)
     {
+        var name = route.Name!;
+        var proxiedName = route.ProxiedName!;
         var request = context.Request;
         var method = HttpMethods.IsHead(request.Method) ? HttpMethod.Head : HttpMethod.Get;
         using var response = await _client.SendAsync(name, method, suffix, r =>
@@ -359,7 +361,8 @@ internal sealed partial class RegistryApi : IDisposable
 
     /// <summary>
     /// Upstream's pagination Link names its own repository path; the client must come back to
-    /// us under the name it used. Links to other hosts are dropped rather than passed on.
+    /// us under the name it used. An absolute link keeps only its path and query, so the next
+    /// page is always asked of us, never of the host upstream named.
     /// </summary>
     internal static string RewriteLink(string link, ImageName name, string proxiedName)
     {
@@ -385,14 +388,6 @@ internal sealed partial class RegistryApi : IDisposable
         }
 
         return "<" + pathAndQuery + ">" + link[(close + 1)..];
-    }
-
-    /// <summary>The name as the client wrote it: everything between /v2/ and the route's last known suffix.</summary>
-    private static string ProxiedName(string rawPath)
-    {
-        var end = new[] { "/manifests/", "/blobs/", "/tags/list", "/referrers/" }
-            .Max(marker => rawPath.LastIndexOf(marker, StringComparison.Ordinal));
-        return end > 4 ? rawPath[4..end] : rawPath.Trim('/');
     }
 
     private static bool IsRedirect(HttpStatusCode status) =>

@@ -147,4 +147,13 @@ public sealed class RegistryRouteTests
         Assert.Equal(Hex, match.Digest?.Hex);
         Assert.Equal("index.docker.io/library/alpine@" + D, match.Reference!.Canonical);
     }
+
+    [Theory]
+    [InlineData("/v2/alpine/tags/list", "alpine")]
+    [InlineData("/v2/library/alpine/blobs/" + D, "library/alpine")]
+    [InlineData("/v2/ghcr.io/org/app/manifests/v1", "ghcr.io/org/app")]
+    [InlineData("/v2/a/manifests/b/tags/list", "a/manifests/b")]
+    [InlineData("/v2/docker.io/x/referrers/" + D, "docker.io/x")]
+    public void RoutableMatchesKeepTheNameAsWritten(string path, string proxiedName) =>
+        Assert.Equal(proxiedName, RegistryRoute.Parse("GET", path).ProxiedName);
 }

@@ -80,7 +80,7 @@ internal sealed partial class RegistryApi : IDisposable
                 slot = await _upstreamSlots.WaitAsync(_slotWait, ct);
                 if (!slot)
                 {
-                    await OciResponses.WriteErrorAsync(context, 503, new OciError("UNAVAILABLE", "too many upstream requests in flight; retry shortly"), ct);
+                    await OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, "too many upstream requests in flight; retry shortly"), ct);
                     return;
                 }
             }
@@ -139,12 +139,12 @@ internal sealed partial class RegistryApi : IDisposable
         catch (LedgerUnavailableException e)
         {
             Log.LedgerUnavailable(_logger, rawPath, e.Message);
-            await OciResponses.WriteErrorAsync(context, 503, new OciError("UNAVAILABLE", "the transparency log or index is unavailable, so this tag cannot be checked: " + e.Message), ct);
+            await OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, "the transparency log or index is unavailable, so this tag cannot be checked: " + e.Message), ct);
         }
         catch (LedgerIntegrityException e)
         {
             Log.IntegrityFailure(_logger, rawPath, e.Message);
-            await OciResponses.WriteErrorAsync(context, 503, new OciError("UNAVAILABLE", "the tag ledger failed verification; refusing to serve: " + e.Message), ct);
+            await OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, "the tag ledger failed verification; refusing to serve: " + e.Message), ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -287,7 +287,7 @@ internal sealed partial class RegistryApi : IDisposable
             var location = response.Headers.Location;
             if (location is null)
             {
-                throw new UpstreamException(502, new OciError("UNKNOWN", $"upstream redirected {suffix} without a Location"));
+                throw new UpstreamException($"upstream redirected {suffix} without a Location");
             }
 
             context.Response.StatusCode = status;

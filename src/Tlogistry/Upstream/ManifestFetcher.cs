@@ -37,7 +37,7 @@ internal sealed class ManifestFetcher
         }
         catch (Exception e) when (e is HttpRequestException or IOException)
         {
-            throw new UpstreamException(502, new OciError("UNKNOWN", $"reading {what} from upstream failed: {e.Message}"), null, e);
+            throw new UpstreamException($"reading {what} from upstream failed: {e.Message}", e);
         }
 
         if (bytes is null)

@@ -114,11 +114,11 @@ internal sealed partial class RegistryClient : IDisposable
         }
         catch (HttpRequestException e)
         {
-            throw new UpstreamException(502, new OciError("UNKNOWN", $"request to upstream {url.Authority} failed: {e.Message}"), null, e);
+            throw new UpstreamException($"request to upstream {url.Authority} failed: {e.Message}", e);
         }
         catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new UpstreamException(502, new OciError("UNKNOWN", $"upstream {url.Authority} did not answer within {_http.Timeout.TotalSeconds:0} s"), null, e);
+            throw new UpstreamException($"upstream {url.Authority} did not answer within {_http.Timeout.TotalSeconds:0} s", e);
         }
     }
 
@@ -151,18 +151,18 @@ internal sealed partial class RegistryClient : IDisposable
         }
         catch (HttpRequestException e)
         {
-            throw new UpstreamException(502, new OciError("UNKNOWN", $"cannot reach the token service {realm.Authority} for {name.Registry}: {e.Message}"), null, e);
+            throw new UpstreamException($"cannot reach the token service {realm.Authority} for {name.Registry}: {e.Message}", e);
         }
         catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new UpstreamException(502, new OciError("UNKNOWN", $"token service {realm.Authority} did not answer in time"), null, e);
+            throw new UpstreamException($"token service {realm.Authority} did not answer in time", e);
         }
 
         using (response)
         {
             if (!response.IsSuccessStatusCode)
             {
-                throw new UpstreamException(502, new OciError("UNKNOWN", $"token service {realm.Authority} answered {(int)response.StatusCode} for an anonymous pull token of {name.Repository}"));
+                throw new UpstreamException($"token service {realm.Authority} answered {(int)response.StatusCode} for an anonymous pull token of {name.Repository}");
             }
 
             byte[]? body;
@@ -172,12 +172,12 @@ internal sealed partial class RegistryClient : IDisposable
             }
             catch (Exception e) when (e is IOException or HttpRequestException)
             {
-                throw new UpstreamException(502, new OciError("UNKNOWN", $"reading the token from {realm.Authority} failed: {e.Message}"), null, e);
+                throw new UpstreamException($"reading the token from {realm.Authority} failed: {e.Message}", e);
             }
 
             if (body is null)
             {
-                throw new UpstreamException(502, new OciError("UNKNOWN", $"token service {realm.Authority} sent a response over {MaxTokenResponseBytes} bytes"));
+                throw new UpstreamException($"token service {realm.Authority} sent a response over {MaxTokenResponseBytes} bytes");
             }
             return ParseToken(body, realm.Authority);
         }
@@ -215,7 +215,7 @@ internal sealed partial class RegistryClient : IDisposable
         }
         catch (JsonException e)
         {
-            throw new UpstreamException(502, new OciError("UNKNOWN", $"token service {authority} sent an unusable token response: {e.Message}"), null, e);
+            throw new UpstreamException($"token service {authority} sent an unusable token response: {e.Message}", e);
         }
     }
 

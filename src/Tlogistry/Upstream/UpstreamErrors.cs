@@ -22,8 +22,8 @@ internal static class UpstreamErrors
                 429,
                 new OciError(OciErrorCodes.TooManyRequests, $"{authority} is rate limiting pulls of {what}; retry later"),
                 RetryAfter(response)),
-            _ when status >= 500 => (502, new OciError("UNKNOWN", $"{authority} failed with status {status} for {what}"), (TimeSpan?)null),
-            _ => (502, new OciError("UNKNOWN", $"{authority} answered unexpected status {status} for {what}"), null),
+            _ when status >= 500 => (502, new OciError(DistributionErrorCodes.Unknown, $"{authority} failed with status {status} for {what}"), (TimeSpan?)null),
+            _ => (502, new OciError(DistributionErrorCodes.Unknown, $"{authority} answered unexpected status {status} for {what}"), null),
         };
         return new UpstreamException(clientStatus, error, retryAfter) { UpstreamStatus = status };
     }

@@ -14,17 +14,19 @@ internal sealed class UpstreamException : Exception
     }
 
     public UpstreamException()
-        : this(502, new OciError("UNKNOWN", "upstream error"))
+        : this(502, new OciError(DistributionErrorCodes.Unknown, "upstream error"))
     {
     }
 
+    /// <summary>502 UNKNOWN: upstream failed in a way the client can only retry.</summary>
     public UpstreamException(string message)
-        : this(502, new OciError("UNKNOWN", message))
+        : this(502, new OciError(DistributionErrorCodes.Unknown, message))
     {
     }
 
+    /// <summary>502 UNKNOWN with the failure that caused it.</summary>
     public UpstreamException(string message, Exception inner)
-        : this(502, new OciError("UNKNOWN", message), null, inner)
+        : this(502, new OciError(DistributionErrorCodes.Unknown, message), null, inner)
     {
     }
 

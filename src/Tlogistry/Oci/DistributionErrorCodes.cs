@@ -1,0 +1,11 @@
+namespace Tlogistry.Oci;
+
+/// <summary>Codes CNCF Distribution answers with beyond the OCI list, which clients already know.</summary>
+internal static class DistributionErrorCodes
+{
+    /// <summary>503: the service cannot answer now.</summary>
+    public const string Unavailable = "UNAVAILABLE";
+
+    /// <summary>An error with no better code; tlogistry uses it for 502 upstream failures.</summary>
+    public const string Unknown = "UNKNOWN";
+}

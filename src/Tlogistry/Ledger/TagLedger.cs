@@ -160,11 +160,15 @@ internal sealed partial class TagLedger
         {
             return await action();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or System.Data.Common.DbException)
+        catch (Exception e) when (IsStorageFailure(e))
         {
             throw new LedgerUnavailableException($"{step} failed: {e.Message}", e);
         }
     }
+
+    /// <summary>What a log or index failing to read or write looks like (as opposed to bad data).</summary>
+    private static bool IsStorageFailure(Exception e) =>
+        e is IOException or UnauthorizedAccessException or InvalidOperationException or System.Data.Common.DbException;
 
     private static LedgerDecision Decide(Sighting pin, Observation observed) =>
         new(string.Equals(pin.Digest, observed.Digest, StringComparison.Ordinal) ? PinOutcome.Match : PinOutcome.Mismatch, pin);
@@ -188,7 +192,7 @@ internal sealed partial class TagLedger
         {
             await _index.SaveAsync(sighting, CancellationToken.None);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or System.Data.Common.DbException)
+        catch (Exception e) when (IsStorageFailure(e))
         {
             // The sighting is durable in the log, the source of truth: the pin holds in memory
             // now and the next start indexes it from the log.

@@ -206,7 +206,16 @@ internal sealed partial class TagLedger
 
     private async Task VerifyAsync(Sighting stored, CancellationToken cancellationToken)
     {
-        var fromEnvelope = FromEnvelope(new LoggedEnvelope(stored.Entry, stored.Envelope));
+        Sighting fromEnvelope;
+        try
+        {
+            fromEnvelope = FromEnvelope(new LoggedEnvelope(stored.Entry, stored.Envelope));
+        }
+        catch (FormatException e)
+        {
+            throw new LedgerIntegrityException($"index entry for {stored.Reference} holds an envelope that is not ours: {e.Message}", e);
+        }
+
         if (fromEnvelope.Reference != stored.Reference || fromEnvelope.Digest != stored.Digest)
         {
             throw new LedgerIntegrityException($"index entry for {stored.Reference} disagrees with its signed envelope");

@@ -137,6 +137,17 @@ public sealed class TagLedgerTests : IDisposable
     }
 
     [Fact]
+    public async Task An_index_row_whose_envelope_is_not_ours_fails_closed()
+    {
+        var (ledger, _, _) = Open();
+        await ledger.ObserveAsync(Seen("ghcr.io/org/app:v5", D('a')), Ct);
+        Exec("UPDATE sightings SET envelope = CAST('{\"payload\":\"\",\"payloadType\":\"x\",\"signatures\":[]}' AS BLOB)");
+
+        var (restarted, _, _) = Open();
+        await Assert.ThrowsAsync<LedgerIntegrityException>(() => restarted.ObserveAsync(Seen("ghcr.io/org/app:v5", D('a')), Ct));
+    }
+
+    [Fact]
     public async Task An_index_row_edited_behind_the_logs_back_fails_closed()
     {
         var (ledger, _, _) = Open();

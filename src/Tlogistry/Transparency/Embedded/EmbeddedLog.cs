@@ -21,7 +21,8 @@ internal sealed partial class EmbeddedLog : ITransparencyLog, IDisposable
     private readonly INoteVerifier _verifier;
     private readonly MerkleTree _tree = new();
     private readonly List<byte[]> _tail = [];
-    private readonly SemaphoreSlim _appendLock = new(1, 1);
+    // Guards the tree and the tail: appends, and proofs read from the tree.
+    private readonly SemaphoreSlim _treeLock = new(1, 1);
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private volatile SignedCheckpoint _checkpoint;
@@ -64,7 +65,7 @@ internal sealed partial class EmbeddedLog : ITransparencyLog, IDisposable
 
     public async Task<LogEntryRef> AppendAsync(byte[] envelope, CancellationToken cancellationToken)
     {
-        await _appendLock.WaitAsync(cancellationToken);
+        await _treeLock.WaitAsync(cancellationToken);
         try
         {
             if (_broken is not null)
@@ -72,8 +73,8 @@ internal sealed partial class EmbeddedLog : ITransparencyLog, IDisposable
                 throw new InvalidOperationException("the embedded log is closed after a failed append: " + _broken);
             }
 
-            var integrated = _time.GetUtcNow();
-            var leaf = EmbeddedEntry.Encode(integrated.ToUnixTimeSeconds(), envelope);
+            var integrated = _time.GetUtcNow().ToUnixTimeSeconds();
+            var leaf = EmbeddedEntry.Encode(integrated, envelope);
             if (leaf.Length > EntryBundle.MaxEntrySize)
             {
                 throw new InvalidOperationException($"log entry of {leaf.Length} bytes exceeds the {EntryBundle.MaxEntrySize}-byte tile entry limit");
@@ -104,15 +105,15 @@ internal sealed partial class EmbeddedLog : ITransparencyLog, IDisposable
                 _tail.Clear();
             }
 
-            return new LogEntryRef(index, Convert.ToHexStringLower(leafHash), DateTimeOffset.FromUnixTimeSeconds(integrated.ToUnixTimeSeconds()));
+            return new LogEntryRef(index, Convert.ToHexStringLower(leafHash), DateTimeOffset.FromUnixTimeSeconds(integrated));
         }
         finally
         {
-            _appendLock.Release();
+            _treeLock.Release();
         }
     }
 
-    public Task VerifyAsync(LogEntryRef entry, byte[] envelope, CancellationToken cancellationToken)
+    public async Task VerifyAsync(LogEntryRef entry, byte[] envelope, CancellationToken cancellationToken)
     {
         var checkpoint = _checkpoint;
 
@@ -129,22 +130,23 @@ internal sealed partial class EmbeddedLog : ITransparencyLog, IDisposable
             throw new LogVerificationException($"entry {entry.Index} is beyond the log's checkpoint size {opened.Size}");
         }
 
+        var proof = await UnderLockAsync(() => _tree.InclusionProof(entry.Index, opened.Size), cancellationToken);
         try
         {
-            MerkleProof.VerifyInclusion(entry.Index, opened.Size, leafHash, _tree.InclusionProof(entry.Index, opened.Size), opened.RootHash);
+            MerkleProof.VerifyInclusion(entry.Index, opened.Size, leafHash, proof, opened.RootHash);
         }
         catch (MerkleProofException e)
         {
             throw new LogVerificationException($"entry {entry.Index} is not included in the log: {e.Message}", e);
         }
-
-        return Task.CompletedTask;
     }
 
     /// <summary>An inclusion proof for <paramref name="index"/> against the tree of <paramref name="size"/> leaves.</summary>
-    public IReadOnlyList<byte[]> InclusionProof(long index, long size) => _tree.InclusionProof(index, size);
+    public IReadOnlyList<byte[]> InclusionProof(long index, long size) =>
+        UnderLockAsync(() => _tree.InclusionProof(index, size), CancellationToken.None).GetAwaiter().GetResult();
 
-    public IReadOnlyList<byte[]> ConsistencyProof(long size1, long size2) => _tree.ConsistencyProof(size1, size2);
+    public IReadOnlyList<byte[]> ConsistencyProof(long size1, long size2) =>
+        UnderLockAsync(() => _tree.ConsistencyProof(size1, size2), CancellationToken.None).GetAwaiter().GetResult();
 
     public async IAsyncEnumerable<LoggedEnvelope> ReadFromAsync(long startIndex, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -171,7 +173,21 @@ internal sealed partial class EmbeddedLog : ITransparencyLog, IDisposable
         }
     }
 
-    public void Dispose() => _appendLock.Dispose();
+    public void Dispose() => _treeLock.Dispose();
+
+    /// <summary>MerkleTree is not thread-safe: reads of it take the same lock as appends.</summary>
+    private async Task<T> UnderLockAsync<T>(Func<T> read, CancellationToken cancellationToken)
+    {
+        await _treeLock.WaitAsync(cancellationToken);
+        try
+        {
+            return read();
+        }
+        finally
+        {
+            _treeLock.Release();
+        }
+    }
 
     private void Load()
     {

@@ -100,7 +100,7 @@ internal sealed partial class EmbeddedLog : ITransparencyLog, IDisposable
             }
 
             DeleteSuperseded(oldSize);
-            if (_tail.Count == TileStore.TileWidth)
+            if (_tail.Count == TileMath.TileWidth)
             {
                 _tail.Clear();
             }
@@ -151,13 +151,13 @@ internal sealed partial class EmbeddedLog : ITransparencyLog, IDisposable
     public async IAsyncEnumerable<LoggedEnvelope> ReadFromAsync(long startIndex, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var size = _checkpoint.Checkpoint.Size;
-        for (var tile = startIndex / TileStore.TileWidth; tile * TileStore.TileWidth < size; tile++)
+        for (var tile = startIndex / TileMath.TileWidth; tile * TileMath.TileWidth < size; tile++)
         {
-            var width = (int)Math.Min(TileStore.TileWidth, size - (tile * TileStore.TileWidth));
+            var width = Width(size, tile);
             var entries = _store.ReadEntryTile(tile, width);
             for (var i = 0; i < entries.Count; i++)
             {
-                var index = (tile * TileStore.TileWidth) + i;
+                var index = (tile * TileMath.TileWidth) + i;
                 if (index < startIndex)
                 {
                     continue;
@@ -221,9 +221,9 @@ internal sealed partial class EmbeddedLog : ITransparencyLog, IDisposable
         }
 
         var size = checkpoint.Size;
-        for (long tile = 0; tile * TileStore.TileWidth < size; tile++)
+        for (long tile = 0; tile * TileMath.TileWidth < size; tile++)
         {
-            var width = (int)Math.Min(TileStore.TileWidth, size - (tile * TileStore.TileWidth));
+            var width = Width(size, tile);
             IReadOnlyList<byte[]> entries;
             try
             {
@@ -239,7 +239,7 @@ internal sealed partial class EmbeddedLog : ITransparencyLog, IDisposable
                 _tree.Append(Rfc6962.LeafHash(entry));
             }
 
-            if (width < TileStore.TileWidth)
+            if (width < TileMath.TileWidth)
             {
                 _tail.AddRange(entries);
             }
@@ -267,12 +267,12 @@ internal sealed partial class EmbeddedLog : ITransparencyLog, IDisposable
     /// <summary>Every stored hash tile must equal the one recomputed from the entries.</summary>
     private void CheckHashTiles(long size)
     {
-        for (var level = 0; (size >> (8 * level)) > 0; level++)
+        for (var level = 0; TileMath.NodeCount(size, level) > 0; level++)
         {
-            var nodes = size >> (8 * level);
-            for (long tile = 0; tile * TileStore.TileWidth < nodes; tile++)
+            var nodes = TileMath.NodeCount(size, level);
+            for (long tile = 0; tile * TileMath.TileWidth < nodes; tile++)
             {
-                var width = (int)Math.Min(TileStore.TileWidth, nodes - (tile * TileStore.TileWidth));
+                var width = Width(nodes, tile);
                 byte[] stored;
                 try
                 {
@@ -295,18 +295,18 @@ internal sealed partial class EmbeddedLog : ITransparencyLog, IDisposable
     private void WriteTiles(long oldSize)
     {
         var newSize = _tree.Size;
-        var tile = oldSize / TileStore.TileWidth;
+        var tile = oldSize / TileMath.TileWidth;
         _store.WriteEntryTile(tile, _tail.Count, EntryBundle.Encode(_tail));
-        for (var level = 0; (newSize >> (8 * level)) > 0; level++)
+        for (var level = 0; TileMath.NodeCount(newSize, level) > 0; level++)
         {
-            var nodes = newSize >> (8 * level);
-            if (nodes == oldSize >> (8 * level))
+            var nodes = TileMath.NodeCount(newSize, level);
+            if (nodes == TileMath.NodeCount(oldSize, level))
             {
                 break;
             }
 
-            var t = (nodes - 1) / TileStore.TileWidth;
-            var width = (int)(((nodes - 1) % TileStore.TileWidth) + 1);
+            var t = (nodes - 1) / TileMath.TileWidth;
+            var width = (int)(((nodes - 1) % TileMath.TileWidth) + 1);
             _store.WriteHashTile(level, t, width, TileMath.TileHashes(_tree, level, t, width));
         }
     }
@@ -316,16 +316,16 @@ internal sealed partial class EmbeddedLog : ITransparencyLog, IDisposable
         var newSize = _tree.Size;
         try
         {
-            _store.DeleteSuperseded(entries: true, 0, oldSize / TileStore.TileWidth, (int)(oldSize % TileStore.TileWidth));
-            for (var level = 0; (newSize >> (8 * level)) > 0; level++)
+            _store.DeleteSuperseded(entries: true, 0, oldSize / TileMath.TileWidth, (int)(oldSize % TileMath.TileWidth));
+            for (var level = 0; TileMath.NodeCount(newSize, level) > 0; level++)
             {
-                var oldNodes = oldSize >> (8 * level);
-                if ((newSize >> (8 * level)) == oldNodes)
+                var oldNodes = TileMath.NodeCount(oldSize, level);
+                if (TileMath.NodeCount(newSize, level) == oldNodes)
                 {
                     break;
                 }
 
-                _store.DeleteSuperseded(entries: false, level, oldNodes / TileStore.TileWidth, (int)(oldNodes % TileStore.TileWidth));
+                _store.DeleteSuperseded(entries: false, level, oldNodes / TileMath.TileWidth, (int)(oldNodes % TileMath.TileWidth));
             }
         }
         catch (IOException e)
@@ -334,6 +334,9 @@ internal sealed partial class EmbeddedLog : ITransparencyLog, IDisposable
             Log.CleanupFailed(_logger, e.Message);
         }
     }
+
+    /// <summary>How many of <paramref name="count"/> nodes (or entries) tile <paramref name="tile"/> holds.</summary>
+    private static int Width(long count, long tile) => (int)Math.Min(TileMath.TileWidth, count - (tile * TileMath.TileWidth));
 
     private SignedCheckpoint Sign(Checkpoint checkpoint) => new(checkpoint, NoteOpener.Sign(checkpoint.Format(), _signer));
 

@@ -1,3 +1,4 @@
+using Tlogistry.Transparency.Merkle;
 using Tlogistry.Transparency.Tiles;
 
 namespace Tlogistry.Transparency.Embedded;
@@ -11,7 +12,6 @@ namespace Tlogistry.Transparency.Embedded;
 /// </summary>
 internal sealed class TileStore
 {
-    public const int TileWidth = 256;
     private readonly string _root;
 
     public TileStore(string root)
@@ -29,18 +29,18 @@ internal sealed class TileStore
     public bool HasAnyTiles() => Directory.Exists(Path.Combine(_root, "tile"));
 
     public void WriteHashTile(int level, long index, int width, ReadOnlySpan<byte> hashes) =>
-        DurableFile.Write(Full(TilePath.Hash(level, index, Encode(width))), hashes, atomicReplace: false);
+        DurableFile.Write(Full(TilePath.Hash(level, index, width)), hashes, atomicReplace: false);
 
     public void WriteEntryTile(long index, int width, ReadOnlySpan<byte> bundle) =>
-        DurableFile.Write(Full(TilePath.Entries(index, Encode(width))), bundle, atomicReplace: false);
+        DurableFile.Write(Full(TilePath.Entries(index, width)), bundle, atomicReplace: false);
 
     /// <summary>Reads the first <paramref name="width"/> hashes of a hash tile, from the exact file or a wider one.</summary>
     public byte[] ReadHashTile(int level, long index, int width)
     {
         var data = ReadPrefixSource(p => TilePath.Hash(level, index, p), width);
-        var need = width * 32;
+        var need = width * Rfc6962.HashSize;
         return data.Length < need
-            ? throw new InvalidDataException($"hash tile {TilePath.Hash(level, index, Encode(width))} holds {data.Length / 32} hashes, need {width}")
+            ? throw new InvalidDataException($"hash tile {TilePath.Hash(level, index, width)} holds {data.Length / Rfc6962.HashSize} hashes, need {width}")
             : data[..need];
     }
 
@@ -50,14 +50,14 @@ internal sealed class TileStore
         var data = ReadPrefixSource(p => TilePath.Entries(index, p), width);
         var entries = EntryBundle.Decode(data);
         return entries.Count < width
-            ? throw new InvalidDataException($"entry bundle {TilePath.Entries(index, Encode(width))} holds {entries.Count} entries, need {width}")
+            ? throw new InvalidDataException($"entry bundle {TilePath.Entries(index, width)} holds {entries.Count} entries, need {width}")
             : entries.Take(width).ToList();
     }
 
     /// <summary>Deletes a partial tile that a durable checkpoint no longer needs.</summary>
     public void DeleteSuperseded(bool entries, int level, long index, int width)
     {
-        if (width is <= 0 or >= TileWidth)
+        if (width is <= 0 or >= TileMath.TileWidth)
         {
             return;
         }
@@ -99,28 +99,26 @@ internal sealed class TileStore
     private static bool Names(long size, TileRef tile)
     {
         var nodes = TileMath.NodeCount(size, tile.IsEntries ? 0 : tile.Level);
-        var full = nodes / TileWidth;
-        return tile.IsFull ? tile.Index < full : tile.Index == full && tile.Width == nodes % TileWidth;
+        var full = nodes / TileMath.TileWidth;
+        return tile.IsFull ? tile.Index < full : tile.Index == full && tile.Width == nodes % TileMath.TileWidth;
     }
 
     private byte[] ReadPrefixSource(Func<int, string> pathFor, int width)
     {
-        var exact = Full(pathFor(Encode(width)));
+        var exact = Full(pathFor(width));
         if (File.Exists(exact))
         {
             return File.ReadAllBytes(exact);
         }
 
-        var full = Full(pathFor(Encode(TileWidth)));
+        var full = Full(pathFor(TileMath.TileWidth));
         if (File.Exists(full))
         {
             return File.ReadAllBytes(full);
         }
 
-        throw new InvalidDataException($"tile {pathFor(Encode(width))} is missing");
+        throw new InvalidDataException($"tile {pathFor(width)} is missing");
     }
 
     private string Full(string relative) => Path.Combine(_root, relative.Replace('/', Path.DirectorySeparatorChar));
-
-    private static int Encode(int width) => width;
 }

@@ -49,7 +49,8 @@ public sealed partial class ServeCommandTests
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(data.Path, "log", "log-key")));
         }
 
-        await WaitForOutputAsync(proxy, "/v2/alpine/manifests/not-there");
+        // The request line is written after the response, behind the upstream warning for the same path.
+        await WaitForOutputAsync(proxy, "/v2/alpine/manifests/not-there status=");
         var lines = proxy.StandardOutput.Split('\n').Where(l => l.Contains("/v2/alpine/manifests/not-there", StringComparison.Ordinal)).ToList();
         Assert.Contains(lines, l => RequestLine().IsMatch(l));
         Assert.DoesNotContain("client-secret-token", proxy.StandardOutput + proxy.StandardError, StringComparison.Ordinal);

@@ -104,21 +104,30 @@ internal sealed partial class RegistryClient : IDisposable
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
 
+        return await SendMappedAsync(request, $"upstream {url.Authority}", cancellationToken);
+    }
+
+    /// <summary>
+    /// Sends with headers read only, turning transport failures into what the client sees:
+    /// a destination the guard refused is 403 DENIED, anything else 502 naming <paramref name="what"/>.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendMappedAsync(HttpRequestMessage request, string what, CancellationToken cancellationToken)
+    {
         try
         {
             return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         }
         catch (HttpRequestException e) when (Refused(e) is { } refused)
         {
-            throw new UpstreamException(403, new OciError(OciErrorCodes.Denied, refused.Message), null, e);
+            throw new UpstreamException(403, new OciError(OciErrorCodes.Denied, $"{what}: {refused.Message}"), null, e);
         }
         catch (HttpRequestException e)
         {
-            throw new UpstreamException($"request to upstream {url.Authority} failed: {e.Message}", e);
+            throw new UpstreamException($"request to {what} failed: {e.Message}", e);
         }
         catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new UpstreamException($"upstream {url.Authority} did not answer within {_http.Timeout.TotalSeconds:0} s", e);
+            throw new UpstreamException($"{what} did not answer within {_http.Timeout.TotalSeconds:0} s", e);
         }
     }
 
@@ -136,28 +145,11 @@ internal sealed partial class RegistryClient : IDisposable
         var tokenUrl = new Uri(realm + (realm.Query.Length > 0 ? "&" : "?") + string.Join('&', query));
         Log.FetchingToken(_logger, realm.Authority, name.Registry);
 
-        HttpResponseMessage response;
         using var request = new HttpRequestMessage(HttpMethod.Get, tokenUrl);
 
         // A realm named by a registry the operator configured may be as private as that registry.
         request.Options.Set(ConnectGuard.TrustedDestination, trustedIssuer);
-        try
-        {
-            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        }
-        catch (HttpRequestException e) when (Refused(e) is { } refused)
-        {
-            throw new UpstreamException(403, new OciError(OciErrorCodes.Denied, $"token realm of {name.Registry}: {refused.Message}"), null, e);
-        }
-        catch (HttpRequestException e)
-        {
-            throw new UpstreamException($"cannot reach the token service {realm.Authority} for {name.Registry}: {e.Message}", e);
-        }
-        catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new UpstreamException($"token service {realm.Authority} did not answer in time", e);
-        }
-
+        var response = await SendMappedAsync(request, $"the token service {realm.Authority} for {name.Registry}", cancellationToken);
         using (response)
         {
             if (!response.IsSuccessStatusCode)
@@ -179,6 +171,7 @@ internal sealed partial class RegistryClient : IDisposable
             {
                 throw new UpstreamException($"token service {realm.Authority} sent a response over {MaxTokenResponseBytes} bytes");
             }
+
             return ParseToken(body, realm.Authority);
         }
     }

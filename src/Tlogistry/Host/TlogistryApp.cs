@@ -24,8 +24,7 @@ internal static partial class TlogistryApp
     public static async Task<WebApplication> BuildAsync(
         IReadOnlyDictionary<string, string?> overrides,
         string[] configArgs,
-        CancellationToken cancellationToken,
-        Action<ILoggingBuilder>? logging = null)
+        CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = configArgs });
         builder.Configuration.AddInMemoryCollection(overrides);
@@ -38,7 +37,6 @@ internal static partial class TlogistryApp
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
-        logging?.Invoke(builder.Logging);
 
         var options = builder.Configuration.GetSection(TlogistryOptions.Section).Get<TlogistryOptions>() ?? new TlogistryOptions();
         var port = options.ResolvePort(Environment.GetEnvironmentVariable("PORT"));
@@ -75,7 +73,7 @@ internal static partial class TlogistryApp
         services.AddSingleton<UpstreamEndpoints>();
         services.AddSingleton<TokenCache>();
         services.AddSingleton(new RegistryPolicy(upstream.AllowRegistries, upstream.DenyRegistries));
-        services.AddSingleton(sp => new ConnectGuard(TrustedAuthorities(upstream)));
+        services.AddSingleton(new ConnectGuard(TrustedAuthorities(upstream)));
         services.AddSingleton<RegistryClient>();
         services.AddSingleton<ManifestFetcher>();
         services.AddSingleton(_ => InstanceKey.LoadOrCreate(Path.Combine(dataDir, "signing-key.pem")));
@@ -107,9 +105,9 @@ internal static partial class TlogistryApp
         var home = app.Services.GetRequiredService<HomePage>();
         app.MapGet("/", () => Results.Content(home.Html, "text/html; charset=utf-8"));
         app.MapGet("/healthz", () => Results.Text("ok"));
-        app.Map("/v2", api.HandleAsync);
-        app.Map("/v2/{**rest}", api.HandleAsync);
-        // Every other path, file-like ones such as /.env included, gets an OCI 404.
+
+        // The registry API routes by the raw path itself, so it takes every other path: /v2/…,
+        // and anything else (file-like ones such as /.env included) for an OCI 404.
         app.MapFallback("{**path}", api.HandleAsync);
         return app;
     }

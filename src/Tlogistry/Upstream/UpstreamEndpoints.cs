@@ -22,8 +22,6 @@ internal sealed class UpstreamEndpoints
     public Uri BaseFor(ImageName name) =>
         _map.TryGetValue(name.Registry, out var mapped) ? mapped : new Uri("https://" + name.ApiHost);
 
-    public bool IsMapped(string registry) => _map.ContainsKey(Canonical(registry));
-
     /// <summary>Parses one <c>HOST=URL</c> flag value.</summary>
     public static KeyValuePair<string, string> ParseFlag(string value)
     {

@@ -55,7 +55,7 @@ internal sealed partial class EmbeddedLog : ITransparencyLog, IDisposable
     {
         Directory.CreateDirectory(directory);
         var key = LogKey.LoadOrCreate(Path.Combine(directory, "log-key"));
-        var log = new EmbeddedLog(new TileStore(directory), key.Signer, key.Verifier, key.Signer.Name, time, logger)
+        var log = new EmbeddedLog(new TileStore(directory), key, key.Verifier, key.Name, time, logger)
         {
             VerifierKey = key.Vkey,
         };

@@ -7,28 +7,15 @@ namespace Tlogistry.Transparency.Embedded;
 /// The embedded log's Ed25519 checkpoint key, kept in signed-note skey form (mode 0600).
 /// A new log gets an origin that names its key, so two logs never share an origin.
 /// </summary>
-internal sealed class LogKey
+internal static class LogKey
 {
-    private LogKey(Ed25519NoteSigner signer)
-    {
-        Signer = signer;
-        Vkey = signer.Vkey;
-        Verifier = NoteVerifiers.FromVkey(signer.Vkey);
-    }
-
-    public Ed25519NoteSigner Signer { get; }
-
-    public INoteVerifier Verifier { get; }
-
-    public string Vkey { get; }
-
-    public static LogKey LoadOrCreate(string path)
+    public static Ed25519NoteSigner LoadOrCreate(string path)
     {
         if (File.Exists(path))
         {
             try
             {
-                return new LogKey(Ed25519NoteSigner.FromSkey(File.ReadAllText(path).Trim()));
+                return Ed25519NoteSigner.FromSkey(File.ReadAllText(path).Trim());
             }
             catch (FormatException e)
             {
@@ -41,6 +28,6 @@ internal sealed class LogKey
         var origin = "tlogistry.local/" + probe.Vkey.Split('+')[1];
         var signer = new Ed25519NoteSigner(origin, seed);
         SecretFile.WriteNew(path, signer.Skey + "\n");
-        return new LogKey(signer);
+        return signer;
     }
 }

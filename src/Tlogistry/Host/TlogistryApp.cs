@@ -72,8 +72,9 @@ internal static partial class TlogistryApp
         services.AddSingleton(upstream);
         services.AddSingleton<UpstreamEndpoints>();
         services.AddSingleton<TokenCache>();
-        services.AddSingleton(new RegistryPolicy(upstream.AllowRegistries, upstream.DenyRegistries));
-        services.AddSingleton(new ConnectGuard(TrustedAuthorities(upstream)));
+        var registries = new RegistryPolicy(upstream.AllowRegistries, upstream.DenyRegistries);
+        services.AddSingleton(registries);
+        services.AddSingleton(new ConnectGuard(TrustedAuthorities(upstream, registries)));
         services.AddSingleton<RegistryClient>();
         services.AddSingleton<ManifestFetcher>();
         services.AddSingleton(_ => InstanceKey.LoadOrCreate(Path.Combine(dataDir, "signing-key.pem")));
@@ -113,19 +114,8 @@ internal static partial class TlogistryApp
     }
 
     /// <summary>Authorities the operator named: mapped upstreams and exact allowed registries may be private.</summary>
-    private static IEnumerable<string> TrustedAuthorities(UpstreamOptions upstream)
-    {
-        foreach (var url in upstream.Map.Values)
-        {
-            var uri = new Uri(url);
-            yield return $"{uri.Host}:{uri.Port}";
-        }
-
-        foreach (var allowed in upstream.AllowRegistries.Where(a => !a.Contains('*', StringComparison.Ordinal)))
-        {
-            yield return allowed.Trim().ToLowerInvariant();
-        }
-    }
+    private static IEnumerable<string> TrustedAuthorities(UpstreamOptions upstream, RegistryPolicy registries) =>
+        upstream.Map.Values.Select(url => new Uri(url)).Select(uri => $"{uri.Host}:{uri.Port}").Concat(registries.ExplicitlyAllowed);
 
     private static partial class Log
     {

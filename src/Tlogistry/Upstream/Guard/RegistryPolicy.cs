@@ -33,7 +33,10 @@ internal sealed class RegistryPolicy
 
     /// <summary>Exact (wildcard-free) allow entries name hosts the operator chose on purpose.</summary>
     public bool IsExplicitlyAllowed(string registry) =>
-        _allow.Any(p => !p.Contains('*', StringComparison.Ordinal) && string.Equals(p, registry, StringComparison.OrdinalIgnoreCase));
+        ExplicitlyAllowed.Contains(registry, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The wildcard-free allow entries: hosts the operator named one by one.</summary>
+    public IEnumerable<string> ExplicitlyAllowed => _allow.Where(p => !p.Contains('*', StringComparison.Ordinal));
 
     internal static bool Matches(string pattern, string host)
     {

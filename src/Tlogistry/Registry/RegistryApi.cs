@@ -175,23 +175,13 @@ internal sealed partial class RegistryApi : IDisposable
         var manifest = head ? await _manifests.HeadAsync(name, tag, ct) : await _manifests.GetAsync(name, tag, ct);
         RequestOutcome.SetUpstreamStatus(context, 200);
 
-        // A first sighting pins only a digest computed from bytes we read ourselves, so a
-        // HEAD without a pin fetches the manifest (below).
-        Sighting? pin = null;
-        try
-        {
-            pin = await _ledger.FindPinAsync(reference, ct);
-        }
-        catch (LedgerUnavailableException) when (_onUnavailable == UnavailablePolicy.Serve)
-        {
-            // Handled by the same path as an unavailable append.
-        }
-
         var headers = context.Response.Headers;
         LedgerDecision decision;
         try
         {
-            if (pin is null && manifest.Bytes is null)
+            // A first sighting pins only a digest computed from bytes we read ourselves: a HEAD
+            // of a tag with no pin yet fetches the manifest.
+            if (manifest.Bytes is null && await _ledger.FindPinAsync(reference, ct) is null)
             {
                 manifest = await _manifests.GetAsync(name, tag, ct);
             }

@@ -60,20 +60,14 @@ public sealed partial class ServeCommandTests
     public async Task A_malformed_upstream_flag_stops_the_start_with_the_reason()
     {
         using var data = new TempDirectory();
-        await using var proxy = ChildProcess.Start(Dotnet, Args("serve", "--port", "0", "--data-dir", data.Path, "--upstream", "docker.io"));
-        Assert.True(await proxy.WaitForExitAsync(TimeSpan.FromSeconds(60), Ct));
-        Assert.Equal(1, proxy.ExitCode);
-        Assert.Contains("--upstream expects HOST=URL", proxy.StandardError, StringComparison.Ordinal);
+        await AssertStartRefusedAsync(["serve", "--port", "0", "--data-dir", data.Path, "--upstream", "docker.io"], 1, "--upstream expects HOST=URL");
     }
 
     [Fact]
     public async Task A_mistyped_flag_is_refused_rather_than_ignored()
     {
         using var data = new TempDirectory();
-        await using var proxy = ChildProcess.Start(Dotnet, Args("serve", "--prot", "9000", "--data-dir", data.Path));
-        Assert.True(await proxy.WaitForExitAsync(TimeSpan.FromSeconds(60), Ct));
-        Assert.Equal(2, proxy.ExitCode);
-        Assert.Contains("unknown argument \"--prot\"", proxy.StandardError, StringComparison.Ordinal);
+        await AssertStartRefusedAsync(["serve", "--prot", "9000", "--data-dir", data.Path], 2, "unknown argument \"--prot\"");
     }
 
     [Fact]
@@ -81,10 +75,7 @@ public sealed partial class ServeCommandTests
     {
         using var data = new TempDirectory();
         Directory.CreateDirectory(Path.Combine(data.Path, "log", "tile", "entries"));
-        await using var proxy = ChildProcess.Start(Dotnet, Args("serve", "--port", "0", "--data-dir", data.Path));
-        Assert.True(await proxy.WaitForExitAsync(TimeSpan.FromSeconds(60), Ct));
-        Assert.Equal(1, proxy.ExitCode);
-        Assert.Contains("no checkpoint", proxy.StandardError, StringComparison.Ordinal);
+        await AssertStartRefusedAsync(["serve", "--port", "0", "--data-dir", data.Path], 1, "no checkpoint");
     }
 
     [Fact]
@@ -92,14 +83,20 @@ public sealed partial class ServeCommandTests
     {
         using var data = new TempDirectory();
         Directory.CreateDirectory(Path.Combine(data.Path, "index.db"));
-        await using var proxy = ChildProcess.Start(Dotnet, Args("serve", "--port", "0", "--data-dir", data.Path));
-        Assert.True(await proxy.WaitForExitAsync(TimeSpan.FromSeconds(60), Ct));
-        Assert.Equal(1, proxy.ExitCode);
-        Assert.Contains("unable to open database file", proxy.StandardError, StringComparison.Ordinal);
+        await AssertStartRefusedAsync(["serve", "--port", "0", "--data-dir", data.Path], 1, "unable to open database file");
     }
 
     [GeneratedRegex(@"GET /v2/alpine/manifests/not-there status=404 upstream=404 outcome=error ms=\d")]
     private static partial Regex RequestLine();
+
+    /// <summary>Runs <c>tlogistry</c> with <paramref name="args"/> and expects it to exit with the code and reason given.</summary>
+    private static async Task AssertStartRefusedAsync(string[] args, int exitCode, string reason)
+    {
+        await using var proxy = ChildProcess.Start(Dotnet, Args(args));
+        Assert.True(await proxy.WaitForExitAsync(TimeSpan.FromSeconds(60), Ct));
+        Assert.Equal(exitCode, proxy.ExitCode);
+        Assert.Contains(reason, proxy.StandardError, StringComparison.Ordinal);
+    }
 
     private static async Task WaitForAsync(HttpClient http, ChildProcess proxy)
     {

@@ -153,14 +153,7 @@ public sealed class TagLedgerTests : IDisposable
         var (ledger, _, _) = Open();
         await ledger.ObserveAsync(Seen("ghcr.io/org/app:v2", D('a')), Ct);
 
-        using (var c = new SqliteConnection($"Data Source={IndexPath};Pooling=False"))
-        {
-            c.Open();
-            using var cmd = c.CreateCommand();
-            cmd.CommandText = "UPDATE sightings SET digest = $d";
-            cmd.Parameters.AddWithValue("$d", D('b'));
-            Assert.Equal(1, cmd.ExecuteNonQuery());
-        }
+        Assert.Equal(1, Exec($"UPDATE sightings SET digest = '{D('b')}'"));
 
         var (restarted, _, _) = Open();
         await Assert.ThrowsAsync<LedgerIntegrityException>(() => restarted.ObserveAsync(Seen("ghcr.io/org/app:v2", D('b')), Ct));
@@ -179,13 +172,14 @@ public sealed class TagLedgerTests : IDisposable
 
     private string IndexPath => _dir.Combine("index.db");
 
-    private void Exec(string sql)
+    /// <summary>Runs SQL on the index behind the ledger's back; returns the rows changed.</summary>
+    private int Exec(string sql)
     {
         using var c = new SqliteConnection($"Data Source={IndexPath};Pooling=False");
         c.Open();
         using var cmd = c.CreateCommand();
         cmd.CommandText = sql;
-        cmd.ExecuteNonQuery();
+        return cmd.ExecuteNonQuery();
     }
 
     private (TagLedger Ledger, EmbeddedLog Log, InstanceKey Key) Open()

@@ -78,8 +78,9 @@ internal static partial class TlogistryApp
         services.AddSingleton<RegistryClient>();
         services.AddSingleton<ManifestFetcher>();
         services.AddSingleton(_ => InstanceKey.LoadOrCreate(Path.Combine(dataDir, "signing-key.pem")));
-        services.AddSingleton(sp => EmbeddedLog.Open(Path.Combine(dataDir, "log"), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<EmbeddedLog>>()));
-        services.AddSingleton<ITransparencyLog>(sp => sp.GetRequiredService<EmbeddedLog>());
+        services.AddSingleton(sp => EmbeddedLog.Open(Path.Combine(dataDir, "log"), sp.GetRequiredService<ILogger<EmbeddedLog>>()));
+        services.AddSingleton<ITransparencyLog>(sp => new EmbeddedSightingLog(sp.GetRequiredService<EmbeddedLog>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => CreateReader(sp.GetRequiredService<InstanceKey>(), sp.GetRequiredService<EmbeddedLog>()));
         services.AddSingleton<ISightingIndex>(_ => new SqliteSightingIndex(Path.Combine(dataDir, "index.db")));
         services.AddSingleton<TagLedger>();
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<RegistryApi>(sp, onUnavailable));
@@ -116,6 +117,30 @@ internal static partial class TlogistryApp
     /// <summary>Authorities the operator named: mapped upstreams and exact allowed registries may be private.</summary>
     private static IEnumerable<string> TrustedAuthorities(UpstreamOptions upstream, RegistryPolicy registries) =>
         upstream.Map.Values.Select(url => new Uri(url)).Select(uri => $"{uri.Host}:{uri.Port}").Concat(registries.ExplicitlyAllowed);
+
+    /// <summary>How sightings are read and verified: by this instance's key, against the logs it trusts.</summary>
+    internal static SightingReader CreateReader(InstanceKey key, EmbeddedLog log) =>
+        new((b, s) => EmbeddedOnlyCheck(b, s, log), SignerMaterial.ForKey(key.PublicKeyDer), key.Identity);
+
+    private static Signing.DsseEnvelope EmbeddedOnlyCheck(Transparency.Sigstore.SigstoreBundle b, SignerMaterial s, EmbeddedLog log)
+    {
+        var env = b.Envelope ?? throw new LogVerificationException("no envelope");
+        if (!EnvelopeVerifier.Verify(env, s.PublicKeyDer))
+        {
+            throw new LogVerificationException("signature");
+        }
+
+        var (_, json) = EmbeddedEntry.Decode(b.Entry.CanonicalizedBody);
+        if (!Signing.DsseEnvelope.Parse(json).ToJson().AsSpan().SequenceEqual(env.ToJson()))
+        {
+            throw new LogVerificationException("body");
+        }
+
+        var p = b.Entry.InclusionProof ?? throw new LogVerificationException("no proof");
+        var cp = Transparency.Notes.Checkpoint.Parse(Transparency.Notes.NoteOpener.Open(p.Checkpoint, [Transparency.Notes.NoteVerifiers.FromVkey(log.VerifierKey)]).Text);
+        Transparency.Merkle.MerkleProof.VerifyInclusion(p.LogIndex, cp.Size, Transparency.Merkle.Rfc6962.LeafHash(b.Entry.CanonicalizedBody), p.Hashes, cp.RootHash);
+        return env;
+    }
 
     private static partial class Log
     {

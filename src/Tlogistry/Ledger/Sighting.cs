@@ -1,11 +1,11 @@
-using Tlogistry.Transparency;
+using Tlogistry.Transparency.Sigstore;
 
 namespace Tlogistry.Ledger;
 
 /// <summary>
 /// One recorded observation: this instance saw <see cref="Reference"/> resolve to
-/// <see cref="Digest"/>. <see cref="Envelope"/> is the signed DSSE envelope exactly as it
-/// went into the log; everything else is a readable copy of what it says.
+/// <see cref="Digest"/>. <see cref="Bundle"/> is the signed envelope with its log entry and
+/// proofs, exactly as published; everything else is a readable copy of what it says.
 /// </summary>
 internal sealed record Sighting(
     string Reference,
@@ -14,5 +14,12 @@ internal sealed record Sighting(
     DateTimeOffset ObservedAt,
     string Upstream,
     string Identity,
-    LogEntryRef Entry,
-    byte[] Envelope);
+    SigstoreBundle Bundle)
+{
+    public long LogIndex => Bundle.Entry.LogIndex;
+
+    public string LogId => Convert.ToHexStringLower(Bundle.Entry.LogId);
+
+    /// <summary>The entry's UUID as Rekor names it: the hex RFC 6962 leaf hash of its body.</summary>
+    public string Uuid => Convert.ToHexStringLower(Transparency.Merkle.Rfc6962.LeafHash(Bundle.Entry.CanonicalizedBody));
+}

@@ -1,17 +1,19 @@
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
-using Tlogistry.Transparency;
+using Tlogistry.Transparency.Sigstore;
 
 namespace Tlogistry.Ledger;
 
 /// <summary>
-/// The embedded index: one SQLite file in the data directory, WAL mode with full
+/// The embedded store: one SQLite file in the data directory, WAL mode with full
 /// synchronous commits so that a saved sighting survives a power cut.
 /// </summary>
 internal sealed class SqliteSightingIndex : ISightingIndex
 {
-    private const string Columns = "reference, digest, media_type, observed_at, upstream, identity, log_index, uuid, integrated_time, envelope";
+    // Schema 2 keeps whole bundles. Schema 1 kept envelopes only, and only the embedded log
+    // existed then: its table is dropped and rebuilt from that log at start.
+    private const int SchemaVersion = 2;
+    private const string Columns = "reference, digest, media_type, observed_at, upstream, identity, bundle";
     private readonly string _connectionString;
 
     public SqliteSightingIndex(string path)
@@ -19,19 +21,28 @@ internal sealed class SqliteSightingIndex : ISightingIndex
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true }.ToString();
         using var c = Open();
-        Exec(c, """
-            PRAGMA journal_mode = WAL;
+        Exec(c, "PRAGMA journal_mode = WAL;");
+        using var version = c.CreateCommand();
+        version.CommandText = "PRAGMA user_version";
+        if (Convert.ToInt64(version.ExecuteScalar(), CultureInfo.InvariantCulture) < SchemaVersion)
+        {
+            Exec(c, "DROP TABLE IF EXISTS sightings;");
+        }
+
+        Exec(c, $"""
             CREATE TABLE IF NOT EXISTS sightings (
-                reference TEXT PRIMARY KEY,
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                reference TEXT NOT NULL UNIQUE,
                 digest TEXT NOT NULL,
                 media_type TEXT NOT NULL,
                 observed_at INTEGER NOT NULL,
                 upstream TEXT NOT NULL,
                 identity TEXT NOT NULL,
-                log_index INTEGER NOT NULL UNIQUE,
-                uuid TEXT NOT NULL,
-                integrated_time INTEGER NOT NULL,
-                envelope BLOB NOT NULL);
+                log_id TEXT NOT NULL,
+                log_index INTEGER NOT NULL,
+                bundle BLOB NOT NULL,
+                UNIQUE (log_id, log_index));
+            PRAGMA user_version = {SchemaVersion};
             """);
     }
 
@@ -49,45 +60,57 @@ internal sealed class SqliteSightingIndex : ISightingIndex
     {
         using var c = Open();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = $"INSERT INTO sightings ({Columns}) VALUES ($ref, $dig, $mt, $obs, $up, $id, $li, $uuid, $it, $env)";
+        cmd.CommandText = "INSERT INTO sightings (reference, digest, media_type, observed_at, upstream, identity, log_id, log_index, bundle) VALUES ($ref, $dig, $mt, $obs, $up, $id, $lid, $li, $b)";
         cmd.Parameters.AddWithValue("$ref", s.Reference);
         cmd.Parameters.AddWithValue("$dig", s.Digest);
         cmd.Parameters.AddWithValue("$mt", s.MediaType);
         cmd.Parameters.AddWithValue("$obs", s.ObservedAt.ToUnixTimeSeconds());
         cmd.Parameters.AddWithValue("$up", s.Upstream);
         cmd.Parameters.AddWithValue("$id", s.Identity);
-        cmd.Parameters.AddWithValue("$li", s.Entry.Index);
-        cmd.Parameters.AddWithValue("$uuid", s.Entry.Uuid);
-        cmd.Parameters.AddWithValue("$it", s.Entry.IntegratedTime.ToUnixTimeSeconds());
-        cmd.Parameters.AddWithValue("$env", s.Envelope);
+        cmd.Parameters.AddWithValue("$lid", s.LogId);
+        cmd.Parameters.AddWithValue("$li", s.LogIndex);
+        cmd.Parameters.AddWithValue("$b", BundleJson.Write(s.Bundle));
         cmd.ExecuteNonQuery();
         return Task.CompletedTask;
     }
 
-    public Task<long> FirstUnindexedAsync(CancellationToken cancellationToken)
+    public Task<long> FirstUnindexedAsync(string logId, CancellationToken cancellationToken)
     {
         // 0 if entry 0 is missing, else the first held index whose successor is missing;
-        // both lookups go through the UNIQUE index on log_index.
+        // both lookups go through the UNIQUE index on (log_id, log_index).
         using var c = Open();
         using var cmd = c.CreateCommand();
         cmd.CommandText = """
-            SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM sightings WHERE log_index = 0) THEN 0
+            SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM sightings WHERE log_id = $l AND log_index = 0) THEN 0
                    ELSE (SELECT MIN(s.log_index) + 1 FROM sightings s
-                         WHERE NOT EXISTS (SELECT 1 FROM sightings n WHERE n.log_index = s.log_index + 1)) END
+                         WHERE s.log_id = $l AND NOT EXISTS (SELECT 1 FROM sightings n WHERE n.log_id = $l AND n.log_index = s.log_index + 1)) END
             """;
+        cmd.Parameters.AddWithValue("$l", logId);
         return Task.FromResult(Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture));
     }
 
-    public async IAsyncEnumerable<Sighting> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    public async Task<SightingPage> ListAsync(long after, int limit, CancellationToken cancellationToken)
     {
         using var c = Open();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = $"SELECT {Columns} FROM sightings ORDER BY log_index";
+        cmd.CommandText = $"SELECT {Columns}, seq FROM sightings WHERE seq > $after ORDER BY seq LIMIT $limit";
+        cmd.Parameters.AddWithValue("$after", after);
+        cmd.Parameters.AddWithValue("$limit", limit + 1);
         using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+        var page = new List<Sighting>();
+        long last = after;
         while (await r.ReadAsync(cancellationToken))
         {
-            yield return Read(r);
+            if (page.Count == limit)
+            {
+                return new SightingPage(page, last);
+            }
+
+            page.Add(Read(r));
+            last = r.GetInt64(7);
         }
+
+        return new SightingPage(page, null);
     }
 
     private SqliteConnection Open()
@@ -112,6 +135,5 @@ internal sealed class SqliteSightingIndex : ISightingIndex
         DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(3)),
         r.GetString(4),
         r.GetString(5),
-        new LogEntryRef(r.GetInt64(6), r.GetString(7), DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(8))),
-        (byte[])r.GetValue(9));
+        BundleJson.Read((byte[])r.GetValue(6)));
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Tlogistry.Signing;
 using Tlogistry.Transparency;
+using Tlogistry.Transparency.Sigstore;
 
 namespace Tlogistry.Ledger;
 
@@ -33,6 +34,7 @@ internal sealed partial class TagLedger
     private readonly ISightingIndex _index;
     private readonly ITransparencyLog _log;
     private readonly InstanceKey _key;
+    private readonly SightingReader _reader;
     private readonly TimeProvider _time;
     private readonly ILogger<TagLedger> _logger;
     private const int VerifiedCapacity = 100_000;
@@ -42,11 +44,12 @@ internal sealed partial class TagLedger
     private readonly ConcurrentDictionary<string, Sighting> _unindexed = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task<(Sighting Pin, bool Recorded)>>> _inFlight = new(StringComparer.Ordinal);
 
-    public TagLedger(ISightingIndex index, ITransparencyLog log, InstanceKey key, TimeProvider time, ILogger<TagLedger> logger)
+    public TagLedger(ISightingIndex index, ITransparencyLog log, InstanceKey key, SightingReader reader, TimeProvider time, ILogger<TagLedger> logger)
     {
         _index = index;
         _log = log;
         _key = key;
+        _reader = reader;
         _time = time;
         _logger = logger;
     }
@@ -86,57 +89,156 @@ internal sealed partial class TagLedger
             return cached;
         }
 
-        var stored = await Guard("index lookup", () => _index.FindAsync(reference, cancellationToken));
+        Sighting? stored;
+        try
+        {
+            stored = await Guard("index lookup", () => _index.FindAsync(reference, cancellationToken));
+        }
+        catch (FormatException e)
+        {
+            throw new LedgerIntegrityException($"stored sighting of {reference} is not a readable bundle: {e.Message}", e);
+        }
+
         if (stored is null)
+        {
+            return await SearchLogAsync(reference, cancellationToken);
+        }
+
+        Verify(stored);
+        Remember(stored);
+        return stored;
+    }
+
+    /// <summary>
+    /// A tag the store does not know may still be pinned in a log with a search (Rekor v1):
+    /// every valid sighting of ours found there counts, and two that disagree refuse the tag.
+    /// </summary>
+    private async Task<Sighting?> SearchLogAsync(string reference, CancellationToken cancellationToken)
+    {
+        var found = new List<Sighting>();
+        await GuardLog("log search", async () =>
+        {
+            await foreach (var record in _log.SearchAsync(reference, _reader.Signer, cancellationToken))
+            {
+                if (TryRead(record, out var sighting) && sighting.Reference == reference)
+                {
+                    found.Add(sighting);
+                }
+            }
+
+            return 0;
+        });
+
+        if (found.Count == 0)
         {
             return null;
         }
 
-        await VerifyAsync(stored, cancellationToken);
-        Remember(stored);
-        return stored;
+        found.Sort((a, b) => a.LogIndex.CompareTo(b.LogIndex));
+        var pin = found[0];
+        if (found.FirstOrDefault(s => s.Digest != pin.Digest) is { } other)
+        {
+            throw new LedgerIntegrityException(
+                $"the log holds two sightings of {reference} by this instance with different digests: log index {pin.LogIndex} ({pin.Digest}) and log index {other.LogIndex} ({other.Digest}); refusing the tag");
+        }
+
+        await SaveQuietlyAsync(pin);
+        Remember(pin);
+        return pin;
+    }
+
+    /// <summary>Reads a log record as a verified sighting of ours; anything else is logged with its reason and skipped.</summary>
+    private bool TryRead(LogRecord record, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Sighting? sighting)
+    {
+        sighting = null;
+        if (record.Envelope is null)
+        {
+            Log.SkippedEntry(_logger, record.Entry.LogIndex, "the log returned no envelope for this entry");
+            return false;
+        }
+
+        try
+        {
+            sighting = _reader.Read(_reader.Bundle(record.Entry, record.Envelope));
+            return true;
+        }
+        catch (Exception e) when (e is FormatException or LogVerificationException)
+        {
+            Log.SkippedEntry(_logger, record.Entry.LogIndex, e.Message);
+            return false;
+        }
     }
 
     /// <summary>
     /// Brings the index up to the log: entries appended but not indexed (a crash between the
     /// two) are indexed now, since the log is the source of truth.
     /// </summary>
-    public async Task<int> ReconcileAsync(CancellationToken cancellationToken)
+    public async Task<int> ReconcileAsync(CancellationToken cancellationToken) =>
+        await RebuildAsync(await _index.FirstUnindexedAsync(Convert.ToHexStringLower(_log.LogId), cancellationToken), null, cancellationToken);
+
+    /// <summary>
+    /// Indexes every valid sighting of ours that the log lists from <paramref name="from"/> on;
+    /// <paramref name="progress"/> hears of each entry read. Throws <see cref="NotSupportedException"/>
+    /// for a log that cannot list entries (Rekor v2: import a bundle export instead).
+    /// </summary>
+    public async Task<int> RebuildAsync(long from, IProgress<long>? progress, CancellationToken cancellationToken)
     {
-        // Not from the highest indexed entry: concurrent first sightings append in log order
-        // but write the index in any order, so a crash can leave a hole below a later row.
-        var from = await _index.FirstUnindexedAsync(cancellationToken);
         var added = 0;
-        await foreach (var logged in _log.ReadFromAsync(from, cancellationToken))
+        await foreach (var record in _log.ReadFromAsync(from, _reader.Signer, cancellationToken))
         {
-            Sighting sighting;
-            try
+            progress?.Report(record.Entry.LogIndex);
+            if (TryRead(record, out var sighting) && await IndexAsync(sighting, cancellationToken))
             {
-                sighting = FromEnvelope(logged);
+                added++;
             }
-            catch (FormatException e)
-            {
-                Log.SkippedEntry(_logger, logged.Entry.Index, e.Message);
-                continue;
-            }
-
-            var existing = await _index.FindAsync(sighting.Reference, cancellationToken);
-            if (existing is not null)
-            {
-                // Past a hole, most entries are indexed already; only another entry for the tag is news.
-                if (existing.Entry.Index != logged.Entry.Index)
-                {
-                    Log.DuplicateEntry(_logger, logged.Entry.Index, sighting.Reference, existing.Entry.Index);
-                }
-
-                continue;
-            }
-
-            await _index.SaveAsync(sighting, cancellationToken);
-            added++;
         }
 
         return added;
+    }
+
+    /// <summary>Imports bundles (an export): each must verify as a sighting of ours; returns how many were new.</summary>
+    public async Task<int> ImportAsync(IAsyncEnumerable<SigstoreBundle> bundles, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        var added = 0;
+        await foreach (var bundle in bundles.WithCancellation(cancellationToken))
+        {
+            progress?.Report(bundle.Entry.LogIndex);
+            Sighting sighting;
+            try
+            {
+                sighting = _reader.Read(bundle);
+            }
+            catch (Exception e) when (e is FormatException or LogVerificationException)
+            {
+                Log.SkippedEntry(_logger, bundle.Entry.LogIndex, e.Message);
+                continue;
+            }
+
+            if (await IndexAsync(sighting, cancellationToken))
+            {
+                added++;
+            }
+        }
+
+        return added;
+    }
+
+    /// <summary>Stores a verified sighting unless its tag is pinned already; a second, different pin is reported.</summary>
+    private async Task<bool> IndexAsync(Sighting sighting, CancellationToken cancellationToken)
+    {
+        var existing = await _index.FindAsync(sighting.Reference, cancellationToken);
+        if (existing is not null)
+        {
+            if (existing.LogIndex != sighting.LogIndex || existing.LogId != sighting.LogId)
+            {
+                Log.DuplicateEntry(_logger, sighting.LogIndex, sighting.Reference, existing.LogIndex);
+            }
+
+            return false;
+        }
+
+        await _index.SaveAsync(sighting, cancellationToken);
+        return true;
     }
 
     /// <summary>
@@ -166,6 +268,32 @@ internal sealed partial class TagLedger
         }
     }
 
+    /// <summary>A log that is down or answers with errors: the same outage as a storage failure.</summary>
+    private static async Task<T> GuardLog<T>(string step, Func<Task<T>> action)
+    {
+        try
+        {
+            return await Guard(step, action);
+        }
+        catch (LogUnavailableException e)
+        {
+            throw new LedgerUnavailableException($"{step} failed: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Saves a pin found in the log; the store is a cache of the log here, so a failed write only costs a later search.</summary>
+    private async Task SaveQuietlyAsync(Sighting sighting)
+    {
+        try
+        {
+            await _index.SaveAsync(sighting, CancellationToken.None);
+        }
+        catch (Exception e) when (IsStorageFailure(e))
+        {
+            Log.IndexWriteFailed(_logger, sighting.Reference, sighting.LogIndex, e.Message);
+        }
+    }
+
     /// <summary>What a log or index failing to read or write looks like (as opposed to bad data).</summary>
     private static bool IsStorageFailure(Exception e) =>
         e is IOException or UnauthorizedAccessException or InvalidOperationException or System.Data.Common.DbException;
@@ -183,9 +311,18 @@ internal sealed partial class TagLedger
         }
 
         var claim = new SightingClaim(observed.Reference, observed.Digest, observed.MediaType, _time.GetUtcNow(), observed.Upstream, _key.Identity);
-        var envelope = _key.SignEnvelope(Dsse.InTotoPayloadType, SightingStatement.Encode(claim)).ToJson();
-        var entry = await Guard("log append", () => _log.AppendAsync(envelope, CancellationToken.None));
-        var sighting = new Sighting(claim.Reference, claim.Digest, claim.MediaType, claim.ObservedAt, claim.Upstream, claim.Identity, entry, envelope);
+        var envelope = _key.SignEnvelope(Dsse.InTotoPayloadType, SightingStatement.Encode(claim));
+        var entry = await GuardLog("log append", () => _log.AppendAsync(envelope, _reader.Signer, CancellationToken.None));
+        Sighting sighting;
+        try
+        {
+            // The log's answer is checked like any other: a log that misreports is not trusted.
+            sighting = _reader.Read(_reader.Bundle(entry, envelope));
+        }
+        catch (Exception e) when (e is FormatException or LogVerificationException)
+        {
+            throw new LedgerIntegrityException($"the log's answer for the new sighting of {observed.Reference} does not verify: {e.Message}", e);
+        }
 
         Remember(sighting);
         try
@@ -197,61 +334,34 @@ internal sealed partial class TagLedger
             // The sighting is durable in the log, the source of truth: the pin holds in memory
             // now and the next start indexes it from the log.
             _unindexed[sighting.Reference] = sighting;
-            Log.IndexWriteFailed(_logger, sighting.Reference, entry.Index, e.Message);
+            Log.IndexWriteFailed(_logger, sighting.Reference, sighting.LogIndex, e.Message);
         }
 
-        Log.Recorded(_logger, sighting.Reference, sighting.Digest, entry.Index);
+        Log.Recorded(_logger, sighting.Reference, sighting.Digest, sighting.LogIndex);
         return (sighting, true);
     }
 
-    private async Task VerifyAsync(Sighting stored, CancellationToken cancellationToken)
+    /// <summary>A stored pin counts only if its bundle verifies and says what the row says.</summary>
+    private void Verify(Sighting stored)
     {
-        Sighting fromEnvelope;
+        Sighting fromBundle;
         try
         {
-            fromEnvelope = FromEnvelope(new LoggedEnvelope(stored.Entry, stored.Envelope));
+            fromBundle = _reader.Read(stored.Bundle);
         }
         catch (FormatException e)
         {
-            throw new LedgerIntegrityException($"index entry for {stored.Reference} holds an envelope that is not ours: {e.Message}", e);
-        }
-
-        if (fromEnvelope.Reference != stored.Reference || fromEnvelope.Digest != stored.Digest)
-        {
-            throw new LedgerIntegrityException($"index entry for {stored.Reference} disagrees with its signed envelope");
-        }
-
-        try
-        {
-            await _log.VerifyAsync(stored.Entry, stored.Envelope, cancellationToken);
+            throw new LedgerIntegrityException($"stored sighting of {stored.Reference} holds a bundle that is not ours: {e.Message}", e);
         }
         catch (LogVerificationException e)
         {
-            throw new LedgerIntegrityException($"pin for {stored.Reference} does not verify against the log: {e.Message}", e);
+            throw new LedgerIntegrityException($"pin for {stored.Reference} does not verify: {e.Message}", e);
         }
-    }
 
-    /// <summary>Reads a sighting out of a logged envelope, checking that we signed it.</summary>
-    private Sighting FromEnvelope(LoggedEnvelope logged)
-    {
-        var envelope = DsseEnvelope.Parse(logged.Envelope);
-        if (envelope.PayloadType != Dsse.InTotoPayloadType)
+        if (fromBundle.Reference != stored.Reference || fromBundle.Digest != stored.Digest)
         {
-            throw new FormatException("envelope payload type is " + envelope.PayloadType);
+            throw new LedgerIntegrityException($"stored sighting of {stored.Reference} disagrees with its signed envelope");
         }
-
-        if (!EnvelopeVerifier.Verify(envelope, _key.PublicKeyDer))
-        {
-            throw new FormatException("envelope is not signed by this instance's key");
-        }
-
-        var claim = SightingStatement.Decode(envelope.Payload);
-        if (claim.Identity != _key.Identity)
-        {
-            throw new FormatException("statement names another instance: " + claim.Identity);
-        }
-
-        return new Sighting(claim.Reference, claim.Digest, claim.MediaType, claim.ObservedAt, claim.Upstream, claim.Identity, logged.Entry, logged.Envelope);
     }
 
     private static partial class Log

@@ -197,10 +197,13 @@ internal sealed partial class RegistryApi : IDisposable
             return;
         }
 
-        var entry = decision.Pin.Entry;
-        headers["Tlog-Uuid"] = entry.Uuid;
-        headers["Tlog-Logindex"] = entry.Index.ToString(CultureInfo.InvariantCulture);
-        headers["Tlog-Integratedtime"] = entry.IntegratedTime.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        var entry = decision.Pin.Bundle.Entry;
+        headers["Tlog-Uuid"] = decision.Pin.Uuid;
+        headers["Tlog-Logindex"] = entry.LogIndex.ToString(CultureInfo.InvariantCulture);
+        if (entry.IntegratedTime > 0)
+        {
+            headers["Tlog-Integratedtime"] = DateTimeOffset.FromUnixTimeSeconds(entry.IntegratedTime).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        }
 
         if (decision.Outcome == PinOutcome.Mismatch)
         {
@@ -211,7 +214,7 @@ internal sealed partial class RegistryApi : IDisposable
                 new OciError(
                     OciErrorCodes.TagInvalid,
                     $"tag \"{reference}\" mismatch; got \"{manifest.Digest}\", want \"{decision.Pin.Digest}\"",
-                    new Dictionary<string, object> { ["logIndex"] = entry.Index, ["uuid"] = entry.Uuid }),
+                    new Dictionary<string, object> { ["logIndex"] = entry.LogIndex, ["uuid"] = decision.Pin.Uuid }),
                 ct);
             RequestOutcome.Set(context, RequestOutcome.Mismatch);
             return;

@@ -1,27 +1,41 @@
+using Tlogistry.Signing;
+using Tlogistry.Transparency.Sigstore;
+
 namespace Tlogistry.Transparency;
 
-/// <summary>Where an entry sits in a transparency log, as the log reported and proved it.</summary>
-internal sealed record LogEntryRef(long Index, string Uuid, DateTimeOffset IntegratedTime);
-
-/// <summary>An envelope read back from a log together with where it sits.</summary>
-internal sealed record LoggedEnvelope(LogEntryRef Entry, byte[] Envelope);
+/// <summary>
+/// An entry read back from a log, with the envelope when the log keeps it (the embedded
+/// log's leaves, Rekor v1's attestation storage). Nothing here is verified yet.
+/// </summary>
+internal sealed record LogRecord(TlogEntry Entry, DsseEnvelope? Envelope);
 
 /// <summary>
-/// A transparency log holding sighting envelopes. Appends are durable when the returned
-/// task completes; verification checks by proof, never by the log's word.
+/// A transparency log holding sighting envelopes. An append is durable when the returned
+/// task completes and answers with the entry and its inclusion proof. Logs are transport:
+/// what they return is verified by proof elsewhere, never taken on their word.
 /// </summary>
 internal interface ITransparencyLog
 {
-    /// <summary>A short description for the home page and start-up log, e.g. the origin line.</summary>
+    /// <summary>A short description for the home page and start-up log.</summary>
     string Description { get; }
 
-    Task<LogEntryRef> AppendAsync(byte[] envelope, CancellationToken cancellationToken);
+    /// <summary>The log ID that the entries this log appends carry.</summary>
+    byte[] LogId { get; }
 
-    /// <summary>Throws <see cref="LogVerificationException"/> unless the log provably holds this envelope at this entry.</summary>
-    Task VerifyAsync(LogEntryRef entry, byte[] envelope, CancellationToken cancellationToken);
+    /// <summary>Logs <paramref name="envelope"/>, which <paramref name="signer"/>'s key verifies.</summary>
+    Task<TlogEntry> AppendAsync(DsseEnvelope envelope, SignerMaterial signer, CancellationToken cancellationToken);
 
-    /// <summary>Entries from <paramref name="startIndex"/> to the current size, for rebuilding an index.</summary>
-    IAsyncEnumerable<LoggedEnvelope> ReadFromAsync(long startIndex, CancellationToken cancellationToken);
+    /// <summary>
+    /// Entries that may be sightings of <paramref name="reference"/>, for logs with a search
+    /// (Rekor v1 finds them by the SHA-256 of the reference); empty for logs without one.
+    /// </summary>
+    IAsyncEnumerable<LogRecord> SearchAsync(string reference, SignerMaterial signer, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Entries from <paramref name="startIndex"/> on that may be this signer's, for rebuilding
+    /// the store. Throws <see cref="NotSupportedException"/> for a log that cannot list them (Rekor v2).
+    /// </summary>
+    IAsyncEnumerable<LogRecord> ReadFromAsync(long startIndex, SignerMaterial signer, CancellationToken cancellationToken);
 }
 
 /// <summary>A log entry that does not verify: it must not be trusted for pinning.</summary>
@@ -38,6 +52,24 @@ internal sealed class LogVerificationException : Exception
     }
 
     public LogVerificationException()
+    {
+    }
+}
+
+/// <summary>The log could not be reached, or answered with an error: no pin can be made or checked.</summary>
+internal sealed class LogUnavailableException : Exception
+{
+    public LogUnavailableException(string message)
+        : base(message)
+    {
+    }
+
+    public LogUnavailableException(string message, Exception inner)
+        : base(message, inner)
+    {
+    }
+
+    public LogUnavailableException()
     {
     }
 }

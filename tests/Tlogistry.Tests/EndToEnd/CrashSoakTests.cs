@@ -392,7 +392,7 @@ internal sealed class CrashSoak : IAsyncDisposable
         {
             var s = await index.FindAsync("index.docker.io/library/soak:" + a.Tag, _ct);
             Assert.True(s is not null, $"acknowledged {a.Tag} is missing from the index");
-            Assert.Equal((a.Uuid, a.LogIndex, a.Digest), (s.Entry.Uuid, s.Entry.Index.ToString(CultureInfo.InvariantCulture), s.Digest));
+            Assert.Equal((a.Uuid, a.LogIndex, a.Digest), (s.Uuid, s.LogIndex.ToString(CultureInfo.InvariantCulture), s.Digest));
         }
 
         SqliteConnection.ClearAllPools();

@@ -2,6 +2,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Tlogistry.Ledger;
 using Tlogistry.Signing;
+using Tlogistry.Host;
 using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Embedded;
 
@@ -26,7 +27,7 @@ public sealed class TagLedgerTests : IDisposable
         var (ledger, log, _) = Open();
         var first = await ledger.ObserveAsync(Seen("ghcr.io/org/app:v1", D('a')), Ct);
         Assert.Equal(PinOutcome.FirstSeen, first.Outcome);
-        Assert.Equal(0, first.Pin.Entry.Index);
+        Assert.Equal(0, first.Pin.LogIndex);
 
         var again = await ledger.ObserveAsync(Seen("ghcr.io/org/app:v1", D('a')), Ct);
         Assert.Equal(PinOutcome.Match, again.Outcome);
@@ -36,7 +37,7 @@ public sealed class TagLedgerTests : IDisposable
         Assert.Equal(1, log.Size);
 
         // The envelope is ours and says what the index says.
-        var envelope = DsseEnvelope.Parse(first.Pin.Envelope);
+        var envelope = first.Pin.Bundle.Envelope!;
         var claim = SightingStatement.Decode(envelope.Payload);
         Assert.Equal(("ghcr.io/org/app:v1", D('a')), (claim.Reference, claim.Digest));
         Assert.Equal(ledger.Identity, claim.Identity);
@@ -64,7 +65,7 @@ public sealed class TagLedgerTests : IDisposable
 
         // A crash after the log append but before the index write.
         var claim = new SightingClaim("ghcr.io/org/b:1", D('b'), "application/vnd.oci.image.manifest.v1+json", DateTimeOffset.UtcNow, "http://upstream.test", key.Identity);
-        await log.AppendAsync(key.SignEnvelope(Dsse.InTotoPayloadType, SightingStatement.Encode(claim)).ToJson(), Ct);
+        await new EmbeddedSightingLog(log, TimeProvider.System).AppendAsync(key.SignEnvelope(Dsse.InTotoPayloadType, SightingStatement.Encode(claim)), SignerMaterial.ForKey(key.PublicKeyDer), Ct);
         Assert.Null(await new SqliteSightingIndex(IndexPath).FindAsync("ghcr.io/org/b:1", Ct));
 
         var (restarted, _, _) = Open();
@@ -72,7 +73,7 @@ public sealed class TagLedgerTests : IDisposable
         Assert.Equal(0, await restarted.ReconcileAsync(Ct));
         var decision = await restarted.ObserveAsync(Seen("ghcr.io/org/b:1", D('c')), Ct);
         Assert.Equal(PinOutcome.Mismatch, decision.Outcome);
-        Assert.Equal(1, decision.Pin.Entry.Index);
+        Assert.Equal(1, decision.Pin.LogIndex);
     }
 
     [Fact]
@@ -83,7 +84,7 @@ public sealed class TagLedgerTests : IDisposable
         // Two first sightings in flight: a's append is entry 0, b's is entry 1, b's index
         // write lands first, and the process dies before a's.
         var claim = new SightingClaim("ghcr.io/org/a:1", D('a'), "application/vnd.oci.image.manifest.v1+json", DateTimeOffset.UtcNow, "http://upstream.test", key.Identity);
-        await log.AppendAsync(key.SignEnvelope(Dsse.InTotoPayloadType, SightingStatement.Encode(claim)).ToJson(), Ct);
+        await new EmbeddedSightingLog(log, TimeProvider.System).AppendAsync(key.SignEnvelope(Dsse.InTotoPayloadType, SightingStatement.Encode(claim)), SignerMaterial.ForKey(key.PublicKeyDer), Ct);
         await ledger.ObserveAsync(Seen("ghcr.io/org/b:1", D('b')), Ct);
 
         var (restarted, _, _) = Open();
@@ -91,7 +92,7 @@ public sealed class TagLedgerTests : IDisposable
         Assert.Equal(0, await restarted.ReconcileAsync(Ct));
         var decision = await restarted.ObserveAsync(Seen("ghcr.io/org/a:1", D('c')), Ct);
         Assert.Equal(PinOutcome.Mismatch, decision.Outcome);
-        Assert.Equal(0, decision.Pin.Entry.Index);
+        Assert.Equal(0, decision.Pin.LogIndex);
         Assert.Equal(2, log.Size);
     }
 
@@ -114,7 +115,7 @@ public sealed class TagLedgerTests : IDisposable
         Exec("DROP TRIGGER refuse;");
         var (restarted, _, _) = Open();
         Assert.Equal(1, await restarted.ReconcileAsync(Ct));
-        Assert.Equal(first.Pin.Entry.Index, (await restarted.FindPinAsync("ghcr.io/org/app:v3", Ct))!.Entry.Index);
+        Assert.Equal(first.Pin.LogIndex, (await restarted.FindPinAsync("ghcr.io/org/app:v3", Ct))!.LogIndex);
     }
 
     [Fact]
@@ -141,7 +142,7 @@ public sealed class TagLedgerTests : IDisposable
     {
         var (ledger, _, _) = Open();
         await ledger.ObserveAsync(Seen("ghcr.io/org/app:v5", D('a')), Ct);
-        Exec("UPDATE sightings SET envelope = CAST('{\"payload\":\"\",\"payloadType\":\"x\",\"signatures\":[]}' AS BLOB)");
+        Exec("UPDATE sightings SET bundle = CAST('{\"mediaType\":\"x\"}' AS BLOB)");
 
         var (restarted, _, _) = Open();
         await Assert.ThrowsAsync<LedgerIntegrityException>(() => restarted.ObserveAsync(Seen("ghcr.io/org/app:v5", D('a')), Ct));
@@ -185,10 +186,10 @@ public sealed class TagLedgerTests : IDisposable
     private (TagLedger Ledger, EmbeddedLog Log, InstanceKey Key) Open()
     {
         var key = InstanceKey.LoadOrCreate(_dir.Combine("signing-key.pem"));
-        var log = EmbeddedLog.Open(_dir.Combine("log"), TimeProvider.System, NullLogger.Instance);
+        var log = EmbeddedLog.Open(_dir.Combine("log"), NullLogger.Instance);
         _open.Add(key);
         _open.Add(log);
-        var ledger = new TagLedger(new SqliteSightingIndex(IndexPath), log, key, TimeProvider.System, NullLogger<TagLedger>.Instance);
+        var ledger = new TagLedger(new SqliteSightingIndex(IndexPath), new EmbeddedSightingLog(log, TimeProvider.System), key, TlogistryApp.CreateReader(key, log), TimeProvider.System, NullLogger<TagLedger>.Instance);
         return (ledger, log, key);
     }
 }

@@ -14,15 +14,19 @@ internal static class LogAudit
 {
     public static int VerifyAll(string dataDir)
     {
-        using var log = EmbeddedLog.Open(Path.Combine(dataDir, "log"), TimeProvider.System, NullLogger.Instance);
+        using var log = EmbeddedLog.Open(Path.Combine(dataDir, "log"), NullLogger.Instance);
         var checkpoint = Checkpoint.Parse(NoteOpener.Open(log.LatestCheckpoint.Note, [NoteVerifiers.FromVkey(log.VerifierKey)]).Text);
         var index = new SqliteSightingIndex(Path.Combine(dataDir, "index.db"));
         var count = 0;
-        foreach (var s in index.ListAsync(CancellationToken.None).ToBlockingEnumerable())
+        var page = index.ListAsync(0, int.MaxValue, CancellationToken.None).GetAwaiter().GetResult();
+        foreach (var s in page.Sightings)
         {
-            var leafHash = Rfc6962.LeafHash(EmbeddedEntry.Encode(s.Entry.IntegratedTime.ToUnixTimeSeconds(), s.Envelope));
-            Assert.Equal(s.Entry.Uuid, Convert.ToHexStringLower(leafHash));
-            MerkleProof.VerifyInclusion(s.Entry.Index, checkpoint.Size, leafHash, log.InclusionProof(s.Entry.Index, checkpoint.Size), checkpoint.RootHash);
+            // The stored leaf holds exactly the stored envelope, and is in the final tree.
+            var entry = s.Bundle.Entry;
+            var (_, envelope) = EmbeddedEntry.Decode(entry.CanonicalizedBody);
+            Assert.Equal(s.Bundle.Envelope!.ToJson(), Signing.DsseEnvelope.Parse(envelope).ToJson());
+            var leafHash = Rfc6962.LeafHash(entry.CanonicalizedBody);
+            MerkleProof.VerifyInclusion(entry.LogIndex, checkpoint.Size, leafHash, log.InclusionProof(entry.LogIndex, checkpoint.Size), checkpoint.RootHash);
             count++;
         }
 

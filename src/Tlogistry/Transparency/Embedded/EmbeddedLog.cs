@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Tlogistry.Transparency.Merkle;
 using Tlogistry.Transparency.Notes;
+using Tlogistry.Transparency.Sigstore;
 using Tlogistry.Transparency.Tiles;
 
 namespace Tlogistry.Transparency.Embedded;
@@ -14,7 +15,7 @@ namespace Tlogistry.Transparency.Embedded;
 /// checkpoint are fsynced. At start the files are re-read and the rebuilt tree must match
 /// the checkpoint, or the log refuses to open.
 /// </summary>
-internal sealed partial class EmbeddedLog : ITransparencyLog, IDisposable
+internal sealed partial class EmbeddedLog : IDisposable
 {
     private readonly TileStore _store;
     private readonly INoteSigner _signer;
@@ -23,17 +24,15 @@ internal sealed partial class EmbeddedLog : ITransparencyLog, IDisposable
     private readonly List<byte[]> _tail = [];
     // Guards the tree and the tail: appends, and proofs read from the tree.
     private readonly SemaphoreSlim _treeLock = new(1, 1);
-    private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private volatile SignedCheckpoint _checkpoint;
     private string? _broken;
 
-    private EmbeddedLog(TileStore store, INoteSigner signer, INoteVerifier verifier, string origin, TimeProvider time, ILogger logger)
+    private EmbeddedLog(TileStore store, INoteSigner signer, INoteVerifier verifier, string origin, ILogger logger)
     {
         _store = store;
         _signer = signer;
         _verifier = verifier;
-        _time = time;
         _logger = logger;
         Origin = origin;
         _checkpoint = new SignedCheckpoint(new Checkpoint(origin, 0, Rfc6962.EmptyRoot(), []), "");
@@ -44,27 +43,38 @@ internal sealed partial class EmbeddedLog : ITransparencyLog, IDisposable
     /// <summary>The verifier key of the log, in signed-note vkey form, for anyone checking checkpoints.</summary>
     public string VerifierKey { get; private set; } = "";
 
-    public string Description => $"embedded ({Origin})";
+    /// <summary>The log as a verifier trusts it: its Ed25519 key, and its signed-note key hash as log ID.</summary>
+    public TrustedLog Trusted { get; private set; } = null!;
 
     public long Size => _checkpoint.Checkpoint.Size;
 
     public SignedCheckpoint LatestCheckpoint => _checkpoint;
 
     /// <summary>Opens (or creates) the log in <paramref name="directory"/>, checking every file against the checkpoint.</summary>
-    public static EmbeddedLog Open(string directory, TimeProvider time, ILogger logger)
+    public static EmbeddedLog Open(string directory, ILogger logger)
     {
         Directory.CreateDirectory(directory);
         var key = LogKey.LoadOrCreate(Path.Combine(directory, "log-key"));
-        var log = new EmbeddedLog(new TileStore(directory), key, key.Verifier, key.Name, time, logger)
+        var log = new EmbeddedLog(new TileStore(directory), key, key.Verifier, key.Name, logger)
         {
             VerifierKey = key.Vkey,
+            Trusted = LogKey.Describe(key, "file://" + Path.GetFullPath(directory)),
         };
         log.Load();
         return log;
     }
 
-    public async Task<LogEntryRef> AppendAsync(byte[] envelope, CancellationToken cancellationToken)
+    /// <summary>
+    /// Appends one leaf and returns once its tiles and the new checkpoint are durable, with
+    /// the leaf's inclusion proof against that checkpoint.
+    /// </summary>
+    public async Task<AppendedLeaf> AppendLeafAsync(byte[] leaf, CancellationToken cancellationToken)
     {
+        if (leaf.Length > EntryBundle.MaxEntrySize)
+        {
+            throw new InvalidOperationException($"log entry of {leaf.Length} bytes exceeds the {EntryBundle.MaxEntrySize}-byte tile entry limit");
+        }
+
         await _treeLock.WaitAsync(cancellationToken);
         try
         {
@@ -73,16 +83,8 @@ internal sealed partial class EmbeddedLog : ITransparencyLog, IDisposable
                 throw new InvalidOperationException("the embedded log is closed after a failed append: " + _broken);
             }
 
-            var integrated = _time.GetUtcNow().ToUnixTimeSeconds();
-            var leaf = EmbeddedEntry.Encode(integrated, envelope);
-            if (leaf.Length > EntryBundle.MaxEntrySize)
-            {
-                throw new InvalidOperationException($"log entry of {leaf.Length} bytes exceeds the {EntryBundle.MaxEntrySize}-byte tile entry limit");
-            }
-
-            var leafHash = Rfc6962.LeafHash(leaf);
             var oldSize = _tree.Size;
-            var index = _tree.Append(leafHash);
+            var index = _tree.Append(Rfc6962.LeafHash(leaf));
             _tail.Add(leaf);
             try
             {
@@ -105,39 +107,11 @@ internal sealed partial class EmbeddedLog : ITransparencyLog, IDisposable
                 _tail.Clear();
             }
 
-            return new LogEntryRef(index, Convert.ToHexStringLower(leafHash), DateTimeOffset.FromUnixTimeSeconds(integrated));
+            return new AppendedLeaf(index, _checkpoint, _tree.InclusionProof(index, _tree.Size));
         }
         finally
         {
             _treeLock.Release();
-        }
-    }
-
-    public async Task VerifyAsync(LogEntryRef entry, byte[] envelope, CancellationToken cancellationToken)
-    {
-        var checkpoint = _checkpoint;
-
-        // The checkpoint is re-opened with the log key rather than trusted because we wrote it.
-        var opened = Checkpoint.Parse(NoteOpener.Open(checkpoint.Note, [_verifier]).Text);
-        var leafHash = Rfc6962.LeafHash(EmbeddedEntry.Encode(entry.IntegratedTime.ToUnixTimeSeconds(), envelope));
-        if (!string.Equals(Convert.ToHexStringLower(leafHash), entry.Uuid, StringComparison.Ordinal))
-        {
-            throw new LogVerificationException($"entry {entry.Index}: UUID {entry.Uuid} is not the leaf hash of the envelope");
-        }
-
-        if (entry.Index >= opened.Size)
-        {
-            throw new LogVerificationException($"entry {entry.Index} is beyond the log's checkpoint size {opened.Size}");
-        }
-
-        var proof = await UnderLockAsync(() => _tree.InclusionProof(entry.Index, opened.Size), cancellationToken);
-        try
-        {
-            MerkleProof.VerifyInclusion(entry.Index, opened.Size, leafHash, proof, opened.RootHash);
-        }
-        catch (MerkleProofException e)
-        {
-            throw new LogVerificationException($"entry {entry.Index} is not included in the log: {e.Message}", e);
         }
     }
 
@@ -148,24 +122,20 @@ internal sealed partial class EmbeddedLog : ITransparencyLog, IDisposable
     public IReadOnlyList<byte[]> ConsistencyProof(long size1, long size2) =>
         UnderLockAsync(() => _tree.ConsistencyProof(size1, size2), CancellationToken.None).GetAwaiter().GetResult();
 
-    public async IAsyncEnumerable<LoggedEnvelope> ReadFromAsync(long startIndex, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>Leaves from <paramref name="startIndex"/> up to the size of <paramref name="checkpoint"/>.</summary>
+    public async IAsyncEnumerable<(long Index, byte[] Leaf)> ReadLeavesAsync(long startIndex, SignedCheckpoint checkpoint, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var size = _checkpoint.Checkpoint.Size;
+        var size = checkpoint.Checkpoint.Size;
         for (var tile = startIndex / TileMath.TileWidth; tile * TileMath.TileWidth < size; tile++)
         {
-            var width = Width(size, tile);
-            var entries = _store.ReadEntryTile(tile, width);
+            var entries = _store.ReadEntryTile(tile, Width(size, tile));
             for (var i = 0; i < entries.Count; i++)
             {
                 var index = (tile * TileMath.TileWidth) + i;
-                if (index < startIndex)
+                if (index >= startIndex)
                 {
-                    continue;
+                    yield return (index, entries[i]);
                 }
-
-                var (integrated, envelope) = EmbeddedEntry.Decode(entries[i]);
-                var uuid = Convert.ToHexStringLower(Rfc6962.LeafHash(entries[i]));
-                yield return new LoggedEnvelope(new LogEntryRef(index, uuid, DateTimeOffset.FromUnixTimeSeconds(integrated)), envelope);
             }
 
             await Task.Yield();
@@ -352,6 +322,9 @@ internal sealed partial class EmbeddedLog : ITransparencyLog, IDisposable
         public static partial void CutBack(ILogger logger, int count, long size);
     }
 }
+
+/// <summary>A leaf just appended: its index, the checkpoint that first includes it, and the proof.</summary>
+internal sealed record AppendedLeaf(long Index, SignedCheckpoint Checkpoint, IReadOnlyList<byte[]> Proof);
 
 /// <summary>A checkpoint together with the exact signed note that carries it.</summary>
 internal sealed record SignedCheckpoint(Checkpoint Checkpoint, string Note);

@@ -37,6 +37,9 @@ internal sealed class Ed25519NoteSigner : INoteSigner
 
     public uint KeyId { get; }
 
+    /// <summary>The raw 32-byte public key.</summary>
+    public ReadOnlySpan<byte> PublicKey => publicKey;
+
     /// <summary>Public key string: <c>name+hexkeyid+base64(0x01||publickey)</c>.</summary>
     public string Vkey => NoteVerifiers.FormatVkey(Name, KeyId, NoteKeyType.Ed25519, publicKey);
 

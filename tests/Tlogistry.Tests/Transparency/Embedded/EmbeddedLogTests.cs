@@ -1,7 +1,6 @@
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using Tlogistry.Tests.Support;
-using Tlogistry.Transparency;
 using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Merkle;
 using Tlogistry.Transparency.Notes;
@@ -13,22 +12,22 @@ public sealed class EmbeddedLogTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static byte[] Envelope(int i) => Encoding.UTF8.GetBytes($"{{\"payload\":\"{Convert.ToBase64String(BitConverter.GetBytes(i))}\",\"payloadType\":\"t\",\"signatures\":[]}}");
+    private static byte[] Leaf(int i) => Encoding.UTF8.GetBytes($"{{\"payload\":\"{Convert.ToBase64String(BitConverter.GetBytes(i))}\",\"payloadType\":\"t\",\"signatures\":[]}}");
 
-    private static EmbeddedLog Open(string dir) => EmbeddedLog.Open(dir, TimeProvider.System, NullLogger.Instance);
+    private static EmbeddedLog Open(string dir) => EmbeddedLog.Open(dir, NullLogger.Instance);
 
     [Fact]
     public async Task Appends_survive_a_reopen_and_every_entry_proves_inclusion()
     {
         using var dir = new TempDirectory();
-        var entries = new List<LogEntryRef>();
+        var entries = new List<AppendedLeaf>();
         string vkey;
         using (var log = Open(dir.Path))
         {
             vkey = log.VerifierKey;
             for (var i = 0; i < 300; i++)
             {
-                entries.Add(await log.AppendAsync(Envelope(i), Ct));
+                entries.Add(await log.AppendLeafAsync(Leaf(i), Ct));
             }
         }
 
@@ -39,18 +38,23 @@ public sealed class EmbeddedLogTests
         Assert.Equal(300, checkpoint.Size);
         for (var i = 0; i < entries.Count; i++)
         {
+            // Each append's own proof holds against the checkpoint it produced, and a proof
+            // from the reopened log holds against the final one.
             Assert.Equal(i, entries[i].Index);
-            await reopened.VerifyAsync(entries[i], Envelope(i), Ct);
+            var atAppend = Checkpoint.Parse(NoteOpener.Open(entries[i].Checkpoint.Note, [NoteVerifiers.FromVkey(vkey)]).Text);
+            Assert.Equal(i + 1, atAppend.Size);
+            MerkleProof.VerifyInclusion(i, i + 1, Rfc6962.LeafHash(Leaf(i)), entries[i].Proof, atAppend.RootHash);
+            MerkleProof.VerifyInclusion(i, 300, Rfc6962.LeafHash(Leaf(i)), reopened.InclusionProof(i, 300), checkpoint.RootHash);
         }
 
-        // Reading the log back gives the same envelopes, in order.
-        var read = await reopened.ReadFromAsync(250, Ct).ToListAsync(Ct);
+        // Reading the log back gives the same leaves, in order.
+        var read = await reopened.ReadLeavesAsync(250, reopened.LatestCheckpoint, Ct).ToListAsync(Ct);
         Assert.Equal(50, read.Count);
-        Assert.Equal(Envelope(250), read[0].Envelope);
-        Assert.Equal(entries[299], read[^1].Entry);
+        Assert.Equal(Leaf(250), read[0].Leaf);
+        Assert.Equal(299, read[^1].Index);
 
-        // A wrong envelope at a real index does not verify.
-        await Assert.ThrowsAsync<LogVerificationException>(() => reopened.VerifyAsync(entries[3], Envelope(4), Ct));
+        // A wrong leaf at a real index does not verify.
+        Assert.Throws<MerkleProofException>(() => MerkleProof.VerifyInclusion(3, 300, Rfc6962.LeafHash(Leaf(4)), reopened.InclusionProof(3, 300), checkpoint.RootHash));
 
         // The tiles on disk are C2SP tiles: one full level-0 tile, one partial, a level-1 partial.
         Assert.True(File.Exists(Path.Combine(dir.Path, TilePath.Hash(0, 0, TileMath.TileWidth))));
@@ -61,9 +65,9 @@ public sealed class EmbeddedLogTests
 
         // Consistency between an early and the final size verifies against the two roots.
         var tree = new MerkleTree();
-        foreach (var e in entries.Take(100))
+        for (var i = 0; i < 100; i++)
         {
-            tree.Append(Convert.FromHexString(e.Uuid));
+            tree.Append(Rfc6962.LeafHash(Leaf(i)));
         }
 
         MerkleProof.VerifyConsistency(100, 300, reopened.ConsistencyProof(100, 300), tree.Root(), checkpoint.RootHash);
@@ -77,7 +81,7 @@ public sealed class EmbeddedLogTests
         {
             for (var i = 0; i < 5; i++)
             {
-                await log.AppendAsync(Envelope(i), Ct);
+                await log.AppendLeafAsync(Leaf(i), Ct);
             }
         }
 
@@ -96,7 +100,7 @@ public sealed class EmbeddedLogTests
         using var dir = new TempDirectory();
         using (var log = Open(dir.Path))
         {
-            await log.AppendAsync(Envelope(0), Ct);
+            await log.AppendLeafAsync(Leaf(0), Ct);
         }
 
         var path = Path.Combine(dir.Path, "checkpoint");
@@ -117,7 +121,7 @@ public sealed class EmbeddedLogTests
         {
             for (var i = 0; i < 3; i++)
             {
-                await log.AppendAsync(Envelope(i), Ct);
+                await log.AppendLeafAsync(Leaf(i), Ct);
             }
         }
 
@@ -136,8 +140,8 @@ public sealed class EmbeddedLogTests
         using var dir = new TempDirectory();
         using (var log = Open(dir.Path))
         {
-            await log.AppendAsync(Envelope(0), Ct);
-            await log.AppendAsync(Envelope(1), Ct);
+            await log.AppendLeafAsync(Leaf(0), Ct);
+            await log.AppendLeafAsync(Leaf(1), Ct);
         }
 
         // A torn third append: tiles written, checkpoint not.
@@ -146,7 +150,7 @@ public sealed class EmbeddedLogTests
         {
             Assert.Equal(2, log.Size);
             Assert.False(File.Exists(Path.Combine(dir.Path, TilePath.Entries(0, 3))));
-            var third = await log.AppendAsync(Envelope(2), Ct);
+            var third = await log.AppendLeafAsync(Leaf(2), Ct);
             Assert.Equal(2, third.Index);
         }
 
@@ -162,7 +166,7 @@ public sealed class EmbeddedLogTests
         {
             for (var i = 0; i < 3; i++)
             {
-                await log.AppendAsync(Envelope(i), Ct);
+                await log.AppendLeafAsync(Leaf(i), Ct);
             }
         }
 
@@ -182,7 +186,7 @@ public sealed class EmbeddedLogTests
             Assert.All(stray, path => Assert.False(File.Exists(Path.Combine(dir.Path, path)), path));
             Assert.True(File.Exists(Path.Combine(dir.Path, TilePath.Entries(0, 3))));
             Assert.True(File.Exists(Path.Combine(dir.Path, TilePath.Hash(0, 0, 3))));
-            await log.AppendAsync(Envelope(3), Ct);
+            await log.AppendLeafAsync(Leaf(3), Ct);
         }
 
         using var again = Open(dir.Path);

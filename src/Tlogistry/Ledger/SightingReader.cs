@@ -1,0 +1,64 @@
+using Tlogistry.Signing;
+using Tlogistry.Transparency;
+using Tlogistry.Transparency.Sigstore;
+
+namespace Tlogistry.Ledger;
+
+/// <summary>Checks a bundle by proof and signature (see BundleVerifier) and returns the verified envelope.</summary>
+internal delegate DsseEnvelope BundleCheck(SigstoreBundle bundle, SignerMaterial signer);
+
+/// <summary>
+/// Turns a bundle into a <see cref="Sighting"/> only when it verifies (signature, log
+/// entry, inclusion, checkpoint), was signed by this instance, and its statement is a
+/// sighting. Legacy statements written by the Go tlogistry are honoured the same way.
+/// </summary>
+internal sealed class SightingReader
+{
+    private readonly BundleCheck _check;
+
+    public SightingReader(BundleCheck check, SignerMaterial signer, string identity)
+    {
+        _check = check;
+        Signer = signer;
+        Identity = identity;
+    }
+
+    public SignerMaterial Signer { get; }
+
+    public string Identity { get; }
+
+    /// <summary>
+    /// Throws <see cref="LogVerificationException"/> when the bundle does not verify, and
+    /// <see cref="FormatException"/> when it verifies but is not a sighting of ours.
+    /// </summary>
+    public Sighting Read(SigstoreBundle bundle)
+    {
+        var envelope = _check(bundle, Signer);
+        if (envelope.PayloadType != Dsse.InTotoPayloadType)
+        {
+            throw new FormatException("envelope payload type is " + envelope.PayloadType);
+        }
+
+        if (LegacySighting.Is(envelope.Payload))
+        {
+            var (reference, digest) = LegacySighting.Decode(envelope.Payload);
+            var time = DateTimeOffset.FromUnixTimeSeconds(bundle.Entry.IntegratedTime);
+            return new Sighting(reference, digest, "", time, "", Identity, bundle);
+        }
+
+        var claim = SightingStatement.Decode(envelope.Payload);
+        if (claim.Identity != Identity)
+        {
+            throw new FormatException("statement names another instance: " + claim.Identity);
+        }
+
+        return new Sighting(claim.Reference, claim.Digest, claim.MediaType, claim.ObservedAt, claim.Upstream, claim.Identity, bundle);
+    }
+
+    /// <summary>A bundle of ours for a log entry and the envelope the log kept with it.</summary>
+    public SigstoreBundle Bundle(TlogEntry entry, DsseEnvelope envelope) =>
+        new(Signer.Certificates.Count > 0 ? new VerificationMaterial(null, Signer.Certificates) : VerificationMaterial.ForKey(KeyHint), entry, envelope, null);
+
+    /// <summary>The public-key hint bundles carry: the hex SHA-256 of the DER key, as Sigstore clients write it.</summary>
+    private string KeyHint => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Signer.PublicKeyDer));
+}

@@ -1,0 +1,13 @@
+namespace Tlogistry.Signing;
+
+/// <summary>
+/// What verifies a signature: the DER SubjectPublicKeyInfo and, in keyless mode, the
+/// certificate chain (leaf first) that binds it to an identity. Empty chain = key mode.
+/// </summary>
+internal sealed record SignerMaterial(byte[] PublicKeyDer, IReadOnlyList<byte[]> Certificates)
+{
+    public static SignerMaterial ForKey(byte[] publicKeyDer) => new(publicKeyDer, []);
+
+    /// <summary>The key's PEM form, as Rekor v1 entry bodies carry it.</summary>
+    public string PublicKeyPem => System.Security.Cryptography.PemEncoding.WriteString("PUBLIC KEY", PublicKeyDer);
+}

@@ -1,0 +1,74 @@
+using System.Runtime.CompilerServices;
+using Tlogistry.Signing;
+using Tlogistry.Transparency.Sigstore;
+
+namespace Tlogistry.Transparency.Embedded;
+
+/// <summary>
+/// The embedded log as the ledger uses it: each leaf holds a whole envelope (kind
+/// <c>tlogistry/sighting</c>), so scanning the log rebuilds the store, and each append
+/// answers with a bundle-ready entry whose proof is against the checkpoint it produced.
+/// </summary>
+internal sealed class EmbeddedSightingLog : ITransparencyLog
+{
+    public const string Version = "0.0.1";
+    private readonly EmbeddedLog _log;
+    private readonly TimeProvider _time;
+
+    public EmbeddedSightingLog(EmbeddedLog log, TimeProvider time)
+    {
+        _log = log;
+        _time = time;
+    }
+
+    public string Description => $"embedded ({_log.Origin})";
+
+    public byte[] LogId => _log.Trusted.LogId;
+
+    public async Task<TlogEntry> AppendAsync(DsseEnvelope envelope, SignerMaterial signer, CancellationToken cancellationToken)
+    {
+        var integrated = _time.GetUtcNow().ToUnixTimeSeconds();
+        var leaf = EmbeddedEntry.Encode(integrated, envelope.ToJson());
+        var appended = await _log.AppendLeafAsync(leaf, cancellationToken);
+        return Entry(appended.Index, integrated, leaf, appended.Checkpoint, appended.Proof);
+    }
+
+    public IAsyncEnumerable<LogRecord> SearchAsync(string reference, SignerMaterial signer, CancellationToken cancellationToken) =>
+        AsyncEnumerable.Empty<LogRecord>();
+
+    public async IAsyncEnumerable<LogRecord> ReadFromAsync(long startIndex, SignerMaterial signer, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var checkpoint = _log.LatestCheckpoint;
+        await foreach (var (index, leaf) in _log.ReadLeavesAsync(startIndex, checkpoint, cancellationToken))
+        {
+            var (integrated, envelope) = Decode(leaf);
+            var proof = _log.InclusionProof(index, checkpoint.Checkpoint.Size);
+            yield return new LogRecord(Entry(index, integrated, leaf, checkpoint, proof), envelope);
+        }
+    }
+
+    /// <summary>A leaf that is not a sighting is handed on without an envelope; the reader reports it.</summary>
+    private static (long IntegratedTime, DsseEnvelope? Envelope) Decode(byte[] leaf)
+    {
+        try
+        {
+            var (integrated, json) = EmbeddedEntry.Decode(leaf);
+            return (integrated, DsseEnvelope.Parse(json));
+        }
+        catch (FormatException)
+        {
+            return (0, null);
+        }
+    }
+
+    private TlogEntry Entry(long index, long integrated, byte[] leaf, SignedCheckpoint checkpoint, IReadOnlyList<byte[]> proof) =>
+        new(
+            index,
+            _log.Trusted.LogId,
+            EmbeddedEntry.Kind,
+            Version,
+            integrated,
+            SignedEntryTimestamp: null,
+            new InclusionProof(index, checkpoint.Checkpoint.RootHash, checkpoint.Checkpoint.Size, proof, checkpoint.Note),
+            leaf);
+}

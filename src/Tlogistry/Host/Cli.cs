@@ -28,8 +28,10 @@ internal static class Cli
         };
         var deny = new Option<string[]>("--deny-registry") { Description = "Never proxy registries matching this pattern. Repeatable.", Arity = ArgumentArity.ZeroOrMore };
         var onUnavailable = new Option<string?>("--on-log-unavailable") { Description = "fail (default): 503 when the log or index is unavailable; serve: serve unverified with Tlog-Unverified: true." };
+        var log = new Option<string?>("--log") { Description = "Where sightings are logged: embedded (default), rekor-v1=URL (e.g. https://rekor.sigstore.dev) or rekor-v2=URL." };
+        var trustedRoot = new Option<string?>("--trusted-root") { Description = "Sigstore trusted_root.json with the log keys to trust (default: the public-good root built in)." };
 
-        var serve = new Command("serve", "Run the registry front on the embedded defaults.") { port, dataDir, upstream, allow, deny, onUnavailable };
+        var serve = new Command("serve", "Run the registry front on the embedded defaults.") { port, dataDir, upstream, allow, deny, onUnavailable, log, trustedRoot };
         serve.TreatUnmatchedTokensAsErrors = false;
         serve.SetAction(async (parse, ct) =>
         {
@@ -51,6 +53,8 @@ internal static class Cli
             {
                 overrides[$"{TlogistryOptions.Section}:OnLogUnavailable"] = policy;
             }
+
+            AddLogChoice(overrides, parse.GetValue(log), parse.GetValue(trustedRoot));
 
             // Only --Section:Key=value reaches configuration; anything else is a mistyped flag.
             var unknown = parse.UnmatchedTokens.FirstOrDefault(t => !t.StartsWith("--", StringComparison.Ordinal) || !t.Contains(':', StringComparison.Ordinal));
@@ -79,6 +83,42 @@ internal static class Cli
             }
         });
 
+        var from = new Option<string?>("--from") { Description = "Import a bundle export (a file, or a URL such as http://proxy/tlog/bundles) instead of reading the log; required for Rekor v2." };
+        var rebuild = new Command("rebuild", "Rebuild the sighting store from the log (embedded, Rekor v1) or from a bundle export (any log); every entry is verified.") { dataDir, log, trustedRoot, from };
+        rebuild.SetAction(async (parse, ct) =>
+        {
+            var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+            if (parse.GetValue(dataDir) is { Length: > 0 } d)
+            {
+                overrides[$"{TlogistryOptions.Section}:DataDir"] = d;
+            }
+
+            AddLogChoice(overrides, parse.GetValue(log), parse.GetValue(trustedRoot));
+            try
+            {
+                return await IndexRebuild.RunAsync(overrides, parse.GetValue(from), Console.Error, ct);
+            }
+            catch (Exception e) when (e is FormatException or InvalidDataException or InvalidOperationException or IOException
+                or UnauthorizedAccessException or System.Data.Common.DbException or HttpRequestException or NotSupportedException)
+            {
+                await Console.Error.WriteLineAsync("tlogistry: " + e.Message);
+                return 1;
+            }
+        });
+
+        static void AddLogChoice(Dictionary<string, string?> overrides, string? log, string? trustedRoot)
+        {
+            if (log is { Length: > 0 })
+            {
+                overrides[$"{TlogistryOptions.Section}:Log"] = log;
+            }
+
+            if (trustedRoot is { Length: > 0 })
+            {
+                overrides[$"{TlogistryOptions.Section}:TrustedRoot"] = trustedRoot;
+            }
+        }
+
         static void AddList(Dictionary<string, string?> overrides, string key, string[]? values)
         {
             for (var i = 0; i < (values?.Length ?? 0); i++)
@@ -87,6 +127,7 @@ internal static class Cli
             }
         }
 
-        return new RootCommand("tlogistry: a read-only registry front whose tags are transparently immutable.") { serve };
+        var index = new Command("index", "Maintain the sighting store.") { rebuild };
+        return new RootCommand("tlogistry: a read-only registry front whose tags are transparently immutable.") { serve, index };
     }
 }

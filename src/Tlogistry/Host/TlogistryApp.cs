@@ -24,7 +24,8 @@ internal static partial class TlogistryApp
     public static async Task<WebApplication> BuildAsync(
         IReadOnlyDictionary<string, string?> overrides,
         string[] configArgs,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        bool reconcile = true)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = configArgs });
         builder.Configuration.AddInMemoryCollection(overrides);
@@ -84,6 +85,7 @@ internal static partial class TlogistryApp
         services.AddSingleton<ISightingIndex>(_ => new SqliteSightingIndex(Path.Combine(dataDir, "index.db")));
         services.AddSingleton<TagLedger>();
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<RegistryApi>(sp, onUnavailable));
+        services.AddSingleton<BundleApi>();
         services.AddSingleton(sp => new HomePage(
             sp.GetRequiredService<InstanceKey>().Identity,
             sp.GetRequiredService<ITransparencyLog>().Description,
@@ -94,7 +96,7 @@ internal static partial class TlogistryApp
         // Open the log and index now, so a damaged data directory stops the start with its reason.
         var ledger = app.Services.GetRequiredService<TagLedger>();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tlogistry");
-        var reindexed = await ledger.ReconcileAsync(cancellationToken);
+        var reindexed = reconcile ? await ledger.ReconcileAsync(cancellationToken) : 0;
         Log.Started(logger, port, dataDir, ledger.Identity, app.Services.GetRequiredService<ITransparencyLog>().Description, reindexed);
         foreach (var (host, url) in upstream.Map)
         {
@@ -107,6 +109,9 @@ internal static partial class TlogistryApp
         var home = app.Services.GetRequiredService<HomePage>();
         app.MapGet("/", () => Results.Content(home.Html, "text/html; charset=utf-8"));
         app.MapGet("/healthz", () => Results.Text("ok"));
+        var bundles = app.Services.GetRequiredService<BundleApi>();
+        app.MapGet(BundleApi.BundlePath, bundles.BundleAsync);
+        app.MapGet(BundleApi.ExportPath, bundles.ExportAsync);
 
         // The registry API routes by the raw path itself, so it takes every other path: /v2/…,
         // and anything else (file-like ones such as /.env included) for an OCI 404.

@@ -17,6 +17,12 @@ internal sealed class TlogistryOptions
     /// <summary>What tag requests do when the log or index is unavailable: <c>fail</c> (503) or <c>serve</c> (unverified).</summary>
     public string OnLogUnavailable { get; set; } = "fail";
 
+    /// <summary>Which transparency log records sightings: <c>embedded</c>, <c>rekor-v1=URL</c> or <c>rekor-v2=URL</c>.</summary>
+    public string Log { get; set; } = "embedded";
+
+    /// <summary>A Sigstore trusted_root.json naming the logs (and keys) to trust; the public-good root when unset.</summary>
+    public string? TrustedRoot { get; set; }
+
     /// <summary>Requests per second each client address may make; 0 turns the limit off.</summary>
     public double RateLimitPerClient { get; set; }
 

@@ -8,4 +8,7 @@ internal static class DistributionErrorCodes
 
     /// <summary>An error with no better code; tlogistry uses it for 502 upstream failures.</summary>
     public const string Unknown = "UNKNOWN";
+
+    /// <summary>400: a paging parameter (n, last, or a bundle export's after/limit) is out of range.</summary>
+    public const string PaginationNumberInvalid = "PAGINATION_NUMBER_INVALID";
 }

@@ -1,0 +1,98 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+using Tlogistry.Ledger;
+using Tlogistry.Oci;
+using Tlogistry.Transparency.Sigstore;
+
+namespace Tlogistry.Registry;
+
+/// <summary>
+/// Publishes the sightings as Sigstore bundles, so anyone can check them against the log
+/// without trusting this service: <c>GET /tlog/bundle?image=NAME:TAG</c> answers the bundle
+/// that pins one tag; <c>GET /tlog/bundles?after=N&amp;limit=M</c> pages through all of them as
+/// JSON lines, with a <c>Link: rel="next"</c> header while more remain.
+/// </summary>
+internal sealed class BundleApi
+{
+    public const string BundlePath = "/tlog/bundle";
+    public const string ExportPath = "/tlog/bundles";
+    public const string JsonLines = "application/x-ndjson";
+    public const int DefaultPage = 100;
+    public const int MaxPage = 1000;
+    private readonly TagLedger _ledger;
+    private readonly ISightingIndex _index;
+
+    public BundleApi(TagLedger ledger, ISightingIndex index)
+    {
+        _ledger = ledger;
+        _index = index;
+    }
+
+    public async Task BundleAsync(HttpContext context)
+    {
+        var ct = context.RequestAborted;
+        if (!TagReference.TryParse(context.Request.Query["image"].ToString(), out var reference, out var error) || reference.IsDigest)
+        {
+            await OciResponses.WriteErrorAsync(context, 400, error ?? new OciError(OciErrorCodes.NameInvalid, "image must name a tag, not a digest"), ct);
+            return;
+        }
+
+        try
+        {
+            var pin = await _ledger.FindPinAsync(reference.Canonical, ct);
+            if (pin is null)
+            {
+                await OciResponses.WriteErrorAsync(context, 404, new OciError(OciErrorCodes.ManifestUnknown, $"no sighting of {reference.Canonical} is recorded"), ct);
+                return;
+            }
+
+            context.Response.ContentType = SigstoreBundle.MediaType;
+            await context.Response.Body.WriteAsync(BundleJson.Write(pin.Bundle), ct);
+        }
+        catch (Exception e) when (e is LedgerUnavailableException or LedgerIntegrityException)
+        {
+            await OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, e.Message), ct);
+        }
+    }
+
+    public async Task ExportAsync(HttpContext context)
+    {
+        var ct = context.RequestAborted;
+        var query = context.Request.Query;
+        if (!TryNumber(query["after"], 0, long.MaxValue, 0, out var after) || !TryNumber(query["limit"], 1, MaxPage, DefaultPage, out var limit))
+        {
+            await OciResponses.WriteErrorAsync(context, 400, new OciError(DistributionErrorCodes.PaginationNumberInvalid, $"after must be a position from a previous page and limit 1 to {MaxPage}"), ct);
+            return;
+        }
+
+        SightingPage page;
+        try
+        {
+            page = await _index.ListAsync(after, (int)limit, ct);
+        }
+        catch (Exception e) when (e is IOException or System.Data.Common.DbException or FormatException)
+        {
+            await OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, "the sighting store cannot be read: " + e.Message), ct);
+            return;
+        }
+
+        if (page.Next is long next)
+        {
+            context.Response.Headers.Link = $"<{ExportPath}?after={next.ToString(CultureInfo.InvariantCulture)}&limit={limit.ToString(CultureInfo.InvariantCulture)}>; rel=\"next\"";
+        }
+
+        context.Response.ContentType = JsonLines;
+        foreach (var sighting in page.Sightings)
+        {
+            await context.Response.Body.WriteAsync(BundleJson.Write(sighting.Bundle), ct);
+            await context.Response.Body.WriteAsync("\n"u8.ToArray(), ct);
+        }
+    }
+
+    private static bool TryNumber(string? text, long min, long max, long fallback, out long value)
+    {
+        value = fallback;
+        return string.IsNullOrEmpty(text)
+            || (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value >= min && value <= max);
+    }
+}

@@ -127,8 +127,24 @@ public sealed class EntryBodyTests
         Assert.Contains("log entry 0: body check failed: the envelope in the log differs", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void ValidlySignedCheckpointOfAnotherTreeFailsTheCheckpointCheck()
+    {
+        using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var key = InstanceKey.FromEcdsa(ecdsa);
+        var envelope = key.SignEnvelope(Dsse.InTotoPayloadType, "{}"u8.ToArray());
+        var (otherRoot, rootBundle) = SelfHostedBundle(envelope, envelope, c => c with { RootHash = new byte[32] });
+        var (otherSize, sizeBundle) = SelfHostedBundle(envelope, envelope, c => c with { Size = 2 });
+
+        foreach (var (log, bundle) in new[] { (otherRoot, rootBundle), (otherSize, sizeBundle) })
+        {
+            var e = Assert.Throws<LogVerificationException>(() => new BundleVerifier(new TrustedRoot([log], [])).Verify(bundle, BundleSigner.Key(key.PublicKeyDer), DateTimeOffset.UtcNow));
+            Assert.Contains("checkpoint check failed: the signed tree", e.Message, StringComparison.Ordinal);
+        }
+    }
+
     /// <summary>A one-leaf Ed25519 log holding <paramref name="logged"/>, and a bundle that claims <paramref name="claimed"/>.</summary>
-    private static (TrustedLog Log, SigstoreBundle Bundle) SelfHostedBundle(DsseEnvelope logged, DsseEnvelope claimed)
+    private static (TrustedLog Log, SigstoreBundle Bundle) SelfHostedBundle(DsseEnvelope logged, DsseEnvelope claimed, Func<Checkpoint, Checkpoint>? signed = null)
     {
         var seed = RandomNumberGenerator.GetBytes(32);
         var raw = new byte[32];
@@ -137,7 +153,7 @@ public sealed class EntryBodyTests
         var log = new TrustedLog("http://127.0.0.1", LogIds.ForEd25519NoteKey(origin, raw), PublicKeySignature.Ed25519Spki(raw), "PKIX_ED25519", DateTimeOffset.UnixEpoch, null);
         var leaf = EmbeddedEntry.Encode(1700000000, logged.ToJson());
         var root = Rfc6962.LeafHash(leaf);
-        var checkpoint = NoteOpener.Sign(new Checkpoint(origin, 1, root, []).Format(), new Ed25519NoteSigner(origin, seed));
+        var checkpoint = NoteOpener.Sign((signed ?? (c => c))(new Checkpoint(origin, 1, root, [])).Format(), new Ed25519NoteSigner(origin, seed));
         var entry = new TlogEntry(0, log.LogId, EmbeddedEntry.Kind, EntryBody.SightingVersion, 1700000000, null, new InclusionProof(0, root, 1, [], checkpoint), leaf);
         entry = entry with { SignedEntryTimestamp = SignedEntryTimestamp.SignEd25519(entry, seed) };
         return (log, new SigstoreBundle(VerificationMaterial.ForKey(""), entry, claimed, null));

@@ -1,0 +1,141 @@
+using System.Security.Cryptography;
+using Tlogistry.Transparency.Merkle;
+using Tlogistry.Transparency.Notes;
+
+namespace Tlogistry.Transparency.Sigstore;
+
+/// <summary>
+/// Verifies Sigstore bundles and log entries offline against a trusted root. The log's
+/// evidence is checked first (trusted log, SET, inclusion proof, checkpoint, key validity),
+/// then the signature, then that the logged body commits to exactly this signature. Every
+/// failure is a <see cref="LogVerificationException"/> naming the check and the log index.
+/// </summary>
+internal sealed class BundleVerifier(TrustedRoot root)
+{
+    private readonly TrustedRoot root = root ?? throw new ArgumentNullException(nameof(root));
+
+    public VerifiedBundle Verify(SigstoreBundle bundle, BundleSigner signer, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(bundle);
+        ArgumentNullException.ThrowIfNull(signer);
+        var entry = bundle.Entry;
+        var verified = VerifyEntry(entry, now);
+
+        var leaf = bundle.Material.Certificates.Count > 0 ? bundle.Material.Certificates[0] : null;
+        var leafKey = leaf is null ? null : Guard(entry, "signer", () => BodySigner.CertificateKey(leaf));
+        var key = signer.PublicKeyDer ?? leafKey
+            ?? throw Fail(entry, "signer", "the bundle has no certificate and no expected key was given");
+        if (signer.PublicKeyDer is not null && leafKey is not null && !leafKey.AsSpan().SequenceEqual(key))
+        {
+            throw Fail(entry, "signer", "the certificate's key is not the expected key");
+        }
+
+        if (bundle.Envelope is { } envelope)
+        {
+            var pae = envelope.Pae();
+            if (!envelope.Signatures.Any(s => PublicKeySignature.VerifyData(key, pae, s.Signature)))
+            {
+                throw Fail(entry, "signature", "no envelope signature verifies with the signer's key");
+            }
+        }
+        else if (bundle.MessageSignature is { } message)
+        {
+            if (!PublicKeySignature.VerifyDigest(key, message.Digest, message.Signature))
+            {
+                throw Fail(entry, "signature", "the message signature does not verify with the signer's key");
+            }
+        }
+        else
+        {
+            throw Fail(entry, "signature", "the bundle holds neither an envelope nor a message signature");
+        }
+
+        var body = Guard(entry, "body", () => EntryBody.Parse(entry.CanonicalizedBody, entry.Kind, entry.Version));
+        var mismatch = bundle.Envelope is { } e ? body.FindMismatch(e) : body.FindMismatch(bundle.MessageSignature!);
+        if (mismatch is not null)
+        {
+            throw Fail(entry, "body", mismatch);
+        }
+
+        // A body that names its signer must name this one; a sighting leaf names none.
+        if (body.Signers.Count > 0
+            && !body.Signers.Any(s => Guard(entry, "body", () => s.PublicKeyDer).AsSpan().SequenceEqual(key)))
+        {
+            throw Fail(entry, "body", "the logged signer is not the bundle's signer");
+        }
+
+        return new VerifiedBundle(verified, key, leaf, bundle.Envelope, bundle.MessageSignature);
+    }
+
+    /// <summary>The log's side alone: trusted log, SET, inclusion proof and checkpoint, validity window.</summary>
+    public VerifiedEntry VerifyEntry(TlogEntry entry, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var log = root.FindLog(entry.LogId)
+            ?? throw Fail(entry, "trusted log", $"log ID {Convert.ToHexStringLower(entry.LogId)} is not in the trusted root");
+
+        if (entry.SignedEntryTimestamp is null && entry.InclusionProof is null)
+        {
+            throw Fail(entry, "inclusion proof", "the entry has neither a signed entry timestamp nor an inclusion proof");
+        }
+
+        if (entry.SignedEntryTimestamp is not null && !SignedEntryTimestamp.Verify(entry, log.PublicKeyDer))
+        {
+            throw Fail(entry, "signed entry timestamp", "it does not verify with the log's key");
+        }
+
+        Checkpoint? checkpoint = null;
+        if (entry.InclusionProof is { } proof)
+        {
+            try
+            {
+                MerkleProof.VerifyInclusion(proof.LogIndex, proof.TreeSize, Rfc6962.LeafHash(entry.CanonicalizedBody), proof.Hashes, proof.RootHash);
+            }
+            catch (MerkleProofException ex)
+            {
+                throw Fail(entry, "inclusion proof", ex.Message, ex);
+            }
+
+            try
+            {
+                checkpoint = CheckpointVerifier.Verify(log, proof.Checkpoint);
+            }
+            catch (Exception ex) when (ex is NoteVerificationException or ArgumentException)
+            {
+                throw Fail(entry, "checkpoint", ex.Message, ex);
+            }
+
+            if (checkpoint.Size != proof.TreeSize || !CryptographicOperations.FixedTimeEquals(checkpoint.RootHash, proof.RootHash))
+            {
+                throw Fail(entry, "checkpoint", $"the signed tree (size {checkpoint.Size}) is not the proof's tree (size {proof.TreeSize}) or has another root");
+            }
+        }
+
+        DateTimeOffset? integrated = entry.IntegratedTime != 0 ? DateTimeOffset.FromUnixTimeSeconds(entry.IntegratedTime) : null;
+        var at = integrated ?? now;
+        if (at < log.ValidFrom || (log.ValidUntil is { } until && at > until))
+        {
+            throw Fail(entry, "validity window", $"{at:u} is outside the log key's validity ({log.ValidFrom:u} to {log.ValidUntil?.ToString("u", System.Globalization.CultureInfo.InvariantCulture) ?? "open"})");
+        }
+
+        return new VerifiedEntry(log, integrated, checkpoint);
+    }
+
+    private static T Guard<T>(TlogEntry entry, string check, Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (FormatException ex)
+        {
+            throw Fail(entry, check, ex.Message, ex);
+        }
+    }
+
+    private static LogVerificationException Fail(TlogEntry entry, string check, string detail, Exception? inner = null)
+    {
+        var message = $"log entry {entry.LogIndex}: {check} check failed: {detail}";
+        return inner is null ? new LogVerificationException(message) : new LogVerificationException(message, inner);
+    }
+}

@@ -1,0 +1,48 @@
+using Tlogistry.Transparency.Notes;
+
+namespace Tlogistry.Transparency.Sigstore;
+
+/// <summary>
+/// Opens a log's signed checkpoint with the key a trusted root gives for that log. Ed25519
+/// (tiles) keys are named by the checkpoint origin, since their note key ID binds the name.
+/// ECDSA (Rekor v1) key IDs hash only the key, and Rekor signs as its host name rather than
+/// its origin line, so any name on a line with the key's ID is checked against the key.
+/// </summary>
+internal static class CheckpointVerifier
+{
+    /// <summary>Throws <see cref="NoteVerificationException"/> unless the note is a checkpoint signed by the log's key.</summary>
+    public static Checkpoint Verify(TrustedLog log, string signedNote)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        SignedNote note;
+        Checkpoint claimed;
+        try
+        {
+            note = SignedNote.Parse(signedNote);
+            claimed = Checkpoint.Parse(note.Text);
+        }
+        catch (FormatException e)
+        {
+            throw new NoteVerificationException(NoteVerificationReason.Malformed, "malformed checkpoint: " + e.Message, e);
+        }
+
+        var verified = NoteOpener.Verify(note, Verifiers(log, claimed.Origin, note));
+        return Checkpoint.Parse(verified.Text);
+    }
+
+    private static List<INoteVerifier> Verifiers(TrustedLog log, string origin, SignedNote note)
+    {
+        if (PublicKeySignature.Ed25519RawKey(log.PublicKeyDer) is { } raw)
+        {
+            return NoteSyntax.IsValidKeyName(origin) ? [new Ed25519NoteVerifier(origin, raw)] : [];
+        }
+
+        var keyId = NoteKeyId.Ecdsa(log.PublicKeyDer);
+        return note.Signatures
+            .Where(s => s.KeyId == keyId)
+            .Select(s => s.Name)
+            .Distinct(StringComparer.Ordinal)
+            .Select(name => (INoteVerifier)new EcdsaNoteVerifier(name, log.PublicKeyDer))
+            .ToList();
+    }
+}

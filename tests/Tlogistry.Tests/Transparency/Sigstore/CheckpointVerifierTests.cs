@@ -1,0 +1,46 @@
+using Tlogistry.Transparency.Notes;
+using Tlogistry.Transparency.Sigstore;
+
+namespace Tlogistry.Tests.Transparency.Sigstore;
+
+public sealed class CheckpointVerifierTests
+{
+    [Theory]
+    [InlineData("rekor-v1-dsse", 0)]
+    [InlineData("rekor-v1-intoto-v001", 0)]
+    [InlineData("rekor-v2-dsse", 1)]
+    [InlineData("rekor-v2-hashedrekord-create-response", 1)]
+    public void PublishedCheckpointVerifiesWithItsLogsKey(string name, int log)
+    {
+        var text = File.ReadAllText(SigstoreFixtures.Path(name + "-checkpoint.txt"));
+        var fixture = SigstoreFixtures.Entry(name);
+
+        var checkpoint = CheckpointVerifier.Verify(TrustedRoot.PublicGood.Logs[log], text);
+
+        Assert.Equal((string)fixture["checkpointOrigin"]!, checkpoint.Origin);
+        Assert.Equal((long)fixture["inclusionProof"]!["treeSize"]!, checkpoint.Size);
+        Assert.Equal((string)fixture["inclusionProof"]!["rootHashHex"]!, Convert.ToHexStringLower(checkpoint.RootHash));
+    }
+
+    [Fact]
+    public void CheckpointFromTheOtherLogIsRefused()
+    {
+        var v2 = File.ReadAllText(SigstoreFixtures.Path("rekor-v2-dsse-checkpoint.txt"));
+        var v1 = File.ReadAllText(SigstoreFixtures.Path("rekor-v1-dsse-checkpoint.txt"));
+
+        Assert.Equal(NoteVerificationReason.Unverified, Assert.Throws<NoteVerificationException>(() => CheckpointVerifier.Verify(TrustedRoot.PublicGood.Logs[0], v2)).Reason);
+        Assert.Equal(NoteVerificationReason.Unverified, Assert.Throws<NoteVerificationException>(() => CheckpointVerifier.Verify(TrustedRoot.PublicGood.Logs[1], v1)).Reason);
+    }
+
+    [Fact]
+    public void SelfHostedLogCheckpointVerifies()
+    {
+        var signer = Ed25519NoteSigner.Generate("tlogistry.local/test");
+        var raw = Convert.FromBase64String(signer.Vkey.Split('+', 3)[2])[1..];
+        var log = new TrustedLog("http://127.0.0.1", LogIds.ForEd25519NoteKey(signer.Name, raw), PublicKeySignature.Ed25519Spki(raw), "PKIX_ED25519", DateTimeOffset.UnixEpoch, null);
+        var note = NoteOpener.Sign(new Checkpoint(signer.Name, 3, new byte[32], []).Format(), signer);
+
+        Assert.Equal(3, CheckpointVerifier.Verify(log, note).Size);
+        Assert.Equal(NoteVerificationReason.Malformed, Assert.Throws<NoteVerificationException>(() => CheckpointVerifier.Verify(log, "not a note")).Reason);
+    }
+}

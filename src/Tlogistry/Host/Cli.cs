@@ -11,6 +11,44 @@ namespace Tlogistry.Host;
 /// </summary>
 internal static class Cli
 {
+    /// <summary><c>tlogistry log serve</c>: the embedded log alone, over the Rekor and tiles APIs.</summary>
+    private static Command LogCommand()
+    {
+        var port = new Option<int?>("--port") { Description = "TCP port to listen on (also PORT; default 8080)." };
+        var dataDir = new Option<string>("--data-dir") { Description = "Directory for the log, its key and its entry sidecar.", Required = true };
+        var publicUrl = new Option<string?>("--public-url") { Description = "URL clients reach this log at, written into trusted_root.json (default http://127.0.0.1:PORT)." };
+        var serve = new Command("serve", "Serve a file-backed log over the Rekor v2 write API, the C2SP tiles read API and a Rekor v1 subset.") { port, dataDir, publicUrl };
+        serve.SetAction(async (parse, ct) =>
+        {
+            try
+            {
+                var resolved = new TlogistryOptions { Port = parse.GetValue(port) }.ResolvePort(Environment.GetEnvironmentVariable("PORT"));
+                var url = parse.GetValue(publicUrl);
+                if (url is not null && (!Uri.TryCreate(url, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https")))
+                {
+                    await Console.Error.WriteLineAsync($"tlogistry: --public-url must be an absolute http(s) URL, got \"{url}\"");
+                    return 2;
+                }
+
+                await using var app = await LogServer.LogServerApp.StartAsync(new LogServer.LogServerSettings(parse.GetValue(dataDir)!, resolved, url), ct);
+                await app.WaitForShutdownAsync(ct);
+                return 0;
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return 0;
+            }
+            catch (Exception e) when (e is FormatException or InvalidDataException or InvalidOperationException or IOException
+                or UnauthorizedAccessException or System.Data.Common.DbException)
+            {
+                await Console.Error.WriteLineAsync("tlogistry: " + e.Message);
+                return 1;
+            }
+        });
+
+        return new Command("log", "Run the embedded transparency log as a service.") { serve };
+    }
+
     public static RootCommand Create()
     {
         var port = new Option<int?>("--port") { Description = "TCP port to listen on (also PORT; default 8080)." };
@@ -128,6 +166,6 @@ internal static class Cli
         }
 
         var index = new Command("index", "Maintain the sighting store.") { rebuild };
-        return new RootCommand("tlogistry: a read-only registry front whose tags are transparently immutable.") { serve, index };
+        return new RootCommand("tlogistry: a read-only registry front whose tags are transparently immutable.") { serve, index, LogCommand() };
     }
 }

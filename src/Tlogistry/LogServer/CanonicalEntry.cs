@@ -1,0 +1,7 @@
+namespace Tlogistry.LogServer;
+
+/// <summary>
+/// A proposed entry after the log accepted it: the exact leaf bytes, the search keys Rekor
+/// would index it under (lower-case <c>alg:hex</c>), and for intoto the submitted envelope.
+/// </summary>
+internal sealed record CanonicalEntry(string Kind, string ApiVersion, byte[] Body, IReadOnlyList<string> IndexKeys, byte[]? Attestation);

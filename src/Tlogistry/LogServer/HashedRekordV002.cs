@@ -1,0 +1,90 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Tlogistry.LogServer;
+
+/// <summary>
+/// Rekor v2's hashedrekord v0.0.2: a signature over a SHA-256 digest the client computed.
+/// The stored body is the JCS form of the protobuf-JSON Entry, as rekor-tiles writes it
+/// (pkg/types/hashedrekord). Only ECDSA P-256 with SHA-256 is accepted.
+/// </summary>
+internal static class HashedRekordV002
+{
+    public const string KeyDetails = "PKIX_ECDSA_P256_SHA_256";
+
+    public static CanonicalEntry Canonicalize(JsonElement request)
+    {
+        const string where = "hashedRekordRequestV002";
+        var digest = EntryJson.Base64(request, "digest", where);
+        if (digest.Length != 32)
+        {
+            throw new BadEntryException($"digest length ({digest.Length}) does not match expected size (32) for SHA-256");
+        }
+
+        var signature = EntryJson.Object(request, "signature", where);
+        var content = EntryJson.Base64(signature, "content", where + ".signature");
+        var verifier = EntryJson.Object(signature, "verifier", where + ".signature");
+        var keyDetails = EntryJson.String(verifier, "keyDetails", where + ".signature.verifier");
+        if (keyDetails != KeyDetails)
+        {
+            throw new BadEntryException($"unsupported keyDetails {keyDetails}; this log accepts only {KeyDetails}");
+        }
+
+        SignerKey key;
+        string verifierField;
+        byte[] raw;
+        if (EntryJson.OptionalObject(verifier, "publicKey") is { } pk)
+        {
+            raw = EntryJson.Base64(pk, "rawBytes", where + ".signature.verifier.publicKey");
+            key = SignerKey.FromSpki(raw);
+            verifierField = "publicKey";
+        }
+        else if (EntryJson.OptionalObject(verifier, "x509Certificate") is { } cert)
+        {
+            raw = EntryJson.Base64(cert, "rawBytes", where + ".signature.verifier.x509Certificate");
+            key = SignerKey.FromCertificateDer(raw);
+            verifierField = "x509Certificate";
+        }
+        else
+        {
+            throw new BadEntryException("verifier must contain either a publicKey or an x509Certificate");
+        }
+
+        if (!key.IsEcdsaP256)
+        {
+            throw new BadEntryException($"the verifier key is not ECDSA P-256, as keyDetails {KeyDetails} requires");
+        }
+
+        if (!key.VerifyDigest(digest, content))
+        {
+            throw new BadEntryException("verifying signature: the signature does not verify over the digest with the given key");
+        }
+
+        var body = Body(digest, content, verifierField, raw);
+        return new CanonicalEntry("hashedrekord", "0.0.2", body, ["sha256:" + Convert.ToHexStringLower(digest), key.IndexKey], null);
+    }
+
+    /// <summary>The leaf for these values; also what a verifier rebuilds from a bundle.</summary>
+    public static byte[] Body(byte[] digest, byte[] signature, string verifierField, byte[] verifierRaw) =>
+        Jcs.Serialize(new JsonObject
+        {
+            ["apiVersion"] = "0.0.2",
+            ["kind"] = "hashedrekord",
+            ["spec"] = new JsonObject
+            {
+                ["hashedRekordV002"] = new JsonObject
+                {
+                    ["data"] = new JsonObject { ["algorithm"] = "SHA2_256", ["digest"] = Convert.ToBase64String(digest) },
+                    ["signature"] = new JsonObject
+                    {
+                        ["content"] = Convert.ToBase64String(signature),
+                        ["verifier"] = new JsonObject
+                        {
+                            ["keyDetails"] = KeyDetails,
+                            [verifierField] = new JsonObject { ["rawBytes"] = Convert.ToBase64String(verifierRaw) },
+                        },
+                    },
+                },
+            },
+        });
+}

@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Tlogistry.Host;
+using Tlogistry.Transparency.Embedded;
+
+namespace Tlogistry.LogServer;
+
+/// <summary>Where and how <c>tlogistry log serve</c> runs.</summary>
+/// <param name="Port">0 picks a free port (tests).</param>
+/// <param name="PublicUrl">The URL clients reach the log at; default http://127.0.0.1:port.</param>
+internal sealed record LogServerSettings(string DataDir, int Port, string? PublicUrl, bool Loopback = false);
+
+/// <summary>
+/// <c>tlogistry log serve</c>: the embedded log over HTTP, speaking the Rekor v2 write API,
+/// the C2SP tiles read API and a Rekor v1 subset, plus <c>GET /api/v1/trusted_root.json</c>
+/// (not a Rekor route) so a verifier can fetch the trust material for this log.
+/// </summary>
+internal static partial class LogServerApp
+{
+    public static async Task<WebApplication> StartAsync(LogServerSettings settings, CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.UseUtcTimestamp = true;
+        });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            if (settings.Loopback)
+            {
+                k.Listen(IPAddress.Loopback, settings.Port);
+            }
+            else
+            {
+                k.ListenAnyIP(settings.Port);
+            }
+
+            k.AddServerHeader = false;
+            // The handlers bound bodies to 1 MiB and answer 413 themselves; Kestrel's cap is a backstop.
+            k.Limits.MaxRequestBodySize = ApiResponses.MaxBody + 1;
+            k.Limits.MaxRequestLineSize = 8 * 1024;
+            k.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+            k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(15);
+        });
+
+        var dataDir = Path.GetFullPath(settings.DataDir);
+        Directory.CreateDirectory(dataDir);
+        var app = builder.Build();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tlogistry.LogServer");
+        var log = await ServedLog.OpenAsync(dataDir, TimeProvider.System, app.Services.GetRequiredService<ILoggerFactory>(), cancellationToken);
+        app.Lifetime.ApplicationStopped.Register(log.Dispose);
+
+        var tiles = new TileApi(log);
+        var v1 = new RekorV1Api(log);
+        var v2 = new RekorV2Api(log);
+        app.Use(async (context, next) =>
+        {
+            var start = Stopwatch.GetTimestamp();
+            try
+            {
+                await next(context);
+            }
+            finally
+            {
+                Log.Request(logger, context.Request.Method, RequestLogging.Printable(context.Request.Path.Value ?? "/"), context.Response.StatusCode, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            }
+        });
+
+        RequestDelegate Guard(Func<HttpContext, Task> handler) => ApiResponses.Guard(handler, e => Log.Failed(logger, e));
+        app.MapGet("/checkpoint", Guard(tiles.CheckpointAsync));
+        app.MapGet("/tile/{**path}", Guard(tiles.TileAsync));
+        app.MapPost("/api/v2/log/entries", Guard(v2.CreateAsync));
+        app.MapPost("/api/v1/log/entries", Guard(v1.CreateAsync));
+        app.MapGet("/api/v1/log/entries", Guard(v1.GetByIndexAsync));
+        app.MapGet("/api/v1/log/entries/{uuid}", Guard(v1.GetByUuidAsync));
+        app.MapPost("/api/v1/log/entries/retrieve", Guard(v1.RetrieveAsync));
+        app.MapPost("/api/v1/index/retrieve", Guard(v1.SearchIndexAsync));
+        app.MapGet("/api/v1/log", Guard(v1.LogInfoAsync));
+        app.MapGet("/api/v1/log/publicKey", Guard(v1.PublicKeyAsync));
+        byte[] trustedRoot = [];
+        app.MapGet("/api/v1/trusted_root.json", (HttpContext c) =>
+        {
+            c.Response.ContentType = "application/json";
+            return c.Response.Body.WriteAsync(trustedRoot, c.RequestAborted).AsTask();
+        });
+        app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapFallback(Guard(c => ApiResponses.ErrorAsync(c, StatusCodes.Status404NotFound, "no such route")));
+
+        await app.StartAsync(cancellationToken);
+        var port = BoundPort(app) ?? settings.Port;
+        var baseUrl = (settings.PublicUrl ?? string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}")).TrimEnd('/');
+        // The base URL is known only once the port is bound (port 0 in tests).
+        trustedRoot = TrustedRootFile.Build(log, baseUrl);
+        DurableFile.Write(Path.Combine(dataDir, "trusted_root.json"), trustedRoot, atomicReplace: true);
+
+        Log.Started(logger, port, dataDir, log.Embedded.Origin, log.Embedded.Size, baseUrl);
+        return app;
+    }
+
+    private static int? BoundPort(WebApplication app)
+    {
+        var addresses = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses;
+        var first = addresses?.FirstOrDefault();
+        return first is null ? null : new Uri(first.Replace("[::]", "localhost", StringComparison.Ordinal).Replace("+", "localhost", StringComparison.Ordinal)).Port;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4100, Level = LogLevel.Information,
+            Message = "tlogistry log listening on port {Port}; data in {DataDir}; log {Origin} at size {Size}; served as {BaseUrl}")]
+        public static partial void Started(ILogger logger, int port, string dataDir, string origin, long size, string baseUrl);
+
+        [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "{Method} {Path} status={Status} ms={ElapsedMs:0.0}")]
+        public static partial void Request(ILogger logger, string method, string path, int status, double elapsedMs);
+
+        [LoggerMessage(EventId = 4102, Level = LogLevel.Error, Message = "request failed")]
+        public static partial void Failed(ILogger logger, Exception exception);
+    }
+}

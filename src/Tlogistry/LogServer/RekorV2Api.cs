@@ -1,0 +1,50 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Tlogistry.Transparency.Sigstore;
+
+namespace Tlogistry.LogServer;
+
+/// <summary>
+/// Rekor v2's write API, <c>POST /api/v2/log/entries</c>: hashedrekord v0.0.2 only, as the
+/// public log now accepts. The answer is the TransparencyLogEntry with an inclusion proof
+/// against the latest checkpoint and integratedTime "0", like rekor-tiles.
+/// </summary>
+internal sealed class RekorV2Api
+{
+    private readonly ServedLog _log;
+
+    public RekorV2Api(ServedLog log)
+    {
+        _log = log;
+    }
+
+    public async Task CreateAsync(HttpContext context)
+    {
+        if (await ApiResponses.ReadBodyAsync(context.Request, context.RequestAborted) is not { } body)
+        {
+            await ApiResponses.ErrorAsync(context, StatusCodes.Status413PayloadTooLarge, $"request body exceeds {ApiResponses.MaxBody} bytes");
+            return;
+        }
+
+        using var doc = EntryJson.Parse(body);
+        var root = doc.RootElement;
+        if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("dsseRequestV002", out _))
+        {
+            throw new BadEntryException("dsseRequestV002 is not accepted: this log, like the public Rekor v2 log, takes only hashedRekordRequestV002 (sign the DSSE PAE's SHA-256)");
+        }
+
+        var request = EntryJson.Object(root, "hashedRekordRequestV002", "request");
+        var (entry, _) = await _log.AppendAsync(HashedRekordV002.Canonicalize(request), context.RequestAborted);
+        var (checkpoint, hashes) = _log.Prove(entry.LogIndex);
+        var answer = new TlogEntry(
+            entry.LogIndex,
+            _log.V2LogId,
+            entry.Row.Kind,
+            entry.Row.ApiVersion,
+            0,
+            null,
+            new InclusionProof(entry.LogIndex, checkpoint.Checkpoint.RootHash, checkpoint.Checkpoint.Size, hashes, checkpoint.Note),
+            entry.Body);
+        await ApiResponses.JsonAsync(context, StatusCodes.Status201Created, BundleJson.WriteEntry(answer));
+    }
+}

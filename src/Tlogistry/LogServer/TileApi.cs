@@ -1,0 +1,96 @@
+using Microsoft.AspNetCore.Http;
+using Tlogistry.Transparency.Embedded;
+using Tlogistry.Transparency.Merkle;
+using Tlogistry.Transparency.Tiles;
+
+namespace Tlogistry.LogServer;
+
+/// <summary>
+/// The C2SP tlog-tiles read API straight from the log's files. A partial tile narrower
+/// than the one on disk is answered with its prefix (the files hold only the newest
+/// partial, older widths having been superseded), so every path any past checkpoint named
+/// still resolves. Full tiles never change and are cached for a year.
+/// </summary>
+internal sealed class TileApi
+{
+    private readonly ServedLog _log;
+    private readonly TileStore _store;
+
+    public TileApi(ServedLog log)
+    {
+        _log = log;
+        _store = new TileStore(log.LogDirectory);
+    }
+
+    public Task CheckpointAsync(HttpContext context)
+    {
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        context.Response.Headers.CacheControl = "no-cache";
+        return context.Response.WriteAsync(_log.Embedded.LatestCheckpoint.Note, context.RequestAborted);
+    }
+
+    public async Task TileAsync(HttpContext context)
+    {
+        if (!TilePath.TryParse(context.Request.Path.Value?.TrimStart('/'), out var tile))
+        {
+            await ApiResponses.ErrorAsync(context, StatusCodes.Status404NotFound, "not a tile path");
+            return;
+        }
+
+        // An append may delete the partial just read from; the next checkpoint names its successor.
+        byte[]? data = null;
+        for (var attempt = 0; attempt < 3 && data is null; attempt++)
+        {
+            try
+            {
+                data = Read(tile, _log.Embedded.LatestCheckpoint.Checkpoint.Size);
+                if (data.Length == 0)
+                {
+                    await ApiResponses.ErrorAsync(context, StatusCodes.Status404NotFound, $"{tile.Path} is beyond the log");
+                    return;
+                }
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException)
+            {
+                data = null;
+            }
+        }
+
+        if (data is null)
+        {
+            throw new InvalidOperationException($"tile {tile.Path} could not be read");
+        }
+
+        context.Response.ContentType = "application/octet-stream";
+        context.Response.Headers.CacheControl = tile.IsFull ? "public, max-age=31536000, immutable" : "public, max-age=60";
+        await context.Response.Body.WriteAsync(data, context.RequestAborted);
+    }
+
+    /// <summary>The tile's bytes for a log of <paramref name="size"/>, or empty when the log does not reach it.</summary>
+    private byte[] Read(TileRef tile, long size)
+    {
+        var nodes = TileMath.NodeCount(size, tile.IsEntries ? 0 : tile.Level);
+        var full = nodes / TileMath.TileWidth;
+        int onDisk;
+        if (tile.Index < full)
+        {
+            onDisk = TileMath.TileWidth;
+        }
+        else if (tile.Index == full && nodes % TileMath.TileWidth >= tile.Width && !tile.IsFull)
+        {
+            onDisk = (int)(nodes % TileMath.TileWidth);
+        }
+        else
+        {
+            return [];
+        }
+
+        if (tile.IsEntries)
+        {
+            var entries = _store.ReadEntryTile(tile.Index, onDisk);
+            return EntryBundle.Encode([.. entries.Take(tile.Width)]);
+        }
+
+        return _store.ReadHashTile(tile.Level, tile.Index, onDisk)[..(tile.Width * Rfc6962.HashSize)];
+    }
+}

@@ -1,0 +1,56 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Tlogistry.LogServer;
+
+/// <summary>
+/// A Sigstore trusted root naming this log, once per API: with the Rekor v1 log ID
+/// (SHA-256 of the DER key) and with the v2 / tiles log ID (the signed-note key hash).
+/// Verifiers match an entry to its log by log ID, so each answer's ID must be listed.
+/// </summary>
+internal static class TrustedRootFile
+{
+    public const string MediaType = "application/vnd.dev.sigstore.trustedroot+json;version=0.1";
+
+    public static byte[] Build(ServedLog log, string baseUrl)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = ApiResponses.Writer.Encoder }))
+        {
+            w.WriteStartObject();
+            w.WriteString("mediaType", MediaType);
+            w.WriteStartArray("tlogs");
+            WriteLog(w, log, baseUrl, log.V1LogId);
+            WriteLog(w, log, baseUrl, log.V2LogId);
+            w.WriteEndArray();
+            w.WriteStartArray("certificateAuthorities");
+            w.WriteEndArray();
+            w.WriteStartArray("ctlogs");
+            w.WriteEndArray();
+            w.WriteStartArray("timestampAuthorities");
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        buffer.WriteByte((byte)'\n');
+        return buffer.ToArray();
+    }
+
+    private static void WriteLog(Utf8JsonWriter w, ServedLog log, string baseUrl, byte[] logId)
+    {
+        w.WriteStartObject();
+        w.WriteString("baseUrl", baseUrl);
+        w.WriteString("hashAlgorithm", "SHA2_256");
+        w.WriteStartObject("publicKey");
+        w.WriteBase64String("rawBytes", log.PublicKeyDer);
+        w.WriteString("keyDetails", "PKIX_ED25519");
+        w.WriteStartObject("validFor");
+        w.WriteString("start", log.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
+        w.WriteEndObject();
+        w.WriteEndObject();
+        w.WriteStartObject("logId");
+        w.WriteBase64String("keyId", logId);
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+}

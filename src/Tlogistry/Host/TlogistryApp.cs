@@ -9,6 +9,7 @@ using Tlogistry.Registry;
 using Tlogistry.Signing;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Embedded;
+using Tlogistry.Transparency.Sigstore;
 using Tlogistry.Upstream;
 using Tlogistry.Upstream.Guard;
 
@@ -81,7 +82,10 @@ internal static partial class TlogistryApp
         services.AddSingleton(_ => InstanceKey.LoadOrCreate(Path.Combine(dataDir, "signing-key.pem")));
         services.AddSingleton(sp => EmbeddedLog.Open(Path.Combine(dataDir, "log"), sp.GetRequiredService<ILogger<EmbeddedLog>>()));
         services.AddSingleton<ITransparencyLog>(sp => new EmbeddedSightingLog(sp.GetRequiredService<EmbeddedLog>(), sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(sp => CreateReader(sp.GetRequiredService<InstanceKey>(), sp.GetRequiredService<EmbeddedLog>()));
+        services.AddSingleton(sp => CreateReader(
+            sp.GetRequiredService<InstanceKey>(),
+            LoadTrustedRoot(options.TrustedRoot).WithLogs([sp.GetRequiredService<EmbeddedLog>().Trusted]),
+            sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ISightingIndex>(_ => new SqliteSightingIndex(Path.Combine(dataDir, "index.db")));
         services.AddSingleton<TagLedger>();
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<RegistryApi>(sp, onUnavailable));
@@ -119,32 +123,36 @@ internal static partial class TlogistryApp
         return app;
     }
 
+    private static TrustedRoot LoadTrustedRoot(string? path)
+    {
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            return TrustedRoot.PublicGood;
+        }
+
+        try
+        {
+            return TrustedRoot.Parse(File.ReadAllBytes(path));
+        }
+        catch (FormatException e)
+        {
+            throw new FormatException($"trusted root {path}: {e.Message}", e);
+        }
+    }
+
     /// <summary>Authorities the operator named: mapped upstreams and exact allowed registries may be private.</summary>
     private static IEnumerable<string> TrustedAuthorities(UpstreamOptions upstream, RegistryPolicy registries) =>
         upstream.Map.Values.Select(url => new Uri(url)).Select(uri => $"{uri.Host}:{uri.Port}").Concat(registries.ExplicitlyAllowed);
 
     /// <summary>How sightings are read and verified: by this instance's key, against the logs it trusts.</summary>
-    internal static SightingReader CreateReader(InstanceKey key, EmbeddedLog log) =>
-        new((b, s) => EmbeddedOnlyCheck(b, s, log), SignerMaterial.ForKey(key.PublicKeyDer), key.Identity);
-
-    private static Signing.DsseEnvelope EmbeddedOnlyCheck(Transparency.Sigstore.SigstoreBundle b, SignerMaterial s, EmbeddedLog log)
+    internal static SightingReader CreateReader(InstanceKey key, TrustedRoot trusted, TimeProvider time)
     {
-        var env = b.Envelope ?? throw new LogVerificationException("no envelope");
-        if (!EnvelopeVerifier.Verify(env, s.PublicKeyDer))
-        {
-            throw new LogVerificationException("signature");
-        }
-
-        var (_, json) = EmbeddedEntry.Decode(b.Entry.CanonicalizedBody);
-        if (!Signing.DsseEnvelope.Parse(json).ToJson().AsSpan().SequenceEqual(env.ToJson()))
-        {
-            throw new LogVerificationException("body");
-        }
-
-        var p = b.Entry.InclusionProof ?? throw new LogVerificationException("no proof");
-        var cp = Transparency.Notes.Checkpoint.Parse(Transparency.Notes.NoteOpener.Open(p.Checkpoint, [Transparency.Notes.NoteVerifiers.FromVkey(log.VerifierKey)]).Text);
-        Transparency.Merkle.MerkleProof.VerifyInclusion(p.LogIndex, cp.Size, Transparency.Merkle.Rfc6962.LeafHash(b.Entry.CanonicalizedBody), p.Hashes, cp.RootHash);
-        return env;
+        var verifier = new BundleVerifier(trusted);
+        return new SightingReader(
+            (bundle, signer) => verifier.Verify(bundle, BundleSigner.Key(signer.PublicKeyDer), time.GetUtcNow()).Envelope
+                ?? throw new LogVerificationException($"log entry {bundle.Entry.LogIndex}: the bundle holds no DSSE envelope"),
+            SignerMaterial.ForKey(key.PublicKeyDer),
+            key.Identity);
     }
 
     private static partial class Log

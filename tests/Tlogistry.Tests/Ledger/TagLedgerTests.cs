@@ -5,6 +5,7 @@ using Tlogistry.Signing;
 using Tlogistry.Host;
 using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Embedded;
+using Tlogistry.Transparency.Sigstore;
 
 namespace Tlogistry.Tests.Ledger;
 
@@ -189,7 +190,7 @@ public sealed class TagLedgerTests : IDisposable
         var log = EmbeddedLog.Open(_dir.Combine("log"), NullLogger.Instance);
         _open.Add(key);
         _open.Add(log);
-        var ledger = new TagLedger(new SqliteSightingIndex(IndexPath), new EmbeddedSightingLog(log, TimeProvider.System), key, TlogistryApp.CreateReader(key, log), TimeProvider.System, NullLogger<TagLedger>.Instance);
+        var ledger = new TagLedger(new SqliteSightingIndex(IndexPath), new EmbeddedSightingLog(log, TimeProvider.System), key, TlogistryApp.CreateReader(key, TrustedRoot.PublicGood.WithLogs([log.Trusted]), TimeProvider.System), TimeProvider.System, NullLogger<TagLedger>.Instance);
         return (ledger, log, key);
     }
 }

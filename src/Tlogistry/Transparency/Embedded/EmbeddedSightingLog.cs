@@ -11,7 +11,6 @@ namespace Tlogistry.Transparency.Embedded;
 /// </summary>
 internal sealed class EmbeddedSightingLog : ITransparencyLog
 {
-    public const string Version = "0.0.1";
     private readonly EmbeddedLog _log;
     private readonly TimeProvider _time;
 
@@ -66,7 +65,7 @@ internal sealed class EmbeddedSightingLog : ITransparencyLog
             index,
             _log.Trusted.LogId,
             EmbeddedEntry.Kind,
-            Version,
+            EntryBody.SightingVersion,
             integrated,
             SignedEntryTimestamp: null,
             new InclusionProof(index, checkpoint.Checkpoint.RootHash, checkpoint.Checkpoint.Size, proof, checkpoint.Note),

@@ -1,0 +1,219 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Tlogistry.Signing;
+using Tlogistry.Transparency.Sigstore;
+
+namespace Tlogistry.Transparency.Rekor;
+
+/// <summary>
+/// A Rekor v1 log (rekor.sigstore.dev and self-hosted instances) over its REST API. Sightings go
+/// in as intoto v0.0.2 entries, so the statement can be read back from the log's attestation
+/// storage; they are found again by the SHA-256 of the tag reference, which the statement
+/// carries as a subject digest. Everything returned is unverified transport.
+/// </summary>
+internal sealed partial class RekorV1Log : ITransparencyLog
+{
+    public const int RetrievePageSize = 10;
+    private const string EntriesPath = "api/v1/log/entries";
+    private readonly RekorHttp _http;
+    private readonly byte[] _logId;
+    private readonly ILogger _logger;
+
+    /// <param name="logId">SHA-256 of the log's DER public key, as the trusted root lists it for this URL.</param>
+    public RekorV1Log(Uri baseUrl, byte[] logId, HttpClient http, RekorClientOptions options, ILogger<RekorV1Log> logger)
+    {
+        ArgumentNullException.ThrowIfNull(logId);
+        if (logId.Length != SHA256.HashSizeInBytes)
+        {
+            throw new ArgumentException("a Rekor v1 log ID is a SHA-256 hash", nameof(logId));
+        }
+
+        _http = new RekorHttp(baseUrl, http, options, logger);
+        _logId = logId.ToArray();
+        _logger = logger;
+    }
+
+    public string Description => $"rekor v1 ({_http.BaseUrl.AbsoluteUri.TrimEnd('/')})";
+
+    public byte[] LogId => _logId.ToArray();
+
+    public async Task<TlogEntry> AppendAsync(DsseEnvelope envelope, SignerMaterial signer, CancellationToken cancellationToken)
+    {
+        var answer = await _http.PostJsonAsync(EntriesPath, RekorV1Requests.IntotoV002(envelope, signer), cancellationToken);
+        switch (answer.Status)
+        {
+            case HttpStatusCode.Created:
+                return Single(answer, "create").Record.Entry;
+            case HttpStatusCode.Conflict:
+                // An equal entry is already in (our earlier attempt, or a retried create): fetch it.
+                var existing = await ExistingAsync(answer, envelope, cancellationToken);
+                Log.AlreadyLogged(_logger, existing.Uuid, existing.Record.Entry.LogIndex);
+                return existing.Record.Entry;
+            default:
+                throw new LogUnavailableException($"{Description} refused the entry: {(int)answer.Status} {answer.Status}{RekorHttp.Detail(answer)}");
+        }
+    }
+
+    public async IAsyncEnumerable<LogRecord> SearchAsync(string reference, SignerMaterial signer, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(reference);
+        var uuids = await IndexAsync(RekorV1Requests.SearchByHash(RekorV1Requests.ReferenceHash(reference)), cancellationToken);
+        await foreach (var entry in RetrieveAsync(uuids, cancellationToken))
+        {
+            yield return entry.Record;
+        }
+    }
+
+    /// <summary>
+    /// This signer's entries from <paramref name="startIndex"/> on, in index order. The index search
+    /// is best effort on the public instance (outside its availability promise), so a rebuild
+    /// from it may be incomplete; the bundle store is the primary record.
+    /// </summary>
+    public async IAsyncEnumerable<LogRecord> ReadFromAsync(long startIndex, SignerMaterial signer, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(signer);
+        var uuids = await IndexAsync(RekorV1Requests.SearchByKey(signer), cancellationToken);
+        var found = new List<LogRecord>();
+        await foreach (var entry in RetrieveAsync(uuids, cancellationToken))
+        {
+            if (entry.Record.Entry.LogIndex >= startIndex)
+            {
+                found.Add(entry.Record);
+            }
+        }
+
+        foreach (var record in found.OrderBy(r => r.Entry.LogIndex))
+        {
+            yield return record;
+        }
+    }
+
+    /// <summary>One entry by UUID, as <c>GET /api/v1/log/entries/{uuid}</c> answers it.</summary>
+    public async Task<RekorV1Entry> GetAsync(string uuid, CancellationToken cancellationToken)
+    {
+        if (!RekorV1Entries.IsUuid(uuid))
+        {
+            throw new ArgumentException($"'{uuid}' is not an entry UUID", nameof(uuid));
+        }
+
+        var answer = await _http.GetAsync(EntriesPath + "/" + uuid, _http.MaxResponseBytes, cancellationToken);
+        if (answer.Status != HttpStatusCode.OK)
+        {
+            throw new LogUnavailableException($"{Description} has no entry {uuid}: {(int)answer.Status} {answer.Status}{RekorHttp.Detail(answer)}");
+        }
+
+        var entry = Single(answer, "get");
+        return entry.Uuid.EndsWith(uuid[^64..], StringComparison.OrdinalIgnoreCase)
+            ? entry
+            : throw new LogUnavailableException($"{Description} answered for {uuid} with entry {entry.Uuid}");
+    }
+
+    /// <summary>
+    /// The entry a 409 refers to: by the Location it names when there is one (only its UUID is
+    /// used, so the fetch stays on this log), else by searching for the payload hash, which
+    /// intoto entries are indexed under, and picking the entry for this exact payload.
+    /// </summary>
+    private async Task<RekorV1Entry> ExistingAsync(LogAnswer conflict, DsseEnvelope envelope, CancellationToken cancellationToken)
+    {
+        var location = conflict.Location?.OriginalString ?? "";
+        var uuid = location[(location.LastIndexOf('/') + 1)..];
+        if (RekorV1Entries.IsUuid(uuid))
+        {
+            return await GetAsync(uuid, cancellationToken);
+        }
+
+        var payloadHash = SHA256.HashData(envelope.Payload);
+        var uuids = await IndexAsync(RekorV1Requests.SearchByHash(payloadHash), cancellationToken);
+        await foreach (var entry in RetrieveAsync(uuids, cancellationToken))
+        {
+            if (HasPayloadHash(entry.Record.Entry, payloadHash))
+            {
+                return entry;
+            }
+        }
+
+        throw new LogUnavailableException($"{Description} reported the entry as already logged but did not say where, and a search did not find it");
+    }
+
+    private static bool HasPayloadHash(TlogEntry entry, byte[] payloadHash)
+    {
+        if (entry.Kind != "intoto")
+        {
+            return false;
+        }
+
+        try
+        {
+            using var body = JsonDocument.Parse(entry.CanonicalizedBody);
+            var value = body.RootElement.GetProperty("spec").GetProperty("content").GetProperty("payloadHash").GetProperty("value").GetString();
+            return string.Equals(value, Convert.ToHexStringLower(payloadHash), StringComparison.OrdinalIgnoreCase);
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    private async Task<IReadOnlyList<string>> IndexAsync(byte[] query, CancellationToken cancellationToken)
+    {
+        var answer = await _http.PostJsonAsync("api/v1/index/retrieve", query, cancellationToken);
+        if (answer.Status != HttpStatusCode.OK)
+        {
+            throw new LogUnavailableException($"{Description} index search failed: {(int)answer.Status} {answer.Status}{RekorHttp.Detail(answer)}");
+        }
+
+        return Parsed(() => RekorV1Entries.ReadUuids(answer.Body), "index search").Distinct(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>Entries by UUID, in calls of at most <see cref="RetrievePageSize"/>, each entry once.</summary>
+    private async IAsyncEnumerable<RekorV1Entry> RetrieveAsync(IReadOnlyList<string> uuids, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var page in uuids.Chunk(RetrievePageSize))
+        {
+            var answer = await _http.PostJsonAsync(EntriesPath + "/retrieve", RekorV1Requests.Retrieve(page), cancellationToken);
+            if (answer.Status != HttpStatusCode.OK)
+            {
+                throw new LogUnavailableException($"{Description} retrieve failed: {(int)answer.Status} {answer.Status}{RekorHttp.Detail(answer)}");
+            }
+
+            foreach (var entry in Parsed(() => RekorV1Entries.ReadRetrieved(answer.Body), "retrieve"))
+            {
+                // The leaf hash identifies an entry; the 16-hex tree prefix may or may not be present.
+                if (seen.Add(entry.Uuid[^64..]))
+                {
+                    yield return entry;
+                }
+            }
+        }
+    }
+
+    private RekorV1Entry Single(LogAnswer answer, string what)
+    {
+        var entries = Parsed(() => RekorV1Entries.ReadLogEntry(answer.Body), what);
+        return entries.Count == 1
+            ? entries[0]
+            : throw new LogUnavailableException($"{Description} answered a {what} with {entries.Count} entries, not one");
+    }
+
+    private T Parsed<T>(Func<T> read, string what)
+    {
+        try
+        {
+            return read();
+        }
+        catch (FormatException e)
+        {
+            throw new LogUnavailableException($"{Description} sent a malformed {what} answer: {e.Message}", e);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 3111, Level = LogLevel.Information, Message = "the log already held this entry ({Uuid}, index {Index}); using it")]
+        public static partial void AlreadyLogged(ILogger logger, string uuid, long index);
+    }
+}

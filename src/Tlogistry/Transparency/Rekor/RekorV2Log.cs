@@ -1,0 +1,154 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Tlogistry.Signing;
+using Tlogistry.Transparency.Merkle;
+using Tlogistry.Transparency.Sigstore;
+using Tlogistry.Transparency.Tiles;
+
+namespace Tlogistry.Transparency.Rekor;
+
+/// <summary>
+/// A Rekor v2 log (rekor-tiles, e.g. log2025-1.rekor.sigstore.dev). Sightings go in as
+/// hashedrekord v0.0.2 commitments to the envelope; the log cannot be searched or listed, so
+/// the bundle store is the lookup path. Reading is by checkpoint and c2sp.org/tlog-tiles,
+/// which is how a verifier or monitor rebuilds proofs without trusting the log's word.
+/// </summary>
+internal sealed class RekorV2Log : ITransparencyLog
+{
+    private const int MaxCheckpointBytes = 64 << 10;
+    private readonly RekorHttp _http;
+    private readonly byte[] _logId;
+
+    /// <param name="logId">The log's signed-note key hash, as the trusted root lists it for this URL.</param>
+    public RekorV2Log(Uri baseUrl, byte[] logId, HttpClient http, RekorClientOptions options, ILogger<RekorV2Log> logger)
+    {
+        ArgumentNullException.ThrowIfNull(logId);
+        _http = new RekorHttp(baseUrl, http, options, logger);
+        _logId = logId.ToArray();
+    }
+
+    public string Description => $"rekor v2 ({_http.BaseUrl.AbsoluteUri.TrimEnd('/')})";
+
+    public byte[] LogId => _logId.ToArray();
+
+    public async Task<TlogEntry> AppendAsync(DsseEnvelope envelope, SignerMaterial signer, CancellationToken cancellationToken)
+    {
+        var answer = await _http.PostJsonAsync("api/v2/log/entries", RekorV2Requests.HashedRekordV002(envelope, signer), cancellationToken);
+        if (answer.Status is not (HttpStatusCode.Created or HttpStatusCode.OK))
+        {
+            throw new LogUnavailableException($"{Description} refused the entry: {(int)answer.Status} {answer.Status}{RekorHttp.Detail(answer)}");
+        }
+
+        try
+        {
+            using var doc = JsonDocument.Parse(answer.Body);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new FormatException("the answer is not a JSON object");
+            }
+
+            return BundleJson.ReadEntry(doc.RootElement);
+        }
+        catch (Exception e) when (e is JsonException or FormatException)
+        {
+            throw new LogUnavailableException($"{Description} sent a malformed create answer: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Rekor v2 has no search: sightings are found in the bundle store.</summary>
+    public IAsyncEnumerable<LogRecord> SearchAsync(string reference, SignerMaterial signer, CancellationToken cancellationToken) =>
+        AsyncEnumerable.Empty<LogRecord>();
+
+    public IAsyncEnumerable<LogRecord> ReadFromAsync(long startIndex, SignerMaterial signer, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"{Description} cannot list a signer's entries (its leaves are hashes, not envelopes); rebuild the store by importing a bundle export");
+
+    /// <summary>The log's latest signed checkpoint, exactly as served (verify it before use).</summary>
+    public async Task<string> ReadCheckpointAsync(CancellationToken cancellationToken)
+    {
+        var answer = await ReadAsync("checkpoint", MaxCheckpointBytes, cancellationToken);
+        try
+        {
+            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(answer);
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new LogUnavailableException($"{Description} served a checkpoint that is not UTF-8", e);
+        }
+    }
+
+    /// <summary>The leaves of entry bundle <paramref name="index"/>, which holds <paramref name="width"/> of them.</summary>
+    public async Task<IReadOnlyList<byte[]>> ReadEntryBundleAsync(long index, int width, CancellationToken cancellationToken)
+    {
+        var tile = new TileRef(0, index, width, IsEntries: true);
+        var data = await ReadTileAsync(tile, TileMath.TileWidth * (2 + EntryBundle.MaxEntrySize), cancellationToken);
+        IReadOnlyList<byte[]> entries;
+        try
+        {
+            entries = EntryBundle.Decode(data);
+        }
+        catch (FormatException e)
+        {
+            throw new LogUnavailableException($"{Description} served a malformed {tile.Path}: {e.Message}", e);
+        }
+
+        // A full bundle may stand in for the partial one asked for; it starts with the same entries.
+        if (entries.Count == width || (entries.Count == TileMath.TileWidth && width < TileMath.TileWidth))
+        {
+            return entries.Take(width).ToList();
+        }
+
+        throw new LogUnavailableException($"{Description} served {tile.Path} with {entries.Count} entries, not {width}");
+    }
+
+    /// <summary>Hash tile (<paramref name="level"/>, <paramref name="index"/>): <paramref name="width"/> node hashes, 32 bytes each.</summary>
+    public async Task<byte[]> ReadHashTileAsync(int level, long index, int width, CancellationToken cancellationToken)
+    {
+        var tile = new TileRef(level, index, width, IsEntries: false);
+        var data = await ReadTileAsync(tile, TileMath.TileWidth * Rfc6962.HashSize, cancellationToken);
+        var expected = width * Rfc6962.HashSize;
+        if (data.Length == expected || (data.Length == TileMath.TileWidth * Rfc6962.HashSize && width < TileMath.TileWidth))
+        {
+            return data[..expected];
+        }
+
+        throw new LogUnavailableException($"{Description} served {tile.Path} with {data.Length} bytes, not {width} hashes");
+    }
+
+    /// <summary>
+    /// The inclusion proof of leaf <paramref name="index"/> in the tree of <paramref name="treeSize"/>,
+    /// computed here from hash tiles. Checked against a checkpoint's root it proves inclusion
+    /// without relying on the proof a create answered with.
+    /// </summary>
+    public Task<IReadOnlyList<byte[]>> InclusionProofAsync(long index, long treeSize, CancellationToken cancellationToken)
+    {
+        var proofs = new TileProofs((tile, ct) => ReadHashTileAsync(tile.Level, tile.Index, tile.Width, ct));
+        return proofs.InclusionProofAsync(index, treeSize, cancellationToken);
+    }
+
+    /// <summary>
+    /// A tile, falling back from a partial tile to the full one: once a tile fills, a log may
+    /// stop serving the partial versions, and the full tile begins with the same content.
+    /// </summary>
+    private async Task<byte[]> ReadTileAsync(TileRef tile, int maxBytes, CancellationToken cancellationToken)
+    {
+        var answer = await _http.GetAsync(tile.Path, maxBytes, cancellationToken);
+        if (answer.Status == HttpStatusCode.NotFound && !tile.IsFull)
+        {
+            answer = await _http.GetAsync((tile with { Width = TileMath.TileWidth }).Path, maxBytes, cancellationToken);
+        }
+
+        return answer.Status == HttpStatusCode.OK
+            ? answer.Body
+            : throw new LogUnavailableException($"{Description} could not serve {tile.Path}: {(int)answer.Status} {answer.Status}");
+    }
+
+    private async Task<byte[]> ReadAsync(string path, int maxBytes, CancellationToken cancellationToken)
+    {
+        var answer = await _http.GetAsync(path, maxBytes, cancellationToken);
+        return answer.Status == HttpStatusCode.OK
+            ? answer.Body
+            : throw new LogUnavailableException($"{Description} could not serve {path}: {(int)answer.Status} {answer.Status}");
+    }
+}

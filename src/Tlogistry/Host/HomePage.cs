@@ -9,7 +9,7 @@ internal sealed class HomePage
 {
     private readonly string _html;
 
-    public HomePage(string identity, string log, string logKey)
+    public HomePage(string identity, string log, string trustedLogs)
     {
         var markdown = ReadReadme();
         var pipeline = new MarkdownPipelineBuilder().UseAdvancedExtensions().DisableHtml().Build();
@@ -25,7 +25,7 @@ internal sealed class HomePage
             <section class="instance"><h2>This instance</h2>
             <p>Identity: <code id="identity">{{WebUtility.HtmlEncode(identity)}}</code></p>
             <p>Log: <code id="log">{{WebUtility.HtmlEncode(log)}}</code></p>
-            <p>Log key: <code id="log-key">{{WebUtility.HtmlEncode(logKey)}}</code></p></section>
+            <p>Trusted logs: <code id="trusted-logs">{{WebUtility.HtmlEncode(trustedLogs)}}</code></p></section>
             {{body}}
             </body></html>
             """;

@@ -8,7 +8,7 @@ using Tlogistry.Ledger;
 using Tlogistry.Registry;
 using Tlogistry.Signing;
 using Tlogistry.Transparency;
-using Tlogistry.Transparency.Embedded;
+using Tlogistry.Transparency.Rekor;
 using Tlogistry.Transparency.Sigstore;
 using Tlogistry.Upstream;
 using Tlogistry.Upstream.Guard;
@@ -80,12 +80,9 @@ internal static partial class TlogistryApp
         services.AddSingleton<RegistryClient>();
         services.AddSingleton<ManifestFetcher>();
         services.AddSingleton(_ => InstanceKey.LoadOrCreate(Path.Combine(dataDir, "signing-key.pem")));
-        services.AddSingleton(sp => EmbeddedLog.Open(Path.Combine(dataDir, "log"), sp.GetRequiredService<ILogger<EmbeddedLog>>()));
-        services.AddSingleton<ITransparencyLog>(sp => new EmbeddedSightingLog(sp.GetRequiredService<EmbeddedLog>(), sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(sp => CreateReader(
-            sp.GetRequiredService<InstanceKey>(),
-            LoadTrustedRoot(options.TrustedRoot).WithLogs([sp.GetRequiredService<EmbeddedLog>().Trusted]),
-            sp.GetRequiredService<TimeProvider>()));
+        var logChoice = LogChoice.Parse(options.Log);
+        var rekor = builder.Configuration.GetSection(TlogistryOptions.Section + ":Rekor").Get<RekorClientOptions>() ?? new RekorClientOptions();
+        LogSetup.Add(services, logChoice, options.TrustedRoot, rekor, dataDir);
         services.AddSingleton<ISightingIndex>(_ => new SqliteSightingIndex(Path.Combine(dataDir, "index.db")));
         services.AddSingleton<TagLedger>();
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<RegistryApi>(sp, onUnavailable));
@@ -93,14 +90,16 @@ internal static partial class TlogistryApp
         services.AddSingleton(sp => new HomePage(
             sp.GetRequiredService<InstanceKey>().Identity,
             sp.GetRequiredService<ITransparencyLog>().Description,
-            sp.GetRequiredService<EmbeddedLog>().VerifierKey));
+            string.Join(", ", sp.GetRequiredService<TrustedRoot>().Logs.Select(l => l.BaseUrl).Distinct())));
 
         var app = builder.Build();
 
         // Open the log and index now, so a damaged data directory stops the start with its reason.
         var ledger = app.Services.GetRequiredService<TagLedger>();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tlogistry");
-        var reindexed = reconcile ? await ledger.ReconcileAsync(cancellationToken) : 0;
+        // Only the embedded log is scanned at every start: it is local, and it is the only log
+        // whose entries can be missing from the store without the operator knowing.
+        var reindexed = reconcile && logChoice.Kind == LogKind.Embedded ? await ledger.ReconcileAsync(cancellationToken) : 0;
         Log.Started(logger, port, dataDir, ledger.Identity, app.Services.GetRequiredService<ITransparencyLog>().Description, reindexed);
         foreach (var (host, url) in upstream.Map)
         {
@@ -121,23 +120,6 @@ internal static partial class TlogistryApp
         // and anything else (file-like ones such as /.env included) for an OCI 404.
         app.MapFallback("{**path}", api.HandleAsync);
         return app;
-    }
-
-    private static TrustedRoot LoadTrustedRoot(string? path)
-    {
-        if (string.IsNullOrWhiteSpace(path))
-        {
-            return TrustedRoot.PublicGood;
-        }
-
-        try
-        {
-            return TrustedRoot.Parse(File.ReadAllBytes(path));
-        }
-        catch (FormatException e)
-        {
-            throw new FormatException($"trusted root {path}: {e.Message}", e);
-        }
     }
 
     /// <summary>Authorities the operator named: mapped upstreams and exact allowed registries may be private.</summary>

@@ -150,5 +150,5 @@ internal sealed class EntrySidecar : IDisposable
     }
 }
 
-/// <summary>One entry's sidecar row. <paramref name="Attestation"/> is the intoto envelope JSON, when known.</summary>
+/// <summary>One entry's sidecar row. <paramref name="Attestation"/> is the intoto statement, when known.</summary>
 internal sealed record SidecarRow(long LogIndex, byte[] LeafHash, string Kind, string ApiVersion, long IntegratedTime, byte[]? Attestation);

@@ -84,8 +84,9 @@ internal static class IntotoV002
         });
 
         var keys = signatures.Select(s => s.Key.IndexKey).Append("sha256:" + payloadHash).Concat(InTotoSubjects.IndexKeys(payloadType, statement)).Distinct().ToList();
-        var attestation = new DsseEnvelope(payloadType, statement, [.. signatures.Select(s => new DsseSignature(s.KeyId, s.Sig))]).ToJson();
-        return new CanonicalEntry("intoto", "0.0.2", body, keys, attestation);
+        // Like Rekor, the attestation kept is the statement; the body holds the signatures,
+        // so a reader rebuilds the envelope from the two.
+        return new CanonicalEntry("intoto", "0.0.2", body, keys, statement);
     }
 
     private static string EnvelopeHash(JsonElement content, string payloadText, string payloadType, IEnumerable<(string KeyId, string SigText, byte[] Pem)> signatures)

@@ -11,6 +11,7 @@ using Tlogistry.LogServer;
 using Tlogistry.Signing;
 using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Embedded;
+using Tlogistry.Transparency.Rekor;
 using Tlogistry.Transparency.Merkle;
 using Tlogistry.Transparency.Notes;
 using Tlogistry.Transparency.Sigstore;
@@ -124,7 +125,10 @@ public sealed class LogServerTests
         var fetched = await server.JsonAsync(await server.Http.GetAsync(new Uri("api/v1/log/entries/" + uuid[16..], UriKind.Relative)));
         var got = fetched.GetProperty(uuid);
         Assert.Equal(logEntry.GetProperty("body").GetString(), got.GetProperty("body").GetString());
-        var envelope = DsseEnvelope.Parse(Convert.FromBase64String(got.GetProperty("attestation").GetProperty("data").GetString()!));
+        // As in Rekor, the attestation is the statement itself; the Rekor v1 reader rebuilds
+        // the signed envelope from it and the body's signatures.
+        Assert.Equal(statement, Convert.FromBase64String(got.GetProperty("attestation").GetProperty("data").GetString()!));
+        var envelope = RekorV1Entries.ReadLogEntry(Encoding.UTF8.GetBytes(fetched.GetRawText())).Single().Record.Envelope!;
         Assert.Equal(statement, envelope.Payload);
         Assert.True(EnvelopeVerifier.Verify(envelope, key.ExportSubjectPublicKeyInfo()));
 

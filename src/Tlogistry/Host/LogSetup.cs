@@ -1,0 +1,93 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Tlogistry.Signing;
+using Tlogistry.Transparency;
+using Tlogistry.Transparency.Embedded;
+using Tlogistry.Transparency.Rekor;
+using Tlogistry.Transparency.Sigstore;
+
+namespace Tlogistry.Host;
+
+/// <summary>
+/// Registers the chosen transparency log, the trusted root it is verified against, and the
+/// sighting reader. The embedded log in the data directory is always trusted when present,
+/// so pins it recorded stay valid after a switch to Rekor.
+/// </summary>
+internal static class LogSetup
+{
+    public static void Add(IServiceCollection services, LogChoice choice, string? trustedRootPath, RekorClientOptions rekor, string dataDir)
+    {
+        var logDir = Path.Combine(dataDir, "log");
+        var root = LoadTrustedRoot(trustedRootPath);
+        var hasEmbedded = choice.Kind == LogKind.Embedded || File.Exists(Path.Combine(logDir, "log-key"));
+        if (hasEmbedded)
+        {
+            services.AddSingleton(sp => EmbeddedLog.Open(logDir, sp.GetRequiredService<ILogger<EmbeddedLog>>()));
+        }
+
+        services.AddSingleton(sp => hasEmbedded ? root.WithLogs([sp.GetRequiredService<EmbeddedLog>().Trusted]) : root);
+        services.AddSingleton(sp => TlogistryApp.CreateReader(sp.GetRequiredService<InstanceKey>(), sp.GetRequiredService<TrustedRoot>(), sp.GetRequiredService<TimeProvider>()));
+
+        if (choice.Kind == LogKind.Embedded)
+        {
+            services.AddSingleton<ITransparencyLog>(sp => new EmbeddedSightingLog(sp.GetRequiredService<EmbeddedLog>(), sp.GetRequiredService<TimeProvider>()));
+            return;
+        }
+
+        var url = choice.Url!;
+        var logId = FindLogId(root, choice);
+        services.AddSingleton<ITransparencyLog>(sp =>
+        {
+            // The log is named by the operator, so it is not subject to the upstream SSRF guard.
+            var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+            {
+                Timeout = Timeout.InfiniteTimeSpan,
+            };
+            return choice.Kind == LogKind.RekorV1
+                ? new RekorV1Log(url, logId, http, rekor, sp.GetRequiredService<ILogger<RekorV1Log>>())
+                : new RekorV2Log(url, logId, http, rekor, sp.GetRequiredService<ILogger<RekorV2Log>>());
+        });
+    }
+
+    /// <summary>
+    /// The trusted root's entry for the chosen log: same base URL, and for Rekor v1 the log ID
+    /// is SHA-256 of the key, for a tiles log (v2) the signed-note key hash.
+    /// </summary>
+    private static byte[] FindLogId(TrustedRoot root, LogChoice choice)
+    {
+        var url = choice.Url!.ToString().TrimEnd('/');
+        foreach (var log in root.Logs)
+        {
+            if (!string.Equals(log.BaseUrl.TrimEnd('/'), url, StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            var isV1 = log.LogId.AsSpan().SequenceEqual(LogIds.ForRekorV1(log.PublicKeyDer));
+            if (isV1 == (choice.Kind == LogKind.RekorV1))
+            {
+                return log.LogId;
+            }
+        }
+
+        throw new FormatException(
+            $"the trusted root has no {(choice.Kind == LogKind.RekorV1 ? "Rekor v1" : "Rekor v2")} log at {url}; pass --trusted-root with a trusted_root.json that lists it (tlogistry log serve writes one into its data directory)");
+    }
+
+    private static TrustedRoot LoadTrustedRoot(string? path)
+    {
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            return TrustedRoot.PublicGood;
+        }
+
+        try
+        {
+            return TrustedRoot.Parse(File.ReadAllBytes(path));
+        }
+        catch (FormatException e)
+        {
+            throw new FormatException($"trusted root {path}: {e.Message}", e);
+        }
+    }
+}

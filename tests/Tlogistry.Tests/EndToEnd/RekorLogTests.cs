@@ -1,0 +1,307 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+using Tlogistry.Host;
+using Tlogistry.Ledger;
+using Tlogistry.Signing;
+using Tlogistry.Tests.Support;
+using Tlogistry.Transparency.Merkle;
+using Tlogistry.Transparency.Rekor;
+using Tlogistry.Transparency.Sigstore;
+using Tlogistry.Transparency.Tiles;
+
+namespace Tlogistry.Tests.EndToEnd;
+
+/// <summary>
+/// The proxy recording into a live Rekor-API log (<c>tlogistry log serve</c>, its own process
+/// on loopback) in v1 and in v2 mode: pins, refusals, a lost store, faults, and bundles that
+/// verify without the proxy.
+/// </summary>
+public sealed class RekorLogTests
+{
+    private const string Manifest = "application/vnd.oci.image.manifest.v1+json";
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Theory]
+    [InlineData("rekor-v1")]
+    [InlineData("rekor-v2")]
+    public async Task Pins_hold_across_a_lost_store_and_bundles_verify_against_the_log(string mode)
+    {
+        using var logDir = new TempDirectory();
+        using var data = new TempDirectory();
+        await using var log = await LogServeProcess.StartAsync(logDir.Path, Ct);
+        await using var upstream = await TagUpstream.StartAsync();
+        var settings = Settings(mode, log.BaseUri, log.TrustedRootPath);
+
+        string pinned;
+        string export;
+        await using (var proxy = await ProxyHost.StartAsync(data.Path, upstream.Mapping, settings, Ct))
+        {
+            using var http = new HttpClient { BaseAddress = proxy.BaseUri };
+            using (var first = await http.GetAsync("/v2/scripted.test/app/manifests/v1", Ct))
+            {
+                Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+                Assert.Equal("true", first.Headers.GetValues("Tlog-First-Seen").Single());
+                pinned = first.Headers.GetValues("Docker-Content-Digest").Single();
+            }
+
+            upstream.Move("v1");
+            await AssertMismatch(http, "/v2/scripted.test/app/manifests/v1", pinned);
+            upstream.Restore("v1");
+
+            // The bundle, checked with nothing but the log's trusted root and the proxy's public key.
+            var bundle = BundleJson.Read(await http.GetByteArrayAsync("/tlog/bundle?image=scripted.test/app:v1", Ct));
+            await AssertVerifiesAgainstLogAsync(bundle, log, data.Path, "scripted.test/app:v1", pinned, mode);
+            export = await http.GetStringAsync("/tlog/bundles", Ct);
+        }
+
+        // The store is lost. v1 finds the pin again by search; v2 needs the bundle export.
+        DeleteStore(data.Path);
+        if (mode == "rekor-v2")
+        {
+            var file = Path.Combine(data.Path, "export.jsonl");
+            await File.WriteAllTextAsync(file, export, Ct);
+            var progress = new StringWriter();
+            Assert.Equal(0, await IndexRebuild.RunAsync(WithDataDir(settings, data.Path), file, progress, Ct));
+            Assert.Contains("1 sightings added", progress.ToString(), StringComparison.Ordinal);
+        }
+
+        upstream.Move("v1");
+        await using (var proxy = await ProxyHost.StartAsync(data.Path, upstream.Mapping, settings, Ct))
+        {
+            using var http = new HttpClient { BaseAddress = proxy.BaseUri };
+            await AssertMismatch(http, "/v2/scripted.test/app/manifests/v1", pinned);
+        }
+
+        // One log entry in all: the lost store did not lead to a second sighting.
+        Assert.Equal(1, await LogSizeAsync(log));
+    }
+
+    [Fact]
+    public async Task Two_valid_sightings_of_one_tag_with_different_digests_refuse_the_tag()
+    {
+        using var logDir = new TempDirectory();
+        using var data = new TempDirectory();
+        await using var log = await LogServeProcess.StartAsync(logDir.Path, Ct);
+        await using var upstream = await TagUpstream.StartAsync();
+        var settings = Settings("rekor-v1", log.BaseUri, log.TrustedRootPath);
+        await using (var proxy = await ProxyHost.StartAsync(data.Path, upstream.Mapping, settings, Ct))
+        {
+            using var http = new HttpClient { BaseAddress = proxy.BaseUri };
+            using var first = await http.GetAsync("/v2/scripted.test/app/manifests/v1", Ct);
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+
+        // Someone holding the instance key logs a second sighting of the tag, with another digest.
+        using (var key = InstanceKey.LoadOrCreate(Path.Combine(data.Path, "signing-key.pem")))
+        using (var client = new HttpClient())
+        {
+            var claim = new SightingClaim("scripted.test/app:v1", "sha256:" + new string('e', 64), Manifest, DateTimeOffset.UtcNow, "elsewhere", key.Identity);
+            var rekor = new RekorV1Log(log.BaseUri, LogIds.ForRekorV1(TrustedRoot.Parse(await File.ReadAllBytesAsync(log.TrustedRootPath, Ct)).Logs[0].PublicKeyDer), client, new RekorClientOptions(), NullLogger<RekorV1Log>.Instance);
+            await rekor.AppendAsync(key.SignEnvelope(Dsse.InTotoPayloadType, SightingStatement.Encode(claim)), SignerMaterial.ForKey(key.PublicKeyDer), Ct);
+        }
+
+        DeleteStore(data.Path);
+        await using (var proxy = await ProxyHost.StartAsync(data.Path, upstream.Mapping, settings, Ct))
+        {
+            using var http = new HttpClient { BaseAddress = proxy.BaseUri };
+            using var refused = await http.GetAsync("/v2/scripted.test/app/manifests/v1", Ct);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            var body = await refused.Content.ReadAsStringAsync(Ct);
+            Assert.Contains("log index 0", body, StringComparison.Ordinal);
+            Assert.Contains("log index 1", body, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("rekor-v1")]
+    [InlineData("rekor-v2")]
+    public async Task A_log_that_fails_or_hangs_gives_503_and_no_pin(string mode)
+    {
+        using var logDir = new TempDirectory();
+        using var data = new TempDirectory();
+        await using var log = await LogServeProcess.StartAsync(logDir.Path, Ct);
+        await using var upstream = await TagUpstream.StartAsync();
+        await using var relay = await FaultyRelay.StartAsync(log.BaseUri);
+        var settings = Settings(mode, relay.BaseUri, RelayTrustedRoot(log, relay, data.Path));
+        settings["Tlogistry:Rekor:RequestTimeout"] = "00:00:01";
+        settings["Tlogistry:Rekor:RetryDelay"] = "00:00:00.050";
+        await using var proxy = await ProxyHost.StartAsync(data.Path, upstream.Mapping, settings, Ct);
+        using var http = new HttpClient { BaseAddress = proxy.BaseUri };
+
+        foreach (var fault in new[] { FaultyRelay.Fault.Error500, FaultyRelay.Fault.Hang })
+        {
+            relay.Mode = fault;
+            using var response = await http.GetAsync("/v2/scripted.test/app/manifests/" + fault, Ct);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.Contains("\"code\":\"UNAVAILABLE\"", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(0, await LogSizeAsync(log));
+
+        // Back up: the same tags are pinned now, once each.
+        relay.Mode = FaultyRelay.Fault.None;
+        using (var ok = await http.GetAsync("/v2/scripted.test/app/manifests/Hang", Ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+
+        Assert.Equal(1, await LogSizeAsync(log));
+    }
+
+    [Fact]
+    public async Task A_log_entry_with_a_broken_proof_is_ignored()
+    {
+        using var logDir = new TempDirectory();
+        using var data = new TempDirectory();
+        await using var log = await LogServeProcess.StartAsync(logDir.Path, Ct);
+        await using var upstream = await TagUpstream.StartAsync();
+        await using var relay = await FaultyRelay.StartAsync(log.BaseUri);
+        var settings = Settings("rekor-v1", relay.BaseUri, RelayTrustedRoot(log, relay, data.Path));
+        await using (var proxy = await ProxyHost.StartAsync(data.Path, upstream.Mapping, settings, Ct))
+        {
+            using var http = new HttpClient { BaseAddress = proxy.BaseUri };
+            using var first = await http.GetAsync("/v2/scripted.test/app/manifests/v1", Ct);
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+
+        // With the store lost, the search finds the entry, but the log now serves it with a
+        // root hash that is not its checkpoint's: it does not count as a pin.
+        DeleteStore(data.Path);
+        relay.Mode = FaultyRelay.Fault.BreakProofs;
+        upstream.Move("v1");
+        await using (var proxy = await ProxyHost.StartAsync(data.Path, upstream.Mapping, settings, Ct))
+        {
+            using var http = new HttpClient { BaseAddress = proxy.BaseUri };
+            relay.Mode = FaultyRelay.Fault.BreakProofs;
+            using var again = await http.GetAsync("/v2/scripted.test/app/manifests/v1", Ct);
+
+            // Not refused as a mismatch: the broken entry was ignored. The new sighting's own
+            // answer is broken too, so the proxy refuses to pin on it (503), never a wrong pin.
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, again.StatusCode);
+            Assert.Contains("does not verify", await again.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        }
+    }
+
+    private static Dictionary<string, string?> Settings(string mode, Uri log, string trustedRoot) => new()
+    {
+        ["Tlogistry:Log"] = $"{mode}={log}",
+        ["Tlogistry:TrustedRoot"] = trustedRoot,
+    };
+
+    private static Dictionary<string, string?> WithDataDir(Dictionary<string, string?> settings, string dataDir) =>
+        new(settings) { ["Tlogistry:DataDir"] = dataDir, ["Logging:LogLevel:Default"] = "Warning" };
+
+    /// <summary>The log's trusted root with its URL replaced by the relay's, as an operator would write it.</summary>
+    private static string RelayTrustedRoot(LogServeProcess log, FaultyRelay relay, string dir)
+    {
+        var path = Path.Combine(dir, "relay_root.json");
+        var text = File.ReadAllText(log.TrustedRootPath).Replace(log.BaseUri.ToString().TrimEnd('/'), relay.BaseUri.ToString().TrimEnd('/'), StringComparison.Ordinal);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    private static async Task AssertMismatch(HttpClient http, string path, string pinned)
+    {
+        using var response = await http.GetAsync(path, Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync(Ct);
+        Assert.Contains("TAG_INVALID", body, StringComparison.Ordinal);
+        Assert.Contains(pinned, body, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Verifies a bundle with the log's published trusted root and the proxy's public key only,
+    /// then checks it against the live log: the leaf is in the tiles and in the current tree.
+    /// </summary>
+    private static async Task AssertVerifiesAgainstLogAsync(SigstoreBundle bundle, LogServeProcess log, string proxyDataDir, string reference, string digest, string mode)
+    {
+        var root = TrustedRoot.Parse(await File.ReadAllBytesAsync(log.TrustedRootPath, Ct));
+        using var key = InstanceKey.LoadOrCreate(Path.Combine(proxyDataDir, "signing-key.pem"));
+        var verified = new BundleVerifier(root).Verify(bundle, BundleSigner.Key(key.PublicKeyDer), DateTimeOffset.UtcNow);
+        var claim = SightingStatement.Decode(verified.Envelope!.Payload);
+        Assert.Equal((reference, digest), (claim.Reference, claim.Digest));
+        Assert.Equal(mode == "rekor-v1" ? ("intoto", "0.0.2") : ("hashedrekord", "0.0.2"), (bundle.Entry.Kind, bundle.Entry.Version));
+        Assert.Equal(mode == "rekor-v1", bundle.Entry.SignedEntryTimestamp is not null);
+
+        using var client = new HttpClient();
+        var tiles = new RekorV2Log(log.BaseUri, root.Logs[1].LogId, client, new RekorClientOptions(), NullLogger<RekorV2Log>.Instance);
+        var v2 = root.Logs.First(l => !l.LogId.AsSpan().SequenceEqual(LogIds.ForRekorV1(l.PublicKeyDer)));
+        var checkpoint = CheckpointVerifier.Verify(v2, await tiles.ReadCheckpointAsync(Ct));
+        var index = bundle.Entry.InclusionProof!.LogIndex;
+        var leaves = await tiles.ReadEntryBundleAsync(index / TileMath.TileWidth, (int)Math.Min(TileMath.TileWidth, checkpoint.Size - (index / TileMath.TileWidth * TileMath.TileWidth)), Ct);
+        Assert.Equal(bundle.Entry.CanonicalizedBody, leaves[(int)(index % TileMath.TileWidth)]);
+        var proof = await tiles.InclusionProofAsync(index, checkpoint.Size, Ct);
+        MerkleProof.VerifyInclusion(index, checkpoint.Size, Rfc6962.LeafHash(bundle.Entry.CanonicalizedBody), proof, checkpoint.RootHash);
+    }
+
+    private static async Task<long> LogSizeAsync(LogServeProcess log)
+    {
+        using var client = new HttpClient();
+        var note = await client.GetStringAsync(new Uri(log.BaseUri, "/checkpoint"), Ct);
+        return long.Parse(note.Split('\n')[1], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static void DeleteStore(string dataDir)
+    {
+        SqliteConnection.ClearAllPools();
+        foreach (var f in Directory.GetFiles(dataDir, "index.db*"))
+        {
+            File.Delete(f);
+        }
+    }
+
+    /// <summary>An upstream whose tag t serves a manifest naming t; a moved tag serves another one.</summary>
+    private sealed class TagUpstream : IAsyncDisposable
+    {
+        private readonly ScriptedRegistry _registry;
+        private readonly HashSet<string> _moved = [];
+
+        private TagUpstream(ScriptedRegistry registry)
+        {
+            _registry = registry;
+            registry.Handler = Serve;
+        }
+
+        public string[] Mapping => ["scripted.test=" + _registry.BaseUri];
+
+        public static async Task<TagUpstream> StartAsync() => new(await ScriptedRegistry.StartAsync());
+
+        public void Move(string tag)
+        {
+            lock (_moved)
+            {
+                _moved.Add(tag);
+            }
+        }
+
+        public void Restore(string tag)
+        {
+            lock (_moved)
+            {
+                _moved.Remove(tag);
+            }
+        }
+
+        public ValueTask DisposeAsync() => _registry.DisposeAsync();
+
+        private Task Serve(HttpContext c)
+        {
+            var tag = c.Request.Path.Value!.Split('/')[^1];
+            bool moved;
+            lock (_moved)
+            {
+                moved = _moved.Contains(tag);
+            }
+
+            var body = Encoding.UTF8.GetBytes($"{{\"schemaVersion\":2,\"mediaType\":\"{Manifest}\",\"config\":{{}},\"layers\":[],\"annotations\":{{\"t\":\"{tag}{(moved ? "-moved" : "")}\"}}}}");
+            c.Response.ContentType = Manifest;
+            c.Response.Headers["Docker-Content-Digest"] = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(body));
+            return c.Response.Body.WriteAsync(body).AsTask();
+        }
+    }
+}

@@ -39,7 +39,14 @@ internal sealed class SightingReader
             throw new FormatException("envelope payload type is " + envelope.PayloadType);
         }
 
-        if (LegacySighting.Is(envelope.Payload))
+        var legacy = LegacySighting.Is(envelope.Payload);
+        if (envelope.Signatures.Count == 0 && !legacy)
+        {
+            // Unsigned statements (intoto 0.0.1) are honoured only in the Go tlogistry's format.
+            throw new FormatException("an intoto 0.0.1 entry is honoured only for the legacy tlogistry-fetched format");
+        }
+
+        if (legacy)
         {
             var (reference, digest) = LegacySighting.Decode(envelope.Payload);
             var time = DateTimeOffset.FromUnixTimeSeconds(bundle.Entry.IntegratedTime);

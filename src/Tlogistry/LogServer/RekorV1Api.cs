@@ -6,7 +6,7 @@ namespace Tlogistry.LogServer;
 
 /// <summary>
 /// The subset of Rekor v1's REST API (openapi.yaml) that clients of a sighting log use:
-/// create intoto v0.0.2 and dsse v0.0.1 entries, fetch them by uuid or index, search the
+/// create intoto v0.0.1/v0.0.2 and dsse v0.0.1 entries, fetch them by uuid or index, search the
 /// index by hash or public key, and read the log's state and key. Hashes are hex, numbers
 /// are JSON numbers; uuids are answered in the 80-hex form (tree ID ‖ leaf hash).
 /// </summary>
@@ -35,9 +35,10 @@ internal sealed class RekorV1Api
         var spec = EntryJson.Object(root, "spec", "proposedEntry");
         var canonical = (kind, version) switch
         {
+            ("intoto", "0.0.1") => IntotoV001.Canonicalize(spec),
             ("intoto", "0.0.2") => IntotoV002.Canonicalize(spec),
             ("dsse", "0.0.1") => DsseV001.Canonicalize(spec),
-            _ => throw new BadEntryException($"unsupported entry type {kind} {version}; this log accepts intoto 0.0.2 and dsse 0.0.1 (and hashedrekord 0.0.2 at /api/v2/log/entries)"),
+            _ => throw new BadEntryException($"unsupported entry type {kind} {version}; this log accepts intoto 0.0.1 and 0.0.2 and dsse 0.0.1 (and hashedrekord 0.0.2 at /api/v2/log/entries)"),
         };
 
         var (entry, created) = await _log.AppendAsync(canonical, context.RequestAborted);

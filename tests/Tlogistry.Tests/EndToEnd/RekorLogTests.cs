@@ -187,6 +187,66 @@ public sealed class RekorLogTests
         }
     }
 
+    [Fact]
+    public async Task Sightings_written_by_the_go_tlogistry_are_honoured_when_signed_by_our_key()
+    {
+        using var logDir = new TempDirectory();
+        using var data = new TempDirectory();
+        await using var log = await LogServeProcess.StartAsync(logDir.Path, Ct);
+        await using var upstream = await TagUpstream.StartAsync();
+        var settings = Settings("rekor-v1", log.BaseUri, log.TrustedRootPath);
+
+        // intoto v0.0.1 entries with predicateType tlogistry-fetched: one by this instance's
+        // key, one by a stranger's, each pinning its tag to what upstream serves when moved.
+        using (var ours = InstanceKey.LoadOrCreate(Path.Combine(data.Path, "signing-key.pem")))
+        using (var stranger = InstanceKey.LoadOrCreate(Path.Combine(data.Path, "stranger.pem")))
+        {
+            await PostLegacyAsync(log, ours, "scripted.test/app:old", TagUpstream.DigestOf("old", moved: true));
+            await PostLegacyAsync(log, stranger, "scripted.test/app:other", TagUpstream.DigestOf("other", moved: true));
+        }
+
+        await using (var proxy = await ProxyHost.StartAsync(data.Path, upstream.Mapping, settings, Ct))
+        {
+            using var http = new HttpClient { BaseAddress = proxy.BaseUri };
+
+            // Found by search: the legacy pin holds, so today's digest is refused.
+            await AssertMismatch(http, "/v2/scripted.test/app/manifests/old", TagUpstream.DigestOf("old", moved: true));
+
+            // A stranger's entry neither pins nor blocks: the tag is recorded as a first sighting.
+            using var other = await http.GetAsync("/v2/scripted.test/app/manifests/other", Ct);
+            Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+            Assert.Equal("true", other.Headers.GetValues("Tlog-First-Seen").Single());
+        }
+
+        // index rebuild finds both of ours by key (the legacy one and the new one), not the stranger's.
+        DeleteStore(data.Path);
+        var progress = new StringWriter();
+        Assert.Equal(0, await IndexRebuild.RunAsync(WithDataDir(settings, data.Path), null, progress, Ct));
+        Assert.Contains("2 sightings added", progress.ToString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>Logs a sighting the way the Go tlogistry did: intoto v0.0.1, predicate {tag, digest}.</summary>
+    private static async Task PostLegacyAsync(LogServeProcess log, InstanceKey key, string tag, string digest)
+    {
+        var refHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(tag)));
+        var statement = Encoding.UTF8.GetBytes(
+            $"{{\"_type\":\"https://in-toto.io/Statement/v0.1\",\"predicateType\":\"tlogistry-fetched\",\"subject\":[{{\"name\":\"{tag}\",\"digest\":{{\"sha256\":\"{refHash}\"}}}}],\"predicate\":{{\"tag\":\"{tag}\",\"digest\":\"{digest}\"}}}}");
+        var envelope = Encoding.UTF8.GetString(key.SignEnvelope(Dsse.InTotoPayloadType, statement).ToJson());
+        var proposed = new System.Text.Json.Nodes.JsonObject
+        {
+            ["kind"] = "intoto",
+            ["apiVersion"] = "0.0.1",
+            ["spec"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["content"] = new System.Text.Json.Nodes.JsonObject { ["envelope"] = envelope },
+                ["publicKey"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(key.PublicKeyPem)),
+            },
+        };
+        using var client = new HttpClient();
+        using var created = await client.PostAsync(new Uri(log.BaseUri, "/api/v1/log/entries"), new StringContent(proposed.ToJsonString(), Encoding.UTF8, "application/json"), Ct);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+    }
+
     private static Dictionary<string, string?> Settings(string mode, Uri log, string trustedRoot) => new()
     {
         ["Tlogistry:Log"] = $"{mode}={log}",
@@ -289,6 +349,11 @@ public sealed class RekorLogTests
 
         public ValueTask DisposeAsync() => _registry.DisposeAsync();
 
+        public static string DigestOf(string tag, bool moved) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Body(tag, moved)));
+
+        private static byte[] Body(string tag, bool moved) =>
+            Encoding.UTF8.GetBytes($"{{\"schemaVersion\":2,\"mediaType\":\"{Manifest}\",\"config\":{{}},\"layers\":[],\"annotations\":{{\"t\":\"{tag}{(moved ? "-moved" : "")}\"}}}}");
+
         private Task Serve(HttpContext c)
         {
             var tag = c.Request.Path.Value!.Split('/')[^1];
@@ -298,7 +363,7 @@ public sealed class RekorLogTests
                 moved = _moved.Contains(tag);
             }
 
-            var body = Encoding.UTF8.GetBytes($"{{\"schemaVersion\":2,\"mediaType\":\"{Manifest}\",\"config\":{{}},\"layers\":[],\"annotations\":{{\"t\":\"{tag}{(moved ? "-moved" : "")}\"}}}}");
+            var body = Body(tag, moved);
             c.Response.ContentType = Manifest;
             c.Response.Headers["Docker-Content-Digest"] = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(body));
             return c.Response.Body.WriteAsync(body).AsTask();

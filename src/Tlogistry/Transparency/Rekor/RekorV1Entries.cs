@@ -179,7 +179,7 @@ internal static class RekorV1Entries
     /// The signed envelope, when the log kept enough to rebuild it. Attestation storage holds the
     /// envelope itself for some writers; for intoto v0.0.2 it holds the payload, and the body the
     /// payload type and signatures (each sig the base64 of the envelope's base64 text). Anything
-    /// less (intoto v0.0.1 keeps no signature) gives no envelope: the verifier says so.
+    /// less gives no envelope; intoto v0.0.1, which keeps no signature, gives the statement unsigned.
     /// </summary>
     private static DsseEnvelope? Envelope(string kind, string version, JsonDocument body, byte[]? attestation)
     {
@@ -197,6 +197,13 @@ internal static class RekorV1Entries
             catch (FormatException)
             {
                 // Not an envelope: a payload, rebuilt below when the body has the rest.
+            }
+
+            if (kind == "intoto" && version == "0.0.1")
+            {
+                // The body keeps no signature: the statement, unsigned, with the log's word
+                // (its SET) that the signature checked out when the entry was made.
+                return new DsseEnvelope(Dsse.InTotoPayloadType, attestation, []);
             }
 
             if (kind != "intoto" || version != "0.0.2")

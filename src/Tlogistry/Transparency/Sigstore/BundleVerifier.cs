@@ -30,7 +30,16 @@ internal sealed class BundleVerifier(TrustedRoot root)
             throw Fail(entry, "signer", "the certificate's key is not the expected key");
         }
 
-        if (bundle.Envelope is { } envelope)
+        if (bundle.Envelope is { Signatures.Count: 0 } && IsUnsignedIntoto(entry))
+        {
+            // intoto v0.0.1 keeps no signature anywhere: Rekor checked it against the body's
+            // key when it admitted the entry, and only its SET says so.
+            if (entry.SignedEntryTimestamp is null)
+            {
+                throw Fail(entry, "signature", "an intoto 0.0.1 entry keeps no signature, and without a signed entry timestamp nothing vouches for it");
+            }
+        }
+        else if (bundle.Envelope is { } envelope)
         {
             var pae = envelope.Pae();
             if (!envelope.Signatures.Any(s => PublicKeySignature.VerifyData(key, pae, s.Signature)))
@@ -66,6 +75,8 @@ internal sealed class BundleVerifier(TrustedRoot root)
 
         return new VerifiedBundle(verified, key, leaf, bundle.Envelope, bundle.MessageSignature);
     }
+
+    private static bool IsUnsignedIntoto(TlogEntry entry) => entry.Kind == "intoto" && entry.Version == "0.0.1";
 
     /// <summary>The log's side alone: trusted log, SET, inclusion proof and checkpoint, validity window.</summary>
     public VerifiedEntry VerifyEntry(TlogEntry entry, DateTimeOffset now)

@@ -154,8 +154,11 @@ public sealed class RekorV1LogTests : IAsyncLifetime
         Assert.Equal(envelope.Signatures[0].Signature, rebuilt.Signatures[0].Signature);
         Assert.Equal(envelope.PayloadType, rebuilt.PayloadType);
 
-        // intoto v0.0.1 keeps no signature, and its attestation is the bare statement: no envelope.
-        Assert.Null(found.Single(f => f.Entry.LogIndex == 16028007).Envelope);
+        // intoto v0.0.1 keeps no signature, and its attestation is the bare statement: an
+        // unsigned envelope around it, which only the entry's SET vouches for.
+        var legacy = found.Single(f => f.Entry.LogIndex == 16028007).Envelope!;
+        Assert.Empty(legacy.Signatures);
+        Assert.Contains("https://in-toto.io/Statement/v0.1", System.Text.Encoding.UTF8.GetString(legacy.Payload), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -66,6 +66,6 @@ internal sealed class SightingReader
     public SigstoreBundle Bundle(TlogEntry entry, DsseEnvelope envelope) =>
         new(Signer.Certificates.Count > 0 ? new VerificationMaterial(null, Signer.Certificates) : VerificationMaterial.ForKey(KeyHint), entry, envelope, null);
 
-    /// <summary>The public-key hint bundles carry: the hex SHA-256 of the DER key, as Sigstore clients write it.</summary>
-    private string KeyHint => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Signer.PublicKeyDer));
+    /// <summary>The public-key hint bundles carry: the base64 SHA-256 of the DER key, as Sigstore clients write it.</summary>
+    private string KeyHint => Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(Signer.PublicKeyDer));
 }

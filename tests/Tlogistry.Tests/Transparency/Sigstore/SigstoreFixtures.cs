@@ -20,6 +20,18 @@ internal static class SigstoreFixtures
     /// <summary>The normalized entry file (*-entry.json) with values computed from the source.</summary>
     public static JsonObject Entry(string name) => JsonNode.Parse(File.ReadAllText(Path(name + "-entry.json")))!.AsObject();
 
+    /// <summary>
+    /// A Rekor v1 entry kept flat, with its UUID as a <c>uuid</c> member, rewritten into the
+    /// REST <c>LogEntry</c> shape <c>{"&lt;uuid&gt;": {...}}</c>.
+    /// </summary>
+    public static byte[] RestLogEntry(string file)
+    {
+        var flat = JsonNode.Parse(Bytes(file))!.AsObject();
+        var uuid = (string)flat["uuid"]!;
+        flat.Remove("uuid");
+        return System.Text.Encoding.UTF8.GetBytes(new JsonObject { [uuid] = flat }.ToJsonString());
+    }
+
     public static TrustedRoot Root() => TrustedRoot.Parse(Bytes("trusted_root.json"));
 
     /// <summary>The key a key-mode bundle is expected to be signed with, and otherwise any certificate.</summary>

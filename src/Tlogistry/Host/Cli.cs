@@ -69,7 +69,13 @@ internal static class Cli
         var log = new Option<string?>("--log") { Description = "Where sightings are logged: embedded (default), rekor-v1=URL (e.g. https://rekor.sigstore.dev) or rekor-v2=URL." };
         var trustedRoot = new Option<string?>("--trusted-root") { Description = "Sigstore trusted_root.json with the log keys to trust (default: the public-good root built in)." };
 
-        var serve = new Command("serve", "Run the registry front on the embedded defaults.") { port, dataDir, upstream, allow, deny, onUnavailable, log, trustedRoot };
+        var signer = new Option<string?>("--signer") { Description = "How sightings are signed: key (default: signing-key.pem in the data directory) or fulcio=URL (keyless, e.g. https://fulcio.sigstore.dev)." };
+        var tokenSource = new Option<string?>("--token-source") { Description = "Keyless: the OIDC token: gcp, file=PATH (e.g. a Kubernetes projected token), github-actions or env=NAME." };
+        var identity = new Option<string?>("--identity") { Description = "Keyless: the certificate identity (SAN e-mail or URI) whose sightings count." };
+        var issuer = new Option<string?>("--issuer") { Description = "Keyless: the OIDC issuer the certificate must name." };
+        var trustedKey = new Option<string[]>("--trusted-key") { Description = "Key mode: a PEM public key whose sightings also count (an earlier key after a rotation). Repeatable.", Arity = ArgumentArity.ZeroOrMore };
+
+        var serve = new Command("serve", "Run the registry front on the embedded defaults.") { port, dataDir, upstream, allow, deny, onUnavailable, log, trustedRoot, signer, tokenSource, identity, issuer, trustedKey };
         serve.TreatUnmatchedTokensAsErrors = false;
         serve.SetAction(async (parse, ct) =>
         {
@@ -93,6 +99,7 @@ internal static class Cli
             }
 
             AddLogChoice(overrides, parse.GetValue(log), parse.GetValue(trustedRoot));
+            AddSigner(overrides, parse.GetValue(signer), parse.GetValue(tokenSource), parse.GetValue(identity), parse.GetValue(issuer), parse.GetValue(trustedKey));
 
             // Only --Section:Key=value reaches configuration; anything else is a mistyped flag.
             var unknown = parse.UnmatchedTokens.FirstOrDefault(t => !t.StartsWith("--", StringComparison.Ordinal) || !t.Contains(':', StringComparison.Ordinal));
@@ -122,7 +129,7 @@ internal static class Cli
         });
 
         var from = new Option<string?>("--from") { Description = "Import a bundle export (a file, or a URL such as http://proxy/tlog/bundles) instead of reading the log; required for Rekor v2." };
-        var rebuild = new Command("rebuild", "Rebuild the sighting store from the log (embedded, Rekor v1) or from a bundle export (any log); every entry is verified.") { dataDir, log, trustedRoot, from };
+        var rebuild = new Command("rebuild", "Rebuild the sighting store from the log (embedded, Rekor v1) or from a bundle export (any log); every entry is verified.") { dataDir, log, trustedRoot, from, signer, tokenSource, identity, issuer, trustedKey };
         rebuild.SetAction(async (parse, ct) =>
         {
             var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
@@ -132,6 +139,7 @@ internal static class Cli
             }
 
             AddLogChoice(overrides, parse.GetValue(log), parse.GetValue(trustedRoot));
+            AddSigner(overrides, parse.GetValue(signer), parse.GetValue(tokenSource), parse.GetValue(identity), parse.GetValue(issuer), parse.GetValue(trustedKey));
             try
             {
                 return await IndexRebuild.RunAsync(overrides, parse.GetValue(from), Console.Error, ct);
@@ -155,6 +163,19 @@ internal static class Cli
             {
                 overrides[$"{TlogistryOptions.Section}:TrustedRoot"] = trustedRoot;
             }
+        }
+
+        static void AddSigner(Dictionary<string, string?> overrides, string? signer, string? tokenSource, string? identity, string? issuer, string[]? trustedKeys)
+        {
+            foreach (var (key, value) in new[] { ("Signer", signer), ("TokenSource", tokenSource), ("Identity", identity), ("Issuer", issuer) })
+            {
+                if (value is { Length: > 0 })
+                {
+                    overrides[$"{TlogistryOptions.Section}:{key}"] = value;
+                }
+            }
+
+            AddList(overrides, $"{TlogistryOptions.Section}:TrustedKeys", trustedKeys);
         }
 
         static void AddList(Dictionary<string, string?> overrides, string key, string[]? values)

@@ -23,6 +23,21 @@ internal sealed class TlogistryOptions
     /// <summary>A Sigstore trusted_root.json naming the logs (and keys) to trust; the public-good root when unset.</summary>
     public string? TrustedRoot { get; set; }
 
+    /// <summary>How sightings are signed: <c>key</c> (a key file in the data directory) or <c>fulcio=URL</c> (keyless).</summary>
+    public string Signer { get; set; } = "key";
+
+    /// <summary>Keyless: where the OIDC identity token comes from: <c>gcp</c>, <c>file=PATH</c>, <c>github-actions</c> or <c>env=NAME</c>.</summary>
+    public string? TokenSource { get; set; }
+
+    /// <summary>Keyless: the certificate identity (SAN e-mail or URI) whose sightings count.</summary>
+    public string? Identity { get; set; }
+
+    /// <summary>Keyless: the OIDC issuer the certificate must name.</summary>
+    public string? Issuer { get; set; }
+
+    /// <summary>Key mode: more PEM public key files whose sightings count (earlier keys, after a rotation).</summary>
+    public List<string> TrustedKeys { get; init; } = [];
+
     /// <summary>Requests per second each client address may make; 0 turns the limit off.</summary>
     public double RateLimitPerClient { get; set; }
 

@@ -62,9 +62,28 @@ internal sealed class SightingReader
         return new Sighting(claim.Reference, claim.Digest, claim.MediaType, claim.ObservedAt, claim.Upstream, claim.Identity, bundle);
     }
 
-    /// <summary>A bundle of ours for a log entry and the envelope the log kept with it.</summary>
-    public SigstoreBundle Bundle(TlogEntry entry, DsseEnvelope envelope) =>
-        new(Signer.Certificates.Count > 0 ? new VerificationMaterial(null, Signer.Certificates) : VerificationMaterial.ForKey(KeyHint), entry, envelope, null);
+    /// <summary>
+    /// A bundle for a log entry and the envelope the log kept with it. A certificate the entry
+    /// names goes into the bundle (keyless keys are ephemeral); otherwise the key hint is ours.
+    /// </summary>
+    public SigstoreBundle Bundle(TlogEntry entry, DsseEnvelope envelope)
+    {
+        var certificate = CertificateIn(entry);
+        return new(certificate is null ? VerificationMaterial.ForKey(KeyHint) : new VerificationMaterial(null, [certificate]), entry, envelope, null);
+    }
+
+    private static byte[]? CertificateIn(TlogEntry entry)
+    {
+        try
+        {
+            return EntryBody.Parse(entry.CanonicalizedBody, entry.Kind, entry.Version).Signers.FirstOrDefault(s => s.IsCertificate)?.Verifier;
+        }
+        catch (FormatException)
+        {
+            // The verifier reports the body; the bundle is built all the same.
+            return null;
+        }
+    }
 
     /// <summary>The public-key hint bundles carry: the base64 SHA-256 of the DER key, as Sigstore clients write it.</summary>
     private string KeyHint => Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(Signer.PublicKeyDer));

@@ -3,15 +3,15 @@ using System.Text.Json;
 namespace Tlogistry.Transparency.Embedded;
 
 /// <summary>
-/// A leaf of the embedded log: the whole envelope plus the time the log integrated it, so
-/// that the log alone can rebuild the index. Encoding is deterministic, so a verifier can
-/// rebuild the exact leaf bytes from an indexed sighting.
+/// A leaf of the embedded log: the whole envelope plus the time the log integrated it and,
+/// in keyless mode, the signer's leaf certificate (whose key is ephemeral), so that the log
+/// alone can rebuild the index. Encoding is deterministic.
 /// </summary>
 internal static class EmbeddedEntry
 {
     public const string Kind = "tlogistry/sighting";
 
-    public static byte[] Encode(long integratedTime, byte[] envelope)
+    public static byte[] Encode(long integratedTime, byte[] envelope, byte[]? certificate = null)
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer))
@@ -21,6 +21,11 @@ internal static class EmbeddedEntry
             w.WriteNumber("integratedTime", integratedTime);
             w.WritePropertyName("envelope");
             w.WriteRawValue(envelope, skipInputValidation: false);
+            if (certificate is not null)
+            {
+                w.WriteString("certificate", Convert.ToBase64String(certificate));
+            }
+
             w.WriteEndObject();
         }
 

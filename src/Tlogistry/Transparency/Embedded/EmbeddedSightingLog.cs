@@ -27,7 +27,7 @@ internal sealed class EmbeddedSightingLog : ITransparencyLog
     public async Task<TlogEntry> AppendAsync(DsseEnvelope envelope, SignerMaterial signer, CancellationToken cancellationToken)
     {
         var integrated = _time.GetUtcNow().ToUnixTimeSeconds();
-        var leaf = EmbeddedEntry.Encode(integrated, envelope.ToJson());
+        var leaf = EmbeddedEntry.Encode(integrated, envelope.ToJson(), signer.Certificates.Count > 0 ? signer.Certificates[0] : null);
         var appended = await _log.AppendLeafAsync(leaf, cancellationToken);
         return Entry(appended.Index, integrated, leaf, appended.Checkpoint, appended.Proof);
     }

@@ -241,7 +241,11 @@ internal sealed class EntryBody
             throw new FormatException("sighting integratedTime is not a number");
         }
 
-        return new EntryBody(EmbeddedEntry.Kind, SightingVersion, []) { Envelope = envelope };
+        // A keyless sighting names its certificate; a key-mode one names no signer (the key is configured).
+        List<BodySigner> signers = root.TryGetProperty("certificate", out var certificate)
+            ? [new BodySigner(null, Base64(certificate.GetString() ?? "", "certificate"), IsCertificate: true)]
+            : [];
+        return new EntryBody(EmbeddedEntry.Kind, SightingVersion, signers) { Envelope = envelope };
     }
 
     private static List<BodySigner> RequireSigners(List<BodySigner> signers) =>

@@ -144,7 +144,25 @@ internal sealed partial class KeylessSigner : IEnvelopeSigner, IDisposable
 
         // A certificate shorter-lived than the margin would be renewed at every signature; keep a third of it instead.
         var margin = TimeSpan.FromTicks(Math.Min(_renewBefore.Ticks, (notAfter - notBefore).Ticks / 3));
-        return new Issued(identity, new SignerMaterial(leafKey, chain.Certificates), notBefore, notAfter, margin);
+        return new Issued(identity, new SignerMaterial(leafKey, WithoutRoot(chain.Certificates)), notBefore, notAfter, margin);
+    }
+
+    /// <summary>Leaf and intermediates: a verifier takes the root from its trusted root, never from the signer.</summary>
+    private static List<byte[]> WithoutRoot(IReadOnlyList<byte[]> chain)
+    {
+        var kept = new List<byte[]>(chain);
+        while (kept.Count > 1)
+        {
+            using var last = X509CertificateLoader.LoadCertificate(kept[^1]);
+            if (!last.SubjectName.RawData.AsSpan().SequenceEqual(last.IssuerName.RawData))
+            {
+                break;
+            }
+
+            kept.RemoveAt(kept.Count - 1);
+        }
+
+        return kept;
     }
 
     private sealed record Issued(FulcioCertificate Identity, SignerMaterial Material, DateTimeOffset NotBefore, DateTimeOffset NotAfter, TimeSpan Margin)

@@ -7,7 +7,7 @@ namespace Tlogistry.Signing;
 /// the data directory, created on first start with mode 0600. Its key ID is the hex
 /// SHA-256 of the DER SubjectPublicKeyInfo, the fingerprint Sigstore tooling uses.
 /// </summary>
-internal sealed class InstanceKey : IDisposable
+internal sealed class InstanceKey : IEnvelopeSigner, IDisposable
 {
     private readonly ECDsa _key;
 
@@ -62,6 +62,12 @@ internal sealed class InstanceKey : IDisposable
     {
         var sig = _key.SignData(Dsse.Pae(payloadType, payload), HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
         return new DsseEnvelope(payloadType, payload, [new DsseSignature(KeyId, sig)]);
+    }
+
+    public Task<SignedEnvelope> SignAsync(string payloadType, byte[] payload, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(new SignedEnvelope(SignEnvelope(payloadType, payload), SignerMaterial.ForKey(PublicKeyDer)));
     }
 
     public void Dispose() => _key.Dispose();

@@ -1,0 +1,16 @@
+namespace Tlogistry.Signing;
+
+/// <summary>
+/// Signs sightings: key mode (<see cref="InstanceKey"/>) or keyless mode (a Fulcio certificate
+/// over an ephemeral key). Callers get back what a verifier needs along with the envelope.
+/// </summary>
+internal interface IEnvelopeSigner
+{
+    /// <summary>The identity recorded in sightings; stable for the life of the signer.</summary>
+    string Identity { get; }
+
+    Task<SignedEnvelope> SignAsync(string payloadType, byte[] payload, CancellationToken cancellationToken);
+}
+
+/// <summary>An envelope and the material (key, certificate chain) that verifies its signature.</summary>
+internal sealed record SignedEnvelope(DsseEnvelope Envelope, SignerMaterial Signer);

@@ -1,0 +1,178 @@
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Tlogistry.Signing.Keyless;
+using Tlogistry.Tests.Support;
+
+namespace Tlogistry.Tests.Keyless;
+
+public sealed class TokenSourceTests
+{
+    private static readonly HttpClient Http = new();
+
+    [Fact]
+    public async Task Gcp_asks_the_metadata_server_for_a_full_sigstore_token()
+    {
+        string? seen = null;
+        var (app, url) = await LoopbackApp.StartAsync(async c =>
+        {
+            seen = c.Request.Path + c.Request.QueryString;
+            if (c.Request.Headers["Metadata-Flavor"] != "Google")
+            {
+                c.Response.StatusCode = 403;
+                return;
+            }
+
+            await c.Response.WriteAsync("gcp.token.value\n");
+        });
+        try
+        {
+            var token = await new GcpMetadataTokenSource(Http, url).GetTokenAsync(TestContext.Current.CancellationToken);
+            Assert.Equal("gcp.token.value", token);
+            Assert.Equal("/computeMetadata/v1/instance/service-accounts/default/identity?audience=sigstore&format=full", seen);
+        }
+        finally
+        {
+            await LoopbackApp.StopAsync(app);
+        }
+    }
+
+    [Fact]
+    public async Task Gcp_failure_names_the_status()
+    {
+        var (app, url) = await LoopbackApp.StartAsync(c =>
+        {
+            c.Response.StatusCode = 404;
+            return c.Response.WriteAsync("no such service account");
+        });
+        try
+        {
+            var e = await Assert.ThrowsAsync<IdentityTokenException>(() => new GcpMetadataTokenSource(Http, url).GetTokenAsync(TestContext.Current.CancellationToken));
+            Assert.Contains("404", e.Message, StringComparison.Ordinal);
+            Assert.Contains("no such service account", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await LoopbackApp.StopAsync(app);
+        }
+    }
+
+    [Fact]
+    public async Task GitHub_actions_adds_the_audience_and_presents_the_bearer()
+    {
+        string? query = null;
+        string? auth = null;
+        var (app, url) = await LoopbackApp.StartAsync(async c =>
+        {
+            query = c.Request.QueryString.Value;
+            auth = c.Request.Headers.Authorization;
+            c.Response.ContentType = "application/json";
+            await c.Response.WriteAsync("{\"count\":1,\"value\":\"gh.token.value\"}");
+        });
+        try
+        {
+            var env = new Dictionary<string, string>
+            {
+                [GitHubActionsTokenSource.UrlVariable] = new Uri(url, "_apis/token?api-version=2.0").AbsoluteUri,
+                [GitHubActionsTokenSource.TokenVariable] = "request-secret",
+            };
+            var source = new GitHubActionsTokenSource(Http, n => env.GetValueOrDefault(n));
+            Assert.Equal("gh.token.value", await source.GetTokenAsync(TestContext.Current.CancellationToken));
+            Assert.Equal("?api-version=2.0&audience=sigstore", query);
+            Assert.Equal("Bearer request-secret", auth);
+        }
+        finally
+        {
+            await LoopbackApp.StopAsync(app);
+        }
+    }
+
+    [Fact]
+    public async Task GitHub_actions_outside_a_workflow_says_what_is_missing()
+    {
+        var source = new GitHubActionsTokenSource(Http, _ => null);
+        var e = await Assert.ThrowsAsync<IdentityTokenException>(() => source.GetTokenAsync(TestContext.Current.CancellationToken));
+        Assert.Contains("id-token: write", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task File_is_read_again_after_it_changes()
+    {
+        using var dir = new TempDirectory("tlogistry-token-");
+        var path = Path.Combine(dir.Path, "token");
+        await File.WriteAllTextAsync(path, "first.token.value\n", TestContext.Current.CancellationToken);
+        var source = new FileTokenSource(path);
+        Assert.Equal("first.token.value", await source.GetTokenAsync(TestContext.Current.CancellationToken));
+
+        await File.WriteAllTextAsync(path, "second.token.value", TestContext.Current.CancellationToken);
+        Assert.Equal("second.token.value", await source.GetTokenAsync(TestContext.Current.CancellationToken));
+
+        File.Delete(path);
+        await Assert.ThrowsAsync<IdentityTokenException>(() => source.GetTokenAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task Environment_variable_is_read_on_each_call()
+    {
+        var env = new Dictionary<string, string> { ["SIGSTORE_ID_TOKEN"] = "env.token.value" };
+        var source = new EnvironmentTokenSource("SIGSTORE_ID_TOKEN", n => env.GetValueOrDefault(n));
+        Assert.Equal("env.token.value", await source.GetTokenAsync(TestContext.Current.CancellationToken));
+        env["SIGSTORE_ID_TOKEN"] = "";
+        await Assert.ThrowsAsync<IdentityTokenException>(() => source.GetTokenAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Theory]
+    [InlineData("gcp", "Gcp", null)]
+    [InlineData(" GCP ", "Gcp", null)]
+    [InlineData("github-actions", "GitHubActions", null)]
+    [InlineData("file=/var/run/secrets/tokens/sigstore", "File", "/var/run/secrets/tokens/sigstore")]
+    [InlineData("file=C:\\a=b", "File", "C:\\a=b")]
+    [InlineData("env=SIGSTORE_ID_TOKEN", "Environment", "SIGSTORE_ID_TOKEN")]
+    public void Settings_parse(string setting, string kind, string? argument)
+    {
+        Assert.Equal(new TokenSourceSetting(Enum.Parse<TokenSourceKind>(kind), argument), TokenSourceSetting.Parse(setting));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("file")]
+    [InlineData("file=")]
+    [InlineData("env=")]
+    [InlineData("gcp=x")]
+    [InlineData("oidc")]
+    public void Bad_settings_are_refused(string setting)
+    {
+        var e = Assert.Throws<FormatException>(() => TokenSourceSetting.Parse(setting));
+        Assert.Contains(TokenSourceSetting.Syntax, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Jwt_claims_are_read_and_the_proof_subject_follows_fulcio()
+    {
+        var exp = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var email = JwtClaims.Parse(TestJwt.Mint("https://accounts.google.com", "1234567890", "sa@p.iam.gserviceaccount.com", exp));
+        Assert.Equal(new JwtClaims("https://accounts.google.com", "1234567890", "sa@p.iam.gserviceaccount.com", exp), email);
+        Assert.Equal("sa@p.iam.gserviceaccount.com", email.ProofSubject);
+
+        var workflow = JwtClaims.Parse(TestJwt.Mint("https://token.actions.githubusercontent.com", "repo:org/app:ref:refs/heads/main"));
+        Assert.Null(workflow.Email);
+        Assert.Equal("repo:org/app:ref:refs/heads/main", workflow.ProofSubject);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("a.b")]
+    [InlineData("a.!!!.c")]
+    [InlineData("a.bm90IGpzb24.c")]
+    [InlineData("a.e30.c")]
+    public void Malformed_jwts_are_refused(string token)
+    {
+        Assert.Throws<FormatException>(() => JwtClaims.Parse(token));
+    }
+
+    [Fact]
+    public void Jwt_payload_without_padding_decodes()
+    {
+        var payload = Convert.ToBase64String(Encoding.UTF8.GetBytes("{\"iss\":\"i\",\"sub\":\"s?\"}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        Assert.Equal("s?", JwtClaims.Parse("h." + payload + ".s").Subject);
+    }
+}

@@ -1,0 +1,28 @@
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Tlogistry.Tests.Support;
+
+/// <summary>Mints unsigned-in-spirit test JWTs: a real header and payload, a placeholder signature.</summary>
+internal static class TestJwt
+{
+    public static string Mint(string issuer, string subject, string? email = null, DateTimeOffset? expires = null)
+    {
+        var claims = new JsonObject
+        {
+            ["iss"] = issuer,
+            ["sub"] = subject,
+            ["aud"] = "sigstore",
+            ["exp"] = (expires ?? DateTimeOffset.UtcNow.AddMinutes(10)).ToUnixTimeSeconds(),
+        };
+        if (email is not null)
+        {
+            claims["email"] = email;
+            claims["email_verified"] = true;
+        }
+
+        return Encode("{\"alg\":\"RS256\",\"typ\":\"JWT\"}") + "." + Encode(claims.ToJsonString()) + "." + Encode("not-a-signature");
+    }
+
+    private static string Encode(string s) => Convert.ToBase64String(Encoding.UTF8.GetBytes(s)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}

@@ -9,8 +9,7 @@ using Tlogistry.Transparency.Sigstore;
 namespace Tlogistry.Host;
 
 /// <summary>
-/// Registers the chosen transparency log, the trusted root it is verified against, and the
-/// sighting reader. The embedded log in the data directory is always trusted when present,
+/// Registers the chosen transparency log and the trusted root it is verified against. The embedded log in the data directory is always trusted when present,
 /// so pins it recorded stay valid after a switch to Rekor.
 /// </summary>
 internal static class LogSetup
@@ -26,7 +25,6 @@ internal static class LogSetup
         }
 
         services.AddSingleton(sp => hasEmbedded ? root.WithLogs([sp.GetRequiredService<EmbeddedLog>().Trusted]) : root);
-        services.AddSingleton(sp => TlogistryApp.CreateReader(sp.GetRequiredService<InstanceKey>(), sp.GetRequiredService<TrustedRoot>(), sp.GetRequiredService<TimeProvider>()));
 
         if (choice.Kind == LogKind.Embedded)
         {

@@ -79,16 +79,16 @@ internal static partial class TlogistryApp
         services.AddSingleton(new ConnectGuard(TrustedAuthorities(upstream, registries)));
         services.AddSingleton<RegistryClient>();
         services.AddSingleton<ManifestFetcher>();
-        services.AddSingleton(_ => InstanceKey.LoadOrCreate(Path.Combine(dataDir, "signing-key.pem")));
         var logChoice = LogChoice.Parse(options.Log);
         var rekor = builder.Configuration.GetSection(TlogistryOptions.Section + ":Rekor").Get<RekorClientOptions>() ?? new RekorClientOptions();
         LogSetup.Add(services, logChoice, options.TrustedRoot, rekor, dataDir);
+        SignerSetup.Add(services, options, logChoice, dataDir);
         services.AddSingleton<ISightingIndex>(_ => new SqliteSightingIndex(Path.Combine(dataDir, "index.db")));
         services.AddSingleton<TagLedger>();
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<RegistryApi>(sp, onUnavailable));
         services.AddSingleton<BundleApi>();
         services.AddSingleton(sp => new HomePage(
-            sp.GetRequiredService<InstanceKey>().Identity,
+            sp.GetRequiredService<SightingReader>().Identity,
             sp.GetRequiredService<ITransparencyLog>().Description,
             string.Join(", ", sp.GetRequiredService<TrustedRoot>().Logs.Select(l => l.BaseUrl).Distinct())));
 
@@ -100,6 +100,11 @@ internal static partial class TlogistryApp
         // Only the embedded log is scanned at every start: it is local, and it is the only log
         // whose entries can be missing from the store without the operator knowing.
         var reindexed = reconcile && logChoice.Kind == LogKind.Embedded ? await ledger.ReconcileAsync(cancellationToken) : 0;
+        if (app.Services.GetService<Signing.Keyless.KeylessSigner>() is { } keyless)
+        {
+            await CheckKeylessIdentityAsync(keyless, ledger.Identity, logger, cancellationToken);
+        }
+
         Log.Started(logger, port, dataDir, ledger.Identity, app.Services.GetRequiredService<ITransparencyLog>().Description, reindexed);
         foreach (var (host, url) in upstream.Map)
         {
@@ -126,19 +131,33 @@ internal static partial class TlogistryApp
     private static IEnumerable<string> TrustedAuthorities(UpstreamOptions upstream, RegistryPolicy registries) =>
         upstream.Map.Values.Select(url => new Uri(url)).Select(uri => $"{uri.Host}:{uri.Port}").Concat(registries.ExplicitlyAllowed);
 
-    /// <summary>How sightings are read and verified: by this instance's key, against the logs it trusts.</summary>
-    internal static SightingReader CreateReader(InstanceKey key, TrustedRoot trusted, TimeProvider time)
+    /// <summary>
+    /// Gets the first certificate now, so that a token for another identity stops the start
+    /// rather than every first sighting; Fulcio being unreachable only warns (503s until it is back).
+    /// </summary>
+    private static async Task CheckKeylessIdentityAsync(Signing.Keyless.KeylessSigner signer, string expected, ILogger logger, CancellationToken cancellationToken)
     {
-        var verifier = new BundleVerifier(trusted);
-        return new SightingReader(
-            (bundle, signer) => verifier.Verify(bundle, BundleSigner.Key(signer.PublicKeyDer), time.GetUtcNow()).Envelope
-                ?? throw new LogVerificationException($"log entry {bundle.Entry.LogIndex}: the bundle holds no DSSE envelope"),
-            SignerMaterial.ForKey(key.PublicKeyDer),
-            key.Identity);
+        try
+        {
+            await signer.EnsureCertificateAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is Signing.Keyless.FulcioException or Signing.Keyless.IdentityTokenException)
+        {
+            Log.KeylessNotReady(logger, e.Message);
+            return;
+        }
+
+        if (signer.Identity != expected)
+        {
+            throw new FormatException($"the identity token is for {signer.Identity}, but --identity and --issuer say {expected}");
+        }
     }
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "no Fulcio certificate yet ({Reason}); first sightings answer 503 until one is issued")]
+        public static partial void KeylessNotReady(ILogger logger, string reason);
+
         [LoggerMessage(EventId = 1, Level = LogLevel.Information,
             Message = "tlogistry listening on port {Port}; data in {DataDir}; recording sightings as {Identity} in the {Log} log ({Reindexed} entries re-indexed from the log)")]
         public static partial void Started(ILogger logger, int port, string dataDir, string identity, string log, int reindexed);

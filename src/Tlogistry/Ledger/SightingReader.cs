@@ -1,26 +1,32 @@
 using Tlogistry.Signing;
+using Tlogistry.Signing.Identity;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Sigstore;
 
 namespace Tlogistry.Ledger;
 
-/// <summary>Checks a bundle by proof and signature (see BundleVerifier) and returns the verified envelope.</summary>
-internal delegate DsseEnvelope BundleCheck(SigstoreBundle bundle, SignerMaterial signer);
-
 /// <summary>
-/// Turns a bundle into a <see cref="Sighting"/> only when it verifies (signature, log
-/// entry, inclusion, checkpoint), was signed by this instance, and its statement is a
-/// sighting. Legacy statements written by the Go tlogistry are honoured the same way.
+/// Turns a bundle into a <see cref="Sighting"/> only when it verifies (log entry, inclusion,
+/// checkpoint, signature), its signer passes this instance's policy (a configured key, or a
+/// Fulcio certificate for the configured identity valid at the log's time), and its statement
+/// is a sighting naming that signer. Legacy statements written by the Go tlogistry are
+/// honoured the same way.
 /// </summary>
 internal sealed class SightingReader
 {
-    private readonly BundleCheck _check;
+    private readonly BundleVerifier _verifier;
+    private readonly ISignerPolicy _policy;
+    private readonly TimeProvider _time;
 
-    public SightingReader(BundleCheck check, SignerMaterial signer, string identity)
+    /// <param name="identity">The identity this instance records in new sightings.</param>
+    /// <param name="signer">This instance's current verification material, for logs searched by key.</param>
+    public SightingReader(BundleVerifier verifier, ISignerPolicy policy, string identity, SignerMaterial signer, TimeProvider time)
     {
-        _check = check;
-        Signer = signer;
+        _verifier = verifier;
+        _policy = policy;
         Identity = identity;
+        Signer = signer;
+        _time = time;
     }
 
     public SignerMaterial Signer { get; }
@@ -28,17 +34,27 @@ internal sealed class SightingReader
     public string Identity { get; }
 
     /// <summary>
-    /// Throws <see cref="LogVerificationException"/> when the bundle does not verify, and
-    /// <see cref="FormatException"/> when it verifies but is not a sighting of ours.
+    /// Throws <see cref="LogVerificationException"/> when the bundle does not verify or its signer
+    /// does not count, and <see cref="FormatException"/> when it verifies but is not a sighting.
     /// </summary>
     public Sighting Read(SigstoreBundle bundle)
     {
-        var envelope = _check(bundle, Signer);
+        var now = _time.GetUtcNow();
+        var verified = _verifier.Verify(bundle, _policy.ExpectedSigner(bundle), now);
+        var keyless = verified.LeafCertificateDer is not null;
+        var signedAt = verified.IntegratedTime
+            ?? (keyless
+                ? throw new LogVerificationException($"log entry {bundle.Entry.LogIndex}: time check failed: the log states no integrated time, so the certificate's validity cannot be checked")
+                : now);
+        _policy.Check(verified, signedAt);
+
+        var envelope = verified.Envelope ?? throw new LogVerificationException($"log entry {bundle.Entry.LogIndex}: the bundle holds no DSSE envelope");
         if (envelope.PayloadType != Dsse.InTotoPayloadType)
         {
             throw new FormatException("envelope payload type is " + envelope.PayloadType);
         }
 
+        var signedBy = keyless ? SignerIdentity.Of(FulcioCertificate.Read(verified.LeafCertificateDer!)) : SignerIdentity.ForKey(verified.SignerKeyDer);
         var legacy = LegacySighting.Is(envelope.Payload);
         if (envelope.Signatures.Count == 0 && !legacy)
         {
@@ -49,14 +65,13 @@ internal sealed class SightingReader
         if (legacy)
         {
             var (reference, digest) = LegacySighting.Decode(envelope.Payload);
-            var time = DateTimeOffset.FromUnixTimeSeconds(bundle.Entry.IntegratedTime);
-            return new Sighting(reference, digest, "", time, "", Identity, bundle);
+            return new Sighting(reference, digest, "", signedAt, "", signedBy, bundle);
         }
 
         var claim = SightingStatement.Decode(envelope.Payload);
-        if (claim.Identity != Identity)
+        if (claim.Identity != signedBy)
         {
-            throw new FormatException("statement names another instance: " + claim.Identity);
+            throw new FormatException($"statement names {claim.Identity} but is signed by {signedBy}");
         }
 
         return new Sighting(claim.Reference, claim.Digest, claim.MediaType, claim.ObservedAt, claim.Upstream, claim.Identity, bundle);
@@ -64,19 +79,27 @@ internal sealed class SightingReader
 
     /// <summary>
     /// A bundle for a log entry and the envelope the log kept with it. A certificate the entry
-    /// names goes into the bundle (keyless keys are ephemeral); otherwise the key hint is ours.
+    /// names goes into the bundle (keyless keys are ephemeral); otherwise the key hint is the
+    /// entry's key when the body names one, else ours.
     /// </summary>
     public SigstoreBundle Bundle(TlogEntry entry, DsseEnvelope envelope)
     {
-        var certificate = CertificateIn(entry);
-        return new(certificate is null ? VerificationMaterial.ForKey(KeyHint) : new VerificationMaterial(null, [certificate]), entry, envelope, null);
+        var named = SignerIn(entry);
+        if (named is { IsCertificate: true })
+        {
+            return new(new VerificationMaterial(null, [named.Verifier]), entry, envelope, null);
+        }
+
+        var key = named?.Verifier ?? Signer.PublicKeyDer;
+        return new(VerificationMaterial.ForKey(KeyPolicy.Hint(key)), entry, envelope, null);
     }
 
-    private static byte[]? CertificateIn(TlogEntry entry)
+    private static BodySigner? SignerIn(TlogEntry entry)
     {
         try
         {
-            return EntryBody.Parse(entry.CanonicalizedBody, entry.Kind, entry.Version).Signers.FirstOrDefault(s => s.IsCertificate)?.Verifier;
+            var signers = EntryBody.Parse(entry.CanonicalizedBody, entry.Kind, entry.Version).Signers;
+            return signers.Count > 0 ? signers[0] : null;
         }
         catch (FormatException)
         {
@@ -84,7 +107,4 @@ internal sealed class SightingReader
             return null;
         }
     }
-
-    /// <summary>The public-key hint bundles carry: the base64 SHA-256 of the DER key, as Sigstore clients write it.</summary>
-    private string KeyHint => Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(Signer.PublicKeyDer));
 }

@@ -33,7 +33,7 @@ internal sealed partial class TagLedger
 {
     private readonly ISightingIndex _index;
     private readonly ITransparencyLog _log;
-    private readonly InstanceKey _key;
+    private readonly IEnvelopeSigner _signer;
     private readonly SightingReader _reader;
     private readonly TimeProvider _time;
     private readonly ILogger<TagLedger> _logger;
@@ -44,17 +44,18 @@ internal sealed partial class TagLedger
     private readonly ConcurrentDictionary<string, Sighting> _unindexed = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task<(Sighting Pin, bool Recorded)>>> _inFlight = new(StringComparer.Ordinal);
 
-    public TagLedger(ISightingIndex index, ITransparencyLog log, InstanceKey key, SightingReader reader, TimeProvider time, ILogger<TagLedger> logger)
+    public TagLedger(ISightingIndex index, ITransparencyLog log, IEnvelopeSigner signer, SightingReader reader, TimeProvider time, ILogger<TagLedger> logger)
     {
         _index = index;
         _log = log;
-        _key = key;
+        _signer = signer;
         _reader = reader;
         _time = time;
         _logger = logger;
     }
 
-    public string Identity => _key.Identity;
+    /// <summary>The identity new sightings record.</summary>
+    public string Identity => _reader.Identity;
 
     public async Task<LedgerDecision> ObserveAsync(Observation observed, CancellationToken cancellationToken)
     {
@@ -310,9 +311,19 @@ internal sealed partial class TagLedger
             return (existing, false);
         }
 
-        var claim = new SightingClaim(observed.Reference, observed.Digest, observed.MediaType, _time.GetUtcNow(), observed.Upstream, _key.Identity);
-        var envelope = _key.SignEnvelope(Dsse.InTotoPayloadType, SightingStatement.Encode(claim));
-        var entry = await GuardLog("log append", () => _log.AppendAsync(envelope, _reader.Signer, CancellationToken.None));
+        var claim = new SightingClaim(observed.Reference, observed.Digest, observed.MediaType, _time.GetUtcNow(), observed.Upstream, _reader.Identity);
+        SignedEnvelope signed;
+        try
+        {
+            signed = await _signer.SignAsync(Dsse.InTotoPayloadType, SightingStatement.Encode(claim), CancellationToken.None);
+        }
+        catch (Exception e) when (e is Signing.Keyless.FulcioException or Signing.Keyless.IdentityTokenException)
+        {
+            throw new LedgerUnavailableException("signing failed: " + e.Message, e);
+        }
+
+        var envelope = signed.Envelope;
+        var entry = await GuardLog("log append", () => _log.AppendAsync(envelope, signed.Signer, CancellationToken.None));
         Sighting sighting;
         try
         {

@@ -2,7 +2,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Tlogistry.Ledger;
 using Tlogistry.Signing;
-using Tlogistry.Host;
+using Tlogistry.Signing.Identity;
 using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Sigstore;
@@ -190,7 +190,7 @@ public sealed class TagLedgerTests : IDisposable
         var log = EmbeddedLog.Open(_dir.Combine("log"), NullLogger.Instance);
         _open.Add(key);
         _open.Add(log);
-        var ledger = new TagLedger(new SqliteSightingIndex(IndexPath), new EmbeddedSightingLog(log, TimeProvider.System), key, TlogistryApp.CreateReader(key, TrustedRoot.PublicGood.WithLogs([log.Trusted]), TimeProvider.System), TimeProvider.System, NullLogger<TagLedger>.Instance);
+        var ledger = new TagLedger(new SqliteSightingIndex(IndexPath), new EmbeddedSightingLog(log, TimeProvider.System), key, new SightingReader(new BundleVerifier(TrustedRoot.PublicGood.WithLogs([log.Trusted])), new KeyPolicy([key.PublicKeyDer]), key.Identity, SignerMaterial.ForKey(key.PublicKeyDer), TimeProvider.System), TimeProvider.System, NullLogger<TagLedger>.Instance);
         return (ledger, log, key);
     }
 }

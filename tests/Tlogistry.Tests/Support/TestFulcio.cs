@@ -1,3 +1,4 @@
+using Tlogistry.Signing.Identity;
 using System.Formats.Asn1;
 using System.Net;
 using System.Security.Cryptography;

@@ -2,6 +2,8 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 
+using Tlogistry.Signing.Identity;
+
 namespace Tlogistry.Signing.Keyless;
 
 /// <summary>Settings of <see cref="KeylessSigner"/>.</summary>
@@ -46,7 +48,7 @@ internal sealed partial class KeylessSigner : IEnvelopeSigner, IDisposable
     public byte[] PublicKeyDer { get; }
 
     /// <summary>
-    /// <see cref="FulcioCertificate.Identity"/> of the certificate:
+    /// <see cref="SignerIdentity.Of"/> the certificate:
     /// <c>email:ADDRESS;issuer=ISSUER</c> or <c>uri:URI;issuer=ISSUER</c>. Known once the first
     /// certificate is issued (<see cref="EnsureCertificateAsync"/>); a renewal that would change
     /// it is refused, so it is stable for the life of the signer.
@@ -54,8 +56,8 @@ internal sealed partial class KeylessSigner : IEnvelopeSigner, IDisposable
     /// <exception cref="InvalidOperationException">No certificate has been issued yet.</exception>
     public string Identity => _identity ?? throw new InvalidOperationException("keyless identity is known only after the first certificate is issued");
 
-    /// <summary>The current certificate's parsed identity, or null before the first one.</summary>
-    public FulcioCertificate? Certificate => _current?.Identity;
+    /// <summary>The current certificate, or null before the first one.</summary>
+    public FulcioCertificate? Certificate => _current?.Leaf;
 
     /// <summary>Gets a certificate now if there is no usable one, so that start-up fails early.</summary>
     public async Task EnsureCertificateAsync(CancellationToken cancellationToken) => _ = await CurrentAsync(cancellationToken);
@@ -101,7 +103,7 @@ internal sealed partial class KeylessSigner : IEnvelopeSigner, IDisposable
                 throw new FulcioException($"Fulcio issued a certificate valid {issued.NotBefore:O} to {issued.NotAfter:O}, not usable at {now:O} (clock skew?)");
             }
 
-            var identity = issued.Identity.Identity;
+            var identity = issued.Identity;
             if (_identity is not null && _identity != identity)
             {
                 throw new FulcioException($"Fulcio certificate names {identity}, but this signer signs as {_identity}; the token source changed identity");
@@ -129,10 +131,12 @@ internal sealed partial class KeylessSigner : IEnvelopeSigner, IDisposable
             throw new FulcioException("Fulcio certificate is for another public key than the one requested");
         }
 
-        FulcioCertificate identity;
+        FulcioCertificate read;
+        string identity;
         try
         {
-            identity = FulcioCertificate.Read(leaf);
+            read = FulcioCertificate.Read(chain.Certificates[0]);
+            identity = SignerIdentity.Of(read);
         }
         catch (FormatException e)
         {
@@ -144,7 +148,7 @@ internal sealed partial class KeylessSigner : IEnvelopeSigner, IDisposable
 
         // A certificate shorter-lived than the margin would be renewed at every signature; keep a third of it instead.
         var margin = TimeSpan.FromTicks(Math.Min(_renewBefore.Ticks, (notAfter - notBefore).Ticks / 3));
-        return new Issued(identity, new SignerMaterial(leafKey, WithoutRoot(chain.Certificates)), notBefore, notAfter, margin);
+        return new Issued(identity, read, new SignerMaterial(leafKey, WithoutRoot(chain.Certificates)), notBefore, notAfter, margin);
     }
 
     /// <summary>Leaf and intermediates: a verifier takes the root from its trusted root, never from the signer.</summary>
@@ -165,7 +169,7 @@ internal sealed partial class KeylessSigner : IEnvelopeSigner, IDisposable
         return kept;
     }
 
-    private sealed record Issued(FulcioCertificate Identity, SignerMaterial Material, DateTimeOffset NotBefore, DateTimeOffset NotAfter, TimeSpan Margin)
+    private sealed record Issued(string Identity, FulcioCertificate Leaf, SignerMaterial Material, DateTimeOffset NotBefore, DateTimeOffset NotAfter, TimeSpan Margin)
     {
         public bool UsableAt(DateTimeOffset now) => NotBefore <= now && now <= NotAfter - Margin;
     }

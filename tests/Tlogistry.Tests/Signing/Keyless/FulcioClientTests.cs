@@ -1,3 +1,4 @@
+using Tlogistry.Signing.Identity;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -31,8 +32,8 @@ public sealed class FulcioClientTests
         Assert.Equal(fulcio.Root.RawData, chain.Certificates[2]);
         Assert.Equal(detached, chain.DetachedSct is not null);
 
-        var identity = FulcioCertificate.Read(leaf);
-        Assert.Equal(new FulcioCertificate(FulcioSanKind.Email, "alice@example.com", Issuer), identity);
+        var identity = FulcioCertificate.Read(leaf.RawData);
+        Assert.Equal("email:alice@example.com;issuer=" + Issuer, SignerIdentity.Of(identity));
     }
 
     [Fact]

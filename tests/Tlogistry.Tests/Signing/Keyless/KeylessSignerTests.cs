@@ -1,3 +1,4 @@
+using Tlogistry.Signing.Identity;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -73,7 +74,8 @@ public sealed class KeylessSignerTests
 
         await signer.EnsureCertificateAsync(TestContext.Current.CancellationToken);
         Assert.Equal("email:alice@example.com;issuer=https://issuer.example", signer.Identity);
-        Assert.Equal(new FulcioCertificate(FulcioSanKind.Email, "alice@example.com", Issuer), signer.Certificate);
+        Assert.Equal(["alice@example.com"], signer.Certificate!.Emails);
+        Assert.Equal(Issuer, signer.Certificate.Issuer);
     }
 
     [Fact]

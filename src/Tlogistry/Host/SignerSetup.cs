@@ -1,0 +1,93 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Tlogistry.Ledger;
+using Tlogistry.Signing;
+using Tlogistry.Signing.Identity;
+using Tlogistry.Signing.Keyless;
+using Tlogistry.Transparency.Sigstore;
+
+namespace Tlogistry.Host;
+
+/// <summary>
+/// Registers how sightings are signed and whose sightings count: key mode (the key file in
+/// the data directory, plus <c>--trusted-key</c> keys from before a rotation) or keyless mode
+/// (Fulcio certificates for <c>--identity</c> from <c>--issuer</c>, chained to the trusted root).
+/// </summary>
+internal static class SignerSetup
+{
+    public static void Add(IServiceCollection services, TlogistryOptions options, LogChoice log, string dataDir)
+    {
+        var signer = (options.Signer ?? "key").Trim();
+        if (signer.Length == 0 || signer.Equals("key", StringComparison.OrdinalIgnoreCase))
+        {
+            AddKeyMode(services, options, dataDir);
+            return;
+        }
+
+        if (!signer.StartsWith("fulcio=", StringComparison.OrdinalIgnoreCase)
+            || !Uri.TryCreate(signer["fulcio=".Length..], UriKind.Absolute, out var fulcio)
+            || (fulcio.Scheme != Uri.UriSchemeHttps && fulcio.Scheme != Uri.UriSchemeHttp))
+        {
+            throw new FormatException($"--signer must be key or fulcio=URL (e.g. fulcio=https://fulcio.sigstore.dev), got \"{signer}\"");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Identity) || string.IsNullOrWhiteSpace(options.Issuer) || string.IsNullOrWhiteSpace(options.TokenSource))
+        {
+            throw new FormatException("keyless signing needs --token-source, --identity and --issuer: the identity and issuer say whose sightings count");
+        }
+
+        if (log.Kind == LogKind.RekorV2)
+        {
+            // A v2 entry carries no log time, and a certificate's validity is judged at that time.
+            throw new FormatException("keyless signing needs a log that states when it integrated an entry (embedded or rekor-v1); rekor-v2 entries carry no time, and RFC 3161 timestamps are not supported");
+        }
+
+        var tokens = TokenSourceSetting.Parse(options.TokenSource);
+        var identity = SignerIdentity.ForCertificate(options.Identity.Trim(), options.Issuer.Trim());
+        services.AddSingleton(sp =>
+        {
+            var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = Timeout.InfiniteTimeSpan };
+            return new KeylessSigner(new FulcioClient(fulcio, http), tokens.Create(http), sp.GetRequiredService<TimeProvider>(), new KeylessSignerOptions(), sp.GetRequiredService<ILogger<KeylessSigner>>());
+        });
+        services.AddSingleton<IEnvelopeSigner>(sp => sp.GetRequiredService<KeylessSigner>());
+        services.AddSingleton<ISignerPolicy>(sp => new CertificatePolicy(sp.GetRequiredService<TrustedRoot>(), options.Identity.Trim(), options.Issuer.Trim()));
+        services.AddSingleton(sp => new SightingReader(
+            new BundleVerifier(sp.GetRequiredService<TrustedRoot>()),
+            sp.GetRequiredService<ISignerPolicy>(),
+            identity,
+            SignerMaterial.ForKey(sp.GetRequiredService<KeylessSigner>().PublicKeyDer),
+            sp.GetRequiredService<TimeProvider>()));
+    }
+
+    private static void AddKeyMode(IServiceCollection services, TlogistryOptions options, string dataDir)
+    {
+        var trusted = options.TrustedKeys.Select(ReadPublicKey).ToList();
+        services.AddSingleton(_ => InstanceKey.LoadOrCreate(Path.Combine(dataDir, "signing-key.pem")));
+        services.AddSingleton<IEnvelopeSigner>(sp => sp.GetRequiredService<InstanceKey>());
+        services.AddSingleton<ISignerPolicy>(sp => new KeyPolicy([sp.GetRequiredService<InstanceKey>().PublicKeyDer, .. trusted]));
+        services.AddSingleton(sp =>
+        {
+            var key = sp.GetRequiredService<InstanceKey>();
+            return new SightingReader(
+                new BundleVerifier(sp.GetRequiredService<TrustedRoot>()),
+                sp.GetRequiredService<ISignerPolicy>(),
+                key.Identity,
+                SignerMaterial.ForKey(key.PublicKeyDer),
+                sp.GetRequiredService<TimeProvider>());
+        });
+    }
+
+    private static byte[] ReadPublicKey(string path)
+    {
+        try
+        {
+            using var key = System.Security.Cryptography.ECDsa.Create();
+            key.ImportFromPem(File.ReadAllText(path));
+            return key.ExportSubjectPublicKeyInfo();
+        }
+        catch (Exception e) when (e is ArgumentException or System.Security.Cryptography.CryptographicException)
+        {
+            throw new FormatException($"--trusted-key {path} is not a PEM ECDSA public key: {e.Message}", e);
+        }
+    }
+}

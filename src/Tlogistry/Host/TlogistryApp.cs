@@ -81,8 +81,8 @@ internal static partial class TlogistryApp
         services.AddSingleton<ManifestFetcher>();
         var logChoice = LogChoice.Parse(options.Log);
         var rekor = builder.Configuration.GetSection(TlogistryOptions.Section + ":Rekor").Get<RekorClientOptions>() ?? new RekorClientOptions();
-        LogSetup.Add(services, logChoice, options.TrustedRoot, rekor, dataDir);
         SignerSetup.Add(services, options, logChoice, dataDir);
+        LogSetup.Add(services, logChoice, options.TrustedRoot, rekor, dataDir);
         services.AddSingleton<ISightingIndex>(_ => new SqliteSightingIndex(Path.Combine(dataDir, "index.db")));
         services.AddSingleton<TagLedger>();
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<RegistryApi>(sp, onUnavailable));

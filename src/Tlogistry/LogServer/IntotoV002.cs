@@ -46,9 +46,10 @@ internal static class IntotoV002
         var pae = Dsse.Pae(payloadType, statement);
         foreach (var s in signatures)
         {
-            if (!signatures.Any(k => k.Key.VerifyMessage(pae, s.Sig)))
+            // Each signature with its own key, so a body never pairs a key with someone else's signature.
+            if (!s.Key.VerifyMessage(pae, s.Sig))
             {
-                throw new BadEntryException("could not verify envelope: a signature does not verify with any given public key");
+                throw new BadEntryException("could not verify envelope: a signature does not verify with its public key");
             }
         }
 

@@ -131,9 +131,17 @@ internal sealed class SignerKey
             return ec.VerifyData(message, signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
         }
 
-        using var rsa = RSA.Create();
-        rsa.ImportSubjectPublicKeyInfo(Spki, out _);
-        return rsa.VerifyData(message, signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        try
+        {
+            using var rsa = RSA.Create();
+            rsa.ImportSubjectPublicKeyInfo(Spki, out _);
+            return rsa.VerifyData(message, signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        }
+        catch (CryptographicException)
+        {
+            // A key of another type (DSA, …) from a certificate: it verifies nothing here.
+            return false;
+        }
     }
 
     /// <summary>Verifies an ECDSA signature over a SHA-256 digest the client computed.</summary>

@@ -73,6 +73,18 @@ internal sealed class BundleVerifier(TrustedRoot root)
             throw Fail(entry, "body", "the logged signer is not the bundle's signer");
         }
 
+        // An embedded leaf states its own integrated time, covered by the inclusion proof: that
+        // time is as good as a SET, once it agrees with the entry's.
+        if (body.LeafIntegratedTime is { } leafTime)
+        {
+            if (leafTime != entry.IntegratedTime)
+            {
+                throw Fail(entry, "body", $"the leaf's integrated time {leafTime} is not the entry's {entry.IntegratedTime}");
+            }
+
+            verified = verified with { IntegratedTime = DateTimeOffset.FromUnixTimeSeconds(leafTime) };
+        }
+
         return new VerifiedBundle(verified, key, leaf, bundle.Envelope, bundle.MessageSignature);
     }
 
@@ -122,7 +134,15 @@ internal sealed class BundleVerifier(TrustedRoot root)
             }
         }
 
-        DateTimeOffset? integrated = entry.IntegratedTime != 0 ? DateTimeOffset.FromUnixTimeSeconds(entry.IntegratedTime) : null;
+        if (entry.SignedEntryTimestamp is null && entry.InclusionProof is { } p && p.LogIndex != entry.LogIndex)
+        {
+            // Without a SET nothing else binds the index the entry claims; a single-tree log's proof does.
+            throw Fail(entry, "inclusion proof", $"the entry claims index {entry.LogIndex} but the proof is for leaf {p.LogIndex}");
+        }
+
+        // Only a SET signs the integrated time; without one it is the bundle's word, and the
+        // caller treats the time as unknown (an embedded leaf's own time is bound by Verify).
+        DateTimeOffset? integrated = entry.IntegratedTime != 0 && entry.SignedEntryTimestamp is not null ? DateTimeOffset.FromUnixTimeSeconds(entry.IntegratedTime) : null;
         var at = integrated ?? now;
         if (at < log.ValidFrom || (log.ValidUntil is { } until && at > until))
         {

@@ -34,7 +34,13 @@ internal static class CheckpointVerifier
     {
         if (PublicKeySignature.Ed25519RawKey(log.PublicKeyDer) is { } raw)
         {
-            return NoteSyntax.IsValidKeyName(origin) ? [new Ed25519NoteVerifier(origin, raw)] : [];
+            // A tiles log's ID is its note key hash, which names its origin: a checkpoint of
+            // another log under the same key must not pass for this one. (A log listed under a
+            // Rekor v1 ID, SHA-256 of the key, has no origin in its ID to bind.)
+            var boundToOrigin = !log.LogId.AsSpan().SequenceEqual(LogIds.ForRekorV1(log.PublicKeyDer));
+            var ok = NoteSyntax.IsValidKeyName(origin)
+                && (!boundToOrigin || LogIds.ForEd25519NoteKey(origin, raw).AsSpan().SequenceEqual(log.LogId));
+            return ok ? [new Ed25519NoteVerifier(origin, raw)] : [];
         }
 
         var keyId = NoteKeyId.Ecdsa(log.PublicKeyDer);

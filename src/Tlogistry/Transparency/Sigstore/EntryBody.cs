@@ -44,6 +44,9 @@ internal sealed class EntryBody
     /// <summary>The whole envelope (sighting leaf).</summary>
     private DsseEnvelope? Envelope { get; init; }
 
+    /// <summary>The integrated time an embedded sighting leaf states (covered by the leaf hash), or null.</summary>
+    public long? LeafIntegratedTime { get; private init; }
+
     /// <summary>
     /// Parses a body whose entry claims <paramref name="kind"/> and <paramref name="version"/>;
     /// throws <see cref="FormatException"/> if the body is malformed, of another kind or version, or unsupported.
@@ -245,7 +248,7 @@ internal sealed class EntryBody
         List<BodySigner> signers = root.TryGetProperty("certificate", out var certificate)
             ? [new BodySigner(null, Base64(certificate.GetString() ?? "", "certificate"), IsCertificate: true)]
             : [];
-        return new EntryBody(EmbeddedEntry.Kind, SightingVersion, signers) { Envelope = envelope };
+        return new EntryBody(EmbeddedEntry.Kind, SightingVersion, signers) { Envelope = envelope, LeafIntegratedTime = root.GetProperty("integratedTime").GetInt64() };
     }
 
     private static List<BodySigner> RequireSigners(List<BodySigner> signers) =>

@@ -32,11 +32,17 @@ public sealed class LegacyIntotoBundleTests
     public void WithoutItsSignedEntryTimestampNothingVouchesForIt()
     {
         var (bundle, key) = Build();
-        var unvouched = bundle with { Entry = bundle.Entry with { SignedEntryTimestamp = null } };
+        // The index is set to the proof's too, so that only the missing SET is wrong.
+        var unvouched = bundle with { Entry = bundle.Entry with { SignedEntryTimestamp = null, LogIndex = bundle.Entry.InclusionProof!.LogIndex } };
 
         var e = Assert.Throws<LogVerificationException>(() => new BundleVerifier(TrustedRoot.PublicGood).Verify(unvouched, BundleSigner.Key(key), Now(bundle)));
 
         Assert.Contains("signed entry timestamp", e.Message, StringComparison.Ordinal);
+
+        // With the shard's global index and no SET, nothing binds the index: refused as well.
+        var unbound = bundle with { Entry = bundle.Entry with { SignedEntryTimestamp = null } };
+        var u = Assert.Throws<LogVerificationException>(() => new BundleVerifier(TrustedRoot.PublicGood).Verify(unbound, BundleSigner.Key(key), Now(bundle)));
+        Assert.Contains("claims index", u.Message, StringComparison.Ordinal);
     }
 
     [Fact]

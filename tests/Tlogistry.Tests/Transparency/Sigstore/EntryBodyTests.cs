@@ -143,6 +143,42 @@ public sealed class EntryBodyTests
         }
     }
 
+    [Fact]
+    public void Without_a_set_only_the_leafs_own_time_counts_and_it_must_be_the_entrys()
+    {
+        using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var key = InstanceKey.FromEcdsa(ecdsa);
+        var envelope = key.SignEnvelope(Dsse.InTotoPayloadType, "{}"u8.ToArray());
+        var (log, bundle) = SelfHostedBundle(envelope, envelope);
+        var verifier = new BundleVerifier(new TrustedRoot([log], []));
+        var unsigned = bundle with { Entry = bundle.Entry with { SignedEntryTimestamp = null } };
+
+        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1700000000), verifier.Verify(unsigned, BundleSigner.Key(key.PublicKeyDer), DateTimeOffset.UtcNow).IntegratedTime);
+
+        var backdated = unsigned with { Entry = unsigned.Entry with { IntegratedTime = 1600000000 } };
+        var e = Assert.Throws<LogVerificationException>(() => verifier.Verify(backdated, BundleSigner.Key(key.PublicKeyDer), DateTimeOffset.UtcNow));
+        Assert.Contains("body check failed: the leaf's integrated time 1700000000 is not the entry's 1600000000", e.Message, StringComparison.Ordinal);
+
+        // Nothing but a SET vouches for the time of an entry whose body states none.
+        Assert.Null(verifier.VerifyEntry(backdated.Entry, DateTimeOffset.UtcNow).IntegratedTime);
+    }
+
+    [Fact]
+    public void A_checkpoint_from_another_origin_under_the_same_key_fails_for_a_log_id_naming_this_one()
+    {
+        using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var key = InstanceKey.FromEcdsa(ecdsa);
+        var envelope = key.SignEnvelope(Dsse.InTotoPayloadType, "{}"u8.ToArray());
+        var (log, bundle) = SelfHostedBundle(envelope, envelope);
+        var raw = PublicKeySignature.Ed25519RawKey(log.PublicKeyDer)!;
+        var elsewhere = log with { LogId = LogIds.ForEd25519NoteKey("other.example/log", raw) };
+        var claimed = bundle with { Entry = bundle.Entry with { LogId = elsewhere.LogId, SignedEntryTimestamp = null } };
+
+        var e = Assert.Throws<LogVerificationException>(() => new BundleVerifier(new TrustedRoot([elsewhere], [])).Verify(claimed, BundleSigner.Key(key.PublicKeyDer), DateTimeOffset.UtcNow));
+
+        Assert.Contains("checkpoint check failed", e.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>A one-leaf Ed25519 log holding <paramref name="logged"/>, and a bundle that claims <paramref name="claimed"/>.</summary>
     private static (TrustedLog Log, SigstoreBundle Bundle) SelfHostedBundle(DsseEnvelope logged, DsseEnvelope claimed, Func<Checkpoint, Checkpoint>? signed = null)
     {

@@ -85,8 +85,18 @@ internal sealed partial class TagLedger
     /// <summary>The verified pin for a tag reference, or null when the tag has never been seen.</summary>
     public async Task<Sighting?> FindPinAsync(string reference, CancellationToken cancellationToken)
     {
-        if (_verified.TryGetValue(reference, out var cached) || _unindexed.TryGetValue(reference, out cached))
+        if (_verified.TryGetValue(reference, out var cached))
         {
+            return cached;
+        }
+
+        if (_unindexed.TryGetValue(reference, out cached))
+        {
+            if (!_log.FindsLostPins)
+            {
+                await StoreLostPinAsync(cached);
+            }
+
             return cached;
         }
 
@@ -346,11 +356,37 @@ internal sealed partial class TagLedger
             // now and the next start indexes it from the log.
             _unindexed[sighting.Reference] = sighting;
             Log.IndexWriteFailed(_logger, sighting.Reference, sighting.LogIndex, e.Message);
+            if (!_log.FindsLostPins)
+            {
+                // This log keeps no copy of the statement (Rekor v2): the store is the only one,
+                // so nothing is acknowledged until it holds the sighting.
+                _verified.TryRemove(sighting.Reference, out _);
+                throw new LedgerUnavailableException(LostPinMessage(sighting, e.Message), e);
+            }
         }
 
         Log.Recorded(_logger, sighting.Reference, sighting.Digest, sighting.LogIndex);
         return (sighting, true);
     }
+
+    /// <summary>Retries the store write of a pin only this process holds; until it succeeds the tag is unavailable.</summary>
+    private async Task StoreLostPinAsync(Sighting sighting)
+    {
+        try
+        {
+            await _index.SaveAsync(sighting, CancellationToken.None);
+        }
+        catch (Exception e) when (IsStorageFailure(e))
+        {
+            throw new LedgerUnavailableException(LostPinMessage(sighting, e.Message), e);
+        }
+
+        _unindexed.TryRemove(sighting.Reference, out _);
+        Remember(sighting);
+    }
+
+    private static string LostPinMessage(Sighting sighting, string reason) =>
+        $"the sighting of {sighting.Reference} is in the log at index {sighting.LogIndex}, but the store could not save it ({reason}); this log keeps no copy of the statement, so the tag is served once the store takes it";
 
     /// <summary>A stored pin counts only if its bundle verifies and says what the row says.</summary>
     private void Verify(Sighting stored)

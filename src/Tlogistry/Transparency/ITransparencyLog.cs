@@ -22,6 +22,13 @@ internal interface ITransparencyLog
     /// <summary>The log ID that the entries this log appends carry.</summary>
     byte[] LogId { get; }
 
+    /// <summary>
+    /// True when a sighting missing from the store is found again in the log (the embedded log
+    /// by its scan at start, Rekor v1 by search); false for Rekor v2, which keeps only a hash,
+    /// so the store is the only copy of the statement.
+    /// </summary>
+    bool FindsLostPins { get; }
+
     /// <summary>Logs <paramref name="envelope"/>, which <paramref name="signer"/>'s key verifies.</summary>
     Task<TlogEntry> AppendAsync(DsseEnvelope envelope, SignerMaterial signer, CancellationToken cancellationToken);
 

@@ -24,6 +24,8 @@ internal sealed class EmbeddedSightingLog : ITransparencyLog
 
     public byte[] LogId => _log.Trusted.LogId;
 
+    public bool FindsLostPins => true;
+
     public async Task<TlogEntry> AppendAsync(DsseEnvelope envelope, SignerMaterial signer, CancellationToken cancellationToken)
     {
         var integrated = _time.GetUtcNow().ToUnixTimeSeconds();

@@ -40,6 +40,8 @@ internal sealed partial class RekorV1Log : ITransparencyLog
 
     public byte[] LogId => _logId.ToArray();
 
+    public bool FindsLostPins => true;
+
     public async Task<TlogEntry> AppendAsync(DsseEnvelope envelope, SignerMaterial signer, CancellationToken cancellationToken)
     {
         var answer = await _http.PostJsonAsync(EntriesPath, RekorV1Requests.IntotoV002(envelope, signer), cancellationToken);

@@ -33,6 +33,8 @@ internal sealed class RekorV2Log : ITransparencyLog
 
     public byte[] LogId => _logId.ToArray();
 
+    public bool FindsLostPins => false;
+
     public async Task<TlogEntry> AppendAsync(DsseEnvelope envelope, SignerMaterial signer, CancellationToken cancellationToken)
     {
         var answer = await _http.PostJsonAsync("api/v2/log/entries", RekorV2Requests.HashedRekordV002(envelope, signer), cancellationToken);

@@ -20,6 +20,12 @@ internal static class IndexRebuild
         int added;
         if (string.IsNullOrEmpty(from))
         {
+            if (app.Services.GetService<Signing.Keyless.KeylessSigner>() is not null && app.Services.GetRequiredService<Transparency.ITransparencyLog>() is Transparency.Rekor.RekorV1Log)
+            {
+                // Rekor v1 lists entries by key, and keyless keys live for one process only.
+                throw new NotSupportedException("keyless sightings cannot be listed from Rekor v1 by key; rebuild from a bundle export with --from (tags are still found one by one by search)");
+            }
+
             added = await ledger.RebuildAsync(0, progress, cancellationToken);
         }
         else
@@ -28,7 +34,12 @@ internal static class IndexRebuild
         }
 
         progress.Done(added);
-        return 0;
+        foreach (var conflict in ledger.Conflicts)
+        {
+            await progressOut.WriteLineAsync("index rebuild: conflict, two valid sightings disagree (the stored one stays): " + conflict);
+        }
+
+        return ledger.Conflicts.Count == 0 ? 0 : 1;
     }
 
     /// <summary>Bundles from a file, or from a URL whose pages are followed through Link: rel="next".</summary>

@@ -42,6 +42,7 @@ internal sealed partial class TagLedger
 
     // Pins in the log whose index write failed: never evicted, or the tag could be logged twice.
     private readonly ConcurrentDictionary<string, Sighting> _unindexed = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _conflicts = new();
     private readonly ConcurrentDictionary<string, Lazy<Task<(Sighting Pin, bool Recorded)>>> _inFlight = new(StringComparer.Ordinal);
 
     public TagLedger(ISightingIndex index, ITransparencyLog log, IEnvelopeSigner signer, SightingReader reader, TimeProvider time, ILogger<TagLedger> logger)
@@ -53,6 +54,9 @@ internal sealed partial class TagLedger
         _time = time;
         _logger = logger;
     }
+
+    /// <summary>Tags for which reconcile, rebuild or import met two valid sightings of ours with different digests.</summary>
+    public IReadOnlyCollection<string> Conflicts => _conflicts;
 
     /// <summary>The identity new sightings record.</summary>
     public string Identity => _reader.Identity;
@@ -240,7 +244,14 @@ internal sealed partial class TagLedger
         var existing = await _index.FindAsync(sighting.Reference, cancellationToken);
         if (existing is not null)
         {
-            if (existing.LogIndex != sighting.LogIndex || existing.LogId != sighting.LogId)
+            if (existing.Digest != sighting.Digest)
+            {
+                // Two valid sightings of ours disagree: the stored one stays, and the operator must hear of it.
+                var conflict = $"{sighting.Reference}: log index {existing.LogIndex} says {existing.Digest}, log index {sighting.LogIndex} says {sighting.Digest}";
+                _conflicts.Enqueue(conflict);
+                Log.Conflict(_logger, conflict);
+            }
+            else if (existing.LogIndex != sighting.LogIndex || existing.LogId != sighting.LogId)
             {
                 Log.DuplicateEntry(_logger, sighting.LogIndex, sighting.Reference, existing.LogIndex);
             }
@@ -421,6 +432,9 @@ internal sealed partial class TagLedger
 
         [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "log entry {Index} ignored while reconciling: {Reason}")]
         public static partial void SkippedEntry(ILogger logger, long index, string reason);
+
+        [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "two valid sightings of one tag disagree, the stored one stays: {Conflict}")]
+        public static partial void Conflict(ILogger logger, string conflict);
 
         [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "log entry {Index} is a second sighting of {Reference}, already pinned by entry {Pinned}; the first stays the pin")]
         public static partial void DuplicateEntry(ILogger logger, long index, string reference, long pinned);

@@ -78,6 +78,22 @@ public sealed class TagLedgerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_second_valid_sighting_with_another_digest_is_reported_and_the_stored_pin_stays()
+    {
+        var (ledger, log, key) = Open();
+        await ledger.ObserveAsync(Seen("ghcr.io/org/a:1", D('a')), Ct);
+        var claim = new SightingClaim("ghcr.io/org/a:1", D('b'), "application/vnd.oci.image.manifest.v1+json", DateTimeOffset.UtcNow, "http://upstream.test", key.Identity);
+        await new EmbeddedSightingLog(log, TimeProvider.System).AppendAsync(key.SignEnvelope(Dsse.InTotoPayloadType, SightingStatement.Encode(claim)), SignerMaterial.ForKey(key.PublicKeyDer), Ct);
+
+        var (restarted, _, _) = Open();
+        Assert.Equal(0, await restarted.RebuildAsync(0, null, Ct));
+        var conflict = Assert.Single(restarted.Conflicts);
+        Assert.Contains("log index 0 says " + D('a'), conflict, StringComparison.Ordinal);
+        Assert.Contains("log index 1 says " + D('b'), conflict, StringComparison.Ordinal);
+        Assert.Equal(D('a'), (await restarted.FindPinAsync("ghcr.io/org/a:1", Ct))!.Digest);
+    }
+
+    [Fact]
     public async Task An_index_write_lost_below_a_later_one_is_indexed_again_at_start()
     {
         var (ledger, log, key) = Open();

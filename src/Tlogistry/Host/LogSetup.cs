@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Tlogistry.Http;
 using Tlogistry.Signing;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Embedded;
@@ -14,7 +15,7 @@ namespace Tlogistry.Host;
 /// </summary>
 internal static class LogSetup
 {
-    public static void Add(IServiceCollection services, LogChoice choice, string? trustedRootPath, RekorClientOptions rekor, string dataDir)
+    public static void Add(IServiceCollection services, LogChoice choice, string? trustedRootPath, JsonHttpOptions rekor, string dataDir)
     {
         var logDir = Path.Combine(dataDir, "log");
         var root = LoadTrustedRoot(trustedRootPath);

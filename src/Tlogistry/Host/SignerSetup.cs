@@ -47,7 +47,7 @@ internal static class SignerSetup
         services.AddSingleton(sp =>
         {
             var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = Timeout.InfiniteTimeSpan };
-            return new KeylessSigner(new FulcioClient(fulcio, http), tokens.Create(http), sp.GetRequiredService<TimeProvider>(), new KeylessSignerOptions(), sp.GetRequiredService<ILogger<KeylessSigner>>());
+            return new KeylessSigner(new FulcioClient(fulcio, http, logger: sp.GetRequiredService<ILogger<FulcioClient>>()), tokens.Create(http), sp.GetRequiredService<TimeProvider>(), new KeylessSignerOptions(), sp.GetRequiredService<ILogger<KeylessSigner>>());
         });
         services.AddSingleton<IEnvelopeSigner>(sp => sp.GetRequiredService<KeylessSigner>());
         services.AddSingleton<ISignerPolicy>(sp => new CertificatePolicy(sp.GetRequiredService<TrustedRoot>(), options.Identity.Trim(), options.Issuer.Trim()));

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Tlogistry.Http;
 using Tlogistry.Ledger;
 using Tlogistry.Registry;
 using Tlogistry.Signing;
@@ -80,7 +81,8 @@ internal static partial class TlogistryApp
         services.AddSingleton<RegistryClient>();
         services.AddSingleton<ManifestFetcher>();
         var logChoice = LogChoice.Parse(options.Log);
-        var rekor = builder.Configuration.GetSection(TlogistryOptions.Section + ":Rekor").Get<RekorClientOptions>() ?? new RekorClientOptions();
+        var rekor = JsonHttpOptions.ForRekor();
+        builder.Configuration.GetSection(TlogistryOptions.Section + ":Rekor").Bind(rekor);
         SignerSetup.Add(services, options, logChoice, dataDir);
         LogSetup.Add(services, logChoice, options.TrustedRoot, rekor, dataDir);
         services.AddSingleton<ISightingIndex>(_ => new SqliteSightingIndex(Path.Combine(dataDir, "index.db")));

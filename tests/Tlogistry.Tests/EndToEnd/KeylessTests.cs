@@ -11,6 +11,7 @@ using Tlogistry.Signing.Keyless;
 using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Rekor;
 using Tlogistry.Transparency.Sigstore;
+using Tlogistry.Http;
 
 namespace Tlogistry.Tests.EndToEnd;
 
@@ -84,7 +85,7 @@ public sealed class KeylessTests
         settings["Tlogistry:Log"] = "rekor-v1=" + log.BaseUri;
 
         using var client = new HttpClient();
-        var rekor = new RekorV1Log(log.BaseUri, LogIds.ForRekorV1(logRoot.Logs[0].PublicKeyDer), client, new RekorClientOptions(), NullLogger<RekorV1Log>.Instance);
+        var rekor = new RekorV1Log(log.BaseUri, LogIds.ForRekorV1(logRoot.Logs[0].PublicKeyDer), client, JsonHttpOptions.ForRekor(), NullLogger<RekorV1Log>.Instance);
 
         // Each stranger logs a "sighting" of its own tag, pinned to a digest upstream never serves.
         // Another key:

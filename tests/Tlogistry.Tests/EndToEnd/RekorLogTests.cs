@@ -12,6 +12,7 @@ using Tlogistry.Transparency.Merkle;
 using Tlogistry.Transparency.Rekor;
 using Tlogistry.Transparency.Sigstore;
 using Tlogistry.Transparency.Tiles;
+using Tlogistry.Http;
 
 namespace Tlogistry.Tests.EndToEnd;
 
@@ -101,7 +102,7 @@ public sealed class RekorLogTests
         using (var client = new HttpClient())
         {
             var claim = new SightingClaim("scripted.test/app:v1", "sha256:" + new string('e', 64), Manifest, DateTimeOffset.UtcNow, "elsewhere", key.Identity);
-            var rekor = new RekorV1Log(log.BaseUri, LogIds.ForRekorV1(TrustedRoot.Parse(await File.ReadAllBytesAsync(log.TrustedRootPath, Ct)).Logs[0].PublicKeyDer), client, new RekorClientOptions(), NullLogger<RekorV1Log>.Instance);
+            var rekor = new RekorV1Log(log.BaseUri, LogIds.ForRekorV1(TrustedRoot.Parse(await File.ReadAllBytesAsync(log.TrustedRootPath, Ct)).Logs[0].PublicKeyDer), client, JsonHttpOptions.ForRekor(), NullLogger<RekorV1Log>.Instance);
             await rekor.AppendAsync(key.SignEnvelope(Dsse.InTotoPayloadType, SightingStatement.Encode(claim)), SignerMaterial.ForKey(key.PublicKeyDer), Ct);
         }
 
@@ -289,7 +290,7 @@ public sealed class RekorLogTests
         Assert.Equal(mode == "rekor-v1", bundle.Entry.SignedEntryTimestamp is not null);
 
         using var client = new HttpClient();
-        var tiles = new RekorV2Log(log.BaseUri, root.Logs[1].LogId, client, new RekorClientOptions(), NullLogger<RekorV2Log>.Instance);
+        var tiles = new RekorV2Log(log.BaseUri, root.Logs[1].LogId, client, JsonHttpOptions.ForRekor(), NullLogger<RekorV2Log>.Instance);
         var v2 = root.Logs.First(l => !l.LogId.AsSpan().SequenceEqual(LogIds.ForRekorV1(l.PublicKeyDer)));
         var checkpoint = CheckpointVerifier.Verify(v2, await tiles.ReadCheckpointAsync(Ct));
         var index = bundle.Entry.InclusionProof!.LogIndex;

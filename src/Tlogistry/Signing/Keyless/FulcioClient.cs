@@ -1,8 +1,9 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Tlogistry.Http;
 
 namespace Tlogistry.Signing.Keyless;
 
@@ -31,18 +32,15 @@ internal sealed class FulcioException : Exception
 /// </summary>
 internal sealed class FulcioClient
 {
-    private readonly HttpClient _http;
+    private readonly JsonHttp _http;
     private readonly Uri _url;
-    private readonly KeylessHttpOptions _options;
 
-    public FulcioClient(Uri baseUrl, HttpClient http, KeylessHttpOptions? options = null)
+    public FulcioClient(Uri baseUrl, HttpClient http, JsonHttpOptions? options = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(baseUrl);
-        ArgumentNullException.ThrowIfNull(http);
         BaseUrl = new Uri(baseUrl.AbsoluteUri.TrimEnd('/') + "/");
         _url = new Uri(BaseUrl, "api/v2/signingCert");
-        _http = http;
-        _options = options ?? new KeylessHttpOptions();
+        _http = new JsonHttp(http, options ?? JsonHttpOptions.ForKeyless(), logger);
     }
 
     public Uri BaseUrl { get; }
@@ -57,24 +55,18 @@ internal sealed class FulcioClient
         var proof = key.SignData(Encoding.UTF8.GetBytes(claims.ProofSubject), HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
         var body = RequestBody(identityToken, key.ExportSubjectPublicKeyInfoPem(), proof);
 
-        KeylessAnswer answer;
+        HttpAnswer answer;
         try
         {
-            answer = await KeylessHttp.SendAsync(
-                _http,
-                () =>
-                {
-                    var request = new HttpRequestMessage(HttpMethod.Post, _url) { Content = new ByteArrayContent(body) };
-                    request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-                    request.Headers.Accept.ParseAdd("application/json");
-                    return request;
-                },
-                _options,
-                cancellationToken);
+            answer = await _http.SendAsync(HttpMethod.Post, _url, body, _http.Options.MaxResponseBytes, null, cancellationToken);
         }
-        catch (Exception e) when (e is HttpRequestException or IOException or TimeoutException)
+        catch (HttpTransportException e) when (e.Answer is { } last)
         {
-            throw new FulcioException($"Fulcio unreachable at {_url}: {e.Message}", null, e);
+            answer = last;
+        }
+        catch (HttpTransportException e)
+        {
+            throw new FulcioException($"Fulcio unreachable: {e.Message}", null, e);
         }
 
         if (!answer.IsSuccess)
@@ -161,7 +153,7 @@ internal sealed class FulcioClient
     }
 
     /// <summary>Fulcio's errors are gRPC-gateway JSON, <c>{"code":N,"message":"…"}</c>; else the body itself.</summary>
-    private static string ErrorMessage(KeylessAnswer answer)
+    private static string ErrorMessage(HttpAnswer answer)
     {
         try
         {

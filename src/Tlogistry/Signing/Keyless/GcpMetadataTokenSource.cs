@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Logging;
+using Tlogistry.Http;
+
 namespace Tlogistry.Signing.Keyless;
 
 /// <summary>
@@ -11,36 +14,40 @@ internal sealed class GcpMetadataTokenSource : IIdentityTokenSource
 
     private const string IdentityPath = "computeMetadata/v1/instance/service-accounts/default/identity?audience=sigstore&format=full";
 
-    private readonly HttpClient _http;
+    private readonly JsonHttp _http;
     private readonly Uri _url;
-    private readonly KeylessHttpOptions _options;
 
-    public GcpMetadataTokenSource(HttpClient http, Uri? baseUrl = null, KeylessHttpOptions? options = null)
+    public GcpMetadataTokenSource(HttpClient http, Uri? baseUrl = null, JsonHttpOptions? options = null, ILogger? logger = null)
     {
-        _http = http;
+        _http = new JsonHttp(http, options ?? JsonHttpOptions.ForKeyless(TimeSpan.FromSeconds(10)), logger);
         _url = new Uri(new Uri((baseUrl ?? DefaultBaseUrl).AbsoluteUri.TrimEnd('/') + "/"), IdentityPath);
-        _options = options ?? new KeylessHttpOptions { RequestTimeout = TimeSpan.FromSeconds(10) };
     }
 
     public async Task<string> GetTokenAsync(CancellationToken cancellationToken)
     {
-        KeylessAnswer answer;
+        HttpAnswer answer;
         try
         {
-            answer = await KeylessHttp.SendAsync(
-                _http,
-                () =>
+            // The identity endpoint answers the bare token, not JSON.
+            answer = await _http.SendAsync(
+                HttpMethod.Get,
+                _url,
+                null,
+                _http.Options.MaxResponseBytes,
+                static headers =>
                 {
-                    var request = new HttpRequestMessage(HttpMethod.Get, _url);
-                    request.Headers.Add("Metadata-Flavor", "Google");
-                    return request;
+                    headers.Accept.Clear();
+                    headers.Add("Metadata-Flavor", "Google");
                 },
-                _options,
                 cancellationToken);
         }
-        catch (Exception e) when (e is HttpRequestException or IOException or TimeoutException)
+        catch (HttpTransportException e) when (e.Answer is { } last)
         {
-            throw new IdentityTokenException($"GCP metadata server unreachable at {_url}: {e.Message}", e);
+            answer = last;
+        }
+        catch (HttpTransportException e)
+        {
+            throw new IdentityTokenException($"GCP metadata server unreachable: {e.Message}", e);
         }
 
         if (!answer.IsSuccess)

@@ -1,5 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Tlogistry.Http;
 
 namespace Tlogistry.Signing.Keyless;
 
@@ -13,15 +15,13 @@ internal sealed class GitHubActionsTokenSource : IIdentityTokenSource
     public const string UrlVariable = "ACTIONS_ID_TOKEN_REQUEST_URL";
     public const string TokenVariable = "ACTIONS_ID_TOKEN_REQUEST_TOKEN";
 
-    private readonly HttpClient _http;
+    private readonly JsonHttp _http;
     private readonly Func<string, string?> _environment;
-    private readonly KeylessHttpOptions _options;
 
-    public GitHubActionsTokenSource(HttpClient http, Func<string, string?>? environment = null, KeylessHttpOptions? options = null)
+    public GitHubActionsTokenSource(HttpClient http, Func<string, string?>? environment = null, JsonHttpOptions? options = null, ILogger? logger = null)
     {
-        _http = http;
+        _http = new JsonHttp(http, options ?? JsonHttpOptions.ForKeyless(TimeSpan.FromSeconds(10)), logger);
         _environment = environment ?? Environment.GetEnvironmentVariable;
-        _options = options ?? new KeylessHttpOptions { RequestTimeout = TimeSpan.FromSeconds(10) };
     }
 
     public async Task<string> GetTokenAsync(CancellationToken cancellationToken)
@@ -38,22 +38,22 @@ internal sealed class GitHubActionsTokenSource : IIdentityTokenSource
             throw new IdentityTokenException($"{UrlVariable} is not an absolute URL");
         }
 
-        KeylessAnswer answer;
+        HttpAnswer answer;
         try
         {
-            answer = await KeylessHttp.SendAsync(
-                _http,
-                () =>
-                {
-                    var request = new HttpRequestMessage(HttpMethod.Get, url);
-                    request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
-                    request.Headers.Accept.ParseAdd("application/json");
-                    return request;
-                },
-                _options,
+            answer = await _http.SendAsync(
+                HttpMethod.Get,
+                url,
+                null,
+                _http.Options.MaxResponseBytes,
+                headers => headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer),
                 cancellationToken);
         }
-        catch (Exception e) when (e is HttpRequestException or IOException or TimeoutException)
+        catch (HttpTransportException e) when (e.Answer is { } last)
+        {
+            answer = last;
+        }
+        catch (HttpTransportException e)
         {
             throw new IdentityTokenException($"GitHub Actions token endpoint unreachable: {e.Message}", e);
         }

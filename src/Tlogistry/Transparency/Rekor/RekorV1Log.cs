@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Tlogistry.Http;
 using Tlogistry.Signing;
 using Tlogistry.Transparency.Sigstore;
 
@@ -23,7 +24,7 @@ internal sealed partial class RekorV1Log : ITransparencyLog
     private readonly ILogger _logger;
 
     /// <param name="logId">SHA-256 of the log's DER public key, as the trusted root lists it for this URL.</param>
-    public RekorV1Log(Uri baseUrl, byte[] logId, HttpClient http, RekorClientOptions options, ILogger<RekorV1Log> logger)
+    public RekorV1Log(Uri baseUrl, byte[] logId, HttpClient http, JsonHttpOptions options, ILogger<RekorV1Log> logger)
     {
         ArgumentNullException.ThrowIfNull(logId);
         if (logId.Length != SHA256.HashSizeInBytes)
@@ -55,7 +56,7 @@ internal sealed partial class RekorV1Log : ITransparencyLog
                 Log.AlreadyLogged(_logger, existing.Uuid, existing.Record.Entry.LogIndex);
                 return existing.Record.Entry;
             default:
-                throw new LogUnavailableException($"{Description} refused the entry: {(int)answer.Status} {answer.Status}{RekorHttp.Detail(answer)}");
+                throw new LogUnavailableException($"{Description} refused the entry: {(int)answer.Status} {answer.Status}{answer.Detail()}");
         }
     }
 
@@ -104,7 +105,7 @@ internal sealed partial class RekorV1Log : ITransparencyLog
         var answer = await _http.GetAsync(EntriesPath + "/" + uuid, _http.MaxResponseBytes, cancellationToken);
         if (answer.Status != HttpStatusCode.OK)
         {
-            throw new LogUnavailableException($"{Description} has no entry {uuid}: {(int)answer.Status} {answer.Status}{RekorHttp.Detail(answer)}");
+            throw new LogUnavailableException($"{Description} has no entry {uuid}: {(int)answer.Status} {answer.Status}{answer.Detail()}");
         }
 
         var entry = Single(answer, "get");
@@ -118,7 +119,7 @@ internal sealed partial class RekorV1Log : ITransparencyLog
     /// used, so the fetch stays on this log), else by searching for the payload hash, which
     /// intoto entries are indexed under, and picking the entry for this exact payload.
     /// </summary>
-    private async Task<RekorV1Entry> ExistingAsync(LogAnswer conflict, DsseEnvelope envelope, CancellationToken cancellationToken)
+    private async Task<RekorV1Entry> ExistingAsync(HttpAnswer conflict, DsseEnvelope envelope, CancellationToken cancellationToken)
     {
         var location = conflict.Location?.OriginalString ?? "";
         var uuid = location[(location.LastIndexOf('/') + 1)..];
@@ -164,7 +165,7 @@ internal sealed partial class RekorV1Log : ITransparencyLog
         var answer = await _http.PostJsonAsync("api/v1/index/retrieve", query, cancellationToken);
         if (answer.Status != HttpStatusCode.OK)
         {
-            throw new LogUnavailableException($"{Description} index search failed: {(int)answer.Status} {answer.Status}{RekorHttp.Detail(answer)}");
+            throw new LogUnavailableException($"{Description} index search failed: {(int)answer.Status} {answer.Status}{answer.Detail()}");
         }
 
         return Parsed(() => RekorV1Entries.ReadUuids(answer.Body), "index search").Distinct(StringComparer.Ordinal).ToList();
@@ -179,7 +180,7 @@ internal sealed partial class RekorV1Log : ITransparencyLog
             var answer = await _http.PostJsonAsync(EntriesPath + "/retrieve", RekorV1Requests.Retrieve(page), cancellationToken);
             if (answer.Status != HttpStatusCode.OK)
             {
-                throw new LogUnavailableException($"{Description} retrieve failed: {(int)answer.Status} {answer.Status}{RekorHttp.Detail(answer)}");
+                throw new LogUnavailableException($"{Description} retrieve failed: {(int)answer.Status} {answer.Status}{answer.Detail()}");
             }
 
             foreach (var entry in Parsed(() => RekorV1Entries.ReadRetrieved(answer.Body), "retrieve"))
@@ -193,7 +194,7 @@ internal sealed partial class RekorV1Log : ITransparencyLog
         }
     }
 
-    private RekorV1Entry Single(LogAnswer answer, string what)
+    private RekorV1Entry Single(HttpAnswer answer, string what)
     {
         var entries = Parsed(() => RekorV1Entries.ReadLogEntry(answer.Body), what);
         return entries.Count == 1

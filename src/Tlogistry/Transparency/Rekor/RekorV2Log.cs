@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Tlogistry.Http;
 using Tlogistry.Signing;
 using Tlogistry.Transparency.Merkle;
 using Tlogistry.Transparency.Sigstore;
@@ -22,7 +23,7 @@ internal sealed class RekorV2Log : ITransparencyLog
     private readonly byte[] _logId;
 
     /// <param name="logId">The log's signed-note key hash, as the trusted root lists it for this URL.</param>
-    public RekorV2Log(Uri baseUrl, byte[] logId, HttpClient http, RekorClientOptions options, ILogger<RekorV2Log> logger)
+    public RekorV2Log(Uri baseUrl, byte[] logId, HttpClient http, JsonHttpOptions options, ILogger<RekorV2Log> logger)
     {
         ArgumentNullException.ThrowIfNull(logId);
         _http = new RekorHttp(baseUrl, http, options, logger);
@@ -40,7 +41,7 @@ internal sealed class RekorV2Log : ITransparencyLog
         var answer = await _http.PostJsonAsync("api/v2/log/entries", RekorV2Requests.HashedRekordV002(envelope, signer), cancellationToken);
         if (answer.Status is not (HttpStatusCode.Created or HttpStatusCode.OK))
         {
-            throw new LogUnavailableException($"{Description} refused the entry: {(int)answer.Status} {answer.Status}{RekorHttp.Detail(answer)}");
+            throw new LogUnavailableException($"{Description} refused the entry: {(int)answer.Status} {answer.Status}{answer.Detail()}");
         }
 
         try

@@ -6,6 +6,7 @@ using System.Text;
 using Microsoft.AspNetCore.Http;
 using Tlogistry.Signing.Keyless;
 using Tlogistry.Tests.Support;
+using Tlogistry.Http;
 
 namespace Tlogistry.Tests.Keyless;
 
@@ -91,7 +92,7 @@ public sealed class FulcioClientTests
         try
         {
             using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            var client = new FulcioClient(url, Http, new KeylessHttpOptions { MaxResponseBytes = 1000, MaxAttempts = 1 });
+            var client = new FulcioClient(url, Http, new JsonHttpOptions { MaxResponseBytes = 1000, MaxAttempts = 1 });
             var e = await Assert.ThrowsAsync<FulcioException>(() => client.RequestCertificateAsync(
                 TestJwt.Mint(Issuer, "alice-id", "alice@example.com"), key, TestContext.Current.CancellationToken));
             Assert.Contains("1000", e.Message, StringComparison.Ordinal);
@@ -109,7 +110,7 @@ public sealed class FulcioClientTests
         try
         {
             using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            var client = new FulcioClient(url, Http, new KeylessHttpOptions { RequestTimeout = TimeSpan.FromMilliseconds(300), MaxAttempts = 1 });
+            var client = new FulcioClient(url, Http, new JsonHttpOptions { RequestTimeout = TimeSpan.FromMilliseconds(300), MaxAttempts = 1 });
             var e = await Assert.ThrowsAsync<FulcioException>(() => client.RequestCertificateAsync(
                 TestJwt.Mint(Issuer, "alice-id", "alice@example.com"), key, TestContext.Current.CancellationToken));
             Assert.Contains("did not answer", e.Message, StringComparison.Ordinal);

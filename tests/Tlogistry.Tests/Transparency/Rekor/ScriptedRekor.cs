@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Abstractions;
 using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Rekor;
+using Tlogistry.Http;
 
 namespace Tlogistry.Tests.Transparency.Rekor;
 
@@ -34,7 +35,7 @@ internal sealed class ScriptedRekor : IAsyncDisposable
         return Task.CompletedTask;
     };
 
-    public static RekorClientOptions FastOptions => new()
+    public static JsonHttpOptions FastOptions => new()
     {
         RequestTimeout = TimeSpan.FromSeconds(10),
         RetryDelay = TimeSpan.FromMilliseconds(5),
@@ -56,10 +57,10 @@ internal sealed class ScriptedRekor : IAsyncDisposable
         return self;
     }
 
-    public RekorV1Log V1(byte[] logId, RekorClientOptions? options = null) =>
+    public RekorV1Log V1(byte[] logId, JsonHttpOptions? options = null) =>
         new(BaseUri, logId, new HttpClient(), options ?? FastOptions, NullLogger<RekorV1Log>.Instance);
 
-    public RekorV2Log V2(byte[] logId, RekorClientOptions? options = null) =>
+    public RekorV2Log V2(byte[] logId, JsonHttpOptions? options = null) =>
         new(BaseUri, logId, new HttpClient(), options ?? FastOptions, NullLogger<RekorV2Log>.Instance);
 
     public static Task Json(HttpContext context, int status, string json)

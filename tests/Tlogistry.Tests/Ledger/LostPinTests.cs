@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
+using Tlogistry.Http;
 using Tlogistry.Ledger;
 using Tlogistry.Signing;
 using Tlogistry.Signing.Identity;
@@ -29,7 +30,7 @@ public sealed class LostPinTests
         var root = TrustedRoot.Parse(await File.ReadAllBytesAsync(dir.Combine("log", "trusted_root.json"), Ct));
         var v2 = root.Logs.First(l => !l.LogId.AsSpan().SequenceEqual(LogIds.ForRekorV1(l.PublicKeyDer)));
         using var http = new HttpClient();
-        var log = new RekorV2Log(server.Http.BaseAddress!, v2.LogId, http, new RekorClientOptions(), NullLogger<RekorV2Log>.Instance);
+        var log = new RekorV2Log(server.Http.BaseAddress!, v2.LogId, http, JsonHttpOptions.ForRekor(), NullLogger<RekorV2Log>.Instance);
         using var key = InstanceKey.LoadOrCreate(dir.Combine("signing-key.pem"));
         var indexPath = dir.Combine("index.db");
         var reader = new SightingReader(new BundleVerifier(root), new KeyPolicy([key.PublicKeyDer]), key.Identity, SignerMaterial.ForKey(key.PublicKeyDer), TimeProvider.System);

@@ -56,7 +56,8 @@ internal static class SignerSetup
             sp.GetRequiredService<ISignerPolicy>(),
             identity,
             SignerMaterial.ForKey(sp.GetRequiredService<KeylessSigner>().PublicKeyDer),
-            sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<TimeProvider>(),
+            [SignerMaterial.AnyKey]));
     }
 
     private static void AddKeyMode(IServiceCollection services, TlogistryOptions options, string dataDir)
@@ -73,7 +74,8 @@ internal static class SignerSetup
                 sp.GetRequiredService<ISignerPolicy>(),
                 key.Identity,
                 SignerMaterial.ForKey(key.PublicKeyDer),
-                sp.GetRequiredService<TimeProvider>());
+                sp.GetRequiredService<TimeProvider>(),
+                [SignerMaterial.ForKey(key.PublicKeyDer), .. trusted.Select(SignerMaterial.ForKey)]);
         });
     }
 

@@ -20,16 +20,20 @@ internal sealed class SightingReader
 
     /// <param name="identity">The identity this instance records in new sightings.</param>
     /// <param name="signer">This instance's current verification material, for logs searched by key.</param>
-    public SightingReader(BundleVerifier verifier, ISignerPolicy policy, string identity, SignerMaterial signer, TimeProvider time)
+    /// <param name="searchKeys">Whose entries a log search asks for: every key that counts, or <see cref="SignerMaterial.AnyKey"/> when keys are ephemeral; defaults to <paramref name="signer"/>.</param>
+    public SightingReader(BundleVerifier verifier, ISignerPolicy policy, string identity, SignerMaterial signer, TimeProvider time, IReadOnlyList<SignerMaterial>? searchKeys = null)
     {
         _verifier = verifier;
         _policy = policy;
         Identity = identity;
         Signer = signer;
         _time = time;
+        SearchKeys = searchKeys ?? [signer];
     }
 
     public SignerMaterial Signer { get; }
+
+    public IReadOnlyList<SignerMaterial> SearchKeys { get; }
 
     public string Identity { get; }
 

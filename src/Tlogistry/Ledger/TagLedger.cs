@@ -133,11 +133,14 @@ internal sealed partial class TagLedger
         var found = new List<Sighting>();
         await GuardLog("log search", async () =>
         {
-            await foreach (var record in _log.SearchAsync(reference, _reader.Signer, cancellationToken))
+            foreach (var key in _reader.SearchKeys)
             {
-                if (TryRead(record, out var sighting) && sighting.Reference == reference)
+                await foreach (var record in _log.SearchAsync(reference, key, cancellationToken))
                 {
-                    found.Add(sighting);
+                    if (TryRead(record, out var sighting) && sighting.Reference == reference && !found.Exists(f => f.LogIndex == sighting.LogIndex && f.LogId == sighting.LogId))
+                    {
+                        found.Add(sighting);
+                    }
                 }
             }
 

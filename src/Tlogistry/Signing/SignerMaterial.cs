@@ -8,6 +8,12 @@ internal sealed record SignerMaterial(byte[] PublicKeyDer, IReadOnlyList<byte[]>
 {
     public static SignerMaterial ForKey(byte[] publicKeyDer) => new(publicKeyDer, []);
 
+    /// <summary>No particular key: for searches that cannot filter by key (keyless keys are ephemeral).</summary>
+    public static SignerMaterial AnyKey { get; } = new([], []);
+
+    /// <summary>True for <see cref="AnyKey"/>.</summary>
+    public bool IsAnyKey => PublicKeyDer.Length == 0;
+
     /// <summary>The key's PEM form, as Rekor v1 entry bodies carry it.</summary>
     public string PublicKeyPem => System.Security.Cryptography.PemEncoding.WriteString("PUBLIC KEY", PublicKeyDer);
 }

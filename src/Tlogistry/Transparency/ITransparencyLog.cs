@@ -33,8 +33,9 @@ internal interface ITransparencyLog
     Task<TlogEntry> AppendAsync(DsseEnvelope envelope, SignerMaterial signer, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Entries that may be sightings of <paramref name="reference"/>, for logs with a search
-    /// (Rekor v1 finds them by the SHA-256 of the reference); empty for logs without one.
+    /// Entries that may be sightings of <paramref name="reference"/> by <paramref name="signer"/>'s key
+    /// (or by anyone, for <see cref="SignerMaterial.AnyKey"/>), for logs with a search (Rekor v1
+    /// finds them by the SHA-256 of the reference); empty for logs without one.
     /// </summary>
     IAsyncEnumerable<LogRecord> SearchAsync(string reference, SignerMaterial signer, CancellationToken cancellationToken);
 

@@ -18,6 +18,9 @@ namespace Tlogistry.Transparency.Rekor;
 internal sealed partial class RekorV1Log : ITransparencyLog
 {
     public const int RetrievePageSize = 10;
+
+    /// <summary>Most entries a tag search reads.</summary>
+    public const int MaxSearchResults = 1000;
     private const string EntriesPath = "api/v1/log/entries";
     private readonly RekorHttp _http;
     private readonly byte[] _logId;
@@ -63,7 +66,14 @@ internal sealed partial class RekorV1Log : ITransparencyLog
     public async IAsyncEnumerable<LogRecord> SearchAsync(string reference, SignerMaterial signer, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(reference);
-        var uuids = await IndexAsync(RekorV1Requests.SearchByHash(RekorV1Requests.ReferenceHash(reference)), cancellationToken);
+        var hash = RekorV1Requests.ReferenceHash(reference);
+        var uuids = await IndexAsync(signer.IsAnyKey ? RekorV1Requests.SearchByHash(hash) : RekorV1Requests.SearchByHashAndKey(hash, signer), cancellationToken);
+        if (uuids.Count > MaxSearchResults)
+        {
+            // Anyone can log entries under a tag's hash; past this many, fail closed rather than fetch them all.
+            throw new LogUnavailableException($"{Description} search for {reference} found {uuids.Count} entries, more than the {MaxSearchResults} this proxy will read");
+        }
+
         await foreach (var entry in RetrieveAsync(uuids, cancellationToken))
         {
             yield return entry.Record;

@@ -68,6 +68,26 @@ internal static class RekorV1Requests
         });
     }
 
+    /// <summary>
+    /// The index search for entries with this SHA-256 made with this key: strangers' entries
+    /// under a popular tag's hash are filtered out by the log instead of fetched and refused.
+    /// </summary>
+    public static byte[] SearchByHashAndKey(ReadOnlySpan<byte> sha256, SignerMaterial signer)
+    {
+        var hash = "sha256:" + Convert.ToHexStringLower(sha256);
+        return Write(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("hash", hash);
+            w.WriteStartObject("publicKey");
+            w.WriteString("format", "x509");
+            w.WriteString("content", Convert.ToBase64String(Encoding.ASCII.GetBytes(signer.PublicKeyPem)));
+            w.WriteEndObject();
+            w.WriteString("operator", "and");
+            w.WriteEndObject();
+        });
+    }
+
     /// <summary>The hash a sighting of <paramref name="reference"/> is indexed under: SHA-256 of the reference string.</summary>
     public static byte[] ReferenceHash(string reference) => SHA256.HashData(Encoding.UTF8.GetBytes(reference));
 

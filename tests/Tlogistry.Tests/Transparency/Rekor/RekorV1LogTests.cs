@@ -144,6 +144,10 @@ public sealed class RekorV1LogTests : IAsyncLifetime
         var search = _rekor.Requests.First();
         Assert.Equal("/api/v1/index/retrieve", search.Path);
         Assert.Equal("sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(reference))), (string?)JsonNode.Parse(search.Body)!["hash"]);
+
+        // In key mode the log filters by key too, so strangers' entries under the hash are never fetched.
+        Assert.Equal("and", (string?)JsonNode.Parse(search.Body)!["operator"]);
+        Assert.Equal("x509", (string?)JsonNode.Parse(search.Body)!["publicKey"]!["format"]);
         var pages = _rekor.Requests.Where(r => r.Path == "/api/v1/log/entries/retrieve").Select(r => JsonNode.Parse(r.Body)!["entryUUIDs"]!.AsArray().Count).ToList();
         Assert.Equal([10, 10, 3], pages);
         Assert.Equal(23, found.Count);
@@ -358,5 +362,19 @@ public sealed class RekorV1LogTests : IAsyncLifetime
         var payload = Encoding.UTF8.GetBytes(statement);
         var signature = _key.SignData(Dsse.Pae(Dsse.InTotoPayloadType, payload), HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
         return (new DsseEnvelope(Dsse.InTotoPayloadType, payload, [new DsseSignature("", signature)]), SignerMaterial.ForKey(_key.ExportSubjectPublicKeyInfo()));
+    }
+
+    [Fact]
+    public async Task A_search_by_anyone_stops_at_its_bound_instead_of_fetching_every_strangers_entry()
+    {
+        var uuids = Enumerable.Range(0, RekorV1Log.MaxSearchResults + 1).Select(i => Convert.ToHexStringLower(SHA256.HashData(BitConverter.GetBytes(i)))).ToArray();
+        _rekor.Handler = (c, r) => ScriptedRekor.Json(c, 200, JsonSerializer.Serialize(uuids));
+
+        var e = await Assert.ThrowsAsync<LogUnavailableException>(async () =>
+            await _rekor.V1(LogId).SearchAsync("docker.io/library/nginx:latest", SignerMaterial.AnyKey, TestContext.Current.CancellationToken).ToListAsync(TestContext.Current.CancellationToken));
+
+        Assert.Contains("more than the 1000", e.Message, StringComparison.Ordinal);
+        var search = Assert.Single(_rekor.Requests);
+        Assert.Null(JsonNode.Parse(search.Body)!["publicKey"]);
     }
 }

@@ -373,6 +373,14 @@ public sealed class LogServerTests
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         using var root = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(dir.Path, "trusted_root.json")));
         Assert.Equal("https://log.example.test", root.RootElement.GetProperty("tlogs")[1].GetProperty("baseUrl").GetString());
+
+        // The request line is written when the response completes, which can trail the client's read.
+        var logged = DateTime.UtcNow.AddSeconds(10);
+        while (!process.StandardOutput.Contains("POST /api/v2/log/entries status=201", StringComparison.Ordinal) && DateTime.UtcNow < logged)
+        {
+            await Task.Delay(20);
+        }
+
         Assert.Contains("POST /api/v2/log/entries status=201", process.StandardOutput, StringComparison.Ordinal);
     }
 }

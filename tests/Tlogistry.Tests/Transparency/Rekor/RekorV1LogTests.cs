@@ -273,15 +273,13 @@ public sealed class RekorV1LogTests : IAsyncLifetime
     {
         _rekor.Handler = async (c, r) => await Task.Delay(TimeSpan.FromSeconds(30), c.RequestAborted);
         var options = ScriptedRekor.FastOptions;
-        options.RequestTimeout = TimeSpan.FromMilliseconds(200);
+        options.RequestTimeout = TimeSpan.FromSeconds(1);
         options.MaxAttempts = 2;
         var (envelope, signer) = Sign("{}");
-        var started = DateTime.UtcNow;
 
         var e = await Assert.ThrowsAsync<LogUnavailableException>(() => _rekor.V1(LogId, options).AppendAsync(envelope, signer, TestContext.Current.CancellationToken));
 
-        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(10));
-        Assert.Equal(2, _rekor.Requests.Count);
+        Assert.Equal(2, _rekor.Arrivals);
         Assert.Contains("did not answer", e.Message, StringComparison.Ordinal);
     }
 

@@ -17,6 +17,8 @@ internal sealed record RekorRequest(string Method, string Path, string ContentTy
 /// </summary>
 internal sealed class ScriptedRekor : IAsyncDisposable
 {
+    private int _arrivals;
+
     private readonly WebApplication _app;
 
     private ScriptedRekor(WebApplication app, Uri baseUri)
@@ -28,6 +30,9 @@ internal sealed class ScriptedRekor : IAsyncDisposable
     public Uri BaseUri { get; }
 
     public ConcurrentQueue<RekorRequest> Requests { get; } = new();
+
+    /// <summary>Requests counted as they arrive, before their body is read (a client may give up during that read).</summary>
+    public int Arrivals => Volatile.Read(ref _arrivals);
 
     public Func<HttpContext, RekorRequest, Task> Handler { get; set; } = (c, _) =>
     {
@@ -47,6 +52,7 @@ internal sealed class ScriptedRekor : IAsyncDisposable
         ScriptedRekor? self = null;
         var (app, baseUri) = await LoopbackApp.StartAsync(async context =>
         {
+            Interlocked.Increment(ref self!._arrivals);
             using var reader = new StreamReader(context.Request.Body);
             var body = await reader.ReadToEndAsync();
             var request = new RekorRequest(context.Request.Method, context.Request.Path.Value ?? "", context.Request.ContentType ?? "", body);

@@ -45,8 +45,20 @@ internal static class ApiResponses
         return buffer.ToArray();
     }
 
+    /// <summary>The request body as JSON, or null once a 413 has been answered for a body over <see cref="MaxBody"/>.</summary>
+    public static async Task<System.Text.Json.JsonDocument?> ReadJsonAsync(HttpContext context)
+    {
+        if (await ReadBodyAsync(context.Request, context.RequestAborted) is not { } body)
+        {
+            await ErrorAsync(context, StatusCodes.Status413PayloadTooLarge, $"request body exceeds {MaxBody} bytes");
+            return null;
+        }
+
+        return EntryJson.Parse(body);
+    }
+
     /// <summary>Reads at most <see cref="MaxBody"/> bytes; null means the body was too large.</summary>
-    public static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         if (request.ContentLength > MaxBody)
         {

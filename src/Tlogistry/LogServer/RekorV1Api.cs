@@ -22,13 +22,12 @@ internal sealed class RekorV1Api
 
     public async Task CreateAsync(HttpContext context)
     {
-        if (await ApiResponses.ReadBodyAsync(context.Request, context.RequestAborted) is not { } body)
+        using var doc = await ApiResponses.ReadJsonAsync(context);
+        if (doc is null)
         {
-            await ApiResponses.ErrorAsync(context, StatusCodes.Status413PayloadTooLarge, $"request body exceeds {ApiResponses.MaxBody} bytes");
             return;
         }
 
-        using var doc = EntryJson.Parse(body);
         var root = doc.RootElement;
         var kind = EntryJson.String(root, "kind", "proposedEntry");
         var version = EntryJson.String(root, "apiVersion", "proposedEntry");
@@ -79,7 +78,7 @@ internal sealed class RekorV1Api
 
     public async Task RetrieveAsync(HttpContext context)
     {
-        using var doc = await ReadJsonAsync(context);
+        using var doc = await ApiResponses.ReadJsonAsync(context);
         if (doc is null)
         {
             return;
@@ -135,7 +134,7 @@ internal sealed class RekorV1Api
 
     public async Task SearchIndexAsync(HttpContext context)
     {
-        using var doc = await ReadJsonAsync(context);
+        using var doc = await ApiResponses.ReadJsonAsync(context);
         if (doc is null)
         {
             return;
@@ -311,17 +310,6 @@ internal sealed class RekorV1Api
         }
 
         return array.EnumerateArray().ToList();
-    }
-
-    private static async Task<JsonDocument?> ReadJsonAsync(HttpContext context)
-    {
-        if (await ApiResponses.ReadBodyAsync(context.Request, context.RequestAborted) is not { } body)
-        {
-            await ApiResponses.ErrorAsync(context, StatusCodes.Status413PayloadTooLarge, $"request body exceeds {ApiResponses.MaxBody} bytes");
-            return null;
-        }
-
-        return EntryJson.Parse(body);
     }
 }
 

@@ -20,13 +20,12 @@ internal sealed class RekorV2Api
 
     public async Task CreateAsync(HttpContext context)
     {
-        if (await ApiResponses.ReadBodyAsync(context.Request, context.RequestAborted) is not { } body)
+        using var doc = await ApiResponses.ReadJsonAsync(context);
+        if (doc is null)
         {
-            await ApiResponses.ErrorAsync(context, StatusCodes.Status413PayloadTooLarge, $"request body exceeds {ApiResponses.MaxBody} bytes");
             return;
         }
 
-        using var doc = EntryJson.Parse(body);
         var root = doc.RootElement;
         if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("dsseRequestV002", out _))
         {

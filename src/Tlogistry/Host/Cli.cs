@@ -12,15 +12,39 @@ namespace Tlogistry.Host;
 internal static class Cli
 {
     /// <summary><c>tlogistry log serve</c>: the embedded log alone, over the Rekor and tiles APIs.</summary>
+    /// <summary>
+    /// Runs a service until it stops: a failure a person can act on (bad settings, a damaged
+    /// data directory) prints one line and exits 1; a cancelled run exits 0.
+    /// </summary>
+    private static async Task<int> RunServiceAsync(Func<Task<int>> run, CancellationToken ct)
+    {
+        try
+        {
+            return await run();
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return 0;
+        }
+        catch (Exception e) when (IsReported(e))
+        {
+            await Console.Error.WriteLineAsync("tlogistry: " + e.Message);
+            return 1;
+        }
+    }
+
+    private static bool IsReported(Exception e) =>
+        e is FormatException or InvalidDataException or InvalidOperationException or IOException
+            or UnauthorizedAccessException or System.Data.Common.DbException;
+
     private static Command LogCommand()
     {
         var port = new Option<int?>("--port") { Description = "TCP port to listen on (also PORT; default 8080)." };
         var dataDir = new Option<string>("--data-dir") { Description = "Directory for the log, its key and its entry sidecar.", Required = true };
         var publicUrl = new Option<string?>("--public-url") { Description = "URL clients reach this log at, written into trusted_root.json (default http://127.0.0.1:PORT)." };
         var serve = new Command("serve", "Serve a file-backed log over the Rekor v2 write API, the C2SP tiles read API and a Rekor v1 subset.") { port, dataDir, publicUrl };
-        serve.SetAction(async (parse, ct) =>
-        {
-            try
+        serve.SetAction((parse, ct) => RunServiceAsync(
+            async () =>
             {
                 var resolved = new TlogistryOptions { Port = parse.GetValue(port) }.ResolvePort(Environment.GetEnvironmentVariable("PORT"));
                 var url = parse.GetValue(publicUrl);
@@ -33,18 +57,8 @@ internal static class Cli
                 await using var app = await LogServer.LogServerApp.StartAsync(new LogServer.LogServerSettings(parse.GetValue(dataDir)!, resolved, url), ct);
                 await app.WaitForShutdownAsync(ct);
                 return 0;
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                return 0;
-            }
-            catch (Exception e) when (e is FormatException or InvalidDataException or InvalidOperationException or IOException
-                or UnauthorizedAccessException or System.Data.Common.DbException)
-            {
-                await Console.Error.WriteLineAsync("tlogistry: " + e.Message);
-                return 1;
-            }
-        });
+            },
+            ct));
 
         return new Command("log", "Run the embedded transparency log as a service.") { serve };
     }
@@ -109,23 +123,15 @@ internal static class Cli
                 return 2;
             }
 
-            try
-            {
-                await using var app = await TlogistryApp.BuildAsync(overrides, [.. parse.UnmatchedTokens], ct);
-                await app.StartAsync(ct);
-                await app.WaitForShutdownAsync(ct);
-                return 0;
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                return 0;
-            }
-            catch (Exception e) when (e is FormatException or InvalidDataException or InvalidOperationException or IOException
-                or UnauthorizedAccessException or System.Data.Common.DbException)
-            {
-                await Console.Error.WriteLineAsync("tlogistry: " + e.Message);
-                return 1;
-            }
+            return await RunServiceAsync(
+                async () =>
+                {
+                    await using var app = await TlogistryApp.BuildAsync(overrides, [.. parse.UnmatchedTokens], ct);
+                    await app.StartAsync(ct);
+                    await app.WaitForShutdownAsync(ct);
+                    return 0;
+                },
+                ct);
         });
 
         var from = new Option<string?>("--from") { Description = "Import a bundle export (a file, or a URL such as http://proxy/tlog/bundles) instead of reading the log; required for Rekor v2." };
@@ -144,8 +150,7 @@ internal static class Cli
             {
                 return await IndexRebuild.RunAsync(overrides, parse.GetValue(from), Console.Error, ct);
             }
-            catch (Exception e) when (e is FormatException or InvalidDataException or InvalidOperationException or IOException
-                or UnauthorizedAccessException or System.Data.Common.DbException or HttpRequestException or NotSupportedException)
+            catch (Exception e) when (IsReported(e) || e is HttpRequestException or NotSupportedException)
             {
                 await Console.Error.WriteLineAsync("tlogistry: " + e.Message);
                 return 1;

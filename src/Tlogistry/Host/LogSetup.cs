@@ -38,10 +38,7 @@ internal static class LogSetup
         services.AddSingleton<ITransparencyLog>(sp =>
         {
             // The log is named by the operator, so it is not subject to the upstream SSRF guard.
-            var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
-            {
-                Timeout = Timeout.InfiniteTimeSpan,
-            };
+            var http = Http.JsonHttp.CreateClient();
             return choice.Kind == LogKind.RekorV1
                 ? new RekorV1Log(url, logId, http, rekor, sp.GetRequiredService<ILogger<RekorV1Log>>())
                 : new RekorV2Log(url, logId, http, rekor, sp.GetRequiredService<ILogger<RekorV2Log>>());

@@ -46,7 +46,7 @@ internal static class SignerSetup
         var identity = SignerIdentity.ForCertificate(options.Identity.Trim(), options.Issuer.Trim());
         services.AddSingleton(sp =>
         {
-            var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = Timeout.InfiniteTimeSpan };
+            var http = Http.JsonHttp.CreateClient();
             return new KeylessSigner(new FulcioClient(fulcio, http, logger: sp.GetRequiredService<ILogger<FulcioClient>>()), tokens.Create(http), sp.GetRequiredService<TimeProvider>(), new KeylessSignerOptions(), sp.GetRequiredService<ILogger<KeylessSigner>>());
         });
         services.AddSingleton<IEnvelopeSigner>(sp => sp.GetRequiredService<KeylessSigner>());

@@ -19,6 +19,13 @@ namespace Tlogistry.Http;
 /// </summary>
 internal sealed partial class JsonHttp
 {
+    /// <summary>
+    /// An HttpClient for services the operator names (a log, Fulcio): no redirects followed, no
+    /// client-wide timeout (each attempt has its own), connections renewed so DNS changes are seen.
+    /// </summary>
+    public static HttpClient CreateClient() =>
+        new(new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = Timeout.InfiniteTimeSpan };
+
     private readonly HttpClient _http;
     private readonly ILogger _logger;
     private readonly ResiliencePipeline<HttpAnswer> _pipeline;

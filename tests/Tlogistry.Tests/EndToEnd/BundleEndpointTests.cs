@@ -1,7 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Tlogistry.Host;
 using Tlogistry.Ledger;
@@ -81,7 +80,7 @@ public sealed class BundleEndpointTests
         var settings = new Dictionary<string, string?> { ["Tlogistry:DataDir"] = data.Path, ["Logging:LogLevel:Default"] = "Warning" };
         foreach (var from in new[] { exportFile, null })
         {
-            DeleteStore(data.Path);
+            SightingStore.Delete(data.Path);
             var progress = new StringWriter();
             Assert.Equal(0, await IndexRebuild.RunAsync(settings, from, progress, Ct));
             Assert.Contains("3 sightings added", progress.ToString(), StringComparison.Ordinal);
@@ -104,15 +103,6 @@ public sealed class BundleEndpointTests
     {
         c.Request.Path = path;
         return c;
-    }
-
-    private static void DeleteStore(string dataDir)
-    {
-        SqliteConnection.ClearAllPools();
-        foreach (var f in Directory.GetFiles(dataDir, "index.db*"))
-        {
-            File.Delete(f);
-        }
     }
 
     private static async Task AssertError(HttpClient http, string path, HttpStatusCode status, string code)

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Tlogistry.Ledger;
@@ -59,7 +58,7 @@ public sealed class KeylessTests
         }
 
         // The store is lost: the embedded log's leaf keeps the certificate, so the pin comes back.
-        DeleteStore(data.Path);
+        SightingStore.Delete(data.Path);
         upstream.Move("v1");
         await using (var proxy = await ProxyHost.StartAsync(data.Path, upstream.Mapping, settings, Ct))
         {
@@ -142,7 +141,7 @@ public sealed class KeylessTests
         }
 
         await proxy.DisposeAsync();
-        DeleteStore(data.Path);
+        SightingStore.Delete(data.Path);
         upstream.Move("ours");
         await using var restarted = await ProxyHost.StartAsync(data.Path, upstream.Mapping, settings, Ct);
         using var again = new HttpClient { BaseAddress = restarted.BaseUri };
@@ -205,13 +204,4 @@ public sealed class KeylessTests
 
     private static Task LogSightingAsync(RekorV1Log rekor, SignedEnvelope signed) =>
         rekor.AppendAsync(signed.Envelope, signed.Signer, Ct);
-
-    private static void DeleteStore(string dataDir)
-    {
-        SqliteConnection.ClearAllPools();
-        foreach (var f in Directory.GetFiles(dataDir, "index.db*"))
-        {
-            File.Delete(f);
-        }
-    }
 }

@@ -2,7 +2,6 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Tlogistry.Host;
 using Tlogistry.Ledger;
@@ -61,7 +60,7 @@ public sealed class RekorLogTests
         }
 
         // The store is lost. v1 finds the pin again by search; v2 needs the bundle export.
-        DeleteStore(data.Path);
+        SightingStore.Delete(data.Path);
         if (mode == "rekor-v2")
         {
             var file = Path.Combine(data.Path, "export.jsonl");
@@ -106,7 +105,7 @@ public sealed class RekorLogTests
             await rekor.AppendAsync(key.SignEnvelope(Dsse.InTotoPayloadType, SightingStatement.Encode(claim)), SignerMaterial.ForKey(key.PublicKeyDer), Ct);
         }
 
-        DeleteStore(data.Path);
+        SightingStore.Delete(data.Path);
         await using (var proxy = await ProxyHost.StartAsync(data.Path, upstream.Mapping, settings, Ct))
         {
             using var http = new HttpClient { BaseAddress = proxy.BaseUri };
@@ -172,7 +171,7 @@ public sealed class RekorLogTests
 
         // With the store lost, the search finds the entry, but the log now serves it with a
         // root hash that is not its checkpoint's: it does not count as a pin.
-        DeleteStore(data.Path);
+        SightingStore.Delete(data.Path);
         relay.Mode = FaultyRelay.Fault.BreakProofs;
         upstream.Move("v1");
         await using (var proxy = await ProxyHost.StartAsync(data.Path, upstream.Mapping, settings, Ct))
@@ -220,7 +219,7 @@ public sealed class RekorLogTests
         }
 
         // index rebuild finds both of ours by key (the legacy one and the new one), not the stranger's.
-        DeleteStore(data.Path);
+        SightingStore.Delete(data.Path);
         var progress = new StringWriter();
         Assert.Equal(0, await IndexRebuild.RunAsync(WithDataDir(settings, data.Path), null, progress, Ct));
         Assert.Contains("2 sightings added", progress.ToString(), StringComparison.Ordinal);
@@ -305,14 +304,5 @@ public sealed class RekorLogTests
         using var client = new HttpClient();
         var note = await client.GetStringAsync(new Uri(log.BaseUri, "/checkpoint"), Ct);
         return long.Parse(note.Split('\n')[1], System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    private static void DeleteStore(string dataDir)
-    {
-        SqliteConnection.ClearAllPools();
-        foreach (var f in Directory.GetFiles(dataDir, "index.db*"))
-        {
-            File.Delete(f);
-        }
     }
 }

@@ -71,6 +71,19 @@ internal sealed partial class JsonHttp
     /// <exception cref="HttpTransportException">No usable answer after the last attempt, or an answer over <paramref name="maxBytes"/>.</exception>
     public async Task<HttpAnswer> SendAsync(HttpMethod method, Uri url, byte[]? json, int maxBytes, Action<HttpRequestHeaders>? headers, CancellationToken cancellationToken)
     {
+        var answer = await SendForAnswerAsync(method, url, json, maxBytes, headers, cancellationToken);
+        return answer.IsUnavailable
+            ? throw new HttpTransportException($"{method} {url} answered {(int)answer.Status} {answer.Status}{answer.Detail()}")
+            : answer;
+    }
+
+    /// <summary>
+    /// As <see cref="SendAsync"/>, but a 5xx or 429 that outlasted the retries is returned as the
+    /// answer, for callers that report the service's own error; only no answer at all throws.
+    /// </summary>
+    /// <exception cref="HttpTransportException">No answer after the last attempt, or an answer over <paramref name="maxBytes"/>.</exception>
+    public async Task<HttpAnswer> SendForAnswerAsync(HttpMethod method, Uri url, byte[]? json, int maxBytes, Action<HttpRequestHeaders>? headers, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(url);
         var request = new Request(method, url, json, maxBytes, headers);
@@ -97,16 +110,13 @@ internal sealed partial class JsonHttp
                 throw error switch
                 {
                     HttpTransportException transport => transport,
-                    TimeoutRejectedException or TimeoutException => new HttpTransportException($"{request.What} did not answer within {Options.RequestTimeout.TotalSeconds:0.###} s", null, error),
-                    HttpRequestException or IOException => new HttpTransportException($"{request.What} failed: {error.Message}", null, error),
+                    TimeoutRejectedException or TimeoutException => new HttpTransportException($"{request.What} did not answer within {Options.RequestTimeout.TotalSeconds:0.###} s", error),
+                    HttpRequestException or IOException => new HttpTransportException($"{request.What} failed: {error.Message}", error),
                     _ => error,
                 };
             }
 
-            var answer = outcome.Result!;
-            return answer.IsUnavailable
-                ? throw new HttpTransportException($"{request.What} answered {(int)answer.Status} {answer.Status}{answer.Detail()}", answer)
-                : answer;
+            return outcome.Result!;
         }
         finally
         {

@@ -58,11 +58,7 @@ internal sealed class FulcioClient
         HttpAnswer answer;
         try
         {
-            answer = await _http.SendAsync(HttpMethod.Post, _url, body, _http.Options.MaxResponseBytes, null, cancellationToken);
-        }
-        catch (HttpTransportException e) when (e.Answer is { } last)
-        {
-            answer = last;
+            answer = await _http.SendForAnswerAsync(HttpMethod.Post, _url, body, _http.Options.MaxResponseBytes, null, cancellationToken);
         }
         catch (HttpTransportException e)
         {

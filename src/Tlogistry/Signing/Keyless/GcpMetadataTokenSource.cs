@@ -29,7 +29,7 @@ internal sealed class GcpMetadataTokenSource : IIdentityTokenSource
         try
         {
             // The identity endpoint answers the bare token, not JSON.
-            answer = await _http.SendAsync(
+            answer = await _http.SendForAnswerAsync(
                 HttpMethod.Get,
                 _url,
                 null,
@@ -40,10 +40,6 @@ internal sealed class GcpMetadataTokenSource : IIdentityTokenSource
                     headers.Add("Metadata-Flavor", "Google");
                 },
                 cancellationToken);
-        }
-        catch (HttpTransportException e) when (e.Answer is { } last)
-        {
-            answer = last;
         }
         catch (HttpTransportException e)
         {

@@ -41,17 +41,13 @@ internal sealed class GitHubActionsTokenSource : IIdentityTokenSource
         HttpAnswer answer;
         try
         {
-            answer = await _http.SendAsync(
+            answer = await _http.SendForAnswerAsync(
                 HttpMethod.Get,
                 url,
                 null,
                 _http.Options.MaxResponseBytes,
                 headers => headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer),
                 cancellationToken);
-        }
-        catch (HttpTransportException e) when (e.Answer is { } last)
-        {
-            answer = last;
         }
         catch (HttpTransportException e)
         {

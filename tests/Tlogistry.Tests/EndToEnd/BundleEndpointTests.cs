@@ -1,5 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Tlogistry.Host;
@@ -14,23 +13,12 @@ public sealed class BundleEndpointTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    /// <summary>An upstream whose tag t answers a manifest that names t, so each tag has its own digest.</summary>
-    private static Task Serve(Microsoft.AspNetCore.Http.HttpContext c)
-    {
-        var tag = c.Request.Path.Value!.Split('/')[^1];
-        var body = Encoding.UTF8.GetBytes($"{{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{{}},\"layers\":[],\"annotations\":{{\"t\":\"{tag}\"}}}}");
-        c.Response.ContentType = "application/vnd.oci.image.manifest.v1+json";
-        c.Response.Headers["Docker-Content-Digest"] = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(body));
-        return c.Response.Body.WriteAsync(body).AsTask();
-    }
-
     [Fact]
     public async Task Bundles_are_published_per_tag_and_as_a_paged_export_and_rebuild_a_lost_store()
     {
-        await using var upstream = await ScriptedRegistry.StartAsync();
-        upstream.Handler = Serve;
+        await using var upstream = await TagUpstream.StartAsync();
         using var data = new TempDirectory();
-        var upstreams = new[] { "scripted.test=" + upstream.BaseUri };
+        var upstreams = upstream.Mapping;
         string export;
         var digests = new Dictionary<string, string>();
         await using (var proxy = await ProxyHost.StartAsync(data.Path, upstreams, null, Ct))
@@ -87,7 +75,7 @@ public sealed class BundleEndpointTests
         }
 
         // The rebuilt store holds the pins: a moved tag is refused.
-        upstream.Handler = c => Serve(c.Request.Path.Value!.EndsWith("/a", StringComparison.Ordinal) ? Rewrite(c, "/v2/app/manifests/moved") : c);
+        upstream.Move("a");
         await using (var proxy = await ProxyHost.StartAsync(data.Path, upstreams, null, Ct))
         {
             using var http = new HttpClient { BaseAddress = proxy.BaseUri };
@@ -97,12 +85,6 @@ public sealed class BundleEndpointTests
             using var same = await http.GetAsync("/v2/scripted.test/app/manifests/b", Ct);
             Assert.Equal(HttpStatusCode.OK, same.StatusCode);
         }
-    }
-
-    private static Microsoft.AspNetCore.Http.HttpContext Rewrite(Microsoft.AspNetCore.Http.HttpContext c, string path)
-    {
-        c.Request.Path = path;
-        return c;
     }
 
     private static async Task AssertError(HttpClient http, string path, HttpStatusCode status, string code)

@@ -11,13 +11,13 @@ internal sealed record BenchOptions
     public required string ProxyDll { get; init; }
 
     /// <summary>Seconds of each timed load run (one server, one path, one round).</summary>
-    public int Duration { get; init; } = 3;
+    public int Duration { get; init; } = 2;
 
     /// <summary>Seconds of load on each server and path before any timed run.</summary>
     public int Warmup { get; init; } = 1;
 
     /// <summary>Timed runs per server and path; servers take turns, the median counts.</summary>
-    public int Rounds { get; init; } = 3;
+    public int Rounds { get; init; } = 5;
 
     /// <summary>Connections and wrk threads for the manifest paths.</summary>
     public int Connections { get; init; } = 8;
@@ -36,9 +36,17 @@ internal sealed record BenchOptions
     /// <summary>Size of the blob streamed for the peak-RSS reading, in MiB.</summary>
     public int HugeMiB { get; init; } = 1024;
 
+    /// <summary>Which measurements to make: tag, head, digest, blob, cold, burst, rss.</summary>
+    public IReadOnlySet<string> Only { get; init; } = new HashSet<string>(AllParts, StringComparer.Ordinal);
+
+    public static readonly string[] AllParts = ["tag", "head", "digest", "blob", "cold", "burst", "rss"];
+
+    public bool Runs(string part) => Only.Contains(part);
+
     public const string Usage = """
         usage: Tlogistry.Bench <tlogistry.dll> [--duration S] [--warmup S] [--rounds N] [--connections N]
                                [--threads N] [--blob-connections 1,4] [--cold N] [--burst N] [--huge-mib N]
+                               [--only tag,head,digest,blob,cold,burst,rss]
         (each also as BENCH_DURATION, BENCH_WARMUP, ... in the environment)
         """;
 
@@ -101,7 +109,15 @@ internal sealed record BenchOptions
             Cold = Int("cold", defaults.Cold, 1),
             Burst = Int("burst", defaults.Burst, 1),
             HugeMiB = Int("huge-mib", defaults.HugeMiB, 1),
+            Only = Get("only") is { } only
+                ? only.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal)
+                : defaults.Only,
         };
+        if (options.Only.FirstOrDefault(p => !AllParts.Contains(p)) is { } unknown)
+        {
+            throw new ArgumentException($"--only knows {string.Join(',', AllParts)}, not \"{unknown}\"");
+        }
+
         if (flags.Count > 0)
         {
             throw new ArgumentException("unknown option --" + string.Join(", --", flags.Keys));

@@ -68,7 +68,7 @@ internal static class Program
             {
                 var config = await Seed.BlobAsync(http, _direct.BaseUri, 4 * 1024);
                 layer = await Seed.BlobAsync(http, _direct.BaseUri, 64L << 20);
-                huge = await Seed.BlobAsync(http, _direct.BaseUri, (long)o.HugeMiB << 20);
+                huge = o.Runs("rss") ? await Seed.BlobAsync(http, _direct.BaseUri, (long)o.HugeMiB << 20) : layer;
                 v1Digest = await Seed.ManifestAsync(http, _direct.BaseUri, "v1", config, layer, "v1");
                 for (var i = 0; i < o.Cold; i++)
                 {
@@ -98,22 +98,45 @@ internal static class Program
             }
 
             var manifestTag = $"/v2/{Seed.Repository}/manifests/v1";
-            await PathAsync("warm GET manifest by tag", manifestTag, new WrkLoad(work, "get", Pulls.ManifestAccept, o.Threads, o.Connections), blob: false,
-                "≥ 0.8x direct, ≥ 3x Distribution proxy", (d, p) => d >= 0.8 && p >= 3.0);
-            await PathAsync("warm HEAD manifest by tag", manifestTag, new RawLoad("HEAD", Pulls.ManifestAccept, o.Connections), blob: false, "", null);
-            await PathAsync("GET manifest by digest", $"/v2/{Seed.Repository}/manifests/{v1Digest}", new WrkLoad(work, "get", Pulls.ManifestAccept, o.Threads, o.Connections), blob: false, "", null);
-            foreach (var c in o.BlobConnections)
+            if (o.Runs("tag"))
+            {
+                await PathAsync("warm GET manifest by tag", manifestTag, new WrkLoad(work, "get", Pulls.ManifestAccept, o.Threads, o.Connections), blob: false,
+                    "≥ 0.8x direct, ≥ 3x Distribution proxy", (d, p) => d >= 0.8 && p >= 3.0);
+            }
+
+            if (o.Runs("head"))
+            {
+                await PathAsync("warm HEAD manifest by tag", manifestTag, new RawLoad("HEAD", Pulls.ManifestAccept, o.Connections), blob: false, "", null);
+            }
+
+            if (o.Runs("digest"))
+            {
+                await PathAsync("GET manifest by digest", $"/v2/{Seed.Repository}/manifests/{v1Digest}", new WrkLoad(work, "get", Pulls.ManifestAccept, o.Threads, o.Connections), blob: false, "", null);
+            }
+
+            foreach (var c in o.Runs("blob") ? o.BlobConnections : [])
             {
                 await PathAsync("64 MiB blob", $"/v2/{Seed.Repository}/blobs/{layer.Digest}", new WrkLoad(work, "blob", null, o.Threads, c), blob: true,
                     "≥ 0.9x direct", (d, _) => d >= 0.9);
             }
 
-            await ColdAsync();
-            await BurstAsync();
-            await RssAsync(huge);
+            if (o.Runs("cold"))
+            {
+                await ColdAsync();
+            }
+
+            if (o.Runs("burst"))
+            {
+                await BurstAsync();
+            }
+
+            if (o.Runs("rss"))
+            {
+                await RssAsync(huge);
+            }
 
             var settings = string.Create(Inv,
-                $"each timed run {o.Duration} s, {o.Rounds} rounds with the three servers taking turns (median reported), {o.Warmup} s warm-up per server and path; "
+                $"each timed run {o.Duration} s, {o.Rounds} rounds with the three servers taking turns (medians reported; a ratio is the median of the per-round ratios), {o.Warmup} s warm-up per server and path; "
                 + $"{o.Cold} cold tags; burst of {o.Burst}; {o.HugeMiB} MiB blob for RSS. Latencies in ms; MB = 10^6 bytes.");
             Console.WriteLine();
             Console.WriteLine(_report.Render(machine, settings));
@@ -166,8 +189,10 @@ internal static class Program
             string Cell(Server s) => string.Create(Inv,
                 $"{Rate0(rate[s])} {(blob ? "MiB/s" : "req/s")} · p50 {Ms(Median(runs[s].Select(r => r.P50Ms)))} · p99 {Ms(Median(runs[s].Select(r => r.P99Ms)))}");
 
-            var vsDirect = rate[_tlog] / rate[_direct];
-            var vsPeer = rate[_tlog] / rate[_peer];
+            // A ratio is the median of per-round ratios: each pairs runs made seconds apart,
+            // which holds up better than a ratio of medians when other work comes and goes.
+            var vsDirect = Median(runs[_tlog].Zip(runs[_direct], (t, d) => Rate(t) / Rate(d)));
+            var vsPeer = Median(runs[_tlog].Zip(runs[_peer], (t, p) => Rate(t) / Rate(p)));
             _report.Add(new Row(path, load.Describe, Cell(_direct), Cell(_peer), Cell(_tlog), $"{vsDirect:0.00}x", $"{vsPeer:0.00}x", target, pass?.Invoke(vsDirect, vsPeer)));
             var perRound = string.Join(", ", runs[_tlog].Zip(runs[_direct], (t, d) => (Rate(t) / Rate(d)).ToString("0.00", Inv)));
 

@@ -85,7 +85,11 @@ internal static partial class TlogistryApp
         builder.Configuration.GetSection(TlogistryOptions.Section + ":Rekor").Bind(rekor);
         SignerSetup.Add(services, options, logChoice, dataDir);
         LogSetup.Add(services, logChoice, options.TrustedRoot, rekor, dataDir);
-        services.AddSingleton<ISightingIndex>(_ => new SqliteSightingIndex(Path.Combine(dataDir, "index.db")));
+        // A log that keeps every statement (embedded, Rekor v1) gives back any pin the index
+        // lost, so index commits need not wait for the disk; with Rekor v2 the index is the
+        // only copy of a statement, and every commit is synced.
+        services.AddSingleton<ISightingIndex>(sp => new SqliteSightingIndex(
+            Path.Combine(dataDir, "index.db"), durableCommits: !sp.GetRequiredService<ITransparencyLog>().FindsLostPins));
         services.AddSingleton<TagLedger>();
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<RegistryApi>(sp, onUnavailable));
         services.AddSingleton<BundleApi>();

@@ -1,0 +1,128 @@
+using System.Threading.Channels;
+using Tlogistry.Upstream;
+
+namespace Tlogistry.Tests.Upstream;
+
+public sealed class IdleTimeoutStreamTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static async Task<int> ReadAsync(Stream stream, CancellationToken cancellationToken) =>
+        await stream.ReadAsync(new byte[4], cancellationToken);
+
+    /// <summary>An upstream body that hands out the chunks it is given, and waits for the next one.</summary>
+    private sealed class ChunkStream : Stream
+    {
+        private readonly Channel<byte[]> _chunks = Channel.CreateUnbounded<byte[]>();
+
+        public void Send(params byte[] chunk) => _chunks.Writer.TryWrite(chunk);
+
+        public void End() => _chunks.Writer.TryComplete();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (!await _chunks.Reader.WaitToReadAsync(cancellationToken))
+            {
+                return 0;
+            }
+
+            var chunk = await _chunks.Reader.ReadAsync(cancellationToken);
+            chunk.CopyTo(buffer);
+            return chunk.Length;
+        }
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    [Fact]
+    public async Task Bytes_pass_through_in_order_over_many_reads()
+    {
+        var inner = new ChunkStream();
+        await using var stream = new IdleTimeoutStream(inner, TimeSpan.FromSeconds(30));
+        var buffer = new byte[16];
+        for (var i = 0; i < 1000; i++)
+        {
+            inner.Send((byte)i, (byte)(i >> 8));
+            Assert.Equal(2, await stream.ReadAsync(buffer, Ct));
+            Assert.Equal([(byte)i, (byte)(i >> 8)], buffer[..2]);
+        }
+
+        inner.End();
+        Assert.Equal(0, await stream.ReadAsync(buffer, Ct));
+    }
+
+    [Fact]
+    public async Task A_stalled_upstream_fails_the_read_with_an_IOException()
+    {
+        var inner = new ChunkStream();
+        await using var stream = new IdleTimeoutStream(inner, TimeSpan.FromMilliseconds(100));
+        inner.Send(1);
+        Assert.Equal(1, await stream.ReadAsync(new byte[4], Ct));
+
+        var error = await Assert.ThrowsAsync<IOException>(() => ReadAsync(stream, Ct));
+        Assert.Contains("upstream sent nothing", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Time_between_reads_does_not_count_against_upstream()
+    {
+        // A client slow to take the bytes leaves long pauses between reads; only a read that
+        // waits on upstream is timed.
+        var inner = new ChunkStream();
+        await using var stream = new IdleTimeoutStream(inner, TimeSpan.FromMilliseconds(100));
+        for (var i = 0; i < 3; i++)
+        {
+            inner.Send((byte)i);
+            Assert.Equal(1, await stream.ReadAsync(new byte[4], Ct));
+            await Task.Delay(300, Ct);
+        }
+    }
+
+    [Fact]
+    public async Task The_callers_cancellation_is_not_reported_as_a_stall()
+    {
+        var inner = new ChunkStream();
+        await using var stream = new IdleTimeoutStream(inner, TimeSpan.FromSeconds(30));
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        inner.Send(1);
+        Assert.Equal(1, await stream.ReadAsync(new byte[4], cts.Token));
+
+        var read = stream.ReadAsync(new byte[4], cts.Token).AsTask();
+        await cts.CancelAsync();
+        var error = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => read);
+        Assert.IsNotType<IOException>(error.InnerException);
+    }
+
+    [Fact]
+    public async Task Reads_with_another_callers_token_are_timed_too()
+    {
+        var inner = new ChunkStream();
+        await using var stream = new IdleTimeoutStream(inner, TimeSpan.FromMilliseconds(100));
+        using var first = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        inner.Send(1);
+        Assert.Equal(1, await stream.ReadAsync(new byte[4], first.Token));
+
+        using var second = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        await Assert.ThrowsAsync<IOException>(() => ReadAsync(stream, second.Token));
+    }
+}

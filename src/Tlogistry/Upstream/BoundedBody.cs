@@ -6,14 +6,30 @@ internal static class BoundedBody
     /// <summary>The body, or null when it is longer than <paramref name="limit"/> bytes.</summary>
     public static async Task<byte[]?> ReadAsync(HttpContent content, int limit, TimeSpan idleTimeout, CancellationToken cancellationToken)
     {
-        if (content.Headers.ContentLength is long declared && declared > limit)
+        var declared = content.Headers.ContentLength;
+        if (declared > limit)
         {
             return null;
         }
 
         await using var stream = new IdleTimeoutStream(await content.ReadAsStreamAsync(cancellationToken), idleTimeout);
+        if (declared is long length)
+        {
+            // The usual answer: read straight into an array of the declared size (HttpClient
+            // ends the body there). A shorter body comes back short, for the caller to refuse.
+            var exact = new byte[length];
+            var filled = 0;
+            int n;
+            while (filled < exact.Length && (n = await stream.ReadAsync(exact.AsMemory(filled), cancellationToken)) > 0)
+            {
+                filled += n;
+            }
+
+            return filled == exact.Length ? exact : exact[..filled];
+        }
+
         var buffer = new MemoryStream();
-        var chunk = new byte[81920];
+        var chunk = new byte[16 * 1024];
         int read;
         while ((read = await stream.ReadAsync(chunk, cancellationToken)) > 0)
         {

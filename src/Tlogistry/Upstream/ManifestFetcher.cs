@@ -59,7 +59,7 @@ internal sealed class ManifestFetcher
                 $"upstream's Docker-Content-Digest {claimed} does not match the bytes it sent for {what} ({digest}); nothing was served or pinned"));
         }
 
-        return new UpstreamManifest(bytes, MediaTypeOf(response, bytes), digest, bytes.Length, _client.UrlFor(name, suffix));
+        return new UpstreamManifest(bytes, MediaTypeOf(response, bytes), digest, bytes.Length, response.RequestMessage?.RequestUri ?? _client.UrlFor(name, suffix));
     }
 
     /// <summary>HEAD: the digest comes from upstream's header; without one, from a full GET.</summary>
@@ -77,7 +77,7 @@ internal sealed class ManifestFetcher
             if (claimed is not null && Digest.TryParse(claimed, out _, out _) && response.Content.Headers.ContentLength is long length)
             {
                 var mediaType = response.Content.Headers.ContentType?.MediaType ?? MediaTypes.OciManifest;
-                return new UpstreamManifest(null, mediaType, claimed, length, _client.UrlFor(name, suffix));
+                return new UpstreamManifest(null, mediaType, claimed, length, response.RequestMessage?.RequestUri ?? _client.UrlFor(name, suffix));
             }
         }
 

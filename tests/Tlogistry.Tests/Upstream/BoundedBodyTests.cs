@@ -1,0 +1,63 @@
+using System.Net.Http.Headers;
+using Tlogistry.Upstream;
+
+namespace Tlogistry.Tests.Upstream;
+
+public sealed class BoundedBodyTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static readonly TimeSpan Idle = TimeSpan.FromSeconds(30);
+
+    private static StreamContent Content(byte[] body, long? declared)
+    {
+        var content = new StreamContent(new MemoryStream(body));
+        content.Headers.ContentLength = declared;
+        return content;
+    }
+
+    [Fact]
+    public async Task A_body_of_its_declared_length_comes_back_whole()
+    {
+        var body = Enumerable.Range(0, 70_000).Select(i => (byte)i).ToArray();
+        using var content = Content(body, body.Length);
+        Assert.Equal(body, await BoundedBody.ReadAsync(content, 1 << 20, Idle, Ct));
+    }
+
+    [Fact]
+    public async Task A_body_declared_over_the_limit_is_refused_unread()
+    {
+        using var content = Content(new byte[10], 2_000);
+        Assert.Null(await BoundedBody.ReadAsync(content, 1_000, Idle, Ct));
+    }
+
+    [Fact]
+    public async Task A_body_shorter_than_declared_comes_back_short_for_the_caller_to_refuse()
+    {
+        using var content = Content([1, 2, 3], 10);
+        Assert.Equal([1, 2, 3], await BoundedBody.ReadAsync(content, 1_000, Idle, Ct));
+    }
+
+    [Fact]
+    public async Task A_body_without_a_length_is_read_up_to_the_limit()
+    {
+        var body = new byte[50_000];
+        using (var content = Content(body, null))
+        {
+            Assert.Equal(body.Length, (await BoundedBody.ReadAsync(content, 50_000, Idle, Ct))!.Length);
+        }
+
+        using (var content = Content(body, null))
+        {
+            Assert.Null(await BoundedBody.ReadAsync(content, 49_999, Idle, Ct));
+        }
+    }
+
+    [Fact]
+    public async Task An_empty_body_is_empty()
+    {
+        using var content = Content([], 0);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        Assert.Empty((await BoundedBody.ReadAsync(content, 1_000, Idle, Ct))!);
+    }
+}

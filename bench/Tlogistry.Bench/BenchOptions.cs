@@ -16,6 +16,12 @@ internal sealed record BenchOptions
     /// <summary>Seconds of load on each server and path before any timed run.</summary>
     public int Warmup { get; init; } = 1;
 
+    /// <summary>Seconds of GET-by-tag load on each server after start, before any path.</summary>
+    public int StartupWarmup { get; init; } = 5;
+
+    /// <summary>Whether the blob paths also go through socat, a plain TCP relay, as a reference (when installed).</summary>
+    public bool Relay { get; init; } = true;
+
     /// <summary>Timed runs per server and path; servers take turns, the median counts.</summary>
     public int Rounds { get; init; } = 5;
 
@@ -44,9 +50,9 @@ internal sealed record BenchOptions
     public bool Runs(string part) => Only.Contains(part);
 
     public const string Usage = """
-        usage: Tlogistry.Bench <tlogistry.dll> [--duration S] [--warmup S] [--rounds N] [--connections N]
+        usage: Tlogistry.Bench <tlogistry.dll> [--duration S] [--warmup S] [--startup-warmup S] [--rounds N] [--connections N]
                                [--threads N] [--blob-connections 1,4] [--cold N] [--burst N] [--huge-mib N]
-                               [--only tag,head,digest,blob,cold,burst,rss]
+                               [--only tag,head,digest,blob,cold,burst,rss] [--relay 0|1]
         (each also as BENCH_DURATION, BENCH_WARMUP, ... in the environment)
         """;
 
@@ -100,6 +106,8 @@ internal sealed record BenchOptions
         {
             Duration = Int("duration", defaults.Duration, 1),
             Warmup = Int("warmup", defaults.Warmup, 0),
+            StartupWarmup = Int("startup-warmup", defaults.StartupWarmup, 0),
+            Relay = Int("relay", 1, 0) != 0,
             Rounds = Int("rounds", defaults.Rounds, 1),
             Connections = Int("connections", defaults.Connections, 1),
             Threads = Int("threads", defaults.Threads, 1),

@@ -51,6 +51,7 @@ internal static class Program
         private Server _direct = null!;
         private Server _peer = null!;
         private Server _tlog = null!;
+        private Server? _relay;
         private bool _wrongAnswers;
 
         private Server[] Servers => [_direct, _peer, _tlog];
@@ -87,6 +88,12 @@ internal static class Program
             await using var tlog = _tlog = await Server.StartTlogistryAsync(o.ProxyDll, _dataDir, _direct.BaseUri, extra);
             Progress($"tlogistry at {_tlog.BaseUri} (pid {_tlog.Pid}), data {_dataDir}{(extra.Length > 0 ? ", extra args: " + string.Join(' ', extra) : "")}");
 
+            await using var relay = _relay = o.Relay && o.Runs("blob") ? await Server.StartRelayAsync(_direct.BaseUri) : null;
+            if (_relay is not null)
+            {
+                Progress($"relay: socat at {_relay.BaseUri} (pid {_relay.Pid}) to {_direct.BaseUri}, for the blob paths");
+            }
+
             // The first pull pins v1 in tlogistry and fills the peer's cache: what follows is warm.
             using (var http = Pulls.Client())
             {
@@ -98,6 +105,18 @@ internal static class Program
             }
 
             var manifestTag = $"/v2/{Seed.Repository}/manifests/v1";
+            if (o.StartupWarmup > 0)
+            {
+                // Code that compiles just in time (tlogistry) gets to its steady state before
+                // anything is timed; every server gets the same load.
+                Progress($"start-up warm-up: {o.StartupWarmup} s of GET by tag on each server");
+                var warm = new WrkLoad(work, "get", Pulls.ManifestAccept, o.Threads, o.Connections);
+                foreach (var s in Servers)
+                {
+                    await warm.RunAsync(new Uri(s.BaseUri, manifestTag), o.StartupWarmup);
+                }
+            }
+
             if (o.Runs("tag"))
             {
                 await PathAsync("warm GET manifest by tag", manifestTag, new WrkLoad(work, "get", Pulls.ManifestAccept, o.Threads, o.Connections), blob: false,
@@ -136,7 +155,8 @@ internal static class Program
             }
 
             var settings = string.Create(Inv,
-                $"each timed run {o.Duration} s, {o.Rounds} rounds with the three servers taking turns (medians reported; a ratio is the median of the per-round ratios), {o.Warmup} s warm-up per server and path; "
+                $"each timed run {o.Duration} s, {o.Rounds} rounds with the servers taking turns (medians reported; a ratio is the median of the per-round ratios), "
+                + $"{o.StartupWarmup} s start-up warm-up and {o.Warmup} s warm-up per server and path; "
                 + $"{o.Cold} cold tags; burst of {o.Burst}; {o.HugeMiB} MiB blob for RSS. Latencies in ms; MB = 10^6 bytes.");
             Console.WriteLine();
             Console.WriteLine(_report.Render(machine, settings));
@@ -149,8 +169,10 @@ internal static class Program
         /// </summary>
         private async Task PathAsync(string path, string relative, ILoad load, bool blob, string target, Func<double, double, bool>? pass)
         {
+            // A blob also goes through the plain relay, when there is one, as a reference.
+            Server[] turns = blob && _relay is not null ? [.. Servers, _relay] : Servers;
             Progress($"{path}, {load.Describe}: warming up");
-            foreach (var s in Servers)
+            foreach (var s in turns)
             {
                 if (o.Warmup > 0)
                 {
@@ -158,13 +180,13 @@ internal static class Program
                 }
             }
 
-            var runs = Servers.ToDictionary(s => s, _ => new List<LoadResult>());
-            var cpu = Servers.ToDictionary(s => s, _ => new double[3]);
+            var runs = turns.ToDictionary(s => s, _ => new List<LoadResult>());
+            var cpu = turns.ToDictionary(s => s, _ => new double[3]);
             for (var round = 0; round < o.Rounds; round++)
             {
-                for (var k = 0; k < 3; k++)
+                for (var k = 0; k < turns.Length; k++)
                 {
-                    var s = Servers[(round + k) % 3];
+                    var s = turns[(round + k) % turns.Length];
                     var before = Servers.Select(x => x.CpuSeconds()).ToArray();
                     var r = await load.RunAsync(new Uri(s.BaseUri, relative), o.Duration);
                     var after = Servers.Select(x => x.CpuSeconds()).ToArray();
@@ -205,8 +227,15 @@ internal static class Program
                 return (blob ? c : c * 1e6).ToString(blob ? "0.00" : "0", Inv);
             }
 
+            var relay = "";
+            if (_relay is not null && runs.TryGetValue(_relay, out var relayRuns))
+            {
+                var relayVsDirect = Median(relayRuns.Zip(runs[_direct], (r, d) => Rate(r) / Rate(d)));
+                relay = string.Create(Inv, $"; socat relay (a plain user-space TCP relay, for reference) {Rate0(Median(relayRuns.Select(Rate)))} MiB/s, {relayVsDirect:0.00}x direct");
+            }
+
             _report.Note($"{path} ({load.Describe}): tlogistry/direct per round {perRound}; server CPU {unit}: direct run upstream {Per(_direct, _direct)}; "
-                + $"Distribution proxy run proxy {Per(_peer, _peer)} + upstream {Per(_peer, _direct)}; tlogistry run tlogistry {Per(_tlog, _tlog)} + upstream {Per(_tlog, _direct)}");
+                + $"Distribution proxy run proxy {Per(_peer, _peer)} + upstream {Per(_peer, _direct)}; tlogistry run tlogistry {Per(_tlog, _tlog)} + upstream {Per(_tlog, _direct)}" + relay);
             Progress($"{path}, {load.Describe}: direct {Rate0(rate[_direct])}, Distribution proxy {Rate0(rate[_peer])}, tlogistry {Rate0(rate[_tlog])}; "
                 + $"tlogistry/direct {vsDirect:0.00} (rounds {perRound}), tlogistry/peer {vsPeer:0.00}");
         }

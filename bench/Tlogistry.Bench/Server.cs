@@ -77,6 +77,23 @@ internal sealed class Server : IAsyncDisposable
         return StartAsync("tlogistry", "dotnet", args, port, Path.Combine(Path.GetDirectoryName(dataDir)!, "tlogistry-output.log"));
     }
 
+    /// <summary>
+    /// socat relaying TCP to <paramref name="target"/> with 256 KiB reads: the least a
+    /// user-space proxy does for a blob (read it in, write it out), with nothing else on top.
+    /// Null when socat is not installed.
+    /// </summary>
+    public static async Task<Server?> StartRelayAsync(Uri target)
+    {
+        if (!File.Exists("/usr/bin/socat"))
+        {
+            return null;
+        }
+
+        var port = FreePort();
+        return await StartAsync("socat", "socat",
+            ["-b", "262144", $"TCP-LISTEN:{port},fork,reuseaddr,bind=127.0.0.1", $"TCP:{target.Host}:{target.Port}"], port, "/dev/null");
+    }
+
     /// <summary>One field of /proc/PID/status in KiB (VmHWM, VmRSS).</summary>
     public long StatusKiB(string field)
     {

@@ -80,6 +80,9 @@ internal static partial class TlogistryApp
         services.AddSingleton(new ConnectGuard(TrustedAuthorities(upstream, registries)));
         services.AddSingleton<RegistryClient>();
         services.AddSingleton<ManifestFetcher>();
+        services.AddSingleton(new ManifestCache(options.ManifestCacheBytes >= 0
+            ? options.ManifestCacheBytes
+            : throw new FormatException($"ManifestCacheBytes must be 0 (off) or more, got {options.ManifestCacheBytes}")));
         var logChoice = LogChoice.Parse(options.Log);
         var rekor = JsonHttpOptions.ForRekor();
         builder.Configuration.GetSection(TlogistryOptions.Section + ":Rekor").Bind(rekor);

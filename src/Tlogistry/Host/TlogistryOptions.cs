@@ -44,6 +44,9 @@ internal sealed class TlogistryOptions
     /// <summary>Requests a client may burst above its rate.</summary>
     public int RateLimitBurst { get; set; } = 100;
 
+    /// <summary>Bytes of manifests kept in memory by digest (immutable, so never stale); 0 turns the cache off.</summary>
+    public long ManifestCacheBytes { get; set; } = 64L * 1024 * 1024;
+
     public const int DefaultPort = 8080;
 
     public Registry.UnavailablePolicy ParseUnavailablePolicy() => OnLogUnavailable.Trim().ToLowerInvariant() switch

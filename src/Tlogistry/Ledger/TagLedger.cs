@@ -86,6 +86,9 @@ internal sealed partial class TagLedger
         }
     }
 
+    /// <summary>The pin of a tag if it is verified and in memory; no store or log is asked.</summary>
+    public Sighting? CachedPin(string reference) => _verified.GetValueOrDefault(reference);
+
     /// <summary>The verified pin for a tag reference, or null when the tag has never been seen.</summary>
     public async Task<Sighting?> FindPinAsync(string reference, CancellationToken cancellationToken)
     {

@@ -25,6 +25,7 @@ internal sealed partial class RegistryApi : IDisposable
 
     private readonly RegistryClient _client;
     private readonly ManifestFetcher _manifests;
+    private readonly ManifestCache _manifestCache;
     private readonly TagLedger _ledger;
     private readonly RegistryPolicy _registries;
     private readonly SemaphoreSlim _upstreamSlots;
@@ -35,6 +36,7 @@ internal sealed partial class RegistryApi : IDisposable
     public RegistryApi(
         RegistryClient client,
         ManifestFetcher manifests,
+        ManifestCache manifestCache,
         TagLedger ledger,
         RegistryPolicy registries,
         UpstreamOptions upstream,
@@ -43,6 +45,7 @@ internal sealed partial class RegistryApi : IDisposable
     {
         _client = client;
         _manifests = manifests;
+        _manifestCache = manifestCache;
         _ledger = ledger;
         _registries = registries;
         _upstreamSlots = new SemaphoreSlim(Math.Max(1, upstream.MaxConcurrentRequests));
@@ -98,6 +101,9 @@ internal sealed partial class RegistryApi : IDisposable
                     return;
                 case RouteKind.Manifest when route.Reference is { IsDigest: false } byTag:
                     await ServeTagAsync(context, byTag, ct);
+                    return;
+                case RouteKind.Manifest when route.Reference is { Digest: { } digest } byDigest && IsCacheable(context, digest):
+                    await ServeDigestAsync(context, byDigest.Name, digest.ToString(), ct);
                     return;
                 case RouteKind.Manifest:
                     await PassThroughAsync(context, route, "manifests/" + route.Digest, OciErrorCodes.ManifestUnknown, manifest: true, ct);
@@ -172,8 +178,9 @@ internal sealed partial class RegistryApi : IDisposable
         var name = tagged.Name;
         var tag = tagged.Tag!;
         var reference = tagged.Canonical;
-        var manifest = head ? await _manifests.HeadAsync(name, tag, ct) : await _manifests.GetAsync(name, tag, ct);
+        var manifest = head ? await _manifests.HeadAsync(name, tag, ct) : await FetchWarmAsync(name, tag, reference, ct);
         RequestOutcome.SetUpstreamStatus(context, 200);
+        _manifestCache.Add(name, manifest);
 
         var headers = context.Response.Headers;
         LedgerDecision decision;
@@ -228,6 +235,59 @@ internal sealed partial class RegistryApi : IDisposable
         RequestOutcome.Set(context, decision.Outcome == PinOutcome.FirstSeen ? RequestOutcome.FirstSeen : RequestOutcome.Served);
         await WriteManifestAsync(context, manifest, head, ct);
     }
+
+    /// <summary>
+    /// GET of a tag: when its pin is verified and the pinned manifest is in memory, a HEAD
+    /// upstream is enough to see whether the tag still points there, and the bytes served are
+    /// the ones hashed when they were cached. Any other answer gets a full GET, so a refusal is
+    /// always decided on bytes read now.
+    /// </summary>
+    private async Task<UpstreamManifest> FetchWarmAsync(ImageName name, string tag, string reference, CancellationToken ct)
+    {
+        if (_ledger.CachedPin(reference) is { } pin && _manifestCache.TryGet(name, pin.Digest, out var cached))
+        {
+            var current = await _manifests.HeadAsync(name, tag, ct);
+            if (current.Bytes is null && string.Equals(current.Digest, pin.Digest, StringComparison.Ordinal))
+            {
+                return new UpstreamManifest(cached.Bytes, cached.MediaType, cached.Digest, cached.Bytes.Length, current.Url);
+            }
+
+            // HEAD fell back to a GET (no digest header), or the tag moved: decide on bytes.
+            return current.Bytes is not null ? current : await _manifests.GetAsync(name, tag, ct);
+        }
+
+        return await _manifests.GetAsync(name, tag, ct);
+    }
+
+    /// <summary>
+    /// A manifest by digest from memory, or read whole from upstream and kept when its bytes
+    /// hash to the digest asked for; bytes that do not are never served.
+    /// </summary>
+    private async Task ServeDigestAsync(HttpContext context, ImageName name, string digest, CancellationToken ct)
+    {
+        var head = HttpMethods.IsHead(context.Request.Method);
+        if (!_manifestCache.TryGet(name, digest, out var cached))
+        {
+            var fetched = await _manifests.GetAsync(name, digest, ct);
+            RequestOutcome.SetUpstreamStatus(context, 200);
+            if (!string.Equals(fetched.Digest, digest, StringComparison.Ordinal))
+            {
+                throw new UpstreamException(502, new OciError(
+                    OciErrorCodes.ManifestInvalid,
+                    $"upstream answered {name.Registry}/{name.Repository}@{digest} with bytes whose digest is {fetched.Digest}; nothing was served"));
+            }
+
+            _manifestCache.Add(name, fetched);
+            cached = new CachedManifest(fetched.Bytes!, fetched.MediaType, fetched.Digest);
+        }
+
+        context.Response.Headers.ETag = "\"" + digest + "\"";
+        await WriteManifestAsync(context, new UpstreamManifest(cached.Bytes, cached.MediaType, cached.Digest, cached.Bytes.Length, _manifests.UrlFor(name, digest)), head, ct);
+    }
+
+    /// <summary>Whole sha256 manifests are cached; a range request or another algorithm is passed through as it is.</summary>
+    private bool IsCacheable(HttpContext context, Digest digest) =>
+        _manifestCache.Enabled && digest.Algorithm == Digest.Sha256Algorithm && context.Request.Headers.Range.Count == 0;
 
     private static async Task WriteManifestAsync(HttpContext context, UpstreamManifest manifest, bool head, CancellationToken ct)
     {

@@ -8,6 +8,7 @@ using Tlogistry.Http;
 using Tlogistry.Ledger;
 using Tlogistry.Registry;
 using Tlogistry.Signing;
+using Tlogistry.Telemetry;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Rekor;
 using Tlogistry.Transparency.Sigstore;
@@ -31,17 +32,13 @@ internal static partial class TlogistryApp
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = configArgs });
         builder.Configuration.AddInMemoryCollection(overrides);
+        var options = builder.Configuration.GetSection(TlogistryOptions.Section).Get<TlogistryOptions>() ?? new TlogistryOptions();
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            o.UseUtcTimestamp = true;
-        });
+        ConsoleLogs.Add(builder.Logging, options.LogFormat);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
+        TelemetrySetup.Add(builder.Services, TelemetrySetup.OtlpEndpoint(options.OtlpEndpoint, builder.Configuration[TelemetrySetup.OtlpEndpointVariable]));
 
-        var options = builder.Configuration.GetSection(TlogistryOptions.Section).Get<TlogistryOptions>() ?? new TlogistryOptions();
         var port = options.ResolvePort(Environment.GetEnvironmentVariable("PORT"));
         var dataDir = Path.GetFullPath(string.IsNullOrWhiteSpace(options.DataDir) ? TlogistryOptions.DefaultDataDir() : options.DataDir);
         var upstream = builder.Configuration.GetSection(TlogistryOptions.Section + ":Upstream").Get<UpstreamOptions>() ?? new UpstreamOptions();
@@ -81,6 +78,7 @@ internal static partial class TlogistryApp
         services.AddSingleton<RegistryClient>();
         services.AddSingleton<ManifestFetcher>();
         var logChoice = LogChoice.Parse(options.Log);
+        services.AddSingleton(logChoice);
         var rekor = JsonHttpOptions.ForRekor();
         builder.Configuration.GetSection(TlogistryOptions.Section + ":Rekor").Bind(rekor);
         SignerSetup.Add(services, options, logChoice, dataDir);
@@ -119,6 +117,7 @@ internal static partial class TlogistryApp
         var home = app.Services.GetRequiredService<HomePage>();
         app.MapGet("/", () => Results.Content(home.Html, "text/html; charset=utf-8"));
         app.MapGet("/healthz", () => Results.Text("ok"));
+        TelemetrySetup.Map(app);
         var bundles = app.Services.GetRequiredService<BundleApi>();
         app.MapGet(BundleApi.BundlePath, bundles.BundleAsync);
         app.MapGet(BundleApi.ExportPath, bundles.ExportAsync);

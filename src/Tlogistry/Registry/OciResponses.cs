@@ -3,10 +3,10 @@ using Tlogistry.Oci;
 
 namespace Tlogistry.Registry;
 
-/// <summary>Writes OCI distribution-spec error bodies.</summary>
+/// <summary>Writes OCI distribution-spec error bodies, noting the request's outcome.</summary>
 internal static class OciResponses
 {
-    public static Task WriteErrorAsync(HttpContext context, int status, OciError error, CancellationToken cancellationToken)
+    public static Task WriteErrorAsync(HttpContext context, int status, OciError error, string outcome, CancellationToken cancellationToken)
     {
         if (context.Response.HasStarted)
         {
@@ -17,7 +17,7 @@ internal static class OciResponses
 
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
-        RequestOutcome.Set(context, RequestOutcome.Error);
+        RequestOutcome.Set(context, outcome);
         if (HttpMethods.IsHead(context.Request.Method))
         {
             return Task.CompletedTask;

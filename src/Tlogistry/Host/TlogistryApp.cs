@@ -93,6 +93,7 @@ internal static partial class TlogistryApp
             string.Join(", ", sp.GetRequiredService<TrustedRoot>().Logs.Select(l => l.BaseUrl).Distinct())));
 
         var app = builder.Build();
+        TelemetrySetup.Start(app.Services);
 
         // Open the log and index now, so a damaged data directory stops the start with its reason.
         var ledger = app.Services.GetRequiredService<TagLedger>();

@@ -52,6 +52,16 @@ internal static class TelemetrySetup
         }
     }
 
+    /// <summary>
+    /// Starts listening now rather than when the host starts, so that what happens before
+    /// (the start-up reconcile reading the log) is measured and traced too.
+    /// </summary>
+    public static void Start(IServiceProvider services)
+    {
+        services.GetService<MeterProvider>();
+        services.GetService<TracerProvider>();
+    }
+
     public static void Map(WebApplication app) => app.MapPrometheusScrapingEndpoint();
 
     /// <summary>

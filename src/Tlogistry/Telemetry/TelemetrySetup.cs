@@ -1,6 +1,8 @@
 using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry;
+using OpenTelemetry.Context.Propagation;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -39,6 +41,9 @@ internal static class TelemetrySetup
 
         if (otlpEndpoint is not null)
         {
+            // W3C trace context only, and left to the runtime: that way each HttpClient handler's
+            // propagator decides what a request carries, and the upstream registry client sends none.
+            Sdk.SetDefaultTextMapPropagator(new TraceContextPropagator());
             telemetry.WithTracing(tracing => tracing
                 .AddSource(TlogistryTracing.SourceName)
                 .AddAspNetCoreInstrumentation()

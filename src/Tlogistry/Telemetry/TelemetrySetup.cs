@@ -11,8 +11,8 @@ using OpenTelemetry.Trace;
 namespace Tlogistry.Telemetry;
 
 /// <summary>
-/// Registers the service's telemetry: its own meter, ASP.NET Core, HttpClient and runtime
-/// metrics for a Prometheus scrape at <c>/metrics</c>, and, only when an OTLP endpoint is
+/// Registers the service's telemetry: its own meter, ASP.NET Core and runtime metrics for a
+/// Prometheus scrape at <c>/metrics</c>, and, only when an OTLP endpoint is
 /// configured, traces exported over OTLP/HTTP with protobuf. Without an endpoint no tracer
 /// exists, so no span is ever started.
 /// </summary>
@@ -31,8 +31,11 @@ internal static class TelemetrySetup
             .WithMetrics(metrics => metrics
                 .AddMeter(TlogistryMetrics.MeterName)
                 .AddAspNetCoreInstrumentation()
-                .AddHttpClientInstrumentation()
                 .AddMeter("System.Runtime")
+
+                // No HttpClient or DNS metrics: they are labelled by host, and a client picks the
+                // upstream host, so each made-up registry name would add series without bound.
+                // Upstream latency is tlogistry_upstream_duration_seconds, labelled by operation.
                 .AddPrometheusExporter(o =>
                 {
                     // Every scrape sees counts as they are: a cached answer could hide the last requests.

@@ -50,13 +50,15 @@ internal sealed partial class TagLedger
 
     public TagLedger(ISightingIndex index, ITransparencyLog log, IEnvelopeSigner signer, SightingReader reader, TimeProvider time, ILogger<TagLedger> logger, TlogistryMetrics? metrics = null)
     {
-        _metrics = metrics;
         _index = index;
         _log = log;
         _signer = signer;
         _reader = reader;
         _time = time;
         _logger = logger;
+
+        // Optional: a ledger built by hand (tools, tests) needs no meter.
+        _metrics = metrics;
     }
 
     /// <summary>Tags for which reconcile, rebuild or import met two valid sightings of ours with different digests.</summary>

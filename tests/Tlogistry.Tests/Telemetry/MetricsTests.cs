@@ -68,29 +68,33 @@ public sealed class MetricsTests
     }
 
     [Fact]
-    public async Task Upstream_errors_and_unknown_tags_are_told_apart_and_no_host_becomes_a_label()
+    public async Task Upstream_errors_unknown_tags_and_refusals_are_told_apart_and_no_host_becomes_a_label()
     {
         using var work = new TempDirectory();
         await using var registry = await DistributionRegistry.StartAsync(cancellationToken: Ct);
         await using var proxy = await ServeProcess.StartAsync(
             work.Combine("data"),
             ["docker.io=" + registry.BaseUri, "down.example.test=http://127.0.0.1:1"],
-            Ct);
+            Ct,
+            ["--deny-registry", "denied.example.test"]);
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1 }) { BaseAddress = proxy.BaseUri };
         await ExpectAsync(http, "/v2/app/manifests/not-there", HttpStatusCode.NotFound);
         await ExpectAsync(http, "/v2/down.example.test/app/manifests/1.0", HttpStatusCode.BadGateway);
         await ExpectAsync(http, "/v2/app/manifests/bad%20tag", HttpStatusCode.BadRequest);
+        await ExpectAsync(http, "/v2/denied.example.test/app/blobs/sha256:" + new string('0', 64), HttpStatusCode.Forbidden);
 
         var text = await http.GetStringAsync("/metrics", Ct);
         var metrics = new PrometheusText(text);
         Assert.Equal(1, Requests(metrics, "manifest_by_tag", "not_found"));
         Assert.Equal(1, Requests(metrics, "manifest_by_tag", "upstream_error"));
         Assert.Equal(1, Requests(metrics, "other", "client_error"));
+        Assert.Equal(1, Requests(metrics, "blob", "denied"));
         Assert.Equal(0, metrics.Sum("tlogistry_cache_lookups_total"));
         Assert.All(metrics.LabelSets("tlogistry_requests_total"), l => Assert.Equal("Tlogistry", l["otel_scope_name"]));
 
         // A host a client made up must not become a label anywhere, or series would grow without bound.
         Assert.DoesNotContain("down.example.test", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("denied.example.test", text, StringComparison.Ordinal);
     }
 
     private static double Requests(PrometheusText metrics, string route, string outcome) =>

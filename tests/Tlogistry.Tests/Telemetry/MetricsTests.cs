@@ -53,7 +53,14 @@ public sealed class MetricsTests
         Assert.Equal(1, metrics.Sum("tlogistry_cache_lookups_total", ("cache", "pin"), ("result", "miss")));
         Assert.Equal(2, metrics.Sum("tlogistry_cache_lookups_total", ("cache", "pin"), ("result", "hit")));
 
-        // Four manifest GETs and one blob GET went upstream; one sighting was appended to the log.
+        // The tag's bytes were kept under their digest: the warm pull and the mismatch found the
+        // pinned manifest in memory (so each asked upstream with a HEAD), and the pull by digest
+        // needed no upstream request at all.
+        Assert.Equal(3, metrics.Sum("tlogistry_cache_lookups_total", ("cache", "manifest"), ("result", "hit")));
+        Assert.Equal(0, metrics.Sum("tlogistry_cache_lookups_total", ("cache", "manifest"), ("result", "miss")));
+
+        // Four manifest requests (first GET, warm HEAD, mismatch HEAD then GET) and one blob GET
+        // went upstream; one sighting was appended to the log.
         Assert.Equal(4, metrics.Sum("tlogistry_upstream_duration_seconds_count", ("operation", "manifest")));
         Assert.Equal(4, metrics.Sum("tlogistry_upstream_duration_seconds_bucket", ("operation", "manifest"), ("le", "+Inf")));
         Assert.Equal(1, metrics.Sum("tlogistry_upstream_duration_seconds_count", ("operation", "blob")));

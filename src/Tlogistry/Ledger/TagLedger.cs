@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Tlogistry.Signing;
+using Tlogistry.Store;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Sigstore;
 

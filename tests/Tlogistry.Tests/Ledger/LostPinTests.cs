@@ -4,6 +4,7 @@ using Tlogistry.Http;
 using Tlogistry.Ledger;
 using Tlogistry.Signing;
 using Tlogistry.Signing.Identity;
+using Tlogistry.Store;
 using Tlogistry.Tests.LogServer;
 using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Rekor;

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Tlogistry.Ledger;
 using Tlogistry.Signing;
 using Tlogistry.Signing.Identity;
+using Tlogistry.Store;
 using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Sigstore;

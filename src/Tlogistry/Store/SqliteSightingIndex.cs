@@ -2,7 +2,7 @@ using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Tlogistry.Transparency.Sigstore;
 
-namespace Tlogistry.Ledger;
+namespace Tlogistry.Store;
 
 /// <summary>
 /// The embedded store: one SQLite file in the data directory, WAL mode with full

@@ -1,4 +1,4 @@
-namespace Tlogistry.Ledger;
+namespace Tlogistry.Store;
 
 /// <summary>
 /// The store of sightings: tag reference → the sighting (as a bundle) that pinned it. It is

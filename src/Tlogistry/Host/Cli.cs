@@ -82,6 +82,7 @@ internal static class Cli
         var onUnavailable = new Option<string?>("--on-log-unavailable") { Description = "fail (default): 503 when the log or index is unavailable; serve: serve unverified with Tlog-Unverified: true." };
         var log = new Option<string?>("--log") { Description = "Where sightings are logged: embedded (default), rekor-v1=URL (e.g. https://rekor.sigstore.dev) or rekor-v2=URL." };
         var trustedRoot = new Option<string?>("--trusted-root") { Description = "Sigstore trusted_root.json with the log keys to trust (default: the public-good root built in)." };
+        var store = new Option<string?>("--store") { Description = "Where sightings are stored: sqlite (default: index.db in the data directory) or postgres=CONNECTION STRING (Npgsql, e.g. postgres=Host=db;Database=tlogistry;Username=tlogistry; shared by replicas)." };
 
         var signer = new Option<string?>("--signer") { Description = "How sightings are signed: key (default: signing-key.pem in the data directory) or fulcio=URL (keyless, e.g. https://fulcio.sigstore.dev)." };
         var tokenSource = new Option<string?>("--token-source") { Description = "Keyless: the OIDC token: gcp, file=PATH (e.g. a Kubernetes projected token), github-actions or env=NAME." };
@@ -89,7 +90,7 @@ internal static class Cli
         var issuer = new Option<string?>("--issuer") { Description = "Keyless: the OIDC issuer the certificate must name." };
         var trustedKey = new Option<string[]>("--trusted-key") { Description = "Key mode: a PEM public key whose sightings also count (an earlier key after a rotation). Repeatable.", Arity = ArgumentArity.ZeroOrMore };
 
-        var serve = new Command("serve", "Run the registry front on the embedded defaults.") { port, dataDir, upstream, allow, deny, onUnavailable, log, trustedRoot, signer, tokenSource, identity, issuer, trustedKey };
+        var serve = new Command("serve", "Run the registry front on the embedded defaults.") { port, dataDir, upstream, allow, deny, onUnavailable, log, trustedRoot, store, signer, tokenSource, identity, issuer, trustedKey };
         serve.TreatUnmatchedTokensAsErrors = false;
         serve.SetAction(async (parse, ct) =>
         {
@@ -113,6 +114,7 @@ internal static class Cli
             }
 
             AddLogChoice(overrides, parse.GetValue(log), parse.GetValue(trustedRoot));
+            AddStore(overrides, parse.GetValue(store));
             AddSigner(overrides, parse.GetValue(signer), parse.GetValue(tokenSource), parse.GetValue(identity), parse.GetValue(issuer), parse.GetValue(trustedKey));
 
             // Only --Section:Key=value reaches configuration; anything else is a mistyped flag.
@@ -135,7 +137,7 @@ internal static class Cli
         });
 
         var from = new Option<string?>("--from") { Description = "Import a bundle export (a file, or a URL such as http://proxy/tlog/bundles) instead of reading the log; required for Rekor v2." };
-        var rebuild = new Command("rebuild", "Rebuild the sighting store from the log (embedded, Rekor v1) or from a bundle export (any log); every entry is verified.") { dataDir, log, trustedRoot, from, signer, tokenSource, identity, issuer, trustedKey };
+        var rebuild = new Command("rebuild", "Rebuild the sighting store from the log (embedded, Rekor v1) or from a bundle export (any log); every entry is verified.") { dataDir, log, trustedRoot, store, from, signer, tokenSource, identity, issuer, trustedKey };
         rebuild.SetAction(async (parse, ct) =>
         {
             var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
@@ -145,6 +147,7 @@ internal static class Cli
             }
 
             AddLogChoice(overrides, parse.GetValue(log), parse.GetValue(trustedRoot));
+            AddStore(overrides, parse.GetValue(store));
             AddSigner(overrides, parse.GetValue(signer), parse.GetValue(tokenSource), parse.GetValue(identity), parse.GetValue(issuer), parse.GetValue(trustedKey));
             try
             {
@@ -167,6 +170,14 @@ internal static class Cli
             if (trustedRoot is { Length: > 0 })
             {
                 overrides[$"{TlogistryOptions.Section}:TrustedRoot"] = trustedRoot;
+            }
+        }
+
+        static void AddStore(Dictionary<string, string?> overrides, string? store)
+        {
+            if (store is { Length: > 0 })
+            {
+                overrides[$"{TlogistryOptions.Section}:Store"] = store;
             }
         }
 

@@ -35,6 +35,11 @@ internal sealed record StoreChoice(StoreKind Kind, string? ConnectionString)
             throw new FormatException($"--store must be sqlite or postgres=CONNECTION STRING (e.g. postgres=Host=db;Database=tlogistry;Username=tlogistry), got \"{kind}{(eq < 0 ? "" : "=…")}\"");
         }
 
+        if (eq < 0)
+        {
+            throw new FormatException("--store postgres needs a connection string: postgres=Host=db;Database=tlogistry;Username=tlogistry");
+        }
+
         var connection = value[(eq + 1)..];
         NpgsqlConnectionStringBuilder parsed;
         try

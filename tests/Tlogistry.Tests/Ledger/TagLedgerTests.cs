@@ -52,14 +52,14 @@ public abstract class TagLedgerTests : IAsyncLifetime
     public async Task Concurrent_first_sightings_of_one_tag_make_one_entry()
     {
         var (ledger, log, _) = await OpenAsync();
-        var decisions = await Task.WhenAll(Enumerable.Range(0, 50).Select(i =>
-            Task.Run(() => ledger.ObserveAsync(Seen("index.docker.io/library/alpine:3.16.0", D(i % 2 == 0 ? 'a' : 'b')), Ct))));
+        var observed = Enumerable.Range(0, 50).Select(i => D(i % 2 == 0 ? 'a' : 'b')).ToArray();
+        var decisions = await Task.WhenAll(observed.Select(digest =>
+            Task.Run(() => ledger.ObserveAsync(Seen("index.docker.io/library/alpine:3.16.0", digest), Ct))));
         Assert.Equal(1, log.Size);
-        Assert.Single(decisions, d => d.Outcome == PinOutcome.FirstSeen);
-        var pinned = decisions.Single(d => d.Outcome == PinOutcome.FirstSeen).Pin.Digest;
+        var pinned = Assert.Single(decisions, d => d.Outcome == PinOutcome.FirstSeen).Pin.Digest;
         Assert.All(decisions, d => Assert.Equal(pinned, d.Pin.Digest));
-        Assert.All(decisions.Where(d => d.Outcome != PinOutcome.FirstSeen), d =>
-            Assert.Equal(d.Pin.Digest == pinned ? d.Outcome : PinOutcome.Mismatch, d.Outcome));
+        Assert.All(decisions.Zip(observed).Where(p => p.First.Outcome != PinOutcome.FirstSeen), p =>
+            Assert.Equal(p.Second == pinned ? PinOutcome.Match : PinOutcome.Mismatch, p.First.Outcome));
         Assert.Equal(1, await Store.CountAsync());
     }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using Tlogistry.Store;
 using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Host;
@@ -84,6 +85,34 @@ public sealed partial class ServeCommandTests
         using var data = new TempDirectory();
         Directory.CreateDirectory(Path.Combine(data.Path, "index.db"));
         await AssertStartRefusedAsync(["serve", "--port", "0", "--data-dir", data.Path], 1, "unable to open database file");
+    }
+
+    [Fact]
+    public async Task An_unknown_store_stops_the_start_with_the_reason()
+    {
+        using var data = new TempDirectory();
+        await AssertStartRefusedAsync(["serve", "--port", "0", "--data-dir", data.Path, "--store", "mysql=Host=db;Password=secret"], 1, "--store must be sqlite or postgres=CONNECTION STRING");
+    }
+
+    [Fact]
+    public async Task A_postgres_store_that_cannot_be_reached_stops_the_start_with_the_reason()
+    {
+        using var data = new TempDirectory();
+        var closed = FreePort();
+        await AssertStartRefusedAsync(["serve", "--port", "0", "--data-dir", data.Path, "--store", $"postgres=Host=127.0.0.1;Port={closed};Username=tlogistry;Timeout=3"], 1, $"127.0.0.1:{closed}");
+    }
+
+    [Fact]
+    public async Task A_postgres_store_at_a_newer_schema_stops_the_start_with_the_reason()
+    {
+        using var data = new TempDirectory();
+        await using var database = await PostgresDatabase.CreateAsync(Ct);
+        var newer = PostgresMigrations.Latest + 1;
+        await database.ExecAsync($"CREATE TABLE {PostgresMigrations.Table} (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now()); INSERT INTO {PostgresMigrations.Table} (version) VALUES ({newer})");
+        await AssertStartRefusedAsync(
+            ["serve", "--port", "0", "--data-dir", data.Path, "--store", "postgres=" + database.ConnectionString],
+            1,
+            $"schema version {newer}, newer than the {PostgresMigrations.Latest} this tlogistry knows");
     }
 
     [GeneratedRegex(@"GET /v2/alpine/manifests/not-there status=404 upstream=404 outcome=error ms=\d")]

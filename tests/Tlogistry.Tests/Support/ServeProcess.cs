@@ -32,9 +32,13 @@ internal sealed partial class ServeProcess : IAsyncDisposable
     private static string Dotnet => Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : Tool.Require("dotnet", "dotnet-sdk-10.0");
 
     /// <summary>Starts the service and returns once it listens; throws with its output when it exits instead.</summary>
-    public static async Task<ServeProcess> StartAsync(string dataDir, IEnumerable<string> upstreams, CancellationToken cancellationToken)
+    public static Task<ServeProcess> StartAsync(string dataDir, IEnumerable<string> upstreams, CancellationToken cancellationToken) =>
+        StartAsync(dataDir, upstreams, [], cancellationToken);
+
+    /// <summary>As above, with more flags (e.g. <c>--store</c>, <c>--log</c>) after the data directory and upstreams.</summary>
+    public static async Task<ServeProcess> StartAsync(string dataDir, IEnumerable<string> upstreams, IEnumerable<string> flags, CancellationToken cancellationToken)
     {
-        var process = Launch(dataDir, upstreams);
+        var process = Launch(dataDir, upstreams, flags);
         try
         {
             var deadline = DateTime.UtcNow + StartTimeout;
@@ -67,7 +71,7 @@ internal sealed partial class ServeProcess : IAsyncDisposable
     /// <summary>Runs a start that is expected to be refused; returns its exit code and standard error.</summary>
     public static async Task<(int ExitCode, string StandardError)> RunRefusedAsync(string dataDir, IEnumerable<string> upstreams, CancellationToken cancellationToken)
     {
-        await using var process = Launch(dataDir, upstreams);
+        await using var process = Launch(dataDir, upstreams, []);
         if (!await process.WaitForExitAsync(StartTimeout, cancellationToken))
         {
             throw new InvalidOperationException($"tlogistry serve kept running on a data directory it should refuse\nstdout:\n{process.StandardOutput}");
@@ -94,13 +98,15 @@ internal sealed partial class ServeProcess : IAsyncDisposable
 
     public ValueTask DisposeAsync() => _process.DisposeAsync();
 
-    private static ChildProcess Launch(string dataDir, IEnumerable<string> upstreams)
+    private static ChildProcess Launch(string dataDir, IEnumerable<string> upstreams, IEnumerable<string> flags)
     {
         List<string> args = ["serve", "--port", "0", "--data-dir", dataDir];
         foreach (var u in upstreams)
         {
             args.AddRange(["--upstream", u]);
         }
+
+        args.AddRange(flags);
 
         return ChildProcess.Start(Dotnet, [Dll, .. args]);
     }

@@ -145,12 +145,17 @@ internal sealed class PostgresSightingIndex : ISightingIndex, IAsyncDisposable
                 Timeout = (int)Math.Ceiling(_lockTimeout.TotalSeconds) + 10,
             };
             await batch.ExecuteNonQueryAsync(cancellationToken);
-            return new TagLock(c, key);
+            return new TagLock(_source, c, key);
         }
-        catch
+        catch (Exception e)
         {
-            // Whether the lock was taken is unknown here: the connection must not go back to the pool holding it.
-            TagLock.Discard(c);
+            // Unless the server said the lock was not had in time, whether it was taken is
+            // unknown: then the connection must not go back to the pool, where it could keep it.
+            if (e is not PostgresException { SqlState: PostgresErrorCodes.LockNotAvailable })
+            {
+                _source.Clear();
+            }
+
             await c.DisposeAsync();
             throw;
         }
@@ -173,20 +178,23 @@ internal sealed class PostgresSightingIndex : ISightingIndex, IAsyncDisposable
         r.GetString(5),
         BundleJson.Read(r.GetFieldValue<byte[]>(6)));
 
-    /// <summary>A held tag lock: disposing unlocks it and returns the connection to the pool.</summary>
+    /// <summary>
+    /// A held tag lock: disposing unlocks it and returns the connection to the pool. When the
+    /// unlock fails, the pool is cleared, which closes this connection when it comes back
+    /// instead of keeping it idle with the lock (the server drops a session's locks with it).
+    /// </summary>
     private sealed class TagLock : IAsyncDisposable
     {
+        private readonly NpgsqlDataSource _source;
         private readonly NpgsqlConnection _connection;
         private readonly long _key;
 
-        public TagLock(NpgsqlConnection connection, long key)
+        public TagLock(NpgsqlDataSource source, NpgsqlConnection connection, long key)
         {
+            _source = source;
             _connection = connection;
             _key = key;
         }
-
-        /// <summary>Closes the connection for good instead of pooling it: the server then drops any lock it held.</summary>
-        public static void Discard(NpgsqlConnection connection) => NpgsqlConnection.ClearPool(connection);
 
         public async ValueTask DisposeAsync()
         {
@@ -198,7 +206,7 @@ internal sealed class PostgresSightingIndex : ISightingIndex, IAsyncDisposable
             }
             catch (Exception e) when (e is NpgsqlException or InvalidOperationException or IOException)
             {
-                Discard(_connection);
+                _source.Clear();
             }
             finally
             {

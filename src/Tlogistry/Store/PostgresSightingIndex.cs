@@ -181,7 +181,7 @@ internal sealed class PostgresSightingIndex : ISightingIndex, IAsyncDisposable
     /// <summary>
     /// A held tag lock: disposing unlocks it and returns the connection to the pool. When the
     /// unlock fails, the pool is cleared, which closes this connection when it comes back
-    /// instead of keeping it idle with the lock (the server drops a session's locks with it).
+    /// instead of keeping it idle with the lock (the server drops a connection's locks with it).
     /// </summary>
     private sealed class TagLock : IAsyncDisposable
     {

@@ -58,7 +58,7 @@ public sealed class PostgresStoreTests
         var crashed = await store.OpenAsync();
         var held = await crashed.LockTagAsync("ghcr.io/org/app:v1", Ct);
 
-        // As when the holding process dies: its session ends, and with it the lock.
+        // As when the holding process dies: its connection ends, and with it the lock.
         Assert.Equal(1, await store.Database.ScalarAsync<long>("SELECT count(pg_terminate_backend(l.pid)) FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' AND l.granted AND d.datname = current_database()"));
         await using (await (await store.OpenAsync()).LockTagAsync("ghcr.io/org/app:v1", Ct))
         {

@@ -82,6 +82,7 @@ internal static class Cli
         var onUnavailable = new Option<string?>("--on-log-unavailable") { Description = "fail (default): 503 when the log or index is unavailable; serve: serve unverified with Tlog-Unverified: true." };
         var log = new Option<string?>("--log") { Description = "Where sightings are logged: embedded (default), rekor-v1=URL (e.g. https://rekor.sigstore.dev) or rekor-v2=URL." };
         var trustedRoot = new Option<string?>("--trusted-root") { Description = "Sigstore trusted_root.json with the log keys to trust (default: the public-good root built in)." };
+        var store = new Option<string?>("--store") { Description = "Where sightings are stored: sqlite (default: index.db in the data directory) or postgres=CONNECTION STRING (Npgsql, e.g. postgres=Host=db;Database=tlogistry;Username=tlogistry; shared by replicas)." };
 
         var signer = new Option<string?>("--signer") { Description = "How sightings are signed: key (default: signing-key.pem in the data directory) or fulcio=URL (keyless, e.g. https://fulcio.sigstore.dev)." };
         var tokenSource = new Option<string?>("--token-source") { Description = "Keyless: the OIDC token: gcp, file=PATH (e.g. a Kubernetes projected token), github-actions or env=NAME." };
@@ -92,7 +93,7 @@ internal static class Cli
         var logFormat = new Option<string?>("--log-format") { Description = "Console log format: text (default, one line per message) or json (one JSON object per line)." };
         var otlpEndpoint = new Option<string?>("--otlp-endpoint") { Description = "OTLP/HTTP base URL to export traces to, e.g. http://collector:4318 (also OTEL_EXPORTER_OTLP_ENDPOINT; default: no traces)." };
 
-        var serve = new Command("serve", "Run the registry front on the embedded defaults.") { port, dataDir, upstream, allow, deny, onUnavailable, log, trustedRoot, signer, tokenSource, identity, issuer, trustedKey, logFormat, otlpEndpoint };
+        var serve = new Command("serve", "Run the registry front on the embedded defaults.") { port, dataDir, upstream, allow, deny, onUnavailable, log, trustedRoot, store, signer, tokenSource, identity, issuer, trustedKey, logFormat, otlpEndpoint };
         serve.TreatUnmatchedTokensAsErrors = false;
         serve.SetAction(async (parse, ct) =>
         {
@@ -116,6 +117,7 @@ internal static class Cli
             }
 
             AddLogChoice(overrides, parse.GetValue(log), parse.GetValue(trustedRoot));
+            AddStore(overrides, parse.GetValue(store));
             AddSigner(overrides, parse.GetValue(signer), parse.GetValue(tokenSource), parse.GetValue(identity), parse.GetValue(issuer), parse.GetValue(trustedKey));
             foreach (var (key, value) in new[] { ("LogFormat", parse.GetValue(logFormat)), ("OtlpEndpoint", parse.GetValue(otlpEndpoint)) })
             {
@@ -145,7 +147,7 @@ internal static class Cli
         });
 
         var from = new Option<string?>("--from") { Description = "Import a bundle export (a file, or a URL such as http://proxy/tlog/bundles) instead of reading the log; required for Rekor v2." };
-        var rebuild = new Command("rebuild", "Rebuild the sighting store from the log (embedded, Rekor v1) or from a bundle export (any log); every entry is verified.") { dataDir, log, trustedRoot, from, signer, tokenSource, identity, issuer, trustedKey };
+        var rebuild = new Command("rebuild", "Rebuild the sighting store from the log (embedded, Rekor v1) or from a bundle export (any log); every entry is verified.") { dataDir, log, trustedRoot, store, from, signer, tokenSource, identity, issuer, trustedKey };
         rebuild.SetAction(async (parse, ct) =>
         {
             var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
@@ -155,6 +157,7 @@ internal static class Cli
             }
 
             AddLogChoice(overrides, parse.GetValue(log), parse.GetValue(trustedRoot));
+            AddStore(overrides, parse.GetValue(store));
             AddSigner(overrides, parse.GetValue(signer), parse.GetValue(tokenSource), parse.GetValue(identity), parse.GetValue(issuer), parse.GetValue(trustedKey));
             try
             {
@@ -177,6 +180,14 @@ internal static class Cli
             if (trustedRoot is { Length: > 0 })
             {
                 overrides[$"{TlogistryOptions.Section}:TrustedRoot"] = trustedRoot;
+            }
+        }
+
+        static void AddStore(Dictionary<string, string?> overrides, string? store)
+        {
+            if (store is { Length: > 0 })
+            {
+                overrides[$"{TlogistryOptions.Section}:Store"] = store;
             }
         }
 

@@ -8,6 +8,7 @@ using Tlogistry.Http;
 using Tlogistry.Ledger;
 using Tlogistry.Registry;
 using Tlogistry.Signing;
+using Tlogistry.Store;
 using Tlogistry.Telemetry;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Rekor;
@@ -49,6 +50,7 @@ internal static partial class TlogistryApp
         }
 
         var onUnavailable = options.ParseUnavailablePolicy();
+        var storeChoice = StoreChoice.Parse(options.Store);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.ListenAnyIP(port);
@@ -87,10 +89,14 @@ internal static partial class TlogistryApp
         builder.Configuration.GetSection(TlogistryOptions.Section + ":Rekor").Bind(rekor);
         SignerSetup.Add(services, options, logChoice, dataDir);
         LogSetup.Add(services, logChoice, options.TrustedRoot, rekor, dataDir);
-        services.AddSingleton<ISightingIndex>(_ => new SqliteSightingIndex(Path.Combine(dataDir, "index.db")));
+
+        // Opened now, after every setting is read, so a store that is down or at a newer schema stops the start.
+        var store = await storeChoice.OpenAsync(dataDir, options.StoreLockTimeout, cancellationToken);
+        services.AddSingleton(_ => store);
         services.AddSingleton<TagLedger>();
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<RegistryApi>(sp, onUnavailable));
         services.AddSingleton<BundleApi>();
+        services.AddSingleton<Readiness>();
         services.AddSingleton(sp => new HomePage(
             sp.GetRequiredService<SightingReader>().Identity,
             sp.GetRequiredService<ITransparencyLog>().Description,
@@ -110,7 +116,12 @@ internal static partial class TlogistryApp
             await CheckKeylessIdentityAsync(keyless, ledger.Identity, logger, cancellationToken);
         }
 
-        Log.Started(logger, port, dataDir, ledger.Identity, app.Services.GetRequiredService<ITransparencyLog>().Description, reindexed);
+        Log.Started(logger, port, dataDir, ledger.Identity, app.Services.GetRequiredService<ITransparencyLog>().Description, store.Description, reindexed);
+        if (storeChoice.IsShared && logChoice.Kind == LogKind.Embedded)
+        {
+            Log.SharedStoreLocalLog(logger);
+        }
+
         foreach (var (host, url) in upstream.Map)
         {
             Log.UpstreamMapped(logger, host, url);
@@ -122,6 +133,7 @@ internal static partial class TlogistryApp
         var home = app.Services.GetRequiredService<HomePage>();
         app.MapGet("/", () => Results.Content(home.Html, "text/html; charset=utf-8"));
         app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapGet("/readyz", app.Services.GetRequiredService<Readiness>().HandleAsync);
         TelemetrySetup.Map(app);
         var bundles = app.Services.GetRequiredService<BundleApi>();
         app.MapGet(BundleApi.BundlePath, bundles.BundleAsync);
@@ -165,8 +177,12 @@ internal static partial class TlogistryApp
         public static partial void KeylessNotReady(ILogger logger, string reason);
 
         [LoggerMessage(EventId = 1, Level = LogLevel.Information,
-            Message = "tlogistry listening on port {Port}; data in {DataDir}; recording sightings as {Identity} in the {Log} log ({Reindexed} entries re-indexed from the log)")]
-        public static partial void Started(ILogger logger, int port, string dataDir, string identity, string log, int reindexed);
+            Message = "tlogistry listening on port {Port}; data in {DataDir}; recording sightings as {Identity} in the {Log} log, stored in {Store} ({Reindexed} entries re-indexed from the log)")]
+        public static partial void Started(ILogger logger, int port, string dataDir, string identity, string log, string store, int reindexed);
+
+        [LoggerMessage(EventId = 4, Level = LogLevel.Warning,
+            Message = "the store is shared (postgres) but the log is embedded in this data directory: replicas must share one log (tlogistry log serve, Rekor) and one signing identity, or each refuses the others' pins (503)")]
+        public static partial void SharedStoreLocalLog(ILogger logger);
 
         [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "upstream {Host} -> {Url}")]
         public static partial void UpstreamMapped(ILogger logger, string host, string url);

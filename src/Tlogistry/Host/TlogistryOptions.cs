@@ -20,6 +20,12 @@ internal sealed class TlogistryOptions
     /// <summary>Which transparency log records sightings: <c>embedded</c>, <c>rekor-v1=URL</c> or <c>rekor-v2=URL</c>.</summary>
     public string Log { get; set; } = "embedded";
 
+    /// <summary>Where sightings are stored: <c>sqlite</c> (index.db in the data directory) or <c>postgres=CONNECTION STRING</c> (shared by replicas).</summary>
+    public string Store { get; set; } = "sqlite";
+
+    /// <summary>Longest wait for a tag's first-sighting lock that another replica holds (shared store only); then 503.</summary>
+    public TimeSpan StoreLockTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>A Sigstore trusted_root.json naming the logs (and keys) to trust; the public-good root when unset.</summary>
     public string? TrustedRoot { get; set; }
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Tlogistry.Signing;
+using Tlogistry.Store;
 using Tlogistry.Telemetry;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Sigstore;
@@ -29,7 +30,8 @@ internal sealed record LedgerDecision(PinOutcome Outcome, Sighting Pin);
 /// The tag ledger: the only place that decides whether an observed digest is served.
 /// A pin read from the index is verified against the log once (signature, statement,
 /// inclusion) and then cached. First sightings are single-flight per tag: concurrent
-/// requests share one sign → append → index, so one tag gets exactly one log entry.
+/// requests share one sign → append → index, and processes sharing the store take the
+/// store's tag lock around it, so one tag gets exactly one log entry.
 /// </summary>
 internal sealed partial class TagLedger
 {
@@ -137,6 +139,12 @@ internal sealed partial class TagLedger
             return cached;
         }
 
+        return await ReadStoredAsync(reference, cancellationToken) ?? await SearchLogAsync(reference, cancellationToken);
+    }
+
+    /// <summary>The store's pin for a tag, verified and cached; null when the store has none.</summary>
+    private async Task<Sighting?> ReadStoredAsync(string reference, CancellationToken cancellationToken)
+    {
         Sighting? stored;
         try
         {
@@ -149,7 +157,7 @@ internal sealed partial class TagLedger
 
         if (stored is null)
         {
-            return await SearchLogAsync(reference, cancellationToken);
+            return null;
         }
 
         Verify(stored);
@@ -344,7 +352,7 @@ internal sealed partial class TagLedger
     {
         try
         {
-            await _index.SaveAsync(sighting, CancellationToken.None);
+            await SaveAsync(sighting);
         }
         catch (Exception e) when (IsStorageFailure(e))
         {
@@ -352,9 +360,39 @@ internal sealed partial class TagLedger
         }
     }
 
+    /// <summary>
+    /// Saves a pin. A write refused because the store already holds this very entry counts as
+    /// saved: with a shared store, a replica that found the entry by a log search may store it
+    /// while the replica that logged it still holds the tag's lock.
+    /// </summary>
+    private async Task SaveAsync(Sighting sighting)
+    {
+        try
+        {
+            await _index.SaveAsync(sighting, CancellationToken.None);
+        }
+        catch (Exception e) when (IsStorageFailure(e))
+        {
+            Sighting? stored = null;
+            try
+            {
+                stored = await _index.FindAsync(sighting.Reference, CancellationToken.None);
+            }
+            catch (Exception again) when (IsStorageFailure(again) || again is FormatException)
+            {
+                // The store cannot say: the write failed.
+            }
+
+            if (stored is null || stored.LogId != sighting.LogId || stored.LogIndex != sighting.LogIndex)
+            {
+                throw;
+            }
+        }
+    }
+
     /// <summary>What a log or index failing to read or write looks like (as opposed to bad data).</summary>
     private static bool IsStorageFailure(Exception e) =>
-        e is IOException or UnauthorizedAccessException or InvalidOperationException or System.Data.Common.DbException;
+        e is IOException or UnauthorizedAccessException or InvalidOperationException or TimeoutException or System.Data.Common.DbException;
 
     private static LedgerDecision Decide(Sighting pin, Observation observed) =>
         new(string.Equals(pin.Digest, observed.Digest, StringComparison.Ordinal) ? PinOutcome.Match : PinOutcome.Mismatch, pin);
@@ -371,6 +409,37 @@ internal sealed partial class TagLedger
             return (existing, false);
         }
 
+        // Other processes sharing the store (replicas) have single flights of their own: the
+        // store's lock makes the first sighting single-flight across all of them.
+        var held = await Guard("tag lock", () => _index.LockTagAsync(observed.Reference, CancellationToken.None));
+        try
+        {
+            // Asked of the store itself: this process's caches cannot know what another
+            // replica saved while this one waited for the lock.
+            var saved = await ReadStoredAsync(observed.Reference, CancellationToken.None);
+            return saved is not null ? (saved, false) : await SignAppendSaveAsync(observed);
+        }
+        finally
+        {
+            await ReleaseAsync(held, observed.Reference);
+        }
+    }
+
+    /// <summary>A lock that cannot be released cleanly is dropped with its connection by the store; the sighting stands.</summary>
+    private async Task ReleaseAsync(IAsyncDisposable held, string reference)
+    {
+        try
+        {
+            await held.DisposeAsync();
+        }
+        catch (Exception e) when (IsStorageFailure(e))
+        {
+            Log.UnlockFailed(_logger, reference, e.Message);
+        }
+    }
+
+    private async Task<(Sighting Pin, bool Recorded)> SignAppendSaveAsync(Observation observed)
+    {
         var claim = new SightingClaim(observed.Reference, observed.Digest, observed.MediaType, _time.GetUtcNow(), observed.Upstream, _reader.Identity);
         SignedEnvelope signed;
         try
@@ -398,7 +467,7 @@ internal sealed partial class TagLedger
         Remember(sighting);
         try
         {
-            await _index.SaveAsync(sighting, CancellationToken.None);
+            await SaveAsync(sighting);
         }
         catch (Exception e) when (IsStorageFailure(e))
         {
@@ -424,7 +493,7 @@ internal sealed partial class TagLedger
     {
         try
         {
-            await _index.SaveAsync(sighting, CancellationToken.None);
+            await SaveAsync(sighting);
         }
         catch (Exception e) when (IsStorageFailure(e))
         {
@@ -474,6 +543,9 @@ internal sealed partial class TagLedger
 
         [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "two valid sightings of one tag disagree, the stored one stays: {Conflict}")]
         public static partial void Conflict(ILogger logger, string conflict);
+
+        [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "the first-sighting lock of {Reference} could not be released cleanly ({Reason}); its connection is dropped, which releases it")]
+        public static partial void UnlockFailed(ILogger logger, string reference, string reason);
 
         [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "log entry {Index} is a second sighting of {Reference}, already pinned by entry {Pinned}; the first stays the pin")]
         public static partial void DuplicateEntry(ILogger logger, long index, string reference, long pinned);

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Tlogistry.Ledger;
 using Tlogistry.Oci;
+using Tlogistry.Store;
 using Tlogistry.Transparency.Sigstore;
 
 namespace Tlogistry.Registry;

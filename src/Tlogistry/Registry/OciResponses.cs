@@ -6,7 +6,10 @@ namespace Tlogistry.Registry;
 /// <summary>Writes OCI distribution-spec error bodies, noting the request's outcome.</summary>
 internal static class OciResponses
 {
-    public static Task WriteErrorAsync(HttpContext context, int status, OciError error, string outcome, CancellationToken cancellationToken)
+    public static Task WriteErrorAsync(HttpContext context, int status, OciError error, string outcome, CancellationToken cancellationToken) =>
+        WriteErrorsAsync(context, status, [error], outcome, cancellationToken);
+
+    public static Task WriteErrorsAsync(HttpContext context, int status, IReadOnlyList<OciError> errors, string outcome, CancellationToken cancellationToken)
     {
         RequestOutcome.Set(context, outcome);
         if (context.Response.HasStarted)
@@ -23,6 +26,6 @@ internal static class OciResponses
             return Task.CompletedTask;
         }
 
-        return context.Response.Body.WriteAsync(OciErrorBody.ToUtf8Json(error), cancellationToken).AsTask();
+        return context.Response.Body.WriteAsync(OciErrorBody.ToUtf8Json(errors), cancellationToken).AsTask();
     }
 }

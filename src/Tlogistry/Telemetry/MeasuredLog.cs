@@ -28,6 +28,8 @@ internal sealed class MeasuredLog : ITransparencyLog
 
     public bool FindsLostPins => _inner.FindsLostPins;
 
+    public Task CheckAsync(CancellationToken cancellationToken) => _inner.CheckAsync(cancellationToken);
+
     public async Task<TlogEntry> AppendAsync(DsseEnvelope envelope, SignerMaterial signer, CancellationToken cancellationToken)
     {
         using var activity = TlogistryTracing.Source.StartActivity("log.append", ActivityKind.Internal);

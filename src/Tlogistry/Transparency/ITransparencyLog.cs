@@ -44,6 +44,12 @@ internal interface ITransparencyLog
     /// the store. Throws <see cref="NotSupportedException"/> for a log that cannot list them (Rekor v2).
     /// </summary>
     IAsyncEnumerable<LogRecord> ReadFromAsync(long startIndex, SignerMaterial signer, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Throws <see cref="LogUnavailableException"/> unless the log can be used now, found by one
+    /// cheap read without retries (the readiness check): nothing it returns is trusted.
+    /// </summary>
+    Task CheckAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>A log entry that does not verify: it must not be trusted for pinning.</summary>

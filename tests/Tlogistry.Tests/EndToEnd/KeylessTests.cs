@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Tlogistry.Http;
 using Tlogistry.Ledger;
 using Tlogistry.Signing;
 using Tlogistry.Signing.Identity;
@@ -10,7 +11,6 @@ using Tlogistry.Signing.Keyless;
 using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Rekor;
 using Tlogistry.Transparency.Sigstore;
-using Tlogistry.Http;
 
 namespace Tlogistry.Tests.EndToEnd;
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Tlogistry.Store;
 using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Host;
@@ -135,6 +136,35 @@ public sealed partial class ServeCommandTests
     {
         using var data = new TempDirectory();
         await AssertStartRefusedAsync(["serve", "--port", "0", "--data-dir", data.Path, "--otlp-endpoint", "collector:4318"], 1, "--otlp-endpoint must be an http(s) base URL");
+    }
+
+
+    [Fact]
+    public async Task An_unknown_store_stops_the_start_with_the_reason()
+    {
+        using var data = new TempDirectory();
+        await AssertStartRefusedAsync(["serve", "--port", "0", "--data-dir", data.Path, "--store", "mysql=Host=db;Password=secret"], 1, "--store must be sqlite or postgres=CONNECTION STRING");
+    }
+
+    [Fact]
+    public async Task A_postgres_store_that_cannot_be_reached_stops_the_start_with_the_reason()
+    {
+        using var data = new TempDirectory();
+        var closed = FreePort();
+        await AssertStartRefusedAsync(["serve", "--port", "0", "--data-dir", data.Path, "--store", $"postgres=Host=127.0.0.1;Port={closed};Username=tlogistry;Timeout=3"], 1, $"127.0.0.1:{closed}");
+    }
+
+    [Fact]
+    public async Task A_postgres_store_at_a_newer_schema_stops_the_start_with_the_reason()
+    {
+        using var data = new TempDirectory();
+        await using var database = await PostgresDatabase.CreateAsync(Ct);
+        var newer = PostgresMigrations.Latest + 1;
+        await database.ExecAsync($"CREATE TABLE {PostgresMigrations.Table} (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now()); INSERT INTO {PostgresMigrations.Table} (version) VALUES ({newer})");
+        await AssertStartRefusedAsync(
+            ["serve", "--port", "0", "--data-dir", data.Path, "--store", "postgres=" + database.ConnectionString],
+            1,
+            $"schema version {newer}, newer than the {PostgresMigrations.Latest} this tlogistry knows");
     }
 
     [GeneratedRegex(@"GET /v2/alpine/manifests/not-there status=404 upstream=404 outcome=not_found ms=\d")]

@@ -115,6 +115,23 @@ internal sealed partial class EmbeddedLog : IDisposable
         }
     }
 
+    /// <summary>
+    /// Throws unless the log takes appends (none failed since the start) and its checkpoint
+    /// file can still be read: the files, not the in-memory tree, are what must survive.
+    /// </summary>
+    public void CheckReadable()
+    {
+        if (_broken is { } reason)
+        {
+            throw new InvalidOperationException("the embedded log is closed after a failed append: " + reason);
+        }
+
+        if (Size > 0 && _store.ReadCheckpoint() is null)
+        {
+            throw new IOException($"the checkpoint {_store.CheckpointPath} is missing");
+        }
+    }
+
     /// <summary>An inclusion proof for <paramref name="index"/> against the tree of <paramref name="size"/> leaves.</summary>
     public IReadOnlyList<byte[]> InclusionProof(long index, long size) =>
         UnderLockAsync(() => _tree.InclusionProof(index, size), CancellationToken.None).GetAwaiter().GetResult();

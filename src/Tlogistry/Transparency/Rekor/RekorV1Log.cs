@@ -63,6 +63,9 @@ internal sealed partial class RekorV1Log : ITransparencyLog
         }
     }
 
+    /// <summary>The log info route: the cheapest read Rekor v1 has.</summary>
+    public Task CheckAsync(CancellationToken cancellationToken) => _http.ProbeAsync("api/v1/log", cancellationToken);
+
     public async IAsyncEnumerable<LogRecord> SearchAsync(string reference, SignerMaterial signer, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(reference);

@@ -60,6 +60,9 @@ internal sealed class RekorV2Log : ITransparencyLog
         }
     }
 
+    /// <summary>The checkpoint: the one small file a tiles log always serves.</summary>
+    public Task CheckAsync(CancellationToken cancellationToken) => _http.ProbeAsync("checkpoint", cancellationToken);
+
     /// <summary>Rekor v2 has no search: sightings are found in the bundle store.</summary>
     public IAsyncEnumerable<LogRecord> SearchAsync(string reference, SignerMaterial signer, CancellationToken cancellationToken) =>
         AsyncEnumerable.Empty<LogRecord>();

@@ -1,4 +1,4 @@
-namespace Tlogistry.Ledger;
+namespace Tlogistry.Store;
 
 /// <summary>
 /// The store of sightings: tag reference → the sighting (as a bundle) that pinned it. It is
@@ -7,6 +7,9 @@ namespace Tlogistry.Ledger;
 /// </summary>
 internal interface ISightingIndex
 {
+    /// <summary>Where the store lives, for the start-up log (never a password).</summary>
+    string Description { get; }
+
     Task<Sighting?> FindAsync(string reference, CancellationToken cancellationToken);
 
     /// <summary>Stores a sighting durably. A second sighting for the same reference is an error.</summary>
@@ -17,6 +20,17 @@ internal interface ISightingIndex
 
     /// <summary>Sightings in the order they were stored, after position <paramref name="after"/>.</summary>
     Task<SightingPage> ListAsync(long after, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Holds the tag's first-sighting lock for every process sharing this store until the
+    /// result is disposed. A store only one process can open needs none (the ledger's own
+    /// single flight covers that process). Throws a storage failure when the lock cannot be
+    /// had in time, so a stuck holder answers 503 instead of hanging its waiters.
+    /// </summary>
+    Task<IAsyncDisposable> LockTagAsync(string reference, CancellationToken cancellationToken);
+
+    /// <summary>Throws unless the store answers a trivial query: the readiness check.</summary>
+    Task CheckAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>One page of sightings and the position to continue from (null at the end).</summary>

@@ -60,7 +60,7 @@ internal static partial class LogServerApp
         var log = await ServedLog.OpenAsync(dataDir, TimeProvider.System, app.Services.GetRequiredService<ILoggerFactory>(), cancellationToken);
         app.Lifetime.ApplicationStopped.Register(log.Dispose);
 
-        var tiles = new TileApi(log);
+        var tiles = new TileApi(log.Embedded, log.LogDirectory, ApiResponses.ErrorAsync);
         var v1 = new RekorV1Api(log);
         var v2 = new RekorV2Api(log);
         app.Use(async (context, next) =>

@@ -21,7 +21,7 @@ namespace Tlogistry.Transparency.Rekor;
 /// same read API serves <c>log serve</c>'s log and a proxy's embedded log, so this client
 /// reads those too.
 /// </summary>
-internal sealed class RekorV2Log : ITransparencyLog
+internal sealed class RekorV2Log : ITransparencyLog, ICheckpointSource
 {
     private const int MaxCheckpointBytes = 64 << 10;
     private readonly RekorHttp _http;

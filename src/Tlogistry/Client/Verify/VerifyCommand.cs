@@ -78,7 +78,9 @@ internal static class VerifyCommand
     {
         try
         {
-            return BundleJson.Read(File.ReadAllBytes(path));
+            // Editors may save a byte order mark; JSON has none.
+            var bytes = File.ReadAllBytes(path);
+            return BundleJson.Read(bytes.AsSpan().StartsWith("\uFEFF"u8) ? bytes.AsSpan(3) : bytes);
         }
         catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
         {

@@ -43,7 +43,8 @@ internal sealed class LogWitness
         var path = _cache.PathFor(current.Origin);
         var cached = _cache.Read(current.Origin);
         var previous = cached is null ? null : Open(log, cached, $"the checkpoint cached in {path}", " (remove the file to start over, if the log's key was changed on purpose)");
-        foreach (var older in previous is null ? [seen] : new[] { seen, previous })
+        // The last checkpoint accepted first: a fork is then reported against what this client saw.
+        foreach (var older in previous is null ? [seen] : new[] { previous, seen })
         {
             var proof = Consistency.NeedsProof(older, current) ? await source.ConsistencyProofAsync(older.Size, current.Size, cancellationToken) : null;
             Consistency.Require(older, current, proof);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
@@ -132,7 +133,9 @@ internal sealed class ProxyClient : IDisposable
         {
             if (!response.IsSuccessStatusCode)
             {
-                throw new ClientException($"{url.PathAndQuery} answered {(int)response.StatusCode}{await ErrorDetailAsync(response, cancellationToken)}") { Status = response.StatusCode };
+                var detail = await ErrorDetailAsync(response, cancellationToken);
+                var answered = string.Create(CultureInfo.InvariantCulture, $"{url.PathAndQuery} answered {(int)response.StatusCode}");
+                throw new ClientException(detail.Length > 0 ? $"{detail[2..]} ({answered})" : answered) { Status = response.StatusCode };
             }
 
             return await response.Content.ReadAsByteArrayAsync(cancellationToken);

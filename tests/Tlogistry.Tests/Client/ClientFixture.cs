@@ -35,11 +35,11 @@ internal sealed class ClientFixture : IAsyncDisposable
 
     public string StateDir => Files.Combine("state");
 
-    public static async Task<ClientFixture> StartAsync(CancellationToken ct, string? dataDir = null)
+    public static async Task<ClientFixture> StartAsync(CancellationToken ct, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var upstream = await TagUpstream.StartAsync();
         var data = new TempDirectory();
-        var proxy = await ProxyHost.StartAsync(dataDir ?? data.Path, upstream.Mapping, null, ct);
+        var proxy = await ProxyHost.StartAsync(data.Path, upstream.Mapping, settings, ct);
         var http = new HttpClient { BaseAddress = proxy.BaseUri };
         var fixture = new ClientFixture(upstream, data, new TempDirectory(), proxy, http);
         await File.WriteAllBytesAsync(fixture.TrustedRoot, await http.GetByteArrayAsync("/tlog/trusted_root.json", ct), ct);

@@ -49,14 +49,14 @@ internal static class AuditCommand
             {
                 await foreach (var record in log.ReadFromAsync(request.From, trust.Reader.Signer, cancellationToken))
                 {
-                    if (++read % request.ProgressEvery == 0)
-                    {
-                        await progress.WriteLineAsync($"audit: {read} entries read (log index {record.Entry.LogIndex}), {ours.Count} of ours");
-                    }
-
                     if (Ours(record, trust, verifier) is { } entry)
                     {
                         ours.Add(entry);
+                    }
+
+                    if (++read % request.ProgressEvery == 0)
+                    {
+                        await progress.WriteLineAsync($"audit: {read} entries read (log index {record.Entry.LogIndex}), {ours.Count} of ours");
                     }
                 }
             }

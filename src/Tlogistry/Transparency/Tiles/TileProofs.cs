@@ -14,6 +14,10 @@ internal sealed class TileProofs
     private readonly Func<TileRef, CancellationToken, Task<byte[]>> _readTile;
     private readonly Dictionary<(int Level, long Index), byte[]> _tiles = [];
 
+    // Nodes hashed from a tile's lower hashes, kept so that a scan proving many neighbouring
+    // leaves hashes each node once.
+    private readonly Dictionary<(int TreeLevel, long Index), byte[]> _nodes = [];
+
     /// <param name="readTile">Returns the tile's Width×32 bytes of hashes.</param>
     public TileProofs(Func<TileRef, CancellationToken, Task<byte[]>> readTile)
     {
@@ -57,6 +61,11 @@ internal sealed class TileProofs
 
     private async Task<byte[]> NodeAsync(int treeLevel, long index, long treeSize, CancellationToken cancellationToken)
     {
+        if (_nodes.TryGetValue((treeLevel, index), out var known))
+        {
+            return known;
+        }
+
         var tileLevel = treeLevel / TileMath.TileHeight;
         var below = treeLevel % TileMath.TileHeight;
 
@@ -83,6 +92,12 @@ internal sealed class TileProofs
             {
                 hashes[i] = Rfc6962.NodeHash(hashes[2 * i], hashes[(2 * i) + 1]);
             }
+        }
+
+        // A perfect subtree's hash never changes as the tree grows; a stored node is a copy away.
+        if (below > 0)
+        {
+            _nodes[(treeLevel, index)] = hashes[0];
         }
 
         return hashes[0];

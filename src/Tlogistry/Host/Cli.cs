@@ -213,6 +213,12 @@ internal static class Cli
         }
 
         var index = new Command("index", "Maintain the sighting store.") { rebuild };
-        return new RootCommand("tlogistry: a read-only registry front whose tags are transparently immutable.") { serve, index, LogCommand() };
+        var root = new RootCommand("tlogistry: a read-only registry front whose tags are transparently immutable.") { serve, index, LogCommand() };
+        foreach (var command in ClientCommands.Create())
+        {
+            root.Subcommands.Add(command);
+        }
+
+        return root;
     }
 }

@@ -35,7 +35,7 @@ internal static class LogSetup
         }
 
         var url = choice.Url!;
-        var logId = FindLogId(root, choice);
+        var logId = choice.FindLogId(root);
         services.AddSingleton<ITransparencyLog>(sp =>
         {
             // The log is named by the operator, so it is not subject to the upstream SSRF guard.
@@ -49,30 +49,6 @@ internal static class LogSetup
     /// <summary>Every log is timed and traced through one wrapper.</summary>
     private static MeasuredLog Measured(IServiceProvider sp, ITransparencyLog log) => new(log, sp.GetRequiredService<TlogistryMetrics>());
 
-    /// <summary>
-    /// The trusted root's entry for the chosen log: same base URL, and for Rekor v1 the log ID
-    /// is SHA-256 of the key, for a tiles log (v2) the signed-note key hash.
-    /// </summary>
-    private static byte[] FindLogId(TrustedRoot root, LogChoice choice)
-    {
-        var url = choice.Url!.ToString().TrimEnd('/');
-        foreach (var log in root.Logs)
-        {
-            if (!string.Equals(log.BaseUrl.TrimEnd('/'), url, StringComparison.OrdinalIgnoreCase))
-            {
-                continue;
-            }
-
-            var isV1 = log.LogId.AsSpan().SequenceEqual(LogIds.ForRekorV1(log.PublicKeyDer));
-            if (isV1 == (choice.Kind == LogKind.RekorV1))
-            {
-                return log.LogId;
-            }
-        }
-
-        throw new FormatException(
-            $"the trusted root has no {(choice.Kind == LogKind.RekorV1 ? "Rekor v1" : "Rekor v2")} log at {url}; pass --trusted-root with a trusted_root.json that lists it (tlogistry log serve writes one into its data directory)");
-    }
 
     private static TrustedRoot LoadTrustedRoot(string? path)
     {

@@ -97,6 +97,11 @@ internal static partial class TlogistryApp
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<RegistryApi>(sp, onUnavailable));
         services.AddSingleton<BundleApi>();
         services.AddSingleton<Readiness>();
+        services.AddSingleton(sp => new TrustApi(
+            sp.GetRequiredService<TrustedRoot>(),
+            sp.GetService<Transparency.Embedded.EmbeddedLog>()?.Trusted,
+            sp.GetService<InstanceKey>()?.PublicKeyDer,
+            sp.GetRequiredService<SightingReader>().Identity));
         services.AddSingleton(sp => new HomePage(
             sp.GetRequiredService<SightingReader>().Identity,
             sp.GetRequiredService<ITransparencyLog>().Description,
@@ -138,11 +143,36 @@ internal static partial class TlogistryApp
         var bundles = app.Services.GetRequiredService<BundleApi>();
         app.MapGet(BundleApi.BundlePath, bundles.BundleAsync);
         app.MapGet(BundleApi.ExportPath, bundles.ExportAsync);
+        var trust = app.Services.GetRequiredService<TrustApi>();
+        app.MapGet(TrustApi.TrustedRootPath, trust.TrustedRootAsync);
+        app.MapGet(TrustApi.KeyPath, trust.KeyAsync);
+        if (app.Services.GetService<Transparency.Embedded.EmbeddedLog>() is { } embedded)
+        {
+            // The embedded log's C2SP tiles read API, so anyone can check its checkpoints and
+            // compute proofs without trusting this service's word.
+            var tiles = new LogServer.TileApi(embedded, Path.Combine(dataDir, "log"), (c, status, message) =>
+                OciResponses.WriteErrorAsync(c, status, new Oci.OciError(Oci.OciErrorCodes.BlobUnknown, message), Registry.RequestOutcome.NotFound, c.RequestAborted));
+            app.MapGet("/checkpoint", tiles.CheckpointAsync);
+            app.MapGet("/tile/{**path}", (HttpContext c) => UnavailableOnFailure(c, tiles.TileAsync));
+        }
 
         // The registry API routes by the raw path itself, so it takes every other path: /v2/…,
         // and anything else (file-like ones such as /.env included) for an OCI 404.
         app.MapFallback("{**path}", api.HandleAsync);
         return app;
+    }
+
+    /// <summary>A tile that cannot be read (a concurrent append replaced it three times over) answers 503, not 500.</summary>
+    private static async Task UnavailableOnFailure(HttpContext context, Func<HttpContext, Task> handler)
+    {
+        try
+        {
+            await handler(context);
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException && !context.Response.HasStarted)
+        {
+            await OciResponses.WriteErrorAsync(context, 503, new Oci.OciError(Oci.DistributionErrorCodes.Unavailable, e.Message), Registry.RequestOutcome.Error, context.RequestAborted);
+        }
     }
 
     /// <summary>Authorities the operator named: mapped upstreams and exact allowed registries may be private.</summary>

@@ -237,8 +237,8 @@ internal sealed partial class TagLedger
 
     /// <summary>
     /// Indexes every valid sighting of ours that the log lists from <paramref name="from"/> on;
-    /// <paramref name="progress"/> hears of each entry read. Throws <see cref="NotSupportedException"/>
-    /// for a log that cannot list entries (Rekor v2: import a bundle export instead).
+    /// <paramref name="progress"/> hears of each entry read. A log that keeps only hashes
+    /// (Rekor v2, <see cref="ITransparencyLog.FindsLostPins"/> false) yields no sightings: import a bundle export instead.
     /// </summary>
     public async Task<int> RebuildAsync(long from, IProgress<long>? progress, CancellationToken cancellationToken)
     {

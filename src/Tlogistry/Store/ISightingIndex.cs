@@ -31,6 +31,26 @@ internal interface ISightingIndex
 
     /// <summary>Throws unless the store answers a trivial query: the readiness check.</summary>
     Task CheckAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Every sighting of a tag of <paramref name="repository"/> (spelt as references spell it,
+    /// e.g. <c>index.docker.io/library/alpine</c>), ordered by reference. Stores without a
+    /// better query page through all sightings.
+    /// </summary>
+    async Task<IReadOnlyList<Sighting>> ListRepositoryAsync(string repository, CancellationToken cancellationToken)
+    {
+        var prefix = repository + ":";
+        var found = new List<Sighting>();
+        for (long? after = 0; after is long position;)
+        {
+            var page = await ListAsync(position, 1000, cancellationToken);
+            found.AddRange(page.Sightings.Where(s => s.Reference.StartsWith(prefix, StringComparison.Ordinal) && s.Reference.IndexOf('/', prefix.Length) < 0));
+            after = page.Next;
+        }
+
+        found.Sort((a, b) => string.CompareOrdinal(a.Reference, b.Reference));
+        return found;
+    }
 }
 
 /// <summary>One page of sightings and the position to continue from (null at the end).</summary>

@@ -136,6 +136,25 @@ internal sealed class SqliteSightingIndex : ISightingIndex
         return Task.CompletedTask;
     }
 
+    public async Task<IReadOnlyList<Sighting>> ListRepositoryAsync(string repository, CancellationToken cancellationToken)
+    {
+        // References of one repository's tags sort between "REPO:" and "REPO;" (';' follows ':'),
+        // a range scan of the unique index on reference.
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = $"SELECT {Columns} FROM sightings WHERE reference > $lo AND reference < $hi ORDER BY reference";
+        cmd.Parameters.AddWithValue("$lo", repository + ":");
+        cmd.Parameters.AddWithValue("$hi", repository + ";");
+        using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+        var found = new List<Sighting>();
+        while (await r.ReadAsync(cancellationToken))
+        {
+            found.Add(Read(r));
+        }
+
+        return found;
+    }
+
     private SqliteConnection Open()
     {
         var c = new SqliteConnection(_connectionString);

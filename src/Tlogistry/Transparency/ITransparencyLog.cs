@@ -41,7 +41,8 @@ internal interface ITransparencyLog
 
     /// <summary>
     /// Entries from <paramref name="startIndex"/> on that may be this signer's, for rebuilding
-    /// the store. Throws <see cref="NotSupportedException"/> for a log that cannot list them (Rekor v2).
+    /// the store and for monitors. A log that keeps only hashes (Rekor v2) lists its entries
+    /// without envelopes.
     /// </summary>
     IAsyncEnumerable<LogRecord> ReadFromAsync(long startIndex, SignerMaterial signer, CancellationToken cancellationToken);
 

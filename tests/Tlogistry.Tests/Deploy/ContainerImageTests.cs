@@ -9,7 +9,8 @@ namespace Tlogistry.Tests.Deploy;
 /// <summary>
 /// The image that <c>dotnet publish src/Tlogistry -t:PublishContainer</c> makes, built on a
 /// stand-in for the ASP.NET Core runtime image (<see cref="RuntimeBaseImage"/>) in a real
-/// Distribution registry, pulled through a running tlogistry with podman, then run with podman.
+/// Distribution registry, pulled through a running tlogistry with podman, then run with podman
+/// as the proxy and as the shared log.
 /// </summary>
 [Trait("Category", "E2E")]
 public sealed class ContainerImageTests
@@ -125,6 +126,32 @@ public sealed class ContainerImageTests
         finally
         {
             await podman.RemoveContainerAsync(name);
+        }
+
+        // The same image as the shared log (deploy/kubernetes/shared/log.yaml): arguments replace `serve`.
+        var logPort = FreeTcpPort();
+        var logData = Directory.CreateDirectory(work.Combine("log-volume")).FullName;
+        var logName = $"tlogistry-log-e2e-{Guid.NewGuid():N}";
+        try
+        {
+            await podman.RunDetachedAsync(
+                logName,
+                image,
+                ["--network", "host", "--read-only", "--read-only-tmpfs=false", "--env", $"PORT={logPort}", "--volume", $"{logData}:/data:U"],
+                ["log", "serve", "--data-dir", "/data", "--public-url", "http://tlogistry-log"],
+                Ct);
+            var log = new Uri($"http://127.0.0.1:{logPort}/");
+            Assert.Equal("ok", await WaitForHealthAsync(podman, logName, log));
+            using var http = new HttpClient { BaseAddress = log };
+            using var checkpoint = await http.GetAsync("/checkpoint", Ct);
+            Assert.Equal(HttpStatusCode.OK, checkpoint.StatusCode);
+            var trustedRoot = await http.GetStringAsync("/api/v1/trusted_root.json", Ct);
+            Assert.Contains("http://tlogistry-log", trustedRoot, StringComparison.Ordinal);
+            Assert.True(File.Exists(Path.Combine(logData, "trusted_root.json")), "log serve writes its trusted root into the volume");
+        }
+        finally
+        {
+            await podman.RemoveContainerAsync(logName);
         }
     }
 

@@ -89,7 +89,10 @@ internal static class Cli
         var issuer = new Option<string?>("--issuer") { Description = "Keyless: the OIDC issuer the certificate must name." };
         var trustedKey = new Option<string[]>("--trusted-key") { Description = "Key mode: a PEM public key whose sightings also count (an earlier key after a rotation). Repeatable.", Arity = ArgumentArity.ZeroOrMore };
 
-        var serve = new Command("serve", "Run the registry front on the embedded defaults.") { port, dataDir, upstream, allow, deny, onUnavailable, log, trustedRoot, signer, tokenSource, identity, issuer, trustedKey };
+        var logFormat = new Option<string?>("--log-format") { Description = "Console log format: text (default, one line per message) or json (one JSON object per line)." };
+        var otlpEndpoint = new Option<string?>("--otlp-endpoint") { Description = "OTLP/HTTP base URL to export traces to, e.g. http://collector:4318 (also OTEL_EXPORTER_OTLP_ENDPOINT; default: no traces)." };
+
+        var serve = new Command("serve", "Run the registry front on the embedded defaults.") { port, dataDir, upstream, allow, deny, onUnavailable, log, trustedRoot, signer, tokenSource, identity, issuer, trustedKey, logFormat, otlpEndpoint };
         serve.TreatUnmatchedTokensAsErrors = false;
         serve.SetAction(async (parse, ct) =>
         {
@@ -114,6 +117,13 @@ internal static class Cli
 
             AddLogChoice(overrides, parse.GetValue(log), parse.GetValue(trustedRoot));
             AddSigner(overrides, parse.GetValue(signer), parse.GetValue(tokenSource), parse.GetValue(identity), parse.GetValue(issuer), parse.GetValue(trustedKey));
+            foreach (var (key, value) in new[] { ("LogFormat", parse.GetValue(logFormat)), ("OtlpEndpoint", parse.GetValue(otlpEndpoint)) })
+            {
+                if (value is { Length: > 0 })
+                {
+                    overrides[$"{TlogistryOptions.Section}:{key}"] = value;
+                }
+            }
 
             // Only --Section:Key=value reaches configuration; anything else is a mistyped flag.
             var unknown = parse.UnmatchedTokens.FirstOrDefault(t => !t.StartsWith("--", StringComparison.Ordinal) || !t.Contains(':', StringComparison.Ordinal));

@@ -20,7 +20,7 @@ internal static class IndexRebuild
         int added;
         if (string.IsNullOrEmpty(from))
         {
-            if (app.Services.GetService<Signing.Keyless.KeylessSigner>() is not null && app.Services.GetRequiredService<Transparency.ITransparencyLog>() is Transparency.Rekor.RekorV1Log)
+            if (app.Services.GetService<Signing.Keyless.KeylessSigner>() is not null && app.Services.GetRequiredService<LogChoice>().Kind == LogKind.RekorV1)
             {
                 // Rekor v1 lists entries by key, and keyless keys live for one process only.
                 throw new NotSupportedException("keyless sightings cannot be listed from Rekor v1 by key; rebuild from a bundle export with --from (tags are still found one by one by search)");

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Tlogistry.Http;
 using Tlogistry.Signing;
+using Tlogistry.Telemetry;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Rekor;
@@ -29,7 +30,7 @@ internal static class LogSetup
 
         if (choice.Kind == LogKind.Embedded)
         {
-            services.AddSingleton<ITransparencyLog>(sp => new EmbeddedSightingLog(sp.GetRequiredService<EmbeddedLog>(), sp.GetRequiredService<TimeProvider>()));
+            services.AddSingleton<ITransparencyLog>(sp => Measured(sp, new EmbeddedSightingLog(sp.GetRequiredService<EmbeddedLog>(), sp.GetRequiredService<TimeProvider>())));
             return;
         }
 
@@ -39,11 +40,14 @@ internal static class LogSetup
         {
             // The log is named by the operator, so it is not subject to the upstream SSRF guard.
             var http = Http.JsonHttp.CreateClient();
-            return choice.Kind == LogKind.RekorV1
+            return Measured(sp, choice.Kind == LogKind.RekorV1
                 ? new RekorV1Log(url, logId, http, rekor, sp.GetRequiredService<ILogger<RekorV1Log>>())
-                : new RekorV2Log(url, logId, http, rekor, sp.GetRequiredService<ILogger<RekorV2Log>>());
+                : new RekorV2Log(url, logId, http, rekor, sp.GetRequiredService<ILogger<RekorV2Log>>()));
         });
     }
+
+    /// <summary>Every log is timed and traced through one wrapper.</summary>
+    private static MeasuredLog Measured(IServiceProvider sp, ITransparencyLog log) => new(log, sp.GetRequiredService<TlogistryMetrics>());
 
     /// <summary>
     /// The trusted root's entry for the chosen log: same base URL, and for Rekor v1 the log ID

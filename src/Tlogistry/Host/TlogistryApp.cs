@@ -8,6 +8,7 @@ using Tlogistry.Http;
 using Tlogistry.Ledger;
 using Tlogistry.Registry;
 using Tlogistry.Signing;
+using Tlogistry.Telemetry;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Rekor;
 using Tlogistry.Transparency.Sigstore;
@@ -31,17 +32,13 @@ internal static partial class TlogistryApp
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = configArgs });
         builder.Configuration.AddInMemoryCollection(overrides);
+        var options = builder.Configuration.GetSection(TlogistryOptions.Section).Get<TlogistryOptions>() ?? new TlogistryOptions();
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            o.UseUtcTimestamp = true;
-        });
+        ConsoleLogs.Add(builder.Logging, options.LogFormat);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
+        TelemetrySetup.Add(builder.Services, TelemetrySetup.OtlpEndpoint(options.OtlpEndpoint, builder.Configuration[TelemetrySetup.OtlpEndpointVariable]));
 
-        var options = builder.Configuration.GetSection(TlogistryOptions.Section).Get<TlogistryOptions>() ?? new TlogistryOptions();
         var port = options.ResolvePort(Environment.GetEnvironmentVariable("PORT"));
         var dataDir = Path.GetFullPath(string.IsNullOrWhiteSpace(options.DataDir) ? TlogistryOptions.DefaultDataDir() : options.DataDir);
         var upstream = builder.Configuration.GetSection(TlogistryOptions.Section + ":Upstream").Get<UpstreamOptions>() ?? new UpstreamOptions();
@@ -80,10 +77,12 @@ internal static partial class TlogistryApp
         services.AddSingleton(new ConnectGuard(TrustedAuthorities(upstream, registries)));
         services.AddSingleton<RegistryClient>();
         services.AddSingleton<ManifestFetcher>();
-        services.AddSingleton(new ManifestCache(options.ManifestCacheBytes >= 0
+        var manifestCacheBytes = options.ManifestCacheBytes >= 0
             ? options.ManifestCacheBytes
-            : throw new FormatException($"ManifestCacheBytes must be 0 (off) or more, got {options.ManifestCacheBytes}")));
+            : throw new FormatException($"ManifestCacheBytes must be 0 (off) or more, got {options.ManifestCacheBytes}");
+        services.AddSingleton(sp => new ManifestCache(manifestCacheBytes, sp.GetRequiredService<Telemetry.TlogistryMetrics>()));
         var logChoice = LogChoice.Parse(options.Log);
+        services.AddSingleton(logChoice);
         var rekor = JsonHttpOptions.ForRekor();
         builder.Configuration.GetSection(TlogistryOptions.Section + ":Rekor").Bind(rekor);
         SignerSetup.Add(services, options, logChoice, dataDir);
@@ -98,6 +97,7 @@ internal static partial class TlogistryApp
             string.Join(", ", sp.GetRequiredService<TrustedRoot>().Logs.Select(l => l.BaseUrl).Distinct())));
 
         var app = builder.Build();
+        TelemetrySetup.Start(app.Services);
 
         // Open the log and index now, so a damaged data directory stops the start with its reason.
         var ledger = app.Services.GetRequiredService<TagLedger>();
@@ -122,6 +122,7 @@ internal static partial class TlogistryApp
         var home = app.Services.GetRequiredService<HomePage>();
         app.MapGet("/", () => Results.Content(home.Html, "text/html; charset=utf-8"));
         app.MapGet("/healthz", () => Results.Text("ok"));
+        TelemetrySetup.Map(app);
         var bundles = app.Services.GetRequiredService<BundleApi>();
         app.MapGet(BundleApi.BundlePath, bundles.BundleAsync);
         app.MapGet(BundleApi.ExportPath, bundles.ExportAsync);

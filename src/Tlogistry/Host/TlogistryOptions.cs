@@ -47,6 +47,12 @@ internal sealed class TlogistryOptions
     /// <summary>Bytes of manifests kept in memory by digest (immutable, so never stale); 0 turns the cache off.</summary>
     public long ManifestCacheBytes { get; set; } = 64L * 1024 * 1024;
 
+    /// <summary>Console log format: <c>text</c> (one line a person reads) or <c>json</c> (one JSON object per line).</summary>
+    public string LogFormat { get; set; } = "text";
+
+    /// <summary>OTLP/HTTP base URL traces are exported to (<c>/v1/traces</c> is added); unset, no traces are made.</summary>
+    public string? OtlpEndpoint { get; set; }
+
     public const int DefaultPort = 8080;
 
     public Registry.UnavailablePolicy ParseUnavailablePolicy() => OnLogUnavailable.Trim().ToLowerInvariant() switch

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Tlogistry.Signing;
+using Tlogistry.Telemetry;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Sigstore;
 
@@ -37,6 +39,7 @@ internal sealed partial class TagLedger
     private readonly SightingReader _reader;
     private readonly TimeProvider _time;
     private readonly ILogger<TagLedger> _logger;
+    private readonly TlogistryMetrics? _metrics;
     private const int VerifiedCapacity = 100_000;
     private readonly ConcurrentDictionary<string, Sighting> _verified = new(StringComparer.Ordinal);
 
@@ -45,7 +48,7 @@ internal sealed partial class TagLedger
     private readonly ConcurrentQueue<string> _conflicts = new();
     private readonly ConcurrentDictionary<string, Lazy<Task<(Sighting Pin, bool Recorded)>>> _inFlight = new(StringComparer.Ordinal);
 
-    public TagLedger(ISightingIndex index, ITransparencyLog log, IEnvelopeSigner signer, SightingReader reader, TimeProvider time, ILogger<TagLedger> logger)
+    public TagLedger(ISightingIndex index, ITransparencyLog log, IEnvelopeSigner signer, SightingReader reader, TimeProvider time, ILogger<TagLedger> logger, TlogistryMetrics? metrics = null)
     {
         _index = index;
         _log = log;
@@ -53,6 +56,9 @@ internal sealed partial class TagLedger
         _reader = reader;
         _time = time;
         _logger = logger;
+
+        // Optional: a ledger built by hand (tools, tests) needs no meter.
+        _metrics = metrics;
     }
 
     /// <summary>Tags for which reconcile, rebuild or import met two valid sightings of ours with different digests.</summary>
@@ -62,6 +68,21 @@ internal sealed partial class TagLedger
     public string Identity => _reader.Identity;
 
     public async Task<LedgerDecision> ObserveAsync(Observation observed, CancellationToken cancellationToken)
+    {
+        using var activity = TlogistryTracing.Source.StartActivity("ledger.observe", ActivityKind.Internal);
+        activity?.SetTag("tlogistry.reference", observed.Reference);
+        activity?.SetTag("tlogistry.digest", observed.Digest);
+        var decision = await DecideAsync(observed, cancellationToken);
+        activity?.SetTag("tlogistry.decision", decision.Outcome switch
+        {
+            PinOutcome.FirstSeen => "first_seen",
+            PinOutcome.Match => "match",
+            _ => "mismatch",
+        });
+        return decision;
+    }
+
+    private async Task<LedgerDecision> DecideAsync(Observation observed, CancellationToken cancellationToken)
     {
         var pin = await FindPinAsync(observed.Reference, cancellationToken);
         if (pin is not null)
@@ -90,7 +111,16 @@ internal sealed partial class TagLedger
     public Sighting? CachedPin(string reference) => _verified.GetValueOrDefault(reference);
 
     /// <summary>The verified pin for a tag reference, or null when the tag has never been seen.</summary>
-    public async Task<Sighting?> FindPinAsync(string reference, CancellationToken cancellationToken)
+    public Task<Sighting?> FindPinAsync(string reference, CancellationToken cancellationToken)
+    {
+        // Counted here, once per caller's question: the re-check under a first sighting's
+        // single flight is the same question asked again.
+        var hit = _verified.TryGetValue(reference, out var cached);
+        _metrics?.CacheLookup("pin", hit);
+        return hit ? Task.FromResult<Sighting?>(cached) : LookUpAsync(reference, cancellationToken);
+    }
+
+    private async Task<Sighting?> LookUpAsync(string reference, CancellationToken cancellationToken)
     {
         if (_verified.TryGetValue(reference, out var cached))
         {
@@ -331,8 +361,11 @@ internal sealed partial class TagLedger
 
     private async Task<(Sighting Pin, bool Recorded)> RecordFirstAsync(Observation observed)
     {
+        using var activity = TlogistryTracing.Source.StartActivity("ledger.record", ActivityKind.Internal);
+        activity?.SetTag("tlogistry.reference", observed.Reference);
+
         // Re-check under the single flight: another request may have finished just before.
-        var existing = await FindPinAsync(observed.Reference, CancellationToken.None);
+        var existing = await LookUpAsync(observed.Reference, CancellationToken.None);
         if (existing is not null)
         {
             return (existing, false);

@@ -31,9 +31,10 @@ internal sealed class BundleApi
     public async Task BundleAsync(HttpContext context)
     {
         var ct = context.RequestAborted;
+        RequestOutcome.SetRoute(context, RequestOutcome.Bundle);
         if (!TagReference.TryParse(context.Request.Query["image"].ToString(), out var reference, out var error) || reference.IsDigest)
         {
-            await OciResponses.WriteErrorAsync(context, 400, error ?? new OciError(OciErrorCodes.NameInvalid, "image must name a tag, not a digest"), ct);
+            await OciResponses.WriteErrorAsync(context, 400, error ?? new OciError(OciErrorCodes.NameInvalid, "image must name a tag, not a digest"), RequestOutcome.ClientError, ct);
             return;
         }
 
@@ -42,7 +43,7 @@ internal sealed class BundleApi
             var pin = await _ledger.FindPinAsync(reference.Canonical, ct);
             if (pin is null)
             {
-                await OciResponses.WriteErrorAsync(context, 404, new OciError(OciErrorCodes.ManifestUnknown, $"no sighting of {reference.Canonical} is recorded"), ct);
+                await OciResponses.WriteErrorAsync(context, 404, new OciError(OciErrorCodes.ManifestUnknown, $"no sighting of {reference.Canonical} is recorded"), RequestOutcome.NotFound, ct);
                 return;
             }
 
@@ -51,17 +52,18 @@ internal sealed class BundleApi
         }
         catch (Exception e) when (e is LedgerUnavailableException or LedgerIntegrityException)
         {
-            await OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, e.Message), ct);
+            await OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, e.Message), e is LedgerIntegrityException ? RequestOutcome.IntegrityError : RequestOutcome.LogError, ct);
         }
     }
 
     public async Task ExportAsync(HttpContext context)
     {
         var ct = context.RequestAborted;
+        RequestOutcome.SetRoute(context, RequestOutcome.Bundle);
         var query = context.Request.Query;
         if (!TryNumber(query["after"], 0, long.MaxValue, 0, out var after) || !TryNumber(query["limit"], 1, MaxPage, DefaultPage, out var limit))
         {
-            await OciResponses.WriteErrorAsync(context, 400, new OciError(DistributionErrorCodes.PaginationNumberInvalid, $"after must be a position from a previous page and limit 1 to {MaxPage}"), ct);
+            await OciResponses.WriteErrorAsync(context, 400, new OciError(DistributionErrorCodes.PaginationNumberInvalid, $"after must be a position from a previous page and limit 1 to {MaxPage}"), RequestOutcome.ClientError, ct);
             return;
         }
 
@@ -72,7 +74,7 @@ internal sealed class BundleApi
         }
         catch (Exception e) when (e is IOException or System.Data.Common.DbException or FormatException)
         {
-            await OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, "the sighting store cannot be read: " + e.Message), ct);
+            await OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, "the sighting store cannot be read: " + e.Message), RequestOutcome.LogError, ct);
             return;
         }
 

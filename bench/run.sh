@@ -1,8 +1,29 @@
 #!/usr/bin/env bash
-# Benchmarks: the proxy against the same upstream registry directly, in one run.
-# Prints ratios (proxy / direct) and the proxy's peak RSS while streaming a 1 GiB blob.
+# The benchmark: tlogistry beside the registry behind it (CNCF Distribution, "direct") and
+# beside CNCF Distribution in proxy mode (the peer a user would pick instead), one run, one
+# machine. Prints a Markdown table with ratios and PASS/FAIL per target. Takes a few minutes.
+#
+#   bash bench/run.sh [--duration S] [--warmup S] [--rounds N] [--connections N] [--threads N]
+#                     [--blob-connections 1,4] [--cold N] [--burst N] [--huge-mib N]
+#
+# Each option can also be set as BENCH_DURATION, BENCH_WARMUP, ... ; BENCH_TLOGISTRY_ARGS
+# adds flags to `tlogistry serve` (e.g. "--Logging:LogLevel:Default=Warning").
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v docker-registry >/dev/null || bash scripts/install-test-deps.sh
+
+need=()
+command -v docker-registry >/dev/null || need+=(docker-registry)
+command -v wrk >/dev/null || need+=(wrk)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing ${need[*]}; run as root or install them with apt-get" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${need[@]}"
+fi
+
 dotnet build src/Tlogistry -c Release -o bench/.out/proxy -v q -nologo
-dotnet run --project bench/Tlogistry.Bench -c Release -- "$PWD/bench/.out/proxy/tlogistry.dll" "$@"
+dotnet build bench/Tlogistry.Bench -c Release -o bench/.out/bench -v q -nologo
+exec dotnet bench/.out/bench/Tlogistry.Bench.dll "$PWD/bench/.out/proxy/tlogistry.dll" "$@"

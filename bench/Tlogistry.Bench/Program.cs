@@ -1,95 +1,35 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-using System.Security.Cryptography;
-using System.Text;
 
 namespace Tlogistry.Bench;
 
 /// <summary>
-/// Measures tlogistry against the registry behind it, in the same run on the same machine:
-/// warm GET-by-tag throughput, 64 MiB blob throughput, and the proxy's peak RSS while a
-/// 1 GiB blob streams through. Prints ratios; asserts nothing.
+/// tlogistry beside the registry behind it and beside the peer a user would pick instead
+/// (CNCF Distribution in proxy mode), in one run on one machine, under identical load for
+/// each path. Prints a Markdown table with ratios and marks each target PASS or FAIL;
+/// exits non-zero only when something answered wrongly, never because of a time.
 /// </summary>
 internal static class Program
 {
-    private const int Concurrency = 8;
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     public static async Task<int> Main(string[] args)
     {
-        if (args.Length < 1 || !File.Exists(args[0]))
+        BenchOptions o;
+        try
         {
-            Console.Error.WriteLine("usage: Tlogistry.Bench <path to tlogistry.dll> [tag-requests] [blob-rounds]");
+            o = BenchOptions.Parse(args);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException)
+        {
+            Console.Error.WriteLine(e.Message);
+            Console.Error.WriteLine(BenchOptions.Usage);
             return 2;
         }
 
-        var tagRequests = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 4000;
-        var blobRounds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 8;
         var work = Directory.CreateTempSubdirectory("tlogistry-bench-");
         try
         {
-            await using var registry = await Proc.StartRegistryAsync(work.FullName);
-            using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, MaxConnectionsPerServer = 64 }) { Timeout = TimeSpan.FromMinutes(10) };
-            var upstream = registry.BaseUri;
-            Console.WriteLine($"upstream: CNCF Distribution at {upstream}");
-
-            var small = await Push.BlobAsync(http, upstream, "library/bench", 4 * 1024);
-            var big = await Push.BlobAsync(http, upstream, "library/bench", 64L << 20);
-            var huge = await Push.BlobAsync(http, upstream, "library/bench", 1L << 30);
-            await Push.ManifestAsync(http, upstream, "library/bench", "v1", small, [big]);
-
-            await using var proxy = await Proc.StartProxyAsync(args[0], work.FullName, upstream);
-            var viaProxy = proxy.BaseUri;
-            Console.WriteLine($"proxy: tlogistry at {viaProxy} (pid {proxy.Pid})");
-
-            var direct = new Uri(upstream, "/v2/library/bench/manifests/v1");
-            var proxied = new Uri(viaProxy, "/v2/bench/manifests/v1");
-            using (var first = await GetManifest(http, proxied))
-            {
-                Console.WriteLine($"first sighting: {(int)first.StatusCode}, First-Seen={first.Headers.Contains("Tlog-First-Seen")}");
-            }
-
-            // Warm both paths, then alternate rounds so drift on the machine hits both alike.
-            await TagRound(http, direct, 200);
-            await TagRound(http, proxied, 200);
-            var directRps = new List<double>();
-            var proxyRps = new List<double>();
-            for (var round = 0; round < 3; round++)
-            {
-                directRps.Add(await TagRound(http, direct, tagRequests));
-                proxyRps.Add(await TagRound(http, proxied, tagRequests));
-            }
-
-            var dTag = Median(directRps);
-            var pTag = Median(proxyRps);
-            Console.WriteLine($"warm GET by tag: direct {dTag:0} req/s, proxy {pTag:0} req/s, ratio {pTag / dTag:0.00} (target >= 0.80)");
-
-            var bigDirect = new Uri(upstream, $"/v2/library/bench/blobs/{big.Digest}");
-            var bigProxy = new Uri(viaProxy, $"/v2/bench/blobs/{big.Digest}");
-            await BlobRound(http, bigDirect, big, 1, verify: true);
-            await BlobRound(http, bigProxy, big, 1, verify: true);
-            var dBlob = new List<double>();
-            var pBlob = new List<double>();
-            for (var round = 0; round < 3; round++)
-            {
-                dBlob.Add(await BlobRound(http, bigDirect, big, blobRounds));
-                pBlob.Add(await BlobRound(http, bigProxy, big, blobRounds));
-            }
-
-            var cpuBefore = proxy.CpuSeconds();
-            await BlobRound(http, bigProxy, big, blobRounds);
-            var cpuPerGiB = (proxy.CpuSeconds() - cpuBefore) / (blobRounds * big.Size / (double)(1L << 30));
-            Console.WriteLine($"proxy CPU while streaming: {cpuPerGiB:0.00} s per GiB");
-            var dB = Median(dBlob);
-            var pB = Median(pBlob);
-            Console.WriteLine($"64 MiB blob: direct {dB:0} MiB/s, proxy {pB:0} MiB/s, ratio {pB / dB:0.00} (target >= 0.90)");
-
-            var rssBefore = proxy.PeakRssMiB();
-            var hugeRate = await BlobRound(http, new Uri(viaProxy, $"/v2/bench/blobs/{huge.Digest}"), huge, 1, verify: true);
-            var rssAfter = proxy.PeakRssMiB();
-            Console.WriteLine($"1 GiB blob through the proxy: {hugeRate:0} MiB/s, proxy peak RSS {rssBefore:0} MiB before, {rssAfter:0} MiB after (target < 200 MiB)");
-            return 0;
+            return await new Run(o, work.FullName).ExecuteAsync();
         }
         finally
         {
@@ -104,291 +44,307 @@ internal static class Program
         }
     }
 
-    private static async Task<HttpResponseMessage> GetManifest(HttpClient http, Uri url)
+    private sealed class Run(BenchOptions o, string work)
     {
-        using var req = new HttpRequestMessage(HttpMethod.Get, url);
-        req.Headers.TryAddWithoutValidation("Accept", "application/vnd.oci.image.manifest.v1+json");
-        var resp = await http.SendAsync(req);
-        await resp.Content.LoadIntoBufferAsync();
-        return resp;
-    }
+        private readonly Report _report = new();
+        private readonly string _dataDir = Path.Combine(work, "tlogistry", "data");
+        private Server _direct = null!;
+        private Server _peer = null!;
+        private Server _tlog = null!;
+        private bool _wrongAnswers;
 
-    /// <summary>Requests per second for <paramref name="count"/> manifest GETs over 8 concurrent loops.</summary>
-    private static async Task<double> TagRound(HttpClient http, Uri url, int count)
-    {
-        var remaining = count;
-        var sw = Stopwatch.StartNew();
-        var loops = Enumerable.Range(0, Concurrency).Select(async _ =>
-        {
-            while (Interlocked.Decrement(ref remaining) >= 0)
-            {
-                using var resp = await GetManifest(http, url);
-                if (resp.StatusCode != HttpStatusCode.OK)
-                {
-                    throw new InvalidOperationException($"{url} answered {(int)resp.StatusCode}");
-                }
-            }
-        });
-        await Task.WhenAll(loops);
-        return count / sw.Elapsed.TotalSeconds;
-    }
+        private Server[] Servers => [_direct, _peer, _tlog];
 
-    /// <summary>
-    /// MiB per second for <paramref name="rounds"/> sequential downloads, each checked for
-    /// length; with <paramref name="verify"/> also by digest (hashing costs the client CPU
-    /// that the proxy and registry share on a small machine, so timed rounds skip it).
-    /// </summary>
-    private static async Task<double> BlobRound(HttpClient http, Uri url, Blob blob, int rounds, bool verify = false)
-    {
-        var buffer = new byte[1024 * 1024];
-        var sw = Stopwatch.StartNew();
-        for (var i = 0; i < rounds; i++)
+        public async Task<int> ExecuteAsync()
         {
-            using var resp = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead);
-            resp.EnsureSuccessStatusCode();
-            await using var body = await resp.Content.ReadAsStreamAsync();
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            long total = 0;
-            int read;
-            while ((read = await body.ReadAsync(buffer)) > 0)
+            var machine = Report.Machine();
+            Progress($"machine: {machine}");
+            await using var direct = _direct = await Server.StartDistributionAsync("upstream", work, remote: null);
+            Progress($"upstream: Distribution at {_direct.BaseUri} (pid {_direct.Pid})");
+
+            Blob layer, huge;
+            string v1Digest;
+            using (var http = Pulls.Client())
             {
-                if (verify)
+                var config = await Seed.BlobAsync(http, _direct.BaseUri, 4 * 1024);
+                layer = await Seed.BlobAsync(http, _direct.BaseUri, 64L << 20);
+                huge = o.Runs("rss") ? await Seed.BlobAsync(http, _direct.BaseUri, (long)o.HugeMiB << 20) : layer;
+                v1Digest = await Seed.ManifestAsync(http, _direct.BaseUri, "v1", config, layer, "v1");
+                for (var i = 0; i < o.Cold; i++)
                 {
-                    hash.AppendData(buffer, 0, read);
+                    await Seed.ManifestAsync(http, _direct.BaseUri, $"cold-{i}", config, layer, $"cold-{i}");
                 }
 
-                total += read;
+                await Seed.ManifestAsync(http, _direct.BaseUri, "burst", config, layer, "burst");
             }
 
-            var digest = verify ? "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset()) : blob.Digest;
-            if (total != blob.Size || digest != blob.Digest)
+            Progress($"pushed {Seed.Repository}: v1, {o.Cold} cold tags, burst; blobs of 64 MiB and {o.HugeMiB} MiB");
+
+            await using var peer = _peer = await Server.StartDistributionAsync("distribution-proxy", work, _direct.BaseUri);
+            Progress($"peer: Distribution proxy at {_peer.BaseUri} (pid {_peer.Pid}), remoteurl {_direct.BaseUri}");
+            Directory.CreateDirectory(Path.GetDirectoryName(_dataDir)!);
+            var extra = (Environment.GetEnvironmentVariable("BENCH_TLOGISTRY_ARGS") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            await using var tlog = _tlog = await Server.StartTlogistryAsync(o.ProxyDll, _dataDir, _direct.BaseUri, extra);
+            Progress($"tlogistry at {_tlog.BaseUri} (pid {_tlog.Pid}), data {_dataDir}{(extra.Length > 0 ? ", extra args: " + string.Join(' ', extra) : "")}");
+
+            // The first pull pins v1 in tlogistry and fills the peer's cache: what follows is warm.
+            using (var http = Pulls.Client())
             {
-                throw new InvalidOperationException($"{url}: got {total} bytes {digest}, want {blob.Size} {blob.Digest}");
+                foreach (var s in Servers)
+                {
+                    var first = await Pulls.ManifestAsync(http, s.BaseUri, "v1");
+                    Check(first.Status == 200 && first.Digest == v1Digest, $"{s.Name}: first pull of v1 answered {first.Status} {first.Digest}");
+                }
             }
-        }
 
-        return rounds * blob.Size / (1024.0 * 1024.0) / sw.Elapsed.TotalSeconds;
-    }
-
-    private static double Median(List<double> xs)
-    {
-        xs.Sort();
-        return xs[xs.Count / 2];
-    }
-}
-
-internal sealed record Blob(string Digest, long Size, Func<Stream> Open);
-
-/// <summary>Pushes content with the registry's own upload API (no client tools needed).</summary>
-internal static class Push
-{
-    public static async Task<Blob> BlobAsync(HttpClient http, Uri registry, string repo, long size)
-    {
-        var seed = (int)(size % 1_000_003);
-        Stream Open() => new PseudoRandomStream(size, seed);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        await using (var s = Open())
-        {
-            var buf = new byte[1 << 20];
-            int n;
-            while ((n = await s.ReadAsync(buf)) > 0)
+            var manifestTag = $"/v2/{Seed.Repository}/manifests/v1";
+            if (o.Runs("tag"))
             {
-                hash.AppendData(buf, 0, n);
+                await PathAsync("warm GET manifest by tag", manifestTag, new WrkLoad(work, "get", Pulls.ManifestAccept, o.Threads, o.Connections), blob: false,
+                    "≥ 0.8x direct, ≥ 3x Distribution proxy", (d, p) => d >= 0.8 && p >= 3.0);
             }
-        }
 
-        var digest = "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset());
-        using var start = await http.PostAsync(new Uri(registry, $"/v2/{repo}/blobs/uploads/"), null);
-        start.EnsureSuccessStatusCode();
-        var location = new Uri(registry, start.Headers.Location!);
-        var put = new UriBuilder(location);
-        put.Query = (put.Query.Length > 1 ? put.Query[1..] + "&" : "") + "digest=" + Uri.EscapeDataString(digest);
-        await using var body = Open();
-        using var content = new StreamContent(body);
-        content.Headers.ContentLength = size;
-        content.Headers.ContentType = new("application/octet-stream");
-        using var done = await http.PutAsync(put.Uri, content);
-        done.EnsureSuccessStatusCode();
-        return new Blob(digest, size, Open);
-    }
-
-    public static async Task ManifestAsync(HttpClient http, Uri registry, string repo, string tag, Blob config, Blob[] layers)
-    {
-        var sb = new StringBuilder();
-        sb.Append("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",");
-        sb.Append(CultureInfo.InvariantCulture, $"\"config\":{{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"{config.Digest}\",\"size\":{config.Size}}},\"layers\":[");
-        sb.AppendJoin(',', layers.Select(l => string.Create(CultureInfo.InvariantCulture, $"{{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"{l.Digest}\",\"size\":{l.Size}}}")));
-        sb.Append("]}");
-        using var content = new StringContent(sb.ToString(), Encoding.UTF8);
-        content.Headers.ContentType = new("application/vnd.oci.image.manifest.v1+json");
-        using var resp = await http.PutAsync(new Uri(registry, $"/v2/{repo}/manifests/{tag}"), content);
-        resp.EnsureSuccessStatusCode();
-    }
-}
-
-/// <summary>A deterministic stream of pseudo-random bytes of a given length, generated on the fly.</summary>
-internal sealed class PseudoRandomStream(long length, int seed) : Stream
-{
-    private readonly Random _random = new(seed);
-    private long _position;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => length;
-
-    public override long Position { get => _position; set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-    public override int Read(Span<byte> buffer)
-    {
-        var n = (int)Math.Min(buffer.Length, length - _position);
-        _random.NextBytes(buffer[..n]);
-        _position += n;
-        return n;
-    }
-
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(Read(buffer.Span));
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-}
-
-/// <summary>Child processes: the upstream registry and the proxy under test.</summary>
-internal sealed class Proc : IAsyncDisposable
-{
-    private readonly Process _process;
-
-    private Proc(Process process, Uri baseUri)
-    {
-        _process = process;
-        BaseUri = baseUri;
-    }
-
-    public Uri BaseUri { get; }
-
-    public int Pid => _process.Id;
-
-    public static async Task<Proc> StartRegistryAsync(string work)
-    {
-        var port = FreePort();
-        var dir = Path.Combine(work, "registry");
-        Directory.CreateDirectory(dir);
-        var config = Path.Combine(dir, "config.yml");
-        await File.WriteAllTextAsync(config, $"""
-            version: 0.1
-            log:
-              level: error
-            storage:
-              filesystem:
-                rootdirectory: {dir}/data
-            http:
-              addr: 127.0.0.1:{port}
-            """);
-        return await StartAsync("docker-registry", ["serve", config], new Uri($"http://127.0.0.1:{port}/"));
-    }
-
-    public static Task<Proc> StartProxyAsync(string dll, string work, Uri upstream)
-    {
-        var port = FreePort();
-        return StartAsync("dotnet", [dll, "serve", "--port", port.ToString(CultureInfo.InvariantCulture), "--data-dir", Path.Combine(work, "proxy"),
-            "--upstream", "docker.io=" + upstream.GetLeftPart(UriPartial.Authority), "--Logging:LogLevel:Default=Warning"], new Uri($"http://127.0.0.1:{port}/"));
-    }
-
-    /// <summary>User plus system CPU time the process has used, in seconds.</summary>
-    public double CpuSeconds()
-    {
-        var stat = File.ReadAllText($"/proc/{_process.Id}/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
-    }
-
-    /// <summary>Peak resident set size (VmHWM) of the process so far, in MiB.</summary>
-    public double PeakRssMiB()
-    {
-        foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
-        {
-            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            if (o.Runs("head"))
             {
-                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
+                await PathAsync("warm HEAD manifest by tag", manifestTag, new RawLoad("HEAD", Pulls.ManifestAccept, o.Connections), blob: false, "", null);
             }
-        }
 
-        return double.NaN;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-
-        _process.Dispose();
-    }
-
-    private static async Task<Proc> StartAsync(string file, string[] args, Uri baseUri)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        var process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start " + file);
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { Console.Error.WriteLine($"[{file}] {e.Data}"); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var proc = new Proc(process, baseUri);
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        for (var i = 0; i < 150; i++)
-        {
-            if (process.HasExited)
+            if (o.Runs("digest"))
             {
-                throw new InvalidOperationException($"{file} exited with {process.ExitCode}");
+                await PathAsync("GET manifest by digest", $"/v2/{Seed.Repository}/manifests/{v1Digest}", new WrkLoad(work, "get", Pulls.ManifestAccept, o.Threads, o.Connections), blob: false, "", null);
             }
 
+            foreach (var c in o.Runs("blob") ? o.BlobConnections : [])
+            {
+                await PathAsync("64 MiB blob", $"/v2/{Seed.Repository}/blobs/{layer.Digest}", new WrkLoad(work, "blob", null, o.Threads, c), blob: true,
+                    "≥ 0.9x direct", (d, _) => d >= 0.9);
+            }
+
+            if (o.Runs("cold"))
+            {
+                await ColdAsync();
+            }
+
+            if (o.Runs("burst"))
+            {
+                await BurstAsync();
+            }
+
+            if (o.Runs("rss"))
+            {
+                await RssAsync(huge);
+            }
+
+            var settings = string.Create(Inv,
+                $"each timed run {o.Duration} s, {o.Rounds} rounds with the three servers taking turns (medians reported; a ratio is the median of the per-round ratios), {o.Warmup} s warm-up per server and path; "
+                + $"{o.Cold} cold tags; burst of {o.Burst}; {o.HugeMiB} MiB blob for RSS. Latencies in ms; MB = 10^6 bytes.");
+            Console.WriteLine();
+            Console.WriteLine(_report.Render(machine, settings));
+            return _wrongAnswers ? 1 : 0;
+        }
+
+        /// <summary>
+        /// One path under one load: a warm-up on each server, then rounds in which the three
+        /// take turns (the first of a round rotates), so drift on the machine hits all alike.
+        /// </summary>
+        private async Task PathAsync(string path, string relative, ILoad load, bool blob, string target, Func<double, double, bool>? pass)
+        {
+            Progress($"{path}, {load.Describe}: warming up");
+            foreach (var s in Servers)
+            {
+                if (o.Warmup > 0)
+                {
+                    await load.RunAsync(new Uri(s.BaseUri, relative), o.Warmup);
+                }
+            }
+
+            var runs = Servers.ToDictionary(s => s, _ => new List<LoadResult>());
+            var cpu = Servers.ToDictionary(s => s, _ => new double[3]);
+            for (var round = 0; round < o.Rounds; round++)
+            {
+                for (var k = 0; k < 3; k++)
+                {
+                    var s = Servers[(round + k) % 3];
+                    var before = Servers.Select(x => x.CpuSeconds()).ToArray();
+                    var r = await load.RunAsync(new Uri(s.BaseUri, relative), o.Duration);
+                    var after = Servers.Select(x => x.CpuSeconds()).ToArray();
+                    for (var i = 0; i < 3; i++)
+                    {
+                        cpu[s][i] += after[i] - before[i];
+                    }
+
+                    Check(r.Errors == 0 && r.Requests > 0, $"{path} via {s.Name}: {r.Errors} errors in {r.Requests} requests");
+                    runs[s].Add(r);
+                }
+            }
+
+            double Rate(LoadResult r) => blob ? r.MiBPerSecond : r.RequestsPerSecond;
+            double Median(IEnumerable<double> xs)
+            {
+                var a = xs.Order().ToArray();
+                return a.Length % 2 == 1 ? a[a.Length / 2] : (a[(a.Length / 2) - 1] + a[a.Length / 2]) / 2;
+            }
+
+            var rate = Servers.ToDictionary(s => s, s => Median(runs[s].Select(Rate)));
+            string Cell(Server s) => string.Create(Inv,
+                $"{Rate0(rate[s])} {(blob ? "MiB/s" : "req/s")} · p50 {Ms(Median(runs[s].Select(r => r.P50Ms)))} · p99 {Ms(Median(runs[s].Select(r => r.P99Ms)))}");
+
+            // A ratio is the median of per-round ratios: each pairs runs made seconds apart,
+            // which holds up better than a ratio of medians when other work comes and goes.
+            var vsDirect = Median(runs[_tlog].Zip(runs[_direct], (t, d) => Rate(t) / Rate(d)));
+            var vsPeer = Median(runs[_tlog].Zip(runs[_peer], (t, p) => Rate(t) / Rate(p)));
+            _report.Add(new Row(path, load.Describe, Cell(_direct), Cell(_peer), Cell(_tlog), $"{vsDirect:0.00}x", $"{vsPeer:0.00}x", target, pass?.Invoke(vsDirect, vsPeer)));
+            var perRound = string.Join(", ", runs[_tlog].Zip(runs[_direct], (t, d) => (Rate(t) / Rate(d)).ToString("0.00", Inv)));
+
+            // Server CPU per request (or per GiB) during each server's own runs: where the time goes.
+            var unit = blob ? "s/GiB" : "µs/req";
+            string Per(Server measured, Server spender)
+            {
+                var work = runs[measured].Sum(r => blob ? r.Bytes / (double)(1L << 30) : r.Requests);
+                var c = cpu[measured][Array.IndexOf(Servers, spender)] / work;
+                return (blob ? c : c * 1e6).ToString(blob ? "0.00" : "0", Inv);
+            }
+
+            _report.Note($"{path} ({load.Describe}): tlogistry/direct per round {perRound}; server CPU {unit}: direct run upstream {Per(_direct, _direct)}; "
+                + $"Distribution proxy run proxy {Per(_peer, _peer)} + upstream {Per(_peer, _direct)}; tlogistry run tlogistry {Per(_tlog, _tlog)} + upstream {Per(_tlog, _direct)}");
+            Progress($"{path}, {load.Describe}: direct {Rate0(rate[_direct])}, Distribution proxy {Rate0(rate[_peer])}, tlogistry {Rate0(rate[_tlog])}; "
+                + $"tlogistry/direct {vsDirect:0.00} (rounds {perRound}), tlogistry/peer {vsPeer:0.00}");
+        }
+
+        /// <summary>
+        /// New tags one at a time, each never seen by either proxy, interleaved across the three
+        /// servers with a warm pull of v1 after each, so cold and warm see the same machine state.
+        /// </summary>
+        private async Task ColdAsync()
+        {
+            Progress($"cold first-seen: {o.Cold} new tags per server, one at a time");
+            var clients = Servers.Select(_ => Pulls.Client()).ToArray();
             try
             {
-                using var r = await http.GetAsync(new Uri(baseUri, "/v2/"));
-                return proc;
+                for (var k = 0; k < 3; k++)
+                {
+                    await Pulls.ManifestAsync(clients[k], Servers[k].BaseUri, "v1");
+                }
+
+                var cold = Servers.Select(_ => new List<double>()).ToArray();
+                var warm = Servers.Select(_ => new List<double>()).ToArray();
+                for (var i = 0; i < o.Cold; i++)
+                {
+                    for (var j = 0; j < 3; j++)
+                    {
+                        var k = (i + j) % 3;
+                        var c = await Pulls.ManifestAsync(clients[k], Servers[k].BaseUri, $"cold-{i}");
+                        Check(c.Status == 200 && (Servers[k] != _tlog || c.FirstSeen), $"{Servers[k].Name}: cold-{i} answered {c.Status}, first-seen {c.FirstSeen}");
+                        cold[k].Add(c.Ms);
+                        var w = await Pulls.ManifestAsync(clients[k], Servers[k].BaseUri, "v1");
+                        Check(w.Status == 200 && !w.FirstSeen, $"{Servers[k].Name}: warm v1 answered {w.Status}, first-seen {w.FirstSeen}");
+                        warm[k].Add(w.Ms);
+                    }
+                }
+
+                var p = Servers.Select((_, k) => (Cold50: Pct(cold[k], 0.5), Cold99: Pct(cold[k], 0.99), Warm50: Pct(warm[k], 0.5))).ToArray();
+                string Cell(int k) => $"p50 {Ms(p[k].Cold50)} · p99 {Ms(p[k].Cold99)} (warm p50 {Ms(p[k].Warm50)})";
+                var t = p[2];
+                var added = t.Cold50 - t.Warm50;
+                _report.Add(new Row("cold first-seen GET by tag (new tag each request)", "1 client, sequential", Cell(0), Cell(1), Cell(2) + $", +{Ms(added)} over warm",
+                    $"p50 {t.Cold50 / p[0].Cold50:0.0}x", $"p50 {t.Cold50 / p[1].Cold50:0.0}x", "cold p50 ≤ warm p50 + 10 ms", added <= 10.0));
+                Progress($"cold: tlogistry p50 {Ms(t.Cold50)} p99 {Ms(t.Cold99)} vs warm p50 {Ms(t.Warm50)}; Distribution proxy cold p50 {Ms(p[1].Cold50)}");
             }
-            catch (HttpRequestException)
+            finally
             {
-                await Task.Delay(100);
-            }
-            catch (TaskCanceledException)
-            {
-                await Task.Delay(100);
+                foreach (var c in clients)
+                {
+                    c.Dispose();
+                }
             }
         }
 
-        await proc.DisposeAsync();
-        throw new TimeoutException($"{file} did not answer on {baseUri}");
-    }
+        /// <summary>Many clients pull one new tag at once: tlogistry must log it exactly once and serve everyone the same digest.</summary>
+        private async Task BurstAsync()
+        {
+            Progress($"burst: {o.Burst} concurrent first pulls of one new tag per server");
+            var cells = new string[3];
+            var p50 = new double[3];
+            var sizeBefore = LogSize();
+            for (var k = 0; k < 3; k++)
+            {
+                var (pulls, wall, connections) = await Pulls.BurstAsync(Servers[k].BaseUri, "burst", o.Burst);
+                var ms = pulls.Select(x => x.Ms).ToList();
+                p50[k] = Pct(ms, 0.5);
+                cells[k] = $"p50 {Ms(p50[k])} · p90 {Ms(Pct(ms, 0.9))} · p99 {Ms(Pct(ms, 0.99))} · max {Ms(ms.Max())} (all {Ms(wall)}; {connections} connections)";
+                var bad = pulls.Count(x => x.Status != 200);
+                Check(bad == 0, $"{Servers[k].Name}: {bad} of {o.Burst} burst pulls failed: {string.Join(", ", pulls.Where(x => x.Status != 200).Select(x => x.Status).Distinct())}");
+                if (Servers[k] != _tlog)
+                {
+                    continue;
+                }
 
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
+                var entries = LogSize() - sizeBefore;
+                var digests = pulls.Select(x => x.Digest).Distinct().Count();
+                var firstSeen = pulls.Count(x => x.FirstSeen);
+                var indexes = pulls.Select(x => x.LogIndex).Distinct().Count();
+                var ok = bad == 0 && entries == 1 && digests == 1 && firstSeen == 1 && indexes == 1;
+                Check(ok, $"burst through tlogistry: {entries} log entries, {digests} digests, {firstSeen} first-seen answers, {indexes} log indexes");
+                cells[k] += $"; {entries} log entry, {digests} digest, {firstSeen} Tlog-First-Seen, {indexes} log index in {o.Burst} answers";
+                _report.Add(new Row($"{o.Burst} concurrent first pulls of one new tag", $"{o.Burst} clients, one connection each", cells[0], cells[1], cells[2],
+                    $"p50 {p50[2] / p50[0]:0.0}x", $"p50 {p50[2] / p50[1]:0.0}x", "exactly one log entry, one digest for all", ok));
+                Progress($"burst via tlogistry: {cells[k]}");
+            }
+        }
+
+        /// <summary>
+        /// Peak RSS of each server while the large blob streams through it (VmHWM reset just
+        /// before), read by one client with 1 MiB reads that checks the digest.
+        /// </summary>
+        private async Task RssAsync(Blob huge)
+        {
+            Progress($"RSS: streaming the {o.HugeMiB} MiB blob through each server");
+            var lifetime = _tlog.StatusKiB("VmHWM");
+            var cells = new string[3];
+            double tlogPeak = 0;
+            using var http = Pulls.Client();
+            for (var k = 0; k < 3; k++)
+            {
+                var s = Servers[k];
+                var reset = s.TryResetPeakRss();
+                var rate = await Pulls.BlobAsync(http, s.BaseUri, huge);
+                var peak = MB(s.StatusKiB("VmHWM"));
+                cells[k] = string.Create(Inv, $"peak RSS {peak:0} MB{(reset ? "" : " (since start)")} at {rate:0} MiB/s");
+                if (s == _tlog)
+                {
+                    tlogPeak = peak;
+                    cells[k] += string.Create(Inv, $" (largest since start, after the burst: {MB(lifetime):0} MB)");
+                }
+            }
+
+            _report.Add(new Row($"peak RSS while a {o.HugeMiB} MiB blob streams", "1 client, 1 MiB reads", cells[0], cells[1], cells[2], "", "", "tlogistry < 200 MB", tlogPeak < 200));
+            Progress($"RSS: {cells[2]}");
+        }
+
+        private long LogSize() => long.Parse(File.ReadAllLines(Path.Combine(_dataDir, "log", "checkpoint"))[1], Inv);
+
+        private void Check(bool ok, string what)
+        {
+            if (!ok)
+            {
+                _wrongAnswers = true;
+                _report.Note("WRONG ANSWER: " + what);
+                Progress("WRONG ANSWER: " + what);
+            }
+        }
+
+        private static double MB(long kib) => kib * 1024.0 / 1e6;
+
+        private static double Pct(List<double> xs, double q)
+        {
+            var a = xs.Order().ToArray();
+            return a[Math.Min(a.Length - 1, Math.Max(0, (int)Math.Ceiling(q * a.Length) - 1))];
+        }
+
+        private static string Ms(double ms) => ms.ToString(ms < 10 ? "0.00" : ms < 100 ? "0.0" : "0", Inv) + " ms";
+
+        private static string Rate0(double x) => x.ToString("#,0", Inv);
+
+        private static void Progress(string line) => Console.Error.WriteLine($"[bench {DateTime.Now:HH:mm:ss}] {line}");
     }
 }

@@ -91,7 +91,7 @@ internal static partial class TlogistryApp
         LogSetup.Add(services, logChoice, options.TrustedRoot, rekor, dataDir);
 
         // Opened now, after every setting is read, so a store that is down or at a newer schema stops the start.
-        var store = await storeChoice.OpenAsync(dataDir, options.StoreLockTimeout, cancellationToken);
+        var store = await storeChoice.OpenAsync(dataDir, options.StoreLockTimeout, logChoice.Kind != LogKind.RekorV2, cancellationToken);
         services.AddSingleton(_ => store);
         services.AddSingleton<TagLedger>();
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<RegistryApi>(sp, onUnavailable));

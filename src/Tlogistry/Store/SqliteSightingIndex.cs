@@ -5,8 +5,10 @@ using Tlogistry.Transparency.Sigstore;
 namespace Tlogistry.Store;
 
 /// <summary>
-/// The embedded store: one SQLite file in the data directory, WAL mode with full
-/// synchronous commits so that a saved sighting survives a power cut.
+/// The embedded store: one SQLite file in the data directory, WAL mode. With durable
+/// commits (full synchronous) a saved sighting survives a power cut; without them (normal
+/// synchronous, no fsync per commit) the last commits may not, which suits a log that keeps
+/// every statement: the lost rows are indexed from the log again at the next start.
 /// </summary>
 internal sealed class SqliteSightingIndex : ISightingIndex
 {
@@ -15,9 +17,11 @@ internal sealed class SqliteSightingIndex : ISightingIndex
     private const int SchemaVersion = 2;
     private const string Columns = "reference, digest, media_type, observed_at, upstream, identity, bundle";
     private readonly string _connectionString;
+    private readonly string _pragmas;
 
-    public SqliteSightingIndex(string path)
+    public SqliteSightingIndex(string path, bool durableCommits = true)
     {
+        _pragmas = $"PRAGMA synchronous = {(durableCommits ? "FULL" : "NORMAL")}; PRAGMA busy_timeout = 5000;";
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         Description = $"sqlite ({Path.GetFullPath(path)})";
         _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true }.ToString();
@@ -159,7 +163,7 @@ internal sealed class SqliteSightingIndex : ISightingIndex
     {
         var c = new SqliteConnection(_connectionString);
         c.Open();
-        Exec(c, "PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
+        Exec(c, _pragmas);
         return c;
     }
 

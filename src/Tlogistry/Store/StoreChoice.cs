@@ -59,11 +59,16 @@ internal sealed record StoreChoice(StoreKind Kind, string? ConnectionString)
         return new StoreChoice(StoreKind.Postgres, connection);
     }
 
-    /// <summary>Opens the store (applying PostgreSQL migrations); the caller disposes it when it is async-disposable.</summary>
-    public async Task<ISightingIndex> OpenAsync(string dataDir, TimeSpan lockTimeout, CancellationToken cancellationToken) => Kind switch
+    /// <summary>
+    /// Opens the store (applying PostgreSQL migrations); the caller disposes it when it is
+    /// async-disposable. When <paramref name="logKeepsStatements"/> (embedded, Rekor v1) the log
+    /// gives back any pin the SQLite file lost, so its commits need not wait for the disk; with
+    /// Rekor v2 the store is the only copy of a statement, and every commit is synced.
+    /// </summary>
+    public async Task<ISightingIndex> OpenAsync(string dataDir, TimeSpan lockTimeout, bool logKeepsStatements, CancellationToken cancellationToken) => Kind switch
     {
         StoreKind.Postgres => await PostgresSightingIndex.OpenAsync(ConnectionString!, lockTimeout, cancellationToken),
-        _ => new SqliteSightingIndex(Path.Combine(dataDir, SqliteFile)),
+        _ => new SqliteSightingIndex(Path.Combine(dataDir, SqliteFile), durableCommits: !logKeepsStatements),
     };
 
     // The record's own ToString would print the connection string, password and all.

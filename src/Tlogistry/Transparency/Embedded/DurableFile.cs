@@ -31,6 +31,45 @@ internal static partial class DurableFile
         SyncDirectory(dir);
     }
 
+    /// <summary>
+    /// Writes new files and returns once all of them and their directory entries are on disk.
+    /// The data is written first and the fsyncs are then made at once, so the file system
+    /// can commit them in one journal transaction instead of one after another.
+    /// </summary>
+    public static async Task WriteAllAsync(IReadOnlyList<(string Path, byte[] Data)> files)
+    {
+        var streams = new List<FileStream>(files.Count);
+        try
+        {
+            foreach (var (path, data) in files)
+            {
+                Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+                var fs = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None);
+                streams.Add(fs);
+                fs.Write(data);
+            }
+
+            await Task.WhenAll(streams.Select(fs => Task.Run(() => fs.Flush(flushToDisk: true))));
+        }
+        finally
+        {
+            foreach (var fs in streams)
+            {
+                await fs.DisposeAsync();
+            }
+        }
+
+        var dirs = files.Select(f => System.IO.Path.GetDirectoryName(f.Path)!).Distinct(StringComparer.Ordinal);
+        await Task.WhenAll(dirs.Select(d => Task.Run(() => SyncDirectory(d))));
+    }
+
+    /// <summary>Renames a durable temporary file over <paramref name="path"/> and syncs the directory: an atomic, durable replace.</summary>
+    public static void Replace(string temporary, string path)
+    {
+        File.Move(temporary, path, overwrite: true);
+        SyncDirectory(System.IO.Path.GetDirectoryName(path)!);
+    }
+
     public static void SyncDirectory(string dir)
     {
         if (!OperatingSystem.IsLinux())

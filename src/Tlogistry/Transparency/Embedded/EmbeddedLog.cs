@@ -29,6 +29,9 @@ internal sealed partial class EmbeddedLog : IDisposable
     private string? _broken;
     private bool _readOnly;
 
+    // Deletions of superseded partial tiles, one after another, off the append's path.
+    private Task _cleanup = Task.CompletedTask;
+
     private EmbeddedLog(TileStore store, INoteSigner signer, INoteVerifier verifier, string origin, ILogger logger)
     {
         _store = store;
@@ -118,9 +121,8 @@ internal sealed partial class EmbeddedLog : IDisposable
             _tail.Add(leaf);
             try
             {
-                WriteTiles(oldSize);
                 var next = Sign(new Checkpoint(Origin, _tree.Size, _tree.Root(), []));
-                _store.WriteCheckpoint(next.Note);
+                await _store.CommitAppendAsync(NewTiles(oldSize), next.Note);
                 _checkpoint = next;
             }
             catch (Exception e)
@@ -131,7 +133,9 @@ internal sealed partial class EmbeddedLog : IDisposable
                 throw new InvalidOperationException($"embedded log append failed and the log is closed until restart: {e.Message}", e);
             }
 
-            DeleteSuperseded(oldSize);
+            // Superseded partials are only clutter now: removing them need not hold up the answer.
+            var newSize = _tree.Size;
+            _cleanup = _cleanup.ContinueWith(_ => DeleteSuperseded(oldSize, newSize), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
             if (_tail.Count == TileMath.TileWidth)
             {
                 _tail.Clear();
@@ -190,7 +194,11 @@ internal sealed partial class EmbeddedLog : IDisposable
         }
     }
 
-    public void Dispose() => _treeLock.Dispose();
+    public void Dispose()
+    {
+        _cleanup.Wait();
+        _treeLock.Dispose();
+    }
 
     /// <summary>MerkleTree is not thread-safe: reads of it take the same lock as appends.</summary>
     private async Task<T> UnderLockAsync<T>(Func<T> read, CancellationToken cancellationToken)
@@ -314,12 +322,12 @@ internal sealed partial class EmbeddedLog : IDisposable
         }
     }
 
-    /// <summary>Writes the entry bundle and every hash tile that changed when the tree grew from <paramref name="oldSize"/>.</summary>
-    private void WriteTiles(long oldSize)
+    /// <summary>The entry bundle and every hash tile that changed when the tree grew from <paramref name="oldSize"/>.</summary>
+    private List<(string Relative, byte[] Data)> NewTiles(long oldSize)
     {
         var newSize = _tree.Size;
         var tile = oldSize / TileMath.TileWidth;
-        _store.WriteEntryTile(tile, _tail.Count, EntryBundle.Encode(_tail));
+        var tiles = new List<(string, byte[])> { (TilePath.Entries(tile, _tail.Count), EntryBundle.Encode(_tail)) };
         for (var level = 0; TileMath.NodeCount(newSize, level) > 0; level++)
         {
             var nodes = TileMath.NodeCount(newSize, level);
@@ -330,13 +338,14 @@ internal sealed partial class EmbeddedLog : IDisposable
 
             var t = (nodes - 1) / TileMath.TileWidth;
             var width = (int)(((nodes - 1) % TileMath.TileWidth) + 1);
-            _store.WriteHashTile(level, t, width, TileMath.TileHashes(_tree, level, t, width));
+            tiles.Add((TilePath.Hash(level, t, width), TileMath.TileHashes(_tree, level, t, width)));
         }
+
+        return tiles;
     }
 
-    private void DeleteSuperseded(long oldSize)
+    private void DeleteSuperseded(long oldSize, long newSize)
     {
-        var newSize = _tree.Size;
         try
         {
             _store.DeleteSuperseded(entries: true, 0, oldSize / TileMath.TileWidth, (int)(oldSize % TileMath.TileWidth));
@@ -351,7 +360,7 @@ internal sealed partial class EmbeddedLog : IDisposable
                 _store.DeleteSuperseded(entries: false, level, oldNodes / TileMath.TileWidth, (int)(oldNodes % TileMath.TileWidth));
             }
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Harmless: a leftover partial tile is ignored and cleaned up at the next start.
             Log.CleanupFailed(_logger, e.Message);

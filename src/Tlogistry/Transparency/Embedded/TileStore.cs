@@ -26,13 +26,20 @@ internal sealed class TileStore
     public void WriteCheckpoint(string signedNote) =>
         DurableFile.Write(CheckpointPath, System.Text.Encoding.UTF8.GetBytes(signedNote), atomicReplace: true);
 
+    /// <summary>
+    /// Makes an append durable: its new tiles and the next checkpoint (under a temporary
+    /// name) are written and synced together, then the checkpoint replaces the old one, the
+    /// commit point. Until that rename the old checkpoint and the tiles it names stand.
+    /// </summary>
+    public async Task CommitAppendAsync(IReadOnlyList<(string Relative, byte[] Data)> tiles, string signedNote)
+    {
+        var pending = CheckpointPath + ".tmp";
+        var files = tiles.Select(t => (Full(t.Relative), t.Data)).Append((pending, System.Text.Encoding.UTF8.GetBytes(signedNote))).ToList();
+        await DurableFile.WriteAllAsync(files);
+        DurableFile.Replace(pending, CheckpointPath);
+    }
+
     public bool HasAnyTiles() => Directory.Exists(Path.Combine(_root, "tile"));
-
-    public void WriteHashTile(int level, long index, int width, ReadOnlySpan<byte> hashes) =>
-        DurableFile.Write(Full(TilePath.Hash(level, index, width)), hashes, atomicReplace: false);
-
-    public void WriteEntryTile(long index, int width, ReadOnlySpan<byte> bundle) =>
-        DurableFile.Write(Full(TilePath.Entries(index, width)), bundle, atomicReplace: false);
 
     /// <summary>Reads the first <paramref name="width"/> hashes of a hash tile, from the exact file or a wider one.</summary>
     public byte[] ReadHashTile(int level, long index, int width)

@@ -89,7 +89,25 @@ internal static class Cli
         var issuer = new Option<string?>("--issuer") { Description = "Keyless: the OIDC issuer the certificate must name." };
         var trustedKey = new Option<string[]>("--trusted-key") { Description = "Key mode: a PEM public key whose sightings also count (an earlier key after a rotation). Repeatable.", Arity = ArgumentArity.ZeroOrMore };
 
-        var serve = new Command("serve", "Run the registry front on the embedded defaults.") { port, dataDir, upstream, allow, deny, onUnavailable, log, trustedRoot, signer, tokenSource, identity, issuer, trustedKey };
+        var mutableTag = new Option<string[]>("--mutable-tag")
+        {
+            Description = "A .NET regular expression matched against the tag alone (e.g. ^latest$): matching tags are served as upstream has them now, never pinned or logged. Repeatable.",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var onMismatch = new Option<string?>("--on-mismatch") { Description = "fail (default): a tag whose upstream digest differs from its pin answers 400 TAG_INVALID; serve-pinned: serve the pinned manifest with Tlog-Mismatch." };
+        var registryPolicy = new Option<string[]>("--policy")
+        {
+            Description = "REGISTRY:mutable-tag=REGEX or REGISTRY:on-mismatch=fail|serve-pinned: a registry's own setting, replacing the global one of that kind. Repeatable.",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var tlsCert = new Option<string?>("--tls-cert") { Description = "PEM certificate (then its chain) to serve HTTPS with, HTTP/2 and HTTP/1.1, on the same port; needs --tls-key." };
+        var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert." };
+
+        var serve = new Command("serve", "Run the registry front on the embedded defaults.")
+        {
+            port, dataDir, upstream, allow, deny, onUnavailable, log, trustedRoot, signer, tokenSource, identity, issuer, trustedKey,
+            mutableTag, onMismatch, registryPolicy, tlsCert, tlsKey,
+        };
         serve.TreatUnmatchedTokensAsErrors = false;
         serve.SetAction(async (parse, ct) =>
         {
@@ -114,6 +132,15 @@ internal static class Cli
 
             AddLogChoice(overrides, parse.GetValue(log), parse.GetValue(trustedRoot));
             AddSigner(overrides, parse.GetValue(signer), parse.GetValue(tokenSource), parse.GetValue(identity), parse.GetValue(issuer), parse.GetValue(trustedKey));
+            AddList(overrides, $"{TlogistryOptions.Section}:MutableTags", parse.GetValue(mutableTag));
+            AddList(overrides, $"{TlogistryOptions.Section}:Policies", parse.GetValue(registryPolicy));
+            foreach (var (key, value) in new[] { ("OnMismatch", parse.GetValue(onMismatch)), ("TlsCert", parse.GetValue(tlsCert)), ("TlsKey", parse.GetValue(tlsKey)) })
+            {
+                if (value is not null)
+                {
+                    overrides[$"{TlogistryOptions.Section}:{key}"] = value;
+                }
+            }
 
             // Only --Section:Key=value reaches configuration; anything else is a mistyped flag.
             var unknown = parse.UnmatchedTokens.FirstOrDefault(t => !t.StartsWith("--", StringComparison.Ordinal) || !t.Contains(':', StringComparison.Ordinal));

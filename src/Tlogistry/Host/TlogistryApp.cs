@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -52,9 +54,23 @@ internal static partial class TlogistryApp
         }
 
         var onUnavailable = options.ParseUnavailablePolicy();
+        var tagPolicy = options.ParseTagPolicy();
+        var tls = ServerTls.Load(options.TlsCert, options.TlsKey);
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.ListenAnyIP(port);
+            // One port: HTTPS when a certificate is configured (HTTP/2 or 1.1 chosen by ALPN), else plain HTTP.
+            k.ListenAnyIP(port, listen =>
+            {
+                if (tls is not null)
+                {
+                    listen.Protocols = HttpProtocols.Http1AndHttp2;
+                    listen.UseHttps(new HttpsConnectionAdapterOptions
+                    {
+                        ServerCertificate = tls.Certificate,
+                        ServerCertificateChain = tls.Chain,
+                    });
+                }
+            });
             k.AddServerHeader = false;
 
             // A read-only registry needs small requests: bound everything a client sends.
@@ -77,6 +93,7 @@ internal static partial class TlogistryApp
         services.AddSingleton<TokenCache>();
         var registries = new RegistryPolicy(upstream.AllowRegistries, upstream.DenyRegistries);
         services.AddSingleton(registries);
+        services.AddSingleton(tagPolicy);
         services.AddSingleton(new ConnectGuard(TrustedAuthorities(upstream, registries)));
         services.AddSingleton<RegistryClient>();
         services.AddSingleton<ManifestFetcher>();
@@ -110,10 +127,20 @@ internal static partial class TlogistryApp
             await CheckKeylessIdentityAsync(keyless, ledger.Identity, logger, cancellationToken);
         }
 
-        Log.Started(logger, port, dataDir, ledger.Identity, app.Services.GetRequiredService<ITransparencyLog>().Description, reindexed);
+        Log.Started(logger, tls is null ? "http" : "https", port, dataDir, ledger.Identity, app.Services.GetRequiredService<ITransparencyLog>().Description, reindexed);
+        if (tls is not null)
+        {
+            Log.ServingTls(logger, tls.Describe());
+        }
+
         foreach (var (host, url) in upstream.Map)
         {
             Log.UpstreamMapped(logger, host, url);
+        }
+
+        foreach (var line in tagPolicy.Describe())
+        {
+            Log.TagPolicy(logger, line);
         }
 
         app.UseMiddleware<RequestLogging>();
@@ -164,8 +191,14 @@ internal static partial class TlogistryApp
         public static partial void KeylessNotReady(ILogger logger, string reason);
 
         [LoggerMessage(EventId = 1, Level = LogLevel.Information,
-            Message = "tlogistry listening on port {Port}; data in {DataDir}; recording sightings as {Identity} in the {Log} log ({Reindexed} entries re-indexed from the log)")]
-        public static partial void Started(ILogger logger, int port, string dataDir, string identity, string log, int reindexed);
+            Message = "tlogistry listening on {Scheme} port {Port}; data in {DataDir}; recording sightings as {Identity} in the {Log} log ({Reindexed} entries re-indexed from the log)")]
+        public static partial void Started(ILogger logger, string scheme, int port, string dataDir, string identity, string log, int reindexed);
+
+        [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "serving HTTPS (HTTP/2 and HTTP/1.1) with {Certificate}")]
+        public static partial void ServingTls(ILogger logger, string certificate);
+
+        [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "tag policy for {Scope}")]
+        public static partial void TagPolicy(ILogger logger, string scope);
 
         [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "upstream {Host} -> {Url}")]
         public static partial void UpstreamMapped(ILogger logger, string host, string url);

@@ -8,6 +8,8 @@ internal static class RequestOutcome
     public const string Served = "served";
     public const string FirstSeen = "first-seen";
     public const string Mismatch = "mismatch";
+    public const string ServedPinned = "served-pinned";
+    public const string Mutable = "mutable";
     public const string Redirected = "redirected";
     public const string Unverified = "unverified";
     public const string Error = "error";

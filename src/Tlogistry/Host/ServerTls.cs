@@ -60,6 +60,9 @@ internal sealed class ServerTls
         }
     }
 
+    public bool ValidAt(DateTime utc) =>
+        Certificate.NotBefore.ToUniversalTime() <= utc && utc <= Certificate.NotAfter.ToUniversalTime();
+
     /// <summary>The subject and validity, for the start-up log.</summary>
     public string Describe() =>
         $"{Certificate.Subject}, valid {Certificate.NotBefore.ToUniversalTime():yyyy-MM-dd} to {Certificate.NotAfter.ToUniversalTime():yyyy-MM-dd}"

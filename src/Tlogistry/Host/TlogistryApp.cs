@@ -131,6 +131,11 @@ internal static partial class TlogistryApp
         if (tls is not null)
         {
             Log.ServingTls(logger, tls.Describe());
+            if (!tls.ValidAt(DateTime.UtcNow))
+            {
+                // Served anyway: refusing to start would not make clients accept it either.
+                Log.CertificateNotValidNow(logger, tls.Describe());
+            }
         }
 
         foreach (var (host, url) in upstream.Map)
@@ -196,6 +201,9 @@ internal static partial class TlogistryApp
 
         [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "serving HTTPS (HTTP/2 and HTTP/1.1) with {Certificate}")]
         public static partial void ServingTls(ILogger logger, string certificate);
+
+        [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "the TLS certificate is not valid now ({Certificate}); clients will refuse it")]
+        public static partial void CertificateNotValidNow(ILogger logger, string certificate);
 
         [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "tag policy for {Scope}")]
         public static partial void TagPolicy(ILogger logger, string scope);

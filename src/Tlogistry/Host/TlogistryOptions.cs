@@ -20,6 +20,12 @@ internal sealed class TlogistryOptions
     /// <summary>Which transparency log records sightings: <c>embedded</c>, <c>rekor-v1=URL</c> or <c>rekor-v2=URL</c>.</summary>
     public string Log { get; set; } = "embedded";
 
+    /// <summary>Where sightings are stored: <c>sqlite</c> (index.db in the data directory) or <c>postgres=CONNECTION STRING</c> (shared by replicas).</summary>
+    public string Store { get; set; } = "sqlite";
+
+    /// <summary>Longest wait for a tag's first-sighting lock that another replica holds (shared store only); then 503.</summary>
+    public TimeSpan StoreLockTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>A Sigstore trusted_root.json naming the logs (and keys) to trust; the public-good root when unset.</summary>
     public string? TrustedRoot { get; set; }
 
@@ -46,6 +52,12 @@ internal sealed class TlogistryOptions
 
     /// <summary>Bytes of manifests kept in memory by digest (immutable, so never stale); 0 turns the cache off.</summary>
     public long ManifestCacheBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>Console log format: <c>text</c> (one line a person reads) or <c>json</c> (one JSON object per line).</summary>
+    public string LogFormat { get; set; } = "text";
+
+    /// <summary>OTLP/HTTP base URL traces are exported to (<c>/v1/traces</c> is added); unset, no traces are made.</summary>
+    public string? OtlpEndpoint { get; set; }
 
     /// <summary>Tags served as upstream has them now, never pinned: .NET regular expressions matched against the tag alone.</summary>
     public List<string> MutableTags { get; init; } = [];

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Tlogistry.Ledger;
 using Tlogistry.Oci;
 using Tlogistry.Policy;
+using Tlogistry.Store;
 using Tlogistry.Upstream;
 using Tlogistry.Upstream.Guard;
 
@@ -73,9 +74,10 @@ internal sealed partial class RegistryApi : IDisposable
         }
 
         var route = RegistryRoute.Parse(context.Request.Method, rawPath);
+        RequestOutcome.SetRoute(context, RouteLabel(route));
         if (route.Name is { } target && _registries.Refusal(target.Registry) is { } refusal)
         {
-            await OciResponses.WriteErrorAsync(context, 403, new OciError(OciErrorCodes.Denied, refusal), ct);
+            await OciResponses.WriteErrorAsync(context, 403, new OciError(OciErrorCodes.Denied, refusal), RequestOutcome.Denied, ct);
             return;
         }
 
@@ -88,7 +90,7 @@ internal sealed partial class RegistryApi : IDisposable
                 slot = await _upstreamSlots.WaitAsync(_slotWait, ct);
                 if (!slot)
                 {
-                    await OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, "too many upstream requests in flight; retry shortly"), ct);
+                    await OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, "too many upstream requests in flight; retry shortly"), RequestOutcome.Busy, ct);
                     return;
                 }
             }
@@ -128,7 +130,7 @@ internal sealed partial class RegistryApi : IDisposable
                         context.Response.Headers.Allow = RegistryRoute.AllowedMethods;
                     }
 
-                    await OciResponses.WriteErrorAsync(context, route.StatusCode, route.Error!, ct);
+                    await OciResponses.WriteErrorAsync(context, route.StatusCode, route.Error!, RequestOutcome.ClientError, ct);
                     return;
             }
         }
@@ -145,32 +147,34 @@ internal sealed partial class RegistryApi : IDisposable
             }
 
             Log.UpstreamFailed(_logger, context.Request.Method, rawPath, e.Status, e.Message);
-            await OciResponses.WriteErrorAsync(context, e.Status, e.Error, ct);
+            await OciResponses.WriteErrorAsync(context, e.Status, e.Error, OutcomeOf(e), ct);
         }
         catch (LedgerUnavailableException e)
         {
             Log.LedgerUnavailable(_logger, rawPath, e.Message);
-            await OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, "the transparency log or index is unavailable, so this tag cannot be checked: " + e.Message), ct);
+            await OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, "the transparency log or index is unavailable, so this tag cannot be checked: " + e.Message), RequestOutcome.LogError, ct);
         }
         catch (LedgerIntegrityException e)
         {
             Log.IntegrityFailure(_logger, rawPath, e.Message);
-            await OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, "the tag ledger failed verification; refusing to serve: " + e.Message), ct);
+            await OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, "the tag ledger failed verification; refusing to serve: " + e.Message), RequestOutcome.IntegrityError, ct);
         }
         catch (RegexMatchTimeoutException e)
         {
             // A mutable-tag pattern that backtracks without end: the tag can be judged neither way.
             Log.PolicyTimeout(_logger, rawPath, e.Pattern);
-            await OciResponses.WriteErrorAsync(context, 500, new OciError(DistributionErrorCodes.Unknown, $"the mutable-tag pattern \"{e.Pattern}\" took longer than {TagPolicy.MatchTimeout.TotalMilliseconds:0} ms on this tag; nothing was served or pinned"), ct);
+            await OciResponses.WriteErrorAsync(context, 500, new OciError(DistributionErrorCodes.Unknown, $"the mutable-tag pattern \"{e.Pattern}\" took longer than {TagPolicy.MatchTimeout.TotalMilliseconds:0} ms on this tag; nothing was served or pinned"), RequestOutcome.Error, ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             // The client went away; nothing to answer.
+            RequestOutcome.Set(context, RequestOutcome.Aborted);
         }
         catch (Exception e) when (e is IOException or HttpRequestException)
         {
             // A stream broke mid-body (client or upstream). The status is already sent.
             Log.StreamBroken(_logger, rawPath, e.Message);
+            RequestOutcome.Set(context, RequestOutcome.Aborted);
             context.Abort();
         }
         finally
@@ -250,8 +254,8 @@ internal sealed partial class RegistryApi : IDisposable
                     OciErrorCodes.TagInvalid,
                     $"tag \"{reference}\" mismatch; got \"{manifest.Digest}\", want \"{decision.Pin.Digest}\"",
                     new Dictionary<string, object> { ["logIndex"] = entry.LogIndex, ["uuid"] = decision.Pin.Uuid }),
+                RequestOutcome.Mismatch,
                 ct);
-            RequestOutcome.Set(context, RequestOutcome.Mismatch);
             return;
         }
 
@@ -533,6 +537,25 @@ internal sealed partial class RegistryApi : IDisposable
 
         return "<" + pathAndQuery + ">" + link[(close + 1)..];
     }
+
+    /// <summary>Not found is the client's business; a destination the SSRF guard refused (no upstream status) is ours; the rest is upstream's.</summary>
+    private static string OutcomeOf(UpstreamException e) => e.Status switch
+    {
+        404 => RequestOutcome.NotFound,
+        403 when e.UpstreamStatus is null => RequestOutcome.Denied,
+        _ => RequestOutcome.UpstreamError,
+    };
+
+    /// <summary>The route as a metric label: what was asked for, whether or not it was valid.</summary>
+    private static string RouteLabel(RouteMatch route) => route.Kind switch
+    {
+        RouteKind.Manifest => route.Reference is { IsDigest: false } ? RequestOutcome.ManifestByTag : RequestOutcome.ManifestByDigest,
+        RouteKind.Blob => RequestOutcome.Blob,
+        RouteKind.TagsList => RequestOutcome.Tags,
+        RouteKind.Referrers => RequestOutcome.Referrers,
+        RouteKind.Base => RequestOutcome.Base,
+        _ => RequestOutcome.Other,
+    };
 
     private static bool IsRedirect(HttpStatusCode status) =>
         status is HttpStatusCode.MovedPermanently or HttpStatusCode.Found or HttpStatusCode.SeeOther

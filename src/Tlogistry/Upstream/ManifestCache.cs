@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Caching.Memory;
 using Tlogistry.Oci;
+using Tlogistry.Telemetry;
 
 namespace Tlogistry.Upstream;
 
@@ -15,10 +16,12 @@ internal sealed record CachedManifest(byte[] Bytes, string MediaType, string Dig
 internal sealed class ManifestCache : IDisposable
 {
     private readonly MemoryCache? _cache;
+    private readonly TlogistryMetrics? _metrics;
 
     /// <param name="capacityBytes">Bytes of manifests to hold; 0 turns the cache off.</param>
-    public ManifestCache(long capacityBytes)
+    public ManifestCache(long capacityBytes, TlogistryMetrics? metrics = null)
     {
+        _metrics = metrics;
         ArgumentOutOfRangeException.ThrowIfNegative(capacityBytes);
         CapacityBytes = capacityBytes;
         if (capacityBytes > 0)
@@ -37,7 +40,14 @@ internal sealed class ManifestCache : IDisposable
     public bool TryGet(ImageName name, string digest, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out CachedManifest? manifest)
     {
         manifest = null;
-        return _cache is not null && _cache.TryGetValue(Key(name, digest), out manifest) && manifest is not null;
+        if (_cache is null)
+        {
+            return false;
+        }
+
+        var hit = _cache.TryGetValue(Key(name, digest), out manifest) && manifest is not null;
+        _metrics?.CacheLookup("manifest", hit);
+        return hit;
     }
 
     /// <summary>Keeps a manifest whose bytes were read and hashed; a manifest with no bytes (a HEAD) is not kept.</summary>

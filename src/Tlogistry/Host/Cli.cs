@@ -92,8 +92,25 @@ internal static class Cli
 
         var logFormat = new Option<string?>("--log-format") { Description = "Console log format: text (default, one line per message) or json (one JSON object per line)." };
         var otlpEndpoint = new Option<string?>("--otlp-endpoint") { Description = "OTLP/HTTP base URL to export traces to, e.g. http://collector:4318 (also OTEL_EXPORTER_OTLP_ENDPOINT; default: no traces)." };
+        var mutableTag = new Option<string[]>("--mutable-tag")
+        {
+            Description = "A .NET regular expression matched against the tag alone (e.g. ^latest$): matching tags are served as upstream has them now, never pinned or logged. Repeatable.",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var onMismatch = new Option<string?>("--on-mismatch") { Description = "fail (default): a tag whose upstream digest differs from its pin answers 400 TAG_INVALID; serve-pinned: serve the pinned manifest with Tlog-Mismatch." };
+        var registryPolicy = new Option<string[]>("--policy")
+        {
+            Description = "REGISTRY:mutable-tag=REGEX or REGISTRY:on-mismatch=fail|serve-pinned: a registry's own setting, replacing the global one of that kind. Repeatable.",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var tlsCert = new Option<string?>("--tls-cert") { Description = "PEM certificate (then its chain) to serve HTTPS with, HTTP/2 and HTTP/1.1, on the same port; needs --tls-key." };
+        var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert." };
 
-        var serve = new Command("serve", "Run the registry front on the embedded defaults.") { port, dataDir, upstream, allow, deny, onUnavailable, log, trustedRoot, store, signer, tokenSource, identity, issuer, trustedKey, logFormat, otlpEndpoint };
+        var serve = new Command("serve", "Run the registry front on the embedded defaults.")
+        {
+            port, dataDir, upstream, allow, deny, onUnavailable, log, trustedRoot, store, signer, tokenSource, identity, issuer, trustedKey, logFormat, otlpEndpoint,
+            mutableTag, onMismatch, registryPolicy, tlsCert, tlsKey,
+        };
         serve.TreatUnmatchedTokensAsErrors = false;
         serve.SetAction(async (parse, ct) =>
         {
@@ -119,7 +136,13 @@ internal static class Cli
             AddLogChoice(overrides, parse.GetValue(log), parse.GetValue(trustedRoot));
             AddStore(overrides, parse.GetValue(store));
             AddSigner(overrides, parse.GetValue(signer), parse.GetValue(tokenSource), parse.GetValue(identity), parse.GetValue(issuer), parse.GetValue(trustedKey));
-            foreach (var (key, value) in new[] { ("LogFormat", parse.GetValue(logFormat)), ("OtlpEndpoint", parse.GetValue(otlpEndpoint)) })
+            AddList(overrides, $"{TlogistryOptions.Section}:MutableTags", parse.GetValue(mutableTag));
+            AddList(overrides, $"{TlogistryOptions.Section}:Policies", parse.GetValue(registryPolicy));
+            foreach (var (key, value) in new[]
+            {
+                ("LogFormat", parse.GetValue(logFormat)), ("OtlpEndpoint", parse.GetValue(otlpEndpoint)),
+                ("OnMismatch", parse.GetValue(onMismatch)), ("TlsCert", parse.GetValue(tlsCert)), ("TlsKey", parse.GetValue(tlsKey)),
+            })
             {
                 if (value is { Length: > 0 })
                 {

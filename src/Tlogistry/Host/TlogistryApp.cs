@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -50,10 +52,24 @@ internal static partial class TlogistryApp
         }
 
         var onUnavailable = options.ParseUnavailablePolicy();
+        var tagPolicy = options.ParseTagPolicy();
+        var tls = ServerTls.Load(options.TlsCert, options.TlsKey);
         var storeChoice = StoreChoice.Parse(options.Store);
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.ListenAnyIP(port);
+            // One port: HTTPS when a certificate is configured (HTTP/2 or 1.1 chosen by ALPN), else plain HTTP.
+            k.ListenAnyIP(port, listen =>
+            {
+                if (tls is not null)
+                {
+                    listen.Protocols = HttpProtocols.Http1AndHttp2;
+                    listen.UseHttps(new HttpsConnectionAdapterOptions
+                    {
+                        ServerCertificate = tls.Certificate,
+                        ServerCertificateChain = tls.Chain,
+                    });
+                }
+            });
             k.AddServerHeader = false;
 
             // A read-only registry needs small requests: bound everything a client sends.
@@ -76,6 +92,7 @@ internal static partial class TlogistryApp
         services.AddSingleton<TokenCache>();
         var registries = new RegistryPolicy(upstream.AllowRegistries, upstream.DenyRegistries);
         services.AddSingleton(registries);
+        services.AddSingleton(tagPolicy);
         services.AddSingleton(new ConnectGuard(TrustedAuthorities(upstream, registries)));
         services.AddSingleton<RegistryClient>();
         services.AddSingleton<ManifestFetcher>();
@@ -127,9 +144,24 @@ internal static partial class TlogistryApp
             Log.SharedStoreLocalLog(logger);
         }
 
+        if (tls is not null)
+        {
+            Log.ServingTls(logger, port, tls.Describe());
+            if (!tls.ValidAt(DateTime.UtcNow))
+            {
+                // Served anyway: refusing to start would not make clients accept it either.
+                Log.CertificateNotValidNow(logger, tls.Describe());
+            }
+        }
+
         foreach (var (host, url) in upstream.Map)
         {
             Log.UpstreamMapped(logger, host, url);
+        }
+
+        foreach (var line in tagPolicy.Describe())
+        {
+            Log.TagPolicy(logger, line);
         }
 
         app.UseMiddleware<RequestLogging>();
@@ -213,6 +245,15 @@ internal static partial class TlogistryApp
         [LoggerMessage(EventId = 4, Level = LogLevel.Warning,
             Message = "the store is shared (postgres) but the log is embedded in this data directory: replicas must share one log (tlogistry log serve, Rekor) and one signing identity, or each refuses the others' pins (503)")]
         public static partial void SharedStoreLocalLog(ILogger logger);
+
+        [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "serving HTTPS (HTTP/2 and HTTP/1.1) on port {Port} with {Certificate}")]
+        public static partial void ServingTls(ILogger logger, int port, string certificate);
+
+        [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "the TLS certificate is not valid now ({Certificate}); clients will refuse it")]
+        public static partial void CertificateNotValidNow(ILogger logger, string certificate);
+
+        [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "tag policy for {Scope}")]
+        public static partial void TagPolicy(ILogger logger, string scope);
 
         [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "upstream {Host} -> {Url}")]
         public static partial void UpstreamMapped(ILogger logger, string host, string url);

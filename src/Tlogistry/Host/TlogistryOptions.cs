@@ -59,7 +59,24 @@ internal sealed class TlogistryOptions
     /// <summary>OTLP/HTTP base URL traces are exported to (<c>/v1/traces</c> is added); unset, no traces are made.</summary>
     public string? OtlpEndpoint { get; set; }
 
+    /// <summary>Tags served as upstream has them now, never pinned: .NET regular expressions matched against the tag alone.</summary>
+    public List<string> MutableTags { get; init; } = [];
+
+    /// <summary>What a request for a tag that moved upstream gets: <c>fail</c> (400 TAG_INVALID) or <c>serve-pinned</c>.</summary>
+    public string OnMismatch { get; set; } = "fail";
+
+    /// <summary>Per-registry tag policy entries, <c>REGISTRY:mutable-tag=REGEX</c> or <c>REGISTRY:on-mismatch=VALUE</c>, as given to <c>--policy</c>.</summary>
+    public List<string> Policies { get; init; } = [];
+
+    /// <summary>PEM certificate (chain) to serve HTTPS with; set together with <see cref="TlsKey"/>, or neither for plain HTTP.</summary>
+    public string? TlsCert { get; set; }
+
+    /// <summary>PEM private key of <see cref="TlsCert"/>.</summary>
+    public string? TlsKey { get; set; }
+
     public const int DefaultPort = 8080;
+
+    public Policy.TagPolicy ParseTagPolicy() => Policy.TagPolicy.Parse(MutableTags, OnMismatch, Policies);
 
     public Registry.UnavailablePolicy ParseUnavailablePolicy() => OnLogUnavailable.Trim().ToLowerInvariant() switch
     {

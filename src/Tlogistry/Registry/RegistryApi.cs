@@ -1,10 +1,13 @@
 using System.Globalization;
 using System.Net;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Tlogistry.Ledger;
 using Tlogistry.Oci;
+using Tlogistry.Policy;
+using Tlogistry.Store;
 using Tlogistry.Upstream;
 using Tlogistry.Upstream.Guard;
 
@@ -28,6 +31,7 @@ internal sealed partial class RegistryApi : IDisposable
     private readonly ManifestCache _manifestCache;
     private readonly TagLedger _ledger;
     private readonly RegistryPolicy _registries;
+    private readonly TagPolicy _tagPolicy;
     private readonly SemaphoreSlim _upstreamSlots;
     private readonly TimeSpan _slotWait;
     private readonly UnavailablePolicy _onUnavailable;
@@ -39,6 +43,7 @@ internal sealed partial class RegistryApi : IDisposable
         ManifestCache manifestCache,
         TagLedger ledger,
         RegistryPolicy registries,
+        TagPolicy tagPolicy,
         UpstreamOptions upstream,
         UnavailablePolicy onUnavailable,
         ILogger<RegistryApi> logger)
@@ -48,6 +53,7 @@ internal sealed partial class RegistryApi : IDisposable
         _manifestCache = manifestCache;
         _ledger = ledger;
         _registries = registries;
+        _tagPolicy = tagPolicy;
         _upstreamSlots = new SemaphoreSlim(Math.Max(1, upstream.MaxConcurrentRequests));
         _slotWait = upstream.ResponseTimeout;
         _onUnavailable = onUnavailable;
@@ -153,6 +159,12 @@ internal sealed partial class RegistryApi : IDisposable
             Log.IntegrityFailure(_logger, rawPath, e.Message);
             await OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, "the tag ledger failed verification; refusing to serve: " + e.Message), RequestOutcome.IntegrityError, ct);
         }
+        catch (RegexMatchTimeoutException e)
+        {
+            // A mutable-tag pattern that backtracks without end: the tag can be judged neither way.
+            Log.PolicyTimeout(_logger, rawPath, e.Pattern);
+            await OciResponses.WriteErrorAsync(context, 500, new OciError(DistributionErrorCodes.Unknown, $"the mutable-tag pattern \"{e.Pattern}\" took longer than {TagPolicy.MatchTimeout.TotalMilliseconds:0} ms on this tag; nothing was served or pinned"), RequestOutcome.Error, ct);
+        }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             // The client went away; nothing to answer.
@@ -174,13 +186,24 @@ internal sealed partial class RegistryApi : IDisposable
         }
     }
 
-    /// <summary>A manifest by tag: resolve upstream, consult the ledger, then serve or refuse.</summary>
+    /// <summary>
+    /// A manifest by tag: the tag policy first (a mutable tag is served as upstream has it and
+    /// never reaches the ledger), then resolve upstream, consult the ledger, and serve, refuse,
+    /// or serve the pinned manifest.
+    /// </summary>
     private async Task ServeTagAsync(HttpContext context, ImageReference tagged, CancellationToken ct)
     {
         var head = HttpMethods.IsHead(context.Request.Method);
         var name = tagged.Name;
         var tag = tagged.Tag!;
         var reference = tagged.Canonical;
+        var rule = _tagPolicy.For(name.Registry, tag);
+        if (rule.Mutable)
+        {
+            await ServeMutableAsync(context, name, tag, head, ct);
+            return;
+        }
+
         var manifest = head ? await _manifests.HeadAsync(name, tag, ct) : await FetchWarmAsync(name, tag, reference, ct);
         RequestOutcome.SetUpstreamStatus(context, 200);
         _manifestCache.Add(name, manifest);
@@ -208,13 +231,19 @@ internal sealed partial class RegistryApi : IDisposable
         }
 
         var entry = decision.Pin.Bundle.Entry;
-        headers["Tlog-Uuid"] = decision.Pin.Uuid;
-        headers["Tlog-Logindex"] = entry.LogIndex.ToString(CultureInfo.InvariantCulture);
-        if (entry.IntegratedTime > 0)
+        if (decision.Outcome == PinOutcome.Mismatch && rule.OnMismatch == MismatchPolicy.ServePinned)
         {
-            headers["Tlog-Integratedtime"] = DateTimeOffset.FromUnixTimeSeconds(entry.IntegratedTime).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+            // Read before any header is set: if the pinned manifest cannot be had, the answer is an error alone.
+            var pinned = await FetchPinnedAsync(context, name, reference, manifest.Digest, decision.Pin.Digest, ct);
+            Log.ServedPinned(_logger, reference, manifest.Digest, decision.Pin.Digest);
+            SetPinHeaders(headers, decision.Pin);
+            headers["Tlog-Mismatch"] = manifest.Digest;
+            RequestOutcome.Set(context, RequestOutcome.ServedPinned);
+            await WriteManifestAsync(context, pinned, head, ct);
+            return;
         }
 
+        SetPinHeaders(headers, decision.Pin);
         if (decision.Outcome == PinOutcome.Mismatch)
         {
             Log.Mismatch(_logger, reference, manifest.Digest, decision.Pin.Digest);
@@ -237,6 +266,69 @@ internal sealed partial class RegistryApi : IDisposable
 
         RequestOutcome.Set(context, decision.Outcome == PinOutcome.FirstSeen ? RequestOutcome.FirstSeen : RequestOutcome.Served);
         await WriteManifestAsync(context, manifest, head, ct);
+    }
+
+    private static void SetPinHeaders(IHeaderDictionary headers, Sighting pin)
+    {
+        var entry = pin.Bundle.Entry;
+        headers["Tlog-Uuid"] = pin.Uuid;
+        headers["Tlog-Logindex"] = entry.LogIndex.ToString(CultureInfo.InvariantCulture);
+        if (entry.IntegratedTime > 0)
+        {
+            headers["Tlog-Integratedtime"] = DateTimeOffset.FromUnixTimeSeconds(entry.IntegratedTime).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        }
+    }
+
+    /// <summary>
+    /// A mutable tag: upstream's manifest as it is now, marked <c>Tlog-Mutable</c>. Nothing is
+    /// pinned or logged, and a pin the tag got before it became mutable is left as it is.
+    /// </summary>
+    private async Task ServeMutableAsync(HttpContext context, ImageName name, string tag, bool head, CancellationToken ct)
+    {
+        var manifest = head ? await _manifests.HeadAsync(name, tag, ct) : await _manifests.GetAsync(name, tag, ct);
+        RequestOutcome.SetUpstreamStatus(context, 200);
+        _manifestCache.Add(name, manifest);
+        context.Response.Headers["Tlog-Mutable"] = "true";
+        RequestOutcome.Set(context, RequestOutcome.Mutable);
+        await WriteManifestAsync(context, manifest, head, ct);
+    }
+
+    /// <summary>
+    /// The pinned manifest of a tag that moved, for serve-pinned: from memory, else read by digest
+    /// upstream. Its bytes must hash to the pin; anything else (a registry that dropped it, bytes
+    /// that do not hash) is an error, and the moved manifest is never served in its place.
+    /// </summary>
+    private async Task<UpstreamManifest> FetchPinnedAsync(HttpContext context, ImageName name, string reference, string upstreamDigest, string pinnedDigest, CancellationToken ct)
+    {
+        if (_manifestCache.TryGet(name, pinnedDigest, out var cached))
+        {
+            return new UpstreamManifest(cached.Bytes, cached.MediaType, cached.Digest, cached.Bytes.Length, _manifests.UrlFor(name, pinnedDigest));
+        }
+
+        var why = $"{reference} now points to {upstreamDigest} upstream; its pinned manifest {pinnedDigest}";
+        UpstreamManifest fetched;
+        try
+        {
+            fetched = await _manifests.GetAsync(name, pinnedDigest, ct);
+        }
+        catch (UpstreamException e)
+        {
+            // Upstream no longer has the pinned manifest: a gateway failure, not an unknown tag.
+            var status = e.Status == 404 ? 502 : e.Status;
+            var code = e.Status == 404 ? OciErrorCodes.ManifestUnknown : e.Error.Code;
+            throw new UpstreamException(status, new OciError(code, $"{why} could not be read: {e.Error.Message}; nothing was served"), e.RetryAfter, e) { UpstreamStatus = e.UpstreamStatus };
+        }
+
+        RequestOutcome.SetUpstreamStatus(context, 200);
+        if (!string.Equals(fetched.Digest, pinnedDigest, StringComparison.Ordinal))
+        {
+            throw new UpstreamException(502, new OciError(
+                OciErrorCodes.ManifestInvalid,
+                $"{why} was answered with bytes whose digest is {fetched.Digest}; nothing was served"));
+        }
+
+        _manifestCache.Add(name, fetched);
+        return fetched;
     }
 
     /// <summary>
@@ -502,6 +594,12 @@ internal sealed partial class RegistryApi : IDisposable
 
         [LoggerMessage(EventId = 4006, Level = LogLevel.Critical, Message = "SERVING UNVERIFIED {Reference} -> {Digest}: the log or index is unavailable ({Reason}) and on-log-unavailable=serve")]
         public static partial void ServedUnverified(ILogger logger, string reference, string digest, string reason);
+
+        [LoggerMessage(EventId = 4007, Level = LogLevel.Warning, Message = "serving pinned {Reference} -> {Want}: upstream now serves {Got} (on-mismatch=serve-pinned)")]
+        public static partial void ServedPinned(ILogger logger, string reference, string got, string want);
+
+        [LoggerMessage(EventId = 4008, Level = LogLevel.Error, Message = "{Path}: mutable-tag pattern {Pattern} timed out; refusing")]
+        public static partial void PolicyTimeout(ILogger logger, string path, string pattern);
 
         [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "{Path}: stream broken mid-body: {Reason}")]
         public static partial void StreamBroken(ILogger logger, string path, string reason);

@@ -13,6 +13,8 @@ internal static class RequestOutcome
     public const string Served = "served";
     public const string FirstSeen = "first_seen";
     public const string Mismatch = "mismatch";
+    public const string ServedPinned = "served_pinned";
+    public const string Mutable = "mutable";
     public const string Redirected = "redirected";
     public const string Unverified = "unverified";
     public const string NotFound = "not_found";

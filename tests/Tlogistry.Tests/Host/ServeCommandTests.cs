@@ -59,6 +59,39 @@ public sealed partial class ServeCommandTests
     }
 
     [Fact]
+    public async Task Tls_and_tag_policy_flags_serve_https_with_http2_on_PORT()
+    {
+        using var data = new TempDirectory();
+        using var tls = new TestTls();
+        var port = FreePort();
+        await using var proxy = ChildProcess.Start(
+            Dotnet,
+            Args(
+                "serve", "--data-dir", data.Path, "--tls-cert", tls.CertPath, "--tls-key", tls.KeyPath,
+                "--mutable-tag", "^latest$", "--mutable-tag", "^edge-", "--on-mismatch", "serve-pinned", "--policy", "index.docker.io:on-mismatch=fail"),
+            new Dictionary<string, string> { ["PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        using var http = tls.Client(new Uri($"https://127.0.0.1:{port}/"), HttpVersion.Version20);
+        await WaitForAsync(http, proxy);
+
+        using var v2 = await http.GetAsync("/v2/", Ct);
+        Assert.Equal(HttpVersion.Version20, v2.Version);
+        Assert.Contains($"serving HTTPS (HTTP/2 and HTTP/1.1) on port {port}", proxy.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("tag policy for all registries: mutable tags ^latest$ ^edge-; on mismatch serve-pinned", proxy.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("tag policy for docker.io: on mismatch fail", proxy.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--mutable-tag", "([", "--mutable-tag \"([\" is not a valid .NET regular expression")]
+    [InlineData("--on-mismatch", "serve", "--on-mismatch must be fail or serve-pinned, got \"serve\"")]
+    [InlineData("--policy", "ghcr.io:pinned=yes", "--policy expects REGISTRY:mutable-tag=REGEX")]
+    [InlineData("--tls-cert", "server.crt", "--tls-cert and --tls-key go together")]
+    public async Task A_bad_policy_or_tls_flag_stops_the_start_with_the_reason(string flag, string value, string reason)
+    {
+        using var data = new TempDirectory();
+        await AssertStartRefusedAsync(["serve", "--port", "0", "--data-dir", data.Path, flag, value], 1, reason);
+    }
+
+    [Fact]
     public async Task A_malformed_upstream_flag_stops_the_start_with_the_reason()
     {
         using var data = new TempDirectory();

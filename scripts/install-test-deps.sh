@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # Installs the real parts the end-to-end tests run against: the CNCF Distribution
-# registry as upstream, and skopeo and podman as clients. Idempotent.
+# registry as upstream, skopeo and podman as clients, the PostgreSQL server the
+# shared-store tests start a private cluster of, runc to run the published image
+# (Debian's crun refuses hosts whose cgroup v2 hierarchy holds controllers while v1 ones
+# are mounted), and kubectl to build the Kubernetes manifests offline. Idempotent.
 set -euo pipefail
 
 need=()
 command -v docker-registry >/dev/null || need+=(docker-registry)
 command -v skopeo >/dev/null || need+=(skopeo)
 command -v podman >/dev/null || need+=(podman)
+# Debian keeps initdb and postgres off PATH, in /usr/lib/postgresql/<version>/bin.
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+[ -n "$(pg_bin)" ] && [ -x "$(pg_bin)/initdb" ] || command -v initdb >/dev/null || need+=(postgresql)
+[ -x /usr/sbin/runc ] || command -v runc >/dev/null || need+=(runc)
+command -v kubectl >/dev/null || need+=(kubernetes-client)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing ${need[*]}; run as root or install them with apt-get" >&2
@@ -14,9 +22,13 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
-  apt-get install -y -q --no-install-recommends docker-registry skopeo podman uidmap fuse-overlayfs ca-certificates
+  apt-get install -y -q --no-install-recommends "${need[@]}" uidmap fuse-overlayfs ca-certificates
 fi
 
 docker-registry --version 2>/dev/null || true
 skopeo --version
 podman --version
+if [ -n "$(pg_bin)" ]; then "$(pg_bin)/postgres" --version; else postgres --version; fi
+"$(command -v runc || echo /usr/sbin/runc)" --version | head -n 1
+kubectl version --client 2>/dev/null | head -n 1 || true
+command -v terraform >/dev/null && TF_CLI_CONFIG_FILE=/dev/null terraform version | head -n 1 || echo "terraform: not installed (the Terraform format check is skipped)"

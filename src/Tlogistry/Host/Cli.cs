@@ -82,6 +82,7 @@ internal static class Cli
         var onUnavailable = new Option<string?>("--on-log-unavailable") { Description = "fail (default): 503 when the log or index is unavailable; serve: serve unverified with Tlog-Unverified: true." };
         var log = new Option<string?>("--log") { Description = "Where sightings are logged: embedded (default), rekor-v1=URL (e.g. https://rekor.sigstore.dev) or rekor-v2=URL." };
         var trustedRoot = new Option<string?>("--trusted-root") { Description = "Sigstore trusted_root.json with the log keys to trust (default: the public-good root built in)." };
+        var store = new Option<string?>("--store") { Description = "Where sightings are stored: sqlite (default: index.db in the data directory) or postgres=CONNECTION STRING (Npgsql, e.g. postgres=Host=db;Database=tlogistry;Username=tlogistry; shared by replicas)." };
 
         var signer = new Option<string?>("--signer") { Description = "How sightings are signed: key (default: signing-key.pem in the data directory) or fulcio=URL (keyless, e.g. https://fulcio.sigstore.dev)." };
         var tokenSource = new Option<string?>("--token-source") { Description = "Keyless: the OIDC token: gcp, file=PATH (e.g. a Kubernetes projected token), github-actions or env=NAME." };
@@ -89,7 +90,27 @@ internal static class Cli
         var issuer = new Option<string?>("--issuer") { Description = "Keyless: the OIDC issuer the certificate must name." };
         var trustedKey = new Option<string[]>("--trusted-key") { Description = "Key mode: a PEM public key whose sightings also count (an earlier key after a rotation). Repeatable.", Arity = ArgumentArity.ZeroOrMore };
 
-        var serve = new Command("serve", "Run the registry front on the embedded defaults.") { port, dataDir, upstream, allow, deny, onUnavailable, log, trustedRoot, signer, tokenSource, identity, issuer, trustedKey };
+        var logFormat = new Option<string?>("--log-format") { Description = "Console log format: text (default, one line per message) or json (one JSON object per line)." };
+        var otlpEndpoint = new Option<string?>("--otlp-endpoint") { Description = "OTLP/HTTP base URL to export traces to, e.g. http://collector:4318 (also OTEL_EXPORTER_OTLP_ENDPOINT; default: no traces)." };
+        var mutableTag = new Option<string[]>("--mutable-tag")
+        {
+            Description = "A .NET regular expression matched against the tag alone (e.g. ^latest$): matching tags are served as upstream has them now, never pinned or logged. Repeatable.",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var onMismatch = new Option<string?>("--on-mismatch") { Description = "fail (default): a tag whose upstream digest differs from its pin answers 400 TAG_INVALID; serve-pinned: serve the pinned manifest with Tlog-Mismatch." };
+        var registryPolicy = new Option<string[]>("--policy")
+        {
+            Description = "REGISTRY:mutable-tag=REGEX or REGISTRY:on-mismatch=fail|serve-pinned: a registry's own setting, replacing the global one of that kind. Repeatable.",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var tlsCert = new Option<string?>("--tls-cert") { Description = "PEM certificate (then its chain) to serve HTTPS with, HTTP/2 and HTTP/1.1, on the same port; needs --tls-key." };
+        var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert." };
+
+        var serve = new Command("serve", "Run the registry front on the embedded defaults.")
+        {
+            port, dataDir, upstream, allow, deny, onUnavailable, log, trustedRoot, store, signer, tokenSource, identity, issuer, trustedKey, logFormat, otlpEndpoint,
+            mutableTag, onMismatch, registryPolicy, tlsCert, tlsKey,
+        };
         serve.TreatUnmatchedTokensAsErrors = false;
         serve.SetAction(async (parse, ct) =>
         {
@@ -113,7 +134,21 @@ internal static class Cli
             }
 
             AddLogChoice(overrides, parse.GetValue(log), parse.GetValue(trustedRoot));
+            AddStore(overrides, parse.GetValue(store));
             AddSigner(overrides, parse.GetValue(signer), parse.GetValue(tokenSource), parse.GetValue(identity), parse.GetValue(issuer), parse.GetValue(trustedKey));
+            AddList(overrides, $"{TlogistryOptions.Section}:MutableTags", parse.GetValue(mutableTag));
+            AddList(overrides, $"{TlogistryOptions.Section}:Policies", parse.GetValue(registryPolicy));
+            foreach (var (key, value) in new[]
+            {
+                ("LogFormat", parse.GetValue(logFormat)), ("OtlpEndpoint", parse.GetValue(otlpEndpoint)),
+                ("OnMismatch", parse.GetValue(onMismatch)), ("TlsCert", parse.GetValue(tlsCert)), ("TlsKey", parse.GetValue(tlsKey)),
+            })
+            {
+                if (value is { Length: > 0 })
+                {
+                    overrides[$"{TlogistryOptions.Section}:{key}"] = value;
+                }
+            }
 
             // Only --Section:Key=value reaches configuration; anything else is a mistyped flag.
             var unknown = parse.UnmatchedTokens.FirstOrDefault(t => !t.StartsWith("--", StringComparison.Ordinal) || !t.Contains(':', StringComparison.Ordinal));
@@ -135,7 +170,7 @@ internal static class Cli
         });
 
         var from = new Option<string?>("--from") { Description = "Import a bundle export (a file, or a URL such as http://proxy/tlog/bundles) instead of reading the log; required for Rekor v2." };
-        var rebuild = new Command("rebuild", "Rebuild the sighting store from the log (embedded, Rekor v1) or from a bundle export (any log); every entry is verified.") { dataDir, log, trustedRoot, from, signer, tokenSource, identity, issuer, trustedKey };
+        var rebuild = new Command("rebuild", "Rebuild the sighting store from the log (embedded, Rekor v1) or from a bundle export (any log); every entry is verified.") { dataDir, log, trustedRoot, store, from, signer, tokenSource, identity, issuer, trustedKey };
         rebuild.SetAction(async (parse, ct) =>
         {
             var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
@@ -145,6 +180,7 @@ internal static class Cli
             }
 
             AddLogChoice(overrides, parse.GetValue(log), parse.GetValue(trustedRoot));
+            AddStore(overrides, parse.GetValue(store));
             AddSigner(overrides, parse.GetValue(signer), parse.GetValue(tokenSource), parse.GetValue(identity), parse.GetValue(issuer), parse.GetValue(trustedKey));
             try
             {
@@ -170,6 +206,14 @@ internal static class Cli
             }
         }
 
+        static void AddStore(Dictionary<string, string?> overrides, string? store)
+        {
+            if (store is { Length: > 0 })
+            {
+                overrides[$"{TlogistryOptions.Section}:Store"] = store;
+            }
+        }
+
         static void AddSigner(Dictionary<string, string?> overrides, string? signer, string? tokenSource, string? identity, string? issuer, string[]? trustedKeys)
         {
             foreach (var (key, value) in new[] { ("Signer", signer), ("TokenSource", tokenSource), ("Identity", identity), ("Issuer", issuer) })
@@ -192,6 +236,12 @@ internal static class Cli
         }
 
         var index = new Command("index", "Maintain the sighting store.") { rebuild };
-        return new RootCommand("tlogistry: a read-only registry front whose tags are transparently immutable.") { serve, index, LogCommand() };
+        var root = new RootCommand("tlogistry: a read-only registry front whose tags are transparently immutable.") { serve, index, LogCommand() };
+        foreach (var command in ClientCommands.Create())
+        {
+            root.Subcommands.Add(command);
+        }
+
+        return root;
     }
 }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Tlogistry.Ledger;
-using Tlogistry.Transparency.Sigstore;
+using Tlogistry.Transparency;
 
 namespace Tlogistry.Host;
 
@@ -20,7 +20,13 @@ internal static class IndexRebuild
         int added;
         if (string.IsNullOrEmpty(from))
         {
-            if (app.Services.GetService<Signing.Keyless.KeylessSigner>() is not null && app.Services.GetRequiredService<Transparency.ITransparencyLog>() is Transparency.Rekor.RekorV1Log)
+            var log = app.Services.GetRequiredService<Transparency.ITransparencyLog>();
+            if (!log.FindsLostPins)
+            {
+                throw new NotSupportedException($"{log.Description} keeps a hash of each sighting, not the sighting: rebuild the store by importing a bundle export with --from");
+            }
+
+            if (app.Services.GetService<Signing.Keyless.KeylessSigner>() is not null && app.Services.GetRequiredService<LogChoice>().Kind == LogKind.RekorV1)
             {
                 // Rekor v1 lists entries by key, and keyless keys live for one process only.
                 throw new NotSupportedException("keyless sightings cannot be listed from Rekor v1 by key; rebuild from a bundle export with --from (tags are still found one by one by search)");
@@ -30,7 +36,7 @@ internal static class IndexRebuild
         }
         else
         {
-            added = await ledger.ImportAsync(ReadExportAsync(from, cancellationToken), progress, cancellationToken);
+            added = await ledger.ImportAsync(Client.BundleExport.ReadAsync(from, cancellationToken), progress, cancellationToken);
         }
 
         progress.Done(added);
@@ -40,61 +46,6 @@ internal static class IndexRebuild
         }
 
         return ledger.Conflicts.Count == 0 ? 0 : 1;
-    }
-
-    /// <summary>Bundles from a file, or from a URL whose pages are followed through Link: rel="next".</summary>
-    private static async IAsyncEnumerable<SigstoreBundle> ReadExportAsync(string from, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        if (!Uri.TryCreate(from, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
-        {
-            await using var file = File.OpenRead(from);
-            await foreach (var bundle in BundleLines.ReadAsync(file, cancellationToken))
-            {
-                yield return bundle;
-            }
-
-            yield break;
-        }
-
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
-        for (Uri? page = url; page is not null;)
-        {
-            using var response = await http.GetAsync(page, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-            if (!response.IsSuccessStatusCode)
-            {
-                throw new HttpRequestException($"{page} answered {(int)response.StatusCode} {response.ReasonPhrase}");
-            }
-
-            await using (var body = await response.Content.ReadAsStreamAsync(cancellationToken))
-            {
-                await foreach (var bundle in BundleLines.ReadAsync(body, cancellationToken))
-                {
-                    yield return bundle;
-                }
-            }
-
-            page = NextPage(page, response);
-        }
-    }
-
-    private static Uri? NextPage(Uri current, HttpResponseMessage response)
-    {
-        if (!response.Headers.TryGetValues("Link", out var links))
-        {
-            return null;
-        }
-
-        foreach (var link in links)
-        {
-            var open = link.IndexOf('<', StringComparison.Ordinal);
-            var close = link.IndexOf('>', StringComparison.Ordinal);
-            if (open >= 0 && close > open && link.Contains("rel=\"next\"", StringComparison.Ordinal))
-            {
-                return new Uri(current, link[(open + 1)..close]);
-            }
-        }
-
-        return null;
     }
 
     /// <summary>Reports on stderr at most once a second, and once at the end.</summary>

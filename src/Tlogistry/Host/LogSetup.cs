@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Tlogistry.Http;
 using Tlogistry.Signing;
+using Tlogistry.Telemetry;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Rekor;
@@ -29,46 +30,25 @@ internal static class LogSetup
 
         if (choice.Kind == LogKind.Embedded)
         {
-            services.AddSingleton<ITransparencyLog>(sp => new EmbeddedSightingLog(sp.GetRequiredService<EmbeddedLog>(), sp.GetRequiredService<TimeProvider>()));
+            services.AddSingleton<ITransparencyLog>(sp => Measured(sp, new EmbeddedSightingLog(sp.GetRequiredService<EmbeddedLog>(), sp.GetRequiredService<TimeProvider>())));
             return;
         }
 
         var url = choice.Url!;
-        var logId = FindLogId(root, choice);
+        var logId = choice.FindLogId(root);
         services.AddSingleton<ITransparencyLog>(sp =>
         {
             // The log is named by the operator, so it is not subject to the upstream SSRF guard.
             var http = Http.JsonHttp.CreateClient();
-            return choice.Kind == LogKind.RekorV1
+            return Measured(sp, choice.Kind == LogKind.RekorV1
                 ? new RekorV1Log(url, logId, http, rekor, sp.GetRequiredService<ILogger<RekorV1Log>>())
-                : new RekorV2Log(url, logId, http, rekor, sp.GetRequiredService<ILogger<RekorV2Log>>());
+                : new RekorV2Log(url, logId, http, rekor, sp.GetRequiredService<ILogger<RekorV2Log>>()));
         });
     }
 
-    /// <summary>
-    /// The trusted root's entry for the chosen log: same base URL, and for Rekor v1 the log ID
-    /// is SHA-256 of the key, for a tiles log (v2) the signed-note key hash.
-    /// </summary>
-    private static byte[] FindLogId(TrustedRoot root, LogChoice choice)
-    {
-        var url = choice.Url!.ToString().TrimEnd('/');
-        foreach (var log in root.Logs)
-        {
-            if (!string.Equals(log.BaseUrl.TrimEnd('/'), url, StringComparison.OrdinalIgnoreCase))
-            {
-                continue;
-            }
+    /// <summary>Every log is timed and traced through one wrapper.</summary>
+    private static MeasuredLog Measured(IServiceProvider sp, ITransparencyLog log) => new(log, sp.GetRequiredService<TlogistryMetrics>());
 
-            var isV1 = log.LogId.AsSpan().SequenceEqual(LogIds.ForRekorV1(log.PublicKeyDer));
-            if (isV1 == (choice.Kind == LogKind.RekorV1))
-            {
-                return log.LogId;
-            }
-        }
-
-        throw new FormatException(
-            $"the trusted root has no {(choice.Kind == LogKind.RekorV1 ? "Rekor v1" : "Rekor v2")} log at {url}; pass --trusted-root with a trusted_root.json that lists it (tlogistry log serve writes one into its data directory)");
-    }
 
     private static TrustedRoot LoadTrustedRoot(string? path)
     {

@@ -37,6 +37,7 @@ internal static class RateLimits
             limiter.OnRejected = async (rejected, ct) =>
             {
                 var response = rejected.HttpContext.Response;
+                Registry.RequestOutcome.Set(rejected.HttpContext, Registry.RequestOutcome.RateLimited);
                 response.StatusCode = 429;
                 response.ContentType = "application/json";
                 response.Headers.RetryAfter = "1";

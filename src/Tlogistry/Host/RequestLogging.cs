@@ -2,22 +2,26 @@ using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Tlogistry.Registry;
+using Tlogistry.Telemetry;
 
 namespace Tlogistry.Host;
 
 /// <summary>
-/// One structured line per request: method, path, status, upstream status and outcome.
-/// Only the path is logged, never headers or the query, so no credential reaches a log.
+/// The end of every request: one structured log line (method, path, status, upstream
+/// status, outcome, duration) and one count by route and outcome. Only the path is logged,
+/// never headers or the query, so no credential reaches a log.
 /// </summary>
 internal sealed partial class RequestLogging
 {
     private readonly RequestDelegate _next;
     private readonly ILogger<RequestLogging> _logger;
+    private readonly TlogistryMetrics _metrics;
 
-    public RequestLogging(RequestDelegate next, ILogger<RequestLogging> logger)
+    public RequestLogging(RequestDelegate next, ILogger<RequestLogging> logger, TlogistryMetrics metrics)
     {
         _next = next;
         _logger = logger;
+        _metrics = metrics;
     }
 
     public async Task InvokeAsync(HttpContext context)
@@ -30,13 +34,15 @@ internal sealed partial class RequestLogging
         finally
         {
             var upstream = RequestOutcome.GetUpstreamStatus(context);
+            var outcome = RequestOutcome.Get(context);
+            _metrics.Request(RequestOutcome.GetRoute(context), outcome);
             Log.Request(
                 _logger,
                 context.Request.Method,
                 Printable(context.Request.Path.Value ?? "/"),
                 context.Response.StatusCode,
                 upstream?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-",
-                RequestOutcome.Get(context),
+                outcome,
                 Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
     }

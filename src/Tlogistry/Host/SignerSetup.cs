@@ -4,6 +4,7 @@ using Tlogistry.Ledger;
 using Tlogistry.Signing;
 using Tlogistry.Signing.Identity;
 using Tlogistry.Signing.Keyless;
+using Tlogistry.Transparency;
 using Tlogistry.Transparency.Sigstore;
 
 namespace Tlogistry.Host;
@@ -62,7 +63,7 @@ internal static class SignerSetup
 
     private static void AddKeyMode(IServiceCollection services, TlogistryOptions options, string dataDir)
     {
-        var trusted = options.TrustedKeys.Select(ReadPublicKey).ToList();
+        var trusted = options.TrustedKeys.Select(path => ReadPublicKey(path, "--trusted-key")).ToList();
         services.AddSingleton(_ => InstanceKey.LoadOrCreate(Path.Combine(dataDir, "signing-key.pem")));
         services.AddSingleton<IEnvelopeSigner>(sp => sp.GetRequiredService<InstanceKey>());
         services.AddSingleton<ISignerPolicy>(sp => new KeyPolicy([sp.GetRequiredService<InstanceKey>().PublicKeyDer, .. trusted]));
@@ -79,17 +80,6 @@ internal static class SignerSetup
         });
     }
 
-    private static byte[] ReadPublicKey(string path)
-    {
-        try
-        {
-            using var key = System.Security.Cryptography.ECDsa.Create();
-            key.ImportFromPem(File.ReadAllText(path));
-            return key.ExportSubjectPublicKeyInfo();
-        }
-        catch (Exception e) when (e is ArgumentException or System.Security.Cryptography.CryptographicException)
-        {
-            throw new FormatException($"--trusted-key {path} is not a PEM ECDSA public key: {e.Message}", e);
-        }
-    }
+    /// <summary>A PEM ECDSA public key file as DER; <paramref name="flag"/> names it in errors.</summary>
+    private static byte[] ReadPublicKey(string path, string flag) => PublicKeyPem.Read(File.ReadAllText(path), $"{flag} {path}");
 }

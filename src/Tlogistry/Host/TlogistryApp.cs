@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -8,6 +10,8 @@ using Tlogistry.Http;
 using Tlogistry.Ledger;
 using Tlogistry.Registry;
 using Tlogistry.Signing;
+using Tlogistry.Store;
+using Tlogistry.Telemetry;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Rekor;
 using Tlogistry.Transparency.Sigstore;
@@ -31,17 +35,13 @@ internal static partial class TlogistryApp
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = configArgs });
         builder.Configuration.AddInMemoryCollection(overrides);
+        var options = builder.Configuration.GetSection(TlogistryOptions.Section).Get<TlogistryOptions>() ?? new TlogistryOptions();
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            o.UseUtcTimestamp = true;
-        });
+        ConsoleLogs.Add(builder.Logging, options.LogFormat);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
+        TelemetrySetup.Add(builder.Services, TelemetrySetup.OtlpEndpoint(options.OtlpEndpoint, builder.Configuration[TelemetrySetup.OtlpEndpointVariable]));
 
-        var options = builder.Configuration.GetSection(TlogistryOptions.Section).Get<TlogistryOptions>() ?? new TlogistryOptions();
         var port = options.ResolvePort(Environment.GetEnvironmentVariable("PORT"));
         var dataDir = Path.GetFullPath(string.IsNullOrWhiteSpace(options.DataDir) ? TlogistryOptions.DefaultDataDir() : options.DataDir);
         var upstream = builder.Configuration.GetSection(TlogistryOptions.Section + ":Upstream").Get<UpstreamOptions>() ?? new UpstreamOptions();
@@ -52,9 +52,24 @@ internal static partial class TlogistryApp
         }
 
         var onUnavailable = options.ParseUnavailablePolicy();
+        var tagPolicy = options.ParseTagPolicy();
+        var tls = ServerTls.Load(options.TlsCert, options.TlsKey);
+        var storeChoice = StoreChoice.Parse(options.Store);
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.ListenAnyIP(port);
+            // One port: HTTPS when a certificate is configured (HTTP/2 or 1.1 chosen by ALPN), else plain HTTP.
+            k.ListenAnyIP(port, listen =>
+            {
+                if (tls is not null)
+                {
+                    listen.Protocols = HttpProtocols.Http1AndHttp2;
+                    listen.UseHttps(new HttpsConnectionAdapterOptions
+                    {
+                        ServerCertificate = tls.Certificate,
+                        ServerCertificateChain = tls.Chain,
+                    });
+                }
+            });
             k.AddServerHeader = false;
 
             // A read-only registry needs small requests: bound everything a client sends.
@@ -77,28 +92,40 @@ internal static partial class TlogistryApp
         services.AddSingleton<TokenCache>();
         var registries = new RegistryPolicy(upstream.AllowRegistries, upstream.DenyRegistries);
         services.AddSingleton(registries);
+        services.AddSingleton(tagPolicy);
         services.AddSingleton(new ConnectGuard(TrustedAuthorities(upstream, registries)));
         services.AddSingleton<RegistryClient>();
         services.AddSingleton<ManifestFetcher>();
+        var manifestCacheBytes = options.ManifestCacheBytes >= 0
+            ? options.ManifestCacheBytes
+            : throw new FormatException($"ManifestCacheBytes must be 0 (off) or more, got {options.ManifestCacheBytes}");
+        services.AddSingleton(sp => new ManifestCache(manifestCacheBytes, sp.GetRequiredService<Telemetry.TlogistryMetrics>()));
         var logChoice = LogChoice.Parse(options.Log);
+        services.AddSingleton(logChoice);
         var rekor = JsonHttpOptions.ForRekor();
         builder.Configuration.GetSection(TlogistryOptions.Section + ":Rekor").Bind(rekor);
         SignerSetup.Add(services, options, logChoice, dataDir);
         LogSetup.Add(services, logChoice, options.TrustedRoot, rekor, dataDir);
-        // A log that keeps every statement (embedded, Rekor v1) gives back any pin the index
-        // lost, so index commits need not wait for the disk; with Rekor v2 the index is the
-        // only copy of a statement, and every commit is synced.
-        services.AddSingleton<ISightingIndex>(sp => new SqliteSightingIndex(
-            Path.Combine(dataDir, "index.db"), durableCommits: !sp.GetRequiredService<ITransparencyLog>().FindsLostPins));
+
+        // Opened now, after every setting is read, so a store that is down or at a newer schema stops the start.
+        var store = await storeChoice.OpenAsync(dataDir, options.StoreLockTimeout, logChoice.Kind != LogKind.RekorV2, cancellationToken);
+        services.AddSingleton(_ => store);
         services.AddSingleton<TagLedger>();
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<RegistryApi>(sp, onUnavailable));
         services.AddSingleton<BundleApi>();
+        services.AddSingleton<Readiness>();
+        services.AddSingleton(sp => new TrustApi(
+            sp.GetRequiredService<TrustedRoot>(),
+            sp.GetService<Transparency.Embedded.EmbeddedLog>()?.Trusted,
+            sp.GetService<InstanceKey>()?.PublicKeyDer,
+            sp.GetRequiredService<SightingReader>().Identity));
         services.AddSingleton(sp => new HomePage(
             sp.GetRequiredService<SightingReader>().Identity,
             sp.GetRequiredService<ITransparencyLog>().Description,
             string.Join(", ", sp.GetRequiredService<TrustedRoot>().Logs.Select(l => l.BaseUrl).Distinct())));
 
         var app = builder.Build();
+        TelemetrySetup.Start(app.Services);
 
         // Open the log and index now, so a damaged data directory stops the start with its reason.
         var ledger = app.Services.GetRequiredService<TagLedger>();
@@ -111,10 +138,30 @@ internal static partial class TlogistryApp
             await CheckKeylessIdentityAsync(keyless, ledger.Identity, logger, cancellationToken);
         }
 
-        Log.Started(logger, port, dataDir, ledger.Identity, app.Services.GetRequiredService<ITransparencyLog>().Description, reindexed);
+        Log.Started(logger, port, dataDir, ledger.Identity, app.Services.GetRequiredService<ITransparencyLog>().Description, store.Description, reindexed);
+        if (storeChoice.IsShared && logChoice.Kind == LogKind.Embedded)
+        {
+            Log.SharedStoreLocalLog(logger);
+        }
+
+        if (tls is not null)
+        {
+            Log.ServingTls(logger, port, tls.Describe());
+            if (!tls.ValidAt(DateTime.UtcNow))
+            {
+                // Served anyway: refusing to start would not make clients accept it either.
+                Log.CertificateNotValidNow(logger, tls.Describe());
+            }
+        }
+
         foreach (var (host, url) in upstream.Map)
         {
             Log.UpstreamMapped(logger, host, url);
+        }
+
+        foreach (var line in tagPolicy.Describe())
+        {
+            Log.TagPolicy(logger, line);
         }
 
         app.UseMiddleware<RequestLogging>();
@@ -123,14 +170,41 @@ internal static partial class TlogistryApp
         var home = app.Services.GetRequiredService<HomePage>();
         app.MapGet("/", () => Results.Content(home.Html, "text/html; charset=utf-8"));
         app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapGet("/readyz", app.Services.GetRequiredService<Readiness>().HandleAsync);
+        TelemetrySetup.Map(app);
         var bundles = app.Services.GetRequiredService<BundleApi>();
         app.MapGet(BundleApi.BundlePath, bundles.BundleAsync);
         app.MapGet(BundleApi.ExportPath, bundles.ExportAsync);
+        var trust = app.Services.GetRequiredService<TrustApi>();
+        app.MapGet(TrustApi.TrustedRootPath, trust.TrustedRootAsync);
+        app.MapGet(TrustApi.KeyPath, trust.KeyAsync);
+        if (app.Services.GetService<Transparency.Embedded.EmbeddedLog>() is { } embedded)
+        {
+            // The embedded log's C2SP tiles read API, so anyone can check its checkpoints and
+            // compute proofs without trusting this service's word.
+            var tiles = new LogServer.TileApi(embedded, Path.Combine(dataDir, "log"), (c, status, message) =>
+                OciResponses.WriteErrorAsync(c, status, new Oci.OciError(Oci.OciErrorCodes.BlobUnknown, message), Registry.RequestOutcome.NotFound, c.RequestAborted));
+            app.MapGet("/checkpoint", tiles.CheckpointAsync);
+            app.MapGet("/tile/{**path}", (HttpContext c) => UnavailableOnFailure(c, tiles.TileAsync));
+        }
 
         // The registry API routes by the raw path itself, so it takes every other path: /v2/…,
         // and anything else (file-like ones such as /.env included) for an OCI 404.
         app.MapFallback("{**path}", api.HandleAsync);
         return app;
+    }
+
+    /// <summary>A tile that cannot be read (a concurrent append replaced it three times over) answers 503, not 500.</summary>
+    private static async Task UnavailableOnFailure(HttpContext context, Func<HttpContext, Task> handler)
+    {
+        try
+        {
+            await handler(context);
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException && !context.Response.HasStarted)
+        {
+            await OciResponses.WriteErrorAsync(context, 503, new Oci.OciError(Oci.DistributionErrorCodes.Unavailable, e.Message), Registry.RequestOutcome.Error, context.RequestAborted);
+        }
     }
 
     /// <summary>Authorities the operator named: mapped upstreams and exact allowed registries may be private.</summary>
@@ -165,8 +239,21 @@ internal static partial class TlogistryApp
         public static partial void KeylessNotReady(ILogger logger, string reason);
 
         [LoggerMessage(EventId = 1, Level = LogLevel.Information,
-            Message = "tlogistry listening on port {Port}; data in {DataDir}; recording sightings as {Identity} in the {Log} log ({Reindexed} entries re-indexed from the log)")]
-        public static partial void Started(ILogger logger, int port, string dataDir, string identity, string log, int reindexed);
+            Message = "tlogistry listening on port {Port}; data in {DataDir}; recording sightings as {Identity} in the {Log} log, stored in {Store} ({Reindexed} entries re-indexed from the log)")]
+        public static partial void Started(ILogger logger, int port, string dataDir, string identity, string log, string store, int reindexed);
+
+        [LoggerMessage(EventId = 4, Level = LogLevel.Warning,
+            Message = "the store is shared (postgres) but the log is embedded in this data directory: replicas must share one log (tlogistry log serve, Rekor) and one signing identity, or each refuses the others' pins (503)")]
+        public static partial void SharedStoreLocalLog(ILogger logger);
+
+        [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "serving HTTPS (HTTP/2 and HTTP/1.1) on port {Port} with {Certificate}")]
+        public static partial void ServingTls(ILogger logger, int port, string certificate);
+
+        [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "the TLS certificate is not valid now ({Certificate}); clients will refuse it")]
+        public static partial void CertificateNotValidNow(ILogger logger, string certificate);
+
+        [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "tag policy for {Scope}")]
+        public static partial void TagPolicy(ILogger logger, string scope);
 
         [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "upstream {Host} -> {Url}")]
         public static partial void UpstreamMapped(ILogger logger, string host, string url);

@@ -20,6 +20,12 @@ internal sealed class TlogistryOptions
     /// <summary>Which transparency log records sightings: <c>embedded</c>, <c>rekor-v1=URL</c> or <c>rekor-v2=URL</c>.</summary>
     public string Log { get; set; } = "embedded";
 
+    /// <summary>Where sightings are stored: <c>sqlite</c> (index.db in the data directory) or <c>postgres=CONNECTION STRING</c> (shared by replicas).</summary>
+    public string Store { get; set; } = "sqlite";
+
+    /// <summary>Longest wait for a tag's first-sighting lock that another replica holds (shared store only); then 503.</summary>
+    public TimeSpan StoreLockTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>A Sigstore trusted_root.json naming the logs (and keys) to trust; the public-good root when unset.</summary>
     public string? TrustedRoot { get; set; }
 
@@ -44,7 +50,33 @@ internal sealed class TlogistryOptions
     /// <summary>Requests a client may burst above its rate.</summary>
     public int RateLimitBurst { get; set; } = 100;
 
+    /// <summary>Bytes of manifests kept in memory by digest (immutable, so never stale); 0 turns the cache off.</summary>
+    public long ManifestCacheBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>Console log format: <c>text</c> (one line a person reads) or <c>json</c> (one JSON object per line).</summary>
+    public string LogFormat { get; set; } = "text";
+
+    /// <summary>OTLP/HTTP base URL traces are exported to (<c>/v1/traces</c> is added); unset, no traces are made.</summary>
+    public string? OtlpEndpoint { get; set; }
+
+    /// <summary>Tags served as upstream has them now, never pinned: .NET regular expressions matched against the tag alone.</summary>
+    public List<string> MutableTags { get; init; } = [];
+
+    /// <summary>What a request for a tag that moved upstream gets: <c>fail</c> (400 TAG_INVALID) or <c>serve-pinned</c>.</summary>
+    public string OnMismatch { get; set; } = "fail";
+
+    /// <summary>Per-registry tag policy entries, <c>REGISTRY:mutable-tag=REGEX</c> or <c>REGISTRY:on-mismatch=VALUE</c>, as given to <c>--policy</c>.</summary>
+    public List<string> Policies { get; init; } = [];
+
+    /// <summary>PEM certificate (chain) to serve HTTPS with; set together with <see cref="TlsKey"/>, or neither for plain HTTP.</summary>
+    public string? TlsCert { get; set; }
+
+    /// <summary>PEM private key of <see cref="TlsCert"/>.</summary>
+    public string? TlsKey { get; set; }
+
     public const int DefaultPort = 8080;
+
+    public Policy.TagPolicy ParseTagPolicy() => Policy.TagPolicy.Parse(MutableTags, OnMismatch, Policies);
 
     public Registry.UnavailablePolicy ParseUnavailablePolicy() => OnLogUnavailable.Trim().ToLowerInvariant() switch
     {

@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Tlogistry.Signing;
+using Tlogistry.Store;
+using Tlogistry.Telemetry;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Sigstore;
 
@@ -27,7 +30,8 @@ internal sealed record LedgerDecision(PinOutcome Outcome, Sighting Pin);
 /// The tag ledger: the only place that decides whether an observed digest is served.
 /// A pin read from the index is verified against the log once (signature, statement,
 /// inclusion) and then cached. First sightings are single-flight per tag: concurrent
-/// requests share one sign → append → index, so one tag gets exactly one log entry.
+/// requests share one sign → append → index, and processes sharing the store take the
+/// store's tag lock around it, so one tag gets exactly one log entry.
 /// </summary>
 internal sealed partial class TagLedger
 {
@@ -37,6 +41,7 @@ internal sealed partial class TagLedger
     private readonly SightingReader _reader;
     private readonly TimeProvider _time;
     private readonly ILogger<TagLedger> _logger;
+    private readonly TlogistryMetrics? _metrics;
     private const int VerifiedCapacity = 100_000;
     private readonly ConcurrentDictionary<string, Sighting> _verified = new(StringComparer.Ordinal);
 
@@ -45,7 +50,7 @@ internal sealed partial class TagLedger
     private readonly ConcurrentQueue<string> _conflicts = new();
     private readonly ConcurrentDictionary<string, Lazy<Task<(Sighting Pin, bool Recorded)>>> _inFlight = new(StringComparer.Ordinal);
 
-    public TagLedger(ISightingIndex index, ITransparencyLog log, IEnvelopeSigner signer, SightingReader reader, TimeProvider time, ILogger<TagLedger> logger)
+    public TagLedger(ISightingIndex index, ITransparencyLog log, IEnvelopeSigner signer, SightingReader reader, TimeProvider time, ILogger<TagLedger> logger, TlogistryMetrics? metrics = null)
     {
         _index = index;
         _log = log;
@@ -53,6 +58,9 @@ internal sealed partial class TagLedger
         _reader = reader;
         _time = time;
         _logger = logger;
+
+        // Optional: a ledger built by hand (tools, tests) needs no meter.
+        _metrics = metrics;
     }
 
     /// <summary>Tags for which reconcile, rebuild or import met two valid sightings of ours with different digests.</summary>
@@ -62,6 +70,21 @@ internal sealed partial class TagLedger
     public string Identity => _reader.Identity;
 
     public async Task<LedgerDecision> ObserveAsync(Observation observed, CancellationToken cancellationToken)
+    {
+        using var activity = TlogistryTracing.Source.StartActivity("ledger.observe", ActivityKind.Internal);
+        activity?.SetTag("tlogistry.reference", observed.Reference);
+        activity?.SetTag("tlogistry.digest", observed.Digest);
+        var decision = await DecideAsync(observed, cancellationToken);
+        activity?.SetTag("tlogistry.decision", decision.Outcome switch
+        {
+            PinOutcome.FirstSeen => "first_seen",
+            PinOutcome.Match => "match",
+            _ => "mismatch",
+        });
+        return decision;
+    }
+
+    private async Task<LedgerDecision> DecideAsync(Observation observed, CancellationToken cancellationToken)
     {
         var pin = await FindPinAsync(observed.Reference, cancellationToken);
         if (pin is not null)
@@ -86,8 +109,20 @@ internal sealed partial class TagLedger
         }
     }
 
+    /// <summary>The pin of a tag if it is verified and in memory; no store or log is asked.</summary>
+    public Sighting? CachedPin(string reference) => _verified.GetValueOrDefault(reference);
+
     /// <summary>The verified pin for a tag reference, or null when the tag has never been seen.</summary>
-    public async Task<Sighting?> FindPinAsync(string reference, CancellationToken cancellationToken)
+    public Task<Sighting?> FindPinAsync(string reference, CancellationToken cancellationToken)
+    {
+        // Counted here, once per caller's question: the re-check under a first sighting's
+        // single flight is the same question asked again.
+        var hit = _verified.TryGetValue(reference, out var cached);
+        _metrics?.CacheLookup("pin", hit);
+        return hit ? Task.FromResult<Sighting?>(cached) : LookUpAsync(reference, cancellationToken);
+    }
+
+    private async Task<Sighting?> LookUpAsync(string reference, CancellationToken cancellationToken)
     {
         if (_verified.TryGetValue(reference, out var cached))
         {
@@ -104,6 +139,12 @@ internal sealed partial class TagLedger
             return cached;
         }
 
+        return await ReadStoredAsync(reference, cancellationToken) ?? await SearchLogAsync(reference, cancellationToken);
+    }
+
+    /// <summary>The store's pin for a tag, verified and cached; null when the store has none.</summary>
+    private async Task<Sighting?> ReadStoredAsync(string reference, CancellationToken cancellationToken)
+    {
         Sighting? stored;
         try
         {
@@ -116,7 +157,7 @@ internal sealed partial class TagLedger
 
         if (stored is null)
         {
-            return await SearchLogAsync(reference, cancellationToken);
+            return null;
         }
 
         Verify(stored);
@@ -196,8 +237,8 @@ internal sealed partial class TagLedger
 
     /// <summary>
     /// Indexes every valid sighting of ours that the log lists from <paramref name="from"/> on;
-    /// <paramref name="progress"/> hears of each entry read. Throws <see cref="NotSupportedException"/>
-    /// for a log that cannot list entries (Rekor v2: import a bundle export instead).
+    /// <paramref name="progress"/> hears of each entry read. A log that keeps only hashes
+    /// (Rekor v2, <see cref="ITransparencyLog.FindsLostPins"/> false) yields no sightings: import a bundle export instead.
     /// </summary>
     public async Task<int> RebuildAsync(long from, IProgress<long>? progress, CancellationToken cancellationToken)
     {
@@ -311,7 +352,7 @@ internal sealed partial class TagLedger
     {
         try
         {
-            await _index.SaveAsync(sighting, CancellationToken.None);
+            await SaveAsync(sighting);
         }
         catch (Exception e) when (IsStorageFailure(e))
         {
@@ -319,22 +360,86 @@ internal sealed partial class TagLedger
         }
     }
 
+    /// <summary>
+    /// Saves a pin. A write refused because the store already holds this very entry counts as
+    /// saved: with a shared store, a replica that found the entry by a log search may store it
+    /// while the replica that logged it still holds the tag's lock.
+    /// </summary>
+    private async Task SaveAsync(Sighting sighting)
+    {
+        try
+        {
+            await _index.SaveAsync(sighting, CancellationToken.None);
+        }
+        catch (Exception e) when (IsStorageFailure(e))
+        {
+            Sighting? stored = null;
+            try
+            {
+                stored = await _index.FindAsync(sighting.Reference, CancellationToken.None);
+            }
+            catch (Exception again) when (IsStorageFailure(again) || again is FormatException)
+            {
+                // The store cannot say: the write failed.
+            }
+
+            if (stored is null || stored.LogId != sighting.LogId || stored.LogIndex != sighting.LogIndex)
+            {
+                throw;
+            }
+        }
+    }
+
     /// <summary>What a log or index failing to read or write looks like (as opposed to bad data).</summary>
     private static bool IsStorageFailure(Exception e) =>
-        e is IOException or UnauthorizedAccessException or InvalidOperationException or System.Data.Common.DbException;
+        e is IOException or UnauthorizedAccessException or InvalidOperationException or TimeoutException or System.Data.Common.DbException;
 
     private static LedgerDecision Decide(Sighting pin, Observation observed) =>
         new(string.Equals(pin.Digest, observed.Digest, StringComparison.Ordinal) ? PinOutcome.Match : PinOutcome.Mismatch, pin);
 
     private async Task<(Sighting Pin, bool Recorded)> RecordFirstAsync(Observation observed)
     {
+        using var activity = TlogistryTracing.Source.StartActivity("ledger.record", ActivityKind.Internal);
+        activity?.SetTag("tlogistry.reference", observed.Reference);
+
         // Re-check under the single flight: another request may have finished just before.
-        var existing = await FindPinAsync(observed.Reference, CancellationToken.None);
+        var existing = await LookUpAsync(observed.Reference, CancellationToken.None);
         if (existing is not null)
         {
             return (existing, false);
         }
 
+        // Other processes sharing the store (replicas) have single flights of their own: the
+        // store's lock makes the first sighting single-flight across all of them.
+        var held = await Guard("tag lock", () => _index.LockTagAsync(observed.Reference, CancellationToken.None));
+        try
+        {
+            // Asked of the store itself: this process's caches cannot know what another
+            // replica saved while this one waited for the lock.
+            var saved = await ReadStoredAsync(observed.Reference, CancellationToken.None);
+            return saved is not null ? (saved, false) : await SignAppendSaveAsync(observed);
+        }
+        finally
+        {
+            await ReleaseAsync(held, observed.Reference);
+        }
+    }
+
+    /// <summary>A lock that cannot be released cleanly is dropped with its connection by the store; the sighting stands.</summary>
+    private async Task ReleaseAsync(IAsyncDisposable held, string reference)
+    {
+        try
+        {
+            await held.DisposeAsync();
+        }
+        catch (Exception e) when (IsStorageFailure(e))
+        {
+            Log.UnlockFailed(_logger, reference, e.Message);
+        }
+    }
+
+    private async Task<(Sighting Pin, bool Recorded)> SignAppendSaveAsync(Observation observed)
+    {
         var claim = new SightingClaim(observed.Reference, observed.Digest, observed.MediaType, _time.GetUtcNow(), observed.Upstream, _reader.Identity);
         SignedEnvelope signed;
         try
@@ -362,7 +467,7 @@ internal sealed partial class TagLedger
         Remember(sighting);
         try
         {
-            await _index.SaveAsync(sighting, CancellationToken.None);
+            await SaveAsync(sighting);
         }
         catch (Exception e) when (IsStorageFailure(e))
         {
@@ -388,7 +493,7 @@ internal sealed partial class TagLedger
     {
         try
         {
-            await _index.SaveAsync(sighting, CancellationToken.None);
+            await SaveAsync(sighting);
         }
         catch (Exception e) when (IsStorageFailure(e))
         {
@@ -438,6 +543,9 @@ internal sealed partial class TagLedger
 
         [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "two valid sightings of one tag disagree, the stored one stays: {Conflict}")]
         public static partial void Conflict(ILogger logger, string conflict);
+
+        [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "the first-sighting lock of {Reference} could not be released cleanly ({Reason}); its connection is dropped, which releases it")]
+        public static partial void UnlockFailed(ILogger logger, string reference, string reason);
 
         [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "log entry {Index} is a second sighting of {Reference}, already pinned by entry {Pinned}; the first stays the pin")]
         public static partial void DuplicateEntry(ILogger logger, long index, string reference, long pinned);

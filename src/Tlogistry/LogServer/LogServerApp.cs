@@ -60,7 +60,7 @@ internal static partial class LogServerApp
         var log = await ServedLog.OpenAsync(dataDir, TimeProvider.System, app.Services.GetRequiredService<ILoggerFactory>(), cancellationToken);
         app.Lifetime.ApplicationStopped.Register(log.Dispose);
 
-        var tiles = new TileApi(log);
+        var tiles = new TileApi(log.Embedded, log.LogDirectory, ApiResponses.ErrorAsync);
         var v1 = new RekorV1Api(log);
         var v2 = new RekorV2Api(log);
         app.Use(async (context, next) =>
@@ -86,6 +86,7 @@ internal static partial class LogServerApp
         app.MapPost("/api/v1/log/entries/retrieve", Guard(v1.RetrieveAsync));
         app.MapPost("/api/v1/index/retrieve", Guard(v1.SearchIndexAsync));
         app.MapGet("/api/v1/log", Guard(v1.LogInfoAsync));
+        app.MapGet("/api/v1/log/proof", Guard(v1.ConsistencyProofAsync));
         app.MapGet("/api/v1/log/publicKey", Guard(v1.PublicKeyAsync));
         byte[] trustedRoot = [];
         app.MapGet("/api/v1/trusted_root.json", (HttpContext c) =>

@@ -208,6 +208,46 @@ internal sealed class RekorV1Api
         }));
     }
 
+    /// <summary>
+    /// <c>GET /api/v1/log/proof?firstSize=A&amp;lastSize=B</c>: the consistency proof between two
+    /// sizes of the tree (firstSize defaults to 1, lastSize to the current size), as Rekor answers it.
+    /// </summary>
+    public Task ConsistencyProofAsync(HttpContext context)
+    {
+        var checkpoint = _log.Embedded.LatestCheckpoint.Checkpoint;
+        var first = Size(context.Request.Query["firstSize"], 1, "firstSize");
+        var last = Size(context.Request.Query["lastSize"], checkpoint.Size, "lastSize");
+        if (first < 1 || first > last || last > checkpoint.Size)
+        {
+            throw new BadEntryException($"firstSize ({first}) and lastSize ({last}) must satisfy 1 <= firstSize <= lastSize <= {checkpoint.Size}, the current tree size");
+        }
+
+        var hashes = _log.Embedded.ConsistencyProof(first, last);
+        var root = last == checkpoint.Size ? checkpoint.RootHash : null;
+        return ApiResponses.JsonAsync(context, StatusCodes.Status200OK, ApiResponses.Json(w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("hashes");
+            foreach (var h in hashes)
+            {
+                w.WriteStringValue(Convert.ToHexStringLower(h));
+            }
+
+            w.WriteEndArray();
+            if (root is not null)
+            {
+                w.WriteString("rootHash", Convert.ToHexStringLower(root));
+            }
+
+            w.WriteEndObject();
+        }));
+
+        static long Size(string? text, long fallback, string name) =>
+            string.IsNullOrEmpty(text) ? fallback
+            : long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n
+            : throw new BadEntryException(name + " must be a non-negative integer");
+    }
+
     public Task PublicKeyAsync(HttpContext context)
     {
         context.Response.ContentType = "application/x-pem-file";

@@ -9,31 +9,35 @@ namespace Tlogistry.LogServer;
 /// The C2SP tlog-tiles read API straight from the log's files. A partial tile narrower
 /// than the one on disk is answered with its prefix (the files hold only the newest
 /// partial, older widths having been superseded), so every path any past checkpoint named
-/// still resolves. Full tiles never change and are cached for a year.
+/// still resolves. Full tiles never change and are cached for a year. <c>log serve</c> serves
+/// its log this way, and the proxy its embedded log, so verifiers and monitors read both alike.
 /// </summary>
 internal sealed class TileApi
 {
-    private readonly ServedLog _log;
+    private readonly EmbeddedLog _log;
     private readonly TileStore _store;
+    private readonly Func<HttpContext, int, string, Task> _error;
 
-    public TileApi(ServedLog log)
+    /// <param name="error">Writes an error answer in the server's own format (status, message).</param>
+    public TileApi(EmbeddedLog log, string logDirectory, Func<HttpContext, int, string, Task> error)
     {
         _log = log;
-        _store = new TileStore(log.LogDirectory);
+        _store = new TileStore(logDirectory);
+        _error = error;
     }
 
     public Task CheckpointAsync(HttpContext context)
     {
         context.Response.ContentType = "text/plain; charset=utf-8";
         context.Response.Headers.CacheControl = "no-cache";
-        return context.Response.WriteAsync(_log.Embedded.LatestCheckpoint.Note, context.RequestAborted);
+        return context.Response.WriteAsync(_log.LatestCheckpoint.Note, context.RequestAborted);
     }
 
     public async Task TileAsync(HttpContext context)
     {
         if (!TilePath.TryParse(context.Request.Path.Value?.TrimStart('/'), out var tile))
         {
-            await ApiResponses.ErrorAsync(context, StatusCodes.Status404NotFound, "not a tile path");
+            await _error(context, StatusCodes.Status404NotFound, "not a tile path");
             return;
         }
 
@@ -43,10 +47,10 @@ internal sealed class TileApi
         {
             try
             {
-                data = Read(tile, _log.Embedded.LatestCheckpoint.Checkpoint.Size);
+                data = Read(tile, _log.LatestCheckpoint.Checkpoint.Size);
                 if (data.Length == 0)
                 {
-                    await ApiResponses.ErrorAsync(context, StatusCodes.Status404NotFound, $"{tile.Path} is beyond the log");
+                    await _error(context, StatusCodes.Status404NotFound, $"{tile.Path} is beyond the log");
                     return;
                 }
             }

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Tlogistry.Ledger;
 using Tlogistry.Oci;
+using Tlogistry.Store;
 using Tlogistry.Transparency.Sigstore;
 
 namespace Tlogistry.Registry;
@@ -10,7 +11,8 @@ namespace Tlogistry.Registry;
 /// Publishes the sightings as Sigstore bundles, so anyone can check them against the log
 /// without trusting this service: <c>GET /tlog/bundle?image=NAME:TAG</c> answers the bundle
 /// that pins one tag; <c>GET /tlog/bundles?after=N&amp;limit=M</c> pages through all of them as
-/// JSON lines, with a <c>Link: rel="next"</c> header while more remain.
+/// JSON lines, with a <c>Link: rel="next"</c> header while more remain;
+/// <c>GET /tlog/bundles?image=NAME[:TAG]</c> answers every bundle of one image's tags (or of one tag) at once.
 /// </summary>
 internal sealed class BundleApi
 {
@@ -31,9 +33,10 @@ internal sealed class BundleApi
     public async Task BundleAsync(HttpContext context)
     {
         var ct = context.RequestAborted;
+        RequestOutcome.SetRoute(context, RequestOutcome.Bundle);
         if (!TagReference.TryParse(context.Request.Query["image"].ToString(), out var reference, out var error) || reference.IsDigest)
         {
-            await OciResponses.WriteErrorAsync(context, 400, error ?? new OciError(OciErrorCodes.NameInvalid, "image must name a tag, not a digest"), ct);
+            await OciResponses.WriteErrorAsync(context, 400, error ?? new OciError(OciErrorCodes.NameInvalid, "image must name a tag, not a digest"), RequestOutcome.ClientError, ct);
             return;
         }
 
@@ -42,7 +45,7 @@ internal sealed class BundleApi
             var pin = await _ledger.FindPinAsync(reference.Canonical, ct);
             if (pin is null)
             {
-                await OciResponses.WriteErrorAsync(context, 404, new OciError(OciErrorCodes.ManifestUnknown, $"no sighting of {reference.Canonical} is recorded"), ct);
+                await OciResponses.WriteErrorAsync(context, 404, new OciError(OciErrorCodes.ManifestUnknown, $"no sighting of {reference.Canonical} is recorded"), RequestOutcome.NotFound, ct);
                 return;
             }
 
@@ -51,17 +54,24 @@ internal sealed class BundleApi
         }
         catch (Exception e) when (e is LedgerUnavailableException or LedgerIntegrityException)
         {
-            await OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, e.Message), ct);
+            await OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, e.Message), e is LedgerIntegrityException ? RequestOutcome.IntegrityError : RequestOutcome.LogError, ct);
         }
     }
 
     public async Task ExportAsync(HttpContext context)
     {
         var ct = context.RequestAborted;
+        RequestOutcome.SetRoute(context, RequestOutcome.Bundle);
         var query = context.Request.Query;
+        if (query.ContainsKey("image"))
+        {
+            await ImageAsync(context, query["image"].ToString(), query.ContainsKey("after") || query.ContainsKey("limit"));
+            return;
+        }
+
         if (!TryNumber(query["after"], 0, long.MaxValue, 0, out var after) || !TryNumber(query["limit"], 1, MaxPage, DefaultPage, out var limit))
         {
-            await OciResponses.WriteErrorAsync(context, 400, new OciError(DistributionErrorCodes.PaginationNumberInvalid, $"after must be a position from a previous page and limit 1 to {MaxPage}"), ct);
+            await OciResponses.WriteErrorAsync(context, 400, new OciError(DistributionErrorCodes.PaginationNumberInvalid, $"after must be a position from a previous page and limit 1 to {MaxPage}"), RequestOutcome.ClientError, ct);
             return;
         }
 
@@ -72,7 +82,7 @@ internal sealed class BundleApi
         }
         catch (Exception e) when (e is IOException or System.Data.Common.DbException or FormatException)
         {
-            await OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, "the sighting store cannot be read: " + e.Message), ct);
+            await OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, "the sighting store cannot be read: " + e.Message), RequestOutcome.LogError, ct);
             return;
         }
 
@@ -81,8 +91,51 @@ internal sealed class BundleApi
             context.Response.Headers.Link = $"<{ExportPath}?after={next.ToString(CultureInfo.InvariantCulture)}&limit={limit.ToString(CultureInfo.InvariantCulture)}>; rel=\"next\"";
         }
 
+        await WriteLinesAsync(context, page.Sightings, ct);
+    }
+
+    private async Task ImageAsync(HttpContext context, string image, bool paged)
+    {
+        var ct = context.RequestAborted;
+        if (!ImageSelector.TryParse(image, out var selector, out var error))
+        {
+            await OciResponses.WriteErrorAsync(context, 400, error, RequestOutcome.ClientError, ct);
+            return;
+        }
+
+        if (paged)
+        {
+            await OciResponses.WriteErrorAsync(context, 400, new OciError(DistributionErrorCodes.PaginationNumberInvalid, "image answers every sighting of the image at once; after and limit do not apply to it"), RequestOutcome.ClientError, ct);
+            return;
+        }
+
+        IReadOnlyList<Sighting> sightings;
+        try
+        {
+            sightings = [.. (await _index.ListRepositoryAsync(selector.Repository, ct)).Where(s => selector.Selects(s.Reference))];
+        }
+        catch (Exception e) when (e is IOException or System.Data.Common.DbException or FormatException)
+        {
+            await OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, "the sighting store cannot be read: " + e.Message), RequestOutcome.LogError, ct);
+            return;
+        }
+
+        if (sightings.Count == 0)
+        {
+            var missing = selector.Tag is null
+                ? new OciError(OciErrorCodes.NameUnknown, $"no sighting of any tag of {selector.Repository} is recorded")
+                : new OciError(OciErrorCodes.ManifestUnknown, $"no sighting of {selector.Reference} is recorded");
+            await OciResponses.WriteErrorAsync(context, 404, missing, RequestOutcome.NotFound, ct);
+            return;
+        }
+
+        await WriteLinesAsync(context, sightings, ct);
+    }
+
+    private static async Task WriteLinesAsync(HttpContext context, IEnumerable<Sighting> sightings, CancellationToken ct)
+    {
         context.Response.ContentType = JsonLines;
-        foreach (var sighting in page.Sightings)
+        foreach (var sighting in sightings)
         {
             await context.Response.Body.WriteAsync(BundleJson.Write(sighting.Bundle), ct);
             await context.Response.Body.WriteAsync("\n"u8.ToArray(), ct);

@@ -1,10 +1,13 @@
 using System.Globalization;
 using System.Net;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Tlogistry.Ledger;
 using Tlogistry.Oci;
+using Tlogistry.Policy;
+using Tlogistry.Store;
 using Tlogistry.Upstream;
 using Tlogistry.Upstream.Guard;
 
@@ -25,8 +28,10 @@ internal sealed partial class RegistryApi : IDisposable
 
     private readonly RegistryClient _client;
     private readonly ManifestFetcher _manifests;
+    private readonly ManifestCache _manifestCache;
     private readonly TagLedger _ledger;
     private readonly RegistryPolicy _registries;
+    private readonly TagPolicy _tagPolicy;
     private readonly SemaphoreSlim _upstreamSlots;
     private readonly TimeSpan _slotWait;
     private readonly UnavailablePolicy _onUnavailable;
@@ -35,16 +40,20 @@ internal sealed partial class RegistryApi : IDisposable
     public RegistryApi(
         RegistryClient client,
         ManifestFetcher manifests,
+        ManifestCache manifestCache,
         TagLedger ledger,
         RegistryPolicy registries,
+        TagPolicy tagPolicy,
         UpstreamOptions upstream,
         UnavailablePolicy onUnavailable,
         ILogger<RegistryApi> logger)
     {
         _client = client;
         _manifests = manifests;
+        _manifestCache = manifestCache;
         _ledger = ledger;
         _registries = registries;
+        _tagPolicy = tagPolicy;
         _upstreamSlots = new SemaphoreSlim(Math.Max(1, upstream.MaxConcurrentRequests));
         _slotWait = upstream.ResponseTimeout;
         _onUnavailable = onUnavailable;
@@ -65,9 +74,10 @@ internal sealed partial class RegistryApi : IDisposable
         }
 
         var route = RegistryRoute.Parse(context.Request.Method, rawPath);
+        RequestOutcome.SetRoute(context, RouteLabel(route));
         if (route.Name is { } target && _registries.Refusal(target.Registry) is { } refusal)
         {
-            await OciResponses.WriteErrorAsync(context, 403, new OciError(OciErrorCodes.Denied, refusal), ct);
+            await OciResponses.WriteErrorAsync(context, 403, new OciError(OciErrorCodes.Denied, refusal), RequestOutcome.Denied, ct);
             return;
         }
 
@@ -80,7 +90,7 @@ internal sealed partial class RegistryApi : IDisposable
                 slot = await _upstreamSlots.WaitAsync(_slotWait, ct);
                 if (!slot)
                 {
-                    await OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, "too many upstream requests in flight; retry shortly"), ct);
+                    await OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, "too many upstream requests in flight; retry shortly"), RequestOutcome.Busy, ct);
                     return;
                 }
             }
@@ -98,6 +108,9 @@ internal sealed partial class RegistryApi : IDisposable
                     return;
                 case RouteKind.Manifest when route.Reference is { IsDigest: false } byTag:
                     await ServeTagAsync(context, byTag, ct);
+                    return;
+                case RouteKind.Manifest when route.Reference is { Digest: { } digest } byDigest && IsCacheable(context, digest):
+                    await ServeDigestAsync(context, byDigest.Name, digest.ToString(), ct);
                     return;
                 case RouteKind.Manifest:
                     await PassThroughAsync(context, route, "manifests/" + route.Digest, OciErrorCodes.ManifestUnknown, manifest: true, ct);
@@ -117,7 +130,7 @@ internal sealed partial class RegistryApi : IDisposable
                         context.Response.Headers.Allow = RegistryRoute.AllowedMethods;
                     }
 
-                    await OciResponses.WriteErrorAsync(context, route.StatusCode, route.Error!, ct);
+                    await OciResponses.WriteErrorAsync(context, route.StatusCode, route.Error!, RequestOutcome.ClientError, ct);
                     return;
             }
         }
@@ -134,26 +147,34 @@ internal sealed partial class RegistryApi : IDisposable
             }
 
             Log.UpstreamFailed(_logger, context.Request.Method, rawPath, e.Status, e.Message);
-            await OciResponses.WriteErrorAsync(context, e.Status, e.Error, ct);
+            await OciResponses.WriteErrorAsync(context, e.Status, e.Error, OutcomeOf(e), ct);
         }
         catch (LedgerUnavailableException e)
         {
             Log.LedgerUnavailable(_logger, rawPath, e.Message);
-            await OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, "the transparency log or index is unavailable, so this tag cannot be checked: " + e.Message), ct);
+            await OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, "the transparency log or index is unavailable, so this tag cannot be checked: " + e.Message), RequestOutcome.LogError, ct);
         }
         catch (LedgerIntegrityException e)
         {
             Log.IntegrityFailure(_logger, rawPath, e.Message);
-            await OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, "the tag ledger failed verification; refusing to serve: " + e.Message), ct);
+            await OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, "the tag ledger failed verification; refusing to serve: " + e.Message), RequestOutcome.IntegrityError, ct);
+        }
+        catch (RegexMatchTimeoutException e)
+        {
+            // A mutable-tag pattern that backtracks without end: the tag can be judged neither way.
+            Log.PolicyTimeout(_logger, rawPath, e.Pattern);
+            await OciResponses.WriteErrorAsync(context, 500, new OciError(DistributionErrorCodes.Unknown, $"the mutable-tag pattern \"{e.Pattern}\" took longer than {TagPolicy.MatchTimeout.TotalMilliseconds:0} ms on this tag; nothing was served or pinned"), RequestOutcome.Error, ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             // The client went away; nothing to answer.
+            RequestOutcome.Set(context, RequestOutcome.Aborted);
         }
         catch (Exception e) when (e is IOException or HttpRequestException)
         {
             // A stream broke mid-body (client or upstream). The status is already sent.
             Log.StreamBroken(_logger, rawPath, e.Message);
+            RequestOutcome.Set(context, RequestOutcome.Aborted);
             context.Abort();
         }
         finally
@@ -165,15 +186,27 @@ internal sealed partial class RegistryApi : IDisposable
         }
     }
 
-    /// <summary>A manifest by tag: resolve upstream, consult the ledger, then serve or refuse.</summary>
+    /// <summary>
+    /// A manifest by tag: the tag policy first (a mutable tag is served as upstream has it and
+    /// never reaches the ledger), then resolve upstream, consult the ledger, and serve, refuse,
+    /// or serve the pinned manifest.
+    /// </summary>
     private async Task ServeTagAsync(HttpContext context, ImageReference tagged, CancellationToken ct)
     {
         var head = HttpMethods.IsHead(context.Request.Method);
         var name = tagged.Name;
         var tag = tagged.Tag!;
         var reference = tagged.Canonical;
-        var manifest = head ? await _manifests.HeadAsync(name, tag, ct) : await _manifests.GetAsync(name, tag, ct);
+        var rule = _tagPolicy.For(name.Registry, tag);
+        if (rule.Mutable)
+        {
+            await ServeMutableAsync(context, name, tag, head, ct);
+            return;
+        }
+
+        var manifest = head ? await _manifests.HeadAsync(name, tag, ct) : await FetchWarmAsync(name, tag, reference, ct);
         RequestOutcome.SetUpstreamStatus(context, 200);
+        _manifestCache.Add(name, manifest);
 
         var headers = context.Response.Headers;
         LedgerDecision decision;
@@ -198,13 +231,19 @@ internal sealed partial class RegistryApi : IDisposable
         }
 
         var entry = decision.Pin.Bundle.Entry;
-        headers["Tlog-Uuid"] = decision.Pin.Uuid;
-        headers["Tlog-Logindex"] = entry.LogIndex.ToString(CultureInfo.InvariantCulture);
-        if (entry.IntegratedTime > 0)
+        if (decision.Outcome == PinOutcome.Mismatch && rule.OnMismatch == MismatchPolicy.ServePinned)
         {
-            headers["Tlog-Integratedtime"] = DateTimeOffset.FromUnixTimeSeconds(entry.IntegratedTime).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+            // Read before any header is set: if the pinned manifest cannot be had, the answer is an error alone.
+            var pinned = await FetchPinnedAsync(context, name, reference, manifest.Digest, decision.Pin.Digest, ct);
+            Log.ServedPinned(_logger, reference, manifest.Digest, decision.Pin.Digest);
+            SetPinHeaders(headers, decision.Pin);
+            headers["Tlog-Mismatch"] = manifest.Digest;
+            RequestOutcome.Set(context, RequestOutcome.ServedPinned);
+            await WriteManifestAsync(context, pinned, head, ct);
+            return;
         }
 
+        SetPinHeaders(headers, decision.Pin);
         if (decision.Outcome == PinOutcome.Mismatch)
         {
             Log.Mismatch(_logger, reference, manifest.Digest, decision.Pin.Digest);
@@ -215,8 +254,8 @@ internal sealed partial class RegistryApi : IDisposable
                     OciErrorCodes.TagInvalid,
                     $"tag \"{reference}\" mismatch; got \"{manifest.Digest}\", want \"{decision.Pin.Digest}\"",
                     new Dictionary<string, object> { ["logIndex"] = entry.LogIndex, ["uuid"] = decision.Pin.Uuid }),
+                RequestOutcome.Mismatch,
                 ct);
-            RequestOutcome.Set(context, RequestOutcome.Mismatch);
             return;
         }
 
@@ -228,6 +267,122 @@ internal sealed partial class RegistryApi : IDisposable
         RequestOutcome.Set(context, decision.Outcome == PinOutcome.FirstSeen ? RequestOutcome.FirstSeen : RequestOutcome.Served);
         await WriteManifestAsync(context, manifest, head, ct);
     }
+
+    private static void SetPinHeaders(IHeaderDictionary headers, Sighting pin)
+    {
+        var entry = pin.Bundle.Entry;
+        headers["Tlog-Uuid"] = pin.Uuid;
+        headers["Tlog-Logindex"] = entry.LogIndex.ToString(CultureInfo.InvariantCulture);
+        if (entry.IntegratedTime > 0)
+        {
+            headers["Tlog-Integratedtime"] = DateTimeOffset.FromUnixTimeSeconds(entry.IntegratedTime).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        }
+    }
+
+    /// <summary>
+    /// A mutable tag: upstream's manifest as it is now, marked <c>Tlog-Mutable</c>. Nothing is
+    /// pinned or logged, and a pin the tag got before it became mutable is left as it is.
+    /// </summary>
+    private async Task ServeMutableAsync(HttpContext context, ImageName name, string tag, bool head, CancellationToken ct)
+    {
+        var manifest = head ? await _manifests.HeadAsync(name, tag, ct) : await _manifests.GetAsync(name, tag, ct);
+        RequestOutcome.SetUpstreamStatus(context, 200);
+        _manifestCache.Add(name, manifest);
+        context.Response.Headers["Tlog-Mutable"] = "true";
+        RequestOutcome.Set(context, RequestOutcome.Mutable);
+        await WriteManifestAsync(context, manifest, head, ct);
+    }
+
+    /// <summary>
+    /// The pinned manifest of a tag that moved, for serve-pinned: from memory, else read by digest
+    /// upstream. Its bytes must hash to the pin; anything else (a registry that dropped it, bytes
+    /// that do not hash) is an error, and the moved manifest is never served in its place.
+    /// </summary>
+    private async Task<UpstreamManifest> FetchPinnedAsync(HttpContext context, ImageName name, string reference, string upstreamDigest, string pinnedDigest, CancellationToken ct)
+    {
+        if (_manifestCache.TryGet(name, pinnedDigest, out var cached))
+        {
+            return new UpstreamManifest(cached.Bytes, cached.MediaType, cached.Digest, cached.Bytes.Length, _manifests.UrlFor(name, pinnedDigest));
+        }
+
+        var why = $"{reference} now points to {upstreamDigest} upstream; its pinned manifest {pinnedDigest}";
+        UpstreamManifest fetched;
+        try
+        {
+            fetched = await _manifests.GetAsync(name, pinnedDigest, ct);
+        }
+        catch (UpstreamException e)
+        {
+            // Upstream no longer has the pinned manifest: a gateway failure, not an unknown tag.
+            var status = e.Status == 404 ? 502 : e.Status;
+            var code = e.Status == 404 ? OciErrorCodes.ManifestUnknown : e.Error.Code;
+            throw new UpstreamException(status, new OciError(code, $"{why} could not be read: {e.Error.Message}; nothing was served"), e.RetryAfter, e) { UpstreamStatus = e.UpstreamStatus };
+        }
+
+        RequestOutcome.SetUpstreamStatus(context, 200);
+        if (!string.Equals(fetched.Digest, pinnedDigest, StringComparison.Ordinal))
+        {
+            throw new UpstreamException(502, new OciError(
+                OciErrorCodes.ManifestInvalid,
+                $"{why} was answered with bytes whose digest is {fetched.Digest}; nothing was served"));
+        }
+
+        _manifestCache.Add(name, fetched);
+        return fetched;
+    }
+
+    /// <summary>
+    /// GET of a tag: when its pin is verified and the pinned manifest is in memory, a HEAD
+    /// upstream is enough to see whether the tag still points there, and the bytes served are
+    /// the ones hashed when they were cached. Any other answer gets a full GET, so a refusal is
+    /// always decided on bytes read now.
+    /// </summary>
+    private async Task<UpstreamManifest> FetchWarmAsync(ImageName name, string tag, string reference, CancellationToken ct)
+    {
+        if (_ledger.CachedPin(reference) is { } pin && _manifestCache.TryGet(name, pin.Digest, out var cached))
+        {
+            var current = await _manifests.HeadAsync(name, tag, ct);
+            if (current.Bytes is null && string.Equals(current.Digest, pin.Digest, StringComparison.Ordinal))
+            {
+                return new UpstreamManifest(cached.Bytes, cached.MediaType, cached.Digest, cached.Bytes.Length, current.Url);
+            }
+
+            // HEAD fell back to a GET (no digest header), or the tag moved: decide on bytes.
+            return current.Bytes is not null ? current : await _manifests.GetAsync(name, tag, ct);
+        }
+
+        return await _manifests.GetAsync(name, tag, ct);
+    }
+
+    /// <summary>
+    /// A manifest by digest from memory, or read whole from upstream and kept when its bytes
+    /// hash to the digest asked for; bytes that do not are never served.
+    /// </summary>
+    private async Task ServeDigestAsync(HttpContext context, ImageName name, string digest, CancellationToken ct)
+    {
+        var head = HttpMethods.IsHead(context.Request.Method);
+        if (!_manifestCache.TryGet(name, digest, out var cached))
+        {
+            var fetched = await _manifests.GetAsync(name, digest, ct);
+            RequestOutcome.SetUpstreamStatus(context, 200);
+            if (!string.Equals(fetched.Digest, digest, StringComparison.Ordinal))
+            {
+                throw new UpstreamException(502, new OciError(
+                    OciErrorCodes.ManifestInvalid,
+                    $"upstream answered {name.Registry}/{name.Repository}@{digest} with bytes whose digest is {fetched.Digest}; nothing was served"));
+            }
+
+            _manifestCache.Add(name, fetched);
+            cached = new CachedManifest(fetched.Bytes!, fetched.MediaType, fetched.Digest);
+        }
+
+        context.Response.Headers.ETag = "\"" + digest + "\"";
+        await WriteManifestAsync(context, new UpstreamManifest(cached.Bytes, cached.MediaType, cached.Digest, cached.Bytes.Length, _manifests.UrlFor(name, digest)), head, ct);
+    }
+
+    /// <summary>Whole sha256 manifests are cached; a range request or another algorithm is passed through as it is.</summary>
+    private bool IsCacheable(HttpContext context, Digest digest) =>
+        _manifestCache.Enabled && digest.Algorithm == Digest.Sha256Algorithm && context.Request.Headers.Range.Count == 0;
 
     private static async Task WriteManifestAsync(HttpContext context, UpstreamManifest manifest, bool head, CancellationToken ct)
     {
@@ -386,6 +541,25 @@ internal sealed partial class RegistryApi : IDisposable
         return "<" + pathAndQuery + ">" + link[(close + 1)..];
     }
 
+    /// <summary>Not found is the client's business; a destination the SSRF guard refused (no upstream status) is ours; the rest is upstream's.</summary>
+    private static string OutcomeOf(UpstreamException e) => e.Status switch
+    {
+        404 => RequestOutcome.NotFound,
+        403 when e.UpstreamStatus is null => RequestOutcome.Denied,
+        _ => RequestOutcome.UpstreamError,
+    };
+
+    /// <summary>The route as a metric label: what was asked for, whether or not it was valid.</summary>
+    private static string RouteLabel(RouteMatch route) => route.Kind switch
+    {
+        RouteKind.Manifest => route.Reference is { IsDigest: false } ? RequestOutcome.ManifestByTag : RequestOutcome.ManifestByDigest,
+        RouteKind.Blob => RequestOutcome.Blob,
+        RouteKind.TagsList => RequestOutcome.Tags,
+        RouteKind.Referrers => RequestOutcome.Referrers,
+        RouteKind.Base => RequestOutcome.Base,
+        _ => RequestOutcome.Other,
+    };
+
     private static bool IsRedirect(HttpStatusCode status) =>
         status is HttpStatusCode.MovedPermanently or HttpStatusCode.Found or HttpStatusCode.SeeOther
             or HttpStatusCode.TemporaryRedirect or HttpStatusCode.PermanentRedirect;
@@ -423,6 +597,12 @@ internal sealed partial class RegistryApi : IDisposable
 
         [LoggerMessage(EventId = 4006, Level = LogLevel.Critical, Message = "SERVING UNVERIFIED {Reference} -> {Digest}: the log or index is unavailable ({Reason}) and on-log-unavailable=serve")]
         public static partial void ServedUnverified(ILogger logger, string reference, string digest, string reason);
+
+        [LoggerMessage(EventId = 4007, Level = LogLevel.Warning, Message = "serving pinned {Reference} -> {Want}: upstream now serves {Got} (on-mismatch=serve-pinned)")]
+        public static partial void ServedPinned(ILogger logger, string reference, string got, string want);
+
+        [LoggerMessage(EventId = 4008, Level = LogLevel.Error, Message = "{Path}: mutable-tag pattern {Pattern} timed out; refusing")]
+        public static partial void PolicyTimeout(ILogger logger, string path, string pattern);
 
         [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "{Path}: stream broken mid-body: {Reason}")]
         public static partial void StreamBroken(ILogger logger, string path, string reason);

@@ -41,9 +41,16 @@ internal interface ITransparencyLog
 
     /// <summary>
     /// Entries from <paramref name="startIndex"/> on that may be this signer's, for rebuilding
-    /// the store. Throws <see cref="NotSupportedException"/> for a log that cannot list them (Rekor v2).
+    /// the store and for monitors. A log that keeps only hashes (Rekor v2) lists its entries
+    /// without envelopes.
     /// </summary>
     IAsyncEnumerable<LogRecord> ReadFromAsync(long startIndex, SignerMaterial signer, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Throws <see cref="LogUnavailableException"/> unless the log can be used now, found by one
+    /// cheap read without retries (the readiness check): nothing it returns is trusted.
+    /// </summary>
+    Task CheckAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>A log entry that does not verify: it must not be trusted for pinning.</summary>

@@ -84,6 +84,9 @@ internal sealed class ManifestFetcher
         return await GetAsync(name, reference, cancellationToken);
     }
 
+    /// <summary>Where a manifest reference resolves upstream.</summary>
+    public Uri UrlFor(ImageName name, string reference) => _client.UrlFor(name, "manifests/" + reference);
+
     private static void AcceptManifests(HttpRequestMessage request) =>
         request.Headers.TryAddWithoutValidation("Accept", MediaTypes.ManifestAccept);
 

@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Tlogistry.Oci;
+using Tlogistry.Telemetry;
 using Tlogistry.Upstream.Auth;
 using Tlogistry.Upstream.Guard;
 
@@ -22,14 +24,16 @@ internal sealed partial class RegistryClient : IDisposable
     private readonly UpstreamEndpoints _endpoints;
     private readonly TokenCache _tokens;
     private readonly ILogger<RegistryClient> _logger;
+    private readonly TlogistryMetrics _metrics;
 
     private readonly ConnectGuard _guard;
 
-    public RegistryClient(UpstreamOptions options, UpstreamEndpoints endpoints, TokenCache tokens, ConnectGuard guard, ILogger<RegistryClient> logger)
+    public RegistryClient(UpstreamOptions options, UpstreamEndpoints endpoints, TokenCache tokens, ConnectGuard guard, TlogistryMetrics metrics, ILogger<RegistryClient> logger)
     {
         _endpoints = endpoints;
         _tokens = tokens;
         _guard = guard;
+        _metrics = metrics;
         IdleTimeout = options.IdleTimeout;
         _logger = logger;
         var handler = new SocketsHttpHandler
@@ -41,6 +45,10 @@ internal sealed partial class RegistryClient : IDisposable
             ConnectTimeout = options.ConnectTimeout,
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             MaxConnectionsPerServer = 64,
+
+            // Spans are made for upstream calls when tracing is on, but no trace context is
+            // sent: a client's traceparent is as much its own as its Authorization header.
+            ActivityHeadersPropagator = DistributedContextPropagator.CreateNoOutputPropagator(),
         };
         _http = new HttpClient(handler) { Timeout = options.ResponseTimeout };
         _http.DefaultRequestHeaders.UserAgent.ParseAdd("tlogistry/1.0");
@@ -61,7 +69,8 @@ internal sealed partial class RegistryClient : IDisposable
     {
         var url = UrlFor(name, suffix);
         var tokenKey = name.Registry + " repository:" + name.Repository + ":pull";
-        var response = await SendOnceAsync(url, method, configure, _tokens.Get(tokenKey), cancellationToken);
+        var operation = OperationOf(suffix);
+        var response = await SendOnceAsync(url, method, configure, _tokens.Get(tokenKey), operation, cancellationToken);
         if (response.StatusCode != HttpStatusCode.Unauthorized)
         {
             return response;
@@ -77,8 +86,16 @@ internal sealed partial class RegistryClient : IDisposable
         _tokens.Remove(tokenKey);
         var token = await FetchTokenAsync(name, challenge, _guard.IsTrusted(url), cancellationToken);
         _tokens.Put(tokenKey, token.Token, token.Lifetime);
-        return await SendOnceAsync(url, method, configure, token.Token, cancellationToken);
+        return await SendOnceAsync(url, method, configure, token.Token, operation, cancellationToken);
     }
+
+    /// <summary>The upstream latency label of a request for <c>/v2/&lt;repository&gt;/&lt;suffix&gt;</c>.</summary>
+    private static string OperationOf(string suffix) =>
+        suffix.StartsWith("manifests/", StringComparison.Ordinal) ? "manifest"
+        : suffix.StartsWith("blobs/", StringComparison.Ordinal) ? "blob"
+        : suffix.StartsWith("tags/", StringComparison.Ordinal) ? "tags"
+        : suffix.StartsWith("referrers/", StringComparison.Ordinal) ? "referrers"
+        : "other";
 
     public void Dispose() => _http.Dispose();
 
@@ -95,7 +112,7 @@ internal sealed partial class RegistryClient : IDisposable
         return null;
     }
 
-    private async Task<HttpResponseMessage> SendOnceAsync(Uri url, HttpMethod method, Action<HttpRequestMessage>? configure, string? token, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendOnceAsync(Uri url, HttpMethod method, Action<HttpRequestMessage>? configure, string? token, string operation, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, url);
         configure?.Invoke(request);
@@ -104,15 +121,17 @@ internal sealed partial class RegistryClient : IDisposable
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
 
-        return await SendMappedAsync(request, $"upstream {url.Authority}", cancellationToken);
+        return await SendMappedAsync(request, $"upstream {url.Authority}", operation, cancellationToken);
     }
 
     /// <summary>
     /// Sends with headers read only, turning transport failures into what the client sees:
     /// a destination the guard refused is 403 DENIED, anything else 502 naming <paramref name="what"/>.
+    /// The time to headers, failures included, is the upstream latency of <paramref name="operation"/>.
     /// </summary>
-    private async Task<HttpResponseMessage> SendMappedAsync(HttpRequestMessage request, string what, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendMappedAsync(HttpRequestMessage request, string what, string operation, CancellationToken cancellationToken)
     {
+        var start = Stopwatch.GetTimestamp();
         try
         {
             return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
@@ -128,6 +147,10 @@ internal sealed partial class RegistryClient : IDisposable
         catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
             throw new UpstreamException($"{what} did not answer within {_http.Timeout.TotalSeconds:0} s", e);
+        }
+        finally
+        {
+            _metrics.UpstreamCall(operation, start);
         }
     }
 
@@ -149,7 +172,7 @@ internal sealed partial class RegistryClient : IDisposable
 
         // A realm named by a registry the operator configured may be as private as that registry.
         request.Options.Set(ConnectGuard.TrustedDestination, trustedIssuer);
-        var response = await SendMappedAsync(request, $"the token service {realm.Authority} for {name.Registry}", cancellationToken);
+        var response = await SendMappedAsync(request, $"the token service {realm.Authority} for {name.Registry}", "token", cancellationToken);
         using (response)
         {
             if (!response.IsSuccessStatusCode)

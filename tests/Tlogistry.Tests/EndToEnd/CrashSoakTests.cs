@@ -4,7 +4,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
-using Tlogistry.Ledger;
+using Tlogistry.Store;
 using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.EndToEnd;

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Tlogistry.Http;
 using Tlogistry.Ledger;
 using Tlogistry.Signing;
 using Tlogistry.Signing.Identity;
@@ -10,7 +11,6 @@ using Tlogistry.Signing.Keyless;
 using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Rekor;
 using Tlogistry.Transparency.Sigstore;
-using Tlogistry.Http;
 
 namespace Tlogistry.Tests.EndToEnd;
 
@@ -55,6 +55,21 @@ public sealed class KeylessTests
 
             // The home page shows the identity recorded.
             Assert.Contains("email:alice@example.com;issuer=" + Issuer, WebUtility.HtmlDecode(await http.GetStringAsync("/", Ct)), StringComparison.Ordinal);
+
+            // There is no key to publish; a verifier checks identity and issuer against the CA.
+            using (var key = await http.GetAsync("/tlog/key.pem", Ct))
+            {
+                Assert.Equal(HttpStatusCode.NotFound, key.StatusCode);
+                Assert.Contains("signs keylessly as email:alice@example.com", await key.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+            }
+
+            var published = Path.Combine(data.Path, "published_root.json");
+            await File.WriteAllBytesAsync(published, await http.GetByteArrayAsync("/tlog/trusted_root.json", Ct), Ct);
+            Tlogistry.Client.Verify.VerifyRequest Check(string identity) =>
+                new("scripted.test/app:v1", pinned, null, proxy.BaseUri, new Tlogistry.Client.TrustFlags(published, [], identity, Issuer), null, Path.Combine(data.Path, "state"));
+            Assert.EndsWith("signed by email:alice@example.com;issuer=" + Issuer, await Tlogistry.Client.Verify.VerifyCommand.RunAsync(Check(Alice), Ct), StringComparison.Ordinal);
+            var stranger = await Assert.ThrowsAsync<Tlogistry.Client.ClientException>(() => Tlogistry.Client.Verify.VerifyCommand.RunAsync(Check("mallory@example.com"), Ct));
+            Assert.Contains("mallory@example.com", stranger.Message, StringComparison.Ordinal);
         }
 
         // The store is lost: the embedded log's leaf keeps the certificate, so the pin comes back.

@@ -10,6 +10,9 @@ namespace Tlogistry.Tests.EndToEnd;
 public sealed class PullThroughFixture : IAsyncLifetime
 {
     public const string PrivateHost = "private.example.test";
+
+    /// <summary>The docker.io stand-in under another name, with tag policies of its own: latest is mutable, a moved tag serves its pin.</summary>
+    public const string PolicyHost = "policy.example.test";
     private readonly TempDirectory _work = new("tlogistry-e2e-");
     private ProxyHost? _proxy;
 
@@ -99,9 +102,18 @@ public sealed class PullThroughFixture : IAsyncLifetime
     }
 
     private async Task StartProxyAsync() =>
-        _proxy = await ProxyHost.StartAsync(DataDir, [
-            "docker.io=" + Hub.BaseUri,
-            "ghcr.io=" + Ghcr.BaseUri,
-            PrivateHost + "=" + Private.BaseUri,
-        ], cancellationToken: TestContext.Current.CancellationToken);
+        _proxy = await ProxyHost.StartAsync(
+            DataDir,
+            [
+                "docker.io=" + Hub.BaseUri,
+                "ghcr.io=" + Ghcr.BaseUri,
+                PrivateHost + "=" + Private.BaseUri,
+                PolicyHost + "=" + Hub.BaseUri,
+            ],
+            new Dictionary<string, string?>
+            {
+                ["Tlogistry:Policies:0"] = PolicyHost + ":mutable-tag=^latest$",
+                ["Tlogistry:Policies:1"] = PolicyHost + ":on-mismatch=serve-pinned",
+            },
+            TestContext.Current.CancellationToken);
 }

@@ -108,6 +108,58 @@ public sealed class PullThroughTests(PullThroughFixture f) : IClassFixture<PullT
     }
 
     [Fact]
+    public async Task Serve_pinned_gives_skopeo_and_podman_the_pinned_image_after_the_tag_moved()
+    {
+        var a = await f.PushToHubAsync("team/steady", "v1", "steady A");
+        var proxied = $"{f.Proxy.HostPort}/{PullThroughFixture.PolicyHost}/team/steady:v1";
+        Assert.Equal(a.ManifestDigest, await Skopeo.InspectDigestAsync("docker://" + proxied, cancellationToken: Ct));
+
+        var b = await f.PushToHubAsync("team/steady", "v1", "steady B, pushed over v1");
+        Assert.Equal(a.ManifestBytes, await Skopeo.InspectRawAsync("docker://" + proxied, cancellationToken: Ct));
+        using var dest = new TempDirectory();
+        await Skopeo.CopyAsync("docker://" + proxied, "dir:" + dest.Path, cancellationToken: Ct);
+        Assert.Equal(a.ManifestBytes, await File.ReadAllBytesAsync(dest.Combine("manifest.json"), Ct));
+        Assert.True(File.Exists(dest.Combine(a.ConfigDigest["sha256:".Length..])));
+
+        using (var http = f.Client())
+        using (var response = await GetManifest(http, $"/v2/{PullThroughFixture.PolicyHost}/team/steady/manifests/v1"))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(a.ManifestDigest, Header(response, "Docker-Content-Digest"));
+            Assert.Equal(b.ManifestDigest, Header(response, "Tlog-Mismatch"));
+            Assert.Matches("^[0-9a-f]{64}$", Header(response, "Tlog-Uuid"));
+
+            // The same repository by its docker.io name follows the global policy: a first sighting of B.
+            using var hub = await GetManifest(http, "/v2/team/steady/manifests/v1");
+            Assert.Equal(b.ManifestDigest, Header(hub, "Docker-Content-Digest"));
+            Assert.Equal("true", Header(hub, "Tlog-First-Seen"));
+        }
+
+        using var podman = new Podman();
+        await podman.PullAsync(proxied, cancellationToken: Ct);
+        Assert.Equal(a.ManifestDigest, await podman.ImageDigestAsync(proxied, Ct));
+    }
+
+    [Fact]
+    public async Task A_mutable_tag_follows_the_registry_and_is_never_logged()
+    {
+        var log = (EmbeddedLog)f.Proxy.Services.GetService(typeof(EmbeddedLog))!;
+        var before = log.Size;
+        var proxied = $"docker://{f.Proxy.HostPort}/{PullThroughFixture.PolicyHost}/team/rolling:latest";
+        var first = await f.PushToHubAsync("team/rolling", "latest", "rolling 1");
+        Assert.Equal(first.ManifestDigest, await Skopeo.InspectDigestAsync(proxied, cancellationToken: Ct));
+        var second = await f.PushToHubAsync("team/rolling", "latest", "rolling 2");
+        Assert.Equal(second.ManifestBytes, await Skopeo.InspectRawAsync(proxied, cancellationToken: Ct));
+
+        using var http = f.Client();
+        using var response = await GetManifest(http, $"/v2/{PullThroughFixture.PolicyHost}/team/rolling/manifests/latest");
+        Assert.Equal("true", Header(response, "Tlog-Mutable"));
+        Assert.Equal(second.ManifestDigest, Header(response, "Docker-Content-Digest"));
+        Assert.Null(Header(response, "Tlog-Uuid"));
+        Assert.Equal(before, log.Size);
+    }
+
+    [Fact]
     public async Task Twenty_concurrent_first_pulls_of_a_tag_make_one_log_entry()
     {
         var image = await f.PushToHubAsync("team/burst", "1.0", "burst");

@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Abstractions;
 using Tlogistry.Host;
+using Tlogistry.Http;
 using Tlogistry.Ledger;
 using Tlogistry.Signing;
 using Tlogistry.Tests.Support;
@@ -11,7 +12,6 @@ using Tlogistry.Transparency.Merkle;
 using Tlogistry.Transparency.Rekor;
 using Tlogistry.Transparency.Sigstore;
 using Tlogistry.Transparency.Tiles;
-using Tlogistry.Http;
 
 namespace Tlogistry.Tests.EndToEnd;
 

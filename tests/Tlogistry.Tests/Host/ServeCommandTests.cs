@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Json;
 using System.Text.RegularExpressions;
+using Tlogistry.Store;
 using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Host;
@@ -57,6 +59,39 @@ public sealed partial class ServeCommandTests
     }
 
     [Fact]
+    public async Task Tls_and_tag_policy_flags_serve_https_with_http2_on_PORT()
+    {
+        using var data = new TempDirectory();
+        using var tls = new TestTls();
+        var port = FreePort();
+        await using var proxy = ChildProcess.Start(
+            Dotnet,
+            Args(
+                "serve", "--data-dir", data.Path, "--tls-cert", tls.CertPath, "--tls-key", tls.KeyPath,
+                "--mutable-tag", "^latest$", "--mutable-tag", "^edge-", "--on-mismatch", "serve-pinned", "--policy", "index.docker.io:on-mismatch=fail"),
+            new Dictionary<string, string> { ["PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        using var http = tls.Client(new Uri($"https://127.0.0.1:{port}/"), HttpVersion.Version20);
+        await WaitForAsync(http, proxy);
+
+        using var v2 = await http.GetAsync("/v2/", Ct);
+        Assert.Equal(HttpVersion.Version20, v2.Version);
+        Assert.Contains($"serving HTTPS (HTTP/2 and HTTP/1.1) on port {port}", proxy.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("tag policy for all registries: mutable tags ^latest$ ^edge-; on mismatch serve-pinned", proxy.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("tag policy for docker.io: on mismatch fail", proxy.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--mutable-tag", "([", "--mutable-tag \"([\" is not a valid .NET regular expression")]
+    [InlineData("--on-mismatch", "serve", "--on-mismatch must be fail or serve-pinned, got \"serve\"")]
+    [InlineData("--policy", "ghcr.io:pinned=yes", "--policy expects REGISTRY:mutable-tag=REGEX")]
+    [InlineData("--tls-cert", "server.crt", "--tls-cert and --tls-key go together")]
+    public async Task A_bad_policy_or_tls_flag_stops_the_start_with_the_reason(string flag, string value, string reason)
+    {
+        using var data = new TempDirectory();
+        await AssertStartRefusedAsync(["serve", "--port", "0", "--data-dir", data.Path, flag, value], 1, reason);
+    }
+
+    [Fact]
     public async Task A_malformed_upstream_flag_stops_the_start_with_the_reason()
     {
         using var data = new TempDirectory();
@@ -86,7 +121,86 @@ public sealed partial class ServeCommandTests
         await AssertStartRefusedAsync(["serve", "--port", "0", "--data-dir", data.Path], 1, "unable to open database file");
     }
 
-    [GeneratedRegex(@"GET /v2/alpine/manifests/not-there status=404 upstream=404 outcome=error ms=\d")]
+    [Fact]
+    public async Task Json_logs_are_one_object_per_line_with_the_request_fields_as_state()
+    {
+        using var data = new TempDirectory();
+        await using var registry = await DistributionRegistry.StartAsync(cancellationToken: Ct);
+        await using var proxy = await ServeProcess.StartAsync(data.Path, ["docker.io=" + registry.BaseUri], Ct, ["--log-format", "json"]);
+        using var http = new HttpClient { BaseAddress = proxy.BaseUri };
+        using (var missing = await http.GetAsync("/v2/alpine/manifests/not-there", Ct))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        }
+
+        // A graceful stop flushes the console logger's queue.
+        Assert.Equal(0, await proxy.StopAsync(Ct));
+        var lines = proxy.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length >= 3, proxy.StandardOutput);
+        var entries = lines.Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.All(entries, e =>
+        {
+            Assert.EndsWith("Z", e.GetProperty("Timestamp").GetString(), StringComparison.Ordinal);
+            Assert.True(DateTimeOffset.TryParse(e.GetProperty("Timestamp").GetString(), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var t) && t.Offset == TimeSpan.Zero);
+            Assert.False(string.IsNullOrEmpty(e.GetProperty("Message").GetString()));
+        });
+
+        var request = Assert.Single(entries, e => e.GetProperty("EventId").GetInt32() == 100);
+        Assert.Equal("Tlogistry.Host.RequestLogging", request.GetProperty("Category").GetString());
+        var state = request.GetProperty("State");
+        Assert.Equal("GET", state.GetProperty("Method").GetString());
+        Assert.Equal("/v2/alpine/manifests/not-there", state.GetProperty("Path").GetString());
+        Assert.Equal(404, state.GetProperty("Status").GetInt32());
+        Assert.Equal("404", state.GetProperty("UpstreamStatus").GetString());
+        Assert.Equal("not_found", state.GetProperty("Outcome").GetString());
+        Assert.True(state.GetProperty("ElapsedMs").GetDouble() > 0);
+        Assert.Contains(entries, e => e.GetProperty("EventId").GetInt32() == 1 && e.GetProperty("State").TryGetProperty("Identity", out _));
+    }
+
+    [Fact]
+    public async Task An_unknown_log_format_stops_the_start_with_the_reason()
+    {
+        using var data = new TempDirectory();
+        await AssertStartRefusedAsync(["serve", "--port", "0", "--data-dir", data.Path, "--log-format", "xml"], 1, "--log-format must be text or json, got \"xml\"");
+    }
+
+    [Fact]
+    public async Task A_relative_otlp_endpoint_stops_the_start_with_the_reason()
+    {
+        using var data = new TempDirectory();
+        await AssertStartRefusedAsync(["serve", "--port", "0", "--data-dir", data.Path, "--otlp-endpoint", "collector:4318"], 1, "--otlp-endpoint must be an http(s) base URL");
+    }
+
+
+    [Fact]
+    public async Task An_unknown_store_stops_the_start_with_the_reason()
+    {
+        using var data = new TempDirectory();
+        await AssertStartRefusedAsync(["serve", "--port", "0", "--data-dir", data.Path, "--store", "mysql=Host=db;Password=secret"], 1, "--store must be sqlite or postgres=CONNECTION STRING");
+    }
+
+    [Fact]
+    public async Task A_postgres_store_that_cannot_be_reached_stops_the_start_with_the_reason()
+    {
+        using var data = new TempDirectory();
+        var closed = FreePort();
+        await AssertStartRefusedAsync(["serve", "--port", "0", "--data-dir", data.Path, "--store", $"postgres=Host=127.0.0.1;Port={closed};Username=tlogistry;Timeout=3"], 1, $"127.0.0.1:{closed}");
+    }
+
+    [Fact]
+    public async Task A_postgres_store_at_a_newer_schema_stops_the_start_with_the_reason()
+    {
+        using var data = new TempDirectory();
+        await using var database = await PostgresDatabase.CreateAsync(Ct);
+        var newer = PostgresMigrations.Latest + 1;
+        await database.ExecAsync($"CREATE TABLE {PostgresMigrations.Table} (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now()); INSERT INTO {PostgresMigrations.Table} (version) VALUES ({newer})");
+        await AssertStartRefusedAsync(
+            ["serve", "--port", "0", "--data-dir", data.Path, "--store", "postgres=" + database.ConnectionString],
+            1,
+            $"schema version {newer}, newer than the {PostgresMigrations.Latest} this tlogistry knows");
+    }
+
+    [GeneratedRegex(@"GET /v2/alpine/manifests/not-there status=404 upstream=404 outcome=not_found ms=\d")]
     private static partial Regex RequestLine();
 
     /// <summary>Runs <c>tlogistry</c> with <paramref name="args"/> and expects it to exit with the code and reason given.</summary>

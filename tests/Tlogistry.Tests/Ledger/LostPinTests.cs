@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Tlogistry.Http;
 using Tlogistry.Ledger;
@@ -16,7 +15,7 @@ namespace Tlogistry.Tests.Ledger;
 /// sighting whose store write fails is not acknowledged, is never logged twice, and is
 /// served once the store takes it.
 /// </summary>
-public sealed class LostPinTests
+public abstract class LostPinTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -26,16 +25,16 @@ public sealed class LostPinTests
     public async Task A_v2_sighting_the_store_could_not_save_is_not_acknowledged_until_it_is_saved()
     {
         using var dir = new TempDirectory();
+        await using var store = await CreateStoreAsync();
         await using var server = await LogServerClient.StartAsync(dir.Combine("log"));
         var root = TrustedRoot.Parse(await File.ReadAllBytesAsync(dir.Combine("log", "trusted_root.json"), Ct));
         var v2 = root.Logs.First(l => !l.LogId.AsSpan().SequenceEqual(LogIds.ForRekorV1(l.PublicKeyDer)));
         using var http = new HttpClient();
         var log = new RekorV2Log(server.Http.BaseAddress!, v2.LogId, http, JsonHttpOptions.ForRekor(), NullLogger<RekorV2Log>.Instance);
         using var key = InstanceKey.LoadOrCreate(dir.Combine("signing-key.pem"));
-        var indexPath = dir.Combine("index.db");
         var reader = new SightingReader(new BundleVerifier(root), new KeyPolicy([key.PublicKeyDer]), key.Identity, SignerMaterial.ForKey(key.PublicKeyDer), TimeProvider.System);
-        var ledger = new TagLedger(new SqliteSightingIndex(indexPath), log, key, reader, TimeProvider.System, NullLogger<TagLedger>.Instance);
-        Exec(indexPath, "CREATE TRIGGER refuse BEFORE INSERT ON sightings BEGIN SELECT RAISE(ABORT, 'disk on fire'); END;");
+        var ledger = new TagLedger(await store.OpenAsync(), log, key, reader, TimeProvider.System, NullLogger<TagLedger>.Instance);
+        await store.RefuseWritesAsync();
 
         var first = await Assert.ThrowsAsync<LedgerUnavailableException>(() => ledger.ObserveAsync(Seen("ghcr.io/org/app:v1", D('a')), Ct));
         Assert.Contains("in the log at index 0", first.Message, StringComparison.Ordinal);
@@ -44,26 +43,28 @@ public sealed class LostPinTests
         await Assert.ThrowsAsync<LedgerUnavailableException>(() => ledger.ObserveAsync(Seen("ghcr.io/org/app:v1", D('b')), Ct));
         Assert.Equal(1, await LogSizeAsync(log));
 
-        Exec(indexPath, "DROP TRIGGER refuse;");
+        await store.AllowWritesAsync();
         var decision = await ledger.ObserveAsync(Seen("ghcr.io/org/app:v1", D('b')), Ct);
         Assert.Equal((PinOutcome.Mismatch, D('a')), (decision.Outcome, decision.Pin.Digest));
-        Assert.NotNull(await new SqliteSightingIndex(indexPath).FindAsync("ghcr.io/org/app:v1", Ct));
+        Assert.NotNull(await (await store.OpenAsync()).FindAsync("ghcr.io/org/app:v1", Ct));
         Assert.Equal(1, await LogSizeAsync(log));
-        SqliteConnection.ClearAllPools();
     }
+
+    private protected abstract Task<TestStore> CreateStoreAsync();
 
     private static Observation Seen(string reference, string digest) =>
         new(reference, digest, "application/vnd.oci.image.manifest.v1+json", "http://upstream.test/v2/x/manifests/y");
 
     private static async Task<long> LogSizeAsync(RekorV2Log log) =>
         long.Parse((await log.ReadCheckpointAsync(Ct)).Split('\n')[1], System.Globalization.CultureInfo.InvariantCulture);
+}
 
-    private static void Exec(string path, string sql)
-    {
-        using var c = new SqliteConnection($"Data Source={path};Pooling=False");
-        c.Open();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = sql;
-        cmd.ExecuteNonQuery();
-    }
+public sealed class SqliteLostPinTests : LostPinTests
+{
+    private protected override Task<TestStore> CreateStoreAsync() => Task.FromResult<TestStore>(new SqliteTestStore());
+}
+
+public sealed class PostgresLostPinTests : LostPinTests
+{
+    private protected override async Task<TestStore> CreateStoreAsync() => await PostgresTestStore.CreateAsync();
 }

@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Tlogistry.Ledger;
 using Tlogistry.Signing;
@@ -9,23 +8,28 @@ using Tlogistry.Transparency.Sigstore;
 
 namespace Tlogistry.Tests.Ledger;
 
-/// <summary>The ledger over the real embedded log and SQLite index in a temporary data directory.</summary>
-public sealed class TagLedgerTests : IDisposable
+/// <summary>The ledger over the real embedded log in a temporary data directory, and each store.</summary>
+public abstract class TagLedgerTests : IAsyncLifetime
 {
     private readonly TempDirectory _dir = new();
     private readonly List<IDisposable> _open = [];
+    private TestStore? _store;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private TestStore Store => _store ?? throw new InvalidOperationException("not initialized");
 
     private static string D(char c) => "sha256:" + new string(c, 64);
 
     private static Observation Seen(string reference, string digest) =>
         new(reference, digest, "application/vnd.oci.image.manifest.v1+json", "http://upstream.test/v2/x/manifests/y");
 
+    public async ValueTask InitializeAsync() => _store = await CreateStoreAsync();
+
     [Fact]
     public async Task First_sighting_pins_then_same_digest_matches_and_another_mismatches()
     {
-        var (ledger, log, _) = Open();
+        var (ledger, log, _) = await OpenAsync();
         var first = await ledger.ObserveAsync(Seen("ghcr.io/org/app:v1", D('a')), Ct);
         Assert.Equal(PinOutcome.FirstSeen, first.Outcome);
         Assert.Equal(0, first.Pin.LogIndex);
@@ -47,29 +51,29 @@ public sealed class TagLedgerTests : IDisposable
     [Fact]
     public async Task Concurrent_first_sightings_of_one_tag_make_one_entry()
     {
-        var (ledger, log, _) = Open();
-        var decisions = await Task.WhenAll(Enumerable.Range(0, 50).Select(i =>
-            Task.Run(() => ledger.ObserveAsync(Seen("index.docker.io/library/alpine:3.16.0", D(i % 2 == 0 ? 'a' : 'b')), Ct))));
+        var (ledger, log, _) = await OpenAsync();
+        var observed = Enumerable.Range(0, 50).Select(i => D(i % 2 == 0 ? 'a' : 'b')).ToArray();
+        var decisions = await Task.WhenAll(observed.Select(digest =>
+            Task.Run(() => ledger.ObserveAsync(Seen("index.docker.io/library/alpine:3.16.0", digest), Ct))));
         Assert.Equal(1, log.Size);
-        Assert.Single(decisions, d => d.Outcome == PinOutcome.FirstSeen);
-        var pinned = decisions.Single(d => d.Outcome == PinOutcome.FirstSeen).Pin.Digest;
+        var pinned = Assert.Single(decisions, d => d.Outcome == PinOutcome.FirstSeen).Pin.Digest;
         Assert.All(decisions, d => Assert.Equal(pinned, d.Pin.Digest));
-        Assert.All(decisions.Where(d => d.Outcome != PinOutcome.FirstSeen), d =>
-            Assert.Equal(d.Pin.Digest == pinned ? d.Outcome : PinOutcome.Mismatch, d.Outcome));
+        Assert.All(decisions.Zip(observed).Where(p => p.First.Outcome != PinOutcome.FirstSeen), p =>
+            Assert.Equal(p.Second == pinned ? PinOutcome.Match : PinOutcome.Mismatch, p.First.Outcome));
+        Assert.Equal(1, await Store.CountAsync());
     }
 
     [Fact]
     public async Task A_logged_sighting_missing_from_the_index_is_indexed_again_at_start()
     {
-        var (ledger, log, key) = Open();
+        var (ledger, log, key) = await OpenAsync();
         await ledger.ObserveAsync(Seen("ghcr.io/org/a:1", D('a')), Ct);
 
         // A crash after the log append but before the index write.
-        var claim = new SightingClaim("ghcr.io/org/b:1", D('b'), "application/vnd.oci.image.manifest.v1+json", DateTimeOffset.UtcNow, "http://upstream.test", key.Identity);
-        await new EmbeddedSightingLog(log, TimeProvider.System).AppendAsync(key.SignEnvelope(Dsse.InTotoPayloadType, SightingStatement.Encode(claim)), SignerMaterial.ForKey(key.PublicKeyDer), Ct);
-        Assert.Null(await new SqliteSightingIndex(IndexPath).FindAsync("ghcr.io/org/b:1", Ct));
+        await AppendBehindTheLedgerAsync(log, key, "ghcr.io/org/b:1", D('b'));
+        Assert.Null(await (await Store.OpenAsync()).FindAsync("ghcr.io/org/b:1", Ct));
 
-        var (restarted, _, _) = Open();
+        var (restarted, _, _) = await OpenAsync();
         Assert.Equal(1, await restarted.ReconcileAsync(Ct));
         Assert.Equal(0, await restarted.ReconcileAsync(Ct));
         var decision = await restarted.ObserveAsync(Seen("ghcr.io/org/b:1", D('c')), Ct);
@@ -80,12 +84,11 @@ public sealed class TagLedgerTests : IDisposable
     [Fact]
     public async Task A_second_valid_sighting_with_another_digest_is_reported_and_the_stored_pin_stays()
     {
-        var (ledger, log, key) = Open();
+        var (ledger, log, key) = await OpenAsync();
         await ledger.ObserveAsync(Seen("ghcr.io/org/a:1", D('a')), Ct);
-        var claim = new SightingClaim("ghcr.io/org/a:1", D('b'), "application/vnd.oci.image.manifest.v1+json", DateTimeOffset.UtcNow, "http://upstream.test", key.Identity);
-        await new EmbeddedSightingLog(log, TimeProvider.System).AppendAsync(key.SignEnvelope(Dsse.InTotoPayloadType, SightingStatement.Encode(claim)), SignerMaterial.ForKey(key.PublicKeyDer), Ct);
+        await AppendBehindTheLedgerAsync(log, key, "ghcr.io/org/a:1", D('b'));
 
-        var (restarted, _, _) = Open();
+        var (restarted, _, _) = await OpenAsync();
         Assert.Equal(0, await restarted.RebuildAsync(0, null, Ct));
         var conflict = Assert.Single(restarted.Conflicts);
         Assert.Contains("log index 0 says " + D('a'), conflict, StringComparison.Ordinal);
@@ -96,15 +99,14 @@ public sealed class TagLedgerTests : IDisposable
     [Fact]
     public async Task An_index_write_lost_below_a_later_one_is_indexed_again_at_start()
     {
-        var (ledger, log, key) = Open();
+        var (ledger, log, key) = await OpenAsync();
 
         // Two first sightings in flight: a's append is entry 0, b's is entry 1, b's index
         // write lands first, and the process dies before a's.
-        var claim = new SightingClaim("ghcr.io/org/a:1", D('a'), "application/vnd.oci.image.manifest.v1+json", DateTimeOffset.UtcNow, "http://upstream.test", key.Identity);
-        await new EmbeddedSightingLog(log, TimeProvider.System).AppendAsync(key.SignEnvelope(Dsse.InTotoPayloadType, SightingStatement.Encode(claim)), SignerMaterial.ForKey(key.PublicKeyDer), Ct);
+        await AppendBehindTheLedgerAsync(log, key, "ghcr.io/org/a:1", D('a'));
         await ledger.ObserveAsync(Seen("ghcr.io/org/b:1", D('b')), Ct);
 
-        var (restarted, _, _) = Open();
+        var (restarted, _, _) = await OpenAsync();
         Assert.Equal(1, await restarted.ReconcileAsync(Ct));
         Assert.Equal(0, await restarted.ReconcileAsync(Ct));
         var decision = await restarted.ObserveAsync(Seen("ghcr.io/org/a:1", D('c')), Ct);
@@ -116,21 +118,21 @@ public sealed class TagLedgerTests : IDisposable
     [Fact]
     public async Task A_failed_index_write_after_the_log_append_keeps_the_pin_and_is_indexed_at_restart()
     {
-        var (ledger, log, _) = Open();
+        var (ledger, log, _) = await OpenAsync();
         await ledger.ObserveAsync(Seen("ghcr.io/org/warm:1", D('c')), Ct);
-        Exec("CREATE TRIGGER refuse BEFORE INSERT ON sightings BEGIN SELECT RAISE(ABORT, 'disk on fire'); END;");
+        await Store.RefuseWritesAsync();
 
         var first = await ledger.ObserveAsync(Seen("ghcr.io/org/app:v3", D('a')), Ct);
         Assert.Equal(PinOutcome.FirstSeen, first.Outcome);
-        Assert.Null(await new SqliteSightingIndex(IndexPath).FindAsync("ghcr.io/org/app:v3", Ct));
+        Assert.Null(await (await Store.OpenAsync()).FindAsync("ghcr.io/org/app:v3", Ct));
 
         // The pin holds in memory: no second entry for the tag, and a moved tag is refused.
         var moved = await ledger.ObserveAsync(Seen("ghcr.io/org/app:v3", D('b')), Ct);
         Assert.Equal(PinOutcome.Mismatch, moved.Outcome);
         Assert.Equal(2, log.Size);
 
-        Exec("DROP TRIGGER refuse;");
-        var (restarted, _, _) = Open();
+        await Store.AllowWritesAsync();
+        var (restarted, _, _) = await OpenAsync();
         Assert.Equal(1, await restarted.ReconcileAsync(Ct));
         Assert.Equal(first.Pin.LogIndex, (await restarted.FindPinAsync("ghcr.io/org/app:v3", Ct))!.LogIndex);
     }
@@ -138,15 +140,9 @@ public sealed class TagLedgerTests : IDisposable
     [Fact]
     public async Task An_unreachable_index_is_an_outage_not_a_new_pin()
     {
-        var (ledger, log, _) = Open();
+        var (ledger, log, _) = await OpenAsync();
         await ledger.ObserveAsync(Seen("ghcr.io/org/app:v4", D('a')), Ct);
-        SqliteConnection.ClearAllPools();
-        foreach (var f in Directory.GetFiles(_dir.Path, "index.db*"))
-        {
-            File.Delete(f);
-        }
-
-        Directory.CreateDirectory(IndexPath);
+        await Store.BreakAsync();
 
         // A pin already verified still decides; a tag with no cached pin cannot be checked, so nothing is logged.
         Assert.Equal(PinOutcome.Mismatch, (await ledger.ObserveAsync(Seen("ghcr.io/org/app:v4", D('b')), Ct)).Outcome);
@@ -157,56 +153,69 @@ public sealed class TagLedgerTests : IDisposable
     [Fact]
     public async Task An_index_row_whose_envelope_is_not_ours_fails_closed()
     {
-        var (ledger, _, _) = Open();
+        var (ledger, _, _) = await OpenAsync();
         await ledger.ObserveAsync(Seen("ghcr.io/org/app:v5", D('a')), Ct);
-        Exec("UPDATE sightings SET bundle = CAST('{\"mediaType\":\"x\"}' AS BLOB)");
+        await Store.SetBundlesAsync("{\"mediaType\":\"x\"}");
 
-        var (restarted, _, _) = Open();
+        var (restarted, _, _) = await OpenAsync();
         await Assert.ThrowsAsync<LedgerIntegrityException>(() => restarted.ObserveAsync(Seen("ghcr.io/org/app:v5", D('a')), Ct));
     }
 
     [Fact]
     public async Task An_index_row_edited_behind_the_logs_back_fails_closed()
     {
-        var (ledger, _, _) = Open();
+        var (ledger, _, _) = await OpenAsync();
         await ledger.ObserveAsync(Seen("ghcr.io/org/app:v2", D('a')), Ct);
 
-        Assert.Equal(1, Exec($"UPDATE sightings SET digest = '{D('b')}'"));
+        Assert.Equal(1, await Store.SetDigestsAsync(D('b')));
 
-        var (restarted, _, _) = Open();
+        var (restarted, _, _) = await OpenAsync();
         await Assert.ThrowsAsync<LedgerIntegrityException>(() => restarted.ObserveAsync(Seen("ghcr.io/org/app:v2", D('b')), Ct));
     }
 
-    public void Dispose()
+    public async ValueTask DisposeAsync()
     {
         foreach (var d in _open)
         {
             d.Dispose();
         }
 
-        SqliteConnection.ClearAllPools();
+        if (_store is not null)
+        {
+            await _store.DisposeAsync();
+        }
+
         _dir.Dispose();
     }
 
-    private string IndexPath => _dir.Combine("index.db");
+    private protected abstract Task<TestStore> CreateStoreAsync();
 
-    /// <summary>Runs SQL on the index behind the ledger's back; returns the rows changed.</summary>
-    private int Exec(string sql)
+    /// <summary>Logs a sighting of ours without the ledger, as a process that died before its store write would have.</summary>
+    private static async Task AppendBehindTheLedgerAsync(EmbeddedLog log, InstanceKey key, string reference, string digest)
     {
-        using var c = new SqliteConnection($"Data Source={IndexPath};Pooling=False");
-        c.Open();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = sql;
-        return cmd.ExecuteNonQuery();
+        var claim = new SightingClaim(reference, digest, "application/vnd.oci.image.manifest.v1+json", DateTimeOffset.UtcNow, "http://upstream.test", key.Identity);
+        await new EmbeddedSightingLog(log, TimeProvider.System).AppendAsync(key.SignEnvelope(Dsse.InTotoPayloadType, SightingStatement.Encode(claim)), SignerMaterial.ForKey(key.PublicKeyDer), Ct);
     }
 
-    private (TagLedger Ledger, EmbeddedLog Log, InstanceKey Key) Open()
+    /// <summary>A ledger as a process starting on the data directory and the store would build it.</summary>
+    private async Task<(TagLedger Ledger, EmbeddedLog Log, InstanceKey Key)> OpenAsync()
     {
         var key = InstanceKey.LoadOrCreate(_dir.Combine("signing-key.pem"));
         var log = EmbeddedLog.Open(_dir.Combine("log"), NullLogger.Instance);
         _open.Add(key);
         _open.Add(log);
-        var ledger = new TagLedger(new SqliteSightingIndex(IndexPath), new EmbeddedSightingLog(log, TimeProvider.System), key, new SightingReader(new BundleVerifier(TrustedRoot.PublicGood.WithLogs([log.Trusted])), new KeyPolicy([key.PublicKeyDer]), key.Identity, SignerMaterial.ForKey(key.PublicKeyDer), TimeProvider.System), TimeProvider.System, NullLogger<TagLedger>.Instance);
+        var reader = new SightingReader(new BundleVerifier(TrustedRoot.PublicGood.WithLogs([log.Trusted])), new KeyPolicy([key.PublicKeyDer]), key.Identity, SignerMaterial.ForKey(key.PublicKeyDer), TimeProvider.System);
+        var ledger = new TagLedger(await Store.OpenAsync(), new EmbeddedSightingLog(log, TimeProvider.System), key, reader, TimeProvider.System, NullLogger<TagLedger>.Instance);
         return (ledger, log, key);
     }
+}
+
+public sealed class SqliteTagLedgerTests : TagLedgerTests
+{
+    private protected override Task<TestStore> CreateStoreAsync() => Task.FromResult<TestStore>(new SqliteTestStore());
+}
+
+public sealed class PostgresTagLedgerTests : TagLedgerTests
+{
+    private protected override async Task<TestStore> CreateStoreAsync() => await PostgresTestStore.CreateAsync();
 }

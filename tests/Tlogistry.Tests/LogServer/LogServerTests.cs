@@ -291,6 +291,33 @@ public sealed class LogServerTests
     }
 
     [Fact]
+    public async Task ConsistencyProofsAreTheTreesAndBadSizesAre400()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await LogServerClient.StartAsync(dir.Path);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var tree = new MerkleTree();
+        for (var i = 0; i < 5; i++)
+        {
+            var created = await server.PostAsync("api/v2/log/entries", LogServerClient.HashedRekordRequest(key, SHA256.HashData([(byte)i])));
+            tree.Append(Rfc6962.LeafHash(BundleJson.ReadEntry(await server.JsonAsync(created)).CanonicalizedBody));
+        }
+
+        var proof = await server.JsonAsync(await server.Http.GetAsync(new Uri("api/v1/log/proof?firstSize=3&lastSize=5", UriKind.Relative)));
+        var hashes = proof.GetProperty("hashes").EnumerateArray().Select(h => Convert.FromHexString(h.GetString()!)).ToList();
+        Assert.Equal(tree.ConsistencyProof(3, 5), hashes);
+        Assert.Equal(Convert.ToHexStringLower(tree.Root()), proof.GetProperty("rootHash").GetString());
+        Assert.Equal(tree.ConsistencyProof(1, 5), (await server.JsonAsync(await server.Http.GetAsync(new Uri("api/v1/log/proof", UriKind.Relative)))).GetProperty("hashes").EnumerateArray().Select(h => Convert.FromHexString(h.GetString()!)));
+
+        foreach (var query in new[] { "firstSize=0", "firstSize=4&lastSize=3", "lastSize=6", "firstSize=x" })
+        {
+            var bad = await server.Http.GetAsync(new Uri("api/v1/log/proof?" + query, UriKind.Relative));
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+            Assert.Contains("Size", (await server.JsonAsync(bad)).GetProperty("message").GetString(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task OversizedBodiesAndBadUuidsAreRefused()
     {
         using var dir = new TempDirectory();

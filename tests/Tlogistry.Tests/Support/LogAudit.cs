@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using Tlogistry.Ledger;
+using Tlogistry.Store;
 using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Merkle;
 using Tlogistry.Transparency.Notes;

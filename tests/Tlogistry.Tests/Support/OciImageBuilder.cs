@@ -85,6 +85,46 @@ public sealed class OciImageBuilder
         return new OciImageIndex(Reference(tag), digest, bytes, [amd64, arm64]);
     }
 
+    /// <summary>
+    /// Adds a single-layer image tagged <paramref name="tag"/> whose layer is the uncompressed tar
+    /// at <paramref name="layerTar"/> (moved into the layout) and whose <c>config</c> section is
+    /// <paramref name="containerConfig"/> (Env, User, Entrypoint, …). Push it with
+    /// <c>--preserve-digests</c>, or skopeo compresses the layer on the way.
+    /// </summary>
+    public OciImage AddImageFromLayer(string tag, string layerTar, JsonObject containerConfig, string architecture)
+    {
+        string digest;
+        using (var stream = File.OpenRead(layerTar))
+        {
+            digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(stream));
+        }
+
+        var size = new FileInfo(layerTar).Length;
+        File.Move(layerTar, BlobPath(digest), overwrite: true);
+        var layer = new OciLayer(TarMediaType, digest, size, digest);
+        var config = new JsonObject
+        {
+            ["created"] = Epoch.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
+            ["architecture"] = architecture,
+            ["os"] = "linux",
+            ["config"] = containerConfig,
+            ["rootfs"] = new JsonObject { ["type"] = "layers", ["diff_ids"] = new JsonArray(digest) },
+        };
+        var configBytes = Encoding.UTF8.GetBytes(config.ToJsonString());
+        var configDigest = WriteBlob(configBytes);
+        var manifest = new JsonObject
+        {
+            ["schemaVersion"] = 2,
+            ["mediaType"] = ManifestMediaType,
+            ["config"] = Descriptor(ConfigMediaType, configDigest, configBytes.Length),
+            ["layers"] = new JsonArray(Descriptor(layer.MediaType, layer.Digest, layer.Size)),
+        };
+        var manifestBytes = Encoding.UTF8.GetBytes(manifest.ToJsonString());
+        var manifestDigest = WriteBlob(manifestBytes);
+        SetRef(tag, ManifestMediaType, manifestDigest, manifestBytes.Length);
+        return new OciImage(Reference(tag), architecture, manifestDigest, manifestBytes, configDigest, configBytes, [layer]);
+    }
+
     /// <summary>The skopeo reference for a tag in this layout.</summary>
     public string Reference(string tag) => $"oci:{LayoutDirectory}:{tag}";
 

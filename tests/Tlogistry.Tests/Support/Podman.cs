@@ -116,6 +116,60 @@ public sealed class Podman : IDisposable
         return result.StandardOutput.Trim();
     }
 
+    /// <summary>
+    /// <c>podman run --detach</c>: starts a container of <paramref name="image"/> named
+    /// <paramref name="name"/> and returns at once; remove it with <see cref="RemoveContainerAsync"/>.
+    /// The container runs with runc and with open-file and process limits no higher than this
+    /// process has: Debian's crun refuses hosts whose cgroup v2 hierarchy holds a controller
+    /// while v1 hierarchies are mounted too, and podman's default limits (raised above the
+    /// current hard limits) need CAP_SYS_RESOURCE, which a sandboxed root may lack.
+    /// </summary>
+    public async Task RunDetachedAsync(
+        string name,
+        string image,
+        IEnumerable<string> options,
+        IEnumerable<string> arguments,
+        CancellationToken cancellationToken = default)
+    {
+        var limit = Math.Min(4096, Math.Min(HardLimit("Max open files"), HardLimit("Max processes")));
+        await RunAsync(
+            [
+                "run", "--detach", "--name", name,
+                "--runtime", Tool.Require("runc", "runc"),
+                "--ulimit", $"nofile={limit}:{limit}", "--ulimit", $"nproc={limit}:{limit}",
+                .. options, image, .. arguments,
+            ],
+            TimeSpan.FromMinutes(2),
+            cancellationToken);
+    }
+
+    /// <summary><c>podman rm --force</c>; never throws, so that it can run in a finally block.</summary>
+    public async Task RemoveContainerAsync(string name)
+    {
+        try
+        {
+            await Tool.RunAsync(_executable, [.. _globalArgs, "rm", "--force", "--time", "0", name], TimeSpan.FromSeconds(30), _environment, _dir.Path, check: false);
+        }
+        catch (TimeoutException)
+        {
+        }
+    }
+
+    private static int HardLimit(string name)
+    {
+        // /proc/self/limits: "Max open files            20000                20000                files"
+        foreach (var line in File.ReadLines("/proc/self/limits"))
+        {
+            if (line.StartsWith(name, StringComparison.Ordinal))
+            {
+                var fields = line[name.Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                return int.TryParse(fields[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var hard) ? hard : int.MaxValue;
+            }
+        }
+
+        return int.MaxValue;
+    }
+
     /// <summary>Any podman command against this instance's store; throws with stdout and stderr on failure.</summary>
     public Task<ToolResult> RunAsync(
         IEnumerable<string> arguments,

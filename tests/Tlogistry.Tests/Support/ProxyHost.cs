@@ -15,12 +15,16 @@ internal sealed class ProxyHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private ProxyHost(WebApplication app, int port, string dataDir)
+    private ProxyHost(WebApplication app, string scheme, int port, string dataDir)
     {
         _app = app;
+        Scheme = scheme;
         Port = port;
         DataDir = dataDir;
     }
+
+    /// <summary>http, or https when the settings name a certificate.</summary>
+    public string Scheme { get; }
 
     public int Port { get; }
 
@@ -29,7 +33,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     /// <summary>"127.0.0.1:port", the registry host clients name.</summary>
     public string HostPort => $"127.0.0.1:{Port}";
 
-    public Uri BaseUri => new($"http://127.0.0.1:{Port}/");
+    public Uri BaseUri => new($"{Scheme}://127.0.0.1:{Port}/");
 
     public IServiceProvider Services => _app.Services;
 
@@ -59,8 +63,8 @@ internal sealed class ProxyHost : IAsyncDisposable
         var app = await TlogistryApp.BuildAsync(overrides, [], cancellationToken);
         await app.StartAsync(cancellationToken);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var port = new Uri(address.Replace("[::]", "localhost", StringComparison.Ordinal).Replace("0.0.0.0", "localhost", StringComparison.Ordinal)).Port;
-        return new ProxyHost(app, port, dataDir);
+        var uri = new Uri(address.Replace("[::]", "localhost", StringComparison.Ordinal).Replace("0.0.0.0", "localhost", StringComparison.Ordinal));
+        return new ProxyHost(app, uri.Scheme, uri.Port, dataDir);
     }
 
     public async ValueTask DisposeAsync()

@@ -31,10 +31,18 @@ internal sealed partial class ServeProcess : IAsyncDisposable
     // The executable's own path, not /usr/bin/env: SIGTERM finds the service by its argv[0].
     private static string Dotnet => Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : Tool.Require("dotnet", "dotnet-sdk-10.0");
 
-    /// <summary>Starts the service and returns once it listens; throws with its output when it exits instead.</summary>
-    public static async Task<ServeProcess> StartAsync(string dataDir, IEnumerable<string> upstreams, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts the service and returns once it listens; throws with its output when it exits instead.
+    /// <paramref name="flags"/> go after the data directory and upstreams; <paramref name="environment"/> is added to the test's.
+    /// </summary>
+    public static async Task<ServeProcess> StartAsync(
+        string dataDir,
+        IEnumerable<string> upstreams,
+        CancellationToken cancellationToken,
+        IEnumerable<string>? flags = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
-        var process = Launch(dataDir, upstreams);
+        var process = Launch(dataDir, upstreams, flags, environment);
         try
         {
             var deadline = DateTime.UtcNow + StartTimeout;
@@ -67,7 +75,7 @@ internal sealed partial class ServeProcess : IAsyncDisposable
     /// <summary>Runs a start that is expected to be refused; returns its exit code and standard error.</summary>
     public static async Task<(int ExitCode, string StandardError)> RunRefusedAsync(string dataDir, IEnumerable<string> upstreams, CancellationToken cancellationToken)
     {
-        await using var process = Launch(dataDir, upstreams);
+        await using var process = Launch(dataDir, upstreams, []);
         if (!await process.WaitForExitAsync(StartTimeout, cancellationToken))
         {
             throw new InvalidOperationException($"tlogistry serve kept running on a data directory it should refuse\nstdout:\n{process.StandardOutput}");
@@ -94,7 +102,7 @@ internal sealed partial class ServeProcess : IAsyncDisposable
 
     public ValueTask DisposeAsync() => _process.DisposeAsync();
 
-    private static ChildProcess Launch(string dataDir, IEnumerable<string> upstreams)
+    private static ChildProcess Launch(string dataDir, IEnumerable<string> upstreams, IEnumerable<string>? flags = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         List<string> args = ["serve", "--port", "0", "--data-dir", dataDir];
         foreach (var u in upstreams)
@@ -102,7 +110,8 @@ internal sealed partial class ServeProcess : IAsyncDisposable
             args.AddRange(["--upstream", u]);
         }
 
-        return ChildProcess.Start(Dotnet, [Dll, .. args]);
+        args.AddRange(flags ?? []);
+        return ChildProcess.Start(Dotnet, [Dll, .. args], environment);
     }
 
     [GeneratedRegex(@"Now listening on: http://[^\s]*:(\d+)")]

@@ -20,7 +20,7 @@ internal static class Tool
     public static string Require(string name, string debianPackage)
     {
         var path = Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
-        foreach (var dir in path.Split(':', StringSplitOptions.RemoveEmptyEntries).Append("/usr/bin"))
+        foreach (var dir in path.Split(':', StringSplitOptions.RemoveEmptyEntries).Concat(["/usr/bin", "/usr/sbin", "/sbin"]))
         {
             var candidate = Path.Combine(dir, name);
             if (File.Exists(candidate))

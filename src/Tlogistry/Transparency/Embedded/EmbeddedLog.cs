@@ -27,6 +27,7 @@ internal sealed partial class EmbeddedLog : IDisposable
     private readonly ILogger _logger;
     private volatile SignedCheckpoint _checkpoint;
     private string? _broken;
+    private bool _readOnly;
 
     // Deletions of superseded partial tiles, one after another, off the append's path.
     private Task _cleanup = Task.CompletedTask;
@@ -68,6 +69,30 @@ internal sealed partial class EmbeddedLog : IDisposable
     }
 
     /// <summary>
+    /// Opens an existing log to read it, checked like <see cref="Open"/> but writing nothing: no
+    /// key or checkpoint is created and no stray tile is removed, so a running service's log can
+    /// be read beside it (its appends only add files). Appends are refused.
+    /// </summary>
+    public static EmbeddedLog OpenReadOnly(string directory, ILogger logger)
+    {
+        var keyPath = Path.Combine(directory, "log-key");
+        if (!File.Exists(keyPath))
+        {
+            throw new InvalidDataException($"there is no embedded log in {directory} (no log-key)");
+        }
+
+        var key = LogKey.LoadOrCreate(keyPath);
+        var log = new EmbeddedLog(new TileStore(directory), key, key.Verifier, key.Name, logger)
+        {
+            VerifierKey = key.Vkey,
+            Trusted = LogKey.Describe(key, "file://" + Path.GetFullPath(directory)),
+            _readOnly = true,
+        };
+        log.Load();
+        return log;
+    }
+
+    /// <summary>
     /// Appends one leaf and returns once its tiles and the new checkpoint are durable, with
     /// the leaf's inclusion proof against that checkpoint.
     /// </summary>
@@ -81,6 +106,11 @@ internal sealed partial class EmbeddedLog : IDisposable
         await _treeLock.WaitAsync(cancellationToken);
         try
         {
+            if (_readOnly)
+            {
+                throw new InvalidOperationException("the embedded log was opened read-only");
+            }
+
             if (_broken is not null)
             {
                 throw new InvalidOperationException("the embedded log is closed after a failed append: " + _broken);
@@ -116,6 +146,23 @@ internal sealed partial class EmbeddedLog : IDisposable
         finally
         {
             _treeLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Throws unless the log takes appends (none failed since the start) and its checkpoint
+    /// file can still be read: the files, not the in-memory tree, are what must survive.
+    /// </summary>
+    public void CheckReadable()
+    {
+        if (_broken is { } reason)
+        {
+            throw new InvalidOperationException("the embedded log is closed after a failed append: " + reason);
+        }
+
+        if (Size > 0 && _store.ReadCheckpoint() is null)
+        {
+            throw new IOException($"the checkpoint {_store.CheckpointPath} is missing");
         }
     }
 
@@ -172,6 +219,11 @@ internal sealed partial class EmbeddedLog : IDisposable
         var note = _store.ReadCheckpoint();
         if (note is null)
         {
+            if (_readOnly)
+            {
+                throw new InvalidDataException($"the embedded log has no checkpoint file at {_store.CheckpointPath}");
+            }
+
             if (_store.HasAnyTiles())
             {
                 throw new InvalidDataException($"the embedded log has tiles but no checkpoint file at {_store.CheckpointPath}; refusing to start on a log whose size is unknown");
@@ -231,8 +283,9 @@ internal sealed partial class EmbeddedLog : IDisposable
 
         CheckHashTiles(size);
 
-        // Only now, with the checkpoint and its tiles verified, is anything else disposable.
-        var removed = _store.DeleteUnnamed(size);
+        // Only now, with the checkpoint and its tiles verified, is anything else disposable
+        // (by the log's owner: a reader may be looking at a live log mid-append).
+        var removed = _readOnly ? 0 : _store.DeleteUnnamed(size);
         if (removed > 0)
         {
             Log.CutBack(_logger, removed, size);

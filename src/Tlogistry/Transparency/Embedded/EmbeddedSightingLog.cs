@@ -34,6 +34,20 @@ internal sealed class EmbeddedSightingLog : ITransparencyLog
         return Entry(appended.Index, integrated, leaf, appended.Checkpoint, appended.Proof);
     }
 
+    public Task CheckAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            _log.CheckReadable();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            throw new LogUnavailableException("embedded log unavailable: " + e.Message, e);
+        }
+
+        return Task.CompletedTask;
+    }
+
     public IAsyncEnumerable<LogRecord> SearchAsync(string reference, SignerMaterial signer, CancellationToken cancellationToken) =>
         AsyncEnumerable.Empty<LogRecord>();
 

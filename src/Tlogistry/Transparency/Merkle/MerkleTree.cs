@@ -93,31 +93,8 @@ internal sealed class MerkleTree
     /// <summary>RFC 6962 §2.1.1 PATH(index, D[0:size]), ordered leaf to root.</summary>
     public IReadOnlyList<byte[]> InclusionProof(long index, long size)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(size, Size);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, size);
-
-        // Walk down from the root, taking the sibling subtree at each split; the recursion
-        // in the RFC emits them bottom-up, hence the final reverse.
-        var proof = new List<byte[]>();
-        long lo = 0, hi = size;
-        while (hi - lo > 1)
-        {
-            var k = SplitPoint(hi - lo);
-            if (index < lo + k)
-            {
-                proof.Add(Copy(Subtree(lo + k, hi)));
-                hi = lo + k;
-            }
-            else
-            {
-                proof.Add(Copy(Subtree(lo, lo + k)));
-                lo += k;
-            }
-        }
-
-        proof.Reverse();
-        return proof;
+        return [.. ProofPaths.Inclusion(index, size).Select(r => Copy(Subtree(r.Start, r.End)))];
     }
 
     /// <summary>
@@ -126,39 +103,8 @@ internal sealed class MerkleTree
     /// </summary>
     public IReadOnlyList<byte[]> ConsistencyProof(long size1, long size2)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(size1, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(size2, Size);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(size1, size2);
-
-        // SUBPROOF(m, D[lo:hi], complete), unrolled; m is relative to lo.
-        var proof = new List<byte[]>();
-        long lo = 0, hi = size2, m = size1;
-        var complete = true;
-        while (m != hi - lo)
-        {
-            var k = SplitPoint(hi - lo);
-            if (m <= k)
-            {
-                proof.Add(Copy(Subtree(lo + k, hi)));
-                hi = lo + k;
-            }
-            else
-            {
-                proof.Add(Copy(Subtree(lo, lo + k)));
-                lo += k;
-                m -= k;
-                complete = false;
-            }
-        }
-
-        // The old tree's own subtree is only sent when the verifier cannot know it as root1.
-        if (!complete)
-        {
-            proof.Add(Copy(Subtree(lo, hi)));
-        }
-
-        proof.Reverse();
-        return proof;
+        return [.. ProofPaths.Consistency(size1, size2).Select(r => Copy(Subtree(r.Start, r.End)))];
     }
 
     // Hash of an aligned subtree, possibly a stored array (callers copy before handing out).
@@ -178,9 +124,6 @@ internal sealed class MerkleTree
 
         return acc!;
     }
-
-    // The largest power of two strictly less than n (n >= 2): RFC 6962's k.
-    private static long SplitPoint(long n) => 1L << (63 - BitOperations.LeadingZeroCount((ulong)(n - 1)));
 
     private static byte[] Copy(byte[] hash) => (byte[])hash.Clone();
 }

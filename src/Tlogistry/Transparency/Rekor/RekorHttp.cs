@@ -10,7 +10,11 @@ namespace Tlogistry.Transparency.Rekor;
 /// </summary>
 internal sealed class RekorHttp
 {
+    /// <summary>Longest a readiness probe waits: readiness answers within seconds, whatever the log does.</summary>
+    public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
+
     private readonly JsonHttp _http;
+    private readonly JsonHttp _probe;
 
     public RekorHttp(Uri baseUrl, HttpClient http, JsonHttpOptions options, ILogger logger)
     {
@@ -19,6 +23,15 @@ internal sealed class RekorHttp
         // Relative paths resolve under the base, so a log served below a path prefix works too.
         BaseUrl = new Uri(baseUrl.AbsoluteUri.TrimEnd('/') + "/");
         _http = new JsonHttp(http, options, logger);
+        _probe = new JsonHttp(
+            http,
+            new JsonHttpOptions
+            {
+                MaxAttempts = 1,
+                RequestTimeout = options.RequestTimeout < ProbeTimeout ? options.RequestTimeout : ProbeTimeout,
+                MaxResponseBytes = options.MaxResponseBytes,
+            },
+            logger);
     }
 
     public Uri BaseUrl { get; }
@@ -30,6 +43,26 @@ internal sealed class RekorHttp
 
     public Task<HttpAnswer> PostJsonAsync(string relative, byte[] json, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, relative, json, MaxResponseBytes, cancellationToken);
+
+    /// <summary>One GET without retries under <see cref="ProbeTimeout"/>; anything but 200 is unavailable.</summary>
+    public async Task ProbeAsync(string relative, CancellationToken cancellationToken)
+    {
+        var url = new Uri(BaseUrl, relative);
+        HttpAnswer answer;
+        try
+        {
+            answer = await _probe.SendAsync(HttpMethod.Get, url, null, MaxResponseBytes, null, cancellationToken);
+        }
+        catch (HttpTransportException e)
+        {
+            throw new LogUnavailableException("log unavailable: " + e.Message, e);
+        }
+
+        if (answer.Status != System.Net.HttpStatusCode.OK)
+        {
+            throw new LogUnavailableException($"log unavailable: GET {url} answered {(int)answer.Status} {answer.Status}{answer.Detail()}");
+        }
+    }
 
     private async Task<HttpAnswer> SendAsync(HttpMethod method, string relative, byte[]? json, int maxBytes, CancellationToken cancellationToken)
     {

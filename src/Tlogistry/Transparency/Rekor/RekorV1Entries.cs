@@ -61,6 +61,27 @@ internal static class RekorV1Entries
         return uuids;
     }
 
+    /// <summary>The <c>/api/v1/log</c> answer's <c>signedTreeHead</c>: the active shard's checkpoint note.</summary>
+    public static string ReadSignedTreeHead(ReadOnlySpan<byte> json)
+    {
+        using var doc = Parse(json);
+        var head = Required(doc.RootElement, "signedTreeHead");
+        return head.ValueKind == JsonValueKind.String ? head.GetString()! : throw new FormatException("signedTreeHead is not a string");
+    }
+
+    /// <summary>The <c>/api/v1/log/proof</c> answer's <c>hashes</c>, hex.</summary>
+    public static IReadOnlyList<byte[]> ReadProofHashes(ReadOnlySpan<byte> json)
+    {
+        using var doc = Parse(json);
+        var hashes = Required(doc.RootElement, "hashes");
+        if (hashes.ValueKind != JsonValueKind.Array)
+        {
+            throw new FormatException("hashes is not an array");
+        }
+
+        return [.. hashes.EnumerateArray().Select(h => Hex(h, "hashes[]", Rfc6962.HashSize))];
+    }
+
     /// <summary>An entry UUID: the 64-hex leaf hash, optionally after a 16-hex tree ID.</summary>
     public static bool IsUuid(string text) => text.Length is 64 or 80 && text.All(char.IsAsciiHexDigit);
 

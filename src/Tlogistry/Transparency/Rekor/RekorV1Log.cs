@@ -15,7 +15,7 @@ namespace Tlogistry.Transparency.Rekor;
 /// storage; they are found again by the SHA-256 of the tag reference, which the statement
 /// carries as a subject digest. Everything returned is unverified transport.
 /// </summary>
-internal sealed partial class RekorV1Log : ITransparencyLog
+internal sealed partial class RekorV1Log : ITransparencyLog, ICheckpointSource
 {
     public const int RetrievePageSize = 10;
 
@@ -63,6 +63,9 @@ internal sealed partial class RekorV1Log : ITransparencyLog
         }
     }
 
+    /// <summary>The log info route: the cheapest read Rekor v1 has.</summary>
+    public Task CheckAsync(CancellationToken cancellationToken) => _http.ProbeAsync("api/v1/log", cancellationToken);
+
     public async IAsyncEnumerable<LogRecord> SearchAsync(string reference, SignerMaterial signer, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(reference);
@@ -102,6 +105,31 @@ internal sealed partial class RekorV1Log : ITransparencyLog
         {
             yield return record;
         }
+    }
+
+    /// <summary>The signed tree head of the log's active shard, from <c>GET /api/v1/log</c>, exactly as served.</summary>
+    public async Task<string> ReadCheckpointAsync(CancellationToken cancellationToken)
+    {
+        var answer = await _http.GetAsync("api/v1/log", _http.MaxResponseBytes, cancellationToken);
+        if (answer.Status != HttpStatusCode.OK)
+        {
+            throw new LogUnavailableException($"{Description} could not tell its state: {(int)answer.Status} {answer.Status}{answer.Detail()}");
+        }
+
+        return Parsed(() => RekorV1Entries.ReadSignedTreeHead(answer.Body), "log info");
+    }
+
+    /// <summary>The consistency proof between two sizes of the active shard, from <c>GET /api/v1/log/proof</c>.</summary>
+    public async Task<IReadOnlyList<byte[]>> ConsistencyProofAsync(long size1, long size2, CancellationToken cancellationToken)
+    {
+        var query = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"api/v1/log/proof?firstSize={size1}&lastSize={size2}");
+        var answer = await _http.GetAsync(query, _http.MaxResponseBytes, cancellationToken);
+        if (answer.Status != HttpStatusCode.OK)
+        {
+            throw new LogUnavailableException($"{Description} gave no consistency proof from size {size1} to {size2}: {(int)answer.Status} {answer.Status}{answer.Detail()}");
+        }
+
+        return Parsed(() => RekorV1Entries.ReadProofHashes(answer.Body), "consistency proof");
     }
 
     /// <summary>One entry by UUID, as <c>GET /api/v1/log/entries/{uuid}</c> answers it.</summary>

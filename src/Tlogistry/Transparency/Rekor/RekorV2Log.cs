@@ -1,10 +1,13 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Tlogistry.Http;
 using Tlogistry.Signing;
+using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Merkle;
+using Tlogistry.Transparency.Notes;
 using Tlogistry.Transparency.Sigstore;
 using Tlogistry.Transparency.Tiles;
 
@@ -14,9 +17,11 @@ namespace Tlogistry.Transparency.Rekor;
 /// A Rekor v2 log (rekor-tiles, e.g. log2025-1.rekor.sigstore.dev). Sightings go in as
 /// hashedrekord v0.0.2 commitments to the envelope; the log cannot be searched or listed, so
 /// the bundle store is the lookup path. Reading is by checkpoint and c2sp.org/tlog-tiles,
-/// which is how a verifier or monitor rebuilds proofs without trusting the log's word.
+/// which is how a verifier or monitor rebuilds proofs without trusting the log's word; the
+/// same read API serves <c>log serve</c>'s log and a proxy's embedded log, so this client
+/// reads those too.
 /// </summary>
-internal sealed class RekorV2Log : ITransparencyLog
+internal sealed class RekorV2Log : ITransparencyLog, ICheckpointSource
 {
     private const int MaxCheckpointBytes = 64 << 10;
     private readonly RekorHttp _http;
@@ -60,12 +65,85 @@ internal sealed class RekorV2Log : ITransparencyLog
         }
     }
 
+    /// <summary>The checkpoint: the one small file a tiles log always serves.</summary>
+    public Task CheckAsync(CancellationToken cancellationToken) => _http.ProbeAsync("checkpoint", cancellationToken);
+
     /// <summary>Rekor v2 has no search: sightings are found in the bundle store.</summary>
     public IAsyncEnumerable<LogRecord> SearchAsync(string reference, SignerMaterial signer, CancellationToken cancellationToken) =>
         AsyncEnumerable.Empty<LogRecord>();
 
-    public IAsyncEnumerable<LogRecord> ReadFromAsync(long startIndex, SignerMaterial signer, CancellationToken cancellationToken) =>
-        throw new NotSupportedException($"{Description} cannot list a signer's entries (its leaves are hashes, not envelopes); rebuild the store by importing a bundle export");
+    /// <summary>
+    /// Every entry from <paramref name="startIndex"/> up to the current checkpoint, read from the
+    /// tiles, each with an inclusion proof computed from the hash tiles against that checkpoint
+    /// (nothing is verified here). Leaves cannot be filtered by key. A Rekor body keeps no
+    /// envelope (a hashedrekord holds a hash), so those records have none; an embedded log's
+    /// sighting leaf (a proxy serving its own log) has its envelope. This is a monitor's scan:
+    /// it cannot rebuild a store, which needs envelopes; import a bundle export for that.
+    /// </summary>
+    public async IAsyncEnumerable<LogRecord> ReadFromAsync(long startIndex, SignerMaterial signer, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(startIndex);
+        var note = await ReadCheckpointAsync(cancellationToken);
+        Checkpoint checkpoint;
+        try
+        {
+            checkpoint = Checkpoint.Parse(SignedNote.Parse(note).Text);
+        }
+        catch (FormatException e)
+        {
+            throw new LogUnavailableException($"{Description} served a malformed checkpoint: {e.Message}", e);
+        }
+
+        var proofs = Proofs();
+        for (var bundle = startIndex / TileMath.TileWidth; bundle * TileMath.TileWidth < checkpoint.Size; bundle++)
+        {
+            var first = bundle * TileMath.TileWidth;
+            var leaves = await ReadEntryBundleAsync(bundle, (int)Math.Min(TileMath.TileWidth, checkpoint.Size - first), cancellationToken);
+            for (var i = (int)Math.Max(0, startIndex - first); i < leaves.Count; i++)
+            {
+                var index = first + i;
+                var hashes = await proofs.InclusionProofAsync(index, checkpoint.Size, cancellationToken);
+                var proof = new InclusionProof(index, checkpoint.RootHash, checkpoint.Size, hashes, note);
+                yield return Record(index, leaves[i], proof);
+            }
+        }
+    }
+
+    /// <summary>The consistency proof from the tree of <paramref name="size1"/> to that of <paramref name="size2"/>, computed from hash tiles.</summary>
+    public Task<IReadOnlyList<byte[]>> ConsistencyProofAsync(long size1, long size2, CancellationToken cancellationToken) =>
+        Proofs().ConsistencyProofAsync(size1, size2, cancellationToken);
+
+    /// <summary>A leaf as a log record: an embedded sighting leaf with its envelope, else a Rekor body by its kind.</summary>
+    private LogRecord Record(long index, byte[] leaf, InclusionProof proof)
+    {
+        try
+        {
+            var (integrated, envelope) = EmbeddedEntry.Decode(leaf);
+            var entry = new TlogEntry(index, _logId, EmbeddedEntry.Kind, EntryBody.SightingVersion, integrated, null, proof, leaf);
+            return new LogRecord(entry, DsseEnvelope.Parse(envelope));
+        }
+        catch (FormatException)
+        {
+            // Not a sighting leaf: a Rekor body, or something the verifier will name.
+        }
+
+        var (kind, version) = KindOf(leaf);
+        return new LogRecord(new TlogEntry(index, _logId, kind, version, 0, null, proof, leaf), null);
+    }
+
+    private static (string Kind, string Version) KindOf(byte[] leaf)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(leaf);
+            var root = doc.RootElement;
+            return (root.GetProperty("kind").GetString() ?? "", root.GetProperty("apiVersion").GetString() ?? "");
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            return ("", "");
+        }
+    }
 
     /// <summary>The log's latest signed checkpoint, exactly as served (verify it before use).</summary>
     public async Task<string> ReadCheckpointAsync(CancellationToken cancellationToken)
@@ -124,11 +202,11 @@ internal sealed class RekorV2Log : ITransparencyLog
     /// computed here from hash tiles. Checked against a checkpoint's root it proves inclusion
     /// without relying on the proof a create answered with.
     /// </summary>
-    public Task<IReadOnlyList<byte[]>> InclusionProofAsync(long index, long treeSize, CancellationToken cancellationToken)
-    {
-        var proofs = new TileProofs((tile, ct) => ReadHashTileAsync(tile.Level, tile.Index, tile.Width, ct));
-        return proofs.InclusionProofAsync(index, treeSize, cancellationToken);
-    }
+    public Task<IReadOnlyList<byte[]>> InclusionProofAsync(long index, long treeSize, CancellationToken cancellationToken) =>
+        Proofs().InclusionProofAsync(index, treeSize, cancellationToken);
+
+    /// <summary>Proofs from this log's hash tiles; each instance reads a tile at most once.</summary>
+    private TileProofs Proofs() => new((tile, ct) => ReadHashTileAsync(tile.Level, tile.Index, tile.Width, ct));
 
     /// <summary>
     /// A tile, falling back from a partial tile to the full one: once a tile fills, a log may

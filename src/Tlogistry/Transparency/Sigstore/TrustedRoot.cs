@@ -45,6 +45,24 @@ internal sealed class TrustedRoot
         return null;
     }
 
+    /// <summary>
+    /// The trusted tiles log that signs checkpoints for <paramref name="origin"/>: an Ed25519 log
+    /// whose log ID is its signed-note key hash under that origin. Null when none is trusted.
+    /// </summary>
+    public TrustedLog? FindByOrigin(string origin)
+    {
+        ArgumentNullException.ThrowIfNull(origin);
+        foreach (var log in Logs)
+        {
+            if (PublicKeySignature.Ed25519RawKey(log.PublicKeyDer) is { } raw && LogIds.ForEd25519NoteKey(origin, raw).AsSpan().SequenceEqual(log.LogId))
+            {
+                return log;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>This root plus more logs; the certificate authorities are kept.</summary>
     public TrustedRoot WithLogs(IEnumerable<TrustedLog> logs) => new([.. Logs, .. logs], CertificateAuthorities);
 

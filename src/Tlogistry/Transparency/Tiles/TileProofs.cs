@@ -4,7 +4,7 @@ using Tlogistry.Transparency.Merkle;
 namespace Tlogistry.Transparency.Tiles;
 
 /// <summary>
-/// RFC 6962 inclusion proofs computed from hash tiles, for logs that serve tiles rather than
+/// RFC 6962 inclusion and consistency proofs computed from hash tiles, for logs that serve tiles rather than
 /// proofs (c2sp.org/tlog-tiles). A node at tree level 8L+r is rebuilt from the 2^r level-8L
 /// hashes below it in one level-L tile; a subtree on the ragged right edge is hashed from its
 /// full parts. Tiles are fetched through a delegate and each at most once per proof.
@@ -14,6 +14,10 @@ internal sealed class TileProofs
     private readonly Func<TileRef, CancellationToken, Task<byte[]>> _readTile;
     private readonly Dictionary<(int Level, long Index), byte[]> _tiles = [];
 
+    // Nodes hashed from a tile's lower hashes, kept so that a scan proving many neighbouring
+    // leaves hashes each node once.
+    private readonly Dictionary<(int TreeLevel, long Index), byte[]> _nodes = [];
+
     /// <param name="readTile">Returns the tile's Width×32 bytes of hashes.</param>
     public TileProofs(Func<TileRef, CancellationToken, Task<byte[]>> readTile)
     {
@@ -21,29 +25,22 @@ internal sealed class TileProofs
     }
 
     /// <summary>PATH(index, D[0:treeSize]), ordered leaf to root like <see cref="MerkleTree.InclusionProof"/>.</summary>
-    public async Task<IReadOnlyList<byte[]>> InclusionProofAsync(long index, long treeSize, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<byte[]>> InclusionProofAsync(long index, long treeSize, CancellationToken cancellationToken) =>
+        HashesAsync(ProofPaths.Inclusion(index, treeSize), treeSize, cancellationToken);
+
+    /// <summary>PROOF(size1, D[0:treeSize]), ordered like <see cref="MerkleTree.ConsistencyProof"/>.</summary>
+    public Task<IReadOnlyList<byte[]>> ConsistencyProofAsync(long size1, long treeSize, CancellationToken cancellationToken) =>
+        HashesAsync(ProofPaths.Consistency(size1, treeSize), treeSize, cancellationToken);
+
+    private async Task<IReadOnlyList<byte[]>> HashesAsync(IReadOnlyList<SubtreeRange> path, long treeSize, CancellationToken cancellationToken)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(index);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, treeSize);
-        var proof = new List<byte[]>();
-        long lo = 0, hi = treeSize;
-        while (hi - lo > 1)
+        var hashes = new List<byte[]>(path.Count);
+        foreach (var range in path)
         {
-            var k = SplitPoint(hi - lo);
-            if (index < lo + k)
-            {
-                proof.Add(await SubtreeAsync(lo + k, hi, treeSize, cancellationToken));
-                hi = lo + k;
-            }
-            else
-            {
-                proof.Add(await SubtreeAsync(lo, lo + k, treeSize, cancellationToken));
-                lo += k;
-            }
+            hashes.Add(await SubtreeAsync(range.Start, range.End, treeSize, cancellationToken));
         }
 
-        proof.Reverse();
-        return proof;
+        return hashes;
     }
 
     /// <summary>MTH(D[start:end]) for an aligned subtree, which every proof step is.</summary>
@@ -56,7 +53,7 @@ internal sealed class TileProofs
             return await NodeAsync(level, start >> level, treeSize, cancellationToken);
         }
 
-        var k = SplitPoint(n);
+        var k = ProofPaths.SplitPoint(n);
         var left = await SubtreeAsync(start, start + k, treeSize, cancellationToken);
         var right = await SubtreeAsync(start + k, end, treeSize, cancellationToken);
         return Rfc6962.NodeHash(left, right);
@@ -64,6 +61,11 @@ internal sealed class TileProofs
 
     private async Task<byte[]> NodeAsync(int treeLevel, long index, long treeSize, CancellationToken cancellationToken)
     {
+        if (_nodes.TryGetValue((treeLevel, index), out var known))
+        {
+            return known;
+        }
+
         var tileLevel = treeLevel / TileMath.TileHeight;
         var below = treeLevel % TileMath.TileHeight;
 
@@ -92,6 +94,12 @@ internal sealed class TileProofs
             }
         }
 
+        // A perfect subtree's hash never changes as the tree grows; a stored node is a copy away.
+        if (below > 0)
+        {
+            _nodes[(treeLevel, index)] = hashes[0];
+        }
+
         return hashes[0];
     }
 
@@ -112,7 +120,4 @@ internal sealed class TileProofs
         _tiles[(level, index)] = tile;
         return tile;
     }
-
-    /// <summary>The largest power of two smaller than <paramref name="n"/> (n &gt; 1).</summary>
-    private static long SplitPoint(long n) => 1L << BitOperations.Log2((ulong)(n - 1));
 }

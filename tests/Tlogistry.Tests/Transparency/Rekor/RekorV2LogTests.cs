@@ -101,15 +101,36 @@ public sealed class RekorV2LogTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ThereIsNoSearchAndNoListing()
+    public async Task ThereIsNoSearch()
     {
         var log = _rekor.V2(LogId);
         var signer = SignerMaterial.ForKey(_key.ExportSubjectPublicKeyInfo());
         Assert.Empty(await log.SearchAsync("docker.io/library/alpine:3", signer, TestContext.Current.CancellationToken).ToListAsync(TestContext.Current.CancellationToken));
-        var e = Assert.Throws<NotSupportedException>(() => log.ReadFromAsync(0, signer, TestContext.Current.CancellationToken));
-        Assert.Contains("bundle export", e.Message, StringComparison.Ordinal);
+        Assert.False(log.FindsLostPins);
         Assert.StartsWith("rekor v2 (", log.Description, StringComparison.Ordinal);
         Assert.Empty(_rekor.Requests);
+    }
+
+    [Fact]
+    public async Task ReadingFromAnIndexListsEveryLaterEntryWithAProofFromTheTiles()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (tree, leaves) = Tree(600);
+        var note = $"log.local\n600\n{Convert.ToBase64String(tree.Root())}\n\n— log.local {Convert.ToBase64String(new byte[68])}\n";
+        ServeTiles(tree, leaves, note);
+
+        var records = await _rekor.V2(LogId).ReadFromAsync(250, SignerMaterial.ForKey(_key.ExportSubjectPublicKeyInfo()), ct).ToListAsync(ct);
+
+        Assert.Equal(Enumerable.Range(250, 350).Select(i => (long)i), records.Select(r => r.Entry.LogIndex));
+        Assert.All(records, r =>
+        {
+            // Hashes (here: not JSON) keep no envelope; each proof leads to the served checkpoint.
+            Assert.Null(r.Envelope);
+            Assert.Equal(leaves[(int)r.Entry.LogIndex], r.Entry.CanonicalizedBody);
+            var proof = r.Entry.InclusionProof!;
+            Assert.Equal((note, 600L), (proof.Checkpoint, proof.TreeSize));
+            MerkleProof.VerifyInclusion(proof.LogIndex, proof.TreeSize, Rfc6962.LeafHash(r.Entry.CanonicalizedBody), proof.Hashes, proof.RootHash);
+        });
     }
 
     [Fact]
@@ -126,6 +147,11 @@ public sealed class RekorV2LogTests : IAsyncLifetime
             var fromTiles = await log.InclusionProofAsync(index, treeSize, TestContext.Current.CancellationToken);
             Assert.Equal(tree.InclusionProof(index, treeSize), fromTiles);
             MerkleProof.VerifyInclusion(index, treeSize, tree.LeafHash(index), fromTiles, tree.RootAt(treeSize));
+
+            // The older tree at index + 1 leaves grows into the tree at treeSize.
+            var consistency = await log.ConsistencyProofAsync(index + 1, treeSize, TestContext.Current.CancellationToken);
+            Assert.Equal(tree.ConsistencyProof(index + 1, treeSize), consistency);
+            MerkleProof.VerifyConsistency(index + 1, treeSize, consistency, tree.RootAt(index + 1), tree.RootAt(treeSize));
         }
     }
 

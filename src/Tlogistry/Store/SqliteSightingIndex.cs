@@ -2,7 +2,7 @@ using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Tlogistry.Transparency.Sigstore;
 
-namespace Tlogistry.Ledger;
+namespace Tlogistry.Store;
 
 /// <summary>
 /// The embedded store: one SQLite file in the data directory, WAL mode. With durable
@@ -23,12 +23,20 @@ internal sealed class SqliteSightingIndex : ISightingIndex
     {
         _pragmas = $"PRAGMA synchronous = {(durableCommits ? "FULL" : "NORMAL")}; PRAGMA busy_timeout = 5000;";
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        Description = $"sqlite ({Path.GetFullPath(path)})";
         _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true }.ToString();
         using var c = Open();
         Exec(c, "PRAGMA journal_mode = WAL;");
         using var version = c.CreateCommand();
         version.CommandText = "PRAGMA user_version";
-        if (Convert.ToInt64(version.ExecuteScalar(), CultureInfo.InvariantCulture) < SchemaVersion)
+        var found = Convert.ToInt64(version.ExecuteScalar(), CultureInfo.InvariantCulture);
+        if (found > SchemaVersion)
+        {
+            // Written by a newer tlogistry: rewriting it with this schema could lose what it holds.
+            throw new InvalidDataException($"the sighting store {path} is at schema version {found}, newer than the {SchemaVersion} this tlogistry knows; run a newer tlogistry");
+        }
+
+        if (found < SchemaVersion)
         {
             Exec(c, "DROP TABLE IF EXISTS sightings;");
         }
@@ -49,6 +57,8 @@ internal sealed class SqliteSightingIndex : ISightingIndex
             PRAGMA user_version = {SchemaVersion};
             """);
     }
+
+    public string Description { get; }
 
     public Task<Sighting?> FindAsync(string reference, CancellationToken cancellationToken)
     {
@@ -117,6 +127,38 @@ internal sealed class SqliteSightingIndex : ISightingIndex
         return new SightingPage(page, null);
     }
 
+    /// <summary>One process owns the file, and the ledger's single flight covers that process: nothing to lock.</summary>
+    public Task<IAsyncDisposable> LockTagAsync(string reference, CancellationToken cancellationToken) =>
+        Task.FromResult<IAsyncDisposable>(NoLock.Instance);
+
+    public Task CheckAsync(CancellationToken cancellationToken)
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT 1 FROM sightings LIMIT 1";
+        cmd.ExecuteScalar();
+        return Task.CompletedTask;
+    }
+
+    public async Task<IReadOnlyList<Sighting>> ListRepositoryAsync(string repository, CancellationToken cancellationToken)
+    {
+        // References of one repository's tags sort between "REPO:" and "REPO;" (';' follows ':'),
+        // a range scan of the unique index on reference.
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = $"SELECT {Columns} FROM sightings WHERE reference > $lo AND reference < $hi ORDER BY reference";
+        cmd.Parameters.AddWithValue("$lo", repository + ":");
+        cmd.Parameters.AddWithValue("$hi", repository + ";");
+        using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+        var found = new List<Sighting>();
+        while (await r.ReadAsync(cancellationToken))
+        {
+            found.Add(Read(r));
+        }
+
+        return found;
+    }
+
     private SqliteConnection Open()
     {
         var c = new SqliteConnection(_connectionString);
@@ -140,4 +182,11 @@ internal sealed class SqliteSightingIndex : ISightingIndex
         r.GetString(4),
         r.GetString(5),
         BundleJson.Read((byte[])r.GetValue(6)));
+
+    private sealed class NoLock : IAsyncDisposable
+    {
+        public static readonly NoLock Instance = new();
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
 }

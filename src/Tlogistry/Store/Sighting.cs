@@ -1,6 +1,6 @@
 using Tlogistry.Transparency.Sigstore;
 
-namespace Tlogistry.Ledger;
+namespace Tlogistry.Store;
 
 /// <summary>
 /// One recorded observation: this instance saw <see cref="Reference"/> resolve to

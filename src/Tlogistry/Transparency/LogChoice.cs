@@ -1,4 +1,6 @@
-namespace Tlogistry.Host;
+using Tlogistry.Transparency.Sigstore;
+
+namespace Tlogistry.Transparency;
 
 internal enum LogKind
 {
@@ -34,5 +36,31 @@ internal sealed record LogChoice(LogKind Kind, Uri? Url)
         }
 
         return new LogChoice(parsed, uri);
+    }
+
+    /// <summary>
+    /// The log ID the trusted root gives this (Rekor) log: same base URL, and for Rekor v1 the
+    /// SHA-256 of the key, for a tiles log (v2) the signed-note key hash.
+    /// </summary>
+    public byte[] FindLogId(TrustedRoot root)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        var url = (Url ?? throw new InvalidOperationException("the embedded log is not named by URL")).ToString().TrimEnd('/');
+        foreach (var log in root.Logs)
+        {
+            if (!string.Equals(log.BaseUrl.TrimEnd('/'), url, StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            var isV1 = log.LogId.AsSpan().SequenceEqual(LogIds.ForRekorV1(log.PublicKeyDer));
+            if (isV1 == (Kind == LogKind.RekorV1))
+            {
+                return log.LogId;
+            }
+        }
+
+        throw new FormatException(
+            $"the trusted root has no {(Kind == LogKind.RekorV1 ? "Rekor v1" : "Rekor v2")} log at {url}; pass --trusted-root with a trusted_root.json that lists it (tlogistry log serve writes one into its data directory)");
     }
 }

@@ -1,0 +1,201 @@
+using Tlogistry.Store;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging.Abstractions;
+using Tlogistry.Http;
+using Tlogistry.Ledger;
+using Tlogistry.Signing;
+using Tlogistry.Transparency;
+using Tlogistry.Transparency.Embedded;
+using Tlogistry.Transparency.Merkle;
+using Tlogistry.Transparency.Notes;
+using Tlogistry.Transparency.Rekor;
+using Tlogistry.Transparency.Sigstore;
+
+namespace Tlogistry.Client.Audit;
+
+/// <summary>What <c>tlogistry audit</c> was asked.</summary>
+/// <param name="ProxyGiven">True when --proxy was given: with --data-dir, the published bundles then come from it rather than the data directory's store.</param>
+/// <param name="ProgressEvery">A progress line on the error stream after every this many entries.</param>
+internal sealed record AuditRequest(long From, Uri Proxy, bool ProxyGiven, LogChoice Log, string? DataDir, bool Json, TrustFlags Trust, int ProgressEvery);
+
+/// <summary>
+/// <c>tlogistry audit</c>: a monitor. It scans the log from an index with the same
+/// <see cref="ITransparencyLog.ReadFromAsync"/> a store rebuild uses (the embedded log's files or
+/// tiles, a tiles log over HTTP, Rekor v1 by a search for our key), keeps the entries our signer
+/// made (read by the service's <see cref="SightingReader"/>; entries of others are skipped),
+/// reads every bundle the proxy publishes, and reports through <see cref="AuditReport"/>.
+/// </summary>
+internal static class AuditCommand
+{
+    /// <summary>Writes the report; 0 when there is nothing to report, 1 otherwise.</summary>
+    public static async Task<int> RunAsync(AuditRequest request, TextWriter output, TextWriter progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(progress);
+        if (request.From < 0 || request.ProgressEvery < 1)
+        {
+            throw new ClientException("--from must be a log index (0 or more) and --progress-every at least 1");
+        }
+
+        using var proxy = new ProxyClient(request.Proxy);
+        var trust = request.DataDir is { } dataDir ? ClientTrust.FromDataDir(request.Trust, dataDir) : await ClientTrust.FromProxyAsync(request.Trust, proxy, cancellationToken);
+        using var http = JsonHttp.CreateClient();
+        var (log, owned) = await OpenLogAsync(request, trust, proxy, http, cancellationToken);
+        using (owned)
+        {
+            var verifier = new BundleVerifier(trust.Root);
+            var ours = new List<OurEntry>();
+            long read = 0;
+            try
+            {
+                await foreach (var record in log.ReadFromAsync(request.From, trust.Reader.Signer, cancellationToken))
+                {
+                    if (Ours(record, trust, verifier) is { } entry)
+                    {
+                        ours.Add(entry);
+                    }
+
+                    if (++read % request.ProgressEvery == 0)
+                    {
+                        await progress.WriteLineAsync($"audit: {read} entries read (log index {record.Entry.LogIndex}), {ours.Count} of ours");
+                    }
+                }
+            }
+            catch (Exception e) when (e is LogUnavailableException or InvalidDataException or IOException or FormatException)
+            {
+                throw new ClientException($"cannot read {log.Description}: {e.Message}", e);
+            }
+
+            var published = new List<PublishedBundle>();
+            await foreach (var bundle in PublishedAsync(request, proxy, cancellationToken))
+            {
+                published.Add(Read(bundle, trust.Reader));
+            }
+
+            var report = AuditReport.Build(read, ours, published);
+            await output.WriteAsync(request.Json ? AuditOutput.Json(report) : AuditOutput.Text(report, request.From));
+            return report.IsClean ? 0 : 1;
+        }
+    }
+
+    /// <summary>The entry as ours, or null for an entry of someone else (or one whose log evidence fails).</summary>
+    private static OurEntry? Ours(LogRecord record, ClientTrust trust, BundleVerifier verifier)
+    {
+        var entry = record.Entry;
+        var logId = Convert.ToHexStringLower(entry.LogId);
+        var uuid = Convert.ToHexStringLower(Rfc6962.LeafHash(entry.CanonicalizedBody));
+        if (record.Envelope is { } envelope)
+        {
+            try
+            {
+                var sighting = trust.Reader.Read(trust.Reader.Bundle(entry, envelope));
+                return new OurEntry(logId, entry.LogIndex, uuid, entry.Kind, sighting);
+            }
+            catch (Exception e) when (e is FormatException or LogVerificationException)
+            {
+                return null;
+            }
+        }
+
+        // A log that keeps a hash (Rekor v2): ours when the body names one of our keys and the
+        // log's own evidence for it verifies; only a published bundle can say what it records.
+        try
+        {
+            var signers = EntryBody.Parse(entry.CanonicalizedBody, entry.Kind, entry.Version).Signers;
+            if (!signers.Any(s => !s.IsCertificate && trust.Keys.Any(k => k.AsSpan().SequenceEqual(s.PublicKeyDer))))
+            {
+                return null;
+            }
+
+            verifier.VerifyEntry(entry, DateTimeOffset.UtcNow);
+            return new OurEntry(logId, entry.LogIndex, uuid, $"{entry.Kind} {entry.Version}", null);
+        }
+        catch (Exception e) when (e is FormatException or LogVerificationException)
+        {
+            return null;
+        }
+    }
+
+    private static PublishedBundle Read(SigstoreBundle bundle, SightingReader reader)
+    {
+        var entry = bundle.Entry;
+        var logId = Convert.ToHexStringLower(entry.LogId);
+        var uuid = Convert.ToHexStringLower(Rfc6962.LeafHash(entry.CanonicalizedBody));
+        try
+        {
+            return new PublishedBundle(logId, entry.LogIndex, uuid, reader.Read(bundle), null);
+        }
+        catch (Exception e) when (e is FormatException or LogVerificationException)
+        {
+            return new PublishedBundle(logId, entry.LogIndex, uuid, null, e.Message);
+        }
+    }
+
+    /// <summary>The published bundles: the proxy's export, or with --data-dir (and no --proxy) the store itself.</summary>
+    private static async IAsyncEnumerable<SigstoreBundle> PublishedAsync(AuditRequest request, ProxyClient proxy, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (request.DataDir is null || request.ProxyGiven)
+        {
+            await foreach (var bundle in proxy.ExportAsync(cancellationToken))
+            {
+                yield return bundle;
+            }
+
+            yield break;
+        }
+
+        var path = Path.Combine(request.DataDir, "index.db");
+        if (!File.Exists(path))
+        {
+            throw new ClientException($"{request.DataDir} holds no sighting store (index.db); name the proxy whose bundles to compare with --proxy");
+        }
+
+        var index = new SqliteSightingIndex(path);
+        for (long? after = 0; after is long position;)
+        {
+            var page = await index.ListAsync(position, 1000, cancellationToken);
+            foreach (var sighting in page.Sightings)
+            {
+                yield return sighting.Bundle;
+            }
+
+            after = page.Next;
+        }
+    }
+
+    /// <summary>The log to scan, and what must be disposed after (an embedded log opened from files).</summary>
+    private static async Task<(ITransparencyLog Log, IDisposable? Owned)> OpenLogAsync(AuditRequest request, ClientTrust trust, ProxyClient proxy, HttpClient http, CancellationToken cancellationToken)
+    {
+        var rekor = JsonHttpOptions.ForRekor();
+        try
+        {
+            switch (request.Log.Kind)
+            {
+                case LogKind.Embedded when request.DataDir is { } dataDir:
+                    // Read-only: the service may be appending to these files right now.
+                    var embedded = EmbeddedLog.OpenReadOnly(Path.Combine(dataDir, "log"), NullLogger.Instance);
+                    return (new EmbeddedSightingLog(embedded, TimeProvider.System), embedded);
+                case LogKind.Embedded:
+                    // The proxy serves its embedded log over the tiles read API; the checkpoint's
+                    // origin names the log, which the trusted root must list.
+                    var origin = Checkpoint.Parse(SignedNote.Parse(await proxy.CheckpointAsync(cancellationToken)).Text).Origin;
+                    var trusted = trust.Root.FindByOrigin(origin)
+                        ?? throw new ClientException($"the log {origin} that {proxy.BaseUrl} serves is not in the trusted root");
+                    return (new RekorV2Log(proxy.BaseUrl, trusted.LogId, http, rekor, NullLogger<RekorV2Log>.Instance), null);
+                case LogKind.RekorV1:
+                    if (trust.Keys.Count == 0)
+                    {
+                        throw new ClientException("keyless sightings cannot be listed from Rekor v1 (it is searched by key, and keyless keys are ephemeral)");
+                    }
+
+                    return (new RekorV1Log(request.Log.Url!, request.Log.FindLogId(trust.Root), http, rekor, NullLogger<RekorV1Log>.Instance), null);
+                default:
+                    return (new RekorV2Log(request.Log.Url!, request.Log.FindLogId(trust.Root), http, rekor, NullLogger<RekorV2Log>.Instance), null);
+            }
+        }
+        catch (Exception e) when (e is FormatException or InvalidDataException or IOException)
+        {
+            throw new ClientException(e.Message, e);
+        }
+    }
+}

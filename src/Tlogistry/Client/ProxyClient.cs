@@ -1,0 +1,156 @@
+using System.Globalization;
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Tlogistry.Registry;
+using Tlogistry.Transparency.Sigstore;
+
+namespace Tlogistry.Client;
+
+/// <summary>
+/// What a tlogistry proxy publishes, read over HTTP: one tag's bundle, one image's bundles, the
+/// whole export, and its trust material. Nothing read here is trusted: callers verify it.
+/// Failures become <see cref="ClientException"/> with the proxy's own OCI error message.
+/// </summary>
+internal sealed class ProxyClient : IDisposable
+{
+    private const int MaxAnswer = 16 << 20;
+    private readonly HttpClient _http;
+
+    public ProxyClient(Uri baseUrl)
+    {
+        BaseUrl = new Uri(baseUrl.AbsoluteUri.TrimEnd('/') + "/");
+        _http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(60), MaxResponseContentBufferSize = MaxAnswer };
+    }
+
+    public Uri BaseUrl { get; }
+
+    /// <summary>Parses a <c>--proxy</c> value; throws <see cref="ClientException"/> unless it is an absolute http(s) URL.</summary>
+    public static Uri ParseUrl(string text) =>
+        Uri.TryCreate(text, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"
+            ? url
+            : throw new ClientException($"--proxy must be an absolute http(s) URL such as http://127.0.0.1:8080, got \"{text}\"");
+
+    /// <summary>The bundle that pins <paramref name="image"/> (NAME:TAG as typed).</summary>
+    public async Task<SigstoreBundle> BundleAsync(string image, CancellationToken cancellationToken)
+    {
+        var body = await GetAsync($"{BundleApi.BundlePath}?image={Uri.EscapeDataString(image)}", cancellationToken);
+        return Parse(() => BundleJson.Read(body), "bundle");
+    }
+
+    /// <summary>Every bundle of one image's tags (NAME) or of one tag (NAME:TAG).</summary>
+    public async Task<IReadOnlyList<SigstoreBundle>> ImageBundlesAsync(string image, CancellationToken cancellationToken)
+    {
+        var body = await GetAsync($"{BundleApi.ExportPath}?image={Uri.EscapeDataString(image)}", cancellationToken);
+        using var stream = new MemoryStream(body);
+        try
+        {
+            return await BundleLines.ReadAsync(stream, cancellationToken).ToListAsync(cancellationToken);
+        }
+        catch (FormatException e)
+        {
+            throw new ClientException($"the proxy at {BaseUrl} sent a malformed bundle list: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Every published bundle, page after page.</summary>
+    public async IAsyncEnumerable<SigstoreBundle> ExportAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var export = BundleExport.ReadAsync(new Uri(BaseUrl, BundleApi.ExportPath.TrimStart('/')).AbsoluteUri, cancellationToken);
+        await using var bundles = export.GetAsyncEnumerator(cancellationToken);
+        while (true)
+        {
+            try
+            {
+                if (!await bundles.MoveNextAsync())
+                {
+                    yield break;
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or FormatException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                throw new ClientException($"cannot read the bundle export of {BaseUrl}: {e.Message}", e);
+            }
+
+            yield return bundles.Current;
+        }
+    }
+
+    /// <summary>The checkpoint of the proxy's embedded log, unverified.</summary>
+    public async Task<string> CheckpointAsync(CancellationToken cancellationToken) =>
+        System.Text.Encoding.UTF8.GetString(await GetAsync("checkpoint", cancellationToken));
+
+    /// <summary>The trusted root the proxy publishes (its embedded log named at this URL).</summary>
+    public async Task<TrustedRoot> TrustedRootAsync(CancellationToken cancellationToken)
+    {
+        var body = await GetAsync(TrustApi.TrustedRootPath, cancellationToken);
+        return Parse(() => TrustedRoot.Parse(body), "trusted root");
+    }
+
+    /// <summary>The instance's public key (PEM), or null when it signs keylessly.</summary>
+    public async Task<string?> KeyPemAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return System.Text.Encoding.UTF8.GetString(await GetAsync(TrustApi.KeyPath, cancellationToken));
+        }
+        catch (ClientException e) when (e.Status == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    /// <summary>The message of an OCI error body, as <c>": message"</c>, or nothing.</summary>
+    public static async Task<string> ErrorDetailAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync(cancellationToken));
+            return doc.RootElement.GetProperty("errors")[0].GetProperty("message").GetString() is { Length: > 0 } message ? ": " + message : "";
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or IndexOutOfRangeException or HttpRequestException)
+        {
+            return "";
+        }
+    }
+
+    private async Task<byte[]> GetAsync(string relative, CancellationToken cancellationToken)
+    {
+        var url = new Uri(BaseUrl, relative.TrimStart('/'));
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.GetAsync(url, cancellationToken);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            throw new ClientException($"cannot reach the proxy at {BaseUrl}: {e.Message}", e);
+        }
+
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode)
+            {
+                var detail = await ErrorDetailAsync(response, cancellationToken);
+                var answered = string.Create(CultureInfo.InvariantCulture, $"{url.PathAndQuery} answered {(int)response.StatusCode}");
+                throw new ClientException(detail.Length > 0 ? $"{detail[2..]} ({answered})" : answered) { Status = response.StatusCode };
+            }
+
+            return await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        }
+    }
+
+    private T Parse<T>(Func<T> read, string what)
+    {
+        try
+        {
+            return read();
+        }
+        catch (FormatException e)
+        {
+            throw new ClientException($"the proxy at {BaseUrl} sent a malformed {what}: {e.Message}", e);
+        }
+    }
+}

@@ -1,0 +1,199 @@
+using System.Text.RegularExpressions;
+using Tlogistry.Oci;
+
+namespace Tlogistry.Policy;
+
+/// <summary>
+/// Which tags are mutable and what a moved tag gets: (registry, tag) → <see cref="TagRule"/>.
+/// There is a global setting of each kind (<c>--mutable-tag</c>, <c>--on-mismatch</c>) and
+/// per-registry ones (<c>--policy REGISTRY:KEY=VALUE</c>); a registry's own setting of a kind
+/// replaces the global one of that kind, and the kinds it leaves out come from the global
+/// ones. Registries are named as the proxy names them (lowercase, Docker Hub's aliases as
+/// docker.io). Pure: no I/O.
+/// </summary>
+internal sealed class TagPolicy
+{
+    public const string MutableTagKey = "mutable-tag";
+    public const string OnMismatchKey = "on-mismatch";
+
+    /// <summary>
+    /// The longest one pattern may take on one tag. Tags are at most 128 characters, so only a
+    /// pattern that backtracks catastrophically gets near it; such a request fails rather than
+    /// hang, and is neither served nor pinned.
+    /// </summary>
+    public static readonly TimeSpan MatchTimeout = TimeSpan.FromMilliseconds(250);
+
+    private readonly Scope _global;
+    private readonly Dictionary<string, Scope> _registries;
+
+    private TagPolicy(Scope global, Dictionary<string, Scope> registries)
+    {
+        _global = global;
+        _registries = registries;
+    }
+
+    /// <summary>No tag is mutable and a moved tag is refused: the behaviour without any setting.</summary>
+    public static TagPolicy Default { get; } = new(new Scope([], MismatchPolicy.Fail), new Dictionary<string, Scope>(StringComparer.Ordinal));
+
+    /// <summary>
+    /// The rule for a tag of a registry. Throws <see cref="RegexMatchTimeoutException"/> when a
+    /// pattern runs past <see cref="MatchTimeout"/>: the tag can then be judged neither way.
+    /// </summary>
+    public TagRule For(string registry, string tag)
+    {
+        var own = _registries.Count == 0 ? null : _registries.GetValueOrDefault(ImageNameParser.CanonicalRegistry(registry));
+        var patterns = own?.MutableTags ?? _global.MutableTags!;
+        var mutable = false;
+        foreach (var pattern in patterns)
+        {
+            if (pattern.IsMatch(tag))
+            {
+                mutable = true;
+                break;
+            }
+        }
+
+        return new TagRule(mutable, own?.OnMismatch ?? _global.OnMismatch!.Value);
+    }
+
+    /// <summary>One line per scope for the start-up log, e.g. <c>all registries: mutable tags ^latest$; on mismatch fail</c>.</summary>
+    public IEnumerable<string> Describe()
+    {
+        yield return "all registries: " + Describe(_global);
+        foreach (var (registry, scope) in _registries.OrderBy(r => r.Key, StringComparer.Ordinal))
+        {
+            yield return registry + ": " + Describe(scope);
+        }
+    }
+
+    /// <summary>
+    /// Reads the settings; a bad pattern, value or entry throws <see cref="FormatException"/>
+    /// naming the flag and what is wrong, so the start stops with the reason.
+    /// </summary>
+    /// <param name="mutableTags">Global <c>--mutable-tag</c> patterns.</param>
+    /// <param name="onMismatch">Global <c>--on-mismatch</c>: <c>fail</c> (also when null or empty) or <c>serve-pinned</c>.</param>
+    /// <param name="policies">Per-registry <c>REGISTRY:mutable-tag=REGEX</c> and <c>REGISTRY:on-mismatch=VALUE</c> entries.</param>
+    public static TagPolicy Parse(IEnumerable<string> mutableTags, string? onMismatch, IEnumerable<string> policies)
+    {
+        var globalPatterns = new List<Regex>();
+        foreach (var pattern in mutableTags)
+        {
+            if (string.IsNullOrEmpty(pattern))
+            {
+                throw new FormatException("--mutable-tag needs a regular expression, e.g. ^latest$");
+            }
+
+            globalPatterns.Add(Compile(pattern, "--mutable-tag"));
+        }
+
+        var global = new Scope([.. globalPatterns], string.IsNullOrWhiteSpace(onMismatch) ? MismatchPolicy.Fail : ParseMismatch(onMismatch, "--on-mismatch"));
+        var patterns = new Dictionary<string, List<Regex>>(StringComparer.Ordinal);
+        var mismatch = new Dictionary<string, MismatchPolicy>(StringComparer.Ordinal);
+        foreach (var entry in policies)
+        {
+            var (registry, key, value) = SplitEntry(entry);
+            if (key == MutableTagKey)
+            {
+                var list = patterns.TryGetValue(registry, out var existing) ? existing : patterns[registry] = [];
+
+                // Nothing after '=' says "no mutable tags here", whatever the global list holds.
+                if (value.Length > 0)
+                {
+                    list.Add(Compile(value, $"--policy {registry}:{MutableTagKey}"));
+                }
+            }
+            else
+            {
+                var policy = ParseMismatch(value, $"--policy {registry}:{OnMismatchKey}");
+                if (mismatch.TryGetValue(registry, out var earlier) && earlier != policy)
+                {
+                    throw new FormatException($"--policy sets {OnMismatchKey} for {registry} twice, to {Name(earlier)} and to {Name(policy)}");
+                }
+
+                mismatch[registry] = policy;
+            }
+        }
+
+        var scopes = new Dictionary<string, Scope>(StringComparer.Ordinal);
+        foreach (var registry in patterns.Keys.Union(mismatch.Keys))
+        {
+            scopes[registry] = new Scope(
+                patterns.TryGetValue(registry, out var own) ? [.. own] : null,
+                mismatch.TryGetValue(registry, out var policy) ? policy : null);
+        }
+
+        return new TagPolicy(global, scopes);
+    }
+
+    /// <summary><c>fail</c> or <c>serve-pinned</c>, any case; <paramref name="flag"/> names the setting in the error.</summary>
+    public static MismatchPolicy ParseMismatch(string value, string flag) => value.Trim().ToLowerInvariant() switch
+    {
+        "fail" => MismatchPolicy.Fail,
+        "serve-pinned" => MismatchPolicy.ServePinned,
+        _ => throw new FormatException($"{flag} must be fail or serve-pinned, got \"{value}\""),
+    };
+
+    public static string Name(MismatchPolicy policy) => policy == MismatchPolicy.ServePinned ? "serve-pinned" : "fail";
+
+    /// <summary>
+    /// <c>REGISTRY:KEY=VALUE</c>: the value is everything after the first '=' (a pattern may hold
+    /// '=' and ':'), the key everything after the last ':' before it (a registry may have a port).
+    /// </summary>
+    private static (string Registry, string Key, string Value) SplitEntry(string entry)
+    {
+        var usage = $"--policy expects REGISTRY:{MutableTagKey}=REGEX or REGISTRY:{OnMismatchKey}=fail|serve-pinned, e.g. ghcr.io:{OnMismatchKey}=serve-pinned; got \"{entry}\"";
+        var eq = entry.IndexOf('=', StringComparison.Ordinal);
+        var colon = eq < 0 ? -1 : entry.LastIndexOf(':', eq);
+        if (colon <= 0)
+        {
+            throw new FormatException(usage);
+        }
+
+        var key = entry[(colon + 1)..eq].Trim().ToLowerInvariant();
+        if (key is not (MutableTagKey or OnMismatchKey))
+        {
+            throw new FormatException(usage);
+        }
+
+        // The host must be one an image name can start with, so that requests can ever reach it.
+        var registry = entry[..colon].Trim();
+        var canonical = ImageNameParser.CanonicalRegistry(registry);
+        if (!ImageNameParser.TryParse(registry + "/x", out var name, out _) || name.Registry != canonical)
+        {
+            throw new FormatException($"--policy \"{entry}\": \"{registry}\" is not a registry host (a name with a '.' or a port, or localhost, e.g. ghcr.io or localhost:5000); a policy applies to a whole registry");
+        }
+
+        return (canonical, key, entry[(eq + 1)..]);
+    }
+
+    private static Regex Compile(string pattern, string flag)
+    {
+        try
+        {
+            return new Regex(pattern, RegexOptions.CultureInvariant, MatchTimeout);
+        }
+        catch (ArgumentException e)
+        {
+            throw new FormatException($"{flag} \"{pattern}\" is not a valid .NET regular expression: {e.Message}", e);
+        }
+    }
+
+    private static string Describe(Scope scope)
+    {
+        var parts = new List<string>();
+        if (scope.MutableTags is { } patterns)
+        {
+            parts.Add("mutable tags " + (patterns.Length == 0 ? "none" : string.Join(" ", patterns.Select(p => p.ToString()))));
+        }
+
+        if (scope.OnMismatch is { } policy)
+        {
+            parts.Add("on mismatch " + Name(policy));
+        }
+
+        return string.Join("; ", parts);
+    }
+
+    /// <summary>The settings of one scope; null means "not set here, use the global one".</summary>
+    private sealed record Scope(Regex[]? MutableTags, MismatchPolicy? OnMismatch);
+}

@@ -1,0 +1,57 @@
+namespace Tlogistry.Store;
+
+/// <summary>
+/// The store of sightings: tag reference → the sighting (as a bundle) that pinned it. It is
+/// the first lookup for every log. For logs that keep whole envelopes it can be rebuilt from
+/// the log; for Rekor v2, which keeps only a hash, it is rebuilt from a bundle export.
+/// </summary>
+internal interface ISightingIndex
+{
+    /// <summary>Where the store lives, for the start-up log (never a password).</summary>
+    string Description { get; }
+
+    Task<Sighting?> FindAsync(string reference, CancellationToken cancellationToken);
+
+    /// <summary>Stores a sighting durably. A second sighting for the same reference is an error.</summary>
+    Task SaveAsync(Sighting sighting, CancellationToken cancellationToken);
+
+    /// <summary>The lowest index of log <paramref name="logId"/> not held (0 when none): where reconciliation resumes.</summary>
+    Task<long> FirstUnindexedAsync(string logId, CancellationToken cancellationToken);
+
+    /// <summary>Sightings in the order they were stored, after position <paramref name="after"/>.</summary>
+    Task<SightingPage> ListAsync(long after, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Holds the tag's first-sighting lock for every process sharing this store until the
+    /// result is disposed. A store only one process can open needs none (the ledger's own
+    /// single flight covers that process). Throws a storage failure when the lock cannot be
+    /// had in time, so a stuck holder answers 503 instead of hanging its waiters.
+    /// </summary>
+    Task<IAsyncDisposable> LockTagAsync(string reference, CancellationToken cancellationToken);
+
+    /// <summary>Throws unless the store answers a trivial query: the readiness check.</summary>
+    Task CheckAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Every sighting of a tag of <paramref name="repository"/> (spelt as references spell it,
+    /// e.g. <c>index.docker.io/library/alpine</c>), ordered by reference. Stores without a
+    /// better query page through all sightings.
+    /// </summary>
+    async Task<IReadOnlyList<Sighting>> ListRepositoryAsync(string repository, CancellationToken cancellationToken)
+    {
+        var prefix = repository + ":";
+        var found = new List<Sighting>();
+        for (long? after = 0; after is long position;)
+        {
+            var page = await ListAsync(position, 1000, cancellationToken);
+            found.AddRange(page.Sightings.Where(s => s.Reference.StartsWith(prefix, StringComparison.Ordinal) && s.Reference.IndexOf('/', prefix.Length) < 0));
+            after = page.Next;
+        }
+
+        found.Sort((a, b) => string.CompareOrdinal(a.Reference, b.Reference));
+        return found;
+    }
+}
+
+/// <summary>One page of sightings and the position to continue from (null at the end).</summary>
+internal sealed record SightingPage(IReadOnlyList<Sighting> Sightings, long? Next);

@@ -1,0 +1,74 @@
+using Npgsql;
+
+namespace Tlogistry.Store;
+
+/// <summary>
+/// The PostgreSQL schema as numbered steps, applied at start in one transaction under an
+/// advisory lock, so replicas starting together do not race; each applied step is a row of
+/// <c>tlogistry_schema_migrations</c>. A database at a higher version than this binary knows
+/// was written by a newer tlogistry: the start is refused rather than risk misreading it.
+/// </summary>
+internal static class PostgresMigrations
+{
+    public const string Table = "tlogistry_schema_migrations";
+
+    /// <summary>Step n (1-based) brings the schema to version n. Never edit a step once released: append one.</summary>
+    private static readonly string[] Steps =
+    [
+        """
+        CREATE TABLE tlogistry_sightings (
+            seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            reference text NOT NULL UNIQUE,
+            digest text NOT NULL,
+            media_type text NOT NULL,
+            observed_at timestamptz NOT NULL,
+            upstream text NOT NULL,
+            identity text NOT NULL,
+            log_id text NOT NULL,
+            log_index bigint NOT NULL,
+            bundle bytea NOT NULL,
+            UNIQUE (log_id, log_index))
+        """,
+    ];
+
+    public static int Latest => Steps.Length;
+
+    /// <summary>Brings the database to <see cref="Latest"/>; returns the version it was at.</summary>
+    /// <exception cref="InvalidDataException">The database is at a version newer than <see cref="Latest"/>.</exception>
+    public static async Task<int> ApplyAsync(NpgsqlDataSource source, CancellationToken cancellationToken)
+    {
+        await using var c = await source.OpenConnectionAsync(cancellationToken);
+        await using var tx = await c.BeginTransactionAsync(cancellationToken);
+        await ExecAsync(c, "SELECT pg_advisory_xact_lock(@key)", cancellationToken, ("key", AdvisoryKey.Migrations));
+
+        // Only under the lock: CREATE TABLE IF NOT EXISTS itself races when two run at once.
+        await ExecAsync(c, $"CREATE TABLE IF NOT EXISTS {Table} (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())", cancellationToken);
+        await using var read = new NpgsqlCommand($"SELECT coalesce(max(version), 0) FROM {Table}", c);
+        var found = (int)(await read.ExecuteScalarAsync(cancellationToken))!;
+        if (found > Latest)
+        {
+            throw new InvalidDataException(
+                $"the PostgreSQL store is at schema version {found}, newer than the {Latest} this tlogistry knows; run a tlogistry at least as new as the one that migrated it");
+        }
+
+        for (var version = found + 1; version <= Latest; version++)
+        {
+            await ExecAsync(c, Steps[version - 1], cancellationToken);
+            await ExecAsync(c, $"INSERT INTO {Table} (version) VALUES (@version)", cancellationToken, ("version", version));
+        }
+
+        await tx.CommitAsync(cancellationToken);
+        return found;
+    }
+
+    private static async Task ExecAsync(NpgsqlConnection c, string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
+    {
+        await using var cmd = new NpgsqlCommand(sql, c);
+        foreach (var (name, value) in parameters)
+        {
+            cmd.Parameters.AddWithValue(name, value);
+        }
+
+        await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,217 @@
+using System.Globalization;
+using Npgsql;
+using Tlogistry.Transparency.Sigstore;
+
+namespace Tlogistry.Store;
+
+/// <summary>
+/// The shared store: one PostgreSQL database that several replicas use at once, through a
+/// pooled data source. Same rules as the SQLite store (one pin per reference, one row per
+/// log entry, export in the order rows were stored); first sightings are serialized across
+/// replicas by a per-tag advisory lock.
+/// </summary>
+internal sealed class PostgresSightingIndex : ISightingIndex, IAsyncDisposable
+{
+    private const string Columns = "reference, digest, media_type, observed_at, upstream, identity, bundle";
+    private readonly NpgsqlDataSource _source;
+    private readonly TimeSpan _lockTimeout;
+
+    private PostgresSightingIndex(NpgsqlDataSource source, TimeSpan lockTimeout, string description)
+    {
+        _source = source;
+        _lockTimeout = lockTimeout;
+        Description = description;
+    }
+
+    public string Description { get; }
+
+    /// <summary>Connects, applies the schema migrations and returns the store.</summary>
+    /// <param name="lockTimeout">Longest wait for a tag's first-sighting lock held by another replica.</param>
+    public static async Task<PostgresSightingIndex> OpenAsync(string connectionString, TimeSpan lockTimeout, CancellationToken cancellationToken)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        builder.ConnectionStringBuilder.ApplicationName ??= "tlogistry";
+        var csb = builder.ConnectionStringBuilder;
+        var description = string.Create(CultureInfo.InvariantCulture, $"postgres ({csb.Host}:{csb.Port}/{csb.Database ?? csb.Username})");
+        var source = builder.Build();
+        try
+        {
+            await PostgresMigrations.ApplyAsync(source, cancellationToken);
+        }
+        catch
+        {
+            await source.DisposeAsync();
+            throw;
+        }
+
+        return new PostgresSightingIndex(source, lockTimeout, description);
+    }
+
+    public async Task<Sighting?> FindAsync(string reference, CancellationToken cancellationToken)
+    {
+        await using var cmd = _source.CreateCommand($"SELECT {Columns} FROM tlogistry_sightings WHERE reference = @r");
+        cmd.Parameters.AddWithValue("r", reference);
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+        return await r.ReadAsync(cancellationToken) ? Read(r) : null;
+    }
+
+    public async Task SaveAsync(Sighting s, CancellationToken cancellationToken)
+    {
+        // Writers take turns (readers do not wait): a row's seq is then drawn after every
+        // earlier row committed, so an export paging by seq never passes a row that commits later.
+        await using var c = await _source.OpenConnectionAsync(cancellationToken);
+        await using var tx = await c.BeginTransactionAsync(cancellationToken);
+        await using (var lockTable = new NpgsqlCommand("LOCK TABLE tlogistry_sightings IN EXCLUSIVE MODE", c, tx))
+        {
+            await lockTable.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using (var insert = new NpgsqlCommand(
+            "INSERT INTO tlogistry_sightings (reference, digest, media_type, observed_at, upstream, identity, log_id, log_index, bundle) VALUES (@ref, @dig, @mt, @obs, @up, @id, @lid, @li, @b)",
+            c,
+            tx))
+        {
+            insert.Parameters.AddWithValue("ref", s.Reference);
+            insert.Parameters.AddWithValue("dig", s.Digest);
+            insert.Parameters.AddWithValue("mt", s.MediaType);
+            insert.Parameters.AddWithValue("obs", s.ObservedAt.ToUniversalTime());
+            insert.Parameters.AddWithValue("up", s.Upstream);
+            insert.Parameters.AddWithValue("id", s.Identity);
+            insert.Parameters.AddWithValue("lid", s.LogId);
+            insert.Parameters.AddWithValue("li", s.LogIndex);
+            insert.Parameters.AddWithValue("b", BundleJson.Write(s.Bundle));
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await tx.CommitAsync(cancellationToken);
+    }
+
+    public async Task<long> FirstUnindexedAsync(string logId, CancellationToken cancellationToken)
+    {
+        // As in the SQLite store: 0 if entry 0 is missing, else the first held index whose successor is missing.
+        await using var cmd = _source.CreateCommand("""
+            SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM tlogistry_sightings WHERE log_id = @l AND log_index = 0) THEN 0
+                   ELSE (SELECT MIN(s.log_index) + 1 FROM tlogistry_sightings s
+                         WHERE s.log_id = @l AND NOT EXISTS (SELECT 1 FROM tlogistry_sightings n WHERE n.log_id = @l AND n.log_index = s.log_index + 1)) END
+            """);
+        cmd.Parameters.AddWithValue("l", logId);
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+    }
+
+    public async Task<SightingPage> ListAsync(long after, int limit, CancellationToken cancellationToken)
+    {
+        await using var cmd = _source.CreateCommand($"SELECT {Columns}, seq FROM tlogistry_sightings WHERE seq > @after ORDER BY seq LIMIT @limit");
+        cmd.Parameters.AddWithValue("after", after);
+        cmd.Parameters.AddWithValue("limit", (long)limit + 1);
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+        var page = new List<Sighting>();
+        long last = after;
+        while (await r.ReadAsync(cancellationToken))
+        {
+            if (page.Count == limit)
+            {
+                return new SightingPage(page, last);
+            }
+
+            page.Add(Read(r));
+            last = r.GetInt64(7);
+        }
+
+        return new SightingPage(page, null);
+    }
+
+    /// <summary>
+    /// <c>pg_advisory_lock</c> on a connection of its own, held until disposed. The wait is
+    /// bounded by <c>lock_timeout</c>; a holder that dies releases the lock with its connection.
+    /// </summary>
+    public async Task<IAsyncDisposable> LockTagAsync(string reference, CancellationToken cancellationToken)
+    {
+        var key = AdvisoryKey.For(reference);
+        var c = await _source.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await using var batch = new NpgsqlBatch(c)
+            {
+                BatchCommands =
+                {
+                    new NpgsqlBatchCommand("SELECT set_config('lock_timeout', @timeout, false)")
+                    {
+                        Parameters = { new NpgsqlParameter("timeout", ((long)_lockTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)) },
+                    },
+                    new NpgsqlBatchCommand("SELECT pg_advisory_lock(@key)") { Parameters = { new NpgsqlParameter("key", key) } },
+                },
+
+                // The server's lock_timeout decides; the client only guards against a server that stops answering.
+                Timeout = (int)Math.Ceiling(_lockTimeout.TotalSeconds) + 10,
+            };
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+            return new TagLock(_source, c, key);
+        }
+        catch (Exception e)
+        {
+            // Unless the server said the lock was not had in time, whether it was taken is
+            // unknown: then the connection must not go back to the pool, where it could keep it.
+            if (e is not PostgresException { SqlState: PostgresErrorCodes.LockNotAvailable })
+            {
+                _source.Clear();
+            }
+
+            await c.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async Task CheckAsync(CancellationToken cancellationToken)
+    {
+        await using var cmd = _source.CreateCommand("SELECT 1");
+        await cmd.ExecuteScalarAsync(cancellationToken);
+    }
+
+    public ValueTask DisposeAsync() => _source.DisposeAsync();
+
+    private static Sighting Read(NpgsqlDataReader r) => new(
+        r.GetString(0),
+        r.GetString(1),
+        r.GetString(2),
+        r.GetFieldValue<DateTimeOffset>(3),
+        r.GetString(4),
+        r.GetString(5),
+        BundleJson.Read(r.GetFieldValue<byte[]>(6)));
+
+    /// <summary>
+    /// A held tag lock: disposing unlocks it and returns the connection to the pool. When the
+    /// unlock fails, the pool is cleared, which closes this connection when it comes back
+    /// instead of keeping it idle with the lock (the server drops a connection's locks with it).
+    /// </summary>
+    private sealed class TagLock : IAsyncDisposable
+    {
+        private readonly NpgsqlDataSource _source;
+        private readonly NpgsqlConnection _connection;
+        private readonly long _key;
+
+        public TagLock(NpgsqlDataSource source, NpgsqlConnection connection, long key)
+        {
+            _source = source;
+            _connection = connection;
+            _key = key;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await using var cmd = new NpgsqlCommand("SELECT pg_advisory_unlock(@key); RESET lock_timeout", _connection);
+                cmd.Parameters.AddWithValue("key", _key);
+                await cmd.ExecuteNonQueryAsync(CancellationToken.None);
+            }
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or IOException)
+            {
+                _source.Clear();
+            }
+            finally
+            {
+                await _connection.DisposeAsync();
+            }
+        }
+    }
+}

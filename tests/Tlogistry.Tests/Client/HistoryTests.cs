@@ -1,0 +1,133 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Tlogistry.Client;
+using Tlogistry.Client.History;
+using Tlogistry.Tests.Support;
+
+namespace Tlogistry.Tests.Client;
+
+/// <summary><c>tlogistry history</c> after pulls through a live proxy, from the proxy and from its data directory.</summary>
+public sealed class HistoryTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static async Task<(int Exit, string Output, string Errors)> History(ClientFixture f, string image, bool json = false, bool dataDir = false, TrustFlags? trust = null)
+    {
+        var output = new StringWriter();
+        var errors = new StringWriter();
+        var exit = await HistoryCommand.RunAsync(new HistoryRequest(image, f.Proxy.BaseUri, dataDir ? f.Data.Path : null, json, trust ?? TrustFlags.None), output, errors, Ct);
+        return (exit, output.ToString(), errors.ToString());
+    }
+
+    [Fact]
+    public async Task Every_tag_of_an_image_is_listed_verified_as_a_table_or_json()
+    {
+        await using var f = await ClientFixture.StartAsync(Ct);
+        var digests = new Dictionary<string, string>();
+        foreach (var tag in new[] { "b", "a", "c" })
+        {
+            digests[tag] = await f.PullAsync(tag, Ct);
+        }
+
+        await f.PullAsync("a", Ct, repository: "other");
+
+        var (exit, table, _) = await History(f, "scripted.test/app");
+        Assert.Equal(0, exit);
+        var lines = table.TrimEnd('\n').Split('\n');
+        Assert.Matches("^TAG +DIGEST +LOG INDEX +INTEGRATED +STATUS$", lines[0]);
+        Assert.Equal(["a", "b", "c"], lines[1..].Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0]));
+        Assert.Matches($"^a +{digests["a"]} +1 +\\d{{4}}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ +verified$", lines[1]);
+        Assert.Matches($"^b +{digests["b"]} +0 ", lines[2]);
+        Assert.DoesNotContain(lines, l => l.EndsWith(' '));
+
+        // The same from the data directory's store, trusting its own keys; and one tag as JSON.
+        Assert.Equal(table, (await History(f, "scripted.test/app", dataDir: true)).Output);
+        var (one, json, _) = await History(f, "scripted.test/app:c", json: true);
+        Assert.Equal(0, one);
+        var row = Assert.Single(JsonDocument.Parse(json).RootElement.EnumerateArray());
+        Assert.Equal("scripted.test/app:c", row.GetProperty("reference").GetString());
+        Assert.Equal("c", row.GetProperty("tag").GetString());
+        Assert.Equal(digests["c"], row.GetProperty("digest").GetString());
+        Assert.Equal(2, row.GetProperty("logIndex").GetInt64());
+        Assert.True(row.GetProperty("verified").GetBoolean());
+        Assert.Equal("verified", row.GetProperty("status").GetString());
+        Assert.True(DateTimeOffset.TryParse(row.GetProperty("integratedTime").GetString(), out _));
+    }
+
+    [Fact]
+    public async Task A_sighting_that_does_not_verify_is_shown_with_its_reason_and_fails_the_command()
+    {
+        await using var f = await ClientFixture.StartAsync(Ct);
+        await f.PullAsync("a", Ct);
+        var stranger = f.Files.Combine("stranger.pem");
+        using (var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256))
+        {
+            await File.WriteAllTextAsync(stranger, key.ExportSubjectPublicKeyInfoPem(), Ct);
+        }
+
+        var (exit, table, errors) = await History(f, "scripted.test/app", trust: new TrustFlags(f.TrustedRoot, [stranger], null, null));
+        Assert.Equal(1, exit);
+        Assert.Contains("signature check failed", table, StringComparison.Ordinal);
+        Assert.Contains("1 of 1 sightings do not verify", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unknown_image_or_an_unreachable_proxy_is_a_clear_error()
+    {
+        await using var f = await ClientFixture.StartAsync(Ct);
+        await f.PullAsync("a", Ct);
+
+        var unknown = await Assert.ThrowsAsync<ClientException>(() => History(f, "scripted.test/nothing"));
+        Assert.Contains("no sighting of any tag of scripted.test/nothing is recorded", unknown.Message, StringComparison.Ordinal);
+        var tag = await Assert.ThrowsAsync<ClientException>(() => History(f, "scripted.test/app:never", dataDir: true));
+        Assert.Contains("no sighting of scripted.test/app:never is recorded", tag.Message, StringComparison.Ordinal);
+        var bad = await Assert.ThrowsAsync<ClientException>(() => History(f, "Not/Valid"));
+        Assert.Contains("invalid repository name", bad.Message, StringComparison.Ordinal);
+
+        var port = FreePort();
+        var gone = await Assert.ThrowsAsync<ClientException>(() => HistoryCommand.RunAsync(
+            new HistoryRequest("alpine", new Uri($"http://127.0.0.1:{port}/"), null, false, TrustFlags.None), TextWriter.Null, TextWriter.Null, Ct));
+        Assert.Contains($"cannot reach the proxy at http://127.0.0.1:{port}/", gone.Message, StringComparison.Ordinal);
+
+        // As a process: one line on stderr, exit 1, no stack trace.
+        var run = await CliProcess.RunAsync(null, "history", "scripted.test/nothing", "--proxy", f.Proxy.BaseUri.ToString());
+        Assert.Equal(1, run.ExitCode);
+        Assert.StartsWith("tlogistry history: scripted.test/nothing is unknown to ", run.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", run.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_image_listing_endpoint_answers_oci_errors_for_bad_input()
+    {
+        await using var f = await ClientFixture.StartAsync(Ct);
+        await f.PullAsync("a", Ct);
+        using (var ok = await f.Http.GetAsync("/tlog/bundles?image=scripted.test/app", Ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+            Assert.Equal("application/x-ndjson", ok.Content.Headers.ContentType!.MediaType);
+            Assert.Single((await ok.Content.ReadAsStringAsync(Ct)).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        }
+
+        await AssertError(f.Http, "/tlog/bundles?image=UPPER/x", HttpStatusCode.BadRequest, "NAME_INVALID");
+        await AssertError(f.Http, "/tlog/bundles?image=scripted.test/app:bad%20tag", HttpStatusCode.BadRequest, "TAG_INVALID");
+        await AssertError(f.Http, "/tlog/bundles?image=", HttpStatusCode.BadRequest, "NAME_INVALID");
+        await AssertError(f.Http, "/tlog/bundles?image=scripted.test/app&limit=5", HttpStatusCode.BadRequest, "PAGINATION_NUMBER_INVALID");
+        await AssertError(f.Http, "/tlog/bundles?image=scripted.test/none", HttpStatusCode.NotFound, "NAME_UNKNOWN");
+        await AssertError(f.Http, "/tlog/bundles?image=scripted.test/app:none", HttpStatusCode.NotFound, "MANIFEST_UNKNOWN");
+    }
+
+    private static async Task AssertError(HttpClient http, string path, HttpStatusCode status, string code)
+    {
+        using var response = await http.GetAsync(path, Ct);
+        Assert.Equal(status, response.StatusCode);
+        Assert.Contains($"\"code\":\"{code}\"", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,137 @@
+using System.Text.RegularExpressions;
+using Tlogistry.Policy;
+
+namespace Tlogistry.Tests.Policy;
+
+public sealed class TagPolicyTests
+{
+    private static readonly TagPolicy Configured = TagPolicy.Parse(
+        ["^latest$", "^nightly-"],
+        "fail",
+        [
+            "ghcr.io:on-mismatch=serve-pinned",
+            "quay.io:mutable-tag=^edge$",
+            "quay.io:mutable-tag=^main$",
+            "index.docker.io:on-mismatch=serve-pinned",
+            "registry-1.docker.io:mutable-tag=^latest$",
+            "registry-1.docker.io:mutable-tag=^rolling$",
+            "localhost:5000:mutable-tag=",
+            "Gcr.IO:on-mismatch=Serve-Pinned",
+            "regex.test:mutable-tag=^v[0-9]+(?=-rc)",
+        ]);
+
+    public static TheoryData<string, string, bool, string> Rules => new()
+    {
+        // Global patterns, anchored as written, against the tag alone.
+        { "example.com", "latest", true, "fail" },
+        { "example.com", "latest-1", false, "fail" },
+        { "example.com", "Latest", false, "fail" },
+        { "example.com", "nightly-2026", true, "fail" },
+        { "example.com", "v1-nightly-2026", false, "fail" },
+        { "example.com", "3.16.0", false, "fail" },
+
+        // A registry's on-mismatch replaces the global one; its mutable tags stay the global ones.
+        { "ghcr.io", "latest", true, "serve-pinned" },
+        { "ghcr.io", "v1", false, "serve-pinned" },
+
+        // A registry's mutable tags replace the global list; its on-mismatch stays global.
+        { "quay.io", "edge", true, "fail" },
+        { "quay.io", "main", true, "fail" },
+        { "quay.io", "latest", false, "fail" },
+
+        // Docker Hub's aliases are one registry, named as requests name it (docker.io).
+        { "docker.io", "rolling", true, "serve-pinned" },
+        { "docker.io", "latest", true, "serve-pinned" },
+        { "docker.io", "nightly-1", false, "serve-pinned" },
+        { "index.docker.io", "rolling", true, "serve-pinned" },
+
+        // An empty pattern list: nothing is mutable there.
+        { "localhost:5000", "latest", false, "fail" },
+        { "localhost:5001", "latest", true, "fail" },
+
+        // Hosts and values are case-insensitive.
+        { "gcr.io", "v1", false, "serve-pinned" },
+
+        // .NET regular expressions, lookarounds included.
+        { "regex.test", "v12-rc1", true, "fail" },
+        { "regex.test", "v12", false, "fail" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Rules))]
+    public void Each_tag_gets_the_rule_of_its_registry_else_the_global_one(string registry, string tag, bool mutable, string onMismatch) =>
+        Assert.Equal(new TagRule(mutable, TagPolicy.ParseMismatch(onMismatch, "test")), Configured.For(registry, tag));
+
+    [Fact]
+    public void Without_settings_nothing_is_mutable_and_a_move_is_refused()
+    {
+        Assert.Equal(new TagRule(false, MismatchPolicy.Fail), TagPolicy.Default.For("docker.io", "latest"));
+        Assert.Equal(new TagRule(false, MismatchPolicy.Fail), TagPolicy.Parse([], null, []).For("ghcr.io", "latest"));
+        Assert.Equal(new TagRule(false, MismatchPolicy.Fail), TagPolicy.Parse([], " ", []).For("ghcr.io", "latest"));
+        Assert.Equal(new TagRule(false, MismatchPolicy.ServePinned), TagPolicy.Parse([], "SERVE-PINNED", []).For("ghcr.io", "latest"));
+    }
+
+    [Fact]
+    public void A_registry_may_set_fail_against_a_global_serve_pinned()
+    {
+        var policy = TagPolicy.Parse([], "serve-pinned", ["ghcr.io:on-mismatch=fail", "ghcr.io:on-mismatch=fail"]);
+        Assert.Equal(MismatchPolicy.Fail, policy.For("ghcr.io", "v1").OnMismatch);
+        Assert.Equal(MismatchPolicy.ServePinned, policy.For("quay.io", "v1").OnMismatch);
+    }
+
+    [Fact]
+    public void A_pattern_may_hold_colons_and_equals_signs()
+    {
+        var policy = TagPolicy.Parse([], null, ["localhost:5000:mutable-tag=^(?:a=b|c)$"]);
+        Assert.True(policy.For("localhost:5000", "c").Mutable);
+        Assert.False(policy.For("localhost:5000", "a").Mutable);
+    }
+
+    public static TheoryData<string[], string?, string[], string> Refusals => new()
+    {
+        { ["(["], null, [], "--mutable-tag \"([\" is not a valid .NET regular expression" },
+        { [""], null, [], "--mutable-tag needs a regular expression" },
+        { [], "serve", [], "--on-mismatch must be fail or serve-pinned, got \"serve\"" },
+        { [], null, ["ghcr.io:on-mismatch=pinned"], "--policy ghcr.io:on-mismatch must be fail or serve-pinned, got \"pinned\"" },
+        { [], null, ["ghcr.io:mutable-tag=a)"], "--policy ghcr.io:mutable-tag \"a)\" is not a valid .NET regular expression" },
+        { [], null, ["ghcr.io"], "--policy expects REGISTRY:mutable-tag=REGEX or REGISTRY:on-mismatch=fail|serve-pinned" },
+        { [], null, ["ghcr.io=serve-pinned"], "--policy expects REGISTRY:" },
+        { [], null, ["ghcr.io:mutable=^x$"], "--policy expects REGISTRY:" },
+        { [], null, [":on-mismatch=fail"], "--policy expects REGISTRY:" },
+        { [], null, ["ghcr.io/org:on-mismatch=fail"], "\"ghcr.io/org\" is not a registry host" },
+        { [], null, ["myregistry:on-mismatch=fail"], "\"myregistry\" is not a registry host" },
+        { [], null, ["*.gcr.io:on-mismatch=fail"], "\"*.gcr.io\" is not a registry host" },
+        { [], null, ["ghcr.io:on-mismatch=fail", "GHCR.io:on-mismatch=serve-pinned"], "--policy sets on-mismatch for ghcr.io twice, to fail and to serve-pinned" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Refusals))]
+    public void Bad_settings_are_refused_naming_the_flag_and_the_reason(string[] mutableTags, string? onMismatch, string[] policies, string reason)
+    {
+        var e = Assert.Throws<FormatException>(() => TagPolicy.Parse(mutableTags, onMismatch, policies));
+        Assert.Contains(reason, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_pattern_that_backtracks_without_end_times_out_instead_of_hanging()
+    {
+        var policy = TagPolicy.Parse(["^(a+)+$"], null, []);
+        Assert.Throws<RegexMatchTimeoutException>(() => policy.For("docker.io", new string('a', 100) + "!"));
+    }
+
+    [Fact]
+    public void The_start_up_description_names_every_scope()
+    {
+        Assert.Equal(
+            [
+                "all registries: mutable tags ^latest$ ^nightly-; on mismatch fail",
+                "docker.io: mutable tags ^latest$ ^rolling$; on mismatch serve-pinned",
+                "gcr.io: on mismatch serve-pinned",
+                "ghcr.io: on mismatch serve-pinned",
+                "localhost:5000: mutable tags none",
+                "quay.io: mutable tags ^edge$ ^main$",
+                "regex.test: mutable tags ^v[0-9]+(?=-rc)",
+            ],
+            Configured.Describe());
+    }
+}

@@ -11,7 +11,6 @@ namespace Tlogistry.Host;
 /// </summary>
 internal static class Cli
 {
-    /// <summary><c>tlogistry log serve</c>: the embedded log alone, over the Rekor and tiles APIs.</summary>
     /// <summary>
     /// Runs a service until it stops: a failure a person can act on (bad settings, a damaged
     /// data directory) prints one line and exits 1; a cancelled run exits 0.
@@ -37,6 +36,7 @@ internal static class Cli
         e is FormatException or InvalidDataException or InvalidOperationException or IOException
             or UnauthorizedAccessException or System.Data.Common.DbException;
 
+    /// <summary><c>tlogistry log serve</c>: the embedded log alone, over the Rekor and tiles APIs.</summary>
     private static Command LogCommand()
     {
         var port = new Option<int?>("--port") { Description = "TCP port to listen on (also PORT; default 8080)." };

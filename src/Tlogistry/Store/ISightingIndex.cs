@@ -54,4 +54,28 @@ internal interface ISightingIndex
 }
 
 /// <summary>One page of sightings and the position to continue from (null at the end).</summary>
-internal sealed record SightingPage(IReadOnlyList<Sighting> Sightings, long? Next);
+internal sealed record SightingPage(IReadOnlyList<Sighting> Sightings, long? Next)
+{
+    /// <summary>
+    /// Reads a page from rows ordered by position, asked for with a limit of
+    /// <paramref name="limit"/> + 1: one row more than the page means a next page exists.
+    /// </summary>
+    public static async Task<SightingPage> ReadAsync(
+        System.Data.Common.DbDataReader rows, long after, int limit, int positionColumn, Func<System.Data.Common.DbDataReader, Sighting> read, CancellationToken cancellationToken)
+    {
+        var page = new List<Sighting>();
+        var last = after;
+        while (await rows.ReadAsync(cancellationToken))
+        {
+            if (page.Count == limit)
+            {
+                return new SightingPage(page, last);
+            }
+
+            page.Add(read(rows));
+            last = rows.GetInt64(positionColumn);
+        }
+
+        return new SightingPage(page, null);
+    }
+}

@@ -104,20 +104,7 @@ internal sealed class PostgresSightingIndex : ISightingIndex, IAsyncDisposable
         cmd.Parameters.AddWithValue("after", after);
         cmd.Parameters.AddWithValue("limit", (long)limit + 1);
         await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
-        var page = new List<Sighting>();
-        long last = after;
-        while (await r.ReadAsync(cancellationToken))
-        {
-            if (page.Count == limit)
-            {
-                return new SightingPage(page, last);
-            }
-
-            page.Add(Read(r));
-            last = r.GetInt64(7);
-        }
-
-        return new SightingPage(page, null);
+        return await SightingPage.ReadAsync(r, after, limit, 7, Read, cancellationToken);
     }
 
     /// <summary>
@@ -169,7 +156,7 @@ internal sealed class PostgresSightingIndex : ISightingIndex, IAsyncDisposable
 
     public ValueTask DisposeAsync() => _source.DisposeAsync();
 
-    private static Sighting Read(NpgsqlDataReader r) => new(
+    private static Sighting Read(System.Data.Common.DbDataReader r) => new(
         r.GetString(0),
         r.GetString(1),
         r.GetString(2),

@@ -111,20 +111,7 @@ internal sealed class SqliteSightingIndex : ISightingIndex
         cmd.Parameters.AddWithValue("$after", after);
         cmd.Parameters.AddWithValue("$limit", limit + 1);
         using var r = await cmd.ExecuteReaderAsync(cancellationToken);
-        var page = new List<Sighting>();
-        long last = after;
-        while (await r.ReadAsync(cancellationToken))
-        {
-            if (page.Count == limit)
-            {
-                return new SightingPage(page, last);
-            }
-
-            page.Add(Read(r));
-            last = r.GetInt64(7);
-        }
-
-        return new SightingPage(page, null);
+        return await SightingPage.ReadAsync(r, after, limit, 7, Read, cancellationToken);
     }
 
     /// <summary>One process owns the file, and the ledger's single flight covers that process: nothing to lock.</summary>
@@ -174,7 +161,7 @@ internal sealed class SqliteSightingIndex : ISightingIndex
         cmd.ExecuteNonQuery();
     }
 
-    private static Sighting Read(SqliteDataReader r) => new(
+    private static Sighting Read(System.Data.Common.DbDataReader r) => new(
         r.GetString(0),
         r.GetString(1),
         r.GetString(2),

@@ -85,7 +85,7 @@ public sealed class HistoryTests
         var bad = await Assert.ThrowsAsync<ClientException>(() => History(f, "Not/Valid"));
         Assert.Contains("invalid repository name", bad.Message, StringComparison.Ordinal);
 
-        var port = FreePort();
+        var port = FreePort.Next();
         var gone = await Assert.ThrowsAsync<ClientException>(() => HistoryCommand.RunAsync(
             new HistoryRequest("alpine", new Uri($"http://127.0.0.1:{port}/"), null, false, TrustFlags.None), TextWriter.Null, TextWriter.Null, Ct));
         Assert.Contains($"cannot reach the proxy at http://127.0.0.1:{port}/", gone.Message, StringComparison.Ordinal);
@@ -122,12 +122,5 @@ public sealed class HistoryTests
         using var response = await http.GetAsync(path, Ct);
         Assert.Equal(status, response.StatusCode);
         Assert.Contains($"\"code\":\"{code}\"", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

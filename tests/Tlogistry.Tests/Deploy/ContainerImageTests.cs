@@ -87,7 +87,7 @@ public sealed class ContainerImageTests
 
         // Run it: default arguments (serve), PORT from the environment, a read-only root with no
         // writable /tmp, and the data directory on a volume made writable for the image's user.
-        var port = FreeTcpPort();
+        var port = FreePort.Next();
         var data = Directory.CreateDirectory(work.Combine("volume")).FullName;
         var name = $"tlogistry-e2e-{Guid.NewGuid():N}";
         try
@@ -129,7 +129,7 @@ public sealed class ContainerImageTests
         }
 
         // The same image as the shared log (deploy/kubernetes/shared/log.yaml): arguments replace `serve`.
-        var logPort = FreeTcpPort();
+        var logPort = FreePort.Next();
         var logData = Directory.CreateDirectory(work.Combine("log-volume")).FullName;
         var logName = $"tlogistry-log-e2e-{Guid.NewGuid():N}";
         try
@@ -195,19 +195,5 @@ public sealed class ContainerImageTests
 
         var logs = await podman.RunAsync(["logs", name], cancellationToken: Ct);
         throw new InvalidOperationException($"the container never answered /healthz ({last})\nstdout:\n{logs.StandardOutput}\nstderr:\n{logs.StandardError}");
-    }
-
-    private static int FreeTcpPort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        try
-        {
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-        finally
-        {
-            listener.Stop();
-        }
     }
 }

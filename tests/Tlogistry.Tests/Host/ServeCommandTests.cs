@@ -25,7 +25,7 @@ public sealed partial class ServeCommandTests
     {
         using var data = new TempDirectory();
         await using var registry = await DistributionRegistry.StartAsync(cancellationToken: Ct);
-        var port = FreePort();
+        var port = FreePort.Next();
         await using var proxy = ChildProcess.Start(
             Dotnet,
             Args("serve", "--data-dir", data.Path, "--upstream", "docker.io=" + registry.BaseUri),
@@ -63,7 +63,7 @@ public sealed partial class ServeCommandTests
     {
         using var data = new TempDirectory();
         using var tls = new TestTls();
-        var port = FreePort();
+        var port = FreePort.Next();
         await using var proxy = ChildProcess.Start(
             Dotnet,
             Args(
@@ -183,7 +183,7 @@ public sealed partial class ServeCommandTests
     public async Task A_postgres_store_that_cannot_be_reached_stops_the_start_with_the_reason()
     {
         using var data = new TempDirectory();
-        var closed = FreePort();
+        var closed = FreePort.Next();
         await AssertStartRefusedAsync(["serve", "--port", "0", "--data-dir", data.Path, "--store", $"postgres=Host=127.0.0.1;Port={closed};Username=tlogistry;Timeout=3"], 1, $"127.0.0.1:{closed}");
     }
 
@@ -245,12 +245,5 @@ public sealed partial class ServeCommandTests
         {
             await Task.Delay(50, Ct);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 }

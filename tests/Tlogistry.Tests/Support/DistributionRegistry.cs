@@ -58,7 +58,7 @@ public sealed class DistributionRegistry : IAsyncDisposable
             {
                 // The port is free when probed but could be taken before the registry binds it;
                 // that shows up as an early exit with "address already in use", so try another.
-                var port = FreeTcpPort();
+                var port = FreePort.Next();
                 var config = dir.Combine("config.yml");
                 await File.WriteAllTextAsync(config, Config(dir.Combine("data"), port, tokenAuth, redirectBaseUrl), cancellationToken);
                 var process = ChildProcess.Start(executable, ["serve", config], workingDirectory: dir.Path);
@@ -90,20 +90,6 @@ public sealed class DistributionRegistry : IAsyncDisposable
     {
         await _process.DisposeAsync();
         _dir.Dispose();
-    }
-
-    private static int FreeTcpPort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        try
-        {
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-        finally
-        {
-            listener.Stop();
-        }
     }
 
     private static string Config(string dataDirectory, int port, RegistryTokenAuth? tokenAuth, Uri? redirectBaseUrl)

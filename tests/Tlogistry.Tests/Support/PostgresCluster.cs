@@ -121,7 +121,7 @@ internal sealed class PostgresCluster
             await RunAsync(asOsUser, Path.Combine(binDir, "initdb"), ["-D", data, "--auth=trust", "-U", "postgres", "--no-sync", "--encoding=UTF8", "--locale=C"]);
             for (var attempt = 1; ; attempt++)
             {
-                var port = FreeTcpPort();
+                var port = FreePort.Next();
                 // setpriv execs postgres, so the watchdog's kill reaches the server itself.
                 var (executable, args) = Command(asOsUser, Path.Combine(binDir, "postgres"), [
                     "-D", data, "-p", port.ToString(CultureInfo.InvariantCulture), "-h", "127.0.0.1", "-k", dir.Path,
@@ -229,20 +229,6 @@ internal sealed class PostgresCluster
         }
 
         return $"not ready within {StartTimeout.TotalSeconds:0} s ({last})";
-    }
-
-    private static int FreeTcpPort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        try
-        {
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-        finally
-        {
-            listener.Stop();
-        }
     }
 }
 

@@ -3,7 +3,8 @@
 # registry as upstream, skopeo and podman as clients, the PostgreSQL server the
 # shared-store tests start a private cluster of, runc to run the published image
 # (Debian's crun refuses hosts whose cgroup v2 hierarchy holds controllers while v1 ones
-# are mounted), and kubectl to build the Kubernetes manifests offline. Idempotent.
+# are mounted), kubectl to build the Kubernetes manifests offline, and Chromium to load
+# the web pages headless. Idempotent.
 set -euo pipefail
 
 need=()
@@ -15,6 +16,7 @@ pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 [ -n "$(pg_bin)" ] && [ -x "$(pg_bin)/initdb" ] || command -v initdb >/dev/null || need+=(postgresql)
 [ -x /usr/sbin/runc ] || command -v runc >/dev/null || need+=(runc)
 command -v kubectl >/dev/null || need+=(kubernetes-client)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing ${need[*]}; run as root or install them with apt-get" >&2
@@ -31,4 +33,5 @@ podman --version
 if [ -n "$(pg_bin)" ]; then "$(pg_bin)/postgres" --version; else postgres --version; fi
 "$(command -v runc || echo /usr/sbin/runc)" --version | head -n 1
 kubectl version --client 2>/dev/null | head -n 1 || true
+/usr/bin/chromium --version 2>/dev/null || true
 command -v terraform >/dev/null && TF_CLI_CONFIG_FILE=/dev/null terraform version | head -n 1 || echo "terraform: not installed (the Terraform format check is skipped)"

@@ -17,6 +17,7 @@ using Tlogistry.Transparency.Rekor;
 using Tlogistry.Transparency.Sigstore;
 using Tlogistry.Upstream;
 using Tlogistry.Upstream.Guard;
+using Tlogistry.Web;
 
 namespace Tlogistry.Host;
 
@@ -123,6 +124,10 @@ internal static partial class TlogistryApp
             sp.GetRequiredService<SightingReader>().Identity,
             sp.GetRequiredService<ITransparencyLog>().Description,
             string.Join(", ", sp.GetRequiredService<TrustedRoot>().Logs.Select(l => l.BaseUrl).Distinct())));
+        services.AddSingleton(sp => new HistoryPage(
+            sp.GetRequiredService<ISightingIndex>(),
+            sp.GetRequiredService<SightingReader>(),
+            sp.GetRequiredService<ITransparencyLog>().Description));
 
         var app = builder.Build();
         TelemetrySetup.Start(app.Services);
@@ -169,6 +174,7 @@ internal static partial class TlogistryApp
         var api = app.Services.GetRequiredService<RegistryApi>();
         var home = app.Services.GetRequiredService<HomePage>();
         app.MapGet("/", () => Results.Content(home.Html, "text/html; charset=utf-8"));
+        app.MapGet(HistoryPage.Path, app.Services.GetRequiredService<HistoryPage>().HandleAsync);
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/readyz", app.Services.GetRequiredService<Readiness>().HandleAsync);
         TelemetrySetup.Map(app);

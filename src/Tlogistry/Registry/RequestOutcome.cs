@@ -36,6 +36,7 @@ internal static class RequestOutcome
     public const string Referrers = "referrers";
     public const string Base = "base";
     public const string Bundle = "bundle";
+    public const string History = "history";
     public const string Other = "other";
 
     private const string OutcomeKey = "tlogistry.outcome";

@@ -1,0 +1,161 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
+using Tlogistry.Client.History;
+using Tlogistry.Ledger;
+using Tlogistry.Oci;
+using Tlogistry.Registry;
+using Tlogistry.Store;
+
+namespace Tlogistry.Web;
+
+/// <summary>
+/// <c>GET /history?image=NAME[:TAG]</c>: every recorded sighting of an image's tags (or of one
+/// tag) as a web page, each with its log entry, whether its bundle verifies here, and the
+/// commands that check it without trusting this service. Errors answer a page to browsers and
+/// the OCI error body to everything else.
+/// </summary>
+internal sealed class HistoryPage
+{
+    public const string Path = "/history";
+    private readonly ISightingIndex _index;
+    private readonly SightingReader _reader;
+    private readonly string _log;
+
+    public HistoryPage(ISightingIndex index, SightingReader reader, string log)
+    {
+        _index = index;
+        _reader = reader;
+        _log = log;
+    }
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var ct = context.RequestAborted;
+        RequestOutcome.SetRoute(context, RequestOutcome.History);
+        var image = context.Request.Query["image"].ToString().Trim();
+        if (image.Length == 0)
+        {
+            await WritePageAsync(context, 200, PageShell.Wrap("history", Form("")), ct);
+            return;
+        }
+
+        if (!ImageSelector.TryParse(image, out var selector, out var error))
+        {
+            await WriteErrorAsync(context, 400, error, RequestOutcome.ClientError, image);
+            return;
+        }
+
+        IReadOnlyList<Sighting> sightings;
+        try
+        {
+            sightings = [.. (await _index.ListRepositoryAsync(selector.Repository, ct)).Where(s => selector.Selects(s.Reference))];
+        }
+        catch (Exception e) when (e is IOException or System.Data.Common.DbException or FormatException)
+        {
+            await WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, "the sighting store cannot be read: " + e.Message), RequestOutcome.LogError, image);
+            return;
+        }
+
+        if (sightings.Count == 0)
+        {
+            var missing = selector.Tag is null
+                ? new OciError(OciErrorCodes.NameUnknown, $"no sighting of any tag of {selector.Repository} is recorded")
+                : new OciError(OciErrorCodes.ManifestUnknown, $"no sighting of {selector.Reference} is recorded");
+            await WriteErrorAsync(context, 404, missing, RequestOutcome.NotFound, image);
+            return;
+        }
+
+        var origin = $"{context.Request.Scheme}://{context.Request.Host}";
+        await WritePageAsync(context, 200, PageShell.Wrap($"history of {selector}", Body(image, selector, sightings, origin)), ct);
+    }
+
+    private string Body(string typed, ImageSelector selector, IReadOnlyList<Sighting> sightings, string origin)
+    {
+        var shortName = selector.Tag is null ? typed : typed[..typed.LastIndexOf(':')];
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"<h1>Sightings of <code id=\"image\">{PageShell.Encode(selector.ToString())}</code></h1>\n");
+        sb.Append(CultureInfo.InvariantCulture, $"<p>Recorded in <code>{PageShell.Encode(_log)}</code>, each signed by this instance.</p>\n");
+        sb.Append("<table id=\"sightings\"><thead><tr><th>Tag</th><th>Digest</th><th>First seen</th><th>Log entry</th><th>Status</th><th>Verify</th></tr></thead><tbody>\n");
+        foreach (var sighting in sightings)
+        {
+            var row = HistoryRow.Of(sighting.Bundle, _reader, selector);
+            var pull = $"{shortName}:{row.Tag}";
+            var verify = $"tlogistry verify {pull} --digest {row.Digest} --proxy {origin} --trusted-root root.json {TrustFlags(_reader.Identity)}";
+            var statusClass = row.Verified ? "ok" : "bad";
+            var integrated = row.IntegratedTime is { } t ? "integrated " + Time(t) : "the log states no time";
+            sb.Append("<tr class=\"sighting\">")
+                .Append(CultureInfo.InvariantCulture, $"<td class=\"tag\">{PageShell.Encode(row.Tag)}</td>")
+                .Append(CultureInfo.InvariantCulture, $"<td class=\"digest\"><code>{PageShell.Encode(row.Digest)}</code></td>")
+                .Append(CultureInfo.InvariantCulture, $"<td>{Time(sighting.ObservedAt)}<br>from {PageShell.Encode(sighting.Upstream)}</td>")
+                .Append(CultureInfo.InvariantCulture, $"<td class=\"entry\">index <span class=\"log-index\">{row.LogIndex.ToString(CultureInfo.InvariantCulture)}</span><br>{integrated}<br>uuid <code>{sighting.Uuid}</code><br>log id <code>{row.LogId}</code></td>")
+                .Append(CultureInfo.InvariantCulture, $"<td class=\"status {statusClass}\">{PageShell.Encode(row.Status)}</td>")
+                .Append(CultureInfo.InvariantCulture, $"<td><a href=\"{BundleApi.BundlePath}?image={Uri.EscapeDataString(pull)}\">bundle</a><pre class=\"verify\">{PageShell.Encode(verify)}</pre></td>")
+                .Append("</tr>\n");
+        }
+
+        sb.Append("</tbody></table>\n");
+        sb.Append(CultureInfo.InvariantCulture, $"""
+            <h2>Check it yourself</h2>
+            <p>The <code>tlogistry verify</code> command beside each sighting trusts neither this service nor the log's API:
+            it checks the bundle's signature against the key or identity you pinned, the statement's tag and digest, the
+            inclusion proof against the log's signed checkpoint, and that the log's current checkpoint is consistent with
+            the last one your machine saw. Fetch the trust material once and compare it out of band, as you would an SSH
+            host key (the key's fingerprint is the identity <code id="identity">{PageShell.Encode(_reader.Identity)}</code>):</p>
+            <pre id="trust">{PageShell.Encode(TrustCommands(origin, _reader.Identity))}</pre>
+            <p>A tag recorded with two digests is the failure this log exists to expose: <code>tlogistry audit --proxy {PageShell.Encode(origin)}</code>
+            scans the whole log for them.</p>
+            {Form(typed)}
+            """);
+        return sb.ToString();
+    }
+
+    /// <summary>How a client pins this instance: its key file, or its keyless identity and issuer.</summary>
+    private static string TrustFlags(string identity)
+    {
+        if (identity.StartsWith("key:", StringComparison.Ordinal))
+        {
+            return "--key key.pem";
+        }
+
+        var issuer = identity.IndexOf(";issuer=", StringComparison.Ordinal);
+        var colon = identity.IndexOf(':', StringComparison.Ordinal);
+        return issuer > colon && colon > 0
+            ? $"--identity {identity[(colon + 1)..issuer]} --issuer {identity[(issuer + ";issuer=".Length)..]}"
+            : "";
+    }
+
+    private static string TrustCommands(string origin, string identity) =>
+        $"curl -o root.json {origin}{TrustApi.TrustedRootPath}"
+        + (identity.StartsWith("key:", StringComparison.Ordinal) ? $"\ncurl -o key.pem {origin}{TrustApi.KeyPath}" : "");
+
+    private static string Form(string image) =>
+        $"<form action=\"{Path}\" method=\"get\"><label>Sightings of <input name=\"image\" value=\"{PageShell.Encode(image)}\" placeholder=\"alpine or alpine:3.16.0\" size=\"40\"></label> <button>Show</button></form>";
+
+    private static async Task WriteErrorAsync(HttpContext context, int status, OciError error, string outcome, string image)
+    {
+        if (!WantsHtml(context.Request))
+        {
+            await OciResponses.WriteErrorAsync(context, status, error, outcome, context.RequestAborted);
+            return;
+        }
+
+        RequestOutcome.Set(context, outcome);
+        var body = $"<h1>History</h1><p class=\"bad\" id=\"error\">{PageShell.Encode(error.Code)}: {PageShell.Encode(error.Message)}</p>{Form(image)}";
+        await WritePageAsync(context, status, PageShell.Wrap("history", body), context.RequestAborted);
+    }
+
+    private static bool WantsHtml(HttpRequest request) =>
+        MediaTypeHeaderValue.TryParseList(request.Headers.Accept, out var accepted)
+        && accepted.Any(a => a.MediaType.Equals("text/html", StringComparison.OrdinalIgnoreCase));
+
+    private static Task WritePageAsync(HttpContext context, int status, string html, CancellationToken ct)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "text/html; charset=utf-8";
+        return context.Response.WriteAsync(html, ct);
+    }
+
+    private static string Time(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,27 @@
+using System.Net;
+
+namespace Tlogistry.Web;
+
+/// <summary>The HTML around every page: one stylesheet, one navigation bar, no scripts.</summary>
+internal static class PageShell
+{
+    private const string Style =
+        "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.5}" +
+        "pre,code{background:#f4f4f4}pre{padding:.75rem;overflow:auto}table{border-collapse:collapse}" +
+        "td,th{border:1px solid #ccc;padding:.25rem .5rem;vertical-align:top;text-align:left}" +
+        "nav{margin-bottom:1.5rem}nav a{margin-right:1rem}.box{border:1px solid #ccc;padding:.5rem 1rem;margin-bottom:1.5rem}" +
+        ".bad{color:#a00}.ok{color:#060}.digest{word-break:break-all}";
+
+    public static string Wrap(string title, string body) => $$"""
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><title>{{Encode(title)}}</title>
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <style>{{Style}}</style></head>
+        <body>
+        <nav><a href="/">tlogistry</a><a href="/history">history</a><a href="/tlog/trusted_root.json">trusted root</a></nav>
+        {{body}}
+        </body></html>
+        """;
+
+    public static string Encode(string? text) => WebUtility.HtmlEncode(text ?? "");
+}

@@ -21,5 +21,6 @@ internal sealed record Sighting(
     public string LogId => Convert.ToHexStringLower(Bundle.Entry.LogId);
 
     /// <summary>The entry's UUID as Rekor names it: the hex RFC 6962 leaf hash of its body.</summary>
-    public string Uuid => Convert.ToHexStringLower(Transparency.Merkle.Rfc6962.LeafHash(Bundle.Entry.CanonicalizedBody));
+    /// <remarks>Hashed once here: a warm pin answers it in a header on every request.</remarks>
+    public string Uuid { get; } = Convert.ToHexStringLower(Transparency.Merkle.Rfc6962.LeafHash(Bundle.Entry.CanonicalizedBody));
 }

@@ -38,7 +38,7 @@ internal static partial class TlogistryApp
         builder.Configuration.AddInMemoryCollection(overrides);
         var options = builder.Configuration.GetSection(TlogistryOptions.Section).Get<TlogistryOptions>() ?? new TlogistryOptions();
         builder.Logging.ClearProviders();
-        ConsoleLogs.Add(builder.Logging, options.LogFormat);
+        ConsoleLogs.Add(builder.Logging, options.LogFormat, typeof(RequestLogging).FullName!);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
         TelemetrySetup.Add(builder.Services, TelemetrySetup.OtlpEndpoint(options.OtlpEndpoint, builder.Configuration[TelemetrySetup.OtlpEndpointVariable]));

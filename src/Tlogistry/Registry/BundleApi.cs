@@ -112,7 +112,7 @@ internal sealed class BundleApi
         IReadOnlyList<Sighting> sightings;
         try
         {
-            sightings = [.. (await _index.ListRepositoryAsync(selector.Repository, ct)).Where(s => selector.Selects(s.Reference))];
+            sightings = await ImageSightings.ListAsync(_index, selector, ct);
         }
         catch (Exception e) when (e is IOException or System.Data.Common.DbException or FormatException)
         {
@@ -122,10 +122,7 @@ internal sealed class BundleApi
 
         if (sightings.Count == 0)
         {
-            var missing = selector.Tag is null
-                ? new OciError(OciErrorCodes.NameUnknown, $"no sighting of any tag of {selector.Repository} is recorded")
-                : new OciError(OciErrorCodes.ManifestUnknown, $"no sighting of {selector.Reference} is recorded");
-            await OciResponses.WriteErrorAsync(context, 404, missing, RequestOutcome.NotFound, ct);
+            await OciResponses.WriteErrorAsync(context, 404, ImageSightings.Missing(selector), RequestOutcome.NotFound, ct);
             return;
         }
 

@@ -50,7 +50,7 @@ internal sealed class HistoryPage
         IReadOnlyList<Sighting> sightings;
         try
         {
-            sightings = [.. (await _index.ListRepositoryAsync(selector.Repository, ct)).Where(s => selector.Selects(s.Reference))];
+            sightings = await ImageSightings.ListAsync(_index, selector, ct);
         }
         catch (Exception e) when (e is IOException or System.Data.Common.DbException or FormatException)
         {
@@ -60,10 +60,7 @@ internal sealed class HistoryPage
 
         if (sightings.Count == 0)
         {
-            var missing = selector.Tag is null
-                ? new OciError(OciErrorCodes.NameUnknown, $"no sighting of any tag of {selector.Repository} is recorded")
-                : new OciError(OciErrorCodes.ManifestUnknown, $"no sighting of {selector.Reference} is recorded");
-            await WriteErrorAsync(context, 404, missing, RequestOutcome.NotFound, image);
+            await WriteErrorAsync(context, 404, ImageSightings.Missing(selector), RequestOutcome.NotFound, image);
             return;
         }
 

@@ -64,7 +64,7 @@ internal sealed class HistoryPage
             return;
         }
 
-        var origin = $"{context.Request.Scheme}://{context.Request.Host}";
+        var origin = Origin(context.Request);
         await WritePageAsync(context, 200, PageShell.Wrap($"history of {selector}", Body(image, selector, sightings, origin)), ct);
     }
 
@@ -106,6 +106,18 @@ internal sealed class HistoryPage
             {Form(typed)}
             """);
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// The address the browser used, for the commands shown: a TLS-terminating balancer in front
+    /// makes the request plain HTTP, so its <c>X-Forwarded-Proto</c> names the scheme. Display
+    /// only: nothing is fetched or trusted by it.
+    /// </summary>
+    private static string Origin(HttpRequest request)
+    {
+        var forwarded = request.Headers["X-Forwarded-Proto"].ToString().Split(',')[0].Trim().ToLowerInvariant();
+        var scheme = forwarded is "https" or "http" ? forwarded : request.Scheme;
+        return $"{scheme}://{request.Host}";
     }
 
     /// <summary>How a client pins this instance: its key file, or its keyless identity and issuer.</summary>

@@ -122,6 +122,15 @@ public sealed class HistoryPageTests
         Assert.StartsWith("NAME_INVALID: ", doc.GetElementById("error")!.TextContent, StringComparison.Ordinal);
         Assert.Equal("<script>x</script>", doc.QuerySelector("form input[name=image]")!.GetAttribute("value"));
 
+        // Behind a TLS-terminating balancer, the commands name the address the browser used.
+        using var forwarded = new HttpRequestMessage(HttpMethod.Get, "/history?image=scripted.test/app:a");
+        forwarded.Headers.Host = "registry.example.test";
+        forwarded.Headers.Add("X-Forwarded-Proto", "https");
+        using var behind = await http.SendAsync(forwarded, Ct);
+        var page = Parse(await behind.Content.ReadAsStringAsync(Ct));
+        Assert.Contains("--proxy https://registry.example.test ", page.QuerySelector("pre.verify")!.TextContent, StringComparison.Ordinal);
+        Assert.StartsWith("curl -o root.json https://registry.example.test/tlog/trusted_root.json", page.GetElementById("trust")!.TextContent, StringComparison.Ordinal);
+
         // The recorded tag is found by the same page.
         using var found = await http.GetAsync("/history?image=scripted.test/app:a", Ct);
         Assert.Equal(HttpStatusCode.OK, found.StatusCode);

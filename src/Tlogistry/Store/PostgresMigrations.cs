@@ -29,6 +29,11 @@ internal static class PostgresMigrations
             bundle bytea NOT NULL,
             UNIQUE (log_id, log_index))
         """,
+
+        // Byte-ordered, whatever the database's collation, so one repository's tags are one range.
+        """
+        CREATE INDEX tlogistry_sightings_reference_bytes ON tlogistry_sightings (reference COLLATE "C")
+        """,
     ];
 
     public static int Latest => Steps.Length;

@@ -107,6 +107,29 @@ internal sealed class PostgresSightingIndex : ISightingIndex, IAsyncDisposable
         return await SightingPage.ReadAsync(r, after, limit, 7, Read, cancellationToken);
     }
 
+    /// <summary>The sightings of one repository's tags: references between <c>@lo</c> and <c>@hi</c>, in byte order.</summary>
+    internal const string RepositoryQuery = $"""
+        SELECT {Columns} FROM tlogistry_sightings
+        WHERE reference COLLATE "C" > @lo AND reference COLLATE "C" < @hi ORDER BY reference COLLATE "C"
+        """;
+
+    public async Task<IReadOnlyList<Sighting>> ListRepositoryAsync(string repository, CancellationToken cancellationToken)
+    {
+        // As in the SQLite store: a repository's tags sort between "REPO:" and "REPO;" in byte
+        // order, a range scan of the byte-ordered index on reference (schema step 2).
+        await using var cmd = _source.CreateCommand(RepositoryQuery);
+        cmd.Parameters.AddWithValue("lo", repository + ":");
+        cmd.Parameters.AddWithValue("hi", repository + ";");
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+        var found = new List<Sighting>();
+        while (await r.ReadAsync(cancellationToken))
+        {
+            found.Add(Read(r));
+        }
+
+        return found;
+    }
+
     /// <summary>
     /// <c>pg_advisory_lock</c> on a connection of its own, held until disposed. The wait is
     /// bounded by <c>lock_timeout</c>; a holder that dies releases the lock with its connection.

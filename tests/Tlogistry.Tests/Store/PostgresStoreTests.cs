@@ -30,6 +30,55 @@ public sealed class PostgresStoreTests
     }
 
     [Fact]
+    public async Task A_repository_lists_in_byte_order_from_the_byte_ordered_index_whatever_the_collation()
+    {
+        await using var database = await PostgresDatabase.CreateAsync(Ct);
+        await using var store = await PostgresSightingIndex.OpenAsync(database.ConnectionString, TimeSpan.FromSeconds(5), Ct);
+
+        // A linguistic collation (ICU, English) on the column: "_1" sorts before "v1" before "V9"; in bytes "V9" comes first.
+        await database.ExecAsync("""ALTER TABLE tlogistry_sightings ALTER COLUMN reference TYPE text COLLATE "en-US-x-icu" """);
+        string[] references = ["ghcr.io/org/app:v1", "ghcr.io/org/app:V9", "ghcr.io/org/app:_1", "ghcr.io/org/app-x:v1", "ghcr.io/org/app/sub:v1"];
+        for (var i = 0; i < references.Length; i++)
+        {
+            await store.SaveAsync(SightingIndexTests.Fake(references[i], i), Ct);
+        }
+
+        Assert.Equal(["ghcr.io/org/app:_1", "ghcr.io/org/app:v1", "ghcr.io/org/app:V9"], await QueryAsync(database, "SELECT reference FROM tlogistry_sightings WHERE reference LIKE 'ghcr.io/org/app:%' ORDER BY reference"));
+        Assert.Equal(
+            ["ghcr.io/org/app:V9", "ghcr.io/org/app:_1", "ghcr.io/org/app:v1"],
+            (await store.ListRepositoryAsync("ghcr.io/org/app", Ct)).Select(s => s.Reference));
+
+        // The store's query reads the byte-ordered index (sequential scans off, so a tiny table does not hide it).
+        var plan = await QueryAsync(database, "EXPLAIN " + PostgresSightingIndex.RepositoryQuery, ("lo", "ghcr.io/org/app:"), ("hi", "ghcr.io/org/app;"));
+        Assert.Contains(plan, line => line.Contains("tlogistry_sightings_reference_bytes", StringComparison.Ordinal));
+    }
+
+    private static async Task<List<string>> QueryAsync(PostgresDatabase database, string sql, params (string Name, string Value)[] parameters)
+    {
+        await using var c = new NpgsqlConnection(database.ConnectionString);
+        await c.OpenAsync(Ct);
+        await using (var off = new NpgsqlCommand("SET enable_seqscan = off", c))
+        {
+            await off.ExecuteNonQueryAsync(Ct);
+        }
+
+        await using var cmd = new NpgsqlCommand(sql, c);
+        foreach (var (name, value) in parameters)
+        {
+            cmd.Parameters.AddWithValue(name, value);
+        }
+
+        await using var r = await cmd.ExecuteReaderAsync(Ct);
+        var rows = new List<string>();
+        while (await r.ReadAsync(Ct))
+        {
+            rows.Add(r.GetString(0));
+        }
+
+        return rows;
+    }
+
+    [Fact]
     public async Task A_tag_lock_excludes_other_instances_until_released_and_other_tags_never()
     {
         await using var store = await PostgresTestStore.CreateAsync(TimeSpan.FromMilliseconds(300));

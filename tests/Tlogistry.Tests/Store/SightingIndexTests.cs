@@ -81,6 +81,27 @@ public abstract class SightingIndexTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_repository_lists_its_own_tags_only_in_byte_order()
+    {
+        var index = await Store.OpenAsync();
+        string[] references =
+        [
+            "ghcr.io/org/app:v2", "ghcr.io/org/apple:v1", "ghcr.io/org/app/sub:v1", "ghcr.io/org/ap:v1",
+            "ghcr.io/org/app-x:v1", "ghcr.io/org/app:V9", "ghcr.io/org/app:v1", "ghcr.io/org/app:_1", "ghcr.io/org:v1",
+        ];
+        for (var i = 0; i < references.Length; i++)
+        {
+            await index.SaveAsync(Fake(references[i], i), Ct);
+        }
+
+        Assert.Equal(
+            ["ghcr.io/org/app:V9", "ghcr.io/org/app:_1", "ghcr.io/org/app:v1", "ghcr.io/org/app:v2"],
+            (await index.ListRepositoryAsync("ghcr.io/org/app", Ct)).Select(s => s.Reference));
+        Assert.Equal(["ghcr.io/org/app/sub:v1"], (await index.ListRepositoryAsync("ghcr.io/org/app/sub", Ct)).Select(s => s.Reference));
+        Assert.Empty(await index.ListRepositoryAsync("ghcr.io/org/none", Ct));
+    }
+
+    [Fact]
     public async Task Reconciliation_resumes_at_the_first_log_index_the_store_lacks()
     {
         var index = await Store.OpenAsync();
@@ -117,7 +138,7 @@ public abstract class SightingIndexTests : IAsyncLifetime
     private protected abstract Task<TestStore> CreateStoreAsync();
 
     /// <summary>A sighting as the store sees it; nothing here is verified, so nothing needs to be real.</summary>
-    private static Sighting Fake(string reference, long logIndex, string logId = LogA)
+    internal static Sighting Fake(string reference, long logIndex, string logId = LogA)
     {
         var envelope = new DsseEnvelope(Dsse.InTotoPayloadType, Encoding.UTF8.GetBytes("{\"tag\":\"" + reference + "\"}"), [new DsseSignature("", [1, 2, 3])]);
         var entry = new TlogEntry(logIndex, Convert.FromHexString(logId), "tlogistry/sighting", "0.0.1", 1_700_000_000 + logIndex, null, null, Encoding.UTF8.GetBytes("leaf " + reference));

@@ -21,10 +21,14 @@ internal sealed class HistoryPage
     public const string Path = "/history";
     private readonly ISightingIndex _index;
     private readonly SightingReader _reader;
+    /// <summary>Rows a page shows at most: each is verified when the page is made, so a repository with thousands of tags must not cost thousands of checks per request.</summary>
+    public const int DefaultMaxRows = 200;
     private readonly string _log;
+    private readonly int _maxRows;
 
-    public HistoryPage(ISightingIndex index, SightingReader reader, string log)
+    public HistoryPage(ISightingIndex index, SightingReader reader, string log, int maxRows = DefaultMaxRows)
     {
+        _maxRows = maxRows;
         _index = index;
         _reader = reader;
         _log = log;
@@ -75,7 +79,7 @@ internal sealed class HistoryPage
         sb.Append(CultureInfo.InvariantCulture, $"<h1>Sightings of <code id=\"image\">{PageShell.Encode(selector.ToString())}</code></h1>\n");
         sb.Append(CultureInfo.InvariantCulture, $"<p>Recorded in <code>{PageShell.Encode(_log)}</code>, each signed by this instance.</p>\n");
         sb.Append("<table id=\"sightings\"><thead><tr><th>Tag</th><th>Digest</th><th>First seen</th><th>Log entry</th><th>Status</th><th>Verify</th></tr></thead><tbody>\n");
-        foreach (var sighting in sightings)
+        foreach (var sighting in sightings.Take(_maxRows))
         {
             var row = HistoryRow.Of(sighting.Bundle, _reader, selector);
             var pull = $"{shortName}:{row.Tag}";
@@ -93,6 +97,11 @@ internal sealed class HistoryPage
         }
 
         sb.Append("</tbody></table>\n");
+        if (sightings.Count > _maxRows)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"<p id=\"truncated\">The first {_maxRows} of {sightings.Count} sightings are shown, by tag. Ask for one tag (<code>NAME:TAG</code>), or list them all with <code>tlogistry history {PageShell.Encode(typed)} --proxy {PageShell.Encode(origin)}</code>.</p>\n");
+        }
+
         sb.Append(CultureInfo.InvariantCulture, $"""
             <h2>Check it yourself</h2>
             <p>The <code>tlogistry verify</code> command beside each sighting trusts neither this service nor the log's API:

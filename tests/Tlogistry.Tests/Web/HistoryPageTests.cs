@@ -2,6 +2,11 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using AngleSharp.Html.Dom;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Tlogistry.Ledger;
+using Tlogistry.Store;
+using Tlogistry.Web;
 using AngleSharp.Html.Parser;
 using Tlogistry.Tests.Support;
 
@@ -130,6 +135,30 @@ public sealed class HistoryPageTests
         var page = Parse(await behind.Content.ReadAsStringAsync(Ct));
         Assert.Contains("--proxy https://registry.example.test ", page.QuerySelector("pre.verify")!.TextContent, StringComparison.Ordinal);
         Assert.StartsWith("curl -o root.json https://registry.example.test/tlog/trusted_root.json", page.GetElementById("trust")!.TextContent, StringComparison.Ordinal);
+
+        // A page shows a bounded number of rows, and says how to see the rest.
+        foreach (var tag in new[] { "b", "c" })
+        {
+            using var more = await http.GetAsync($"/v2/scripted.test/app/manifests/{tag}", Ct);
+            Assert.Equal(HttpStatusCode.OK, more.StatusCode);
+        }
+
+        var small = new HistoryPage(proxy.Services.GetRequiredService<ISightingIndex>(), proxy.Services.GetRequiredService<SightingReader>(), "test log", maxRows: 2);
+        var context = new DefaultHttpContext();
+        context.Request.QueryString = new QueryString("?image=scripted.test/app");
+        context.Request.Host = new HostString("proxy.test");
+        context.Response.Body = new MemoryStream();
+        await small.HandleAsync(context);
+        Assert.Equal(200, context.Response.StatusCode);
+        var bounded = Parse(Encoding.UTF8.GetString(((MemoryStream)context.Response.Body).ToArray()));
+        Assert.Equal(["a", "b"], bounded.QuerySelectorAll("#sightings tr.sighting .tag").Select(t => t.TextContent));
+        Assert.StartsWith("The first 2 of 3 sightings are shown", bounded.GetElementById("truncated")!.TextContent, StringComparison.Ordinal);
+        using (var all = await http.GetAsync("/history?image=scripted.test/app", Ct))
+        {
+            var full = Parse(await all.Content.ReadAsStringAsync(Ct));
+            Assert.Equal(3, full.QuerySelectorAll("#sightings tr.sighting").Length);
+            Assert.Null(full.GetElementById("truncated"));
+        }
 
         // The recorded tag is found by the same page.
         using var found = await http.GetAsync("/history?image=scripted.test/app:a", Ct);

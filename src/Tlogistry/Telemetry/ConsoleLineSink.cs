@@ -16,34 +16,47 @@ internal sealed class ConsoleLineSink : IDisposable
     private const int FlushAt = 64 * 1024;
 
     private readonly TextWriter _output;
+    private readonly TimeSpan _interval;
     private readonly Lock _pendingGate = new();
     private readonly Lock _writeGate = new();
     private readonly Timer _timer;
     private StringBuilder _pending = new();
     private StringBuilder _spare = new();
-    private bool _disposed;
+    private bool _armed;
+    private volatile bool _disposed;
 
     /// <param name="interval">How long a batched line may wait; <see cref="Interval"/> unless a test holds lines back.</param>
     public ConsoleLineSink(TextWriter output, TimeSpan? interval = null)
     {
         _output = output;
-        var every = interval ?? Interval;
-        _timer = new Timer(_ => Flush(), null, every, every);
+        _interval = interval ?? Interval;
+
+        // One-shot, armed by the first batched line after a write: an idle sink never wakes.
+        _timer = new Timer(_ => OnTimer(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Takes the text of <paramref name="line"/> (which the caller may reuse at once).</summary>
     public void Append(StringBuilder line, bool batch)
     {
         bool full;
+        var arm = false;
         lock (_pendingGate)
         {
             _pending.Append(line);
             full = _pending.Length >= FlushAt;
+            if (batch && !_armed)
+            {
+                _armed = arm = true;
+            }
         }
 
         if (!batch || full || _disposed)
         {
             Flush();
+        }
+        else if (arm)
+        {
+            Arm();
         }
     }
 
@@ -52,31 +65,7 @@ internal sealed class ConsoleLineSink : IDisposable
     {
         lock (_writeGate)
         {
-            StringBuilder batch;
-            lock (_pendingGate)
-            {
-                if (_pending.Length == 0)
-                {
-                    return;
-                }
-
-                batch = _pending;
-                _pending = _spare;
-            }
-
-            try
-            {
-                _output.Write(batch.ToString());
-                _output.Flush();
-            }
-            catch (Exception e) when (e is IOException or ObjectDisposedException)
-            {
-            }
-            finally
-            {
-                batch.Clear();
-                _spare = batch;
-            }
+            WritePending();
         }
     }
 
@@ -85,5 +74,79 @@ internal sealed class ConsoleLineSink : IDisposable
         _disposed = true;
         _timer.Dispose();
         Flush();
+    }
+
+    /// <summary>
+    /// The timer never waits for a write in progress (a stalled console must not take a thread
+    /// per tick): it tries again later, so a line that came during that write is not left behind.
+    /// </summary>
+    private void OnTimer()
+    {
+        lock (_pendingGate)
+        {
+            _armed = false;
+        }
+
+        if (!_writeGate.TryEnter())
+        {
+            lock (_pendingGate)
+            {
+                _armed = true;
+            }
+
+            Arm();
+            return;
+        }
+
+        try
+        {
+            WritePending();
+        }
+        finally
+        {
+            _writeGate.Exit();
+        }
+    }
+
+    private void Arm()
+    {
+        try
+        {
+            _timer.Change(_interval, Timeout.InfiniteTimeSpan);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed meanwhile: Dispose writes what is pending.
+        }
+    }
+
+    /// <summary>Under <see cref="_writeGate"/>: takes what is pending and writes it.</summary>
+    private void WritePending()
+    {
+        StringBuilder batch;
+        lock (_pendingGate)
+        {
+            if (_pending.Length == 0)
+            {
+                return;
+            }
+
+            batch = _pending;
+            _pending = _spare;
+        }
+
+        try
+        {
+            _output.Write(batch.ToString());
+            _output.Flush();
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or NotSupportedException)
+        {
+        }
+        finally
+        {
+            batch.Clear();
+            _spare = batch;
+        }
     }
 }

@@ -83,7 +83,10 @@ internal sealed class HistoryPage
         {
             var row = HistoryRow.Of(sighting.Bundle, _reader, selector);
             var pull = $"{shortName}:{row.Tag}";
-            var verify = $"tlogistry verify {pull} --digest {row.Digest} --proxy {origin} --trusted-root root.json {TrustFlags(_reader.Identity)}";
+            // No command for a bundle that does not verify: its tag and digest are only its own claim.
+            var verify = row.Verified
+                ? $"<pre class=\"verify\">{PageShell.Encode($"tlogistry verify {pull} --digest {row.Digest} --proxy {origin} --trusted-root root.json {TrustFlags(_reader.Identity)}")}</pre>"
+                : "";
             var statusClass = row.Verified ? "ok" : "bad";
             var integrated = row.IntegratedTime is { } t ? "integrated " + Time(t) : "the log states no time";
             sb.Append("<tr class=\"sighting\">")
@@ -92,7 +95,7 @@ internal sealed class HistoryPage
                 .Append(CultureInfo.InvariantCulture, $"<td>{Time(sighting.ObservedAt)}<br>from {PageShell.Encode(sighting.Upstream)}</td>")
                 .Append(CultureInfo.InvariantCulture, $"<td class=\"entry\">index <span class=\"log-index\">{row.LogIndex.ToString(CultureInfo.InvariantCulture)}</span><br>{integrated}<br>uuid <code>{sighting.Uuid}</code><br>log id <code>{row.LogId}</code></td>")
                 .Append(CultureInfo.InvariantCulture, $"<td class=\"status {statusClass}\">{PageShell.Encode(row.Status)}</td>")
-                .Append(CultureInfo.InvariantCulture, $"<td><a href=\"{BundleApi.BundlePath}?image={Uri.EscapeDataString(pull)}\">bundle</a><pre class=\"verify\">{PageShell.Encode(verify)}</pre></td>")
+                .Append(CultureInfo.InvariantCulture, $"<td><a href=\"{BundleApi.BundlePath}?image={Uri.EscapeDataString(pull)}\">bundle</a>{verify}</td>")
                 .Append("</tr>\n");
         }
 

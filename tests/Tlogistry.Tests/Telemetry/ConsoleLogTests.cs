@@ -1,7 +1,9 @@
+using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 using Tlogistry.Telemetry;
 
 namespace Tlogistry.Tests.Telemetry;
@@ -53,6 +55,30 @@ public sealed class ConsoleLogTests
         }
 
         Assert.Equal(["info: Test.Requests[0] request 4"], Lines(output.Text));
+    }
+
+    [Fact]
+    public async Task The_timer_rearms_after_each_write_and_while_a_write_is_stalled()
+    {
+        var output = new GatedWriter();
+        using var sink = new ConsoleLineSink(output, TimeSpan.FromMilliseconds(10));
+        sink.Append(new StringBuilder("one\n"), batch: true);
+        Assert.True(SpinWait.SpinUntil(() => output.Text.Contains("one", StringComparison.Ordinal), TimeSpan.FromSeconds(10)));
+        sink.Append(new StringBuilder("two\n"), batch: true);
+        Assert.True(SpinWait.SpinUntil(() => output.Text.Contains("two", StringComparison.Ordinal), TimeSpan.FromSeconds(10)));
+
+        // A write stalls (a console nobody reads); a batched line comes meanwhile and waits, and
+        // the ticks that find the write in progress do not wait for it but come back later.
+        output.Stall();
+        var stalled = Task.Run(() => sink.Append(new StringBuilder("three\n"), batch: false), TestContext.Current.CancellationToken);
+        Assert.True(SpinWait.SpinUntil(() => output.Stalled, TimeSpan.FromSeconds(10)));
+        sink.Append(new StringBuilder("four\n"), batch: true);
+        await Task.Delay(100, TestContext.Current.CancellationToken);
+        Assert.False(stalled.IsCompleted);
+        output.Release();
+        await stalled;
+        Assert.True(SpinWait.SpinUntil(() => output.Text.Contains("four", StringComparison.Ordinal), TimeSpan.FromSeconds(10)));
+        Assert.Equal("one\ntwo\nthree\nfour\n", output.Text);
     }
 
     [Fact]
@@ -110,6 +136,8 @@ public sealed class ConsoleLogTests
             ConsoleLogs.Add(b, format, Batched);
             b.SetMinimumLevel(LogLevel.Information);
         });
+        // Colours depend on whether the test run's own stdout is a terminal; lines here are compared as text.
+        services.Configure<SimpleConsoleFormatterOptions>(o => o.ColorBehavior = LoggerColorBehavior.Disabled);
         services.RemoveAll<ConsoleLineSink>();
         services.AddSingleton(_ => new ConsoleLineSink(output, interval));
         return services.BuildServiceProvider();
@@ -140,6 +168,51 @@ public sealed class ConsoleLogTests
             {
                 base.Write(value);
             }
+        }
+    }
+
+    /// <summary>A console whose writes can be made to hang until released.</summary>
+    private sealed class GatedWriter : StringWriter
+    {
+        private readonly Lock _gate = new();
+        private readonly ManualResetEventSlim _open = new(true);
+        private volatile bool _stalled;
+
+        public bool Stalled => _stalled;
+
+        public string Text
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return ToString();
+                }
+            }
+        }
+
+        public void Stall() => _open.Reset();
+
+        public void Release() => _open.Set();
+
+        public override void Write(string? value)
+        {
+            if (!_open.IsSet)
+            {
+                _stalled = true;
+                _open.Wait();
+            }
+
+            lock (_gate)
+            {
+                base.Write(value);
+            }
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            _open.Dispose();
+            base.Dispose(disposing);
         }
     }
 }

@@ -5,7 +5,10 @@ using AngleSharp.Html.Dom;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Tlogistry.Ledger;
+using Tlogistry.Signing;
+using Tlogistry.Signing.Identity;
 using Tlogistry.Store;
+using Tlogistry.Transparency.Sigstore;
 using Tlogistry.Web;
 using AngleSharp.Html.Parser;
 using Tlogistry.Tests.Support;
@@ -144,15 +147,20 @@ public sealed class HistoryPageTests
         }
 
         var small = new HistoryPage(proxy.Services.GetRequiredService<ISightingIndex>(), proxy.Services.GetRequiredService<SightingReader>(), "test log", maxRows: 2);
-        var context = new DefaultHttpContext();
-        context.Request.QueryString = new QueryString("?image=scripted.test/app");
-        context.Request.Host = new HostString("proxy.test");
-        context.Response.Body = new MemoryStream();
-        await small.HandleAsync(context);
-        Assert.Equal(200, context.Response.StatusCode);
-        var bounded = Parse(Encoding.UTF8.GetString(((MemoryStream)context.Response.Body).ToArray()));
+        var bounded = Parse(await RenderAsync(small, "?image=scripted.test/app"));
         Assert.Equal(["a", "b"], bounded.QuerySelectorAll("#sightings tr.sighting .tag").Select(t => t.TextContent));
         Assert.StartsWith("The first 2 of 3 sightings are shown", bounded.GetElementById("truncated")!.TextContent, StringComparison.Ordinal);
+        // Read by someone who trusts another key, no row verifies: each says why, and offers no command to run.
+        using var stranger = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var otherKey = stranger.ExportSubjectPublicKeyInfo();
+        var distrusting = new SightingReader(new BundleVerifier(proxy.Services.GetRequiredService<TrustedRoot>()), new KeyPolicy([otherKey]), "key:sha256:other", SignerMaterial.ForKey(otherKey), TimeProvider.System);
+        var unverified = Parse(await RenderAsync(new HistoryPage(proxy.Services.GetRequiredService<ISightingIndex>(), distrusting, "test log"), "?image=scripted.test/app"));
+        var rows = unverified.QuerySelectorAll("#sightings tr.sighting");
+        Assert.Equal(3, rows.Length);
+        Assert.All(rows, r => Assert.NotEqual("verified", r.QuerySelector(".status")!.TextContent));
+        Assert.All(rows, r => Assert.Contains("bad", r.QuerySelector(".status")!.ClassList));
+        Assert.Empty(unverified.QuerySelectorAll("pre.verify"));
+
         using (var all = await http.GetAsync("/history?image=scripted.test/app", Ct))
         {
             var full = Parse(await all.Content.ReadAsStringAsync(Ct));
@@ -164,6 +172,18 @@ public sealed class HistoryPageTests
         using var found = await http.GetAsync("/history?image=scripted.test/app:a", Ct);
         Assert.Equal(HttpStatusCode.OK, found.StatusCode);
         Assert.Single(Parse(await found.Content.ReadAsStringAsync(Ct)).QuerySelectorAll("#sightings tr.sighting"));
+    }
+
+    /// <summary>A page made without a server, for pages built with settings the service does not expose.</summary>
+    private static async Task<string> RenderAsync(HistoryPage page, string query)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.QueryString = new QueryString(query);
+        context.Request.Host = new HostString("proxy.test");
+        context.Response.Body = new MemoryStream();
+        await page.HandleAsync(context);
+        Assert.Equal(200, context.Response.StatusCode);
+        return Encoding.UTF8.GetString(((MemoryStream)context.Response.Body).ToArray());
     }
 
     private static async Task<IHtmlDocument> LoadAsync(Uri page) => Parse(await Chromium.DumpDomAsync(page, Ct));

@@ -6,6 +6,7 @@ using Tlogistry.Client.History;
 using Tlogistry.Ledger;
 using Tlogistry.Oci;
 using Tlogistry.Registry;
+using Tlogistry.Signing.Identity;
 using Tlogistry.Store;
 
 namespace Tlogistry.Web;
@@ -133,23 +134,14 @@ internal sealed class HistoryPage
     }
 
     /// <summary>How a client pins this instance: its key file, or its keyless identity and issuer.</summary>
-    private static string TrustFlags(string identity)
-    {
-        if (identity.StartsWith("key:", StringComparison.Ordinal))
-        {
-            return "--key key.pem";
-        }
-
-        var issuer = identity.IndexOf(";issuer=", StringComparison.Ordinal);
-        var colon = identity.IndexOf(':', StringComparison.Ordinal);
-        return issuer > colon && colon > 0
-            ? $"--identity {identity[(colon + 1)..issuer]} --issuer {identity[(issuer + ";issuer=".Length)..]}"
-            : "";
-    }
+    private static string TrustFlags(string identity) =>
+        SignerIdentity.IsKey(identity) ? "--key key.pem"
+        : SignerIdentity.TrySplitCertificate(identity, out var san, out var issuer) ? $"--identity {san} --issuer {issuer}"
+        : "";
 
     private static string TrustCommands(string origin, string identity) =>
         $"curl -o root.json {origin}{TrustApi.TrustedRootPath}"
-        + (identity.StartsWith("key:", StringComparison.Ordinal) ? $"\ncurl -o key.pem {origin}{TrustApi.KeyPath}" : "");
+        + (SignerIdentity.IsKey(identity) ? $"\ncurl -o key.pem {origin}{TrustApi.KeyPath}" : "");
 
     private static string Form(string image) =>
         $"<form action=\"{Path}\" method=\"get\"><label>Sightings of <input name=\"image\" value=\"{PageShell.Encode(image)}\" placeholder=\"alpine or alpine:3.16.0\" size=\"40\"></label> <button>Show</button></form>";

@@ -11,8 +11,28 @@ namespace Tlogistry.Signing.Identity;
 internal static class SignerIdentity
 {
     private const string IssuerSeparator = ";issuer=";
+    private const string KeyPrefix = "key:";
 
-    public static string ForKey(ReadOnlySpan<byte> publicKeyDer) => "key:sha256:" + Convert.ToHexStringLower(SHA256.HashData(publicKeyDer));
+    /// <summary>True for a key-mode identity (<c>key:sha256:…</c>).</summary>
+    public static bool IsKey(string identity) => identity.StartsWith(KeyPrefix, StringComparison.Ordinal);
+
+    /// <summary>The SAN and issuer of a keyless identity, split at the last <c>;issuer=</c>; false for anything else.</summary>
+    public static bool TrySplitCertificate(string identity, out string san, out string issuer)
+    {
+        var separator = identity.LastIndexOf(IssuerSeparator, StringComparison.Ordinal);
+        var colon = identity.IndexOf(':', StringComparison.Ordinal);
+        if (IsKey(identity) || colon <= 0 || separator < colon)
+        {
+            san = issuer = "";
+            return false;
+        }
+
+        san = identity[(colon + 1)..separator];
+        issuer = identity[(separator + IssuerSeparator.Length)..];
+        return true;
+    }
+
+    public static string ForKey(ReadOnlySpan<byte> publicKeyDer) => KeyPrefix + "sha256:" + Convert.ToHexStringLower(SHA256.HashData(publicKeyDer));
 
     /// <summary>An identity given as configured: a value with a URI scheme is a URI SAN, anything else an e-mail.</summary>
     public static string ForCertificate(string san, string issuer) =>

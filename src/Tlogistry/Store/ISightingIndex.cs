@@ -34,23 +34,16 @@ internal interface ISightingIndex
 
     /// <summary>
     /// Every sighting of a tag of <paramref name="repository"/> (spelt as references spell it,
-    /// e.g. <c>index.docker.io/library/alpine</c>), ordered by reference. Stores without a
-    /// better query page through all sightings.
+    /// e.g. <c>index.docker.io/library/alpine</c>), ordered by reference in byte order.
     /// </summary>
-    async Task<IReadOnlyList<Sighting>> ListRepositoryAsync(string repository, CancellationToken cancellationToken)
-    {
-        var prefix = repository + ":";
-        var found = new List<Sighting>();
-        for (long? after = 0; after is long position;)
-        {
-            var page = await ListAsync(position, 1000, cancellationToken);
-            found.AddRange(page.Sightings.Where(s => s.Reference.StartsWith(prefix, StringComparison.Ordinal) && s.Reference.IndexOf('/', prefix.Length) < 0));
-            after = page.Next;
-        }
+    Task<IReadOnlyList<Sighting>> ListRepositoryAsync(string repository, CancellationToken cancellationToken);
 
-        found.Sort((a, b) => string.CompareOrdinal(a.Reference, b.Reference));
-        return found;
-    }
+    /// <summary>
+    /// The references of one repository's tags, exclusive bounds in byte order: they all start
+    /// with <c>REPO:</c> and sort before <c>REPO;</c> (';' follows ':'); a nested repository
+    /// (<c>REPO/…</c>) or a digest reference (<c>REPO@…</c>) falls outside.
+    /// </summary>
+    static (string After, string Before) RepositoryRange(string repository) => (repository + ":", repository + ";");
 }
 
 /// <summary>One page of sightings and the position to continue from (null at the end).</summary>

@@ -115,11 +115,11 @@ internal sealed class PostgresSightingIndex : ISightingIndex, IAsyncDisposable
 
     public async Task<IReadOnlyList<Sighting>> ListRepositoryAsync(string repository, CancellationToken cancellationToken)
     {
-        // As in the SQLite store: a repository's tags sort between "REPO:" and "REPO;" in byte
-        // order, a range scan of the byte-ordered index on reference (schema step 2).
+        // A range scan of the byte-ordered index on reference (schema step 2).
+        var (after, before) = ISightingIndex.RepositoryRange(repository);
         await using var cmd = _source.CreateCommand(RepositoryQuery);
-        cmd.Parameters.AddWithValue("lo", repository + ":");
-        cmd.Parameters.AddWithValue("hi", repository + ";");
+        cmd.Parameters.AddWithValue("lo", after);
+        cmd.Parameters.AddWithValue("hi", before);
         await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
         var found = new List<Sighting>();
         while (await r.ReadAsync(cancellationToken))

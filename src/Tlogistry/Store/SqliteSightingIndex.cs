@@ -129,13 +129,13 @@ internal sealed class SqliteSightingIndex : ISightingIndex
 
     public async Task<IReadOnlyList<Sighting>> ListRepositoryAsync(string repository, CancellationToken cancellationToken)
     {
-        // References of one repository's tags sort between "REPO:" and "REPO;" (';' follows ':'),
-        // a range scan of the unique index on reference.
+        // A range scan of the unique index on reference (SQLite compares text as bytes).
+        var (after, before) = ISightingIndex.RepositoryRange(repository);
         using var c = Open();
         using var cmd = c.CreateCommand();
         cmd.CommandText = $"SELECT {Columns} FROM sightings WHERE reference > $lo AND reference < $hi ORDER BY reference";
-        cmd.Parameters.AddWithValue("$lo", repository + ":");
-        cmd.Parameters.AddWithValue("$hi", repository + ";");
+        cmd.Parameters.AddWithValue("$lo", after);
+        cmd.Parameters.AddWithValue("$hi", before);
         using var r = await cmd.ExecuteReaderAsync(cancellationToken);
         var found = new List<Sighting>();
         while (await r.ReadAsync(cancellationToken))

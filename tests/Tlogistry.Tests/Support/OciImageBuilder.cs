@@ -102,27 +102,9 @@ public sealed class OciImageBuilder
         var size = new FileInfo(layerTar).Length;
         File.Move(layerTar, BlobPath(digest), overwrite: true);
         var layer = new OciLayer(TarMediaType, digest, size, digest);
-        var config = new JsonObject
-        {
-            ["created"] = Epoch.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
-            ["architecture"] = architecture,
-            ["os"] = "linux",
-            ["config"] = containerConfig,
-            ["rootfs"] = new JsonObject { ["type"] = "layers", ["diff_ids"] = new JsonArray(digest) },
-        };
-        var configBytes = Encoding.UTF8.GetBytes(config.ToJsonString());
-        var configDigest = WriteBlob(configBytes);
-        var manifest = new JsonObject
-        {
-            ["schemaVersion"] = 2,
-            ["mediaType"] = ManifestMediaType,
-            ["config"] = Descriptor(ConfigMediaType, configDigest, configBytes.Length),
-            ["layers"] = new JsonArray(Descriptor(layer.MediaType, layer.Digest, layer.Size)),
-        };
-        var manifestBytes = Encoding.UTF8.GetBytes(manifest.ToJsonString());
-        var manifestDigest = WriteBlob(manifestBytes);
-        SetRef(tag, ManifestMediaType, manifestDigest, manifestBytes.Length);
-        return new OciImage(Reference(tag), architecture, manifestDigest, manifestBytes, configDigest, configBytes, [layer]);
+        var image = WriteManifest(containerConfig, [layer], architecture, Reference(tag));
+        SetRef(tag, ManifestMediaType, image.ManifestDigest, image.ManifestBytes.Length);
+        return image;
     }
 
     /// <summary>The skopeo reference for a tag in this layout.</summary>
@@ -139,12 +121,18 @@ public sealed class OciImageBuilder
             layers.Add(WriteLayer("random.bin", PseudoRandom(text, randomLayerBytes), gzip));
         }
 
+        return WriteManifest(new JsonObject { ["Labels"] = new JsonObject { [TextLabel] = text } }, layers, architecture, reference);
+    }
+
+    /// <summary>Writes the config (with <paramref name="containerConfig"/> as its <c>config</c> section) and the manifest over <paramref name="layers"/>.</summary>
+    private OciImage WriteManifest(JsonObject containerConfig, IReadOnlyList<OciLayer> layers, string architecture, string reference)
+    {
         var config = new JsonObject
         {
             ["created"] = Epoch.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
             ["architecture"] = architecture,
             ["os"] = "linux",
-            ["config"] = new JsonObject { ["Labels"] = new JsonObject { [TextLabel] = text } },
+            ["config"] = containerConfig,
             ["rootfs"] = new JsonObject
             {
                 ["type"] = "layers",
@@ -153,7 +141,6 @@ public sealed class OciImageBuilder
         };
         var configBytes = Encoding.UTF8.GetBytes(config.ToJsonString());
         var configDigest = WriteBlob(configBytes);
-
         var manifest = new JsonObject
         {
             ["schemaVersion"] = 2,
@@ -163,7 +150,7 @@ public sealed class OciImageBuilder
         };
         var manifestBytes = Encoding.UTF8.GetBytes(manifest.ToJsonString());
         var manifestDigest = WriteBlob(manifestBytes);
-        return new OciImage(reference, architecture, manifestDigest, manifestBytes, configDigest, configBytes, layers);
+        return new OciImage(reference, architecture, manifestDigest, manifestBytes, configDigest, configBytes, [.. layers]);
     }
 
     private OciLayer WriteLayer(string fileName, byte[] content, bool gzip)

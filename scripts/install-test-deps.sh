@@ -4,7 +4,8 @@
 # shared-store tests start a private cluster of, runc to run the published image
 # (Debian's crun refuses hosts whose cgroup v2 hierarchy holds controllers while v1 ones
 # are mounted), kubectl to build the Kubernetes manifests offline, and Chromium to load
-# the web pages headless. Idempotent.
+# the web pages headless. Idempotent: installs only what is missing (as root; otherwise it
+# stops with the list and the command to run). scripts/test.sh runs it first.
 set -euo pipefail
 
 need=()
@@ -19,7 +20,10 @@ command -v kubectl >/dev/null || need+=(kubernetes-client)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
-    echo "missing ${need[*]}; run as root or install them with apt-get" >&2
+    # Stop before building anything: the end-to-end tests would only fail one by one.
+    echo "the tests need Debian packages that are missing: ${need[*]}" >&2
+    echo "install them as root, then run the tests again:" >&2
+    echo "  sudo bash scripts/install-test-deps.sh" >&2
     exit 1
   fi
   export DEBIAN_FRONTEND=noninteractive

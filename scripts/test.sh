@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# The test command: unit tests and end-to-end tests against real registries and clients.
+# The test command (the README's): installs what the tests need when it is missing, then runs
+# the unit tests and the end-to-end tests against real registries and clients.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# The real parts the end-to-end tests run against, installed with apt when missing.
+bash scripts/install-test-deps.sh
 
 results="$(mktemp -d)"
 set +e

@@ -40,9 +40,10 @@ internal static class Cli
     private static Command LogCommand()
     {
         var port = new Option<int?>("--port") { Description = "TCP port to listen on (also PORT; default 8080)." };
+        var listen = ListenOption();
         var dataDir = new Option<string>("--data-dir") { Description = "Directory for the log, its key and its entry sidecar.", Required = true };
         var publicUrl = new Option<string?>("--public-url") { Description = "URL clients reach this log at, written into trusted_root.json (default http://127.0.0.1:PORT)." };
-        var serve = new Command("serve", "Serve a file-backed log over the Rekor v2 write API, the C2SP tiles read API and a Rekor v1 subset.") { port, dataDir, publicUrl };
+        var serve = new Command("serve", "Serve a file-backed log over the Rekor v2 write API, the C2SP tiles read API and a Rekor v1 subset.") { port, listen, dataDir, publicUrl };
         serve.SetAction((parse, ct) => RunServiceAsync(
             async () =>
             {
@@ -54,7 +55,8 @@ internal static class Cli
                     return 2;
                 }
 
-                await using var app = await LogServer.LogServerApp.StartAsync(new LogServer.LogServerSettings(parse.GetValue(dataDir)!, resolved, url), ct);
+                var settings = new LogServer.LogServerSettings(parse.GetValue(dataDir)!, resolved, url, ListenAddress.Parse(parse.GetValue(listen)));
+                await using var app = await LogServer.LogServerApp.StartAsync(settings, ct);
                 await app.WaitForShutdownAsync(ct);
                 return 0;
             },
@@ -63,9 +65,13 @@ internal static class Cli
         return new Command("log", "Run the embedded transparency log as a service.") { serve };
     }
 
+    private static Option<string?> ListenOption() =>
+        new("--listen") { Description = "Interface to listen on: * (every interface, the default), localhost, or an IP address such as 127.0.0.1 or ::1." };
+
     public static RootCommand Create()
     {
         var port = new Option<int?>("--port") { Description = "TCP port to listen on (also PORT; default 8080)." };
+        var listen = ListenOption();
         var dataDir = new Option<string?>("--data-dir") { Description = "Directory for keys, the index and the embedded log (default $XDG_DATA_HOME/tlogistry or ~/.local/share/tlogistry)." };
         var upstream = new Option<string[]>("--upstream")
         {
@@ -108,7 +114,7 @@ internal static class Cli
 
         var serve = new Command("serve", "Run the registry front on the embedded defaults.")
         {
-            port, dataDir, upstream, allow, deny, onUnavailable, log, trustedRoot, store, signer, tokenSource, identity, issuer, trustedKey, logFormat, otlpEndpoint,
+            port, listen, dataDir, upstream, allow, deny, onUnavailable, log, trustedRoot, store, signer, tokenSource, identity, issuer, trustedKey, logFormat, otlpEndpoint,
             mutableTag, onMismatch, registryPolicy, tlsCert, tlsKey,
         };
         serve.TreatUnmatchedTokensAsErrors = false;
@@ -118,6 +124,11 @@ internal static class Cli
             if (parse.GetValue(port) is int p)
             {
                 overrides[$"{TlogistryOptions.Section}:Port"] = p.ToString(CultureInfo.InvariantCulture);
+            }
+
+            if (parse.GetValue(listen) is { Length: > 0 } l)
+            {
+                overrides[$"{TlogistryOptions.Section}:Listen"] = l;
             }
 
             if (parse.GetValue(dataDir) is { Length: > 0 } d)

@@ -14,7 +14,7 @@ internal static class IndexRebuild
 {
     public static async Task<int> RunAsync(IReadOnlyDictionary<string, string?> overrides, string? from, TextWriter progressOut, CancellationToken cancellationToken)
     {
-        await using var app = await TlogistryApp.BuildAsync(overrides, [], cancellationToken, reconcile: false);
+        await using var app = await TlogistryApp.BuildAsync(overrides, [], cancellationToken, serving: false);
         var ledger = app.Services.GetRequiredService<TagLedger>();
         var progress = new Progress(progressOut);
         int added;

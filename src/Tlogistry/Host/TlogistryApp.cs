@@ -27,12 +27,16 @@ namespace Tlogistry.Host;
 /// </summary>
 internal static partial class TlogistryApp
 {
-    /// <summary>Builds the service; <paramref name="overrides"/> are flag values and win over every other source.</summary>
+    /// <summary>
+    /// Builds the service; <paramref name="overrides"/> are flag values and win over every other source.
+    /// <paramref name="serving"/> is false for a command that only opens the data (index rebuild):
+    /// it neither reconciles the embedded log at start nor announces a listener.
+    /// </summary>
     public static async Task<WebApplication> BuildAsync(
         IReadOnlyDictionary<string, string?> overrides,
         string[] configArgs,
         CancellationToken cancellationToken,
-        bool reconcile = true)
+        bool serving = true)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = configArgs });
         builder.Configuration.AddInMemoryCollection(overrides);
@@ -44,6 +48,7 @@ internal static partial class TlogistryApp
         TelemetrySetup.Add(builder.Services, TelemetrySetup.OtlpEndpoint(options.OtlpEndpoint, builder.Configuration[TelemetrySetup.OtlpEndpointVariable]));
 
         var port = options.ResolvePort(Environment.GetEnvironmentVariable("PORT"));
+        var listenAddress = ListenAddress.Parse(options.Listen);
         var dataDir = Path.GetFullPath(string.IsNullOrWhiteSpace(options.DataDir) ? TlogistryOptions.DefaultDataDir() : options.DataDir);
         var upstream = builder.Configuration.GetSection(TlogistryOptions.Section + ":Upstream").Get<UpstreamOptions>() ?? new UpstreamOptions();
         foreach (var flag in options.Upstreams)
@@ -59,7 +64,7 @@ internal static partial class TlogistryApp
         builder.WebHost.ConfigureKestrel(k =>
         {
             // One port: HTTPS when a certificate is configured (HTTP/2 or 1.1 chosen by ALPN), else plain HTTP.
-            k.ListenAnyIP(port, listen =>
+            listenAddress.Listen(k, port, listen =>
             {
                 if (tls is not null)
                 {
@@ -137,13 +142,24 @@ internal static partial class TlogistryApp
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tlogistry");
         // Only the embedded log is scanned at every start: it is local, and it is the only log
         // whose entries can be missing from the store without the operator knowing.
-        var reindexed = reconcile && logChoice.Kind == LogKind.Embedded ? await ledger.ReconcileAsync(cancellationToken) : 0;
+        var reindexed = serving && logChoice.Kind == LogKind.Embedded ? await ledger.ReconcileAsync(cancellationToken) : 0;
         if (app.Services.GetService<Signing.Keyless.KeylessSigner>() is { } keyless)
         {
             await CheckKeylessIdentityAsync(keyless, ledger.Identity, logger, cancellationToken);
         }
 
-        Log.Started(logger, port, dataDir, ledger.Identity, app.Services.GetRequiredService<ITransparencyLog>().Description, store.Description, reindexed);
+        if (serving)
+        {
+            // Said once the socket is bound, so the line is true and names the port the OS gave for port 0.
+            var logDescription = app.Services.GetRequiredService<ITransparencyLog>().Description;
+            app.Lifetime.ApplicationStarted.Register(() =>
+                Log.Started(logger, BoundPort(app) ?? port, listenAddress.ToString(), dataDir, ledger.Identity, logDescription, store.Description, reindexed));
+        }
+        else
+        {
+            Log.Opened(logger, dataDir, ledger.Identity, app.Services.GetRequiredService<ITransparencyLog>().Description, store.Description);
+        }
+
         if (storeChoice.IsShared && logChoice.Kind == LogKind.Embedded)
         {
             Log.SharedStoreLocalLog(logger);
@@ -200,6 +216,15 @@ internal static partial class TlogistryApp
         return app;
     }
 
+    /// <summary>The port the listener is bound to, once started.</summary>
+    internal static int? BoundPort(WebApplication app)
+    {
+        var first = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses.FirstOrDefault();
+        var colon = first?.LastIndexOf(':') ?? -1;
+        return colon > 0 && int.TryParse(first.AsSpan(colon + 1).TrimEnd('/'), System.Globalization.CultureInfo.InvariantCulture, out var p) ? p : null;
+    }
+
     /// <summary>A tile that cannot be read (a concurrent append replaced it three times over) answers 503, not 500.</summary>
     private static async Task UnavailableOnFailure(HttpContext context, Func<HttpContext, Task> handler)
     {
@@ -245,8 +270,12 @@ internal static partial class TlogistryApp
         public static partial void KeylessNotReady(ILogger logger, string reason);
 
         [LoggerMessage(EventId = 1, Level = LogLevel.Information,
-            Message = "tlogistry listening on port {Port}; data in {DataDir}; recording sightings as {Identity} in the {Log} log, stored in {Store} ({Reindexed} entries re-indexed from the log)")]
-        public static partial void Started(ILogger logger, int port, string dataDir, string identity, string log, string store, int reindexed);
+            Message = "tlogistry listening on port {Port} of {Listen}; data in {DataDir}; recording sightings as {Identity} in the {Log} log, stored in {Store} ({Reindexed} entries re-indexed from the log)")]
+        public static partial void Started(ILogger logger, int port, string listen, string dataDir, string identity, string log, string store, int reindexed);
+
+        [LoggerMessage(EventId = 9, Level = LogLevel.Information,
+            Message = "tlogistry opened data in {DataDir}; sightings recorded as {Identity} in the {Log} log, stored in {Store}; not serving")]
+        public static partial void Opened(ILogger logger, string dataDir, string identity, string log, string store);
 
         [LoggerMessage(EventId = 4, Level = LogLevel.Warning,
             Message = "the store is shared (postgres) but the log is embedded in this data directory: replicas must share one log (tlogistry log serve, Rekor) and one signing identity, or each refuses the others' pins (503)")]

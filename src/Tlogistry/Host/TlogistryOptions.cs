@@ -5,8 +5,11 @@ internal sealed class TlogistryOptions
 {
     public const string Section = "Tlogistry";
 
-    /// <summary>TCP port to listen on (all interfaces). <c>PORT</c> in the environment is honoured when this is unset.</summary>
+    /// <summary>TCP port to listen on. <c>PORT</c> in the environment is honoured when this is unset.</summary>
     public int? Port { get; set; }
+
+    /// <summary>The interface to listen on: <c>*</c> (every interface, the default), <c>localhost</c>, or an IP address.</summary>
+    public string? Listen { get; set; }
 
     /// <summary>Where keys, the index and the embedded log live.</summary>
     public string? DataDir { get; set; }

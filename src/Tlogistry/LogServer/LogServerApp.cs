@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -14,7 +13,8 @@ namespace Tlogistry.LogServer;
 /// <summary>Where and how <c>tlogistry log serve</c> runs.</summary>
 /// <param name="Port">0 picks a free port (tests).</param>
 /// <param name="PublicUrl">The URL clients reach the log at; default http://127.0.0.1:port.</param>
-internal sealed record LogServerSettings(string DataDir, int Port, string? PublicUrl, bool Loopback = false);
+/// <param name="Listen">The interface to listen on; every interface when null.</param>
+internal sealed record LogServerSettings(string DataDir, int Port, string? PublicUrl, ListenAddress? Listen = null);
 
 /// <summary>
 /// <c>tlogistry log serve</c>: the embedded log over HTTP, speaking the Rekor v2 write API,
@@ -36,14 +36,7 @@ internal static partial class LogServerApp
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.WebHost.ConfigureKestrel(k =>
         {
-            if (settings.Loopback)
-            {
-                k.Listen(IPAddress.Loopback, settings.Port);
-            }
-            else
-            {
-                k.ListenAnyIP(settings.Port);
-            }
+            (settings.Listen ?? ListenAddress.Any).Listen(k, settings.Port);
 
             k.AddServerHeader = false;
             // The handlers bound bodies to 1 MiB and answer 413 themselves; Kestrel's cap is a backstop.
@@ -98,29 +91,21 @@ internal static partial class LogServerApp
         app.MapFallback(Guard(c => ApiResponses.ErrorAsync(c, StatusCodes.Status404NotFound, "no such route")));
 
         await app.StartAsync(cancellationToken);
-        var port = BoundPort(app) ?? settings.Port;
+        var port = TlogistryApp.BoundPort(app) ?? settings.Port;
         var baseUrl = (settings.PublicUrl ?? string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}")).TrimEnd('/');
         // The base URL is known only once the port is bound (port 0 in tests).
         trustedRoot = TrustedRootFile.Build(log, baseUrl);
         DurableFile.Write(Path.Combine(dataDir, "trusted_root.json"), trustedRoot, atomicReplace: true);
 
-        Log.Started(logger, port, dataDir, log.Embedded.Origin, log.Embedded.Size, baseUrl);
+        Log.Started(logger, port, (settings.Listen ?? ListenAddress.Any).ToString(), dataDir, log.Embedded.Origin, log.Embedded.Size, baseUrl);
         return app;
-    }
-
-    private static int? BoundPort(WebApplication app)
-    {
-        var addresses = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
-            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses;
-        var first = addresses?.FirstOrDefault();
-        return first is null ? null : new Uri(first.Replace("[::]", "localhost", StringComparison.Ordinal).Replace("+", "localhost", StringComparison.Ordinal)).Port;
     }
 
     private static partial class Log
     {
         [LoggerMessage(EventId = 4100, Level = LogLevel.Information,
-            Message = "tlogistry log listening on port {Port}; data in {DataDir}; log {Origin} at size {Size}; served as {BaseUrl}")]
-        public static partial void Started(ILogger logger, int port, string dataDir, string origin, long size, string baseUrl);
+            Message = "tlogistry log listening on port {Port} of {Listen}; data in {DataDir}; log {Origin} at size {Size}; served as {BaseUrl}")]
+        public static partial void Started(ILogger logger, int port, string listen, string dataDir, string origin, long size, string baseUrl);
 
         [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "{Method} {Path} status={Status} ms={ElapsedMs:0.0}")]
         public static partial void Request(ILogger logger, string method, string path, int status, double elapsedMs);

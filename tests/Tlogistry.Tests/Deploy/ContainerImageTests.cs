@@ -120,7 +120,7 @@ public sealed class ContainerImageTests
             Assert.Equal("0", exit.StandardOutput.Trim());
             var logs = await podman.RunAsync(["logs", name], cancellationToken: Ct);
             var output = logs.StandardOutput + logs.StandardError;
-            Assert.Contains($"tlogistry listening on port {port}; data in /data;", output, StringComparison.Ordinal);
+            Assert.Contains($"tlogistry listening on port {port} of every interface; data in /data;", output, StringComparison.Ordinal);
             Assert.DoesNotContain("Overriding address", output, StringComparison.Ordinal);
         }
         finally

@@ -92,6 +92,18 @@ public sealed partial class ServeCommandTests
     }
 
     [Fact]
+    public async Task Index_rebuild_opens_the_data_and_never_says_it_listens()
+    {
+        using var data = new TempDirectory();
+        var (exitCode, stdout, stderr) = await CliProcess.RunAsync(null, "index", "rebuild", "--data-dir", data.Path);
+        Assert.Equal(0, exitCode);
+        Assert.Contains("index rebuild: done, 0 entries read, 0 sightings added", stderr, StringComparison.Ordinal);
+        Assert.Contains($"tlogistry opened data in {data.Path};", stdout, StringComparison.Ordinal);
+        Assert.Contains("; not serving", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("listening", stdout + stderr, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public async Task A_malformed_upstream_flag_stops_the_start_with_the_reason()
     {
         using var data = new TempDirectory();

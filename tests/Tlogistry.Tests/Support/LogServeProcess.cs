@@ -15,8 +15,11 @@ internal sealed partial class LogServeProcess : IAsyncDisposable
     {
         _process = process;
         DataDir = dataDir;
+        Port = port;
         BaseUri = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}"));
     }
+
+    public int Port { get; }
 
     public string DataDir { get; }
 
@@ -27,10 +30,11 @@ internal sealed partial class LogServeProcess : IAsyncDisposable
 
     public string StandardOutput => _process.StandardOutput;
 
-    public static async Task<LogServeProcess> StartAsync(string dataDir, CancellationToken cancellationToken)
+    /// <summary>Starts it on a free port; <paramref name="flags"/> go after the data directory and port.</summary>
+    public static async Task<LogServeProcess> StartAsync(string dataDir, CancellationToken cancellationToken, IEnumerable<string>? flags = null)
     {
         var dotnet = Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : Tool.Require("dotnet", "dotnet-sdk-10.0");
-        var process = ChildProcess.Start(dotnet, [Path.Combine(AppContext.BaseDirectory, "tlogistry.dll"), "log", "serve", "--data-dir", dataDir, "--port", "0"]);
+        var process = ChildProcess.Start(dotnet, [Path.Combine(AppContext.BaseDirectory, "tlogistry.dll"), "log", "serve", "--data-dir", dataDir, "--port", "0", .. flags ?? []]);
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
         {

@@ -114,7 +114,8 @@ internal sealed partial class ServeProcess : IAsyncDisposable
         return ChildProcess.Start(Dotnet, [Dll, .. args], environment);
     }
 
-    [GeneratedRegex(@"Now listening on: http://[^\s]*:(\d+)")]
+    // The service's own start-up line: written once the socket is bound, after the start-up reconcile.
+    [GeneratedRegex(@"tlogistry listening on port (\d+) of ")]
     private static partial Regex ListeningLine();
 
     [GeneratedRegex(@"\((\d+) entries re-indexed from the log\)")]

@@ -217,7 +217,7 @@ internal sealed partial class RegistryApi : IDisposable
         {
             // A tag with no pin would be a new log entry: it draws on the client's budget of
             // first sightings, and one over budget appends nothing.
-            if ((manifest.Bytes is null || _firstSightings is not null) && await _ledger.FindPinAsync(reference, ct) is null)
+            if ((manifest.Bytes is null || _firstSightings is not null) && _ledger.CachedPin(reference) is null && await _ledger.FindPinAsync(reference, ct) is null)
             {
                 if (_firstSightings is not null && !_firstSightings.TryAcquire(context.Connection.RemoteIpAddress, out var retryAfter))
                 {

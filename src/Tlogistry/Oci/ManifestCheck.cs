@@ -43,6 +43,13 @@ internal static class ManifestCheck
             return false;
         }
 
+        // JsonDocument checks UTF-8 only in the strings it is asked to read: check all of it.
+        if (!System.Text.Unicode.Utf8.IsValid(body))
+        {
+            problem = "the body is not a JSON document: it is not UTF-8";
+            return false;
+        }
+
         JsonDocument doc;
         try
         {

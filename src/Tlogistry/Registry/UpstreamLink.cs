@@ -38,9 +38,15 @@ internal static class UpstreamLink
         return query.All(IsQueryChar) ? $"<{proxiedPath}{query}>; rel=\"next\"" : null;
     }
 
-    /// <summary>True when the link's parameters are a list of <c>name=value</c> with <c>rel</c> naming <c>next</c>.</summary>
+    /// <summary>True when the link's parameters are a list of <c>name=value</c> whose <c>rel</c> names <c>next</c>.</summary>
     private static bool IsNext(string parameters)
     {
+        // One link per value: a second one (after a comma) is not read, so the value is not passed.
+        if (parameters.Contains('<', StringComparison.Ordinal) || parameters.Contains(',', StringComparison.Ordinal))
+        {
+            return false;
+        }
+
         foreach (var part in parameters.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
             var equals = part.IndexOf('=', StringComparison.Ordinal);

@@ -9,11 +9,20 @@ namespace Tlogistry.Registry;
 /// client by its /64, the block one host is usually given), consulted only for a tag that has
 /// no pin, right before the ledger is asked to record it. Warm pulls, digests and blobs never
 /// take a token, so the limit bounds how fast an open proxy's log can be made to grow without
-/// slowing its ordinary use.
+/// slowing its ordinary use. A tag is charged once: requests for it while its first sighting
+/// is in flight (a fleet pulling a new tag at once) ride on the token already taken, and the
+/// ledger's single flight makes them one entry.
 /// </summary>
 internal sealed class FirstSightingLimiter : IDisposable
 {
+    /// <summary>How long a charged tag stays charged: longer than a first sighting takes, after which its pin answers.</summary>
+    private const long ChargedMilliseconds = 60_000;
+
+    /// <summary>Charged tags remembered at most; past it a tag is charged again (never the other way round).</summary>
+    private const int MaxCharged = 10_000;
+
     private readonly PartitionedRateLimiter<IPAddress?> _buckets;
+    private readonly Dictionary<string, long> _charged = new(StringComparer.Ordinal);
 
     private FirstSightingLimiter(double perMinute, int burst)
     {
@@ -51,18 +60,45 @@ internal sealed class FirstSightingLimiter : IDisposable
         return new FirstSightingLimiter(perMinute, burst);
     }
 
-    /// <summary>Takes one first sighting from the client's budget; when none is left, says how long until one is.</summary>
-    public bool TryAcquire(IPAddress? client, out TimeSpan retryAfter)
+    /// <summary>
+    /// Admits a first sighting of <paramref name="reference"/>: free when the tag was charged
+    /// moments ago, else one token from the client's budget; when none is left, says how long
+    /// until one is.
+    /// </summary>
+    public bool TryAcquire(IPAddress? client, string reference, out TimeSpan retryAfter)
     {
-        using var lease = _buckets.AttemptAcquire(client);
         retryAfter = TimeSpan.Zero;
-        if (lease.IsAcquired)
+        var now = Environment.TickCount64;
+        // One lock, taken only for tags with no pin: checking and charging a tag is one step.
+        lock (_charged)
         {
+            if (_charged.TryGetValue(reference, out var until) && until > now)
+            {
+                return true;
+            }
+
+            using var lease = _buckets.AttemptAcquire(client);
+            if (!lease.IsAcquired)
+            {
+                retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1 / PerMinute);
+                return false;
+            }
+
+            if (_charged.Count >= MaxCharged)
+            {
+                foreach (var expired in _charged.Where(c => c.Value <= now).Select(c => c.Key).ToList())
+                {
+                    _charged.Remove(expired);
+                }
+            }
+
+            if (_charged.Count < MaxCharged)
+            {
+                _charged[reference] = now + ChargedMilliseconds;
+            }
+
             return true;
         }
-
-        retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1 / PerMinute);
-        return false;
     }
 
     public void Dispose() => _buckets.Dispose();

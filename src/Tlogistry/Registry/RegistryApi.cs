@@ -219,7 +219,7 @@ internal sealed partial class RegistryApi : IDisposable
             // first sightings, and one over budget appends nothing.
             if ((manifest.Bytes is null || _firstSightings is not null) && _ledger.CachedPin(reference) is null && await _ledger.FindPinAsync(reference, ct) is null)
             {
-                if (_firstSightings is not null && !_firstSightings.TryAcquire(context.Connection.RemoteIpAddress, out var retryAfter))
+                if (_firstSightings is not null && !_firstSightings.TryAcquire(context.Connection.RemoteIpAddress, reference, out var retryAfter))
                 {
                     await RefuseFirstSightingAsync(context, reference, retryAfter, ct);
                     return;

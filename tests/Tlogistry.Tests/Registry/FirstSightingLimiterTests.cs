@@ -22,12 +22,25 @@ public sealed class FirstSightingLimiterTests
         using var limiter = FirstSightingLimiter.Create(perMinute: 0.001, burst: 2)!;
         var a = IPAddress.Parse("2001:db8::1");
         var sameBlock = IPAddress.Parse("2001:db8::2");
-        Assert.True(limiter.TryAcquire(a, out _));
-        Assert.True(limiter.TryAcquire(sameBlock, out _));
-        Assert.False(limiter.TryAcquire(a, out var retry));
+        Assert.True(limiter.TryAcquire(a, "r:1", out _));
+        Assert.True(limiter.TryAcquire(sameBlock, "r:2", out _));
+        Assert.False(limiter.TryAcquire(a, "r:3", out var retry));
         Assert.True(retry > TimeSpan.Zero);
-        Assert.True(limiter.TryAcquire(IPAddress.Parse("2001:db8:0:1::1"), out _));
-        Assert.True(limiter.TryAcquire(IPAddress.Parse("198.51.100.1"), out _));
+        Assert.True(limiter.TryAcquire(IPAddress.Parse("2001:db8:0:1::1"), "r:4", out _));
+        Assert.True(limiter.TryAcquire(IPAddress.Parse("198.51.100.1"), "r:5", out _));
+    }
+
+    [Fact]
+    public void A_tag_is_charged_once_however_many_ask_for_it_at_first()
+    {
+        using var limiter = FirstSightingLimiter.Create(perMinute: 0.001, burst: 1)!;
+        var client = IPAddress.Parse("192.0.2.1");
+        for (var i = 0; i < 50; i++)
+        {
+            Assert.True(limiter.TryAcquire(client, "app:new", out _));
+        }
+
+        Assert.False(limiter.TryAcquire(client, "app:other", out _));
     }
 
     [Fact]

@@ -114,7 +114,9 @@ internal sealed partial class ServeProcess : IAsyncDisposable
         return ChildProcess.Start(Dotnet, [Dll, .. args], environment);
     }
 
-    [GeneratedRegex(@"Now listening on: http://[^\s]*:(\d+)")]
+    // The service's own start-up line, written once it listens (after Kestrel's "Now listening"):
+    // waiting for it means everything it reports (Reindexed) is there to read.
+    [GeneratedRegex(@"tlogistry listening on port (\d+) ")]
     private static partial Regex ListeningLine();
 
     [GeneratedRegex(@"\((\d+) entries re-indexed from the log\)")]

@@ -72,7 +72,7 @@ internal sealed class Server : IAsyncDisposable
         string[] args =
         [
             dll, "serve", "--port", port.ToString(CultureInfo.InvariantCulture), "--data-dir", dataDir,
-            "--upstream", "docker.io=" + upstream.GetLeftPart(UriPartial.Authority), .. extraArgs,
+            "--upstream", "docker.io=" + upstream.GetLeftPart(UriPartial.Authority), "--first-sightings-per-minute", "0", .. extraArgs,
         ];
         return StartAsync("tlogistry", "dotnet", args, port, Path.Combine(Path.GetDirectoryName(dataDir)!, "tlogistry-output.log"));
     }

@@ -38,19 +38,28 @@ internal sealed class ProxyClient : IDisposable
         return Parse(() => BundleJson.Read(body), "bundle");
     }
 
-    /// <summary>Every bundle of one image's tags (NAME) or of one tag (NAME:TAG).</summary>
+    /// <summary>Every bundle of one image's tags (NAME) or of one tag (NAME:TAG), page after page.</summary>
     public async Task<IReadOnlyList<SigstoreBundle>> ImageBundlesAsync(string image, CancellationToken cancellationToken)
     {
-        var body = await GetAsync($"{BundleApi.ExportPath}?image={Uri.EscapeDataString(image)}", cancellationToken);
-        using var stream = new MemoryStream(body);
-        try
+        var bundles = new List<SigstoreBundle>();
+        for (string? page = $"{BundleApi.ExportPath}?image={Uri.EscapeDataString(image)}"; page is not null;)
         {
-            return await BundleLines.ReadAsync(stream, cancellationToken).ToListAsync(cancellationToken);
+            var (body, next) = await GetPageAsync(page, cancellationToken);
+            using var stream = new MemoryStream(body);
+            try
+            {
+                bundles.AddRange(await BundleLines.ReadAsync(stream, cancellationToken).ToListAsync(cancellationToken));
+            }
+            catch (FormatException e)
+            {
+                throw new ClientException($"the proxy at {BaseUrl} sent a malformed bundle list: {e.Message}", e);
+            }
+
+            // Only a next page of the same listing on the same proxy is followed.
+            page = next is not null && next.StartsWith(BundleApi.ExportPath + "?image=", StringComparison.Ordinal) ? next : null;
         }
-        catch (FormatException e)
-        {
-            throw new ClientException($"the proxy at {BaseUrl} sent a malformed bundle list: {e.Message}", e);
-        }
+
+        return bundles;
     }
 
     /// <summary>Every published bundle, page after page.</summary>
@@ -116,7 +125,11 @@ internal sealed class ProxyClient : IDisposable
         }
     }
 
-    private async Task<byte[]> GetAsync(string relative, CancellationToken cancellationToken)
+    private async Task<byte[]> GetAsync(string relative, CancellationToken cancellationToken) =>
+        (await GetPageAsync(relative, cancellationToken)).Body;
+
+    /// <summary>The body, and the target of a <c>Link: rel="next"</c> header if the answer has one.</summary>
+    private async Task<(byte[] Body, string? Next)> GetPageAsync(string relative, CancellationToken cancellationToken)
     {
         var url = new Uri(BaseUrl, relative.TrimStart('/'));
         HttpResponseMessage response;
@@ -138,7 +151,16 @@ internal sealed class ProxyClient : IDisposable
                 throw new ClientException(detail.Length > 0 ? $"{detail[2..]} ({answered})" : answered) { Status = response.StatusCode };
             }
 
-            return await response.Content.ReadAsByteArrayAsync(cancellationToken);
+            string? next = null;
+            if (response.Headers.TryGetValues("Link", out var links)
+                && links.FirstOrDefault(l => l.Contains("rel=\"next\"", StringComparison.Ordinal)) is { } link
+                && link.IndexOf('<', StringComparison.Ordinal) is var open and >= 0
+                && link.IndexOf('>', open) is var close and > 0)
+            {
+                next = link[(open + 1)..close];
+            }
+
+            return (await response.Content.ReadAsByteArrayAsync(cancellationToken), next);
         }
     }
 

@@ -111,11 +111,14 @@ internal static class Cli
         };
         var tlsCert = new Option<string?>("--tls-cert") { Description = "PEM certificate (then its chain) to serve HTTPS with, HTTP/2 and HTTP/1.1, on the same port; needs --tls-key." };
         var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert." };
+        var proxyUrl = new Option<string?>("--public-url") { Description = "The URL clients reach this proxy at, e.g. https://registry.example.com, for the commands the history page shows (default: a PROXY_URL placeholder; the request's Host is never used)." };
+        var firstPerMinute = new Option<string?>("--first-sightings-per-minute") { Description = "New log entries (first sightings of a tag) each client address may cause per minute; 0 turns the limit off (default 60)." };
+        var firstBurst = new Option<string?>("--first-sighting-burst") { Description = "First sightings a client address may make at once before the per-minute rate applies (default 60)." };
 
         var serve = new Command("serve", "Run the registry front on the embedded defaults.")
         {
             port, listen, dataDir, upstream, allow, deny, onUnavailable, log, trustedRoot, store, signer, tokenSource, identity, issuer, trustedKey, logFormat, otlpEndpoint,
-            mutableTag, onMismatch, registryPolicy, tlsCert, tlsKey,
+            mutableTag, onMismatch, registryPolicy, tlsCert, tlsKey, proxyUrl, firstPerMinute, firstBurst,
         };
         serve.TreatUnmatchedTokensAsErrors = false;
         serve.SetAction(async (parse, ct) =>
@@ -153,6 +156,7 @@ internal static class Cli
             {
                 ("LogFormat", parse.GetValue(logFormat)), ("OtlpEndpoint", parse.GetValue(otlpEndpoint)),
                 ("OnMismatch", parse.GetValue(onMismatch)), ("TlsCert", parse.GetValue(tlsCert)), ("TlsKey", parse.GetValue(tlsKey)),
+                ("PublicUrl", parse.GetValue(proxyUrl)), ("FirstSightingsPerMinute", parse.GetValue(firstPerMinute)), ("FirstSightingBurst", parse.GetValue(firstBurst)),
             })
             {
                 if (value is { Length: > 0 })

@@ -117,6 +117,11 @@ internal static partial class TlogistryApp
         var store = await storeChoice.OpenAsync(dataDir, options.StoreLockTimeout, logChoice.Kind != LogKind.RekorV2, cancellationToken);
         services.AddSingleton(_ => store);
         services.AddSingleton<TagLedger>();
+        if (FirstSightingLimiter.Create(options.FirstSightingsPerMinute, options.FirstSightingBurst) is { } firstSightings)
+        {
+            services.AddSingleton(firstSightings);
+        }
+
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<RegistryApi>(sp, onUnavailable));
         services.AddSingleton<BundleApi>();
         services.AddSingleton<Readiness>();
@@ -132,7 +137,8 @@ internal static partial class TlogistryApp
         services.AddSingleton(sp => new HistoryPage(
             sp.GetRequiredService<ISightingIndex>(),
             sp.GetRequiredService<SightingReader>(),
-            sp.GetRequiredService<ITransparencyLog>().Description));
+            sp.GetRequiredService<ITransparencyLog>().Description,
+            PublicUrl.Parse(options.PublicUrl)));
 
         var app = builder.Build();
         TelemetrySetup.Start(app.Services);
@@ -185,11 +191,12 @@ internal static partial class TlogistryApp
             Log.TagPolicy(logger, line);
         }
 
+        app.UseMiddleware<SecurityHeaders>();
         app.UseMiddleware<RequestLogging>();
         RateLimits.Use(app, options);
         var api = app.Services.GetRequiredService<RegistryApi>();
         var home = app.Services.GetRequiredService<HomePage>();
-        app.MapGet("/", () => Results.Content(home.Html, "text/html; charset=utf-8"));
+        app.MapGet("/", (HttpContext c) => PageShell.WriteAsync(c, 200, home.Html, c.RequestAborted));
         app.MapGet(HistoryPage.Path, app.Services.GetRequiredService<HistoryPage>().HandleAsync);
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/readyz", app.Services.GetRequiredService<Readiness>().HandleAsync);

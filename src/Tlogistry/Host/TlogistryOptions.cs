@@ -53,6 +53,15 @@ internal sealed class TlogistryOptions
     /// <summary>Requests a client may burst above its rate.</summary>
     public int RateLimitBurst { get; set; } = 100;
 
+    /// <summary>New log entries (first sightings of a tag) each client address may cause per minute; 0 turns the limit off.</summary>
+    public double FirstSightingsPerMinute { get; set; } = 60;
+
+    /// <summary>First sightings a client address may make at once before the per-minute rate applies.</summary>
+    public int FirstSightingBurst { get; set; } = 60;
+
+    /// <summary>The URL clients reach this proxy at, for the commands the history page shows; unset, they show PROXY_URL.</summary>
+    public string? PublicUrl { get; set; }
+
     /// <summary>Bytes of manifests kept in memory by digest (immutable, so never stale); 0 turns the cache off.</summary>
     public long ManifestCacheBytes { get; set; } = 64L * 1024 * 1024;
 

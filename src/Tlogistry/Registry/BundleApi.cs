@@ -12,7 +12,8 @@ namespace Tlogistry.Registry;
 /// without trusting this service: <c>GET /tlog/bundle?image=NAME:TAG</c> answers the bundle
 /// that pins one tag; <c>GET /tlog/bundles?after=N&amp;limit=M</c> pages through all of them as
 /// JSON lines, with a <c>Link: rel="next"</c> header while more remain;
-/// <c>GET /tlog/bundles?image=NAME[:TAG]</c> answers every bundle of one image's tags (or of one tag) at once.
+/// <c>GET /tlog/bundles?image=NAME[:TAG]&amp;after=TAG&amp;limit=M</c> pages through the bundles of one image's
+/// tags (or of one tag) in tag order, with a <c>Link: rel="next"</c> header while more remain.
 /// </summary>
 internal sealed class BundleApi
 {
@@ -65,7 +66,7 @@ internal sealed class BundleApi
         var query = context.Request.Query;
         if (query.ContainsKey("image"))
         {
-            await ImageAsync(context, query["image"].ToString(), query.ContainsKey("after") || query.ContainsKey("limit"));
+            await ImageAsync(context, query["image"].ToString());
             return;
         }
 
@@ -94,25 +95,21 @@ internal sealed class BundleApi
         await WriteLinesAsync(context, page.Sightings, ct);
     }
 
-    private async Task ImageAsync(HttpContext context, string image, bool paged)
+    private async Task ImageAsync(HttpContext context, string image)
     {
         var ct = context.RequestAborted;
-        if (!ImageSelector.TryParse(image, out var selector, out var error))
+        var query = context.Request.Query;
+        if (!ImageSelector.TryParse(image, out var selector, out var error)
+            || !ListingPage.TryParse(query["after"], query["limit"], ListingPage.DefaultLimit, ListingPage.MaxLimit, out var page, out error))
         {
             await OciResponses.WriteErrorAsync(context, 400, error, RequestOutcome.ClientError, ct);
             return;
         }
 
-        if (paged)
-        {
-            await OciResponses.WriteErrorAsync(context, 400, new OciError(DistributionErrorCodes.PaginationNumberInvalid, "image answers every sighting of the image at once; after and limit do not apply to it"), RequestOutcome.ClientError, ct);
-            return;
-        }
-
-        IReadOnlyList<Sighting> sightings;
+        ImageSightingPage sightings;
         try
         {
-            sightings = await ImageSightings.ListAsync(_index, selector, ct);
+            sightings = await ImageSightings.PageAsync(_index, selector, page, ct);
         }
         catch (Exception e) when (e is IOException or System.Data.Common.DbException or FormatException)
         {
@@ -120,13 +117,18 @@ internal sealed class BundleApi
             return;
         }
 
-        if (sightings.Count == 0)
+        if (sightings.Total == 0)
         {
             await OciResponses.WriteErrorAsync(context, 404, ImageSightings.Missing(selector), RequestOutcome.NotFound, ct);
             return;
         }
 
-        await WriteLinesAsync(context, sightings, ct);
+        if (sightings.NextAfter is { } last)
+        {
+            context.Response.Headers.Link = $"<{ExportPath}?{page.NextQuery(image, last)}>; rel=\"next\"";
+        }
+
+        await WriteLinesAsync(context, sightings.Sightings, ct);
     }
 
     private static async Task WriteLinesAsync(HttpContext context, IEnumerable<Sighting> sightings, CancellationToken ct)

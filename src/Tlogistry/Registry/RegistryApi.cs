@@ -22,7 +22,7 @@ internal sealed partial class RegistryApi : IDisposable
 {
     private static readonly string[] PassThroughHeaders =
     [
-        "Content-Type", "Content-Length", "Content-Range", "Accept-Ranges", "Docker-Content-Digest",
+        "Content-Length", "Content-Range", "Accept-Ranges", "Docker-Content-Digest",
         "ETag", "Last-Modified", "Cache-Control", "Expires", "OCI-Filters-Applied",
     ];
 
@@ -35,6 +35,7 @@ internal sealed partial class RegistryApi : IDisposable
     private readonly SemaphoreSlim _upstreamSlots;
     private readonly TimeSpan _slotWait;
     private readonly UnavailablePolicy _onUnavailable;
+    private readonly FirstSightingLimiter? _firstSightings;
     private readonly ILogger<RegistryApi> _logger;
 
     public RegistryApi(
@@ -46,8 +47,10 @@ internal sealed partial class RegistryApi : IDisposable
         TagPolicy tagPolicy,
         UpstreamOptions upstream,
         UnavailablePolicy onUnavailable,
-        ILogger<RegistryApi> logger)
+        ILogger<RegistryApi> logger,
+        FirstSightingLimiter? firstSightings = null)
     {
+        _firstSightings = firstSightings;
         _client = client;
         _manifests = manifests;
         _manifestCache = manifestCache;
@@ -109,7 +112,7 @@ internal sealed partial class RegistryApi : IDisposable
                 case RouteKind.Manifest when route.Reference is { IsDigest: false } byTag:
                     await ServeTagAsync(context, byTag, ct);
                     return;
-                case RouteKind.Manifest when route.Reference is { Digest: { } digest } byDigest && IsCacheable(context, digest):
+                case RouteKind.Manifest when route.Reference is { Digest: { } digest } byDigest && IsWholeSha256(context, digest):
                     await ServeDigestAsync(context, byDigest.Name, digest.ToString(), ct);
                     return;
                 case RouteKind.Manifest:
@@ -212,11 +215,22 @@ internal sealed partial class RegistryApi : IDisposable
         LedgerDecision decision;
         try
         {
-            // A first sighting pins only a digest computed from bytes we read ourselves: a HEAD
-            // of a tag with no pin yet fetches the manifest.
-            if (manifest.Bytes is null && await _ledger.FindPinAsync(reference, ct) is null)
+            // A tag with no pin would be a new log entry: it draws on the client's budget of
+            // first sightings, and one over budget appends nothing.
+            if ((manifest.Bytes is null || _firstSightings is not null) && _ledger.CachedPin(reference) is null && await _ledger.FindPinAsync(reference, ct) is null)
             {
-                manifest = await _manifests.GetAsync(name, tag, ct);
+                if (_firstSightings is not null && !_firstSightings.TryAcquire(context.Connection.RemoteIpAddress, reference, out var retryAfter))
+                {
+                    await RefuseFirstSightingAsync(context, reference, retryAfter, ct);
+                    return;
+                }
+
+                // A first sighting pins only a digest computed from bytes we read ourselves: a HEAD
+                // of a tag with no pin yet fetches the manifest.
+                if (manifest.Bytes is null)
+                {
+                    manifest = await _manifests.GetAsync(name, tag, ct);
+                }
             }
 
             decision = await _ledger.ObserveAsync(new Observation(reference, manifest.Digest, manifest.MediaType, manifest.Url.ToString()), ct);
@@ -266,6 +280,19 @@ internal sealed partial class RegistryApi : IDisposable
 
         RequestOutcome.Set(context, decision.Outcome == PinOutcome.FirstSeen ? RequestOutcome.FirstSeen : RequestOutcome.Served);
         await WriteManifestAsync(context, manifest, head, ct);
+    }
+
+    private async Task RefuseFirstSightingAsync(HttpContext context, string reference, TimeSpan retryAfter, CancellationToken ct)
+    {
+        var seconds = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds));
+        Log.FirstSightingLimited(_logger, reference, FirstSightingLimiter.ClientKey(context.Connection.RemoteIpAddress));
+        context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        await OciResponses.WriteErrorAsync(
+            context,
+            429,
+            new OciError(OciErrorCodes.TooManyRequests, string.Create(CultureInfo.InvariantCulture, $"{reference} has never been seen, and this address has used its {_firstSightings!.Burst} first sightings ({_firstSightings.PerMinute} a minute); nothing was recorded; retry after {seconds} s")),
+            RequestOutcome.RateLimited,
+            ct);
     }
 
     private static void SetPinHeaders(IHeaderDictionary headers, Sighting pin)
@@ -380,9 +407,12 @@ internal sealed partial class RegistryApi : IDisposable
         await WriteManifestAsync(context, new UpstreamManifest(cached.Bytes, cached.MediaType, cached.Digest, cached.Bytes.Length, _manifests.UrlFor(name, digest)), head, ct);
     }
 
-    /// <summary>Whole sha256 manifests are cached; a range request or another algorithm is passed through as it is.</summary>
-    private bool IsCacheable(HttpContext context, Digest digest) =>
-        _manifestCache.Enabled && digest.Algorithm == Digest.Sha256Algorithm && context.Request.Headers.Range.Count == 0;
+    /// <summary>
+    /// Whole sha256 manifests are read, checked and (when the cache is on) kept; a range request
+    /// or another algorithm is passed through, under a manifest type upstream declared.
+    /// </summary>
+    private static bool IsWholeSha256(HttpContext context, Digest digest) =>
+        digest.Algorithm == Digest.Sha256Algorithm && context.Request.Headers.Range.Count == 0;
 
     private static async Task WriteManifestAsync(HttpContext context, UpstreamManifest manifest, bool head, CancellationToken ct)
     {
@@ -403,7 +433,8 @@ internal sealed partial class RegistryApi : IDisposable
     private async Task PassThroughAsync(HttpContext context, RouteMatch route, string suffix, string notFoundCode, bool manifest, CancellationToken ct)
     {
         var name = route.Name!;
-        var proxiedName = route.ProxiedName!;
+        var queryAt = suffix.IndexOf('?', StringComparison.Ordinal);
+        var proxiedPath = "/v2/" + route.ProxiedName + "/" + (queryAt >= 0 ? suffix[..queryAt] : suffix);
         var request = context.Request;
         var method = HttpMethods.IsHead(request.Method) ? HttpMethod.Head : HttpMethod.Get;
         using var response = await _client.SendAsync(name, method, suffix, r =>
@@ -440,7 +471,7 @@ internal sealed partial class RegistryApi : IDisposable
 
             context.Response.StatusCode = status;
             context.Response.Headers.Location = (location.IsAbsoluteUri ? location : new Uri(response.RequestMessage!.RequestUri!, location)).AbsoluteUri;
-            CopyHeaders(response, context.Response, name, proxiedName);
+            CopyHeaders(response, context.Response, proxiedPath);
             context.Response.ContentLength = 0;
             RequestOutcome.Set(context, RequestOutcome.Redirected);
             return;
@@ -451,8 +482,17 @@ internal sealed partial class RegistryApi : IDisposable
             throw UpstreamErrors.FromStatus(response, notFoundCode, $"{name.Registry}/{name.Repository} {suffix}");
         }
 
+        // The type is the route's, never upstream's string: only a manifest keeps a declared
+        // type, and only one of the served manifest types.
+        var contentType = ServedContentTypes.For(route.Kind, response.Content.Headers.NonValidated.TryGetValues("Content-Type", out var declared) ? declared.ToString() : null);
+        if (contentType is null)
+        {
+            throw new UpstreamException(502, new OciError(OciErrorCodes.ManifestInvalid, $"upstream answered {name.Registry}/{name.Repository} {suffix} with a Content-Type that is not a manifest type; nothing was served"));
+        }
+
         context.Response.StatusCode = status;
-        CopyHeaders(response, context.Response, name, proxiedName);
+        context.Response.ContentType = contentType;
+        CopyHeaders(response, context.Response, proxiedPath);
         if (method == HttpMethod.Head)
         {
             return;
@@ -494,7 +534,7 @@ internal sealed partial class RegistryApi : IDisposable
         }
     }
 
-    private static void CopyHeaders(HttpResponseMessage from, HttpResponse to, ImageName name, string proxiedName)
+    private static void CopyHeaders(HttpResponseMessage from, HttpResponse to, string proxiedPath)
     {
         foreach (var header in PassThroughHeaders)
         {
@@ -504,41 +544,13 @@ internal sealed partial class RegistryApi : IDisposable
             }
         }
 
-        if (from.Headers.TryGetValues("Link", out var links))
+        // Pagination comes back to the proxy, and only for the same endpoint upstream: a link
+        // anywhere else is dropped (UpstreamLink).
+        if (from.Headers.NonValidated.TryGetValues("Link", out var links) && from.RequestMessage?.RequestUri is { } requested
+            && links.Select(l => UpstreamLink.Rewrite(l, requested, proxiedPath)).FirstOrDefault(l => l is not null) is { } next)
         {
-            to.Headers["Link"] = links.Select(l => RewriteLink(l, name, proxiedName)).ToArray();
+            to.Headers["Link"] = next;
         }
-    }
-
-    /// <summary>
-    /// Upstream's pagination Link names its own repository path; the client must come back to
-    /// us under the name it used. An absolute link keeps only its path and query, so the next
-    /// page is always asked of us, never of the host upstream named.
-    /// </summary>
-    internal static string RewriteLink(string link, ImageName name, string proxiedName)
-    {
-        var open = link.IndexOf('<', StringComparison.Ordinal);
-        var close = link.IndexOf('>', StringComparison.Ordinal);
-        if (open < 0 || close < open)
-        {
-            return link;
-        }
-
-        var target = link[(open + 1)..close];
-        if (!Uri.TryCreate(target, UriKind.RelativeOrAbsolute, out var uri))
-        {
-            return link;
-        }
-
-        var pathAndQuery = uri.IsAbsoluteUri ? uri.PathAndQuery : target;
-        var prefix = "/v2/" + name.Repository + "/";
-        var proxied = "/v2/" + proxiedName + "/";
-        if (pathAndQuery.StartsWith(prefix, StringComparison.Ordinal))
-        {
-            pathAndQuery = proxied + pathAndQuery[prefix.Length..];
-        }
-
-        return "<" + pathAndQuery + ">" + link[(close + 1)..];
     }
 
     /// <summary>Not found is the client's business; a destination the SSRF guard refused (no upstream status) is ours; the rest is upstream's.</summary>
@@ -603,6 +615,9 @@ internal sealed partial class RegistryApi : IDisposable
 
         [LoggerMessage(EventId = 4008, Level = LogLevel.Error, Message = "{Path}: mutable-tag pattern {Pattern} timed out; refusing")]
         public static partial void PolicyTimeout(ILogger logger, string path, string pattern);
+
+        [LoggerMessage(EventId = 4009, Level = LogLevel.Warning, Message = "refused first sighting of {Reference}: client {Client} is over its first-sighting limit")]
+        public static partial void FirstSightingLimited(ILogger logger, string reference, string client);
 
         [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "{Path}: stream broken mid-body: {Reason}")]
         public static partial void StreamBroken(ILogger logger, string path, string reason);

@@ -59,10 +59,16 @@ internal sealed class ManifestFetcher
                 $"upstream's Docker-Content-Digest {claimed} does not match the bytes it sent for {what} ({digest}); nothing was served or pinned"));
         }
 
-        return new UpstreamManifest(bytes, MediaTypeOf(response, bytes), digest, bytes.Length, response.RequestMessage?.RequestUri ?? _client.UrlFor(name, suffix));
+        // Only a manifest of a served type leaves the manifest route, under that type alone.
+        if (!ManifestCheck.TryAccept(DeclaredType(response), bytes, out var mediaType, out var problem))
+        {
+            throw new UpstreamException(502, new OciError(OciErrorCodes.ManifestInvalid, $"{what} is not a manifest: {problem}; nothing was served or pinned"));
+        }
+
+        return new UpstreamManifest(bytes, mediaType, digest, bytes.Length, response.RequestMessage?.RequestUri ?? _client.UrlFor(name, suffix));
     }
 
-    /// <summary>HEAD: the digest comes from upstream's header; without one, from a full GET.</summary>
+    /// <summary>HEAD: the digest and type come from upstream's headers; without a digest, or with a type that is not a served manifest type, from a full GET.</summary>
     public async Task<UpstreamManifest> HeadAsync(ImageName name, string reference, CancellationToken cancellationToken)
     {
         var suffix = "manifests/" + reference;
@@ -74,9 +80,9 @@ internal sealed class ManifestFetcher
             }
 
             var claimed = HeaderDigest(response);
-            if (claimed is not null && Digest.TryParse(claimed, out _, out _) && response.Content.Headers.ContentLength is long length)
+            if (claimed is not null && Digest.TryParse(claimed, out _, out _) && response.Content.Headers.ContentLength is long length
+                && ManifestCheck.ServedType(DeclaredType(response)) is { } mediaType)
             {
-                var mediaType = response.Content.Headers.ContentType?.MediaType ?? MediaTypes.OciManifest;
                 return new UpstreamManifest(null, mediaType, claimed, length, response.RequestMessage?.RequestUri ?? _client.UrlFor(name, suffix));
             }
         }
@@ -93,28 +99,7 @@ internal sealed class ManifestFetcher
     private static string? HeaderDigest(HttpResponseMessage response) =>
         response.Headers.TryGetValues("Docker-Content-Digest", out var values) ? values.FirstOrDefault()?.Trim() : null;
 
-    /// <summary>Content-Type, or the manifest's own mediaType field when upstream sends none.</summary>
-    private static string MediaTypeOf(HttpResponseMessage response, byte[] bytes)
-    {
-        var header = response.Content.Headers.ContentType?.MediaType;
-        if (!string.IsNullOrEmpty(header) && header != "application/octet-stream")
-        {
-            return header;
-        }
-
-        try
-        {
-            using var doc = System.Text.Json.JsonDocument.Parse(bytes);
-            if (doc.RootElement.TryGetProperty("mediaType", out var mt) && mt.GetString() is { Length: > 0 } value)
-            {
-                return value;
-            }
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            // Not JSON: fall through to the generic type; the bytes are served as they are.
-        }
-
-        return header ?? MediaTypes.OciManifest;
-    }
+    /// <summary>The Content-Type as upstream wrote it, unparsed: the check judges it, not the header parser.</summary>
+    private static string? DeclaredType(HttpResponseMessage response) =>
+        response.Content.Headers.NonValidated.TryGetValues("Content-Type", out var values) ? values.ToString() : null;
 }

@@ -12,9 +12,10 @@ using Tlogistry.Store;
 namespace Tlogistry.Web;
 
 /// <summary>
-/// <c>GET /history?image=NAME[:TAG]</c>: every recorded sighting of an image's tags (or of one
-/// tag) as a web page, each with its log entry, whether its bundle verifies here, and the
-/// commands that check it without trusting this service. Errors answer a page to browsers and
+/// <c>GET /history?image=NAME[:TAG]&amp;after=TAG&amp;limit=N</c>: the recorded sightings of an image's
+/// tags (or of one tag) as a web page, a page of rows at a time in tag order, each with its log
+/// entry, whether its bundle verifies here, and the commands that check it without trusting
+/// this service, addressed to the configured public URL. Errors answer a page to browsers and
 /// the OCI error body to everything else.
 /// </summary>
 internal sealed class HistoryPage
@@ -22,17 +23,22 @@ internal sealed class HistoryPage
     public const string Path = "/history";
     private readonly ISightingIndex _index;
     private readonly SightingReader _reader;
-    /// <summary>Rows a page shows at most: each is verified when the page is made, so a repository with thousands of tags must not cost thousands of checks per request.</summary>
-    public const int DefaultMaxRows = 200;
-    private readonly string _log;
-    private readonly int _maxRows;
+    /// <summary>Rows a page shows unless asked for fewer or more.</summary>
+    public const int DefaultRows = 100;
 
-    public HistoryPage(ISightingIndex index, SightingReader reader, string log, int maxRows = DefaultMaxRows)
+    /// <summary>Rows a page shows at most: each is verified when the page is made, so a repository with thousands of tags must not cost thousands of checks per request.</summary>
+    public const int MaxRows = 200;
+    private readonly string _log;
+    private readonly PublicUrl _publicUrl;
+    private readonly int _defaultRows;
+
+    public HistoryPage(ISightingIndex index, SightingReader reader, string log, PublicUrl publicUrl, int defaultRows = DefaultRows)
     {
-        _maxRows = maxRows;
+        _defaultRows = defaultRows;
         _index = index;
         _reader = reader;
         _log = log;
+        _publicUrl = publicUrl;
     }
 
     public async Task HandleAsync(HttpContext context)
@@ -46,16 +52,18 @@ internal sealed class HistoryPage
             return;
         }
 
-        if (!ImageSelector.TryParse(image, out var selector, out var error))
+        var query = context.Request.Query;
+        if (!ImageSelector.TryParse(image, out var selector, out var error)
+            || !ListingPage.TryParse(query["after"], query["limit"], _defaultRows, Math.Max(_defaultRows, MaxRows), out var listing, out error))
         {
             await WriteErrorAsync(context, 400, error, RequestOutcome.ClientError, image);
             return;
         }
 
-        IReadOnlyList<Sighting> sightings;
+        ImageSightingPage sightings;
         try
         {
-            sightings = await ImageSightings.ListAsync(_index, selector, ct);
+            sightings = await ImageSightings.PageAsync(_index, selector, listing, ct);
         }
         catch (Exception e) when (e is IOException or System.Data.Common.DbException or FormatException)
         {
@@ -63,24 +71,30 @@ internal sealed class HistoryPage
             return;
         }
 
-        if (sightings.Count == 0)
+        if (sightings.Total == 0)
         {
             await WriteErrorAsync(context, 404, ImageSightings.Missing(selector), RequestOutcome.NotFound, image);
             return;
         }
 
-        var origin = Origin(context.Request);
-        await WritePageAsync(context, 200, PageShell.Wrap($"history of {selector}", Body(image, selector, sightings, origin)), ct);
+        var next = sightings.NextAfter is { } last ? $"{Path}?{listing.NextQuery(image, last)}" : null;
+        if (next is not null)
+        {
+            context.Response.Headers.Link = $"<{next}>; rel=\"next\"";
+        }
+
+        await WritePageAsync(context, 200, PageShell.Wrap($"history of {selector}", Body(image, selector, sightings, next)), ct);
     }
 
-    private string Body(string typed, ImageSelector selector, IReadOnlyList<Sighting> sightings, string origin)
+    private string Body(string typed, ImageSelector selector, ImageSightingPage page, string? next)
     {
+        var origin = _publicUrl.Origin;
         var shortName = selector.Tag is null ? typed : typed[..typed.LastIndexOf(':')];
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"<h1>Sightings of <code id=\"image\">{PageShell.Encode(selector.ToString())}</code></h1>\n");
         sb.Append(CultureInfo.InvariantCulture, $"<p>Recorded in <code>{PageShell.Encode(_log)}</code>, each signed by this instance.</p>\n");
         sb.Append("<table id=\"sightings\"><thead><tr><th>Tag</th><th>Digest</th><th>First seen</th><th>Log entry</th><th>Status</th><th>Verify</th></tr></thead><tbody>\n");
-        foreach (var sighting in sightings.Take(_maxRows))
+        foreach (var sighting in page.Sightings)
         {
             var row = HistoryRow.Of(sighting.Bundle, _reader, selector);
             var pull = $"{shortName}:{row.Tag}";
@@ -101,9 +115,14 @@ internal sealed class HistoryPage
         }
 
         sb.Append("</tbody></table>\n");
-        if (sightings.Count > _maxRows)
+        if (next is not null)
         {
-            sb.Append(CultureInfo.InvariantCulture, $"<p id=\"truncated\">The first {_maxRows} of {sightings.Count} sightings are shown, by tag. Ask for one tag (<code>NAME:TAG</code>), or list them all with <code>tlogistry history {PageShell.Encode(typed)} --proxy {PageShell.Encode(origin)}</code>.</p>\n");
+            sb.Append(CultureInfo.InvariantCulture, $"<p id=\"more\">{page.Sightings.Count} of {page.Total} sightings are shown here, by tag: <a id=\"next\" rel=\"next\" href=\"{PageShell.Encode(next)}\">the next page</a>, or all of them with <code>tlogistry history {PageShell.Encode(typed)} --proxy {PageShell.Encode(origin)}</code>.</p>\n");
+        }
+
+        if (!_publicUrl.Configured)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"<p id=\"public-url\">Put this proxy's address in place of <code>{PublicUrl.Placeholder}</code> below (its operator can set it with <code>--public-url</code>).</p>\n");
         }
 
         sb.Append(CultureInfo.InvariantCulture, $"""
@@ -119,18 +138,6 @@ internal sealed class HistoryPage
             {Form(typed)}
             """);
         return sb.ToString();
-    }
-
-    /// <summary>
-    /// The address the browser used, for the commands shown: a TLS-terminating balancer in front
-    /// makes the request plain HTTP, so its <c>X-Forwarded-Proto</c> names the scheme. Display
-    /// only: nothing is fetched or trusted by it.
-    /// </summary>
-    private static string Origin(HttpRequest request)
-    {
-        var forwarded = request.Headers["X-Forwarded-Proto"].ToString().Split(',')[0].Trim().ToLowerInvariant();
-        var scheme = forwarded is "https" or "http" ? forwarded : request.Scheme;
-        return $"{scheme}://{request.Host}";
     }
 
     /// <summary>How a client pins this instance: its key file, or its keyless identity and issuer.</summary>
@@ -163,12 +170,8 @@ internal sealed class HistoryPage
         MediaTypeHeaderValue.TryParseList(request.Headers.Accept, out var accepted)
         && accepted.Any(a => a.MediaType.Equals("text/html", StringComparison.OrdinalIgnoreCase));
 
-    private static Task WritePageAsync(HttpContext context, int status, string html, CancellationToken ct)
-    {
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "text/html; charset=utf-8";
-        return context.Response.WriteAsync(html, ct);
-    }
+    private static Task WritePageAsync(HttpContext context, int status, string html, CancellationToken ct) =>
+        PageShell.WriteAsync(context, status, html, ct);
 
     private static string Time(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
 }

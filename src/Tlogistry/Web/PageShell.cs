@@ -1,4 +1,7 @@
 using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
 
 namespace Tlogistry.Web;
 
@@ -11,6 +14,22 @@ internal static class PageShell
         "td,th{border:1px solid #ccc;padding:.25rem .5rem;vertical-align:top;text-align:left}" +
         "nav{margin-bottom:1.5rem}nav a{margin-right:1rem}.box{border:1px solid #ccc;padding:.5rem 1rem;margin-bottom:1.5rem}" +
         ".bad{color:#a00}.ok{color:#060}.digest{word-break:break-all}";
+
+    /// <summary>
+    /// The pages' Content-Security-Policy: their one stylesheet (by hash) and nothing else
+    /// loads or runs; the history form submits to this origin only.
+    /// </summary>
+    public static readonly string ContentSecurityPolicy =
+        $"default-src 'none'; style-src 'sha256-{Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(Style)))}'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+    /// <summary>Writes a page with its status, type and policy.</summary>
+    public static Task WriteAsync(HttpContext context, int status, string html, CancellationToken cancellationToken)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "text/html; charset=utf-8";
+        context.Response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        return context.Response.WriteAsync(html, cancellationToken);
+    }
 
     public static string Wrap(string title, string body) => $$"""
         <!doctype html>

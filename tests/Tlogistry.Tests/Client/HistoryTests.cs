@@ -112,9 +112,64 @@ public sealed class HistoryTests
         await AssertError(f.Http, "/tlog/bundles?image=UPPER/x", HttpStatusCode.BadRequest, "NAME_INVALID");
         await AssertError(f.Http, "/tlog/bundles?image=scripted.test/app:bad%20tag", HttpStatusCode.BadRequest, "TAG_INVALID");
         await AssertError(f.Http, "/tlog/bundles?image=", HttpStatusCode.BadRequest, "NAME_INVALID");
-        await AssertError(f.Http, "/tlog/bundles?image=scripted.test/app&limit=5", HttpStatusCode.BadRequest, "PAGINATION_NUMBER_INVALID");
+        await AssertError(f.Http, "/tlog/bundles?image=scripted.test/app&limit=0", HttpStatusCode.BadRequest, "PAGINATION_NUMBER_INVALID");
+        await AssertError(f.Http, "/tlog/bundles?image=scripted.test/app&limit=1001", HttpStatusCode.BadRequest, "PAGINATION_NUMBER_INVALID");
+        await AssertError(f.Http, "/tlog/bundles?image=scripted.test/app&after=bad%20tag", HttpStatusCode.BadRequest, "PAGINATION_NUMBER_INVALID");
         await AssertError(f.Http, "/tlog/bundles?image=scripted.test/none", HttpStatusCode.NotFound, "NAME_UNKNOWN");
         await AssertError(f.Http, "/tlog/bundles?image=scripted.test/app:none", HttpStatusCode.NotFound, "MANIFEST_UNKNOWN");
+    }
+
+    [Fact]
+    public async Task An_images_bundles_come_a_bounded_page_at_a_time_and_history_follows_the_pages()
+    {
+        // One more sighting than the default page; the first-sighting limit is off so one client can make them.
+        var count = Tlogistry.Registry.ListingPage.DefaultLimit + 1;
+        await using var f = await ClientFixture.StartAsync(Ct, new Dictionary<string, string?> { ["Tlogistry:FirstSightingsPerMinute"] = "0" });
+        var tags = Enumerable.Range(0, count).Select(i => i.ToString("D3", System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        foreach (var tag in tags)
+        {
+            await f.PullAsync(tag, Ct);
+        }
+
+        // The default page holds 100 bundles and links the rest; following the links yields each tag once, in order.
+        var seen = new List<string>();
+        var next = "/tlog/bundles?image=scripted.test/app";
+        var pages = 0;
+        while (next is not null)
+        {
+            using var page = await f.Http.GetAsync(next, Ct);
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            var lines = (await page.Content.ReadAsStringAsync(Ct)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.InRange(lines.Length, 1, Tlogistry.Registry.ListingPage.DefaultLimit);
+            seen.AddRange(lines.Select(TagOf));
+            next = page.Headers.TryGetValues("Link", out var links) ? links.Single().Split('<', '>')[1] : null;
+            pages++;
+        }
+
+        Assert.Equal(2, pages);
+        Assert.Equal(tags, seen);
+
+        // A smaller page on request, continuing after the tag it names.
+        using (var small = await f.Http.GetAsync("/tlog/bundles?image=scripted.test/app&after=010&limit=2", Ct))
+        {
+            Assert.Equal(["011", "012"], (await small.Content.ReadAsStringAsync(Ct)).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(TagOf));
+            Assert.Equal("</tlog/bundles?image=scripted.test%2Fapp&after=012&limit=2>; rel=\"next\"", small.Headers.GetValues("Link").Single());
+        }
+
+        // tlogistry history reads every page.
+        var (exit, table, _) = await History(f, "scripted.test/app");
+        Assert.Equal(0, exit);
+        Assert.Equal(tags, table.TrimEnd('\n').Split('\n')[1..].Select(l => l.Split(' ')[0]));
+    }
+
+    /// <summary>The tag a bundle line's statement names.</summary>
+    private static string TagOf(string bundleLine)
+    {
+        using var bundle = JsonDocument.Parse(bundleLine);
+        var payload = bundle.RootElement.GetProperty("dsseEnvelope").GetProperty("payload").GetBytesFromBase64();
+        using var statement = JsonDocument.Parse(payload);
+        var name = statement.RootElement.GetProperty("subject")[0].GetProperty("name").GetString()!;
+        return name[(name.LastIndexOf(':') + 1)..];
     }
 
     private static async Task AssertError(HttpClient http, string path, HttpStatusCode status, string code)

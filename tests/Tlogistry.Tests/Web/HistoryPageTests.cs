@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -34,7 +35,10 @@ public sealed class HistoryPageTests
         var second = images.AddImage("b", "alpine 3.17.0 for the page");
         await Skopeo.CopyAsync(first.Reference, $"docker://{hub.HostPort}/library/alpine:3.16.0", cancellationToken: Ct);
         await Skopeo.CopyAsync(second.Reference, $"docker://{hub.HostPort}/library/alpine:3.17.0", cancellationToken: Ct);
-        await using var proxy = await ProxyHost.StartAsync(work.Combine("data"), ["docker.io=" + hub.BaseUri], null, Ct);
+        // The address people reach the proxy at is the operator's setting; the commands name it.
+        var port = FreePort.Next();
+        var settings = new Dictionary<string, string?> { ["Tlogistry:Port"] = port.ToString(CultureInfo.InvariantCulture), ["Tlogistry:PublicUrl"] = $"http://127.0.0.1:{port}/" };
+        await using var proxy = await ProxyHost.StartAsync(work.Combine("data"), ["docker.io=" + hub.BaseUri], settings, Ct);
         Assert.Equal(first.ManifestDigest, await Skopeo.InspectDigestAsync($"docker://{proxy.HostPort}/alpine:3.16.0", cancellationToken: Ct));
         Assert.Equal(second.ManifestDigest, await Skopeo.InspectDigestAsync($"docker://{proxy.HostPort}/alpine:3.17.0", cancellationToken: Ct));
         var origin = proxy.BaseUri.GetLeftPart(UriPartial.Authority);
@@ -130,31 +134,55 @@ public sealed class HistoryPageTests
         Assert.StartsWith("NAME_INVALID: ", doc.GetElementById("error")!.TextContent, StringComparison.Ordinal);
         Assert.Equal("<script>x</script>", doc.QuerySelector("form input[name=image]")!.GetAttribute("value"));
 
-        // Behind a TLS-terminating balancer, the commands name the address the browser used.
+        // The commands never name the host a request claims (Host, X-Forwarded-Proto): with no
+        // --public-url they show a placeholder, and say so.
         using var forwarded = new HttpRequestMessage(HttpMethod.Get, "/history?image=scripted.test/app:a");
-        forwarded.Headers.Host = "registry.example.test";
+        forwarded.Headers.Host = "evil.example";
         forwarded.Headers.Add("X-Forwarded-Proto", "https");
         using var behind = await http.SendAsync(forwarded, Ct);
-        var page = Parse(await behind.Content.ReadAsStringAsync(Ct));
-        Assert.Contains("--proxy https://registry.example.test ", page.QuerySelector("pre.verify")!.TextContent, StringComparison.Ordinal);
-        Assert.StartsWith("curl -o root.json https://registry.example.test/tlog/trusted_root.json", page.GetElementById("trust")!.TextContent, StringComparison.Ordinal);
+        var claimed = await behind.Content.ReadAsStringAsync(Ct);
+        Assert.DoesNotContain("evil.example", claimed, StringComparison.OrdinalIgnoreCase);
+        var page = Parse(claimed);
+        Assert.Contains("--proxy PROXY_URL ", page.QuerySelector("pre.verify")!.TextContent, StringComparison.Ordinal);
+        Assert.StartsWith("curl -o root.json PROXY_URL/tlog/trusted_root.json", page.GetElementById("trust")!.TextContent, StringComparison.Ordinal);
+        Assert.NotNull(page.GetElementById("public-url"));
 
-        // A page shows a bounded number of rows, and says how to see the rest.
+        // With one configured, they name it, whatever the request says.
+        var index = proxy.Services.GetRequiredService<ISightingIndex>();
+        var reader = proxy.Services.GetRequiredService<SightingReader>();
+        var configured = await RenderAsync(new HistoryPage(index, reader, "test log", PublicUrl.Parse("https://registry.example.test")), "?image=scripted.test/app:a");
+        Assert.DoesNotContain("evil.example", configured, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("--proxy https://registry.example.test ", Parse(configured).QuerySelector("pre.verify")!.TextContent, StringComparison.Ordinal);
+        Assert.Null(Parse(configured).GetElementById("public-url"));
+
+        // A page shows a bounded number of rows, and links the next page (in the body and as Link: rel="next").
         foreach (var tag in new[] { "b", "c" })
         {
             using var more = await http.GetAsync($"/v2/scripted.test/app/manifests/{tag}", Ct);
             Assert.Equal(HttpStatusCode.OK, more.StatusCode);
         }
 
-        var small = new HistoryPage(proxy.Services.GetRequiredService<ISightingIndex>(), proxy.Services.GetRequiredService<SightingReader>(), "test log", maxRows: 2);
+        var small = new HistoryPage(index, reader, "test log", PublicUrl.Parse(null), defaultRows: 2);
         var bounded = Parse(await RenderAsync(small, "?image=scripted.test/app"));
         Assert.Equal(["a", "b"], bounded.QuerySelectorAll("#sightings tr.sighting .tag").Select(t => t.TextContent));
-        Assert.StartsWith("The first 2 of 3 sightings are shown", bounded.GetElementById("truncated")!.TextContent, StringComparison.Ordinal);
+        Assert.StartsWith("2 of 3 sightings are shown", bounded.GetElementById("more")!.TextContent, StringComparison.Ordinal);
+        var nextPage = new Uri(new Uri("http://proxy.test"), bounded.GetElementById("next")!.GetAttribute("href")!);
+        Assert.Equal(HistoryPage.Path, nextPage.AbsolutePath);
+        var rest = Parse(await RenderAsync(small, nextPage.Query));
+        Assert.Equal(["c"], rest.QuerySelectorAll("#sightings tr.sighting .tag").Select(t => t.TextContent));
+        Assert.Null(rest.GetElementById("more"));
+        using (var linked = await http.GetAsync("/history?image=scripted.test/app&limit=1", Ct))
+        {
+            Assert.Single(Parse(await linked.Content.ReadAsStringAsync(Ct)).QuerySelectorAll("#sightings tr.sighting"));
+            Assert.Equal("</history?image=scripted.test%2Fapp&after=a&limit=1>; rel=\"next\"", linked.Headers.GetValues("Link").Single());
+        }
+
+        await AssertOciError(http, "/history?image=scripted.test/app&limit=" + (HistoryPage.MaxRows + 1).ToString(CultureInfo.InvariantCulture), HttpStatusCode.BadRequest, "PAGINATION_NUMBER_INVALID");
         // Read by someone who trusts another key, no row verifies: each says why, and offers no command to run.
         using var stranger = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
         var otherKey = stranger.ExportSubjectPublicKeyInfo();
         var distrusting = new SightingReader(new BundleVerifier(proxy.Services.GetRequiredService<TrustedRoot>()), new KeyPolicy([otherKey]), "key:sha256:other", SignerMaterial.ForKey(otherKey), TimeProvider.System);
-        var unverified = Parse(await RenderAsync(new HistoryPage(proxy.Services.GetRequiredService<ISightingIndex>(), distrusting, "test log"), "?image=scripted.test/app"));
+        var unverified = Parse(await RenderAsync(new HistoryPage(index, distrusting, "test log", PublicUrl.Parse(null)), "?image=scripted.test/app"));
         var rows = unverified.QuerySelectorAll("#sightings tr.sighting");
         Assert.Equal(3, rows.Length);
         Assert.All(rows, r => Assert.NotEqual("verified", r.QuerySelector(".status")!.TextContent));
@@ -165,7 +193,7 @@ public sealed class HistoryPageTests
         {
             var full = Parse(await all.Content.ReadAsStringAsync(Ct));
             Assert.Equal(3, full.QuerySelectorAll("#sightings tr.sighting").Length);
-            Assert.Null(full.GetElementById("truncated"));
+            Assert.Null(full.GetElementById("more"));
         }
 
         // The recorded tag is found by the same page.
@@ -179,7 +207,7 @@ public sealed class HistoryPageTests
     {
         var context = new DefaultHttpContext();
         context.Request.QueryString = new QueryString(query);
-        context.Request.Host = new HostString("proxy.test");
+        context.Request.Host = new HostString("evil.example");
         context.Response.Body = new MemoryStream();
         await page.HandleAsync(context);
         Assert.Equal(200, context.Response.StatusCode);

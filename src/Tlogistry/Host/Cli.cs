@@ -246,7 +246,31 @@ internal static class Cli
             }
         }
 
-        var index = new Command("index", "Maintain the sighting store.") { rebuild };
+        var understood = new Option<bool>("--i-understand") { Description = "Forget the sightings listed and accept the log as it is now; without it nothing changes." };
+        var acceptLog = new Command("accept-log", "Accept a log that no longer extends the checkpoint the store remembers (deleted, or restored from an older copy): lists what will be forgotten.") { dataDir, log, trustedRoot, store, signer, tokenSource, identity, issuer, trustedKey, understood };
+        acceptLog.SetAction(async (parse, ct) =>
+        {
+            var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+            if (parse.GetValue(dataDir) is { Length: > 0 } d)
+            {
+                overrides[$"{TlogistryOptions.Section}:DataDir"] = d;
+            }
+
+            AddLogChoice(overrides, parse.GetValue(log), parse.GetValue(trustedRoot));
+            AddStore(overrides, parse.GetValue(store));
+            AddSigner(overrides, parse.GetValue(signer), parse.GetValue(tokenSource), parse.GetValue(identity), parse.GetValue(issuer), parse.GetValue(trustedKey));
+            try
+            {
+                return await AcceptLog.RunAsync(overrides, parse.GetValue(understood), Console.Error, ct);
+            }
+            catch (Exception e) when (IsReported(e) || e is HttpRequestException or Transparency.LogUnavailableException)
+            {
+                await Console.Error.WriteLineAsync("tlogistry: " + e.Message);
+                return 1;
+            }
+        });
+
+        var index = new Command("index", "Maintain the sighting store.") { rebuild, acceptLog };
         var root = new RootCommand("tlogistry: a read-only registry front whose tags are transparently immutable.") { serve, index, LogCommand() };
         foreach (var command in ClientCommands.Create())
         {

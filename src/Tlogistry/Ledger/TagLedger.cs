@@ -49,6 +49,7 @@ internal sealed partial class TagLedger
     // Pins in the log whose index write failed: never evicted, or the tag could be logged twice.
     private readonly ConcurrentDictionary<string, Sighting> _unindexed = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _conflicts = new();
+    private readonly ConcurrentDictionary<string, bool> _conflictsSeen = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task<(Sighting Pin, bool Recorded)>>> _inFlight = new(StringComparer.Ordinal);
 
     public TagLedger(ISightingIndex index, ITransparencyLog log, IEnvelopeSigner signer, SightingReader reader, TimeProvider time, ILogger<TagLedger> logger, TlogistryMetrics? metrics = null, LogHistory? history = null)
@@ -330,9 +331,13 @@ internal sealed partial class TagLedger
     /// <summary>Two valid sightings of ours disagree: the first stays the pin, and the operator must hear of it.</summary>
     private void ReportConflict(Sighting first, Sighting later)
     {
+        // Once each: a scan meets the pair from both sides.
         var conflict = $"{first.Reference}: log index {first.LogIndex} says {first.Digest}, log index {later.LogIndex} says {later.Digest}; the first (log index {first.LogIndex}) is the pin";
-        _conflicts.Enqueue(conflict);
-        Log.Conflict(_logger, conflict);
+        if (_conflictsSeen.TryAdd(conflict, true))
+        {
+            _conflicts.Enqueue(conflict);
+            Log.Conflict(_logger, conflict);
+        }
     }
 
     /// <summary>

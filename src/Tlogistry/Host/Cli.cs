@@ -43,7 +43,8 @@ internal static class Cli
         var listen = ListenOption();
         var dataDir = new Option<string>("--data-dir") { Description = "Directory for the log, its key and its entry sidecar.", Required = true };
         var publicUrl = new Option<string?>("--public-url") { Description = "URL clients reach this log at, written into trusted_root.json (default http://127.0.0.1:PORT)." };
-        var serve = new Command("serve", "Serve a file-backed log over the Rekor v2 write API, the C2SP tiles read API and a Rekor v1 subset.") { port, listen, dataDir, publicUrl };
+        var writerKey = new Option<string[]>("--writer-key") { Description = "PEM public key (or certificate) whose entries are appended; repeatable. Default: none, an open log that appends any valid entry.", Arity = ArgumentArity.ZeroOrMore };
+        var serve = new Command("serve", "Serve a file-backed log over the Rekor v2 write API, the C2SP tiles read API and a Rekor v1 subset.") { port, listen, dataDir, publicUrl, writerKey };
         serve.SetAction((parse, ct) => RunServiceAsync(
             async () =>
             {
@@ -55,7 +56,8 @@ internal static class Cli
                     return 2;
                 }
 
-                var settings = new LogServer.LogServerSettings(parse.GetValue(dataDir)!, resolved, url, ListenAddress.Parse(parse.GetValue(listen)));
+                var writers = LogServer.WriterPolicy.FromPemFiles(parse.GetValue(writerKey) ?? []);
+                var settings = new LogServer.LogServerSettings(parse.GetValue(dataDir)!, resolved, url, ListenAddress.Parse(parse.GetValue(listen)), writers);
                 await using var app = await LogServer.LogServerApp.StartAsync(settings, ct);
                 await app.WaitForShutdownAsync(ct);
                 return 0;

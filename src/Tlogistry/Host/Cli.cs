@@ -43,7 +43,8 @@ internal static class Cli
         var listen = ListenOption();
         var dataDir = new Option<string>("--data-dir") { Description = "Directory for the log, its key and its entry sidecar.", Required = true };
         var publicUrl = new Option<string?>("--public-url") { Description = "URL clients reach this log at, written into trusted_root.json (default http://127.0.0.1:PORT)." };
-        var serve = new Command("serve", "Serve a file-backed log over the Rekor v2 write API, the C2SP tiles read API and a Rekor v1 subset.") { port, listen, dataDir, publicUrl };
+        var writerKey = new Option<string[]>("--writer-key") { Description = "PEM public key (or certificate) whose entries are appended; repeatable. Default: none, an open log that appends any valid entry.", Arity = ArgumentArity.ZeroOrMore };
+        var serve = new Command("serve", "Serve a file-backed log over the Rekor v2 write API, the C2SP tiles read API and a Rekor v1 subset.") { port, listen, dataDir, publicUrl, writerKey };
         serve.SetAction((parse, ct) => RunServiceAsync(
             async () =>
             {
@@ -55,7 +56,8 @@ internal static class Cli
                     return 2;
                 }
 
-                var settings = new LogServer.LogServerSettings(parse.GetValue(dataDir)!, resolved, url, ListenAddress.Parse(parse.GetValue(listen)));
+                var writers = LogServer.WriterPolicy.FromPemFiles(parse.GetValue(writerKey) ?? []);
+                var settings = new LogServer.LogServerSettings(parse.GetValue(dataDir)!, resolved, url, ListenAddress.Parse(parse.GetValue(listen)), writers);
                 await using var app = await LogServer.LogServerApp.StartAsync(settings, ct);
                 await app.WaitForShutdownAsync(ct);
                 return 0;
@@ -250,7 +252,31 @@ internal static class Cli
             }
         }
 
-        var index = new Command("index", "Maintain the sighting store.") { rebuild };
+        var understood = new Option<bool>("--i-understand") { Description = "Forget the sightings listed and accept the log as it is now; without it nothing changes." };
+        var acceptLog = new Command("accept-log", "Accept a log that no longer extends the checkpoint the store remembers (deleted, or restored from an older copy): lists what will be forgotten.") { dataDir, log, trustedRoot, store, signer, tokenSource, identity, issuer, trustedKey, understood };
+        acceptLog.SetAction(async (parse, ct) =>
+        {
+            var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+            if (parse.GetValue(dataDir) is { Length: > 0 } d)
+            {
+                overrides[$"{TlogistryOptions.Section}:DataDir"] = d;
+            }
+
+            AddLogChoice(overrides, parse.GetValue(log), parse.GetValue(trustedRoot));
+            AddStore(overrides, parse.GetValue(store));
+            AddSigner(overrides, parse.GetValue(signer), parse.GetValue(tokenSource), parse.GetValue(identity), parse.GetValue(issuer), parse.GetValue(trustedKey));
+            try
+            {
+                return await AcceptLog.RunAsync(overrides, parse.GetValue(understood), Console.Error, ct);
+            }
+            catch (Exception e) when (IsReported(e) || e is HttpRequestException or Transparency.LogUnavailableException)
+            {
+                await Console.Error.WriteLineAsync("tlogistry: " + e.Message);
+                return 1;
+            }
+        });
+
+        var index = new Command("index", "Maintain the sighting store.") { rebuild, acceptLog };
         var root = new RootCommand("tlogistry: a read-only registry front whose tags are transparently immutable.") { serve, index, LogCommand() };
         foreach (var command in ClientCommands.Create())
         {

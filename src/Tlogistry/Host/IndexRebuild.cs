@@ -15,6 +15,8 @@ internal static class IndexRebuild
     public static async Task<int> RunAsync(IReadOnlyDictionary<string, string?> overrides, string? from, TextWriter progressOut, CancellationToken cancellationToken)
     {
         await using var app = await TlogistryApp.BuildAsync(overrides, [], cancellationToken, serving: false);
+        // A log that went back would hand the store entries at indexes it already holds.
+        await app.Services.GetRequiredService<LogHistory>().CheckAtStartAsync(cancellationToken);
         var ledger = app.Services.GetRequiredService<TagLedger>();
         var progress = new Progress(progressOut);
         int added;
@@ -42,7 +44,7 @@ internal static class IndexRebuild
         progress.Done(added);
         foreach (var conflict in ledger.Conflicts)
         {
-            await progressOut.WriteLineAsync("index rebuild: conflict, two valid sightings disagree (the stored one stays): " + conflict);
+            await progressOut.WriteLineAsync("index rebuild: conflict, two valid sightings disagree (the earlier one is the pin): " + conflict);
         }
 
         return ledger.Conflicts.Count == 0 ? 0 : 1;

@@ -146,8 +146,14 @@ internal static partial class TlogistryApp
         // Open the log and index now, so a damaged data directory stops the start with its reason.
         var ledger = app.Services.GetRequiredService<TagLedger>();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tlogistry");
-        // Only the embedded log is scanned at every start: it is local, and it is the only log
-        // whose entries can be missing from the store without the operator knowing.
+        // First the log must still hold what the store saw of it (a log deleted or restored from
+        // an old copy stops the start); then the embedded log, local and the only log whose
+        // entries can be missing from the store without the operator knowing, is scanned.
+        if (serving)
+        {
+            await app.Services.GetRequiredService<LogHistory>().CheckAtStartAsync(cancellationToken);
+        }
+
         var reindexed = serving && logChoice.Kind == LogKind.Embedded ? await ledger.ReconcileAsync(cancellationToken) : 0;
         if (app.Services.GetService<Signing.Keyless.KeylessSigner>() is { } keyless)
         {

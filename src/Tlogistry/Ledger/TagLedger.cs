@@ -42,15 +42,17 @@ internal sealed partial class TagLedger
     private readonly TimeProvider _time;
     private readonly ILogger<TagLedger> _logger;
     private readonly TlogistryMetrics? _metrics;
+    private readonly LogHistory? _history;
     private const int VerifiedCapacity = 100_000;
     private readonly ConcurrentDictionary<string, Sighting> _verified = new(StringComparer.Ordinal);
 
     // Pins in the log whose index write failed: never evicted, or the tag could be logged twice.
     private readonly ConcurrentDictionary<string, Sighting> _unindexed = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _conflicts = new();
+    private readonly ConcurrentDictionary<string, bool> _conflictsSeen = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task<(Sighting Pin, bool Recorded)>>> _inFlight = new(StringComparer.Ordinal);
 
-    public TagLedger(ISightingIndex index, ITransparencyLog log, IEnvelopeSigner signer, SightingReader reader, TimeProvider time, ILogger<TagLedger> logger, TlogistryMetrics? metrics = null)
+    public TagLedger(ISightingIndex index, ITransparencyLog log, IEnvelopeSigner signer, SightingReader reader, TimeProvider time, ILogger<TagLedger> logger, TlogistryMetrics? metrics = null, LogHistory? history = null)
     {
         _index = index;
         _log = log;
@@ -59,8 +61,9 @@ internal sealed partial class TagLedger
         _time = time;
         _logger = logger;
 
-        // Optional: a ledger built by hand (tools, tests) needs no meter.
+        // Optional: a ledger built by hand (tools, tests) needs no meter, nor a memory of the log's checkpoints.
         _metrics = metrics;
+        _history = history;
     }
 
     /// <summary>Tags for which reconcile, rebuild or import met two valid sightings of ours with different digests.</summary>
@@ -122,7 +125,8 @@ internal sealed partial class TagLedger
         return hit ? Task.FromResult<Sighting?>(cached) : LookUpAsync(reference, cancellationToken);
     }
 
-    private async Task<Sighting?> LookUpAsync(string reference, CancellationToken cancellationToken)
+    /// <param name="searchLog">False for a re-check that a log search under the tag's lock follows anyway.</param>
+    private async Task<Sighting?> LookUpAsync(string reference, CancellationToken cancellationToken, bool searchLog = true)
     {
         if (_verified.TryGetValue(reference, out var cached))
         {
@@ -139,7 +143,8 @@ internal sealed partial class TagLedger
             return cached;
         }
 
-        return await ReadStoredAsync(reference, cancellationToken) ?? await SearchLogAsync(reference, cancellationToken);
+        var stored = await ReadStoredAsync(reference, cancellationToken);
+        return stored is not null || !searchLog ? stored : await SearchLogAsync(reference, cancellationToken);
     }
 
     /// <summary>The store's pin for a tag, verified and cached; null when the store has none.</summary>
@@ -166,8 +171,9 @@ internal sealed partial class TagLedger
     }
 
     /// <summary>
-    /// A tag the store does not know may still be pinned in a log with a search (Rekor v1):
-    /// every valid sighting of ours found there counts, and two that disagree refuse the tag.
+    /// A tag the store does not know may still be pinned in a log with a search (the embedded
+    /// log, Rekor v1): the earliest valid sighting of ours found there is the pin, and goes back
+    /// into the store; a later one that disagrees is reported as a conflict.
     /// </summary>
     private async Task<Sighting?> SearchLogAsync(string reference, CancellationToken cancellationToken)
     {
@@ -195,10 +201,9 @@ internal sealed partial class TagLedger
 
         found.Sort((a, b) => a.LogIndex.CompareTo(b.LogIndex));
         var pin = found[0];
-        if (found.FirstOrDefault(s => s.Digest != pin.Digest) is { } other)
+        foreach (var other in found.Where(s => s.Digest != pin.Digest))
         {
-            throw new LedgerIntegrityException(
-                $"the log holds two sightings of {reference} by this instance with different digests: log index {pin.LogIndex} ({pin.Digest}) and log index {other.LogIndex} ({other.Digest}); refusing the tag");
+            ReportConflict(pin, other);
         }
 
         await SaveQuietlyAsync(pin);
@@ -282,29 +287,57 @@ internal sealed partial class TagLedger
         return added;
     }
 
-    /// <summary>Stores a verified sighting unless its tag is pinned already; a second, different pin is reported.</summary>
+    /// <summary>
+    /// Stores a verified sighting unless its tag is pinned already by the same or an earlier
+    /// one. The log decides, not the store: a sighting the log holds before the stored pin
+    /// replaces it (a store that lost the earlier row and took a later one is corrected).
+    /// Two that disagree are reported either way.
+    /// </summary>
     private async Task<bool> IndexAsync(Sighting sighting, CancellationToken cancellationToken)
     {
         var existing = await _index.FindAsync(sighting.Reference, cancellationToken);
-        if (existing is not null)
+        if (existing is null)
         {
-            if (existing.Digest != sighting.Digest)
-            {
-                // Two valid sightings of ours disagree: the stored one stays, and the operator must hear of it.
-                var conflict = $"{sighting.Reference}: log index {existing.LogIndex} says {existing.Digest}, log index {sighting.LogIndex} says {sighting.Digest}";
-                _conflicts.Enqueue(conflict);
-                Log.Conflict(_logger, conflict);
-            }
-            else if (existing.LogIndex != sighting.LogIndex || existing.LogId != sighting.LogId)
-            {
-                Log.DuplicateEntry(_logger, sighting.LogIndex, sighting.Reference, existing.LogIndex);
-            }
+            await _index.SaveAsync(sighting, cancellationToken);
+            return true;
+        }
 
+        if (existing.LogIndex == sighting.LogIndex && existing.LogId == sighting.LogId)
+        {
             return false;
         }
 
-        await _index.SaveAsync(sighting, cancellationToken);
+        var earlier = SightingOrder.Precedes(sighting, existing);
+        var (first, later) = earlier ? (sighting, existing) : (existing, sighting);
+        if (first.Digest != later.Digest)
+        {
+            ReportConflict(first, later);
+        }
+        else
+        {
+            Log.DuplicateEntry(_logger, later.LogIndex, sighting.Reference, first.LogIndex);
+        }
+
+        if (!earlier)
+        {
+            return false;
+        }
+
+        await _index.ReplaceAsync(existing, sighting, cancellationToken);
+        _verified.TryRemove(sighting.Reference, out _);
         return true;
+    }
+
+    /// <summary>Two valid sightings of ours disagree: the first stays the pin, and the operator must hear of it.</summary>
+    private void ReportConflict(Sighting first, Sighting later)
+    {
+        // Once each: a scan meets the pair from both sides.
+        var conflict = $"{first.Reference}: log index {first.LogIndex} says {first.Digest}, log index {later.LogIndex} says {later.Digest}; the first (log index {first.LogIndex}) is the pin";
+        if (_conflictsSeen.TryAdd(conflict, true))
+        {
+            _conflicts.Enqueue(conflict);
+            Log.Conflict(_logger, conflict);
+        }
     }
 
     /// <summary>
@@ -403,7 +436,7 @@ internal sealed partial class TagLedger
         activity?.SetTag("tlogistry.reference", observed.Reference);
 
         // Re-check under the single flight: another request may have finished just before.
-        var existing = await LookUpAsync(observed.Reference, CancellationToken.None);
+        var existing = await LookUpAsync(observed.Reference, CancellationToken.None, searchLog: false);
         if (existing is not null)
         {
             return (existing, false);
@@ -415,8 +448,12 @@ internal sealed partial class TagLedger
         try
         {
             // Asked of the store itself: this process's caches cannot know what another
-            // replica saved while this one waited for the lock.
-            var saved = await ReadStoredAsync(observed.Reference, CancellationToken.None);
+            // replica saved while this one waited for the lock. Then of the log: the store is
+            // only its index, and a first sighting is logged only when the log has none either
+            // (a store that lost the row must not let the tag be pinned anew). A log that
+            // cannot be searched (Rekor v2) leaves the store as the only index.
+            var saved = await ReadStoredAsync(observed.Reference, CancellationToken.None)
+                ?? await SearchLogAsync(observed.Reference, CancellationToken.None);
             return saved is not null ? (saved, false) : await SignAppendSaveAsync(observed);
         }
         finally
@@ -485,7 +522,39 @@ internal sealed partial class TagLedger
         }
 
         Log.Recorded(_logger, sighting.Reference, sighting.Digest, sighting.LogIndex);
+        await ObserveCheckpointAsync(entry);
         return (sighting, true);
+    }
+
+    /// <summary>
+    /// The checkpoint the new sighting was proven against must extend the one the store
+    /// remembers (and is remembered when larger). The sighting is in the log either way: a
+    /// log caught going back is evidence of tampering, reported by failing the request.
+    /// </summary>
+    private async Task ObserveCheckpointAsync(Transparency.Sigstore.TlogEntry entry)
+    {
+        if (_history is null || entry.InclusionProof is not { } proof)
+        {
+            return;
+        }
+
+        try
+        {
+            await Guard("checkpoint memory", async () =>
+            {
+                await _history.ObserveAsync(proof.Checkpoint, CancellationToken.None);
+                return 0;
+            });
+        }
+        catch (Transparency.Witness.LogConsistencyException e)
+        {
+            throw new LedgerIntegrityException($"the log does not extend the checkpoint this store remembers: {e.Message}", e);
+        }
+        catch (LedgerUnavailableException e)
+        {
+            // The store could not remember it: a later checkpoint will be.
+            Log.CheckpointNotRemembered(_logger, entry.LogIndex, e.Message);
+        }
     }
 
     /// <summary>Retries the store write of a pin only this process holds; until it succeeds the tag is unavailable.</summary>
@@ -541,8 +610,11 @@ internal sealed partial class TagLedger
         [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "log entry {Index} ignored while reconciling: {Reason}")]
         public static partial void SkippedEntry(ILogger logger, long index, string reason);
 
-        [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "two valid sightings of one tag disagree, the stored one stays: {Conflict}")]
+        [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "two valid sightings of one tag disagree: {Conflict}")]
         public static partial void Conflict(ILogger logger, string conflict);
+
+        [LoggerMessage(EventId = 2007, Level = LogLevel.Warning, Message = "the checkpoint of log entry {Index} could not be remembered ({Reason}); a later one will be")]
+        public static partial void CheckpointNotRemembered(ILogger logger, long index, string reason);
 
         [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "the first-sighting lock of {Reference} could not be released cleanly ({Reason}); its connection is dropped, which releases it")]
         public static partial void UnlockFailed(ILogger logger, string reference, string reason);

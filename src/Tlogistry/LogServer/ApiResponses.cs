@@ -88,6 +88,10 @@ internal static class ApiResponses
         {
             await handler(context);
         }
+        catch (WriterRefusedException e)
+        {
+            await ErrorAsync(context, StatusCodes.Status403Forbidden, e.Message);
+        }
         catch (BadEntryException e)
         {
             await ErrorAsync(context, StatusCodes.Status400BadRequest, e.Message);

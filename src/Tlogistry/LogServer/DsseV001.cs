@@ -101,7 +101,7 @@ internal static class DsseV001
         var indexKeys = keyBySig.Values.Select(k => k.IndexKey)
             .Append("sha256:" + payloadHash).Append("sha256:" + envelopeHash)
             .Concat(InTotoSubjects.IndexKeys(payloadType, payload)).Distinct().ToList();
-        return new CanonicalEntry("dsse", "0.0.1", body, indexKeys, null);
+        return new CanonicalEntry("dsse", "0.0.1", body, indexKeys, null, [.. keyBySig.Values]);
     }
 
     // Go's DSSE library accepts standard or URL-safe base64.

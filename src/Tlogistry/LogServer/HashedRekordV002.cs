@@ -61,7 +61,7 @@ internal static class HashedRekordV002
         }
 
         var body = Body(digest, content, verifierField, raw);
-        return new CanonicalEntry("hashedrekord", "0.0.2", body, ["sha256:" + Convert.ToHexStringLower(digest), key.IndexKey], null);
+        return new CanonicalEntry("hashedrekord", "0.0.2", body, ["sha256:" + Convert.ToHexStringLower(digest), key.IndexKey], null, [key]);
     }
 
     /// <summary>The leaf for these values; also what a verifier rebuilds from a bundle.</summary>

@@ -52,6 +52,6 @@ internal static class IntotoV001
 
         var payloadHash = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(envelope.Payload));
         var keys = new[] { key.IndexKey, payloadHash }.Concat(InTotoSubjects.IndexKeys(envelope.PayloadType, envelope.Payload)).Distinct().ToList();
-        return new CanonicalEntry("intoto", "0.0.1", body, keys, envelope.Payload);
+        return new CanonicalEntry("intoto", "0.0.1", body, keys, envelope.Payload, [key]);
     }
 }

@@ -14,7 +14,8 @@ namespace Tlogistry.LogServer;
 /// <param name="Port">0 picks a free port (tests).</param>
 /// <param name="PublicUrl">The URL clients reach the log at; default http://127.0.0.1:port.</param>
 /// <param name="Listen">The interface to listen on; every interface when null.</param>
-internal sealed record LogServerSettings(string DataDir, int Port, string? PublicUrl, ListenAddress? Listen = null);
+/// <param name="Writers">Whose entries are appended (default: anyone's).</param>
+internal sealed record LogServerSettings(string DataDir, int Port, string? PublicUrl, ListenAddress? Listen = null, WriterPolicy? Writers = null);
 
 /// <summary>
 /// <c>tlogistry log serve</c>: the embedded log over HTTP, speaking the Rekor v2 write API,
@@ -52,6 +53,11 @@ internal static partial class LogServerApp
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tlogistry.LogServer");
         var log = await ServedLog.OpenAsync(dataDir, TimeProvider.System, app.Services.GetRequiredService<ILoggerFactory>(), cancellationToken);
         app.Lifetime.ApplicationStopped.Register(log.Dispose);
+        log.Writers = settings.Writers ?? WriterPolicy.Open;
+        if (log.Writers.IsOpen)
+        {
+            Log.OpenLog(logger);
+        }
 
         var tiles = new TileApi(log.Embedded, log.LogDirectory, ApiResponses.ErrorAsync);
         var v1 = new RekorV1Api(log);
@@ -109,6 +115,9 @@ internal static partial class LogServerApp
 
         [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "{Method} {Path} status={Status} ms={ElapsedMs:0.0}")]
         public static partial void Request(ILogger logger, string method, string path, int status, double elapsedMs);
+
+        [LoggerMessage(EventId = 4103, Level = LogLevel.Warning, Message = "this is an open log: any well-formed, validly signed entry is appended; pass --writer-key to accept only your signers")]
+        public static partial void OpenLog(ILogger logger);
 
         [LoggerMessage(EventId = 4102, Level = LogLevel.Error, Message = "request failed")]
         public static partial void Failed(ILogger logger, Exception exception);

@@ -39,6 +39,9 @@ internal sealed partial class ServedLog : IDisposable
 
     public string LogDirectory { get; }
 
+    /// <summary>Whose entries are appended; anyone's by default.</summary>
+    public WriterPolicy Writers { get; set; } = WriterPolicy.Open;
+
     public EmbeddedLog Embedded => _log;
 
     /// <summary>Rekor v1 log ID: SHA-256 of the DER SubjectPublicKeyInfo.</summary>
@@ -78,8 +81,14 @@ internal sealed partial class ServedLog : IDisposable
     }
 
     /// <summary>Appends an accepted entry, or finds the identical one already logged.</summary>
+    /// <exception cref="WriterRefusedException">The entry's signer is not an allowed writer.</exception>
     public async Task<(LoggedEntry Entry, bool Created)> AppendAsync(CanonicalEntry entry, CancellationToken cancellationToken)
     {
+        if (Writers.Refusal(entry) is { } refusal)
+        {
+            throw new WriterRefusedException(refusal);
+        }
+
         var leafHash = Rfc6962.LeafHash(entry.Body);
         await _appendLock.WaitAsync(cancellationToken);
         try

@@ -15,6 +15,25 @@ internal interface ISightingIndex
     /// <summary>Stores a sighting durably. A second sighting for the same reference is an error.</summary>
     Task SaveAsync(Sighting sighting, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Puts <paramref name="earlier"/> in place of <paramref name="stored"/>, the reference's pin,
+    /// keeping its place in the export order; nothing changes unless the store still holds
+    /// <paramref name="stored"/> (same log entry). The log decides which sighting is the pin.
+    /// </summary>
+    Task ReplaceAsync(Sighting stored, Sighting earlier, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the row of <paramref name="sighting"/>'s log entry (an accepted rollback forgets what the log no longer holds).</summary>
+    Task ForgetAsync(Sighting sighting, CancellationToken cancellationToken);
+
+    /// <summary>The largest verified checkpoint of log <paramref name="origin"/> this store remembers, or null.</summary>
+    Task<RememberedCheckpoint?> RememberedCheckpointAsync(string origin, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Remembers a verified checkpoint unless a larger one of its origin is remembered already;
+    /// with <paramref name="replace"/> (an accepted rollback) it overwrites whatever is remembered.
+    /// </summary>
+    Task RememberCheckpointAsync(RememberedCheckpoint checkpoint, bool replace, CancellationToken cancellationToken);
+
     /// <summary>The lowest index of log <paramref name="logId"/> not held (0 when none): where reconciliation resumes.</summary>
     Task<long> FirstUnindexedAsync(string logId, CancellationToken cancellationToken);
 

@@ -34,6 +34,16 @@ internal static class PostgresMigrations
         """
         CREATE INDEX tlogistry_sightings_reference_bytes ON tlogistry_sightings (reference COLLATE "C")
         """,
+
+        // The largest verified checkpoint of each log, so a log that goes back stops the start.
+        """
+        CREATE TABLE tlogistry_log_checkpoints (
+            origin text PRIMARY KEY,
+            size bigint NOT NULL,
+            root_hash bytea NOT NULL,
+            note text NOT NULL,
+            remembered_at timestamptz NOT NULL DEFAULT now())
+        """,
     ];
 
     public static int Latest => Steps.Length;

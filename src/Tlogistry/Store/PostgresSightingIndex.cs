@@ -71,19 +71,67 @@ internal sealed class PostgresSightingIndex : ISightingIndex, IAsyncDisposable
             c,
             tx))
         {
-            insert.Parameters.AddWithValue("ref", s.Reference);
-            insert.Parameters.AddWithValue("dig", s.Digest);
-            insert.Parameters.AddWithValue("mt", s.MediaType);
-            insert.Parameters.AddWithValue("obs", s.ObservedAt.ToUniversalTime());
-            insert.Parameters.AddWithValue("up", s.Upstream);
-            insert.Parameters.AddWithValue("id", s.Identity);
-            insert.Parameters.AddWithValue("lid", s.LogId);
-            insert.Parameters.AddWithValue("li", s.LogIndex);
-            insert.Parameters.AddWithValue("b", BundleJson.Write(s.Bundle));
+            Bind(insert, s);
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
 
         await tx.CommitAsync(cancellationToken);
+    }
+
+    private static void Bind(NpgsqlCommand cmd, Sighting s)
+    {
+        cmd.Parameters.AddWithValue("ref", s.Reference);
+        cmd.Parameters.AddWithValue("dig", s.Digest);
+        cmd.Parameters.AddWithValue("mt", s.MediaType);
+        cmd.Parameters.AddWithValue("obs", s.ObservedAt.ToUniversalTime());
+        cmd.Parameters.AddWithValue("up", s.Upstream);
+        cmd.Parameters.AddWithValue("id", s.Identity);
+        cmd.Parameters.AddWithValue("lid", s.LogId);
+        cmd.Parameters.AddWithValue("li", s.LogIndex);
+        cmd.Parameters.AddWithValue("b", BundleJson.Write(s.Bundle));
+    }
+
+    public async Task ReplaceAsync(Sighting stored, Sighting earlier, CancellationToken cancellationToken)
+    {
+        await using var cmd = _source.CreateCommand("""
+            UPDATE tlogistry_sightings SET digest = @dig, media_type = @mt, observed_at = @obs, upstream = @up, identity = @id, log_id = @lid, log_index = @li, bundle = @b
+            WHERE reference = @ref AND log_id = @oldlid AND log_index = @oldli
+            """);
+        Bind(cmd, earlier);
+        cmd.Parameters.AddWithValue("oldlid", stored.LogId);
+        cmd.Parameters.AddWithValue("oldli", stored.LogIndex);
+        await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task ForgetAsync(Sighting sighting, CancellationToken cancellationToken)
+    {
+        await using var cmd = _source.CreateCommand("DELETE FROM tlogistry_sightings WHERE log_id = @lid AND log_index = @li");
+        cmd.Parameters.AddWithValue("lid", sighting.LogId);
+        cmd.Parameters.AddWithValue("li", sighting.LogIndex);
+        await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<RememberedCheckpoint?> RememberedCheckpointAsync(string origin, CancellationToken cancellationToken)
+    {
+        await using var cmd = _source.CreateCommand("SELECT size, root_hash, note FROM tlogistry_log_checkpoints WHERE origin = @o");
+        cmd.Parameters.AddWithValue("o", origin);
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+        return await r.ReadAsync(cancellationToken) ? new RememberedCheckpoint(origin, r.GetInt64(0), r.GetFieldValue<byte[]>(1), r.GetString(2)) : null;
+    }
+
+    public async Task RememberCheckpointAsync(RememberedCheckpoint checkpoint, bool replace, CancellationToken cancellationToken)
+    {
+        // Replicas remember concurrently: the row only ever grows, whoever writes last.
+        await using var cmd = _source.CreateCommand($"""
+            INSERT INTO tlogistry_log_checkpoints (origin, size, root_hash, note) VALUES (@o, @s, @r, @n)
+            ON CONFLICT (origin) DO UPDATE SET size = excluded.size, root_hash = excluded.root_hash, note = excluded.note, remembered_at = now()
+            {(replace ? "" : "WHERE excluded.size > tlogistry_log_checkpoints.size")}
+            """);
+        cmd.Parameters.AddWithValue("o", checkpoint.Origin);
+        cmd.Parameters.AddWithValue("s", checkpoint.Size);
+        cmd.Parameters.AddWithValue("r", checkpoint.RootHash);
+        cmd.Parameters.AddWithValue("n", checkpoint.Note);
+        await cmd.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public async Task<long> FirstUnindexedAsync(string logId, CancellationToken cancellationToken)

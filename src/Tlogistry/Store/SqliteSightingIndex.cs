@@ -13,8 +13,9 @@ namespace Tlogistry.Store;
 internal sealed class SqliteSightingIndex : ISightingIndex
 {
     // Schema 2 keeps whole bundles. Schema 1 kept envelopes only, and only the embedded log
-    // existed then: its table is dropped and rebuilt from that log at start.
-    private const int SchemaVersion = 2;
+    // existed then: its table is dropped and rebuilt from that log at start. Schema 3 adds the
+    // remembered checkpoints. Steps only ever move forward.
+    private const int SchemaVersion = 3;
     private const string Columns = "reference, digest, media_type, observed_at, upstream, identity, bundle";
     private readonly string _connectionString;
     private readonly string _pragmas;
@@ -27,35 +28,60 @@ internal sealed class SqliteSightingIndex : ISightingIndex
         _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true }.ToString();
         using var c = Open();
         Exec(c, "PRAGMA journal_mode = WAL;");
-        using var version = c.CreateCommand();
-        version.CommandText = "PRAGMA user_version";
-        var found = Convert.ToInt64(version.ExecuteScalar(), CultureInfo.InvariantCulture);
+        var found = UserVersion(c);
         if (found > SchemaVersion)
         {
             // Written by a newer tlogistry: rewriting it with this schema could lose what it holds.
             throw new InvalidDataException($"the sighting store {path} is at schema version {found}, newer than the {SchemaVersion} this tlogistry knows; run a newer tlogistry");
         }
 
-        if (found < SchemaVersion)
+        if (found == SchemaVersion)
         {
-            Exec(c, "DROP TABLE IF EXISTS sightings;");
+            return;
         }
 
-        Exec(c, $"""
-            CREATE TABLE IF NOT EXISTS sightings (
-                seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                reference TEXT NOT NULL UNIQUE,
-                digest TEXT NOT NULL,
-                media_type TEXT NOT NULL,
-                observed_at INTEGER NOT NULL,
-                upstream TEXT NOT NULL,
-                identity TEXT NOT NULL,
-                log_id TEXT NOT NULL,
-                log_index INTEGER NOT NULL,
-                bundle BLOB NOT NULL,
-                UNIQUE (log_id, log_index));
-            PRAGMA user_version = {SchemaVersion};
-            """);
+        // One transaction, the version read again inside it: a start stopped half-way leaves
+        // the store at its old version, and two processes starting together migrate it once.
+        Exec(c, "BEGIN IMMEDIATE;");
+        found = UserVersion(c);
+        if (found < 2)
+        {
+            Exec(c, """
+                DROP TABLE IF EXISTS sightings;
+                CREATE TABLE sightings (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    reference TEXT NOT NULL UNIQUE,
+                    digest TEXT NOT NULL,
+                    media_type TEXT NOT NULL,
+                    observed_at INTEGER NOT NULL,
+                    upstream TEXT NOT NULL,
+                    identity TEXT NOT NULL,
+                    log_id TEXT NOT NULL,
+                    log_index INTEGER NOT NULL,
+                    bundle BLOB NOT NULL,
+                    UNIQUE (log_id, log_index));
+                """);
+        }
+
+        if (found < 3)
+        {
+            Exec(c, """
+                CREATE TABLE log_checkpoints (
+                    origin TEXT PRIMARY KEY,
+                    size INTEGER NOT NULL,
+                    root_hash BLOB NOT NULL,
+                    note TEXT NOT NULL);
+                """);
+        }
+
+        Exec(c, $"PRAGMA user_version = {SchemaVersion}; COMMIT;");
+    }
+
+    private static long UserVersion(SqliteConnection c)
+    {
+        using var version = c.CreateCommand();
+        version.CommandText = "PRAGMA user_version";
+        return Convert.ToInt64(version.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 
     public string Description { get; }
@@ -75,6 +101,13 @@ internal sealed class SqliteSightingIndex : ISightingIndex
         using var c = Open();
         using var cmd = c.CreateCommand();
         cmd.CommandText = "INSERT INTO sightings (reference, digest, media_type, observed_at, upstream, identity, log_id, log_index, bundle) VALUES ($ref, $dig, $mt, $obs, $up, $id, $lid, $li, $b)";
+        Bind(cmd, s);
+        cmd.ExecuteNonQuery();
+        return Task.CompletedTask;
+    }
+
+    private static void Bind(SqliteCommand cmd, Sighting s)
+    {
         cmd.Parameters.AddWithValue("$ref", s.Reference);
         cmd.Parameters.AddWithValue("$dig", s.Digest);
         cmd.Parameters.AddWithValue("$mt", s.MediaType);
@@ -84,6 +117,57 @@ internal sealed class SqliteSightingIndex : ISightingIndex
         cmd.Parameters.AddWithValue("$lid", s.LogId);
         cmd.Parameters.AddWithValue("$li", s.LogIndex);
         cmd.Parameters.AddWithValue("$b", BundleJson.Write(s.Bundle));
+    }
+
+    public Task ReplaceAsync(Sighting stored, Sighting earlier, CancellationToken cancellationToken)
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            UPDATE sightings SET digest = $dig, media_type = $mt, observed_at = $obs, upstream = $up, identity = $id, log_id = $lid, log_index = $li, bundle = $b
+            WHERE reference = $ref AND log_id = $oldlid AND log_index = $oldli
+            """;
+        Bind(cmd, earlier);
+        cmd.Parameters.AddWithValue("$oldlid", stored.LogId);
+        cmd.Parameters.AddWithValue("$oldli", stored.LogIndex);
+        cmd.ExecuteNonQuery();
+        return Task.CompletedTask;
+    }
+
+    public Task ForgetAsync(Sighting sighting, CancellationToken cancellationToken)
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "DELETE FROM sightings WHERE log_id = $lid AND log_index = $li";
+        cmd.Parameters.AddWithValue("$lid", sighting.LogId);
+        cmd.Parameters.AddWithValue("$li", sighting.LogIndex);
+        cmd.ExecuteNonQuery();
+        return Task.CompletedTask;
+    }
+
+    public Task<RememberedCheckpoint?> RememberedCheckpointAsync(string origin, CancellationToken cancellationToken)
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT size, root_hash, note FROM log_checkpoints WHERE origin = $o";
+        cmd.Parameters.AddWithValue("$o", origin);
+        using var r = cmd.ExecuteReader();
+        return Task.FromResult(r.Read() ? new RememberedCheckpoint(origin, r.GetInt64(0), (byte[])r.GetValue(1), r.GetString(2)) : null);
+    }
+
+    public Task RememberCheckpointAsync(RememberedCheckpoint checkpoint, bool replace, CancellationToken cancellationToken)
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = $"""
+            INSERT INTO log_checkpoints (origin, size, root_hash, note) VALUES ($o, $s, $r, $n)
+            ON CONFLICT (origin) DO UPDATE SET size = excluded.size, root_hash = excluded.root_hash, note = excluded.note
+            {(replace ? "" : "WHERE excluded.size > log_checkpoints.size")}
+            """;
+        cmd.Parameters.AddWithValue("$o", checkpoint.Origin);
+        cmd.Parameters.AddWithValue("$s", checkpoint.Size);
+        cmd.Parameters.AddWithValue("$r", checkpoint.RootHash);
+        cmd.Parameters.AddWithValue("$n", checkpoint.Note);
         cmd.ExecuteNonQuery();
         return Task.CompletedTask;
     }

@@ -82,7 +82,7 @@ public sealed class RekorLogTests
     }
 
     [Fact]
-    public async Task Two_valid_sightings_of_one_tag_with_different_digests_refuse_the_tag()
+    public async Task Of_two_valid_sightings_of_one_tag_with_different_digests_the_earlier_in_the_log_is_the_pin()
     {
         using var logDir = new TempDirectory();
         using var data = new TempDirectory();
@@ -109,11 +109,16 @@ public sealed class RekorLogTests
         await using (var proxy = await ProxyHost.StartAsync(data.Path, upstream.Mapping, settings, Ct))
         {
             using var http = new HttpClient { BaseAddress = proxy.BaseUri };
-            using var refused = await http.GetAsync("/v2/scripted.test/app/manifests/v1", Ct);
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
-            var body = await refused.Content.ReadAsStringAsync(Ct);
-            Assert.Contains("log index 0", body, StringComparison.Ordinal);
-            Assert.Contains("log index 1", body, StringComparison.Ordinal);
+            using var kept = await http.GetAsync("/v2/scripted.test/app/manifests/v1", Ct);
+            Assert.Equal(HttpStatusCode.OK, kept.StatusCode);
+            Assert.False(kept.Headers.Contains("Tlog-First-Seen"));
+            Assert.Equal(TagUpstream.DigestOf("v1", moved: false), kept.Headers.GetValues("Docker-Content-Digest").Single());
+            Assert.Equal("0", kept.Headers.GetValues("Tlog-Logindex").Single());
+
+            // The later entry's digest is not a pin either: a tag moved anywhere is refused.
+            upstream.Move("v1");
+            using var moved = await http.GetAsync("/v2/scripted.test/app/manifests/v1", Ct);
+            Assert.Equal(HttpStatusCode.BadRequest, moved.StatusCode);
         }
     }
 

@@ -173,6 +173,98 @@ public abstract class TagLedgerTests : IAsyncLifetime
         await Assert.ThrowsAsync<LedgerIntegrityException>(() => restarted.ObserveAsync(Seen("ghcr.io/org/app:v2", D('b')), Ct));
     }
 
+    [Fact]
+    public async Task A_deleted_index_row_is_found_in_the_log_so_a_moved_tag_is_refused_and_the_row_restored()
+    {
+        var (ledger, log, _) = await OpenAsync();
+        await ledger.ObserveAsync(Seen("ghcr.io/org/app:v1", D('a')), Ct);
+        Assert.Equal(1, await Store.DeleteAsync("ghcr.io/org/app:v1"));
+
+        // A restart: nothing cached, the store knows nothing of the tag, the log does.
+        var (restarted, _, _) = await OpenAsync();
+        var moved = await restarted.ObserveAsync(Seen("ghcr.io/org/app:v1", D('b')), Ct);
+        Assert.Equal(PinOutcome.Mismatch, moved.Outcome);
+        Assert.Equal((D('a'), 0L), (moved.Pin.Digest, moved.Pin.LogIndex));
+        Assert.Equal(1, log.Size);
+        var restored = await (await Store.OpenAsync()).FindAsync("ghcr.io/org/app:v1", Ct);
+        Assert.Equal((D('a'), 0L), (restored!.Digest, restored.LogIndex));
+    }
+
+    [Fact]
+    public async Task The_earlier_sighting_in_the_log_replaces_a_later_one_the_store_holds()
+    {
+        var (_, log, key) = await OpenAsync();
+        await AppendBehindTheLedgerAsync(log, key, "ghcr.io/org/a:1", D('a'));
+        await AppendBehindTheLedgerAsync(log, key, "ghcr.io/org/a:1", D('b'));
+
+        // The store took the later sighting (its row for the first was lost).
+        var (ledger, _, _) = await OpenAsync();
+        Assert.Equal(1, await ledger.RebuildAsync(1, null, Ct));
+        Assert.Equal(D('b'), (await (await Store.OpenAsync()).FindAsync("ghcr.io/org/a:1", Ct))!.Digest);
+
+        var (restarted, _, _) = await OpenAsync();
+        Assert.Equal(1, await restarted.ReconcileAsync(Ct));
+        var conflict = Assert.Single(restarted.Conflicts);
+        Assert.Contains("log index 0 says " + D('a'), conflict, StringComparison.Ordinal);
+        Assert.Contains("log index 1 says " + D('b'), conflict, StringComparison.Ordinal);
+        var stored = await (await Store.OpenAsync()).FindAsync("ghcr.io/org/a:1", Ct);
+        Assert.Equal((D('a'), 0L), (stored!.Digest, stored.LogIndex));
+        Assert.Equal(1, await Store.CountAsync());
+        Assert.Equal(PinOutcome.Mismatch, (await restarted.ObserveAsync(Seen("ghcr.io/org/a:1", D('b')), Ct)).Outcome);
+    }
+
+    [Fact]
+    public async Task A_log_that_grew_from_the_remembered_checkpoint_is_accepted_and_remembered()
+    {
+        var (ledger, log, _) = await OpenAsync();
+        await ledger.ObserveAsync(Seen("ghcr.io/org/a:1", D('a')), Ct);
+        Assert.Equal(1, (await (await Store.OpenAsync()).RememberedCheckpointAsync(log.Origin, Ct))!.Size);
+        await ledger.ObserveAsync(Seen("ghcr.io/org/b:1", D('b')), Ct);
+        await ledger.ObserveAsync(Seen("ghcr.io/org/c:1", D('c')), Ct);
+
+        await (await HistoryAsync(log)).CheckAtStartAsync(Ct);
+        var remembered = await (await Store.OpenAsync()).RememberedCheckpointAsync(log.Origin, Ct);
+        Assert.Equal(3, remembered!.Size);
+        Assert.Equal(log.LatestCheckpoint.Checkpoint.RootHash, remembered.RootHash);
+    }
+
+    [Fact]
+    public async Task A_log_rolled_back_below_the_remembered_checkpoint_stops_the_start_naming_both_sizes()
+    {
+        var (ledger, log, _) = await OpenAsync();
+        await ledger.ObserveAsync(Seen("ghcr.io/org/a:1", D('a')), Ct);
+        await ledger.ObserveAsync(Seen("ghcr.io/org/b:1", D('b')), Ct);
+        log.Dispose();
+        _open.Remove(log);
+        RollBackLog();
+
+        var (_, empty, _) = await OpenAsync();
+        Assert.Equal(0, empty.Size);
+        var refused = await Assert.ThrowsAsync<InvalidDataException>(async () => await (await HistoryAsync(empty)).CheckAtStartAsync(Ct));
+        Assert.Contains("remembers (size 2", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("now at size 0", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("accept-log", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_log_replaced_by_another_history_of_the_same_size_or_larger_is_refused()
+    {
+        var (ledger, log, key) = await OpenAsync();
+        await ledger.ObserveAsync(Seen("ghcr.io/org/a:1", D('a')), Ct);
+        log.Dispose();
+        _open.Remove(log);
+        RollBackLog();
+
+        // Grown again past the remembered size, under the same key and origin, with other entries.
+        var (_, forked, _) = await OpenAsync();
+        await AppendBehindTheLedgerAsync(forked, key, "ghcr.io/org/a:1", D('b'));
+        var same = await Assert.ThrowsAsync<InvalidDataException>(async () => await (await HistoryAsync(forked)).CheckAtStartAsync(Ct));
+        Assert.Contains("forked", same.Message, StringComparison.Ordinal);
+        await AppendBehindTheLedgerAsync(forked, key, "ghcr.io/org/z:1", D('c'));
+        var larger = await Assert.ThrowsAsync<InvalidDataException>(async () => await (await HistoryAsync(forked)).CheckAtStartAsync(Ct));
+        Assert.Contains("not consistent", larger.Message, StringComparison.Ordinal);
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var d in _open)
@@ -201,12 +293,25 @@ public abstract class TagLedgerTests : IAsyncLifetime
     private async Task<(TagLedger Ledger, EmbeddedLog Log, InstanceKey Key)> OpenAsync()
     {
         var key = InstanceKey.LoadOrCreate(_dir.Combine("signing-key.pem"));
-        var log = EmbeddedLog.Open(_dir.Combine("log"), NullLogger.Instance);
+        var log = EmbeddedLog.Open(_dir.Combine("log"), NullLogger.Instance, EmbeddedEntry.Subject);
         _open.Add(key);
         _open.Add(log);
         var reader = new SightingReader(new BundleVerifier(TrustedRoot.PublicGood.WithLogs([log.Trusted])), new KeyPolicy([key.PublicKeyDer]), key.Identity, SignerMaterial.ForKey(key.PublicKeyDer), TimeProvider.System);
-        var ledger = new TagLedger(await Store.OpenAsync(), new EmbeddedSightingLog(log, TimeProvider.System), key, reader, TimeProvider.System, NullLogger<TagLedger>.Instance);
+        var index = await Store.OpenAsync();
+        var history = new LogHistory(index, new EmbeddedCheckpoints(log), log.Trusted, NullLogger<LogHistory>.Instance);
+        var ledger = new TagLedger(index, new EmbeddedSightingLog(log, TimeProvider.System), key, reader, TimeProvider.System, NullLogger<TagLedger>.Instance, history: history);
         return (ledger, log, key);
+    }
+
+    /// <summary>The checkpoint memory a start checks, over a fresh store instance.</summary>
+    private async Task<LogHistory> HistoryAsync(EmbeddedLog log) =>
+        new(await Store.OpenAsync(), new EmbeddedCheckpoints(log), log.Trusted, NullLogger<LogHistory>.Instance);
+
+    /// <summary>Removes the log's checkpoint and tiles, keeping its key: the log starts again empty under the same origin.</summary>
+    private void RollBackLog()
+    {
+        File.Delete(_dir.Combine("log", "checkpoint"));
+        Directory.Delete(_dir.Combine("log", "tile"), recursive: true);
     }
 }
 

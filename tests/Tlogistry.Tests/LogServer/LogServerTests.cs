@@ -24,6 +24,37 @@ public sealed class LogServerTests
     private static readonly byte[] Digest = SHA256.HashData("artifact"u8);
 
     [Fact]
+    public async Task WithAWriterKeyOnlyThatKeyAppendsAndAnyOtherGets403WithNothingAppended()
+    {
+        using var dir = new TempDirectory();
+        using var allowed = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var stranger = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var keyFile = dir.Combine("writer.pem");
+        await File.WriteAllTextAsync(keyFile, LogServerClient.Pem(allowed));
+        await using var server = await LogServerClient.StartAsync(dir.Combine("data"), WriterPolicy.FromPemFiles([keyFile]));
+
+        var refused = await server.PostAsync("api/v2/log/entries", LogServerClient.HashedRekordRequest(stranger, Digest));
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        var error = await server.JsonAsync(refused);
+        Assert.Equal(403, error.GetProperty("code").GetInt32());
+        Assert.Contains("not signed by a key this log accepts", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        var refusedV1 = await server.PostAsync("api/v1/log/entries", LogServerClient.IntotoRequest(stranger, LogServerClient.Statement("ghcr.io/org/app:v1")));
+        Assert.Equal(HttpStatusCode.Forbidden, refusedV1.StatusCode);
+        Assert.Equal(0, ReadSize(dir.Combine("data")));
+
+        var accepted = await server.PostAsync("api/v2/log/entries", LogServerClient.HashedRekordRequest(allowed, Digest));
+        Assert.Equal(HttpStatusCode.Created, accepted.StatusCode);
+        Assert.Equal(0, BundleJson.ReadEntry(await server.JsonAsync(accepted)).LogIndex);
+        var acceptedV1 = await server.PostAsync("api/v1/log/entries", LogServerClient.IntotoRequest(allowed, LogServerClient.Statement("ghcr.io/org/app:v1")));
+        Assert.Equal(HttpStatusCode.Created, acceptedV1.StatusCode);
+        Assert.Equal(2, ReadSize(dir.Combine("data")));
+    }
+
+    /// <summary>The served log's size, from its checkpoint file.</summary>
+    private static long ReadSize(string dataDir) =>
+        Checkpoint.Parse(SignedNote.Parse(File.ReadAllText(Path.Combine(dataDir, "log", "checkpoint"))).Text).Size;
+
+    [Fact]
     public async Task V2CreateAnswersAnEntryWhoseProofVerifiesAndDedupes()
     {
         using var dir = new TempDirectory();

@@ -135,6 +135,48 @@ public abstract class SightingIndexTests : IAsyncLifetime
         Assert.Contains("schema version 99", refused.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_remembered_checkpoint_only_grows_unless_an_accepted_rollback_replaces_it()
+    {
+        var index = await Store.OpenAsync();
+        Assert.Null(await index.RememberedCheckpointAsync("log.test/a", Ct));
+        await index.RememberCheckpointAsync(Remembered(5, 1), replace: false, Ct);
+        await index.RememberCheckpointAsync(Remembered(3, 2), replace: false, Ct);
+        await index.RememberCheckpointAsync(Remembered(5, 3), replace: false, Ct);
+        var kept = await (await Store.OpenAsync()).RememberedCheckpointAsync("log.test/a", Ct);
+        Assert.Equal((5L, (byte)1, "note 5"), (kept!.Size, kept.RootHash[0], kept.Note));
+
+        await index.RememberCheckpointAsync(Remembered(9, 4), replace: false, Ct);
+        Assert.Equal(9, (await index.RememberedCheckpointAsync("log.test/a", Ct))!.Size);
+        await index.RememberCheckpointAsync(Remembered(0, 5), replace: true, Ct);
+        Assert.Equal(0, (await index.RememberedCheckpointAsync("log.test/a", Ct))!.Size);
+        Assert.Null(await index.RememberedCheckpointAsync("log.test/b", Ct));
+    }
+
+    [Fact]
+    public async Task A_replaced_pin_keeps_its_place_and_a_stale_replace_or_a_forgotten_row_changes_only_its_own()
+    {
+        var index = await Store.OpenAsync();
+        var later = Fake("ghcr.io/org/app:v1", 5);
+        await index.SaveAsync(Fake("ghcr.io/org/app:v0", 1), Ct);
+        await index.SaveAsync(later, Ct);
+        await index.SaveAsync(Fake("ghcr.io/org/app:v2", 6), Ct);
+
+        await index.ReplaceAsync(later, Fake("ghcr.io/org/app:v1", 2), Ct);
+        Assert.Equal(2, (await index.FindAsync("ghcr.io/org/app:v1", Ct))!.LogIndex);
+        Assert.Equal([1L, 2, 6], (await index.ListAsync(0, 10, Ct)).Sightings.Select(s => s.LogIndex));
+
+        // Replacing a row the store no longer holds as it was changes nothing.
+        await index.ReplaceAsync(later, Fake("ghcr.io/org/app:v1", 3), Ct);
+        Assert.Equal(2, (await index.FindAsync("ghcr.io/org/app:v1", Ct))!.LogIndex);
+
+        await index.ForgetAsync(Fake("ghcr.io/org/app:v2", 6), Ct);
+        Assert.Null(await index.FindAsync("ghcr.io/org/app:v2", Ct));
+        Assert.Equal(2, await Store.CountAsync());
+    }
+
+    private static RememberedCheckpoint Remembered(long size, byte root) => new("log.test/a", size, [root, .. new byte[31]], $"note {size}");
+
     private protected abstract Task<TestStore> CreateStoreAsync();
 
     /// <summary>A sighting as the store sees it; nothing here is verified, so nothing needs to be real.</summary>
@@ -149,6 +191,27 @@ public abstract class SightingIndexTests : IAsyncLifetime
 
 public sealed class SqliteSightingIndexTests : SightingIndexTests
 {
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_store_at_schema_2_keeps_its_sightings_and_gains_the_checkpoint_memory()
+    {
+        await using var store = new SqliteTestStore();
+        await (await store.OpenAsync()).SaveAsync(Fake("ghcr.io/org/app:v1", 0), Ct);
+        using (var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={store.Path};Pooling=False"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "DROP TABLE log_checkpoints; PRAGMA user_version = 2;";
+            cmd.ExecuteNonQuery();
+        }
+
+        var migrated = await store.OpenAsync();
+        Assert.NotNull(await migrated.FindAsync("ghcr.io/org/app:v1", Ct));
+        await migrated.RememberCheckpointAsync(new RememberedCheckpoint("log.test/a", 1, new byte[32], "note"), replace: false, Ct);
+        Assert.Equal(1, (await migrated.RememberedCheckpointAsync("log.test/a", Ct))!.Size);
+    }
+
     private protected override Task<TestStore> CreateStoreAsync() => Task.FromResult<TestStore>(new SqliteTestStore());
 }
 

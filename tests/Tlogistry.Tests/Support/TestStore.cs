@@ -39,6 +39,9 @@ internal abstract class TestStore : IAsyncDisposable
 
     public abstract Task<long> CountAsync();
 
+    /// <summary>Deletes the row of <paramref name="reference"/> behind the ledger's back; returns the rows deleted.</summary>
+    public abstract Task<int> DeleteAsync(string reference);
+
     /// <summary>Marks the store as written by a newer tlogistry, at schema version <paramref name="version"/>.</summary>
     public abstract Task ClaimSchemaVersionAsync(int version);
 
@@ -82,6 +85,8 @@ internal sealed class SqliteTestStore : TestStore
     public override async Task<long> CountAsync() => (long)(await Scalar("SELECT count(*) FROM sightings"))!;
 
     public override Task ClaimSchemaVersionAsync(int version) => Exec($"PRAGMA user_version = {version}");
+
+    public override Task<int> DeleteAsync(string reference) => Exec($"DELETE FROM sightings WHERE reference = '{reference}'");
 
     public override async ValueTask DisposeAsync()
     {
@@ -144,6 +149,8 @@ internal sealed class PostgresTestStore : TestStore
 
     public override Task ClaimSchemaVersionAsync(int version) =>
         Database.ExecAsync($"INSERT INTO {PostgresMigrations.Table} (version) VALUES ({version})");
+
+    public override Task<int> DeleteAsync(string reference) => Database.ExecAsync($"DELETE FROM tlogistry_sightings WHERE reference = '{reference}'");
 
     public override async ValueTask DisposeAsync()
     {

@@ -51,4 +51,25 @@ internal static class EmbeddedEntry
             throw new FormatException("malformed embedded log leaf: " + e.Message, e);
         }
     }
+
+    /// <summary>
+    /// The SHA-256 that names the first subject of the leaf's in-toto statement (a sighting
+    /// names its tag reference this way), or null for a leaf that holds none. Nothing is
+    /// verified here: the entry is only a candidate for a search, read and checked later.
+    /// </summary>
+    public static byte[]? Subject(byte[] leaf)
+    {
+        try
+        {
+            var (_, envelope) = Decode(leaf);
+            var payload = Signing.DsseEnvelope.Parse(envelope).Payload;
+            using var doc = JsonDocument.Parse(payload);
+            var hex = doc.RootElement.GetProperty("subject")[0].GetProperty("digest").GetProperty("sha256").GetString();
+            return hex is { Length: 64 } ? Convert.FromHexString(hex) : null;
+        }
+        catch (Exception e) when (e is FormatException or JsonException or KeyNotFoundException or InvalidOperationException or IndexOutOfRangeException)
+        {
+            return null;
+        }
+    }
 }

@@ -29,6 +29,9 @@ internal sealed partial class EmbeddedLog : IDisposable
     private string? _broken;
     private bool _readOnly;
 
+    // Set when the owner searches the log by subject: fed every leaf, in order, at load and on append.
+    private Func<byte[], byte[]?>? _subjectOf;
+
     // Deletions of superseded partial tiles, one after another, off the append's path.
     private Task _cleanup = Task.CompletedTask;
 
@@ -54,8 +57,15 @@ internal sealed partial class EmbeddedLog : IDisposable
 
     public SignedCheckpoint LatestCheckpoint => _checkpoint;
 
-    /// <summary>Opens (or creates) the log in <paramref name="directory"/>, checking every file against the checkpoint.</summary>
-    public static EmbeddedLog Open(string directory, ILogger logger)
+    /// <summary>The entries by subject, when the log was opened with a way to read a leaf's subject; else null.</summary>
+    public SubjectIndex? Subjects { get; private set; }
+
+    /// <summary>
+    /// Opens (or creates) the log in <paramref name="directory"/>, checking every file against
+    /// the checkpoint. With <paramref name="subjectOf"/> (a leaf's subject hash, or null) the
+    /// log keeps <see cref="Subjects"/>, built from the leaves it reads back anyway.
+    /// </summary>
+    public static EmbeddedLog Open(string directory, ILogger logger, Func<byte[], byte[]?>? subjectOf = null)
     {
         Directory.CreateDirectory(directory);
         var key = LogKey.LoadOrCreate(Path.Combine(directory, "log-key"));
@@ -63,6 +73,8 @@ internal sealed partial class EmbeddedLog : IDisposable
         {
             VerifierKey = key.Vkey,
             Trusted = LogKey.Describe(key, "file://" + Path.GetFullPath(directory)),
+            _subjectOf = subjectOf,
+            Subjects = subjectOf is null ? null : new SubjectIndex(),
         };
         log.Load();
         return log;
@@ -132,6 +144,8 @@ internal sealed partial class EmbeddedLog : IDisposable
                 _broken = e.Message;
                 throw new InvalidOperationException($"embedded log append failed and the log is closed until restart: {e.Message}", e);
             }
+
+            NoteSubject(index, leaf);
 
             // Superseded partials are only clutter now: removing them need not hold up the answer.
             var newSize = _tree.Size;
@@ -266,7 +280,7 @@ internal sealed partial class EmbeddedLog : IDisposable
 
             foreach (var entry in entries)
             {
-                _tree.Append(Rfc6962.LeafHash(entry));
+                NoteSubject(_tree.Append(Rfc6962.LeafHash(entry)), entry);
             }
 
             if (width < TileMath.TileWidth)
@@ -293,6 +307,24 @@ internal sealed partial class EmbeddedLog : IDisposable
 
         _checkpoint = new SignedCheckpoint(checkpoint, note);
         Log.Opened(_logger, Origin, size);
+    }
+
+    private void NoteSubject(long index, byte[] leaf)
+    {
+        if (_subjectOf?.Invoke(leaf) is { } subject)
+        {
+            Subjects!.Add(subject, index);
+        }
+    }
+
+    /// <summary>One leaf of the tree of <paramref name="checkpoint"/>'s size.</summary>
+    public byte[] ReadLeaf(long index, SignedCheckpoint checkpoint)
+    {
+        var size = checkpoint.Checkpoint.Size;
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, size);
+        var tile = index / TileMath.TileWidth;
+        return _store.ReadEntryTile(tile, Width(size, tile))[(int)(index % TileMath.TileWidth)];
     }
 
     /// <summary>Every stored hash tile must equal the one recomputed from the entries.</summary>

@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text;
 using Tlogistry.Signing;
 using Tlogistry.Transparency.Sigstore;
 
@@ -48,8 +50,36 @@ internal sealed class EmbeddedSightingLog : ITransparencyLog
         return Task.CompletedTask;
     }
 
-    public IAsyncEnumerable<LogRecord> SearchAsync(string reference, SignerMaterial signer, CancellationToken cancellationToken) =>
-        AsyncEnumerable.Empty<LogRecord>();
+    /// <summary>
+    /// Entries whose statement names <paramref name="reference"/> by its SHA-256 (as Rekor v1 is
+    /// searched), found through the log's <see cref="SubjectIndex"/>; every signer's, since the
+    /// reader keeps only ours. A log opened without a subject index finds nothing.
+    /// </summary>
+    public async IAsyncEnumerable<LogRecord> SearchAsync(string reference, SignerMaterial signer, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (_log.Subjects is not { } subjects)
+        {
+            yield break;
+        }
+
+        var checkpoint = _log.LatestCheckpoint;
+        var size = checkpoint.Checkpoint.Size;
+        foreach (var index in subjects.Find(SHA256.HashData(Encoding.UTF8.GetBytes(reference))))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (index >= size)
+            {
+                // Appended after the checkpoint read here: the next search sees it.
+                continue;
+            }
+
+            var leaf = _log.ReadLeaf(index, checkpoint);
+            var (integrated, envelope) = Decode(leaf);
+            yield return new LogRecord(Entry(index, integrated, leaf, checkpoint, _log.InclusionProof(index, size)), envelope);
+        }
+
+        await Task.CompletedTask;
+    }
 
     public async IAsyncEnumerable<LogRecord> ReadFromAsync(long startIndex, SignerMaterial signer, [EnumeratorCancellation] CancellationToken cancellationToken)
     {

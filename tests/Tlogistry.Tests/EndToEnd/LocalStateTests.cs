@@ -1,0 +1,140 @@
+using System.Net;
+using Microsoft.Data.Sqlite;
+using Tlogistry.Tests.Support;
+
+namespace Tlogistry.Tests.EndToEnd;
+
+/// <summary>
+/// Someone who can write the data directory (an operator's slip, a partial compromise) edits
+/// the store or the log behind the proxy's back: the log still decides, and a log that went
+/// back stops the start until the operator accepts it.
+/// </summary>
+public sealed class LocalStateTests
+{
+    private const string Tag = "/v2/scripted.test/app/manifests/v1";
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_deleted_index_row_does_not_let_a_moved_tag_be_pinned_anew()
+    {
+        await using var upstream = await TagUpstream.StartAsync();
+        using var data = new TempDirectory();
+        var original = TagUpstream.DigestOf("v1", moved: false);
+        await using (var proxy = await ProxyHost.StartAsync(data.Path, upstream.Mapping, null, Ct))
+        {
+            using var http = new HttpClient { BaseAddress = proxy.BaseUri };
+            using var first = await http.GetAsync(Tag, Ct);
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+            Assert.Equal("true", Header(first, "Tlog-First-Seen"));
+        }
+
+        var reference = (string)Sql(data.Path, "SELECT reference FROM sightings")!;
+        Sql(data.Path, $"DELETE FROM sightings WHERE reference = '{reference}'");
+        Assert.Equal(0L, Sql(data.Path, "SELECT count(*) FROM sightings"));
+        upstream.Move("v1");
+
+        for (var start = 0; start < 2; start++)
+        {
+            await using var proxy = await ProxyHost.StartAsync(data.Path, upstream.Mapping, null, Ct);
+            using var http = new HttpClient { BaseAddress = proxy.BaseUri };
+            using var moved = await http.GetAsync(Tag, Ct);
+            var body = await moved.Content.ReadAsStringAsync(Ct);
+            Assert.Equal(HttpStatusCode.BadRequest, moved.StatusCode);
+            Assert.Contains("TAG_INVALID", body, StringComparison.Ordinal);
+            Assert.Contains(original, body, StringComparison.Ordinal);
+            Assert.Null(Header(moved, "Tlog-First-Seen"));
+            using var ready = await http.GetAsync("/readyz", Ct);
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        }
+
+        // The row is back, for the original digest, and the log holds the one sighting.
+        Assert.Equal(original, Sql(data.Path, $"SELECT digest FROM sightings WHERE reference = '{reference}'"));
+        Assert.Equal(1, LogAudit.VerifyAll(data.Path));
+    }
+
+    [Fact]
+    public async Task A_deleted_log_stops_the_start_until_the_operator_accepts_it_and_forgets_its_pins()
+    {
+        await using var upstream = await TagUpstream.StartAsync();
+        using var data = new TempDirectory();
+        await using (var proxy = await ProxyHost.StartAsync(data.Path, upstream.Mapping, null, Ct))
+        {
+            using var http = new HttpClient { BaseAddress = proxy.BaseUri };
+            using var first = await http.GetAsync(Tag, Ct);
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+
+        // The checkpoint and tiles go; the log key and index.db stay.
+        SqliteConnection.ClearAllPools();
+        File.Delete(Path.Combine(data.Path, "log", "checkpoint"));
+        Directory.Delete(Path.Combine(data.Path, "log", "tile"), recursive: true);
+
+        var (exit, stderr) = await ServeProcess.RunRefusedAsync(data.Path, upstream.Mapping, Ct);
+        Assert.Equal(1, exit);
+        Assert.Contains("remembers (size 1", stderr, StringComparison.Ordinal);
+        Assert.Contains("now at size 0", stderr, StringComparison.Ordinal);
+        Assert.Contains("tlogistry index accept-log", stderr, StringComparison.Ordinal);
+
+        // Without --i-understand the command only says what it would forget.
+        var (dry, _, listed) = await CliProcess.RunAsync(null, "index", "accept-log", "--data-dir", data.Path);
+        Assert.Equal(1, dry);
+        Assert.Contains("will forget scripted.test/app:v1", listed, StringComparison.Ordinal);
+        Assert.Contains("nothing changed", listed, StringComparison.Ordinal);
+        Assert.Equal(1L, Sql(data.Path, "SELECT count(*) FROM sightings"));
+
+        var (accepted, _, done) = await CliProcess.RunAsync(null, "index", "accept-log", "--data-dir", data.Path, "--i-understand");
+        Assert.Equal(0, accepted);
+        Assert.Contains("1 sightings forgotten", done, StringComparison.Ordinal);
+        Assert.Equal(0L, Sql(data.Path, "SELECT count(*) FROM sightings"));
+
+        // The documented consequence: the forgotten tag is pinned anew, at the new log's index 0.
+        upstream.Move("v1");
+        await using (var proxy = await ProxyHost.StartAsync(data.Path, upstream.Mapping, null, Ct))
+        {
+            using var http = new HttpClient { BaseAddress = proxy.BaseUri };
+            using var again = await http.GetAsync(Tag, Ct);
+            Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+            Assert.Equal("true", Header(again, "Tlog-First-Seen"));
+            Assert.Equal(TagUpstream.DigestOf("v1", moved: true), Header(again, "Docker-Content-Digest"));
+        }
+
+        Assert.Equal(1, LogAudit.VerifyAll(data.Path));
+    }
+
+    [Fact]
+    public async Task A_store_emptied_beside_a_full_log_is_filled_again_at_start()
+    {
+        await using var upstream = await TagUpstream.StartAsync();
+        using var data = new TempDirectory();
+        await using (var proxy = await ProxyHost.StartAsync(data.Path, upstream.Mapping, null, Ct))
+        {
+            using var http = new HttpClient { BaseAddress = proxy.BaseUri };
+            (await http.GetAsync(Tag, Ct)).Dispose();
+            (await http.GetAsync("/v2/scripted.test/app/manifests/v2", Ct)).Dispose();
+        }
+
+        Sql(data.Path, "DELETE FROM sightings");
+        upstream.Move("v1");
+        await using (var proxy = await ProxyHost.StartAsync(data.Path, upstream.Mapping, null, Ct))
+        {
+            Assert.Equal(2L, Sql(data.Path, "SELECT count(*) FROM sightings"));
+            using var http = new HttpClient { BaseAddress = proxy.BaseUri };
+            using var moved = await http.GetAsync(Tag, Ct);
+            Assert.Equal(HttpStatusCode.BadRequest, moved.StatusCode);
+        }
+    }
+
+    private static string? Header(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values) ? values.Single() : null;
+
+    private static object? Sql(string dataDir, string sql)
+    {
+        SqliteConnection.ClearAllPools();
+        using var c = new SqliteConnection($"Data Source={Path.Combine(dataDir, "index.db")};Pooling=False");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        return cmd.ExecuteScalar();
+    }
+}

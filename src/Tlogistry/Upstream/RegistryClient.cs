@@ -36,7 +36,6 @@ internal sealed partial class RegistryClient : IDisposable
 
     public RegistryClient(UpstreamOptions options, UpstreamEndpoints endpoints, TokenCache tokens, ConnectGuard guard, TlogistryMetrics metrics, ILogger<RegistryClient> logger)
     {
-        options.Validate();
         _endpoints = endpoints;
         _tokens = tokens;
         _guard = guard;

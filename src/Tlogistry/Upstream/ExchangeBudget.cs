@@ -18,6 +18,6 @@ internal readonly record struct ExchangeBudget(TimeSpan Allowance, long MinBytes
 
     /// <summary>What the budget is, for an error message.</summary>
     public string Describe() => MinBytesPerSecond > 0
-        ? $"the {Allowance.TotalSeconds:0} s exchange deadline plus 1 s per {MinBytesPerSecond / 1024} KiB received"
+        ? $"the {Allowance.TotalSeconds:0} s exchange deadline plus 1 s per {MinBytesPerSecond} bytes received"
         : $"the {Allowance.TotalSeconds:0} s exchange deadline";
 }

@@ -57,6 +57,8 @@ internal static partial class TlogistryApp
             upstream.Map[host] = url;
         }
 
+        upstream.Validate();
+
         var onUnavailable = options.ParseUnavailablePolicy();
         var tagPolicy = options.ParseTagPolicy();
         var tls = ServerTls.Load(options.TlsCert, options.TlsKey);

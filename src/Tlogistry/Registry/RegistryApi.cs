@@ -437,7 +437,7 @@ internal sealed partial class RegistryApi : IDisposable
         var proxiedPath = "/v2/" + route.ProxiedName + "/" + (queryAt >= 0 ? suffix[..queryAt] : suffix);
         var request = context.Request;
         var method = HttpMethods.IsHead(request.Method) ? HttpMethod.Head : HttpMethod.Get;
-        using var response = await _client.SendAsync(name, method, suffix, r =>
+        using var exchange = await _client.SendAsync(name, method, suffix, r =>
         {
             if (manifest)
             {
@@ -459,6 +459,7 @@ internal sealed partial class RegistryApi : IDisposable
             }
         }, ct);
 
+        var response = exchange.Response;
         var status = (int)response.StatusCode;
         RequestOutcome.SetUpstreamStatus(context, status);
         if (IsRedirect(response.StatusCode))
@@ -498,7 +499,7 @@ internal sealed partial class RegistryApi : IDisposable
             return;
         }
 
-        await using var body = new IdleTimeoutStream(await response.Content.ReadAsStreamAsync(ct), _client.IdleTimeout);
+        await using var body = await exchange.OpenBodyAsync(ct);
         // Kestrel checks the written length against Content-Length: a short upstream body
         // ends in an aborted connection, never in a truncated blob that looks complete.
         await StreamBodyAsync(body, context.Response, ct);

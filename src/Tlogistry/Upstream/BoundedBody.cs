@@ -4,15 +4,14 @@ namespace Tlogistry.Upstream;
 internal static class BoundedBody
 {
     /// <summary>The body, or null when it is longer than <paramref name="limit"/> bytes.</summary>
-    public static async Task<byte[]?> ReadAsync(HttpContent content, int limit, TimeSpan idleTimeout, CancellationToken cancellationToken)
+    /// <param name="declared">The Content-Length upstream declared, if any.</param>
+    public static async Task<byte[]?> ReadAsync(Stream stream, long? declared, int limit, CancellationToken cancellationToken)
     {
-        var declared = content.Headers.ContentLength;
         if (declared > limit)
         {
             return null;
         }
 
-        await using var stream = new IdleTimeoutStream(await content.ReadAsStreamAsync(cancellationToken), idleTimeout);
         if (declared is long length)
         {
             // The usual answer: read straight into an array of the declared size (HttpClient

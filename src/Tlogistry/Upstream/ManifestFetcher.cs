@@ -23,7 +23,8 @@ internal sealed class ManifestFetcher
     public async Task<UpstreamManifest> GetAsync(ImageName name, string reference, CancellationToken cancellationToken)
     {
         var suffix = "manifests/" + reference;
-        using var response = await _client.SendAsync(name, HttpMethod.Get, suffix, AcceptManifests, cancellationToken);
+        using var exchange = await _client.SendAsync(name, HttpMethod.Get, suffix, AcceptManifests, cancellationToken);
+        var response = exchange.Response;
         var what = $"manifest {name.Registry}/{name.Repository}:{reference}";
         if (!response.IsSuccessStatusCode)
         {
@@ -33,7 +34,7 @@ internal sealed class ManifestFetcher
         byte[]? bytes;
         try
         {
-            bytes = await BoundedBody.ReadAsync(response.Content, MediaTypes.MaxManifestBytes, _client.IdleTimeout, cancellationToken);
+            bytes = await exchange.ReadBodyAsync(MediaTypes.MaxManifestBytes, cancellationToken);
         }
         catch (Exception e) when (e is HttpRequestException or IOException)
         {
@@ -72,8 +73,9 @@ internal sealed class ManifestFetcher
     public async Task<UpstreamManifest> HeadAsync(ImageName name, string reference, CancellationToken cancellationToken)
     {
         var suffix = "manifests/" + reference;
-        using (var response = await _client.SendAsync(name, HttpMethod.Head, suffix, AcceptManifests, cancellationToken))
+        using (var exchange = await _client.SendAsync(name, HttpMethod.Head, suffix, AcceptManifests, cancellationToken))
         {
+            var response = exchange.Response;
             if (!response.IsSuccessStatusCode)
             {
                 throw UpstreamErrors.FromStatus(response, OciErrorCodes.ManifestUnknown, $"manifest {name.Registry}/{name.Repository}:{reference}");

@@ -11,22 +11,28 @@ using Tlogistry.Upstream.Guard;
 namespace Tlogistry.Upstream;
 
 /// <summary>
-/// Talks to upstream registries: one pooled HttpClient, anonymous Bearer auth with cached
-/// tokens, and no redirect following (redirects go back to the client as they are, and a
-/// token is never sent anywhere but the registry that asked for it). Client credentials
-/// are never forwarded.
+/// Talks to upstream registries: pooled connections on either side of the SSRF guard
+/// (<see cref="TransportPools"/>), anonymous Bearer auth with cached tokens, and no redirect
+/// following (redirects go back to the client as they are, and a token is never sent anywhere
+/// but the registry that asked for it). Client credentials are never forwarded. Every exchange
+/// (the request, a token round trip, the retry, and the body) runs against one
+/// <see cref="ExchangeBudget"/>.
 /// </summary>
 internal sealed partial class RegistryClient : IDisposable
 {
-    private const int MaxTokenResponseBytes = 1 << 20;
+    /// <summary>A token answer is read up to this size; a longer one is refused.</summary>
+    private const int MaxTokenResponseBytes = 64 * 1024;
     private static readonly TimeSpan DefaultTokenLifetime = TimeSpan.FromSeconds(60);
-    private readonly HttpClient _http;
+    private readonly TransportPools _pools;
     private readonly UpstreamEndpoints _endpoints;
     private readonly TokenCache _tokens;
     private readonly ILogger<RegistryClient> _logger;
     private readonly TlogistryMetrics _metrics;
-
     private readonly ConnectGuard _guard;
+    private readonly TimeSpan _idleTimeout;
+    private readonly TimeSpan _responseTimeout;
+    private readonly TimeSpan _exchangeTimeout;
+    private readonly long _blobMinimumRate;
 
     public RegistryClient(UpstreamOptions options, UpstreamEndpoints endpoints, TokenCache tokens, ConnectGuard guard, TlogistryMetrics metrics, ILogger<RegistryClient> logger)
     {
@@ -34,28 +40,13 @@ internal sealed partial class RegistryClient : IDisposable
         _tokens = tokens;
         _guard = guard;
         _metrics = metrics;
-        IdleTimeout = options.IdleTimeout;
+        _idleTimeout = options.IdleTimeout;
+        _responseTimeout = options.ResponseTimeout;
+        _exchangeTimeout = options.ExchangeTimeout;
+        _blobMinimumRate = options.BlobMinimumRate;
         _logger = logger;
-        var handler = new SocketsHttpHandler
-        {
-            ConnectCallback = guard.ConnectAsync,
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            UseCookies = false,
-            ConnectTimeout = options.ConnectTimeout,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            MaxConnectionsPerServer = 64,
-
-            // Spans are made for upstream calls when tracing is on, but no trace context is
-            // sent: a client's traceparent is as much its own as its Authorization header.
-            ActivityHeadersPropagator = DistributedContextPropagator.CreateNoOutputPropagator(),
-        };
-        _http = new HttpClient(handler) { Timeout = options.ResponseTimeout };
-        _http.DefaultRequestHeaders.UserAgent.ParseAdd("tlogistry/1.0");
+        _pools = new TransportPools(options);
     }
-
-    /// <summary>Longest pause allowed between two chunks of an upstream body.</summary>
-    public TimeSpan IdleTimeout { get; }
 
     /// <summary>The URL a repository path resolves to upstream, e.g. for recording where a manifest came from.</summary>
     public Uri UrlFor(ImageName name, string suffix) =>
@@ -63,30 +54,40 @@ internal sealed partial class RegistryClient : IDisposable
 
     /// <summary>
     /// Sends a request for <c>/v2/&lt;repository&gt;/&lt;suffix&gt;</c>, answering a Bearer
-    /// challenge once. Headers are read, the body is not: the caller owns the response.
+    /// challenge once. Headers are read, the body is not: the caller owns the exchange.
     /// </summary>
-    public async Task<HttpResponseMessage> SendAsync(ImageName name, HttpMethod method, string suffix, Action<HttpRequestMessage>? configure, CancellationToken cancellationToken)
+    public async Task<UpstreamExchange> SendAsync(ImageName name, HttpMethod method, string suffix, Action<HttpRequestMessage>? configure, CancellationToken cancellationToken)
     {
+        var started = Stopwatch.GetTimestamp();
         var url = UrlFor(name, suffix);
-        var tokenKey = name.Registry + " repository:" + name.Repository + ":pull";
         var operation = OperationOf(suffix);
-        var response = await SendOnceAsync(url, method, configure, _tokens.Get(tokenKey), operation, cancellationToken);
-        if (response.StatusCode != HttpStatusCode.Unauthorized)
+
+        // One trust decision per exchange, from the registry's URL: its token realm travels on
+        // the same side of the guard, so a client-named registry cannot name a private realm.
+        var destination = _guard.IsTrusted(url) ? Destination.Configured : Destination.Guarded;
+
+        // A blob may be gigabytes: it keeps streaming while it keeps a minimum average rate.
+        var budget = operation == "blob" ? new ExchangeBudget(_exchangeTimeout, _blobMinimumRate) : ExchangeBudget.Fixed(_exchangeTimeout);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_exchangeTimeout);
+        var exchange = new Exchange(destination, budget, started, deadline.Token, cancellationToken);
+
+        var tokenKey = name.Registry + " repository:" + name.Repository + ":pull";
+        var response = await SendOnceAsync(url, method, configure, _tokens.Get(tokenKey), operation, exchange);
+        if (response.StatusCode == HttpStatusCode.Unauthorized)
         {
-            return response;
+            var header = string.Join(", ", response.Headers.WwwAuthenticate.Select(h => h.ToString()));
+            if (WwwAuthenticate.TryGetBearer(header, out var challenge))
+            {
+                response.Dispose();
+                _tokens.Remove(tokenKey);
+                var token = await FetchTokenAsync(name, challenge, exchange);
+                _tokens.Put(tokenKey, token.Token, token.Lifetime);
+                response = await SendOnceAsync(url, method, configure, token.Token, operation, exchange);
+            }
         }
 
-        var header = string.Join(", ", response.Headers.WwwAuthenticate.Select(h => h.ToString()));
-        if (!WwwAuthenticate.TryGetBearer(header, out var challenge))
-        {
-            return response;
-        }
-
-        response.Dispose();
-        _tokens.Remove(tokenKey);
-        var token = await FetchTokenAsync(name, challenge, _guard.IsTrusted(url), cancellationToken);
-        _tokens.Put(tokenKey, token.Token, token.Lifetime);
-        return await SendOnceAsync(url, method, configure, token.Token, operation, cancellationToken);
+        return new UpstreamExchange(response, _idleTimeout, budget, started);
     }
 
     /// <summary>The upstream latency label of a request for <c>/v2/&lt;repository&gt;/&lt;suffix&gt;</c>.</summary>
@@ -97,7 +98,7 @@ internal sealed partial class RegistryClient : IDisposable
         : suffix.StartsWith("referrers/", StringComparison.Ordinal) ? "referrers"
         : "other";
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose() => _pools.Dispose();
 
     private static RefusedDestinationException? Refused(Exception e)
     {
@@ -112,7 +113,7 @@ internal sealed partial class RegistryClient : IDisposable
         return null;
     }
 
-    private async Task<HttpResponseMessage> SendOnceAsync(Uri url, HttpMethod method, Action<HttpRequestMessage>? configure, string? token, string operation, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendOnceAsync(Uri url, HttpMethod method, Action<HttpRequestMessage>? configure, string? token, string operation, Exchange exchange)
     {
         using var request = new HttpRequestMessage(method, url);
         configure?.Invoke(request);
@@ -121,20 +122,22 @@ internal sealed partial class RegistryClient : IDisposable
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
 
-        return await SendMappedAsync(request, $"upstream {url.Authority}", operation, cancellationToken);
+        return await SendMappedAsync(request, $"upstream {url.Authority}", operation, exchange);
     }
 
     /// <summary>
-    /// Sends with headers read only, turning transport failures into what the client sees:
-    /// a destination the guard refused is 403 DENIED, anything else 502 naming <paramref name="what"/>.
-    /// The time to headers, failures included, is the upstream latency of <paramref name="operation"/>.
+    /// Sends with headers read only, on the exchange's side of the guard, turning transport
+    /// failures into what the client sees: a destination the guard refused is 403 DENIED, a
+    /// spent exchange deadline or anything else 502 naming <paramref name="what"/>. The time to
+    /// headers, failures included, is the upstream latency of <paramref name="operation"/>.
     /// </summary>
-    private async Task<HttpResponseMessage> SendMappedAsync(HttpRequestMessage request, string what, string operation, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendMappedAsync(HttpRequestMessage request, string what, string operation, Exchange exchange)
     {
         var start = Stopwatch.GetTimestamp();
+        var cancellationToken = exchange.Caller;
         try
         {
-            return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            return await _pools.For(exchange.Destination).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, exchange.Deadline);
         }
         catch (HttpRequestException e) when (Refused(e) is { } refused)
         {
@@ -144,9 +147,13 @@ internal sealed partial class RegistryClient : IDisposable
         {
             throw new UpstreamException($"request to {what} failed: {e.Message}", e);
         }
+        catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested && exchange.Deadline.IsCancellationRequested)
+        {
+            throw new UpstreamException($"{what} took longer than {exchange.Budget.Describe()}", e);
+        }
         catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new UpstreamException($"{what} did not answer within {_http.Timeout.TotalSeconds:0} s", e);
+            throw new UpstreamException($"{what} did not answer within {_responseTimeout.TotalSeconds:0} s", e);
         }
         finally
         {
@@ -155,7 +162,7 @@ internal sealed partial class RegistryClient : IDisposable
     }
 
     /// <summary>The anonymous token flow of the Docker token specification.</summary>
-    private async Task<(string Token, TimeSpan Lifetime)> FetchTokenAsync(ImageName name, BearerChallenge challenge, bool trustedIssuer, CancellationToken cancellationToken)
+    private async Task<(string Token, TimeSpan Lifetime)> FetchTokenAsync(ImageName name, BearerChallenge challenge, Exchange exchange)
     {
         var query = new List<string>();
         if (!string.IsNullOrEmpty(challenge.Service))
@@ -169,11 +176,8 @@ internal sealed partial class RegistryClient : IDisposable
         Log.FetchingToken(_logger, realm.Authority, name.Registry);
 
         using var request = new HttpRequestMessage(HttpMethod.Get, tokenUrl);
-
-        // A realm named by a registry the operator configured may be as private as that registry.
-        request.Options.Set(ConnectGuard.TrustedDestination, trustedIssuer);
-        var response = await SendMappedAsync(request, $"the token service {realm.Authority} for {name.Registry}", "token", cancellationToken);
-        using (response)
+        var response = await SendMappedAsync(request, $"the token service {realm.Authority} for {name.Registry}", "token", exchange);
+        using (var answer = new UpstreamExchange(response, _idleTimeout, exchange.Budget, exchange.Started))
         {
             if (!response.IsSuccessStatusCode)
             {
@@ -183,7 +187,7 @@ internal sealed partial class RegistryClient : IDisposable
             byte[]? body;
             try
             {
-                body = await BoundedBody.ReadAsync(response.Content, MaxTokenResponseBytes, IdleTimeout, cancellationToken);
+                body = await answer.ReadBodyAsync(MaxTokenResponseBytes, exchange.Caller);
             }
             catch (Exception e) when (e is IOException or HttpRequestException)
             {
@@ -192,7 +196,7 @@ internal sealed partial class RegistryClient : IDisposable
 
             if (body is null)
             {
-                throw new UpstreamException($"token service {realm.Authority} sent a response over {MaxTokenResponseBytes} bytes");
+                throw new UpstreamException($"token service {realm.Authority} sent a response over {MaxTokenResponseBytes / 1024} KiB");
             }
 
             return ParseToken(body, realm.Authority);
@@ -221,6 +225,11 @@ internal sealed partial class RegistryClient : IDisposable
                 throw new JsonException("no token or access_token");
             }
 
+            if (token.Length > TokenCache.MaxTokenLength)
+            {
+                throw new UpstreamException($"token service {authority} sent a token of {token.Length} characters, over the {TokenCache.MaxTokenLength / 1024} KiB limit; nothing was cached");
+            }
+
             var lifetime = DefaultTokenLifetime;
             if (root.TryGetProperty("expires_in", out var e) && e.ValueKind == JsonValueKind.Number && e.TryGetInt64(out var secs) && secs > 0)
             {
@@ -234,6 +243,9 @@ internal sealed partial class RegistryClient : IDisposable
             throw new UpstreamException($"token service {authority} sent an unusable token response: {e.Message}", e);
         }
     }
+
+    /// <summary>What every round trip of one exchange shares: its side of the guard, its budget and its deadline.</summary>
+    private sealed record Exchange(Destination Destination, ExchangeBudget Budget, long Started, CancellationToken Deadline, CancellationToken Caller);
 
     private static partial class Log
     {

@@ -1,67 +1,76 @@
-using System.Collections.Concurrent;
+using Microsoft.Extensions.Caching.Memory;
 
 namespace Tlogistry.Upstream;
 
 /// <summary>
 /// Bearer tokens per registry and scope, kept until shortly before they expire so that a
-/// warm pull costs no token round trip. The cache is bounded: requests naming ever new
-/// repositories cannot grow it without limit.
+/// warm pull costs no token round trip. Any client can name a registry, and a registry can
+/// answer any token, so the cache is bounded by the bytes it holds, not by a count: a token
+/// over <see cref="MaxTokenLength"/> is never kept, and when <see cref="CapacityBytes"/> is
+/// reached a compaction drops the least recently used quarter.
 /// </summary>
-internal sealed class TokenCache
+internal sealed class TokenCache : IDisposable
 {
-    public const int DefaultCapacity = 10_000;
-    private readonly ConcurrentDictionary<string, (string Token, DateTimeOffset Until)> _tokens = new(StringComparer.Ordinal);
+    /// <summary>Registry tokens are a few KB of JWT; a longer one is refused, not cached.</summary>
+    public const int MaxTokenLength = 16 * 1024;
+
+    public const long DefaultCapacityBytes = 16L * 1024 * 1024;
+
+    /// <summary>What an entry costs besides its strings: the entry, its value and the key's slot.</summary>
+    private const int EntryOverheadBytes = 256;
+
+    private readonly MemoryCache? _cache;
     private readonly TimeProvider _time;
-    private readonly int _capacity;
 
-    public TokenCache(TimeProvider time)
-        : this(time, DefaultCapacity)
+    public TokenCache(TimeProvider time, UpstreamOptions options)
+        : this(time, options.TokenCacheBytes)
     {
     }
 
-    public TokenCache(TimeProvider time, int capacity)
+    /// <param name="capacityBytes">Bytes of tokens and keys to hold; 0 turns the cache off.</param>
+    public TokenCache(TimeProvider time, long capacityBytes)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(capacityBytes);
         _time = time;
-        _capacity = capacity;
+        CapacityBytes = capacityBytes;
+        if (capacityBytes > 0)
+        {
+            _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = capacityBytes, CompactionPercentage = 0.25, TrackStatistics = true });
+        }
     }
 
-    public int Count => _tokens.Count;
+    public long CapacityBytes { get; }
+
+    /// <summary>Bytes held now (an estimate while a compaction runs).</summary>
+    public long HeldBytes => _cache?.GetCurrentStatistics()?.CurrentEstimatedSize ?? 0;
+
+    public long Count => _cache?.Count ?? 0;
 
     public string? Get(string key) =>
-        _tokens.TryGetValue(key, out var t) && t.Until > _time.GetUtcNow() ? t.Token : null;
+        _cache is not null && _cache.TryGetValue(key, out (string Token, DateTimeOffset Until) t) && t.Until > _time.GetUtcNow() ? t.Token : null;
 
     /// <summary>Stores a token for <paramref name="lifetime"/> minus a margin for clock skew and transit.</summary>
     public void Put(string key, string token, TimeSpan lifetime)
     {
+        var size = SizeOf(key, token);
+        if (_cache is null || token.Length > MaxTokenLength || size > CapacityBytes)
+        {
+            return;
+        }
+
         var margin = TimeSpan.FromSeconds(Math.Min(30, lifetime.TotalSeconds / 5));
-        if (_tokens.Count >= _capacity && !_tokens.ContainsKey(key))
-        {
-            Shrink();
-        }
+        using var entry = _cache.CreateEntry(key);
+        entry.Size = size;
+        entry.Value = (token, _time.GetUtcNow() + lifetime - margin);
 
-        _tokens[key] = (token, _time.GetUtcNow() + lifetime - margin);
+        // Expired tokens go first when the cache compacts.
+        entry.AbsoluteExpirationRelativeToNow = lifetime;
     }
 
-    /// <summary>Drops expired tokens, then, if still full, the half that expires soonest.</summary>
-    private void Shrink()
-    {
-        var now = _time.GetUtcNow();
-        foreach (var (k, v) in _tokens)
-        {
-            if (v.Until <= now)
-            {
-                _tokens.TryRemove(k, out _);
-            }
-        }
+    public void Remove(string key) => _cache?.Remove(key);
 
-        if (_tokens.Count >= _capacity)
-        {
-            foreach (var (k, _) in _tokens.OrderBy(t => t.Value.Until).Take(Math.Max(1, _tokens.Count / 2)).ToList())
-            {
-                _tokens.TryRemove(k, out _);
-            }
-        }
-    }
+    public void Dispose() => _cache?.Dispose();
 
-    public void Remove(string key) => _tokens.TryRemove(key, out _);
+    /// <summary>Strings are UTF-16: two bytes a character.</summary>
+    private static long SizeOf(string key, string token) => (2L * (key.Length + token.Length)) + EntryOverheadBytes;
 }

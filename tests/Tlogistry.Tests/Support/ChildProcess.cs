@@ -123,9 +123,13 @@ internal sealed class ChildProcess : IAsyncDisposable
 
     /// <summary>
     /// Sends SIGTERM to the command itself, not to its watchdog, as a service manager stops a
-    /// service. The command is the watchdog's child whose argv[0] is the executable.
+    /// service.
     /// </summary>
-    public async Task TerminateAsync(CancellationToken cancellationToken = default)
+    public async Task TerminateAsync(CancellationToken cancellationToken = default) =>
+        await Tool.RunAsync(Tool.Require("kill", "procps"), ["-TERM", await CommandPidAsync(cancellationToken)], cancellationToken: cancellationToken);
+
+    /// <summary>The process id of the command: the watchdog's child whose argv[0] is the executable.</summary>
+    public async Task<string> CommandPidAsync(CancellationToken cancellationToken = default)
     {
         var children = await File.ReadAllTextAsync($"/proc/{_process.Id}/task/{_process.Id}/children", cancellationToken);
         foreach (var pid in children.Split(' ', StringSplitOptions.RemoveEmptyEntries))
@@ -142,8 +146,7 @@ internal sealed class ChildProcess : IAsyncDisposable
 
             if (argv0 == _executable)
             {
-                await Tool.RunAsync(Tool.Require("kill", "procps"), ["-TERM", pid], cancellationToken: cancellationToken);
-                return;
+                return pid;
             }
         }
 

@@ -100,6 +100,21 @@ internal sealed partial class ServeProcess : IAsyncDisposable
             : throw new TimeoutException("tlogistry serve did not stop within 30 s of SIGTERM");
     }
 
+    /// <summary>One field of the service's /proc/PID/status in bytes (VmRSS: resident now; VmHWM: the peak).</summary>
+    public async Task<long> StatusBytesAsync(string field, CancellationToken cancellationToken)
+    {
+        var pid = await _process.CommandPidAsync(cancellationToken);
+        foreach (var line in await File.ReadAllLinesAsync($"/proc/{pid}/status", cancellationToken))
+        {
+            if (line.StartsWith(field + ":", StringComparison.Ordinal))
+            {
+                return 1024 * long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+            }
+        }
+
+        throw new InvalidOperationException($"no {field} in /proc/{pid}/status");
+    }
+
     public ValueTask DisposeAsync() => _process.DisposeAsync();
 
     private static ChildProcess Launch(string dataDir, IEnumerable<string> upstreams, IEnumerable<string>? flags = null, IReadOnlyDictionary<string, string>? environment = null)

@@ -10,12 +10,14 @@ namespace Tlogistry.Tests.Support;
 /// written as the PEM files the proxy reads (<see cref="CertPath"/>: server certificate then
 /// the CA; <see cref="KeyPath"/>: PKCS#8 key) and as a containers cert directory
 /// (<see cref="CertDir"/>/ca.crt) for skopeo's and podman's <c>--cert-dir</c>.
+/// <see cref="AuthorityPath"/> is the authority alone, e.g. for <c>SSL_CERT_FILE</c>.
 /// </summary>
 internal sealed class TestTls : IDisposable
 {
     private readonly TempDirectory _dir = new("tlogistry-tls-");
 
-    public TestTls()
+    /// <param name="addresses">More addresses the server certificate names, e.g. another loopback address.</param>
+    public TestTls(params IPAddress[] addresses)
     {
         var now = DateTimeOffset.UtcNow;
         using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -29,6 +31,11 @@ internal sealed class TestTls : IDisposable
         var serverRequest = new CertificateRequest("CN=127.0.0.1", serverKey, HashAlgorithmName.SHA256);
         var names = new SubjectAlternativeNameBuilder();
         names.AddIpAddress(IPAddress.Loopback);
+        foreach (var address in addresses)
+        {
+            names.AddIpAddress(address);
+        }
+
         names.AddDnsName("localhost");
         serverRequest.CertificateExtensions.Add(names.Build());
         serverRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
@@ -41,6 +48,8 @@ internal sealed class TestTls : IDisposable
         KeyPath = _dir.Combine("server.key");
         File.WriteAllText(CertPath, server.ExportCertificatePem() + "\n" + Authority.ExportCertificatePem() + "\n");
         File.WriteAllText(KeyPath, serverKey.ExportPkcs8PrivateKeyPem() + "\n");
+        AuthorityPath = _dir.Combine("ca.pem");
+        File.WriteAllText(AuthorityPath, Authority.ExportCertificatePem() + "\n");
         CertDir = _dir.Combine("certs.d");
         Directory.CreateDirectory(CertDir);
         File.WriteAllText(Path.Combine(CertDir, "ca.crt"), Authority.ExportCertificatePem() + "\n");
@@ -51,6 +60,8 @@ internal sealed class TestTls : IDisposable
     public string CertPath { get; }
 
     public string KeyPath { get; }
+
+    public string AuthorityPath { get; }
 
     /// <summary>A directory holding only ca.crt, the authority.</summary>
     public string CertDir { get; }

@@ -15,7 +15,7 @@ public sealed class TokenCacheTests
     public void Tokens_expire_before_their_lifetime_ends()
     {
         var time = new ManualTime();
-        var cache = new TokenCache(time);
+        using var cache = new TokenCache(time, TokenCache.DefaultCapacityBytes);
         cache.Put("docker.io repository:library/alpine:pull", "t1", TimeSpan.FromSeconds(60));
         Assert.Equal("t1", cache.Get("docker.io repository:library/alpine:pull"));
 
@@ -27,17 +27,50 @@ public sealed class TokenCacheTests
     }
 
     [Fact]
-    public void The_cache_stays_bounded_and_keeps_the_longest_lived_tokens()
+    public void The_cache_is_bounded_by_the_bytes_it_holds_whatever_the_tokens()
     {
-        var time = new ManualTime();
-        var cache = new TokenCache(time, capacity: 100);
-        for (var i = 0; i < 1000; i++)
+        // Ten thousand repositories, each answered with the longest token accepted: 320 MB of
+        // strings unbounded, held to 1 MiB here.
+        const long Capacity = 1 << 20;
+        using var cache = new TokenCache(new ManualTime(), Capacity);
+        var token = new string('t', TokenCache.MaxTokenLength);
+        for (var i = 0; i < 10_000; i++)
         {
-            cache.Put($"r repository:x{i}:pull", $"t{i}", TimeSpan.FromSeconds(60 + i));
+            cache.Put($"hostile.test repository:r{i}:pull", token, TimeSpan.FromHours(1));
+            Assert.InRange(cache.HeldBytes, 0, Capacity);
         }
 
-        Assert.InRange(cache.Count, 1, 100);
-        Assert.Equal("t999", cache.Get("r repository:x999:pull"));
-        Assert.Null(cache.Get("r repository:x0:pull"));
+        Assert.InRange(cache.Count, 1, Capacity / (2 * TokenCache.MaxTokenLength));
+
+        // Small tokens still fit once the compaction has made room.
+        cache.Put("docker.io repository:library/alpine:pull", "small", TimeSpan.FromHours(1));
+        Assert.True(
+            SpinWait.SpinUntil(
+                () =>
+                {
+                    cache.Put("docker.io repository:library/alpine:pull", "small", TimeSpan.FromHours(1));
+                    return cache.Get("docker.io repository:library/alpine:pull") == "small";
+                },
+                TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public void A_token_over_the_limit_is_never_kept()
+    {
+        using var cache = new TokenCache(new ManualTime(), TokenCache.DefaultCapacityBytes);
+        cache.Put("r repository:big:pull", new string('t', TokenCache.MaxTokenLength + 1), TimeSpan.FromHours(1));
+        Assert.Null(cache.Get("r repository:big:pull"));
+        Assert.Equal(0, cache.HeldBytes);
+
+        cache.Put("r repository:max:pull", new string('t', TokenCache.MaxTokenLength), TimeSpan.FromHours(1));
+        Assert.NotNull(cache.Get("r repository:max:pull"));
+    }
+
+    [Fact]
+    public void A_capacity_of_zero_keeps_nothing()
+    {
+        using var cache = new TokenCache(new ManualTime(), 0);
+        cache.Put("r repository:x:pull", "t", TimeSpan.FromHours(1));
+        Assert.Null(cache.Get("r repository:x:pull"));
     }
 }

@@ -4,18 +4,17 @@ using System.Net.Sockets;
 namespace Tlogistry.Upstream.Guard;
 
 /// <summary>
-/// The SSRF guard, applied where the socket is opened (SocketsHttpHandler.ConnectCallback):
-/// the host is resolved here and only an address that passes <see cref="AddressPolicy"/> is
-/// dialled, so DNS rebinding, redirects and token realms cannot reach a refused address.
-/// Requests to an authority the operator configured (an <c>--upstream</c> mapping, or an
-/// exact <c>--allow-registry</c> entry) may use private addresses; so may a token realm
-/// named by such an upstream (marked on the request by <see cref="TrustedDestination"/>).
+/// The SSRF guard. Where the socket is opened (SocketsHttpHandler.ConnectCallback of the
+/// guarded pool in <see cref="TransportPools"/>) the host is resolved here and only an address
+/// that passes <see cref="AddressPolicy"/> is dialled, so DNS rebinding, redirects and token
+/// realms cannot reach a refused address. Which pool a request goes to is decided per request
+/// by <see cref="IsTrusted"/>: an authority the operator configured (an <c>--upstream</c>
+/// mapping, or an exact <c>--allow-registry</c> entry) may be private, and so may a token realm
+/// named by such an upstream. The trusted pool never carries a client-named destination, so a
+/// connection it opened can never be reused past this check.
 /// </summary>
 internal sealed class ConnectGuard
 {
-    /// <summary>Marks a request whose destination the operator configured.</summary>
-    public static readonly HttpRequestOptionsKey<bool> TrustedDestination = new("tlogistry.trusted-destination");
-
     private readonly HashSet<string> _trustedAuthorities;
 
     /// <param name="trustedAuthorities">host:port pairs; a bare host means port 443, as a registry without a mapping is reached.</param>
@@ -30,16 +29,18 @@ internal sealed class ConnectGuard
     private static string Normalize(string authority) =>
         Uri.TryCreate("https://" + authority.Trim(), UriKind.Absolute, out var u) ? $"{u.Host}:{u.Port}" : authority.Trim();
 
-    public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens a socket for the guarded pool: every address is judged, whatever the request. The
+    /// request is not consulted, as the pool may reuse the connection for any later request to
+    /// the same authority.
+    /// </summary>
+    public static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
         var endpoint = context.DnsEndPoint;
-        var request = context.InitialRequestMessage;
-        var trusted = (request.Options.TryGetValue(TrustedDestination, out var t) && t) || IsTrusted(request.RequestUri!);
-
         var addresses = IPAddress.TryParse(endpoint.Host.Trim('[', ']'), out var literal)
             ? [literal]
             : await Dns.GetHostAddressesAsync(endpoint.Host, cancellationToken);
-        var allowed = trusted ? addresses : addresses.Where(a => AddressPolicy.Refusal(a) is null).ToArray();
+        var allowed = addresses.Where(a => AddressPolicy.Refusal(a) is null).ToArray();
         if (allowed.Length == 0)
         {
             var why = addresses.Length == 0 ? "it has no address" : string.Join(", ", addresses.Select(a => $"{a} is {AddressPolicy.Refusal(a)}"));

@@ -79,26 +79,24 @@ public sealed class ConnectGuardTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Loopback_is_refused_before_any_connection_unless_trusted()
+    public async Task Loopback_is_refused_by_the_guarded_pool_and_reached_only_by_the_configured_one()
     {
         using var silent = new TcpListener(IPAddress.Loopback, 0);
         silent.Start();
         var port = ((IPEndPoint)silent.LocalEndpoint).Port;
-        var guard = new ConnectGuard([]);
-        using var http = new HttpClient(new SocketsHttpHandler { ConnectCallback = guard.ConnectAsync, AllowAutoRedirect = false });
+        using var pools = new TransportPools(new Tlogistry.Upstream.UpstreamOptions());
+        var guarded = pools.For(Destination.Guarded);
 
         foreach (var url in new[] { $"http://127.0.0.1:{port}/", $"http://localhost:{port}/", $"http://[::ffff:127.0.0.1]:{port}/", $"http://0.0.0.0:{port}/" })
         {
-            var e = await Assert.ThrowsAsync<HttpRequestException>(() => http.GetAsync(url, Ct));
+            var e = await Assert.ThrowsAsync<HttpRequestException>(() => guarded.GetAsync(url, Ct));
             Assert.IsType<RefusedDestinationException>(e.InnerException);
         }
 
         Assert.False(silent.Pending());
 
-        // The same destination, marked as one the operator configured, connects.
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{port}/");
-        request.Options.Set(ConnectGuard.TrustedDestination, true);
-        var send = http.SendAsync(request, Ct);
+        // The same destination, on the pool for destinations the operator configured, connects.
+        var send = pools.For(Destination.Configured).GetAsync($"http://127.0.0.1:{port}/", Ct);
         using var accepted = await silent.AcceptTcpClientAsync(Ct);
         Assert.True(accepted.Connected);
     }

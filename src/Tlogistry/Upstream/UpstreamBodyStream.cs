@@ -1,25 +1,37 @@
+using System.Diagnostics;
+
 namespace Tlogistry.Upstream;
 
 /// <summary>
-/// A read-only view of an upstream body that fails a read when no byte arrives for
-/// <see cref="_idle"/>: a registry that stalls mid-body must not hold a request, its
-/// connection and its buffer forever.
+/// A read-only view of an upstream body with two clocks: a read fails when no byte arrives for
+/// <see cref="_idle"/> (a registry that stalls), and when the exchange's
+/// <see cref="ExchangeBudget"/> runs out (a registry that drips a byte now and then, which
+/// no idle timer catches). Either way the request, its connection, its buffer and its
+/// concurrency slot are let go.
 /// </summary>
 /// <remarks>
-/// A blob is read in tens of thousands of reads, so the timer is one cancellation source per
-/// body, armed for each read and reset after it, not a new linked source per read.
+/// Only time spent waiting inside a read counts: between reads the clocks stop, so a client
+/// slow to take the bytes is not charged to upstream. A blob is read in tens of thousands of
+/// reads, so the timer is one cancellation source per body, armed for each read and reset
+/// after it, not a new linked source per read.
 /// </remarks>
-internal sealed class IdleTimeoutStream : Stream
+internal sealed class UpstreamBodyStream : Stream
 {
     private readonly Stream _inner;
     private readonly TimeSpan _idle;
+    private readonly ExchangeBudget _budget;
+    private TimeSpan _spent;
+    private long _received;
     private CancellationTokenSource? _timer;
     private CancellationToken _linkedTo;
 
-    public IdleTimeoutStream(Stream inner, TimeSpan idle)
+    /// <param name="spent">Upstream time the exchange took before the body (round trips, headers).</param>
+    public UpstreamBodyStream(Stream inner, TimeSpan idle, ExchangeBudget budget, TimeSpan spent)
     {
         _inner = inner;
         _idle = idle;
+        _budget = budget;
+        _spent = spent;
     }
 
     public override bool CanRead => true;
@@ -38,20 +50,31 @@ internal sealed class IdleTimeoutStream : Stream
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        var remaining = _budget.Remaining(_spent, _received);
+        if (remaining <= TimeSpan.Zero)
+        {
+            throw new IOException($"upstream took longer than {_budget.Describe()}");
+        }
+
+        var byDeadline = remaining < _idle;
         var timer = Timer(cancellationToken);
-        timer.CancelAfter(_idle);
+        timer.CancelAfter(byDeadline ? remaining : _idle);
+        var start = Stopwatch.GetTimestamp();
         try
         {
-            return await _inner.ReadAsync(buffer, timer.Token);
+            var read = await _inner.ReadAsync(buffer, timer.Token);
+            _received += read;
+            return read;
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new IOException($"upstream sent nothing for {_idle.TotalSeconds:0} s", e);
+            throw new IOException(byDeadline ? $"upstream took longer than {_budget.Describe()}" : $"upstream sent nothing for {_idle.TotalSeconds:0} s", e);
         }
         finally
         {
-            // Between reads the clock stops: a client slow to take the bytes is not an idle
-            // upstream. A source that fired (or whose caller cancelled) is not reused.
+            _spent += Stopwatch.GetElapsedTime(start);
+
+            // A source that fired (or whose caller cancelled) is not reused.
             if (!timer.TryReset())
             {
                 timer.Dispose();

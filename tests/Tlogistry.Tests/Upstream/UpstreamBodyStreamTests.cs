@@ -3,9 +3,13 @@ using Tlogistry.Upstream;
 
 namespace Tlogistry.Tests.Upstream;
 
-public sealed class IdleTimeoutStreamTests
+public sealed class UpstreamBodyStreamTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    /// <summary>A body with only the idle timer (a budget that never runs out first).</summary>
+    private static UpstreamBodyStream Idle(Stream inner, TimeSpan idle) =>
+        new(inner, idle, ExchangeBudget.Fixed(TimeSpan.FromHours(1)), TimeSpan.Zero);
 
     private static async Task<int> ReadAsync(Stream stream, CancellationToken cancellationToken) =>
         await stream.ReadAsync(new byte[4], cancellationToken);
@@ -58,7 +62,7 @@ public sealed class IdleTimeoutStreamTests
     public async Task Bytes_pass_through_in_order_over_many_reads()
     {
         var inner = new ChunkStream();
-        await using var stream = new IdleTimeoutStream(inner, TimeSpan.FromSeconds(30));
+        await using var stream = Idle(inner, TimeSpan.FromSeconds(30));
         var buffer = new byte[16];
         for (var i = 0; i < 1000; i++)
         {
@@ -75,7 +79,7 @@ public sealed class IdleTimeoutStreamTests
     public async Task A_stalled_upstream_fails_the_read_with_an_IOException()
     {
         var inner = new ChunkStream();
-        await using var stream = new IdleTimeoutStream(inner, TimeSpan.FromMilliseconds(100));
+        await using var stream = Idle(inner, TimeSpan.FromMilliseconds(100));
         inner.Send(1);
         Assert.Equal(1, await stream.ReadAsync(new byte[4], Ct));
 
@@ -89,7 +93,7 @@ public sealed class IdleTimeoutStreamTests
         // A client slow to take the bytes leaves long pauses between reads; only a read that
         // waits on upstream is timed.
         var inner = new ChunkStream();
-        await using var stream = new IdleTimeoutStream(inner, TimeSpan.FromMilliseconds(100));
+        await using var stream = Idle(inner, TimeSpan.FromMilliseconds(100));
         for (var i = 0; i < 3; i++)
         {
             inner.Send((byte)i);
@@ -102,7 +106,7 @@ public sealed class IdleTimeoutStreamTests
     public async Task The_callers_cancellation_is_not_reported_as_a_stall()
     {
         var inner = new ChunkStream();
-        await using var stream = new IdleTimeoutStream(inner, TimeSpan.FromSeconds(30));
+        await using var stream = Idle(inner, TimeSpan.FromSeconds(30));
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         inner.Send(1);
         Assert.Equal(1, await stream.ReadAsync(new byte[4], cts.Token));
@@ -117,12 +121,75 @@ public sealed class IdleTimeoutStreamTests
     public async Task Reads_with_another_callers_token_are_timed_too()
     {
         var inner = new ChunkStream();
-        await using var stream = new IdleTimeoutStream(inner, TimeSpan.FromMilliseconds(100));
+        await using var stream = Idle(inner, TimeSpan.FromMilliseconds(100));
         using var first = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         inner.Send(1);
         Assert.Equal(1, await stream.ReadAsync(new byte[4], first.Token));
 
         using var second = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         await Assert.ThrowsAsync<IOException>(() => ReadAsync(stream, second.Token));
+    }
+
+    [Fact]
+    public async Task A_body_that_drips_without_stalling_runs_out_of_its_budget()
+    {
+        // Every byte comes well inside the idle timeout; only the exchange budget can stop it.
+        var inner = new ChunkStream();
+        await using var stream = new UpstreamBodyStream(inner, TimeSpan.FromSeconds(30), ExchangeBudget.Fixed(TimeSpan.FromMilliseconds(300)), TimeSpan.Zero);
+        var error = await Assert.ThrowsAsync<IOException>(async () =>
+        {
+            for (var i = 0; i < 10_000; i++)
+            {
+                var read = stream.ReadAsync(new byte[4], Ct).AsTask();
+                await Task.Delay(20, Ct);
+                inner.Send(1);
+                await read;
+            }
+        });
+        Assert.Contains("exchange deadline", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Time_taken_before_the_body_counts_against_the_budget()
+    {
+        var inner = new ChunkStream();
+        inner.Send(1);
+        await using var stream = new UpstreamBodyStream(inner, TimeSpan.FromSeconds(30), ExchangeBudget.Fixed(TimeSpan.FromSeconds(60)), TimeSpan.FromSeconds(61));
+        await Assert.ThrowsAsync<IOException>(() => ReadAsync(stream, Ct));
+    }
+
+    [Fact]
+    public async Task A_blob_that_keeps_the_minimum_rate_streams_past_the_allowance()
+    {
+        // 200 ms allowance; each 1000-byte chunk at 1000 B/s earns a second, far more than the
+        // 20 ms each chunk takes, so the body outlives the allowance many times over.
+        var inner = new ChunkStream();
+        await using var stream = new UpstreamBodyStream(inner, TimeSpan.FromSeconds(30), new ExchangeBudget(TimeSpan.FromMilliseconds(200), 1000), TimeSpan.Zero);
+        var buffer = new byte[1000];
+        for (var i = 0; i < 40; i++)
+        {
+            var read = stream.ReadAsync(buffer, Ct).AsTask();
+            await Task.Delay(20, Ct);
+            inner.Send(new byte[1000]);
+            Assert.Equal(1000, await read);
+        }
+
+        inner.End();
+        Assert.Equal(0, await stream.ReadAsync(buffer, Ct));
+    }
+
+    [Fact]
+    public void The_budget_is_the_allowance_plus_the_time_the_bytes_earned()
+    {
+        var blob = new ExchangeBudget(TimeSpan.FromSeconds(60), 32 * 1024);
+        Assert.Equal(TimeSpan.FromSeconds(60), blob.Remaining(TimeSpan.Zero, 0));
+        Assert.Equal(TimeSpan.FromSeconds(30), blob.Remaining(TimeSpan.FromSeconds(32), 64 * 1024));
+        Assert.True(blob.Remaining(TimeSpan.FromSeconds(61), 0) < TimeSpan.Zero);
+
+        // 1 GiB at the minimum rate: 32768 s earned.
+        Assert.Equal(TimeSpan.FromSeconds(60), blob.Remaining(TimeSpan.FromSeconds(32768), 1L << 30));
+
+        var manifest = ExchangeBudget.Fixed(TimeSpan.FromSeconds(60));
+        Assert.True(manifest.Remaining(TimeSpan.FromSeconds(61), 4 << 20) < TimeSpan.Zero);
     }
 }

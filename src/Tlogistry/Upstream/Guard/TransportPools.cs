@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using System.Net;
+
+namespace Tlogistry.Upstream.Guard;
+
+/// <summary>Which side of the SSRF guard a request travels on, decided once per request.</summary>
+internal enum Destination
+{
+    /// <summary>Named by a client (or by a registry a client named): only public addresses.</summary>
+    Guarded,
+
+    /// <summary>Named by the operator (a mapping, an exact allowed registry, or a token realm one of those named).</summary>
+    Configured,
+}
+
+/// <summary>
+/// Two connection pools that share nothing: one whose every socket passed
+/// <see cref="ConnectGuard"/>, for client-named destinations, and one for destinations the
+/// operator configured. A pooled connection is reused for any later request to the same
+/// authority, so the address check must hold per request, not per socket: keeping the pools
+/// apart makes it so, as a connection opened for a trusted destination is in a pool no
+/// client-named request ever reaches.
+/// </summary>
+internal sealed class TransportPools : IDisposable
+{
+    private readonly HttpClient _guarded;
+    private readonly HttpClient _configured;
+
+    public TransportPools(UpstreamOptions options)
+    {
+        _guarded = Client(options, ConnectGuard.ConnectAsync);
+        _configured = Client(options, connect: null);
+    }
+
+    public HttpClient For(Destination destination) => destination == Destination.Configured ? _configured : _guarded;
+
+    public void Dispose()
+    {
+        _guarded.Dispose();
+        _configured.Dispose();
+    }
+
+    private static HttpClient Client(UpstreamOptions options, Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? connect)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+            ConnectTimeout = options.ConnectTimeout,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            MaxConnectionsPerServer = 64,
+
+            // Spans are made for upstream calls when tracing is on, but no trace context is
+            // sent: a client's traceparent is as much its own as its Authorization header.
+            ActivityHeadersPropagator = DistributedContextPropagator.CreateNoOutputPropagator(),
+        };
+        if (connect is not null)
+        {
+            handler.ConnectCallback = connect;
+        }
+
+        var client = new HttpClient(handler) { Timeout = options.ResponseTimeout };
+        client.DefaultRequestHeaders.UserAgent.ParseAdd("tlogistry/1.0");
+        return client;
+    }
+}

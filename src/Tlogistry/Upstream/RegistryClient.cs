@@ -38,7 +38,7 @@ internal sealed partial class RegistryClient : IDisposable
         _logger = logger;
         var handler = new SocketsHttpHandler
         {
-            ConnectCallback = guard.ConnectAsync,
+            ConnectCallback = ConnectGuard.ConnectAsync,
             AllowAutoRedirect = false,
             AutomaticDecompression = DecompressionMethods.None,
             UseCookies = false,
@@ -70,7 +70,8 @@ internal sealed partial class RegistryClient : IDisposable
         var url = UrlFor(name, suffix);
         var tokenKey = name.Registry + " repository:" + name.Repository + ":pull";
         var operation = OperationOf(suffix);
-        var response = await SendOnceAsync(url, method, configure, _tokens.Get(tokenKey), operation, cancellationToken);
+        var trusted = _guard.IsTrusted(name.Registry);
+        var response = await SendOnceAsync(url, method, configure, _tokens.Get(tokenKey), trusted, operation, cancellationToken);
         if (response.StatusCode != HttpStatusCode.Unauthorized)
         {
             return response;
@@ -84,9 +85,9 @@ internal sealed partial class RegistryClient : IDisposable
 
         response.Dispose();
         _tokens.Remove(tokenKey);
-        var token = await FetchTokenAsync(name, challenge, _guard.IsTrusted(url), cancellationToken);
+        var token = await FetchTokenAsync(name, challenge, trusted, cancellationToken);
         _tokens.Put(tokenKey, token.Token, token.Lifetime);
-        return await SendOnceAsync(url, method, configure, token.Token, operation, cancellationToken);
+        return await SendOnceAsync(url, method, configure, token.Token, trusted, operation, cancellationToken);
     }
 
     /// <summary>The upstream latency label of a request for <c>/v2/&lt;repository&gt;/&lt;suffix&gt;</c>.</summary>
@@ -112,10 +113,11 @@ internal sealed partial class RegistryClient : IDisposable
         return null;
     }
 
-    private async Task<HttpResponseMessage> SendOnceAsync(Uri url, HttpMethod method, Action<HttpRequestMessage>? configure, string? token, string operation, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendOnceAsync(Uri url, HttpMethod method, Action<HttpRequestMessage>? configure, string? token, bool trusted, string operation, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, url);
         configure?.Invoke(request);
+        request.Options.Set(ConnectGuard.TrustedDestination, trusted);
         if (token is not null)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
@@ -166,7 +168,7 @@ internal sealed partial class RegistryClient : IDisposable
         query.Add("scope=" + Uri.EscapeDataString("repository:" + name.Repository + ":pull"));
         var realm = challenge.Realm;
         var tokenUrl = new Uri(realm + (realm.Query.Length > 0 ? "&" : "?") + string.Join('&', query));
-        Log.FetchingToken(_logger, realm.Authority, name.Registry);
+        Log.FetchingToken(_logger, realm.Authority, name.Registry.Value);
 
         using var request = new HttpRequestMessage(HttpMethod.Get, tokenUrl);
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Tlogistry.Oci;
 
 namespace Tlogistry.Upstream.Guard;
 
@@ -7,34 +8,33 @@ namespace Tlogistry.Upstream.Guard;
 /// The SSRF guard, applied where the socket is opened (SocketsHttpHandler.ConnectCallback):
 /// the host is resolved here and only an address that passes <see cref="AddressPolicy"/> is
 /// dialled, so DNS rebinding, redirects and token realms cannot reach a refused address.
-/// Requests to an authority the operator configured (an <c>--upstream</c> mapping, or an
+/// Requests for a registry the operator configured (an <c>--upstream</c> mapping, or an
 /// exact <c>--allow-registry</c> entry) may use private addresses; so may a token realm
-/// named by such an upstream (marked on the request by <see cref="TrustedDestination"/>).
+/// named by such a registry. Trust belongs to the registry's one name and is marked on each
+/// request (<see cref="TrustedDestination"/>), never inferred from the URL's authority: a name
+/// that merely spells a mapping's address gains nothing from the mapping.
 /// </summary>
 internal sealed class ConnectGuard
 {
     /// <summary>Marks a request whose destination the operator configured.</summary>
     public static readonly HttpRequestOptionsKey<bool> TrustedDestination = new("tlogistry.trusted-destination");
 
-    private readonly HashSet<string> _trustedAuthorities;
+    private readonly HashSet<RegistryHost> _trusted;
 
-    /// <param name="trustedAuthorities">host:port pairs; a bare host means port 443, as a registry without a mapping is reached.</param>
-    public ConnectGuard(IEnumerable<string> trustedAuthorities)
+    /// <param name="trusted">The registries the operator configured.</param>
+    public ConnectGuard(IEnumerable<RegistryHost> trusted)
     {
-        _trustedAuthorities = new HashSet<string>(trustedAuthorities.Select(Normalize), StringComparer.OrdinalIgnoreCase);
+        _trusted = [.. trusted];
     }
 
-    /// <summary>Trust is per host and port: a trusted host does not open its other ports.</summary>
-    public bool IsTrusted(Uri uri) => _trustedAuthorities.Contains($"{uri.Host}:{uri.Port}");
+    /// <summary>Whether requests for <paramref name="registry"/> (and its token realm) may reach any address.</summary>
+    public bool IsTrusted(RegistryHost registry) => _trusted.Contains(registry);
 
-    private static string Normalize(string authority) =>
-        Uri.TryCreate("https://" + authority.Trim(), UriKind.Absolute, out var u) ? $"{u.Host}:{u.Port}" : authority.Trim();
-
-    public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    public static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
         var endpoint = context.DnsEndPoint;
         var request = context.InitialRequestMessage;
-        var trusted = (request.Options.TryGetValue(TrustedDestination, out var t) && t) || IsTrusted(request.RequestUri!);
+        var trusted = request.Options.TryGetValue(TrustedDestination, out var t) && t;
 
         var addresses = IPAddress.TryParse(endpoint.Host.Trim('[', ']'), out var literal)
             ? [literal]

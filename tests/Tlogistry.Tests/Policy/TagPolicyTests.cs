@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Tlogistry.Policy;
+using static Tlogistry.Tests.Support.Registries;
 
 namespace Tlogistry.Tests.Policy;
 
@@ -60,31 +61,31 @@ public sealed class TagPolicyTests
     [Theory]
     [MemberData(nameof(Rules))]
     public void Each_tag_gets_the_rule_of_its_registry_else_the_global_one(string registry, string tag, bool mutable, string onMismatch) =>
-        Assert.Equal(new TagRule(mutable, TagPolicy.ParseMismatch(onMismatch, "test")), Configured.For(registry, tag));
+        Assert.Equal(new TagRule(mutable, TagPolicy.ParseMismatch(onMismatch, "test")), Configured.For(Named(registry), tag));
 
     [Fact]
     public void Without_settings_nothing_is_mutable_and_a_move_is_refused()
     {
-        Assert.Equal(new TagRule(false, MismatchPolicy.Fail), TagPolicy.Default.For("docker.io", "latest"));
-        Assert.Equal(new TagRule(false, MismatchPolicy.Fail), TagPolicy.Parse([], null, []).For("ghcr.io", "latest"));
-        Assert.Equal(new TagRule(false, MismatchPolicy.Fail), TagPolicy.Parse([], " ", []).For("ghcr.io", "latest"));
-        Assert.Equal(new TagRule(false, MismatchPolicy.ServePinned), TagPolicy.Parse([], "SERVE-PINNED", []).For("ghcr.io", "latest"));
+        Assert.Equal(new TagRule(false, MismatchPolicy.Fail), TagPolicy.Default.For(Named("docker.io"), "latest"));
+        Assert.Equal(new TagRule(false, MismatchPolicy.Fail), TagPolicy.Parse([], null, []).For(Named("ghcr.io"), "latest"));
+        Assert.Equal(new TagRule(false, MismatchPolicy.Fail), TagPolicy.Parse([], " ", []).For(Named("ghcr.io"), "latest"));
+        Assert.Equal(new TagRule(false, MismatchPolicy.ServePinned), TagPolicy.Parse([], "SERVE-PINNED", []).For(Named("ghcr.io"), "latest"));
     }
 
     [Fact]
     public void A_registry_may_set_fail_against_a_global_serve_pinned()
     {
         var policy = TagPolicy.Parse([], "serve-pinned", ["ghcr.io:on-mismatch=fail", "ghcr.io:on-mismatch=fail"]);
-        Assert.Equal(MismatchPolicy.Fail, policy.For("ghcr.io", "v1").OnMismatch);
-        Assert.Equal(MismatchPolicy.ServePinned, policy.For("quay.io", "v1").OnMismatch);
+        Assert.Equal(MismatchPolicy.Fail, policy.For(Named("ghcr.io"), "v1").OnMismatch);
+        Assert.Equal(MismatchPolicy.ServePinned, policy.For(Named("quay.io"), "v1").OnMismatch);
     }
 
     [Fact]
     public void A_pattern_may_hold_colons_and_equals_signs()
     {
         var policy = TagPolicy.Parse([], null, ["localhost:5000:mutable-tag=^(?:a=b|c)$"]);
-        Assert.True(policy.For("localhost:5000", "c").Mutable);
-        Assert.False(policy.For("localhost:5000", "a").Mutable);
+        Assert.True(policy.For(Named("localhost:5000"), "c").Mutable);
+        Assert.False(policy.For(Named("localhost:5000"), "a").Mutable);
     }
 
     public static TheoryData<string[], string?, string[], string> Refusals => new()
@@ -116,7 +117,7 @@ public sealed class TagPolicyTests
     public void A_pattern_that_backtracks_without_end_times_out_instead_of_hanging()
     {
         var policy = TagPolicy.Parse(["^(a+)+$"], null, []);
-        Assert.Throws<RegexMatchTimeoutException>(() => policy.For("docker.io", new string('a', 100) + "!"));
+        Assert.Throws<RegexMatchTimeoutException>(() => policy.For(Named("docker.io"), new string('a', 100) + "!"));
     }
 
     [Fact]

@@ -13,8 +13,9 @@ namespace Tlogistry.Oci;
 /// <list type="bullet">
 /// <item>domain names are lowercased; Docker Hub's aliases (<c>index.docker.io</c>,
 /// <c>registry-1.docker.io</c>) are <c>docker.io</c>;</item>
-/// <item><c>:443</c>, the port a registry without a mapping is reached on, is dropped; any other
-/// port is written without leading zeros and must be 1 to 65535;</item>
+/// <item><c>:443</c>, the port a registry without a mapping is reached on, is dropped (unless
+/// the host has no '.' and is not localhost, where the port is what makes it a host); any
+/// other port is written without leading zeros and must be 1 to 65535;</item>
 /// <item>an IP literal is accepted only in its canonical text (dotted decimal IPv4, RFC 5952
 /// IPv6 in brackets); the other spellings of an address (<c>2130706433</c>, <c>0x7f.0.0.1</c>,
 /// <c>127.1</c>, <c>127.0.0.01</c>, <c>[::ffff:127.0.0.1]</c>, <c>[0:0:0:0:0:0:0:1]</c>) and a
@@ -43,7 +44,7 @@ internal sealed partial record RegistryHost
     /// <summary>The host: a lowercase domain name, a dotted IPv4 address, or an IPv6 address in brackets.</summary>
     public string Host { get; }
 
-    /// <summary>The port when it is not <see cref="DefaultPort"/>, else null.</summary>
+    /// <summary>The port when it is written: not <see cref="DefaultPort"/>, except on a dotless host.</summary>
     public int? Port { get; }
 
     /// <summary><c>host[:port]</c>, the registry's name everywhere.</summary>
@@ -77,6 +78,13 @@ internal sealed partial record RegistryHost
             return false;
         }
 
+        // The longest host name and a port, or a full IPv6 address in brackets and a port.
+        if (text.Length > MaxHostLength + 6)
+        {
+            error = $"registry host {Display.Quote(text)} is longer than {MaxHostLength} characters";
+            return false;
+        }
+
         var shown = Display.Quote(text);
         if (!SplitPort(text, out var hostText, out var portText, out error))
         {
@@ -92,7 +100,7 @@ internal sealed partial record RegistryHost
                 return false;
             }
 
-            port = number == DefaultPort ? null : number;
+            port = number;
         }
 
         string canonicalHost;
@@ -108,6 +116,13 @@ internal sealed partial record RegistryHost
         {
             error = $"registry host {shown}: {why}";
             return false;
+        }
+
+        // :443 is dropped unless the host alone would read as a Docker Hub namespace (a:443/x is
+        // host "a", a/x is not): then the port is part of the only spelling that reaches it.
+        if (port == DefaultPort && ImageNameParser.NamesRegistry(canonicalHost))
+        {
+            port = null;
         }
 
         var candidate = canonicalHost == DockerHub.Host || canonicalHost is "index.docker.io" or ImageName.DockerHubApiHost
@@ -236,8 +251,10 @@ internal sealed partial record RegistryHost
         var lower = text.ToLowerInvariant();
         if (lower.EndsWith('.') && lower.Length > 1)
         {
-            var trimmed = lower.TrimEnd('.');
-            why = $"a trailing '.' is another spelling of the host; write {trimmed}";
+            // Name the host without the dot only when that is itself a valid host.
+            why = TryNameOrIpv4(lower.TrimEnd('.'), out var trimmed, out var trimmedWhy)
+                ? $"a trailing '.' is another spelling of the host; write {trimmed}"
+                : trimmedWhy;
             return false;
         }
 

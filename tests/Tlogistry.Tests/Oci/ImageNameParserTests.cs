@@ -40,6 +40,8 @@ public sealed class ImageNameParserTests
         { "xn--bcher-kva.example/app", "xn--bcher-kva.example", "app", "xn--bcher-kva.example/app:3.16.0" },
         { "example.com:443/a/b", "example.com", "a/b", "example.com/a/b:3.16.0" },
         { "GHCR.io:443/org/app", "ghcr.io", "org/app", "ghcr.io/org/app:3.16.0" },
+        { "myregistry:443/a", "myregistry:443", "a", "myregistry:443/a:3.16.0" },
+        { "LOCALHOST:443/a", "localhost", "a", "localhost/a:3.16.0" },
         { "example.com:65535/a", "example.com:65535", "a", "example.com:65535/a:3.16.0" },
 
         // localhost, ports, IP literals.

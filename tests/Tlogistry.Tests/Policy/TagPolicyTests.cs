@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Tlogistry.Oci;
 using Tlogistry.Policy;
 using static Tlogistry.Tests.Support.Registries;
 
@@ -88,6 +89,25 @@ public sealed class TagPolicyTests
         Assert.False(policy.For(Named("localhost:5000"), "a").Mutable);
     }
 
+    [Theory]
+    [InlineData("ghcr.io:443")]
+    [InlineData("GHCR.io")]
+    [InlineData("ghcr.io")]
+    public void A_registry_rule_holds_for_every_spelling_of_its_registry(string configured)
+    {
+        // The rule is keyed on the one name, whichever spelling the setting and the request use.
+        var policy = TagPolicy.Parse([], null, [$"{configured}:mutable-tag=^edge$", $"{configured}:on-mismatch=serve-pinned"]);
+        foreach (var requested in new[] { "ghcr.io/org/app", "GHCR.IO/org/app", "ghcr.io:443/org/app", "Ghcr.Io:443/org/app" })
+        {
+            Assert.True(ImageNameParser.TryParse(requested, out var name, out var error), error?.Message);
+            Assert.Equal(new TagRule(true, MismatchPolicy.ServePinned), policy.For(name.Registry, "edge"));
+            Assert.Equal(new TagRule(false, MismatchPolicy.ServePinned), policy.For(name.Registry, "v1"));
+        }
+
+        Assert.True(ImageNameParser.TryParse("ghcr.io:444/org/app", out var other, out _));
+        Assert.Equal(new TagRule(false, MismatchPolicy.Fail), policy.For(other.Registry, "edge"));
+    }
+
     public static TheoryData<string[], string?, string[], string> Refusals => new()
     {
         { ["(["], null, [], "--mutable-tag \"([\" is not a valid .NET regular expression" },
@@ -103,6 +123,8 @@ public sealed class TagPolicyTests
         { [], null, ["myregistry:on-mismatch=fail"], "\"myregistry\" is not a registry host" },
         { [], null, ["*.gcr.io:on-mismatch=fail"], "\"*.gcr.io\" is not a registry host" },
         { [], null, ["ghcr.io:on-mismatch=fail", "GHCR.io:on-mismatch=serve-pinned"], "--policy sets on-mismatch for ghcr.io twice, to fail and to serve-pinned" },
+        { [], null, ["ghcr.io:443:on-mismatch=fail", "ghcr.io:on-mismatch=serve-pinned"], "--policy sets on-mismatch for ghcr.io twice, to fail and to serve-pinned" },
+        { [], null, ["2130706433:5000:on-mismatch=fail"], "\"2130706433:5000\" is not a registry host" },
     };
 
     [Theory]

@@ -158,9 +158,10 @@ internal sealed class TagPolicy
         // The host must be one an image name can start with, so that requests can ever reach it;
         // it is read by the same parser as names, so GHCR.io:443 and ghcr.io are one registry.
         var registry = entry[..colon].Trim();
-        if (!ImageNameParser.NamesRegistry(registry) || !RegistryHost.TryParse(registry, out var host, out var error))
+        string? error = null;
+        if (!ImageNameParser.NamesRegistry(registry) || !RegistryHost.TryParse(registry, out var host, out error))
         {
-            throw new FormatException($"--policy \"{entry}\": \"{registry}\" is not a registry host (a name with a '.' or a port, or localhost, e.g. ghcr.io or localhost:5000); a policy applies to a whole registry");
+            throw new FormatException($"--policy \"{entry}\": \"{registry}\" is not a registry host (a name with a '.' or a port, or localhost, e.g. ghcr.io or localhost:5000); a policy applies to a whole registry{(error is null ? "" : "; " + error)}");
         }
 
         return (host, key, entry[(eq + 1)..]);

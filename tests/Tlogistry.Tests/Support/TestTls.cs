@@ -11,7 +11,7 @@ namespace Tlogistry.Tests.Support;
 /// the CA; <see cref="KeyPath"/>: PKCS#8 key) and as a containers cert directory
 /// (<see cref="CertDir"/>/ca.crt) for skopeo's and podman's <c>--cert-dir</c>.
 /// </summary>
-internal sealed class TestTls : IDisposable
+public sealed class TestTls : IDisposable
 {
     private readonly TempDirectory _dir = new("tlogistry-tls-");
 

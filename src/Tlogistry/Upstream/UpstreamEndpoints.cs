@@ -7,7 +7,8 @@ namespace Tlogistry.Upstream;
 /// local mirror) or https on the registry's API host. A mapping gives a registry an address,
 /// not a second name: the authority (host and port) a mapping points at is refused as a registry name of its own
 /// (<see cref="Refusal"/>), so content pinned as <c>docker.io</c> cannot be pulled again under
-/// the address of its mirror, and one upstream URL serves at most one registry.
+/// the address of its mirror. Two registries the operator maps to one URL stay two registries:
+/// that is a choice made in configuration, not a spelling a client can use.
 /// </summary>
 internal sealed class UpstreamEndpoints
 {
@@ -25,11 +26,6 @@ internal sealed class UpstreamEndpoints
             if (_map.TryGetValue(registry, out var earlier) && earlier != target)
             {
                 throw new FormatException($"--upstream maps {registry} twice, to {earlier} and to {target}");
-            }
-
-            if (_map.FirstOrDefault(m => m.Value == target && !m.Key.Equals(registry)) is { Key: { } other })
-            {
-                throw new FormatException($"--upstream maps both {other} and {registry} to {target}; one upstream serves one registry, or its tags would be pinned under two names");
             }
 
             _map[registry] = target;

@@ -12,7 +12,7 @@ namespace Tlogistry.Oci;
 /// makes one, so two spellings that reach the same endpoint cannot become two names:
 /// <list type="bullet">
 /// <item>domain names are lowercased; Docker Hub's aliases (<c>index.docker.io</c>,
-/// <c>registry-1.docker.io</c>) are <c>docker.io</c>;</item>
+/// <c>registry-1.docker.io</c>, on port 443) are <c>docker.io</c>;</item>
 /// <item><c>:443</c>, the port a registry without a mapping is reached on, is dropped (unless
 /// the host has no '.' and is not localhost, where the port is what makes it a host); any
 /// other port is written without leading zeros and must be 1 to 65535;</item>
@@ -39,7 +39,7 @@ internal sealed partial record RegistryHost
     }
 
     /// <summary>Docker Hub, canonically <c>docker.io</c>.</summary>
-    public static RegistryHost DockerHub { get; } = new("docker.io", null);
+    public static RegistryHost DockerHub { get; } = new(ImageName.DockerHubRegistry, null);
 
     /// <summary>The host: a lowercase domain name, a dotted IPv4 address, or an IPv6 address in brackets.</summary>
     public string Host { get; }
@@ -50,7 +50,7 @@ internal sealed partial record RegistryHost
     /// <summary><c>host[:port]</c>, the registry's name everywhere.</summary>
     public string Value { get; }
 
-    public bool IsDockerHub => ReferenceEquals(this, DockerHub) || Value == DockerHub.Value;
+    public bool IsDockerHub => Value == ImageName.DockerHubRegistry;
 
     /// <summary>The authority registry API requests go to when no mapping names another.</summary>
     public string ApiAuthority => IsDockerHub ? ImageName.DockerHubApiHost : Value;
@@ -125,8 +125,9 @@ internal sealed partial record RegistryHost
             port = null;
         }
 
-        var candidate = canonicalHost == DockerHub.Host || canonicalHost is "index.docker.io" or ImageName.DockerHubApiHost
-            ? (port is null ? DockerHub : new RegistryHost("docker.io", port))
+        // Docker Hub's aliases are one registry on its port; on another port each is its own host.
+        var candidate = port is null && (canonicalHost is ImageName.DockerHubRegistry or ImageName.DockerHubReferenceHost or ImageName.DockerHubApiHost)
+            ? DockerHub
             : new RegistryHost(canonicalHost, port);
 
         // The endpoint the HTTP stack derives from this name must be the name itself, or two

@@ -12,6 +12,7 @@ public sealed class RegistryHostTests
         { "ghcr.io:8443", "ghcr.io:8443", "" },
         { "Registry-1.Docker.Io:443", "docker.io", "" },
         { "docker.io:5000", "docker.io:5000", "" },
+        { "registry-1.docker.io:5000", "registry-1.docker.io:5000", "" },
         { "10.0.0.1:443", "10.0.0.1", "" },
         { "[2001:db8::1]:443", "[2001:db8::1]", "" },
         { "[::1]:5000", "[::1]:5000", "" },

@@ -14,11 +14,13 @@ internal sealed class RegistryPolicy
 {
     private readonly string[] _allow;
     private readonly string[] _deny;
+    private readonly RegistryHost[] _exact;
 
     public RegistryPolicy(IEnumerable<string> allow, IEnumerable<string> deny)
     {
         _allow = [.. allow.Select(p => Canonical(p, "--allow-registry"))];
         _deny = [.. deny.Select(p => Canonical(p, "--deny-registry"))];
+        _exact = [.. _allow.Where(p => !p.Contains('*', StringComparison.Ordinal)).Select(p => RegistryHost.Parse(p, "--allow-registry"))];
     }
 
     /// <summary>Why a registry is refused, or null when it may be proxied.</summary>
@@ -39,8 +41,7 @@ internal sealed class RegistryPolicy
     public bool IsExplicitlyAllowed(RegistryHost registry) => ExplicitlyAllowed.Contains(registry);
 
     /// <summary>The wildcard-free allow entries: registries the operator named one by one.</summary>
-    public IEnumerable<RegistryHost> ExplicitlyAllowed =>
-        _allow.Where(p => !p.Contains('*', StringComparison.Ordinal)).Select(p => RegistryHost.Parse(p, "--allow-registry"));
+    public IEnumerable<RegistryHost> ExplicitlyAllowed => _exact;
 
     internal static bool Matches(string pattern, string host)
     {

@@ -8,6 +8,7 @@ internal static class FuzzTargets
         OciTargets.Name,
         OciTargets.Route,
         OciTargets.DigestAndTag,
+        RegistryTargets.RegistryHostTarget,
         AuthTargets.WwwAuthenticateTarget,
         NoteTargets.Note,
         NoteTargets.CheckpointTarget,

@@ -9,7 +9,7 @@ internal static class OciTargets
     private const string Hex = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
     private const string Sha256 = "sha256:" + Hex;
 
-    private static readonly ImageName Alpine = new(ImageName.DockerHubRegistry, "library/alpine");
+    private static readonly ImageName Alpine = new(RegistryHost.DockerHub, "library/alpine");
 
     private static readonly string[] NameTokens =
     [
@@ -201,8 +201,8 @@ internal static class OciTargets
         Require(!full.Contains("..", StringComparison.Ordinal), "accepted name contains '..'");
         Require(full.IndexOfAny(['%', '\\', ' ', '@', '?', '#']) < 0, "accepted name contains '%', '\\', ' ', '@', '?' or '#'");
         Require(!name.Repository.Any(char.IsAsciiLetterUpper), "accepted repository has uppercase letters");
-        Require(!name.Registry.Any(char.IsAsciiLetterUpper), "accepted registry is not lowercase");
-        Require(name.Registry.Length > 0 && !name.Registry.Contains('/', StringComparison.Ordinal), "accepted registry is empty or has a '/'");
+        Require(!name.Registry.Value.Any(char.IsAsciiLetterUpper), "accepted registry is not lowercase");
+        Require(name.Registry.Value.Length > 0 && !name.Registry.Value.Contains('/', StringComparison.Ordinal), "accepted registry is empty or has a '/'");
         Require(name.Repository.Split('/').All(c => c.Length > 0 && c is not ("." or "..")), "accepted repository has an empty, '.' or '..' component");
         Require(!name.IsDockerHub || name.Repository.Contains('/', StringComparison.Ordinal), "Docker Hub repository without a namespace");
 

@@ -96,12 +96,13 @@ internal static partial class TlogistryApp
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(upstream);
-        services.AddSingleton<UpstreamEndpoints>();
+        var endpoints = new UpstreamEndpoints(upstream);
+        services.AddSingleton(endpoints);
         services.AddSingleton<TokenCache>();
         var registries = new RegistryPolicy(upstream.AllowRegistries, upstream.DenyRegistries);
         services.AddSingleton(registries);
         services.AddSingleton(tagPolicy);
-        services.AddSingleton(new ConnectGuard(TrustedAuthorities(upstream, registries)));
+        services.AddSingleton(new ConnectGuard(endpoints.Mapped.Concat(registries.ExplicitlyAllowed)));
         services.AddSingleton<RegistryClient>();
         services.AddSingleton<ManifestFetcher>();
         var manifestCacheBytes = options.ManifestCacheBytes >= 0
@@ -252,10 +253,6 @@ internal static partial class TlogistryApp
             await OciResponses.WriteErrorAsync(context, 503, new Oci.OciError(Oci.DistributionErrorCodes.Unavailable, e.Message), Registry.RequestOutcome.Error, context.RequestAborted);
         }
     }
-
-    /// <summary>Authorities the operator named: mapped upstreams and exact allowed registries may be private.</summary>
-    private static IEnumerable<string> TrustedAuthorities(UpstreamOptions upstream, RegistryPolicy registries) =>
-        upstream.Map.Values.Select(url => new Uri(url)).Select(uri => $"{uri.Host}:{uri.Port}").Concat(registries.ExplicitlyAllowed);
 
     /// <summary>
     /// Gets the first certificate now, so that a token for another identity stops the start

@@ -1,12 +1,12 @@
 namespace Tlogistry.Oci;
 
 /// <summary>
-/// A repository on a registry, in canonical form: <see cref="Registry"/> is the lowercase
-/// registry host (with port, if any), Docker Hub being <c>docker.io</c>; <see cref="Repository"/>
+/// A repository on a registry, in canonical form: <see cref="Registry"/> is the registry's one
+/// name (<see cref="RegistryHost"/>), Docker Hub being <c>docker.io</c>; <see cref="Repository"/>
 /// is the repository path, with Docker Hub's implicit <c>library/</c> made explicit.
 /// Produced by <see cref="ImageNameParser"/>.
 /// </summary>
-internal sealed record ImageName(string Registry, string Repository)
+internal sealed record ImageName(RegistryHost Registry, string Repository)
 {
     /// <summary>Canonical registry name of Docker Hub.</summary>
     public const string DockerHubRegistry = "docker.io";
@@ -17,10 +17,7 @@ internal sealed record ImageName(string Registry, string Repository)
     /// <summary>Host name of Docker Hub in <see cref="ImageReference.Canonical"/>.</summary>
     public const string DockerHubReferenceHost = "index.docker.io";
 
-    public bool IsDockerHub => string.Equals(Registry, DockerHubRegistry, StringComparison.Ordinal);
-
-    /// <summary>The host to send registry API requests to.</summary>
-    public string ApiHost => IsDockerHub ? DockerHubApiHost : Registry;
+    public bool IsDockerHub => Registry.IsDockerHub;
 
     public override string ToString() => $"{Registry}/{Repository}";
 }

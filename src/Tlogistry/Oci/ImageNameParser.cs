@@ -1,7 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.RegularExpressions;
 
 namespace Tlogistry.Oci;
@@ -13,11 +10,10 @@ namespace Tlogistry.Oci;
 /// <item>The first path component names a registry host when the name has more than one
 /// component and that first component contains '.' or ':' or is exactly <c>localhost</c>;
 /// otherwise the name is a Docker Hub repository.</item>
-/// <item><c>docker.io</c>, <c>index.docker.io</c> and <c>registry-1.docker.io</c> are all Docker Hub,
-/// canonically <c>docker.io</c>; a one-component Docker Hub repository gets <c>library/</c>.</item>
-/// <item>Hosts follow the distribution reference grammar (<c>domain-name[:port]</c> or a bracketed
-/// IPv6 address) and are lowercased; the repository path must match the grammar exactly, so it
-/// must be lowercase.</item>
+/// <item>That host is read once, by <see cref="RegistryHost.TryParse"/>, into the registry's one
+/// name (lowercase, no :443, Docker Hub's aliases as <c>docker.io</c>, IP literals only in their
+/// canonical text); a one-component Docker Hub repository gets <c>library/</c>.</item>
+/// <item>The repository path must match the distribution grammar exactly, so it must be lowercase.</item>
 /// <item><c>&lt;registry&gt;/&lt;repository&gt;</c> is at most 255 characters after normalisation.</item>
 /// </list>
 /// </summary>
@@ -76,15 +72,13 @@ internal static partial class ImageNameParser
         }
 
         var first = components[0];
-        var looksLikeHost = first.Contains('.', StringComparison.Ordinal)
-            || first.Contains(':', StringComparison.Ordinal)
-            || first == "localhost";
+        var looksLikeHost = NamesRegistry(first);
 
-        string registry;
+        RegistryHost registry;
         string[] path;
         if (looksLikeHost && components.Length == 1)
         {
-            error = TryNormalizeHost(first, out _, out var hostError)
+            error = RegistryHost.TryParse(first, out _, out var hostError)
                 ? Invalid($"invalid repository name {shown}: this names a registry host but no repository; "
                     + $"use {first}/<repository>, or library/{first} for a Docker Hub image")
                 : Invalid($"invalid repository name {shown}: {hostError}");
@@ -93,13 +87,13 @@ internal static partial class ImageNameParser
 
         if (looksLikeHost)
         {
-            if (!TryNormalizeHost(first, out var host, out var hostError))
+            if (!RegistryHost.TryParse(first, out var host, out var hostError))
             {
                 error = Invalid($"invalid repository name {shown}: {hostError}");
                 return false;
             }
 
-            registry = CanonicalRegistry(host);
+            registry = host;
             path = components[1..];
         }
         else
@@ -110,7 +104,7 @@ internal static partial class ImageNameParser
                 return false;
             }
 
-            registry = ImageName.DockerHubRegistry;
+            registry = RegistryHost.DockerHub;
             path = components;
         }
 
@@ -128,12 +122,12 @@ internal static partial class ImageNameParser
         }
 
         var repository = string.Join('/', path);
-        if (registry == ImageName.DockerHubRegistry && path.Length == 1)
+        if (registry.IsDockerHub && path.Length == 1)
         {
             repository = "library/" + repository;
         }
 
-        var length = registry.Length + 1 + repository.Length;
+        var length = registry.Value.Length + 1 + repository.Length;
         if (length > MaxNameLength)
         {
             error = Invalid($"invalid repository name {shown}: {registry}/{Display.Quote(repository)} is {length} characters; "
@@ -146,12 +140,12 @@ internal static partial class ImageNameParser
         return true;
     }
 
-    /// <summary>A registry host as ledger keys and upstream mappings name it: lowercase, Docker Hub's aliases as docker.io.</summary>
-    public static string CanonicalRegistry(string host)
-    {
-        var lower = host.Trim().ToLowerInvariant();
-        return lower is "docker.io" or "index.docker.io" or "registry-1.docker.io" ? ImageName.DockerHubRegistry : lower;
-    }
+    /// <summary>
+    /// Whether a first path component names a registry rather than a Docker Hub namespace:
+    /// it contains '.' or ':', or is exactly <c>localhost</c> (the distribution rule).
+    /// </summary>
+    public static bool NamesRegistry(string component) =>
+        component.Contains('.', StringComparison.Ordinal) || component.Contains(':', StringComparison.Ordinal) || component == "localhost";
 
     private static OciError Invalid(string message) => new(OciErrorCodes.NameInvalid, message);
 
@@ -195,102 +189,8 @@ internal static partial class ImageNameParser
         return false;
     }
 
-    /// <summary>
-    /// Validates <c>host[:port]</c> (host a domain name, IPv4 address, or bracketed IPv6 address)
-    /// and returns it lowercased.
-    /// </summary>
-    private static bool TryNormalizeHost(string value, [NotNullWhen(true)] out string? host, [NotNullWhen(false)] out string? error)
-    {
-        host = null;
-        string hostPart;
-        string? port;
-        if (value.StartsWith('['))
-        {
-            var close = value.IndexOf(']', StringComparison.Ordinal);
-            if (close < 0)
-            {
-                error = $"registry host {Display.Quote(value)} has an unterminated '[' (IPv6 addresses are written [address]:port)";
-                return false;
-            }
-
-            hostPart = value[..(close + 1)];
-            var rest = value[(close + 1)..];
-            if (rest.Length > 0 && rest[0] != ':')
-            {
-                error = $"registry host {Display.Quote(value)}: only ':port' may follow a bracketed IPv6 address";
-                return false;
-            }
-
-            port = rest.Length > 0 ? rest[1..] : null;
-            var inner = hostPart[1..^1];
-            if (!Ipv6Literal().IsMatch(inner)
-                || !IPAddress.TryParse(inner, out var address)
-                || address.AddressFamily != AddressFamily.InterNetworkV6)
-            {
-                error = $"registry host {Display.Quote(value)}: {Display.Quote(inner)} is not an IPv6 address";
-                return false;
-            }
-        }
-        else
-        {
-            var colon = value.IndexOf(':', StringComparison.Ordinal);
-            if (colon >= 0 && value.IndexOf(':', colon + 1) >= 0)
-            {
-                error = $"registry host {Display.Quote(value)} has more than one ':'; write IPv6 addresses in brackets, e.g. [::1]:5000";
-                return false;
-            }
-
-            hostPart = colon >= 0 ? value[..colon] : value;
-            port = colon >= 0 ? value[(colon + 1)..] : null;
-            foreach (var label in hostPart.Split('.'))
-            {
-                if (!DomainComponent().IsMatch(label))
-                {
-                    error = $"registry host {Display.Quote(value)} is not a valid host name: each dot-separated label "
-                        + "is letters, digits and '-', and starts and ends with a letter or digit";
-                    return false;
-                }
-            }
-        }
-
-        if (port is not null && !IsPort(port))
-        {
-            error = $"registry host {Display.Quote(value)}: the port must be a number from 1 to 65535";
-            return false;
-        }
-
-        host = value.ToLowerInvariant();
-        error = null;
-        return true;
-    }
-
-    private static bool IsPort(string port)
-    {
-        if (port.Length is 0 or > 5)
-        {
-            return false;
-        }
-
-        foreach (var c in port)
-        {
-            if (c is < '0' or > '9')
-            {
-                return false;
-            }
-        }
-
-        var number = int.Parse(port, NumberStyles.None, CultureInfo.InvariantCulture);
-        return number is >= 1 and <= 65535;
-    }
-
     [GeneratedRegex(@"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*\z", RegexOptions.CultureInvariant)]
     private static partial Regex PathComponent();
-
-    [GeneratedRegex(@"^(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])\z", RegexOptions.CultureInvariant)]
-    private static partial Regex DomainComponent();
-
-    [GeneratedRegex(@"^[a-fA-F0-9:]+\z", RegexOptions.CultureInvariant)]
-    private static partial Regex Ipv6Literal();
 
     [GeneratedRegex(@"^[a-f0-9]{64}\z", RegexOptions.CultureInvariant)]
     private static partial Regex AnchoredIdentifier();

@@ -35,13 +35,13 @@ internal sealed record ImageReference
     /// their default registry <c>index.docker.io</c>: Docker Hub's host is spelled
     /// <c>index.docker.io</c> whichever alias the client used, and the implicit
     /// <c>library/</c> is always present. Other hosts appear as canonicalised by
-    /// <see cref="ImageNameParser"/> (lowercase).
+    /// <see cref="RegistryHost"/> (lowercase, no :443, canonical IP text).
     /// </summary>
     public string Canonical
     {
         get
         {
-            var host = Name.IsDockerHub ? ImageName.DockerHubReferenceHost : Name.Registry;
+            var host = Name.IsDockerHub ? ImageName.DockerHubReferenceHost : Name.Registry.Value;
             return IsDigest
                 ? $"{host}/{Name.Repository}@{Digest.Value}"
                 : $"{host}/{Name.Repository}:{Tag}";

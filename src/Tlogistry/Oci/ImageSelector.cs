@@ -10,7 +10,7 @@ namespace Tlogistry.Oci;
 internal sealed record ImageSelector(ImageName Name, string? Tag)
 {
     /// <summary>The repository as sighting references spell it, e.g. <c>index.docker.io/library/alpine</c>.</summary>
-    public string Repository => $"{(Name.IsDockerHub ? ImageName.DockerHubReferenceHost : Name.Registry)}/{Name.Repository}";
+    public string Repository => $"{(Name.IsDockerHub ? ImageName.DockerHubReferenceHost : Name.Registry.Value)}/{Name.Repository}";
 
     /// <summary>The canonical tag reference when a tag was given, else null.</summary>
     public string? Reference => Tag is null ? null : Repository + ":" + Tag;

@@ -8,8 +8,8 @@ namespace Tlogistry.Policy;
 /// There is a global setting of each kind (<c>--mutable-tag</c>, <c>--on-mismatch</c>) and
 /// per-registry ones (<c>--policy REGISTRY:KEY=VALUE</c>); a registry's own setting of a kind
 /// replaces the global one of that kind, and the kinds it leaves out come from the global
-/// ones. Registries are named as the proxy names them (lowercase, Docker Hub's aliases as
-/// docker.io). Pure: no I/O.
+/// ones. Registries are keyed by their one name (<see cref="RegistryHost"/>), both in the
+/// settings and in requests, so a rule holds for every spelling of its registry. Pure: no I/O.
 /// </summary>
 internal sealed class TagPolicy
 {
@@ -24,24 +24,24 @@ internal sealed class TagPolicy
     public static readonly TimeSpan MatchTimeout = TimeSpan.FromMilliseconds(250);
 
     private readonly Scope _global;
-    private readonly Dictionary<string, Scope> _registries;
+    private readonly Dictionary<RegistryHost, Scope> _registries;
 
-    private TagPolicy(Scope global, Dictionary<string, Scope> registries)
+    private TagPolicy(Scope global, Dictionary<RegistryHost, Scope> registries)
     {
         _global = global;
         _registries = registries;
     }
 
     /// <summary>No tag is mutable and a moved tag is refused: the behaviour without any setting.</summary>
-    public static TagPolicy Default { get; } = new(new Scope([], MismatchPolicy.Fail), new Dictionary<string, Scope>(StringComparer.Ordinal));
+    public static TagPolicy Default { get; } = new(new Scope([], MismatchPolicy.Fail), new Dictionary<RegistryHost, Scope>());
 
     /// <summary>
     /// The rule for a tag of a registry. Throws <see cref="RegexMatchTimeoutException"/> when a
     /// pattern runs past <see cref="MatchTimeout"/>: the tag can then be judged neither way.
     /// </summary>
-    public TagRule For(string registry, string tag)
+    public TagRule For(RegistryHost registry, string tag)
     {
-        var own = _registries.Count == 0 ? null : _registries.GetValueOrDefault(ImageNameParser.CanonicalRegistry(registry));
+        var own = _registries.Count == 0 ? null : _registries.GetValueOrDefault(registry);
         var patterns = own?.MutableTags ?? _global.MutableTags!;
         var mutable = false;
         foreach (var pattern in patterns)
@@ -60,7 +60,7 @@ internal sealed class TagPolicy
     public IEnumerable<string> Describe()
     {
         yield return "all registries: " + Describe(_global);
-        foreach (var (registry, scope) in _registries.OrderBy(r => r.Key, StringComparer.Ordinal))
+        foreach (var (registry, scope) in _registries.OrderBy(r => r.Key.Value, StringComparer.Ordinal))
         {
             yield return registry + ": " + Describe(scope);
         }
@@ -87,8 +87,8 @@ internal sealed class TagPolicy
         }
 
         var global = new Scope([.. globalPatterns], string.IsNullOrWhiteSpace(onMismatch) ? MismatchPolicy.Fail : ParseMismatch(onMismatch, "--on-mismatch"));
-        var patterns = new Dictionary<string, List<Regex>>(StringComparer.Ordinal);
-        var mismatch = new Dictionary<string, MismatchPolicy>(StringComparer.Ordinal);
+        var patterns = new Dictionary<RegistryHost, List<Regex>>();
+        var mismatch = new Dictionary<RegistryHost, MismatchPolicy>();
         foreach (var entry in policies)
         {
             var (registry, key, value) = SplitEntry(entry);
@@ -114,7 +114,7 @@ internal sealed class TagPolicy
             }
         }
 
-        var scopes = new Dictionary<string, Scope>(StringComparer.Ordinal);
+        var scopes = new Dictionary<RegistryHost, Scope>();
         foreach (var registry in patterns.Keys.Union(mismatch.Keys))
         {
             scopes[registry] = new Scope(
@@ -139,7 +139,7 @@ internal sealed class TagPolicy
     /// <c>REGISTRY:KEY=VALUE</c>: the value is everything after the first '=' (a pattern may hold
     /// '=' and ':'), the key everything after the last ':' before it (a registry may have a port).
     /// </summary>
-    private static (string Registry, string Key, string Value) SplitEntry(string entry)
+    private static (RegistryHost Registry, string Key, string Value) SplitEntry(string entry)
     {
         var usage = $"--policy expects REGISTRY:{MutableTagKey}=REGEX or REGISTRY:{OnMismatchKey}=fail|serve-pinned, e.g. ghcr.io:{OnMismatchKey}=serve-pinned; got \"{entry}\"";
         var eq = entry.IndexOf('=', StringComparison.Ordinal);
@@ -155,15 +155,16 @@ internal sealed class TagPolicy
             throw new FormatException(usage);
         }
 
-        // The host must be one an image name can start with, so that requests can ever reach it.
+        // The host must be one an image name can start with, so that requests can ever reach it;
+        // it is read by the same parser as names, so GHCR.io:443 and ghcr.io are one registry.
         var registry = entry[..colon].Trim();
-        var canonical = ImageNameParser.CanonicalRegistry(registry);
-        if (!ImageNameParser.TryParse(registry + "/x", out var name, out _) || name.Registry != canonical)
+        string? error = null;
+        if (!ImageNameParser.NamesRegistry(registry) || !RegistryHost.TryParse(registry, out var host, out error))
         {
-            throw new FormatException($"--policy \"{entry}\": \"{registry}\" is not a registry host (a name with a '.' or a port, or localhost, e.g. ghcr.io or localhost:5000); a policy applies to a whole registry");
+            throw new FormatException($"--policy \"{entry}\": \"{registry}\" is not a registry host (a name with a '.' or a port, or localhost, e.g. ghcr.io or localhost:5000); a policy applies to a whole registry{(error is null ? "" : "; " + error)}");
         }
 
-        return (canonical, key, entry[(eq + 1)..]);
+        return (host, key, entry[(eq + 1)..]);
     }
 
     private static Regex Compile(string pattern, string flag)

@@ -31,6 +31,7 @@ internal sealed partial class RegistryApi : IDisposable
     private readonly ManifestCache _manifestCache;
     private readonly TagLedger _ledger;
     private readonly RegistryPolicy _registries;
+    private readonly UpstreamEndpoints _endpoints;
     private readonly TagPolicy _tagPolicy;
     private readonly SemaphoreSlim _upstreamSlots;
     private readonly TimeSpan _slotWait;
@@ -44,6 +45,7 @@ internal sealed partial class RegistryApi : IDisposable
         ManifestCache manifestCache,
         TagLedger ledger,
         RegistryPolicy registries,
+        UpstreamEndpoints endpoints,
         TagPolicy tagPolicy,
         UpstreamOptions upstream,
         UnavailablePolicy onUnavailable,
@@ -56,6 +58,7 @@ internal sealed partial class RegistryApi : IDisposable
         _manifestCache = manifestCache;
         _ledger = ledger;
         _registries = registries;
+        _endpoints = endpoints;
         _tagPolicy = tagPolicy;
         _upstreamSlots = new SemaphoreSlim(Math.Max(1, upstream.MaxConcurrentRequests));
         _slotWait = upstream.ResponseTimeout;
@@ -78,6 +81,13 @@ internal sealed partial class RegistryApi : IDisposable
 
         var route = RegistryRoute.Parse(context.Request.Method, rawPath);
         RequestOutcome.SetRoute(context, RouteLabel(route));
+        // A mapping's address is not a second name for the mapped registry: 400, like any other bad name.
+        if (route.Name is { } addressed && _endpoints.Refusal(addressed.Registry) is { } notAName)
+        {
+            await OciResponses.WriteErrorAsync(context, 400, new OciError(OciErrorCodes.NameInvalid, notAName), RequestOutcome.ClientError, ct);
+            return;
+        }
+
         if (route.Name is { } target && _registries.Refusal(target.Registry) is { } refusal)
         {
             await OciResponses.WriteErrorAsync(context, 403, new OciError(OciErrorCodes.Denied, refusal), RequestOutcome.Denied, ct);

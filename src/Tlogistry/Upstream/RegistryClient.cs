@@ -62,9 +62,10 @@ internal sealed partial class RegistryClient : IDisposable
         var url = UrlFor(name, suffix);
         var operation = OperationOf(suffix);
 
-        // One trust decision per exchange, from the registry's URL: its token realm travels on
-        // the same side of the guard, so a client-named registry cannot name a private realm.
-        var destination = _guard.IsTrusted(url) ? Destination.Configured : Destination.Guarded;
+        // One trust decision per exchange, from the registry's one name (never from the URL's
+        // authority): its token realm travels on the same side of the guard, so a client-named
+        // registry cannot name a private realm.
+        var destination = _guard.IsTrusted(name.Registry) ? Destination.Configured : Destination.Guarded;
 
         // A blob may be gigabytes: it keeps streaming while it keeps a minimum average rate.
         var budget = operation == "blob" ? new ExchangeBudget(_exchangeTimeout, _blobMinimumRate) : ExchangeBudget.Fixed(_exchangeTimeout);
@@ -173,7 +174,7 @@ internal sealed partial class RegistryClient : IDisposable
         query.Add("scope=" + Uri.EscapeDataString("repository:" + name.Repository + ":pull"));
         var realm = challenge.Realm;
         var tokenUrl = new Uri(realm + (realm.Query.Length > 0 ? "&" : "?") + string.Join('&', query));
-        Log.FetchingToken(_logger, realm.Authority, name.Registry);
+        Log.FetchingToken(_logger, realm.Authority, name.Registry.Value);
 
         using var request = new HttpRequestMessage(HttpMethod.Get, tokenUrl);
         var response = await SendMappedAsync(request, $"the token service {realm.Authority} for {name.Registry}", "token", exchange);

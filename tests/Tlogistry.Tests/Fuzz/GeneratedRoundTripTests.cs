@@ -22,9 +22,9 @@ public sealed class GeneratedRoundTripTests
             var host = rng.Next(4) switch
             {
                 0 => "docker.io",
-                1 => $"{Label(rng)}.{Label(rng)}",
+                1 => $"{Label(rng)}.x{Label(rng)}",
                 2 => $"localhost:{rng.Next(1, 65536)}",
-                _ => $"[::{rng.Next(0x10000):x}]:{rng.Next(1, 65536)}",
+                _ => $"[2001:db8::{rng.Next(1, 0x10000):x}]:{rng.Next(1, 65536)}",
             };
             var path = string.Join('/', Enumerable.Range(0, 1 + rng.Next(3)).Select(_ => Component(rng)));
             var input = $"{host}/{path}";

@@ -26,7 +26,8 @@ public sealed class ImageNameParserTests
         { "DOCKER.IO/alpine", "docker.io", "library/alpine", "index.docker.io/library/alpine:3.16.0" },
         { "Index.Docker.Io/library/nginx", "docker.io", "library/nginx", "index.docker.io/library/nginx:3.16.0" },
         { "docker.io/library", "docker.io", "library/library", "index.docker.io/library/library:3.16.0" },
-        { "docker.io:443/alpine", "docker.io:443", "alpine", "docker.io:443/alpine:3.16.0" },
+        { "docker.io:443/alpine", "docker.io", "library/alpine", "index.docker.io/library/alpine:3.16.0" },
+        { "registry-1.docker.io:443/library/alpine", "docker.io", "library/alpine", "index.docker.io/library/alpine:3.16.0" },
 
         // Other registries.
         { "ghcr.io/org/app", "ghcr.io", "org/app", "ghcr.io/org/app:3.16.0" },
@@ -37,7 +38,10 @@ public sealed class ImageNameParserTests
         { "my-registry.example.com/team/app", "my-registry.example.com", "team/app", "my-registry.example.com/team/app:3.16.0" },
         { "sub.domain-x.example.org:8080/a/b", "sub.domain-x.example.org:8080", "a/b", "sub.domain-x.example.org:8080/a/b:3.16.0" },
         { "xn--bcher-kva.example/app", "xn--bcher-kva.example", "app", "xn--bcher-kva.example/app:3.16.0" },
-        { "example.com:443/a/b", "example.com:443", "a/b", "example.com:443/a/b:3.16.0" },
+        { "example.com:443/a/b", "example.com", "a/b", "example.com/a/b:3.16.0" },
+        { "GHCR.io:443/org/app", "ghcr.io", "org/app", "ghcr.io/org/app:3.16.0" },
+        { "myregistry:443/a", "myregistry:443", "a", "myregistry:443/a:3.16.0" },
+        { "LOCALHOST:443/a", "localhost", "a", "localhost/a:3.16.0" },
         { "example.com:65535/a", "example.com:65535", "a", "example.com:65535/a:3.16.0" },
 
         // localhost, ports, IP literals.
@@ -47,7 +51,7 @@ public sealed class ImageNameParserTests
         { "127.0.0.1:5000/x", "127.0.0.1:5000", "x", "127.0.0.1:5000/x:3.16.0" },
         { "[::1]:5000/x", "[::1]:5000", "x", "[::1]:5000/x:3.16.0" },
         { "[::1]/x", "[::1]", "x", "[::1]/x:3.16.0" },
-        { "[2001:DB8::1]:5000/app", "[2001:db8::1]:5000", "app", "[2001:db8::1]:5000/app:3.16.0" },
+        { "[2001:db8::1]:5000/app", "[2001:db8::1]:5000", "app", "[2001:db8::1]:5000/app:3.16.0" },
 
         // Separators and characters.
         { "a/b_c", "docker.io", "a/b_c", "index.docker.io/a/b_c:3.16.0" },
@@ -125,6 +129,22 @@ public sealed class ImageNameParserTests
         { "[::1]x/app", null, null, "only ':port'" },
         { "alpine:3.16", null, null, "port" },
 
+        // Invalid: other spellings of a host, refused naming the one name.
+        { "ghcr.io:0443/app", null, null, "without leading zeros" },
+        { "ghcr.io./app", null, null, "write ghcr.io" },
+        { "2130706433:5443/app", null, null, "write 127.0.0.1" },
+        { "127.1:5443/app", null, null, "write 127.0.0.1" },
+        { "127.0.0.01:5443/app", null, null, "write 127.0.0.1" },
+        { "0x7f.0.0.1:5443/app", null, null, "write 127.0.0.1" },
+        { "0177.0.0.1:5443/app", null, null, "write 127.0.0.1" },
+        { "1.2.3.256/app", null, null, "neither a host name" },
+        { "ghcr.123/app", null, null, "neither a host name" },
+        { "[::ffff:127.0.0.1]:5443/app", null, null, "write 127.0.0.1" },
+        { "[::ffff:7f00:1]:5443/app", null, null, "write 127.0.0.1" },
+        { "[2001:DB8::1]:5000/app", null, null, "[2001:db8::1]" },
+        { "[0:0:0:0:0:0:0:1]:5000/app", null, null, "[::1]" },
+        { "[2001:db8:0:0:1:0:0:1]/app", null, null, "[2001:db8::1:0:0:1]" },
+
         // Invalid: length.
         { "ghcr.io/" + new string('a', 248), null, null, "at most 255" },
         { new string('a', 238), null, null, "at most 255" },
@@ -154,10 +174,10 @@ public sealed class ImageNameParserTests
 
         Assert.True(ok, error?.Message);
         Assert.Null(error);
-        Assert.Equal(registry, name!.Registry);
+        Assert.Equal(registry, name!.Registry.Value);
         Assert.Equal(repository, name.Repository);
         Assert.Equal(canonicalOrMessage, ImageReference.ForTag(name, "3.16.0").Canonical);
-        Assert.True(name.Registry.Length + 1 + name.Repository.Length <= 255);
+        Assert.True(name.Registry.Value.Length + 1 + name.Repository.Length <= 255);
     }
 
     [Fact]
@@ -171,18 +191,18 @@ public sealed class ImageNameParserTests
     public void ApiHost(string input, string apiHost)
     {
         Assert.True(ImageNameParser.TryParse(input, out var name, out _));
-        Assert.Equal(apiHost, name.ApiHost);
+        Assert.Equal(apiHost, name.Registry.ApiAuthority);
     }
 
     [Fact]
     public void DockerHubAliasesAreOneName()
     {
-        var names = new[] { "alpine", "library/alpine", "docker.io/alpine", "index.docker.io/library/alpine", "registry-1.docker.io/alpine" }
+        var names = new[] { "alpine", "library/alpine", "docker.io/alpine", "index.docker.io/library/alpine", "registry-1.docker.io/alpine", "DOCKER.IO:443/alpine", "index.docker.io:443/library/alpine" }
             .Select(n => ImageNameParser.TryParse(n, out var name, out _) ? name : null)
             .Distinct()
             .ToList();
         Assert.Single(names);
-        Assert.Equal(new ImageName("docker.io", "library/alpine"), names[0]);
+        Assert.Equal(new ImageName(RegistryHost.DockerHub, "library/alpine"), names[0]);
     }
 
     [Fact]

@@ -1,5 +1,7 @@
 using System.Text.RegularExpressions;
+using Tlogistry.Oci;
 using Tlogistry.Policy;
+using static Tlogistry.Tests.Support.Registries;
 
 namespace Tlogistry.Tests.Policy;
 
@@ -60,31 +62,50 @@ public sealed class TagPolicyTests
     [Theory]
     [MemberData(nameof(Rules))]
     public void Each_tag_gets_the_rule_of_its_registry_else_the_global_one(string registry, string tag, bool mutable, string onMismatch) =>
-        Assert.Equal(new TagRule(mutable, TagPolicy.ParseMismatch(onMismatch, "test")), Configured.For(registry, tag));
+        Assert.Equal(new TagRule(mutable, TagPolicy.ParseMismatch(onMismatch, "test")), Configured.For(Named(registry), tag));
 
     [Fact]
     public void Without_settings_nothing_is_mutable_and_a_move_is_refused()
     {
-        Assert.Equal(new TagRule(false, MismatchPolicy.Fail), TagPolicy.Default.For("docker.io", "latest"));
-        Assert.Equal(new TagRule(false, MismatchPolicy.Fail), TagPolicy.Parse([], null, []).For("ghcr.io", "latest"));
-        Assert.Equal(new TagRule(false, MismatchPolicy.Fail), TagPolicy.Parse([], " ", []).For("ghcr.io", "latest"));
-        Assert.Equal(new TagRule(false, MismatchPolicy.ServePinned), TagPolicy.Parse([], "SERVE-PINNED", []).For("ghcr.io", "latest"));
+        Assert.Equal(new TagRule(false, MismatchPolicy.Fail), TagPolicy.Default.For(Named("docker.io"), "latest"));
+        Assert.Equal(new TagRule(false, MismatchPolicy.Fail), TagPolicy.Parse([], null, []).For(Named("ghcr.io"), "latest"));
+        Assert.Equal(new TagRule(false, MismatchPolicy.Fail), TagPolicy.Parse([], " ", []).For(Named("ghcr.io"), "latest"));
+        Assert.Equal(new TagRule(false, MismatchPolicy.ServePinned), TagPolicy.Parse([], "SERVE-PINNED", []).For(Named("ghcr.io"), "latest"));
     }
 
     [Fact]
     public void A_registry_may_set_fail_against_a_global_serve_pinned()
     {
         var policy = TagPolicy.Parse([], "serve-pinned", ["ghcr.io:on-mismatch=fail", "ghcr.io:on-mismatch=fail"]);
-        Assert.Equal(MismatchPolicy.Fail, policy.For("ghcr.io", "v1").OnMismatch);
-        Assert.Equal(MismatchPolicy.ServePinned, policy.For("quay.io", "v1").OnMismatch);
+        Assert.Equal(MismatchPolicy.Fail, policy.For(Named("ghcr.io"), "v1").OnMismatch);
+        Assert.Equal(MismatchPolicy.ServePinned, policy.For(Named("quay.io"), "v1").OnMismatch);
     }
 
     [Fact]
     public void A_pattern_may_hold_colons_and_equals_signs()
     {
         var policy = TagPolicy.Parse([], null, ["localhost:5000:mutable-tag=^(?:a=b|c)$"]);
-        Assert.True(policy.For("localhost:5000", "c").Mutable);
-        Assert.False(policy.For("localhost:5000", "a").Mutable);
+        Assert.True(policy.For(Named("localhost:5000"), "c").Mutable);
+        Assert.False(policy.For(Named("localhost:5000"), "a").Mutable);
+    }
+
+    [Theory]
+    [InlineData("ghcr.io:443")]
+    [InlineData("GHCR.io")]
+    [InlineData("ghcr.io")]
+    public void A_registry_rule_holds_for_every_spelling_of_its_registry(string configured)
+    {
+        // The rule is keyed on the one name, whichever spelling the setting and the request use.
+        var policy = TagPolicy.Parse([], null, [$"{configured}:mutable-tag=^edge$", $"{configured}:on-mismatch=serve-pinned"]);
+        foreach (var requested in new[] { "ghcr.io/org/app", "GHCR.IO/org/app", "ghcr.io:443/org/app", "Ghcr.Io:443/org/app" })
+        {
+            Assert.True(ImageNameParser.TryParse(requested, out var name, out var error), error?.Message);
+            Assert.Equal(new TagRule(true, MismatchPolicy.ServePinned), policy.For(name.Registry, "edge"));
+            Assert.Equal(new TagRule(false, MismatchPolicy.ServePinned), policy.For(name.Registry, "v1"));
+        }
+
+        Assert.True(ImageNameParser.TryParse("ghcr.io:444/org/app", out var other, out _));
+        Assert.Equal(new TagRule(false, MismatchPolicy.Fail), policy.For(other.Registry, "edge"));
     }
 
     public static TheoryData<string[], string?, string[], string> Refusals => new()
@@ -102,6 +123,8 @@ public sealed class TagPolicyTests
         { [], null, ["myregistry:on-mismatch=fail"], "\"myregistry\" is not a registry host" },
         { [], null, ["*.gcr.io:on-mismatch=fail"], "\"*.gcr.io\" is not a registry host" },
         { [], null, ["ghcr.io:on-mismatch=fail", "GHCR.io:on-mismatch=serve-pinned"], "--policy sets on-mismatch for ghcr.io twice, to fail and to serve-pinned" },
+        { [], null, ["ghcr.io:443:on-mismatch=fail", "ghcr.io:on-mismatch=serve-pinned"], "--policy sets on-mismatch for ghcr.io twice, to fail and to serve-pinned" },
+        { [], null, ["2130706433:5000:on-mismatch=fail"], "\"2130706433:5000\" is not a registry host" },
     };
 
     [Theory]
@@ -116,7 +139,7 @@ public sealed class TagPolicyTests
     public void A_pattern_that_backtracks_without_end_times_out_instead_of_hanging()
     {
         var policy = TagPolicy.Parse(["^(a+)+$"], null, []);
-        Assert.Throws<RegexMatchTimeoutException>(() => policy.For("docker.io", new string('a', 100) + "!"));
+        Assert.Throws<RegexMatchTimeoutException>(() => policy.For(Named("docker.io"), new string('a', 100) + "!"));
     }
 
     [Fact]

@@ -11,8 +11,9 @@ namespace Tlogistry.Tests.Support;
 public sealed record RegistryTokenAuth(Uri Realm, string Service, string Issuer, string RootCertBundlePath);
 
 /// <summary>
-/// A real CNCF Distribution registry (/usr/bin/docker-registry) on 127.0.0.1, plain HTTP,
-/// filesystem storage in a temp directory, deletes enabled, optionally behind token auth.
+/// A real CNCF Distribution registry (/usr/bin/docker-registry) on 127.0.0.1, plain HTTP or
+/// HTTPS with a <see cref="TestTls"/> certificate, filesystem storage in a temp directory,
+/// deletes enabled, optionally behind token auth.
 /// </summary>
 public sealed class DistributionRegistry : IAsyncDisposable
 {
@@ -21,16 +22,18 @@ public sealed class DistributionRegistry : IAsyncDisposable
 
     private readonly ChildProcess _process;
     private readonly TempDirectory _dir;
+    private readonly TestTls? _tls;
 
-    private DistributionRegistry(ChildProcess process, TempDirectory dir, int port)
+    private DistributionRegistry(ChildProcess process, TempDirectory dir, int port, TestTls? tls)
     {
         _process = process;
         _dir = dir;
+        _tls = tls;
         HostPort = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{port}");
-        BaseUri = new Uri($"http://{HostPort}/");
+        BaseUri = new Uri($"{(tls is null ? "http" : "https")}://{HostPort}/");
     }
 
-    /// <summary>http://127.0.0.1:port/</summary>
+    /// <summary>http://127.0.0.1:port/, or https:// when started with a certificate.</summary>
     public Uri BaseUri { get; }
 
     /// <summary>127.0.0.1:port, as image references want it.</summary>
@@ -48,6 +51,7 @@ public sealed class DistributionRegistry : IAsyncDisposable
     public static async Task<DistributionRegistry> StartAsync(
         RegistryTokenAuth? tokenAuth = null,
         Uri? redirectBaseUrl = null,
+        TestTls? tls = null,
         CancellationToken cancellationToken = default)
     {
         var executable = Tool.Require("docker-registry", "docker-registry");
@@ -60,9 +64,9 @@ public sealed class DistributionRegistry : IAsyncDisposable
                 // that shows up as an early exit with "address already in use", so try another.
                 var port = FreePort.Next();
                 var config = dir.Combine("config.yml");
-                await File.WriteAllTextAsync(config, Config(dir.Combine("data"), port, tokenAuth, redirectBaseUrl), cancellationToken);
+                await File.WriteAllTextAsync(config, Config(dir.Combine("data"), port, tokenAuth, redirectBaseUrl, tls), cancellationToken);
                 var process = ChildProcess.Start(executable, ["serve", config], workingDirectory: dir.Path);
-                var registry = new DistributionRegistry(process, dir, port);
+                var registry = new DistributionRegistry(process, dir, port, tls);
                 var failure = await registry.WaitUntilReadyAsync(cancellationToken);
                 if (failure is null)
                 {
@@ -92,7 +96,12 @@ public sealed class DistributionRegistry : IAsyncDisposable
         _dir.Dispose();
     }
 
-    private static string Config(string dataDirectory, int port, RegistryTokenAuth? tokenAuth, Uri? redirectBaseUrl)
+    /// <summary>A client for pushing and reading directly, trusting the registry's certificate when it has one.</summary>
+    public HttpClient Client() => _tls is null
+        ? new HttpClient { BaseAddress = BaseUri }
+        : _tls.Client(BaseUri, HttpVersion.Version11);
+
+    private static string Config(string dataDirectory, int port, RegistryTokenAuth? tokenAuth, Uri? redirectBaseUrl, TestTls? tls)
     {
         // JSON string literals are valid YAML double-quoted scalars, which avoids YAML escaping rules.
         static string Q(string value) => JsonSerializer.Serialize(value);
@@ -115,6 +124,17 @@ public sealed class DistributionRegistry : IAsyncDisposable
               secret: {Q(Convert.ToHexString(RandomNumberGenerator.GetBytes(16)))}
 
             """);
+        if (tls is not null)
+        {
+            // Appended under http: (the last key above), so indented as its child.
+            yaml.Append(CultureInfo.InvariantCulture, $"""
+                  tls:
+                    certificate: {Q(tls.CertPath)}
+                    key: {Q(tls.KeyPath)}
+
+                """);
+        }
+
         if (tokenAuth is not null)
         {
             yaml.Append(CultureInfo.InvariantCulture, $"""
@@ -147,7 +167,8 @@ public sealed class DistributionRegistry : IAsyncDisposable
     /// <summary>Polls GET /v2/ until it answers 200 or 401; returns why not, or null when ready.</summary>
     private async Task<string?> WaitUntilReadyAsync(CancellationToken cancellationToken)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        using var http = Client();
+        http.Timeout = TimeSpan.FromSeconds(2);
         var deadline = DateTime.UtcNow + StartTimeout;
         var lastError = "no answer yet";
         while (DateTime.UtcNow < deadline)

@@ -12,7 +12,7 @@ namespace Tlogistry.Tests.Support;
 /// (<see cref="CertDir"/>/ca.crt) for skopeo's and podman's <c>--cert-dir</c>.
 /// <see cref="AuthorityPath"/> is the authority alone, e.g. for <c>SSL_CERT_FILE</c>.
 /// </summary>
-internal sealed class TestTls : IDisposable
+public sealed class TestTls : IDisposable
 {
     private readonly TempDirectory _dir = new("tlogistry-tls-");
 

@@ -1,12 +1,13 @@
 using System.Security.Cryptography;
 using Tlogistry.Oci;
 using Tlogistry.Upstream;
+using static Tlogistry.Tests.Support.Registries;
 
 namespace Tlogistry.Tests.Upstream;
 
 public sealed class ManifestCacheTests
 {
-    private static readonly ImageName Repo = new("registry.test", "org/app");
+    private static readonly ImageName Repo = new(Named("registry.test"), "org/app");
 
     [Fact]
     public void Holds_no_more_bytes_than_its_capacity_and_keeps_serving_new_manifests()
@@ -46,8 +47,8 @@ public sealed class ManifestCacheTests
         cache.Add(Repo, m);
         Assert.True(cache.TryGet(Repo, m.Digest, out var got));
         Assert.Equal("application/vnd.oci.image.manifest.v1+json", got.MediaType);
-        Assert.False(cache.TryGet(new ImageName("registry.test", "org/other"), m.Digest, out _));
-        Assert.False(cache.TryGet(new ImageName("other.test", "org/app"), m.Digest, out _));
+        Assert.False(cache.TryGet(new ImageName(Named("registry.test"), "org/other"), m.Digest, out _));
+        Assert.False(cache.TryGet(new ImageName(Named("other.test"), "org/app"), m.Digest, out _));
 
         var head = m with { Bytes = null, Digest = "sha256:" + new string('1', 64) };
         cache.Add(Repo, head);

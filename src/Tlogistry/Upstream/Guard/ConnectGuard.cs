@@ -1,33 +1,32 @@
 using System.Net;
 using System.Net.Sockets;
+using Tlogistry.Oci;
 
 namespace Tlogistry.Upstream.Guard;
 
 /// <summary>
-/// The SSRF guard. Where the socket is opened (SocketsHttpHandler.ConnectCallback of the
-/// guarded pool in <see cref="TransportPools"/>) the host is resolved here and only an address
-/// that passes <see cref="AddressPolicy"/> is dialled, so DNS rebinding, redirects and token
-/// realms cannot reach a refused address. Which pool a request goes to is decided per request
-/// by <see cref="IsTrusted"/>: an authority the operator configured (an <c>--upstream</c>
-/// mapping, or an exact <c>--allow-registry</c> entry) may be private, and so may a token realm
-/// named by such an upstream. The trusted pool never carries a client-named destination, so a
-/// connection it opened can never be reused past this check.
+/// The SSRF guard. Where a socket of the guarded pool in <see cref="TransportPools"/> is opened
+/// (SocketsHttpHandler.ConnectCallback) the host is resolved here and only an address that
+/// passes <see cref="AddressPolicy"/> is dialled, so DNS rebinding, redirects and token realms
+/// cannot reach a refused address. Which pool a request travels in is decided per request by
+/// <see cref="IsTrusted"/>: a registry the operator configured (an <c>--upstream</c> mapping, or
+/// an exact <c>--allow-registry</c> entry) may be private, and so may a token realm it names.
+/// Trust belongs to the registry's one name, never to a URL's authority, so a name that merely
+/// spells a mapping's address gains nothing; and the configured pool never carries a
+/// client-named destination, so a connection it opened is never reused past this check.
 /// </summary>
 internal sealed class ConnectGuard
 {
-    private readonly HashSet<string> _trustedAuthorities;
+    private readonly HashSet<RegistryHost> _trusted;
 
-    /// <param name="trustedAuthorities">host:port pairs; a bare host means port 443, as a registry without a mapping is reached.</param>
-    public ConnectGuard(IEnumerable<string> trustedAuthorities)
+    /// <param name="trusted">The registries the operator configured.</param>
+    public ConnectGuard(IEnumerable<RegistryHost> trusted)
     {
-        _trustedAuthorities = new HashSet<string>(trustedAuthorities.Select(Normalize), StringComparer.OrdinalIgnoreCase);
+        _trusted = [.. trusted];
     }
 
-    /// <summary>Trust is per host and port: a trusted host does not open its other ports.</summary>
-    public bool IsTrusted(Uri uri) => _trustedAuthorities.Contains($"{uri.Host}:{uri.Port}");
-
-    private static string Normalize(string authority) =>
-        Uri.TryCreate("https://" + authority.Trim(), UriKind.Absolute, out var u) ? $"{u.Host}:{u.Port}" : authority.Trim();
+    /// <summary>Whether requests for <paramref name="registry"/> (and its token realm) may reach any address.</summary>
+    public bool IsTrusted(RegistryHost registry) => _trusted.Contains(registry);
 
     /// <summary>
     /// Opens a socket for the guarded pool: every address is judged, whatever the request. The

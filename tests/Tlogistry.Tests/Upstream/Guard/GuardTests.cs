@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using Tlogistry.Oci;
 using Tlogistry.Upstream.Guard;
+using static Tlogistry.Tests.Support.Registries;
 
 namespace Tlogistry.Tests.Upstream.Guard;
 
@@ -60,16 +62,64 @@ public sealed class RegistryPolicyTests
     public void Deny_wins_and_an_allow_list_closes_everything_else()
     {
         var policy = new RegistryPolicy(["docker.io", "*.gcr.io", "ghcr.io"], ["ghcr.io"]);
-        Assert.Null(policy.Refusal("docker.io"));
-        Assert.Null(policy.Refusal("eu.gcr.io"));
-        Assert.Contains("denied", policy.Refusal("ghcr.io"), StringComparison.Ordinal);
-        Assert.Contains("not in", policy.Refusal("quay.io"), StringComparison.Ordinal);
-        Assert.True(policy.IsExplicitlyAllowed("docker.io"));
-        Assert.False(policy.IsExplicitlyAllowed("eu.gcr.io"));
+        Assert.Null(policy.Refusal(Named("docker.io")));
+        Assert.Null(policy.Refusal(Named("eu.gcr.io")));
+        Assert.Contains("denied", policy.Refusal(Named("ghcr.io")), StringComparison.Ordinal);
+        Assert.Contains("not in", policy.Refusal(Named("quay.io")), StringComparison.Ordinal);
+        Assert.True(policy.IsExplicitlyAllowed(Named("docker.io")));
+        Assert.False(policy.IsExplicitlyAllowed(Named("eu.gcr.io")));
 
         var open = new RegistryPolicy([], ["index.docker.io"]);
-        Assert.NotNull(open.Refusal("docker.io"));
-        Assert.Null(open.Refusal("quay.io"));
+        Assert.NotNull(open.Refusal(Named("docker.io")));
+        Assert.Null(open.Refusal(Named("quay.io")));
+    }
+
+    /// <summary>Every spelling the name parser accepts for a registry, and whether a list holding it must match.</summary>
+    public static TheoryData<string, string[], string, bool> Spellings => new()
+    {
+        // pattern(s) as configured, request name, whether the pattern matches it
+        { "deny", ["ghcr.io"], "ghcr.io:443/org/app", true },
+        { "deny", ["ghcr.io"], "GHCR.IO/org/app", true },
+        { "deny", ["ghcr.io"], "Ghcr.Io:443/org/app", true },
+        { "deny", ["ghcr.io"], "ghcr.io/org/app", true },
+        { "deny", ["ghcr.io:443"], "ghcr.io/org/app", true },
+        { "deny", ["GHCR.io"], "ghcr.io:443/org/app", true },
+        { "deny", ["ghcr.io"], "ghcr.io:444/org/app", false },
+        { "deny", ["*.gcr.io:443"], "EU.gcr.io:443/org/app", true },
+        { "deny", ["registry-1.docker.io"], "alpine", true },
+        { "deny", ["docker.io"], "index.docker.io:443/library/alpine", true },
+        { "deny", ["127.0.0.1:5443"], "127.0.0.1:5443/x/y", true },
+        { "allow", ["docker.io"], "alpine", true },
+        { "allow", ["docker.io"], "docker.io/library/alpine", true },
+        { "allow", ["docker.io"], "index.docker.io/library/alpine", true },
+        { "allow", ["docker.io"], "registry-1.docker.io/library/alpine", true },
+        { "allow", ["docker.io"], "registry-1.docker.io:443/library/alpine", true },
+        { "allow", ["docker.io"], "DOCKER.IO:443/library/alpine", true },
+        { "allow", ["docker.io"], "docker.io:444/library/alpine", false },
+        { "allow", ["docker.io"], "registry-1.docker.io:444/library/alpine", false },
+        { "allow", ["index.docker.io:443"], "alpine", true },
+    };
+
+    [Theory]
+    [MemberData(nameof(Spellings))]
+    public void Lists_hold_for_every_spelling_of_a_registry(string list, string[] patterns, string name, bool matches)
+    {
+        Assert.True(ImageNameParser.TryParse(name, out var parsed, out var error), error?.Message);
+        var policy = list == "deny" ? new RegistryPolicy([], patterns) : new RegistryPolicy(patterns, []);
+        var refusal = policy.Refusal(parsed.Registry);
+        Assert.Equal(list == "deny" ? matches : !matches, refusal is not null);
+    }
+
+    [Theory]
+    [InlineData("ghcr.io.", "write ghcr.io")]
+    [InlineData("ghcr.io:0443", "leading zeros")]
+    [InlineData("2130706433:5443", "write 127.0.0.1")]
+    [InlineData("ghcr.io/org", "not a valid host name")]
+    public void A_pattern_that_is_not_a_canonical_registry_stops_the_start(string pattern, string reason)
+    {
+        var e = Assert.Throws<FormatException>(() => new RegistryPolicy([], [pattern]));
+        Assert.Contains("--deny-registry", e.Message, StringComparison.Ordinal);
+        Assert.Contains(reason, e.Message, StringComparison.Ordinal);
     }
 }
 
@@ -102,21 +152,12 @@ public sealed class ConnectGuardTests
     }
 
     [Fact]
-    public async Task A_configured_authority_is_trusted_by_host_and_port()
+    public void Trust_belongs_to_a_registry_name_not_to_an_address()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        var guard = new ConnectGuard([$"127.0.0.1:{port}"]);
-        Assert.True(guard.IsTrusted(new Uri($"http://127.0.0.1:{port}/v2/")));
-        Assert.False(guard.IsTrusted(new Uri($"http://127.0.0.1:{port + 1}/v2/")));
-        Assert.False(guard.IsTrusted(new Uri("http://localhost/v2/")));
-
-        // A bare host is trusted on 443 only, the port a registry without a mapping is reached on.
-        var bare = new ConnectGuard(["registry.internal"]);
-        Assert.True(bare.IsTrusted(new Uri("https://registry.internal/v2/")));
-        Assert.False(bare.IsTrusted(new Uri("http://registry.internal:6379/")));
-        Assert.False(bare.IsTrusted(new Uri("http://registry.internal/")));
-        await Task.CompletedTask;
+        var guard = new ConnectGuard([Named("docker.io"), Named("registry.internal:5000")]);
+        Assert.True(guard.IsTrusted(Named("registry-1.docker.io:443")));
+        Assert.True(guard.IsTrusted(Named("REGISTRY.internal:5000")));
+        Assert.False(guard.IsTrusted(Named("registry.internal")));
+        Assert.False(guard.IsTrusted(Named("registry.internal:5001")));
     }
 }

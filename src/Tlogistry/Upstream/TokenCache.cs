@@ -14,8 +14,6 @@ internal sealed class TokenCache : IDisposable
     /// <summary>Registry tokens are a few KB of JWT; a longer one is refused, not cached.</summary>
     public const int MaxTokenLength = 16 * 1024;
 
-    public const long DefaultCapacityBytes = 16L * 1024 * 1024;
-
     /// <summary>What an entry costs besides its strings: the entry, its value and the key's slot.</summary>
     private const int EntryOverheadBytes = 256;
 

@@ -29,7 +29,7 @@ internal sealed class UpstreamOptions
     public long BlobMinimumRate { get; set; } = 32 * 1024;
 
     /// <summary>Bytes of Bearer tokens held in memory (their keys included); 0 turns token caching off.</summary>
-    public long TokenCacheBytes { get; set; } = TokenCache.DefaultCapacityBytes;
+    public long TokenCacheBytes { get; set; } = 16L * 1024 * 1024;
 
     /// <summary>Upstream requests in flight at once; more wait up to <see cref="ResponseTimeout"/>, then get 503.</summary>
     public int MaxConcurrentRequests { get; set; } = 256;

@@ -15,7 +15,7 @@ public sealed class TokenCacheTests
     public void Tokens_expire_before_their_lifetime_ends()
     {
         var time = new ManualTime();
-        using var cache = new TokenCache(time, TokenCache.DefaultCapacityBytes);
+        using var cache = new TokenCache(time, new UpstreamOptions().TokenCacheBytes);
         cache.Put("docker.io repository:library/alpine:pull", "t1", TimeSpan.FromSeconds(60));
         Assert.Equal("t1", cache.Get("docker.io repository:library/alpine:pull"));
 
@@ -57,7 +57,7 @@ public sealed class TokenCacheTests
     [Fact]
     public void A_token_over_the_limit_is_never_kept()
     {
-        using var cache = new TokenCache(new ManualTime(), TokenCache.DefaultCapacityBytes);
+        using var cache = new TokenCache(new ManualTime(), new UpstreamOptions().TokenCacheBytes);
         cache.Put("r repository:big:pull", new string('t', TokenCache.MaxTokenLength + 1), TimeSpan.FromHours(1));
         Assert.Null(cache.Get("r repository:big:pull"));
         Assert.Equal(0, cache.HeldBytes);

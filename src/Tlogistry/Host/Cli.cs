@@ -190,15 +190,7 @@ internal static class Cli
         var rebuild = new Command("rebuild", "Rebuild the sighting store from the log (embedded, Rekor v1) or from a bundle export (any log); every entry is verified.") { dataDir, log, trustedRoot, store, from, signer, tokenSource, identity, issuer, trustedKey };
         rebuild.SetAction(async (parse, ct) =>
         {
-            var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-            if (parse.GetValue(dataDir) is { Length: > 0 } d)
-            {
-                overrides[$"{TlogistryOptions.Section}:DataDir"] = d;
-            }
-
-            AddLogChoice(overrides, parse.GetValue(log), parse.GetValue(trustedRoot));
-            AddStore(overrides, parse.GetValue(store));
-            AddSigner(overrides, parse.GetValue(signer), parse.GetValue(tokenSource), parse.GetValue(identity), parse.GetValue(issuer), parse.GetValue(trustedKey));
+            var overrides = DataOverrides(parse);
             try
             {
                 return await IndexRebuild.RunAsync(overrides, parse.GetValue(from), Console.Error, ct);
@@ -209,6 +201,21 @@ internal static class Cli
                 return 1;
             }
         });
+
+        // The data a store command opens: the directory, the log, the store and whose sightings count.
+        Dictionary<string, string?> DataOverrides(ParseResult parse)
+        {
+            var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+            if (parse.GetValue(dataDir) is { Length: > 0 } d)
+            {
+                overrides[$"{TlogistryOptions.Section}:DataDir"] = d;
+            }
+
+            AddLogChoice(overrides, parse.GetValue(log), parse.GetValue(trustedRoot));
+            AddStore(overrides, parse.GetValue(store));
+            AddSigner(overrides, parse.GetValue(signer), parse.GetValue(tokenSource), parse.GetValue(identity), parse.GetValue(issuer), parse.GetValue(trustedKey));
+            return overrides;
+        }
 
         static void AddLogChoice(Dictionary<string, string?> overrides, string? log, string? trustedRoot)
         {
@@ -256,15 +263,7 @@ internal static class Cli
         var acceptLog = new Command("accept-log", "Accept a log that no longer extends the checkpoint the store remembers (deleted, or restored from an older copy): lists what will be forgotten.") { dataDir, log, trustedRoot, store, signer, tokenSource, identity, issuer, trustedKey, understood };
         acceptLog.SetAction(async (parse, ct) =>
         {
-            var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-            if (parse.GetValue(dataDir) is { Length: > 0 } d)
-            {
-                overrides[$"{TlogistryOptions.Section}:DataDir"] = d;
-            }
-
-            AddLogChoice(overrides, parse.GetValue(log), parse.GetValue(trustedRoot));
-            AddStore(overrides, parse.GetValue(store));
-            AddSigner(overrides, parse.GetValue(signer), parse.GetValue(tokenSource), parse.GetValue(identity), parse.GetValue(issuer), parse.GetValue(trustedKey));
+            var overrides = DataOverrides(parse);
             try
             {
                 return await AcceptLog.RunAsync(overrides, parse.GetValue(understood), Console.Error, ct);

@@ -70,6 +70,14 @@ internal static class ManifestCheck
                 return false;
             }
 
+            // Registry clients in Go match member names ignoring case and keep the last one,
+            // so such a pair reads as a second mediaType, schemaVersion or layers to them.
+            if (CaseCollision(root) is { } pair)
+            {
+                problem = $"the member names \"{Printable(pair.First)}\" and \"{Printable(pair.Second)}\" differ only in case, so readers that ignore case take one for the other";
+                return false;
+            }
+
             if (!root.TryGetProperty("schemaVersion", out var version) || version.ValueKind != JsonValueKind.Number || !version.TryGetInt32(out var v) || v != 2)
             {
                 problem = "the body's schemaVersion is not 2";
@@ -108,6 +116,62 @@ internal static class ManifestCheck
             return true;
         }
     }
+
+    /// <summary>
+    /// Two member names of one object (at any depth) that are one field name to a reader that
+    /// folds case as Go's encoding/json does. Annotations are left alone: Go reads them into a
+    /// map, whose keys it compares exactly. JsonDocument's depth limit (64) bounds the recursion.
+    /// </summary>
+    private static (string First, string Second)? CaseCollision(JsonElement element)
+    {
+        if (element.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var item in element.EnumerateArray())
+            {
+                if (CaseCollision(item) is { } inner)
+                {
+                    return inner;
+                }
+            }
+        }
+        else if (element.ValueKind == JsonValueKind.Object)
+        {
+            var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var member in element.EnumerateObject())
+            {
+                var folded = Fold(member.Name);
+                if (!seen.TryAdd(folded, member.Name))
+                {
+                    return (seen[folded], member.Name);
+                }
+
+                if (member.Name != "annotations" && CaseCollision(member.Value) is { } inner)
+                {
+                    return inner;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Lowercase, with the two letters Unicode folds into ASCII that .NET's casing leaves
+    /// alone: the long s ('ſ' is 's' to Go) and the Kelvin sign ('k').
+    /// </summary>
+    private static string Fold(string name) =>
+        string.Create(name.Length, name, static (span, text) =>
+        {
+            for (var i = 0; i < text.Length; i++)
+            {
+                span[i] = text[i] switch
+                {
+                    '\u017F' => 's',
+                    '\u212A' => 'k',
+                    var c => char.ToLowerInvariant(c),
+                };
+            }
+        });
 
     private static bool Is(JsonElement root, string name, JsonValueKind kind) =>
         root.TryGetProperty(name, out var value) && value.ValueKind == kind;

@@ -23,6 +23,7 @@ public sealed class ManifestCheckTests
     [InlineData("application/octet-stream", Docker, MediaTypes.DockerManifest)]
     [InlineData("application/json", Image, MediaTypes.OciManifest)]
     [InlineData("application/vnd.oci.image.manifest.v1+json", "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"artifactType\":\"application/x.sbom\",\"config\":{},\"layers\":[{}]}", MediaTypes.OciManifest)]
+    [InlineData("application/vnd.oci.image.manifest.v1+json", "{\"schemaVersion\":2,\"config\":{},\"layers\":[],\"annotations\":{\"a.title\":\"x\",\"A.Title\":\"y\"}}", MediaTypes.OciManifest)]
     public void A_manifest_of_a_served_type_is_served_under_that_type(string? contentType, string body, string served)
     {
         Assert.True(ManifestCheck.TryAccept(contentType, Encoding.UTF8.GetBytes(body), out var mediaType, out var problem), problem);
@@ -48,6 +49,13 @@ public sealed class ManifestCheckTests
     [InlineData("application/json", "{\"schemaVersion\":2,\"mediaType\":\"text/html\",\"config\":{},\"layers\":[]}", "neither")]
     [InlineData("application/vnd.oci.image.manifest.v1+json", "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"config\":{},\"layers\":[]}", "not a JSON document")]
     [InlineData("application/vnd.oci.image.manifest.v1+json, text/html", Image, "Content-Type")]
+
+    // Go's encoding/json (containerd, Docker) matches member names without regard to case and
+    // keeps the last: to it these carry a second mediaType, schemaVersion, layers or digest.
+    [InlineData("application/vnd.oci.image.manifest.v1+json", "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{},\"layers\":[],\"MediaType\":\"text/html\"}", "differ only in case")]
+    [InlineData("application/vnd.oci.image.manifest.v1+json", "{\"schemaVersion\":2,\"SCHEMAVERSION\":1,\"config\":{},\"layers\":[]}", "differ only in case")]
+    [InlineData("application/vnd.oci.image.manifest.v1+json", "{\"schemaVersion\":2,\"config\":{},\"layers\":[],\"layer\u017F\":[{}]}", "differ only in case")]
+    [InlineData("application/vnd.oci.image.index.v1+json", "{\"schemaVersion\":2,\"manifests\":[{\"digest\":\"sha256:1\",\"Digest\":\"sha256:2\"}]}", "differ only in case")]
     public void Anything_else_is_refused_with_its_reason(string? contentType, string body, string reason)
     {
         Assert.False(ManifestCheck.TryAccept(contentType, Encoding.UTF8.GetBytes(body), out var mediaType, out var problem));

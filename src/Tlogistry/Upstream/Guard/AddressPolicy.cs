@@ -7,7 +7,9 @@ namespace Tlogistry.Upstream.Guard;
 /// Which addresses a proxy that fetches from any host named in a URL must not reach on its
 /// own: loopback, private (RFC 1918, fc00::/7), link-local (169.254.0.0/16 with the cloud
 /// metadata address, fe80::/10), multicast, unspecified, and the other special-purpose
-/// ranges that never host a public registry.
+/// ranges that never host a public registry. IPv6 is reachable only in global unicast
+/// (2000::/3, less its special blocks) and in the well-known NAT64 prefix, where, as in 6to4
+/// and IPv4-mapped addresses, the IPv4 address inside is what is judged.
 /// </summary>
 internal static class AddressPolicy
 {
@@ -80,12 +82,28 @@ internal static class AddressPolicy
                 return Refusal(new IPAddress(b[12..]));
             }
 
+            // Only global unicast (2000::/3) is the public internet. The rest holds the
+            // IPv4-compatible (::a.b.c.d) and translated (::ffff:0:a.b.c.d) forms, local-use
+            // NAT64 (64:ff9b:1::/48, any prefix length, so the IPv4 inside cannot be found) and
+            // discard: blocks a translator or tunnel may deliver to an address that is refused.
+            if ((b[0] & 0xe0) != 0x20)
+            {
+                return "not global unicast (outside 2000::/3)";
+            }
+
             if (b[0] == 0x20 && b[1] == 0x02)
             {
                 return Refusal(new IPAddress(b[2..6]));
             }
 
-            return null;
+            return b switch
+            {
+                [0x20, 0x01, 0x0d, 0xb8, ..] => "documentation (2001:db8::/32)",
+                [0x3f, 0xff, < 0x10, ..] => "documentation (3fff::/20)",
+                [0x20, 0x01, 0, 0, ..] => "Teredo (2001::/32, an IPv4 address inside)",
+                [0x20, 0x01, 0 or 1, ..] => "IETF protocol assignments (2001::/23)",
+                _ => null,
+            };
         }
 
         return "not an IP address";

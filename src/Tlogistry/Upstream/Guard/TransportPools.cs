@@ -19,7 +19,8 @@ internal enum Destination
 /// operator configured. A pooled connection is reused for any later request to the same
 /// authority, so the address check must hold per request, not per socket: keeping the pools
 /// apart makes it so, as a connection opened for a trusted destination is in a pool no
-/// client-named request ever reaches.
+/// client-named request ever reaches. Only the configured pool honours a proxy from the
+/// environment; the guarded pool never uses one, as its guard must see the destination.
 /// </summary>
 internal sealed class TransportPools : IDisposable
 {
@@ -58,6 +59,11 @@ internal sealed class TransportPools : IDisposable
         if (connect is not null)
         {
             handler.ConnectCallback = connect;
+
+            // Through a forward proxy (HTTPS_PROXY and the like) the socket would go to the
+            // proxy: the guard would judge the proxy's address, and the proxy would dial
+            // whatever the client named. Client-named destinations are dialled directly.
+            handler.UseProxy = false;
         }
 
         var client = new HttpClient(handler) { Timeout = options.ResponseTimeout };

@@ -30,6 +30,25 @@ public sealed class AddressPolicyTests
     [InlineData("64:ff9b::a9fe:a9fe", "link-local")]
     [InlineData("2002:a00:1::", "private")]
     [InlineData("::ffff:10.0.0.1", "private")]
+
+    // IPv6 outside global unicast (2000::/3) reaches no public registry; several of its
+    // blocks carry an IPv4 address a translator or tunnel may deliver to.
+    [InlineData("::7f00:1", "not global unicast")]
+    [InlineData("::a9fe:a9fe", "not global unicast")]
+    [InlineData("::ffff:0:a00:1", "not global unicast")]
+    [InlineData("64:ff9b:1::a00:1", "not global unicast")]
+    [InlineData("64:ff9b:1:7f00:1::", "not global unicast")]
+    [InlineData("100::1", "not global unicast")]
+    [InlineData("::2", "not global unicast")]
+    [InlineData("4000::1", "not global unicast")]
+
+    // Inside 2000::/3, the blocks that are not the public internet.
+    [InlineData("2001:db8::1", "documentation")]
+    [InlineData("3fff::1", "documentation")]
+    [InlineData("2001:2::1", "IETF protocol assignments")]
+    [InlineData("2001::a00:1", "Teredo")]
+    [InlineData("2002:7f00:1::", "loopback")]
+    [InlineData("2002:a9fe:a9fe::1", "link-local")]
     public void Refuses_special_purpose_addresses(string address, string why) =>
         Assert.Contains(why, AddressPolicy.Refusal(IPAddress.Parse(address)), StringComparison.Ordinal);
 
@@ -41,6 +60,8 @@ public sealed class AddressPolicyTests
     [InlineData("100.128.0.1")]
     [InlineData("2606:4700::1111")]
     [InlineData("64:ff9b::808:808")]
+    [InlineData("2a00:1450:4001:80b::200e")]
+    [InlineData("2002:808:808::1")]
     public void Allows_public_addresses(string address) =>
         Assert.Null(AddressPolicy.Refusal(IPAddress.Parse(address)));
 }

@@ -9,8 +9,8 @@ namespace Tlogistry.Ledger;
 
 /// <summary>
 /// Holds the log to what it has already shown: the store remembers the largest checkpoint
-/// of the log that verified (size, root, signed note), keyed by the log's identity (its log
-/// ID, never the origin it signs), and every checkpoint seen later (the log's current one at
+/// of the log that verified (size, root, signed note), keyed by the log's identity (its key,
+/// never the origin it signs), and every checkpoint seen later (the log's current one at
 /// start, and the one of every sighting the ledger takes from it: new, found by a search,
 /// read from the store) must be consistent with it, proven by a consistency proof from the
 /// log (the embedded log computes it from its own tiles), or the sighting is refused. A log that went back or forked stops the start until an operator
@@ -34,11 +34,8 @@ internal sealed partial class LogHistory
 
     public string Description => _source.Description;
 
-    /// <summary>The log's identity as the store remembers it: its log ID, lower-case hex.</summary>
-    public string Key => Convert.ToHexStringLower(_log.LogId);
-
-    /// <summary>The log ID this memory belongs to: only its entries' checkpoints are compared with it.</summary>
-    public byte[] LogId => _log.LogId;
+    /// <summary>The log's identity as the store remembers it: <see cref="LogIdentity.Of"/> its key.</summary>
+    public string Key => LogIdentity.Of(_log);
 
     /// <summary>The log's current checkpoint, verified with its key.</summary>
     /// <exception cref="LogUnavailableException">The log could not be read.</exception>

@@ -25,7 +25,7 @@ internal interface ISightingIndex
     /// <summary>Deletes the row of <paramref name="sighting"/>'s log entry (an accepted rollback forgets what the log no longer holds).</summary>
     Task ForgetAsync(Sighting sighting, CancellationToken cancellationToken);
 
-    /// <summary>The largest verified checkpoint of log <paramref name="log"/> (its log ID, hex) this store remembers, or null. The column that holds the key is still named <c>origin</c>.</summary>
+    /// <summary>The largest verified checkpoint of log <paramref name="log"/> (<see cref="Transparency.Sigstore.LogIdentity"/>) this store remembers, or null. The column that holds the key is still named <c>origin</c>.</summary>
     Task<RememberedCheckpoint?> RememberedCheckpointAsync(string log, CancellationToken cancellationToken);
 
     /// <summary>

@@ -5,7 +5,7 @@ namespace Tlogistry.Store;
 /// <summary>
 /// A checkpoint of a log that this instance verified (signed by the log's key), with the
 /// signed note as evidence. The store keeps the largest one per log, keyed by
-/// <see cref="Log"/>, the log's identity (its log ID as the trusted root names it), never by
+/// <see cref="Log"/>, the log's identity (<see cref="Transparency.Sigstore.LogIdentity"/>: its key), never by
 /// the origin line the log signs: a log listed by a Rekor v1 ID may sign any origin, and a
 /// second origin must not start a second, private history beside the first.
 /// </summary>

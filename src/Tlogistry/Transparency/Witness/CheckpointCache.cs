@@ -5,7 +5,7 @@ namespace Tlogistry.Transparency.Witness;
 /// <summary>
 /// The last checkpoint this client accepted from each log, as the go command keeps the
 /// checksum database's latest tree: one file per log under <c>DIR/checkpoints/</c>, named by
-/// the log's identity (its log ID in hex, as <see cref="LogWitness"/> keys it), holding the
+/// the log's identity (<see cref="Sigstore.LogIdentity"/>, as <see cref="LogWitness"/> keys it), holding the
 /// signed note exactly as the log served it (so it can be checked again, and shown as
 /// evidence). Keys are percent-escaped into file names.
 /// Files are replaced atomically, so a reader never sees half a note.

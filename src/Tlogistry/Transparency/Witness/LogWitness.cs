@@ -43,7 +43,7 @@ internal sealed class LogWitness
 
         // Keyed by the log's identity, not the origin it signs: a log listed by a Rekor v1 ID
         // may sign any origin, and a second one must meet the first one's memory, not start its own.
-        var key = Convert.ToHexStringLower(log.LogId);
+        var key = LogIdentity.Of(log);
         var path = _cache.PathFor(key);
         var cached = _cache.Read(key);
         var previous = cached is null ? null : Open(log, cached, $"the checkpoint cached in {path}", " (remove the file to start over, if the log's key was changed on purpose)");

@@ -76,7 +76,7 @@ public sealed class HostileLogTests
         // The log appends, then answers with the index of t0's entry, SET re-signed over it.
         rig.Front.Rewrite = (method, path, answer) => method == "POST" && path == "/api/v1/log/entries" ? EachEntry(answer, e =>
         {
-            e["logIndex"] = 0;
+            e["logIndex"] = 0L;
             e["verification"]!["signedEntryTimestamp"] = rig.Front.SignEntryTimestamp(e, rig.V1LogId);
         }) : null;
         await AssertRefusedAsync(rig.Http, "t2", "that index belongs to an earlier entry");
@@ -280,7 +280,7 @@ public sealed class HostileLogTests
     {
         using var response = await http.GetAsync("/v2/scripted.test/app/manifests/" + tag, Ct);
         var body = await response.Content.ReadAsStringAsync(Ct);
-        Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{tag}: {(int)response.StatusCode} {body}");
+        Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{tag}: {(int)response.StatusCode} {string.Join(", ", response.Headers.Select(h => h.Key + "=" + string.Join(" ", h.Value)))} {body}");
         Assert.Contains(reason, body, StringComparison.Ordinal);
         Assert.False(response.Headers.Contains("Tlog-First-Seen"));
     }

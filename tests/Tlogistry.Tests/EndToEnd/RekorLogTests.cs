@@ -233,14 +233,15 @@ public sealed class RekorLogTests
         Assert.Contains("2 sightings added", progress.ToString(), StringComparison.Ordinal);
 
         // With them, the operator imports the legacy entry of the named log and key: it is
-        // earlier in the log, so it is the pin of its tag (the stranger's still counts for nothing).
+        // earlier in the log, so it is the pin of its tag, and the conflict with the later
+        // sighting is reported (exit 1); the stranger's still counts for nothing.
         var legacy = new Dictionary<string, string?>(settings)
         {
             ["Tlogistry:LegacyLog"] = Convert.ToHexStringLower(LogIds.ForRekorV1(TrustedRoot.Parse(await File.ReadAllBytesAsync(log.TrustedRootPath, Ct)).Logs[0].PublicKeyDer)),
             ["Tlogistry:LegacyKey"] = legacyKey,
         };
         progress = new StringWriter();
-        Assert.Equal(0, await IndexRebuild.RunAsync(WithDataDir(legacy, data.Path), null, progress, Ct));
+        Assert.Equal(1, await IndexRebuild.RunAsync(WithDataDir(legacy, data.Path), null, progress, Ct));
         Assert.Contains("1 sightings added", progress.ToString(), StringComparison.Ordinal);
         await using (var proxy = await ProxyHost.StartAsync(data.Path, upstream.Mapping, legacy, Ct))
         {

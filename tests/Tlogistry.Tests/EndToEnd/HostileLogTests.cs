@@ -181,6 +181,28 @@ public sealed class HostileLogTests
     }
 
     [Fact]
+    public async Task A_sighting_in_another_trusted_log_is_not_a_pin()
+    {
+        await using var rig = await Rig.StartAsync("rekor-v1");
+        using var otherDir = new TempDirectory();
+        await using var other = await LogServeProcess.StartAsync(otherDir.Path, Ct);
+
+        // The operator's trusted root lists a second log (for older pins); the front sends the append there.
+        var root = JsonNode.Parse(await File.ReadAllTextAsync(rig.Settings["Tlogistry:TrustedRoot"]!, Ct))!;
+        foreach (var log in JsonNode.Parse(await File.ReadAllTextAsync(other.TrustedRootPath, Ct))!["tlogs"]!.AsArray())
+        {
+            root["tlogs"]!.AsArray().Add(log!.DeepClone());
+        }
+
+        await File.WriteAllTextAsync(rig.Settings["Tlogistry:TrustedRoot"]!, root.ToJsonString(), Ct);
+        await rig.Proxy.DisposeAsync();
+        await using var proxy = await ProxyHost.StartAsync(rig.Data.Path, rig.Upstream.Mapping, rig.Settings, Ct);
+        using var http = new HttpClient { BaseAddress = proxy.BaseUri };
+        rig.Front.Target = other.BaseUri;
+        await AssertRefusedAsync(http, "t0", "not of the configured log");
+    }
+
+    [Fact]
     public async Task An_unsigned_legacy_entry_that_names_our_key_never_becomes_a_new_pin()
     {
         await using var rig = await Rig.StartAsync("rekor-v1");

@@ -23,7 +23,7 @@ internal static class AcceptLog
         var index = app.Services.GetRequiredService<ISightingIndex>();
         var log = app.Services.GetRequiredService<ITransparencyLog>();
         var (current, note) = await history.CurrentAsync(cancellationToken);
-        var remembered = await history.RememberedAsync(current.Origin, cancellationToken);
+        var remembered = await history.RememberedAsync(cancellationToken);
         await output.WriteLineAsync(remembered is null
             ? $"accept-log: the store remembers no checkpoint of {current.Origin}"
             : $"accept-log: the store remembers {current.Origin} at size {remembered.Size}, root {Convert.ToBase64String(remembered.RootHash)}");
@@ -49,7 +49,7 @@ internal static class AcceptLog
             await index.ForgetAsync(s, cancellationToken);
         }
 
-        await index.RememberCheckpointAsync(RememberedCheckpoint.Of(current, note), replace: true, cancellationToken);
+        await index.RememberCheckpointAsync(RememberedCheckpoint.Of(history.Key, current, note), replace: true, cancellationToken);
         await output.WriteLineAsync($"accept-log: done; {forget.Count} sightings forgotten, the store now remembers size {current.Size}");
         return 0;
     }

@@ -34,7 +34,7 @@ internal static class Cli
 
     private static bool IsReported(Exception e) =>
         e is FormatException or InvalidDataException or InvalidOperationException or IOException
-            or UnauthorizedAccessException or System.Data.Common.DbException;
+            or UnauthorizedAccessException or System.Data.Common.DbException or Transparency.LogVerificationException;
 
     /// <summary><c>tlogistry log serve</c>: the embedded log alone, over the Rekor and tiles APIs.</summary>
     private static Command LogCommand()
@@ -98,6 +98,8 @@ internal static class Cli
         var issuer = new Option<string?>("--issuer") { Description = "Keyless: the OIDC issuer the certificate must name." };
         var trustedKey = new Option<string[]>("--trusted-key") { Description = "Key mode: a PEM public key whose sightings also count (an earlier key after a rotation). Repeatable.", Arity = ArgumentArity.ZeroOrMore };
 
+        var legacyLog = new Option<string?>("--legacy-log") { Description = "The log ID (hex) whose unsigned Go tlogistry (intoto 0.0.1) entries count, for tags already stored or imported; needs --legacy-key. Default: none count." };
+        var legacyKey = new Option<string?>("--legacy-key") { Description = "The PEM public key those legacy entries must name; needs --legacy-log." };
         var logFormat = new Option<string?>("--log-format") { Description = "Console log format: text (default, one line per message) or json (one JSON object per line)." };
         var otlpEndpoint = new Option<string?>("--otlp-endpoint") { Description = "OTLP/HTTP base URL to export traces to, e.g. http://collector:4318 (also OTEL_EXPORTER_OTLP_ENDPOINT; default: no traces)." };
         var mutableTag = new Option<string[]>("--mutable-tag")
@@ -119,7 +121,7 @@ internal static class Cli
 
         var serve = new Command("serve", "Run the registry front on the embedded defaults.")
         {
-            port, listen, dataDir, upstream, allow, deny, onUnavailable, log, trustedRoot, store, signer, tokenSource, identity, issuer, trustedKey, logFormat, otlpEndpoint,
+            port, listen, dataDir, upstream, allow, deny, onUnavailable, log, trustedRoot, store, signer, tokenSource, identity, issuer, trustedKey, legacyLog, legacyKey, logFormat, otlpEndpoint,
             mutableTag, onMismatch, registryPolicy, tlsCert, tlsKey, proxyUrl, firstPerMinute, firstBurst,
         };
         serve.TreatUnmatchedTokensAsErrors = false;
@@ -152,6 +154,7 @@ internal static class Cli
             AddLogChoice(overrides, parse.GetValue(log), parse.GetValue(trustedRoot));
             AddStore(overrides, parse.GetValue(store));
             AddSigner(overrides, parse.GetValue(signer), parse.GetValue(tokenSource), parse.GetValue(identity), parse.GetValue(issuer), parse.GetValue(trustedKey));
+            AddLegacy(overrides, parse.GetValue(legacyLog), parse.GetValue(legacyKey));
             AddList(overrides, $"{TlogistryOptions.Section}:MutableTags", parse.GetValue(mutableTag));
             AddList(overrides, $"{TlogistryOptions.Section}:Policies", parse.GetValue(registryPolicy));
             foreach (var (key, value) in new[]
@@ -187,10 +190,11 @@ internal static class Cli
         });
 
         var from = new Option<string?>("--from") { Description = "Import a bundle export (a file, or a URL such as http://proxy/tlog/bundles) instead of reading the log; required for Rekor v2." };
-        var rebuild = new Command("rebuild", "Rebuild the sighting store from the log (embedded, Rekor v1) or from a bundle export (any log); every entry is verified.") { dataDir, log, trustedRoot, store, from, signer, tokenSource, identity, issuer, trustedKey };
+        var rebuild = new Command("rebuild", "Rebuild the sighting store from the log (embedded, Rekor v1) or from a bundle export (any log); every entry is verified.") { dataDir, log, trustedRoot, store, from, signer, tokenSource, identity, issuer, trustedKey, legacyLog, legacyKey };
         rebuild.SetAction(async (parse, ct) =>
         {
             var overrides = DataOverrides(parse);
+            AddLegacy(overrides, parse.GetValue(legacyLog), parse.GetValue(legacyKey));
             try
             {
                 return await IndexRebuild.RunAsync(overrides, parse.GetValue(from), Console.Error, ct);
@@ -235,6 +239,19 @@ internal static class Cli
             if (store is { Length: > 0 })
             {
                 overrides[$"{TlogistryOptions.Section}:Store"] = store;
+            }
+        }
+
+        static void AddLegacy(Dictionary<string, string?> overrides, string? legacyLog, string? legacyKey)
+        {
+            if (legacyLog is { Length: > 0 })
+            {
+                overrides[$"{TlogistryOptions.Section}:LegacyLog"] = legacyLog;
+            }
+
+            if (legacyKey is { Length: > 0 })
+            {
+                overrides[$"{TlogistryOptions.Section}:LegacyKey"] = legacyKey;
             }
         }
 

@@ -53,7 +53,7 @@ internal static class SignerSetup
         services.AddSingleton<IEnvelopeSigner>(sp => sp.GetRequiredService<KeylessSigner>());
         services.AddSingleton<ISignerPolicy>(sp => new CertificatePolicy(sp.GetRequiredService<TrustedRoot>(), options.Identity.Trim(), options.Issuer.Trim()));
         services.AddSingleton(sp => new SightingReader(
-            new BundleVerifier(sp.GetRequiredService<TrustedRoot>()),
+            new BundleVerifier(sp.GetRequiredService<TrustedRoot>(), sp.GetService<LegacyTrust>()),
             sp.GetRequiredService<ISignerPolicy>(),
             identity,
             SignerMaterial.ForKey(sp.GetRequiredService<KeylessSigner>().PublicKeyDer),
@@ -71,7 +71,7 @@ internal static class SignerSetup
         {
             var key = sp.GetRequiredService<InstanceKey>();
             return new SightingReader(
-                new BundleVerifier(sp.GetRequiredService<TrustedRoot>()),
+                new BundleVerifier(sp.GetRequiredService<TrustedRoot>(), sp.GetService<LegacyTrust>()),
                 sp.GetRequiredService<ISignerPolicy>(),
                 key.Identity,
                 SignerMaterial.ForKey(key.PublicKeyDer),

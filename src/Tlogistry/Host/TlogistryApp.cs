@@ -115,6 +115,7 @@ internal static partial class TlogistryApp
         builder.Configuration.GetSection(TlogistryOptions.Section + ":Rekor").Bind(rekor);
         SignerSetup.Add(services, options, logChoice, dataDir);
         LogSetup.Add(services, logChoice, options.TrustedRoot, rekor, dataDir);
+        LegacySetup.Add(services, options);
 
         // Opened now, after every setting is read, so a store that is down or at a newer schema stops the start.
         var store = await storeChoice.OpenAsync(dataDir, options.StoreLockTimeout, logChoice.Kind != LogKind.RekorV2, cancellationToken);

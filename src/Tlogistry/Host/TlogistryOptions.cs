@@ -47,6 +47,12 @@ internal sealed class TlogistryOptions
     /// <summary>Key mode: more PEM public key files whose sightings count (earlier keys, after a rotation).</summary>
     public List<string> TrustedKeys { get; init; } = [];
 
+    /// <summary>The log ID (hex) whose unsigned Go tlogistry entries count, with <see cref="LegacyKey"/>; none by default.</summary>
+    public string? LegacyLog { get; set; }
+
+    /// <summary>The PEM public key file that those legacy entries must name.</summary>
+    public string? LegacyKey { get; set; }
+
     /// <summary>Requests per second each client address may make; 0 turns the limit off.</summary>
     public double RateLimitPerClient { get; set; }
 

@@ -9,10 +9,11 @@ namespace Tlogistry.Ledger;
 
 /// <summary>
 /// Holds the log to what it has already shown: the store remembers the largest checkpoint
-/// of the log that verified (size, root, signed note), and every checkpoint seen later
-/// (the log's current one at start, the one each new sighting is proven against) must be
-/// consistent with it, proven by a consistency proof from the log (the embedded log computes
-/// it from its own tiles). A log that went back or forked stops the start until an operator
+/// of the log that verified (size, root, signed note), keyed by the log's identity (its key,
+/// never the origin it signs), and every checkpoint seen later (the log's current one at
+/// start, and the one of every sighting the ledger takes from it: new, found by a search,
+/// read from the store) must be consistent with it, proven by a consistency proof from the
+/// log (the embedded log computes it from its own tiles), or the sighting is refused. A log that went back or forked stops the start until an operator
 /// accepts it (<c>tlogistry index accept-log</c>): otherwise a deleted or restored log would
 /// hand out its indexes again, and tags it had pinned could be pinned anew.
 /// </summary>
@@ -33,6 +34,9 @@ internal sealed partial class LogHistory
 
     public string Description => _source.Description;
 
+    /// <summary>The log's identity as the store remembers it: <see cref="LogIdentity.Of"/> its key.</summary>
+    public string Key => LogIdentity.Of(_log);
+
     /// <summary>The log's current checkpoint, verified with its key.</summary>
     /// <exception cref="LogUnavailableException">The log could not be read.</exception>
     public async Task<(Checkpoint Checkpoint, string Note)> CurrentAsync(CancellationToken cancellationToken)
@@ -41,8 +45,8 @@ internal sealed partial class LogHistory
         return (Open(note), note);
     }
 
-    public Task<RememberedCheckpoint?> RememberedAsync(string origin, CancellationToken cancellationToken) =>
-        _index.RememberedCheckpointAsync(origin, cancellationToken);
+    public Task<RememberedCheckpoint?> RememberedAsync(CancellationToken cancellationToken) =>
+        _index.RememberedCheckpointAsync(Key, cancellationToken);
 
     /// <summary>
     /// At start: the log's current checkpoint must extend the remembered one, then becomes it.
@@ -63,7 +67,7 @@ internal sealed partial class LogHistory
         }
 
         var current = Open(note);
-        var remembered = await _index.RememberedCheckpointAsync(current.Origin, cancellationToken);
+        var remembered = await _index.RememberedCheckpointAsync(Key, cancellationToken);
         if (remembered is not null)
         {
             try
@@ -79,41 +83,52 @@ internal sealed partial class LogHistory
             }
         }
 
-        await _index.RememberCheckpointAsync(RememberedCheckpoint.Of(current, note), replace: false, cancellationToken);
+        await _index.RememberCheckpointAsync(RememberedCheckpoint.Of(Key, current, note), replace: false, cancellationToken);
     }
 
     /// <summary>
-    /// A checkpoint a new sighting was proven against (already verified): it must be consistent
-    /// with the remembered one, and is remembered when larger. A log that cannot give the
-    /// proof now only costs the memory of this checkpoint.
+    /// A checkpoint a sighting was proven against: it must be signed by the log's key and
+    /// consistent with the remembered one, and is remembered when larger. There is no
+    /// "check later": a log that cannot give the proof now leaves the sighting unproven.
     /// </summary>
-    /// <exception cref="LogConsistencyException">The log forked or went back.</exception>
+    /// <exception cref="LogConsistencyException">The log forked or went back (or signs another origin under this identity).</exception>
+    /// <exception cref="LogVerificationException">The checkpoint is not signed by the log's key.</exception>
+    /// <exception cref="LogUnavailableException">The log could not give the consistency proof.</exception>
     public async Task ObserveAsync(string note, CancellationToken cancellationToken)
     {
-        var seen = Open(note);
-        var remembered = await _index.RememberedCheckpointAsync(seen.Origin, cancellationToken);
+        Checkpoint seen;
         try
         {
-            if (remembered is null || remembered.Size <= seen.Size)
-            {
-                if (remembered is not null)
-                {
-                    await RequireAsync(remembered.Checkpoint, seen, cancellationToken);
-                }
-
-                await _index.RememberCheckpointAsync(RememberedCheckpoint.Of(seen, note), replace: false, cancellationToken);
-            }
-            else
-            {
-                // An older tree (a log answering from a replica that lags): it must be a prefix.
-                await RequireAsync(seen, remembered.Checkpoint, cancellationToken);
-            }
+            seen = Open(note);
         }
-        catch (LogUnavailableException e)
+        catch (InvalidDataException e)
         {
-            Log.NotChecked(_logger, _source.Description, e.Message);
+            throw new LogVerificationException(e.Message, e);
+        }
+
+        var remembered = await _index.RememberedCheckpointAsync(Key, cancellationToken);
+        if (remembered is null || remembered.Size <= seen.Size)
+        {
+            if (remembered is not null)
+            {
+                await RequireAsync(remembered.Checkpoint, seen, cancellationToken);
+            }
+
+            await _index.RememberCheckpointAsync(RememberedCheckpoint.Of(Key, seen, note), replace: false, cancellationToken);
+        }
+        else
+        {
+            // An older tree (a bundle stored earlier, a log answering from a lagging replica): it must be a prefix.
+            await RequireAsync(seen, remembered.Checkpoint, cancellationToken);
         }
     }
+
+    /// <summary>
+    /// The size of the largest tree of this log the store remembers (0 when none): every entry
+    /// the log appends after this is read has an index at least this large.
+    /// </summary>
+    public async Task<long> RememberedSizeAsync(CancellationToken cancellationToken) =>
+        (await _index.RememberedCheckpointAsync(Key, cancellationToken))?.Size ?? 0;
 
     private async Task RequireAsync(Checkpoint older, Checkpoint newer, CancellationToken cancellationToken)
     {

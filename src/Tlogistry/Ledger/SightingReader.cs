@@ -10,8 +10,9 @@ namespace Tlogistry.Ledger;
 /// Turns a bundle into a <see cref="Sighting"/> only when it verifies (log entry, inclusion,
 /// checkpoint, signature), its signer passes this instance's policy (a configured key, or a
 /// Fulcio certificate for the configured identity valid at the log's time), and its statement
-/// is a sighting naming that signer. Legacy statements written by the Go tlogistry are
-/// honoured the same way.
+/// is a sighting naming that signer. A sighting is always an inclusion proof: a signed entry
+/// timestamp alone is the log's promise, not evidence. Legacy statements written by the Go
+/// tlogistry (unsigned) count only when the verifier was given the legacy log and key.
 /// </summary>
 internal sealed class SightingReader
 {
@@ -45,6 +46,11 @@ internal sealed class SightingReader
     public Sighting Read(SigstoreBundle bundle)
     {
         var now = _time.GetUtcNow();
+        if (bundle.Entry.InclusionProof is null)
+        {
+            throw new LogVerificationException($"log entry {bundle.Entry.LogIndex}: inclusion proof check failed: the entry has none, and a signed entry timestamp alone does not make a sighting");
+        }
+
         var verified = _verifier.Verify(bundle, _policy.ExpectedSigner(bundle), now);
         var keyless = verified.LeafCertificateDer is not null;
         var signedAt = verified.IntegratedTime
@@ -70,7 +76,7 @@ internal sealed class SightingReader
         if (legacy)
         {
             var (reference, digest) = LegacySighting.Decode(envelope.Payload);
-            return new Sighting(reference, digest, "", signedAt, "", signedBy, bundle);
+            return new Sighting(reference, digest, "", signedAt, "", signedBy, bundle) { LogTime = verified.IntegratedTime };
         }
 
         var claim = SightingStatement.Decode(envelope.Payload);
@@ -79,7 +85,14 @@ internal sealed class SightingReader
             throw new FormatException($"statement names {claim.Identity} but is signed by {signedBy}");
         }
 
-        return new Sighting(claim.Reference, claim.Digest, claim.MediaType, claim.ObservedAt, claim.Upstream, claim.Identity, bundle);
+        return new Sighting(claim.Reference, claim.Digest, claim.MediaType, claim.ObservedAt, claim.Upstream, claim.Identity, bundle) { LogTime = verified.IntegratedTime };
+    }
+
+    /// <summary>True for a legacy sighting: its envelope carries no signature (only its log vouches for it).</summary>
+    public static bool IsUnsigned(Sighting sighting)
+    {
+        ArgumentNullException.ThrowIfNull(sighting);
+        return sighting.Bundle.Envelope is { Signatures.Count: 0 };
     }
 
     /// <summary>

@@ -42,7 +42,7 @@ internal sealed partial class TagLedger
     private readonly TimeProvider _time;
     private readonly ILogger<TagLedger> _logger;
     private readonly TlogistryMetrics? _metrics;
-    private readonly LogHistory? _history;
+    private readonly PinGate _gate;
     private const int VerifiedCapacity = 100_000;
     private readonly ConcurrentDictionary<string, Sighting> _verified = new(StringComparer.Ordinal);
 
@@ -63,7 +63,7 @@ internal sealed partial class TagLedger
 
         // Optional: a ledger built by hand (tools, tests) needs no meter, nor a memory of the log's checkpoints.
         _metrics = metrics;
-        _history = history;
+        _gate = new PinGate(log.LogId, history);
     }
 
     /// <summary>Tags for which reconcile, rebuild or import met two valid sightings of ours with different digests.</summary>
@@ -135,11 +135,8 @@ internal sealed partial class TagLedger
 
         if (_unindexed.TryGetValue(reference, out cached))
         {
-            if (!_log.FindsLostPins)
-            {
-                await StoreLostPinAsync(cached);
-            }
-
+            // No pin is served from memory alone: it counts once the store holds it.
+            await StoreLostPinAsync(cached);
             return cached;
         }
 
@@ -165,9 +162,10 @@ internal sealed partial class TagLedger
             return null;
         }
 
-        Verify(stored);
-        Remember(stored);
-        return stored;
+        var pin = Verify(stored);
+        await AdmitAsync(() => _gate.AdmitAsync(pin, cancellationToken));
+        Remember(pin);
+        return pin;
     }
 
     /// <summary>
@@ -186,6 +184,12 @@ internal sealed partial class TagLedger
                 {
                     if (TryRead(record, out var sighting) && sighting.Reference == reference && !found.Exists(f => f.LogIndex == sighting.LogIndex && f.LogId == sighting.LogId))
                     {
+                        if (_gate.Refusal(sighting) is { } why)
+                        {
+                            Log.SkippedEntry(_logger, sighting.LogIndex, why);
+                            continue;
+                        }
+
                         found.Add(sighting);
                     }
                 }
@@ -206,6 +210,7 @@ internal sealed partial class TagLedger
             ReportConflict(pin, other);
         }
 
+        await AdmitAsync(() => _gate.AdmitAsync(pin, cancellationToken));
         await SaveQuietlyAsync(pin);
         Remember(pin);
         return pin;
@@ -378,7 +383,19 @@ internal sealed partial class TagLedger
         {
             throw new LedgerUnavailableException($"{step} failed: {e.Message}", e);
         }
+        catch (LogVerificationException e)
+        {
+            // An answer that fails verification is not an outage: it never serves unverified.
+            throw new LedgerIntegrityException($"{step} failed: {e.Message}", e);
+        }
     }
+
+    /// <summary>Runs a <see cref="PinGate"/> check; the store it reads failing is an outage like any other.</summary>
+    private static async Task AdmitAsync(Func<Task> check) => await Guard("checkpoint memory", async () =>
+    {
+        await check();
+        return 0;
+    });
 
     /// <summary>Saves a pin found in the log; the store is a cache of the log here, so a failed write only costs a later search.</summary>
     private async Task SaveQuietlyAsync(Sighting sighting)
@@ -489,6 +506,7 @@ internal sealed partial class TagLedger
         }
 
         var envelope = signed.Envelope;
+        var floor = await Guard("checkpoint memory", () => _gate.FloorAsync(CancellationToken.None));
         var entry = await GuardLog("log append", () => _log.AppendAsync(envelope, signed.Signer, CancellationToken.None));
         Sighting sighting;
         try
@@ -501,6 +519,8 @@ internal sealed partial class TagLedger
             throw new LedgerIntegrityException($"the log's answer for the new sighting of {observed.Reference} does not verify: {e.Message}", e);
         }
 
+        // Checked before anything counts: a forked tree, a reused index or another log's entry is never pinned.
+        await AdmitAsync(() => _gate.AdmitAppendedAsync(sighting, floor, CancellationToken.None));
         Remember(sighting);
         try
         {
@@ -508,53 +528,16 @@ internal sealed partial class TagLedger
         }
         catch (Exception e) when (IsStorageFailure(e))
         {
-            // The sighting is durable in the log, the source of truth: the pin holds in memory
-            // now and the next start indexes it from the log.
+            // The sighting is durable in the log, but no pin lives in memory only: the write is
+            // retried by the tag's next request, and nothing is acknowledged until the store holds it.
             _unindexed[sighting.Reference] = sighting;
+            _verified.TryRemove(sighting.Reference, out _);
             Log.IndexWriteFailed(_logger, sighting.Reference, sighting.LogIndex, e.Message);
-            if (!_log.FindsLostPins)
-            {
-                // This log keeps no copy of the statement (Rekor v2): the store is the only one,
-                // so nothing is acknowledged until it holds the sighting.
-                _verified.TryRemove(sighting.Reference, out _);
-                throw new LedgerUnavailableException(LostPinMessage(sighting, e.Message), e);
-            }
+            throw new LedgerUnavailableException(LostPinMessage(sighting, e.Message), e);
         }
 
         Log.Recorded(_logger, sighting.Reference, sighting.Digest, sighting.LogIndex);
-        await ObserveCheckpointAsync(entry);
         return (sighting, true);
-    }
-
-    /// <summary>
-    /// The checkpoint the new sighting was proven against must extend the one the store
-    /// remembers (and is remembered when larger). The sighting is in the log either way: a
-    /// log caught going back is evidence of tampering, reported by failing the request.
-    /// </summary>
-    private async Task ObserveCheckpointAsync(Transparency.Sigstore.TlogEntry entry)
-    {
-        if (_history is null || entry.InclusionProof is not { } proof)
-        {
-            return;
-        }
-
-        try
-        {
-            await Guard("checkpoint memory", async () =>
-            {
-                await _history.ObserveAsync(proof.Checkpoint, CancellationToken.None);
-                return 0;
-            });
-        }
-        catch (Transparency.Witness.LogConsistencyException e)
-        {
-            throw new LedgerIntegrityException($"the log does not extend the checkpoint this store remembers: {e.Message}", e);
-        }
-        catch (LedgerUnavailableException e)
-        {
-            // The store could not remember it: a later checkpoint will be.
-            Log.CheckpointNotRemembered(_logger, entry.LogIndex, e.Message);
-        }
     }
 
     /// <summary>Retries the store write of a pin only this process holds; until it succeeds the tag is unavailable.</summary>
@@ -574,10 +557,10 @@ internal sealed partial class TagLedger
     }
 
     private static string LostPinMessage(Sighting sighting, string reason) =>
-        $"the sighting of {sighting.Reference} is in the log at index {sighting.LogIndex}, but the store could not save it ({reason}); this log keeps no copy of the statement, so the tag is served once the store takes it";
+        $"the sighting of {sighting.Reference} is in the log at index {sighting.LogIndex}, but the store could not save it ({reason}); no pin is served from memory alone, so the tag is served once the store takes it";
 
     /// <summary>A stored pin counts only if its bundle verifies and says what the row says.</summary>
-    private void Verify(Sighting stored)
+    private Sighting Verify(Sighting stored)
     {
         Sighting fromBundle;
         try
@@ -597,11 +580,13 @@ internal sealed partial class TagLedger
         {
             throw new LedgerIntegrityException($"stored sighting of {stored.Reference} disagrees with its signed envelope");
         }
+
+        return stored with { LogTime = fromBundle.LogTime };
     }
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "sighting of {Reference} is in the log at index {Index} but the index write failed ({Reason}); it will be indexed from the log at the next start")]
+        [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "sighting of {Reference} is in the log at index {Index} but the index write failed ({Reason}); the tag answers 503 until the write succeeds")]
         public static partial void IndexWriteFailed(ILogger logger, string reference, long index, string reason);
 
         [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "recorded first sighting {Reference} -> {Digest} at log index {Index}")]
@@ -612,9 +597,6 @@ internal sealed partial class TagLedger
 
         [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "two valid sightings of one tag disagree: {Conflict}")]
         public static partial void Conflict(ILogger logger, string conflict);
-
-        [LoggerMessage(EventId = 2007, Level = LogLevel.Warning, Message = "the checkpoint of log entry {Index} could not be remembered ({Reason}); a later one will be")]
-        public static partial void CheckpointNotRemembered(ILogger logger, long index, string reason);
 
         [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "the first-sighting lock of {Reference} could not be released cleanly ({Reason}); its connection is dropped, which releases it")]
         public static partial void UnlockFailed(ILogger logger, string reference, string reason);

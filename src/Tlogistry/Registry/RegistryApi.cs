@@ -310,9 +310,10 @@ internal sealed partial class RegistryApi : IDisposable
         var entry = pin.Bundle.Entry;
         headers["Tlog-Uuid"] = pin.Uuid;
         headers["Tlog-Logindex"] = entry.LogIndex.ToString(CultureInfo.InvariantCulture);
-        if (entry.IntegratedTime > 0)
+        if (pin.LogTime is { } time)
         {
-            headers["Tlog-Integratedtime"] = DateTimeOffset.FromUnixTimeSeconds(entry.IntegratedTime).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+            // Only a time the log signed (SET, embedded leaf): an unsigned integratedTime is nobody's word.
+            headers["Tlog-Integratedtime"] = time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         }
     }
 

@@ -25,11 +25,11 @@ internal interface ISightingIndex
     /// <summary>Deletes the row of <paramref name="sighting"/>'s log entry (an accepted rollback forgets what the log no longer holds).</summary>
     Task ForgetAsync(Sighting sighting, CancellationToken cancellationToken);
 
-    /// <summary>The largest verified checkpoint of log <paramref name="origin"/> this store remembers, or null.</summary>
-    Task<RememberedCheckpoint?> RememberedCheckpointAsync(string origin, CancellationToken cancellationToken);
+    /// <summary>The largest verified checkpoint of log <paramref name="log"/> (<see cref="Transparency.Sigstore.LogIdentity"/>) this store remembers, or null. The column that holds the key is still named <c>origin</c>.</summary>
+    Task<RememberedCheckpoint?> RememberedCheckpointAsync(string log, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Remembers a verified checkpoint unless a larger one of its origin is remembered already;
+    /// Remembers a verified checkpoint unless a larger one of its log is remembered already;
     /// with <paramref name="replace"/> (an accepted rollback) it overwrites whatever is remembered.
     /// </summary>
     Task RememberCheckpointAsync(RememberedCheckpoint checkpoint, bool replace, CancellationToken cancellationToken);

@@ -111,12 +111,12 @@ internal sealed class PostgresSightingIndex : ISightingIndex, IAsyncDisposable
         await cmd.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public async Task<RememberedCheckpoint?> RememberedCheckpointAsync(string origin, CancellationToken cancellationToken)
+    public async Task<RememberedCheckpoint?> RememberedCheckpointAsync(string log, CancellationToken cancellationToken)
     {
         await using var cmd = _source.CreateCommand("SELECT size, root_hash, note FROM tlogistry_log_checkpoints WHERE origin = @o");
-        cmd.Parameters.AddWithValue("o", origin);
+        cmd.Parameters.AddWithValue("o", log);
         await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
-        return await r.ReadAsync(cancellationToken) ? new RememberedCheckpoint(origin, r.GetInt64(0), r.GetFieldValue<byte[]>(1), r.GetString(2)) : null;
+        return await r.ReadAsync(cancellationToken) ? new RememberedCheckpoint(log, r.GetInt64(0), r.GetFieldValue<byte[]>(1), r.GetString(2)) : null;
     }
 
     public async Task RememberCheckpointAsync(RememberedCheckpoint checkpoint, bool replace, CancellationToken cancellationToken)
@@ -127,7 +127,7 @@ internal sealed class PostgresSightingIndex : ISightingIndex, IAsyncDisposable
             ON CONFLICT (origin) DO UPDATE SET size = excluded.size, root_hash = excluded.root_hash, note = excluded.note, remembered_at = now()
             {(replace ? "" : "WHERE excluded.size > tlogistry_log_checkpoints.size")}
             """);
-        cmd.Parameters.AddWithValue("o", checkpoint.Origin);
+        cmd.Parameters.AddWithValue("o", checkpoint.Log);
         cmd.Parameters.AddWithValue("s", checkpoint.Size);
         cmd.Parameters.AddWithValue("r", checkpoint.RootHash);
         cmd.Parameters.AddWithValue("n", checkpoint.Note);

@@ -18,6 +18,13 @@ internal sealed record Sighting(
 {
     public long LogIndex => Bundle.Entry.LogIndex;
 
+    /// <summary>
+    /// When the log integrated the entry, only when something the log signed says so (its
+    /// signed entry timestamp, or the embedded leaf under the inclusion proof); null otherwise,
+    /// whatever the entry's unsigned <c>integratedTime</c> field holds. Set by the reader that verified it.
+    /// </summary>
+    public DateTimeOffset? LogTime { get; init; }
+
     public string LogId => Convert.ToHexStringLower(Bundle.Entry.LogId);
 
     /// <summary>The entry's UUID as Rekor names it: the hex RFC 6962 leaf hash of its body.</summary>

@@ -145,14 +145,14 @@ internal sealed class SqliteSightingIndex : ISightingIndex
         return Task.CompletedTask;
     }
 
-    public Task<RememberedCheckpoint?> RememberedCheckpointAsync(string origin, CancellationToken cancellationToken)
+    public Task<RememberedCheckpoint?> RememberedCheckpointAsync(string log, CancellationToken cancellationToken)
     {
         using var c = Open();
         using var cmd = c.CreateCommand();
         cmd.CommandText = "SELECT size, root_hash, note FROM log_checkpoints WHERE origin = $o";
-        cmd.Parameters.AddWithValue("$o", origin);
+        cmd.Parameters.AddWithValue("$o", log);
         using var r = cmd.ExecuteReader();
-        return Task.FromResult(r.Read() ? new RememberedCheckpoint(origin, r.GetInt64(0), (byte[])r.GetValue(1), r.GetString(2)) : null);
+        return Task.FromResult(r.Read() ? new RememberedCheckpoint(log, r.GetInt64(0), (byte[])r.GetValue(1), r.GetString(2)) : null);
     }
 
     public Task RememberCheckpointAsync(RememberedCheckpoint checkpoint, bool replace, CancellationToken cancellationToken)
@@ -164,7 +164,7 @@ internal sealed class SqliteSightingIndex : ISightingIndex
             ON CONFLICT (origin) DO UPDATE SET size = excluded.size, root_hash = excluded.root_hash, note = excluded.note
             {(replace ? "" : "WHERE excluded.size > log_checkpoints.size")}
             """;
-        cmd.Parameters.AddWithValue("$o", checkpoint.Origin);
+        cmd.Parameters.AddWithValue("$o", checkpoint.Log);
         cmd.Parameters.AddWithValue("$s", checkpoint.Size);
         cmd.Parameters.AddWithValue("$r", checkpoint.RootHash);
         cmd.Parameters.AddWithValue("$n", checkpoint.Note);

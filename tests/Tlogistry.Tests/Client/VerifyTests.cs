@@ -40,7 +40,7 @@ public sealed class VerifyTests
         Assert.StartsWith($"verified scripted.test/app:a {digest}: log index 0 of tlogistry.local/", first, StringComparison.Ordinal);
         Assert.Contains("tree size 1 (first checkpoint of this log, cached)", first, StringComparison.Ordinal);
         var origin = f.Proxy.Services.GetRequiredService<EmbeddedLog>().Origin;
-        var cached = Path.Combine(f.StateDir, "checkpoints", CheckpointCache.Escape(origin));
+        var cached = Path.Combine(f.StateDir, "checkpoints", LogIdentity.Of(f.Proxy.Services.GetRequiredService<EmbeddedLog>().Trusted));
         Assert.StartsWith(origin + "\n1\n", await File.ReadAllTextAsync(cached, Ct), StringComparison.Ordinal);
 
         // The log grows; the same bundle, now from a file, is checked against the grown log and
@@ -126,7 +126,7 @@ public sealed class VerifyTests
             var message = await Fails(Request(f, "scripted.test/app:a", logUrl: url));
             Assert.Contains("current checkpoint", message, StringComparison.Ordinal);
             Assert.Contains("is not signed by the log's key", message, StringComparison.Ordinal);
-            Assert.False(File.Exists(Path.Combine(f.StateDir, "checkpoints", CheckpointCache.Escape(origin))));
+            Assert.False(File.Exists(Path.Combine(f.StateDir, "checkpoints", LogIdentity.Of(f.Proxy.Services.GetRequiredService<EmbeddedLog>().Trusted))));
         }
         finally
         {

@@ -193,7 +193,7 @@ public sealed class RekorLogTests
     }
 
     [Fact]
-    public async Task Sightings_written_by_the_go_tlogistry_are_honoured_when_signed_by_our_key()
+    public async Task Sightings_written_by_the_go_tlogistry_count_only_by_the_named_legacy_log_and_key_and_never_as_new_pins()
     {
         using var logDir = new TempDirectory();
         using var data = new TempDirectory();
@@ -201,37 +201,65 @@ public sealed class RekorLogTests
         await using var upstream = await TagUpstream.StartAsync();
         var settings = Settings("rekor-v1", log.BaseUri, log.TrustedRootPath);
 
-        // intoto v0.0.1 entries with predicateType tlogistry-fetched: one by this instance's
-        // key, one by a stranger's, each pinning its tag to what upstream serves when moved.
+        // intoto v0.0.1 entries with predicateType tlogistry-fetched, each pinning its tag to
+        // what upstream serves when moved: one naming this instance's key, one a stranger's.
+        // Such an entry keeps no signature: only the log says the key signed it.
+        var legacyKey = Path.Combine(data.Path, "legacy.pem");
         using (var ours = InstanceKey.LoadOrCreate(Path.Combine(data.Path, "signing-key.pem")))
         using (var stranger = InstanceKey.LoadOrCreate(Path.Combine(data.Path, "stranger.pem")))
         {
             await PostLegacyAsync(log, ours, "scripted.test/app:old", TagUpstream.DigestOf("old", moved: true));
             await PostLegacyAsync(log, stranger, "scripted.test/app:other", TagUpstream.DigestOf("other", moved: true));
+            await File.WriteAllTextAsync(legacyKey, ours.PublicKeyPem, Ct);
         }
 
         await using (var proxy = await ProxyHost.StartAsync(data.Path, upstream.Mapping, settings, Ct))
         {
             using var http = new HttpClient { BaseAddress = proxy.BaseUri };
 
-            // Found by search: the legacy pin holds, so today's digest is refused.
-            await AssertMismatch(http, "/v2/scripted.test/app/manifests/old", TagUpstream.DigestOf("old", moved: true));
-
-            // A stranger's entry neither pins nor blocks: the tag is recorded as a first sighting.
-            using var other = await http.GetAsync("/v2/scripted.test/app/manifests/other", Ct);
-            Assert.Equal(HttpStatusCode.OK, other.StatusCode);
-            Assert.Equal("true", other.Headers.GetValues("Tlog-First-Seen").Single());
+            // Found by search, neither becomes a pin: both tags are recorded as first sightings.
+            foreach (var tag in new[] { "old", "other" })
+            {
+                using var response = await http.GetAsync("/v2/scripted.test/app/manifests/" + tag, Ct);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                Assert.Equal("true", response.Headers.GetValues("Tlog-First-Seen").Single());
+            }
         }
 
-        // index rebuild finds both of ours by key (the legacy one and the new one), not the stranger's.
+        // index rebuild by key: without the legacy flags only the two signed sightings count.
         SightingStore.Delete(data.Path);
         var progress = new StringWriter();
         Assert.Equal(0, await IndexRebuild.RunAsync(WithDataDir(settings, data.Path), null, progress, Ct));
         Assert.Contains("2 sightings added", progress.ToString(), StringComparison.Ordinal);
+
+        // With them, the operator imports the legacy entry of the named log and key: it is
+        // earlier in the log, so it is the pin of its tag, and the conflict with the later
+        // sighting is reported (exit 1); the stranger's still counts for nothing.
+        var legacy = new Dictionary<string, string?>(settings)
+        {
+            ["Tlogistry:LegacyLog"] = Convert.ToHexStringLower(LogIds.ForRekorV1(TrustedRoot.Parse(await File.ReadAllBytesAsync(log.TrustedRootPath, Ct)).Logs[0].PublicKeyDer)),
+            ["Tlogistry:LegacyKey"] = legacyKey,
+        };
+        progress = new StringWriter();
+        Assert.Equal(1, await IndexRebuild.RunAsync(WithDataDir(legacy, data.Path), null, progress, Ct));
+        Assert.Contains("1 sightings added", progress.ToString(), StringComparison.Ordinal);
+        await using (var proxy = await ProxyHost.StartAsync(data.Path, upstream.Mapping, legacy, Ct))
+        {
+            using var http = new HttpClient { BaseAddress = proxy.BaseUri };
+            await AssertMismatch(http, "/v2/scripted.test/app/manifests/old", TagUpstream.DigestOf("old", moved: true));
+        }
+
+        // The stored legacy pin, read without the flags, does not verify: 503, never a new pin.
+        await using (var proxy = await ProxyHost.StartAsync(data.Path, upstream.Mapping, settings, Ct))
+        {
+            using var http = new HttpClient { BaseAddress = proxy.BaseUri };
+            using var refused = await http.GetAsync("/v2/scripted.test/app/manifests/old", Ct);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        }
     }
 
-    /// <summary>Logs a sighting the way the Go tlogistry did: intoto v0.0.1, predicate {tag, digest}.</summary>
-    private static async Task PostLegacyAsync(LogServeProcess log, InstanceKey key, string tag, string digest)
+    /// <summary>Logs a sighting the way the Go tlogistry did: intoto v0.0.1, predicate {tag, digest}. The log keeps no signature of it.</summary>
+    internal static async Task PostLegacyAsync(LogServeProcess log, InstanceKey key, string tag, string digest)
     {
         var refHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(tag)));
         var statement = Encoding.UTF8.GetBytes(

@@ -116,25 +116,25 @@ public abstract class TagLedgerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_failed_index_write_after_the_log_append_keeps_the_pin_and_is_indexed_at_restart()
+    public async Task A_failed_index_write_after_the_log_append_is_never_acknowledged_and_the_entry_is_indexed_at_restart()
     {
         var (ledger, log, _) = await OpenAsync();
         await ledger.ObserveAsync(Seen("ghcr.io/org/warm:1", D('c')), Ct);
         await Store.RefuseWritesAsync();
 
-        var first = await ledger.ObserveAsync(Seen("ghcr.io/org/app:v3", D('a')), Ct);
-        Assert.Equal(PinOutcome.FirstSeen, first.Outcome);
+        // No pin lives in memory only: the first sighting is not acknowledged while the store refuses it.
+        await Assert.ThrowsAsync<LedgerUnavailableException>(() => ledger.ObserveAsync(Seen("ghcr.io/org/app:v3", D('a')), Ct));
         Assert.Null(await (await Store.OpenAsync()).FindAsync("ghcr.io/org/app:v3", Ct));
 
-        // The pin holds in memory: no second entry for the tag, and a moved tag is refused.
-        var moved = await ledger.ObserveAsync(Seen("ghcr.io/org/app:v3", D('b')), Ct);
-        Assert.Equal(PinOutcome.Mismatch, moved.Outcome);
+        // Nor later: no second entry for the tag, and no answer until the store takes it.
+        await Assert.ThrowsAsync<LedgerUnavailableException>(() => ledger.ObserveAsync(Seen("ghcr.io/org/app:v3", D('b')), Ct));
         Assert.Equal(2, log.Size);
 
         await Store.AllowWritesAsync();
         var (restarted, _, _) = await OpenAsync();
         Assert.Equal(1, await restarted.ReconcileAsync(Ct));
-        Assert.Equal(first.Pin.LogIndex, (await restarted.FindPinAsync("ghcr.io/org/app:v3", Ct))!.LogIndex);
+        var pin = (await restarted.FindPinAsync("ghcr.io/org/app:v3", Ct))!;
+        Assert.Equal((1L, D('a')), (pin.LogIndex, pin.Digest));
     }
 
     [Fact]
@@ -218,12 +218,12 @@ public abstract class TagLedgerTests : IAsyncLifetime
     {
         var (ledger, log, _) = await OpenAsync();
         await ledger.ObserveAsync(Seen("ghcr.io/org/a:1", D('a')), Ct);
-        Assert.Equal(1, (await (await Store.OpenAsync()).RememberedCheckpointAsync(log.Origin, Ct))!.Size);
+        Assert.Equal(1, (await (await Store.OpenAsync()).RememberedCheckpointAsync(LogIdentity.Of(log.Trusted), Ct))!.Size);
         await ledger.ObserveAsync(Seen("ghcr.io/org/b:1", D('b')), Ct);
         await ledger.ObserveAsync(Seen("ghcr.io/org/c:1", D('c')), Ct);
 
         await (await HistoryAsync(log)).CheckAtStartAsync(Ct);
-        var remembered = await (await Store.OpenAsync()).RememberedCheckpointAsync(log.Origin, Ct);
+        var remembered = await (await Store.OpenAsync()).RememberedCheckpointAsync(LogIdentity.Of(log.Trusted), Ct);
         Assert.Equal(3, remembered!.Size);
         Assert.Equal(log.LatestCheckpoint.Checkpoint.RootHash, remembered.RootHash);
     }

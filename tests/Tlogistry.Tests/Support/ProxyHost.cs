@@ -67,8 +67,16 @@ internal sealed class ProxyHost : IAsyncDisposable
         return new ProxyHost(app, uri.Scheme, uri.Port, dataDir);
     }
 
+    /// <summary>Stops the proxy; a second call does nothing (a test may stop it before its owner does).</summary>
+    private int _disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _app.StopAsync();
         await _app.DisposeAsync();
     }

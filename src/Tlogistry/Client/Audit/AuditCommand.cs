@@ -10,6 +10,7 @@ using Tlogistry.Transparency.Merkle;
 using Tlogistry.Transparency.Notes;
 using Tlogistry.Transparency.Rekor;
 using Tlogistry.Transparency.Sigstore;
+using Tlogistry.Transparency.Witness;
 
 namespace Tlogistry.Client.Audit;
 
@@ -22,8 +23,10 @@ internal sealed record AuditRequest(long From, Uri Proxy, bool ProxyGiven, LogCh
 /// <c>tlogistry audit</c>: a monitor. It scans the log from an index with the same
 /// <see cref="ITransparencyLog.ReadFromAsync"/> a store rebuild uses (the embedded log's files or
 /// tiles, a tiles log over HTTP, Rekor v1 by a search for our key), keeps the entries our signer
-/// made (read by the service's <see cref="SightingReader"/>; entries of others are skipped),
-/// reads every bundle the proxy publishes, and reports through <see cref="AuditReport"/>.
+/// made (read by the service's <see cref="SightingReader"/>; entries of others are skipped, but
+/// an entry whose log evidence does not verify is a finding, never "someone else's"), reads every
+/// bundle the proxy publishes, requires each one of the scanned log to be among the entries read
+/// and its checkpoint to be extended by the log's current one, and reports through <see cref="AuditReport"/>.
 /// </summary>
 internal static class AuditCommand
 {
@@ -45,11 +48,25 @@ internal static class AuditCommand
         {
             var verifier = new BundleVerifier(trust.Root);
             var ours = new List<OurEntry>();
+            var findings = new List<LogFinding>();
+            var scanned = new HashSet<string>(StringComparer.Ordinal);
             long read = 0;
             try
             {
                 await foreach (var record in log.ReadFromAsync(request.From, trust.Reader.Signer, cancellationToken))
                 {
+                    var uuid = Convert.ToHexStringLower(Rfc6962.LeafHash(record.Entry.CanonicalizedBody));
+                    scanned.Add(uuid);
+                    try
+                    {
+                        verifier.VerifyEntry(record.Entry, DateTimeOffset.UtcNow);
+                    }
+                    catch (LogVerificationException e)
+                    {
+                        findings.Add(new LogFinding(LogFindingKind.UnverifiedEntry, record.Entry.LogIndex, uuid, e.Message));
+                        continue;
+                    }
+
                     if (Ours(record, trust, verifier) is { } entry)
                     {
                         ours.Add(entry);
@@ -61,7 +78,7 @@ internal static class AuditCommand
                     }
                 }
             }
-            catch (Exception e) when (e is LogUnavailableException or InvalidDataException or IOException or FormatException)
+            catch (Exception e) when (e is LogUnavailableException or LogVerificationException or InvalidDataException or IOException or FormatException)
             {
                 throw new ClientException($"cannot read {log.Description}: {e.Message}", e);
             }
@@ -72,13 +89,69 @@ internal static class AuditCommand
                 published.Add(Read(bundle, trust.Reader));
             }
 
-            var report = AuditReport.Build(read, ours, published);
+            await CheckPublishedAsync(request, log, owned, trust, published, scanned, findings, cancellationToken);
+            var report = AuditReport.Build(read, ours, published, findings);
             await output.WriteAsync(request.Json ? AuditOutput.Json(report) : AuditOutput.Text(report, request.From));
             return report.IsClean ? 0 : 1;
         }
     }
 
-    /// <summary>The entry as ours, or null for an entry of someone else (or one whose log evidence fails).</summary>
+    /// <summary>
+    /// Every verifying published bundle of the scanned log from <c>--from</c> on must be among the
+    /// entries read, and the log's current checkpoint must extend the checkpoint it was proven against.
+    /// </summary>
+    private static async Task CheckPublishedAsync(AuditRequest request, ITransparencyLog log, IDisposable? owned, ClientTrust trust, List<PublishedBundle> published, HashSet<string> scanned, List<LogFinding> findings, CancellationToken cancellationToken)
+    {
+        var logId = Convert.ToHexStringLower(log.LogId);
+        var mine = published.Where(p => p.Sighting is not null && p.LogId == logId && p.LogIndex >= request.From).ToList();
+        if (mine.Count == 0)
+        {
+            return;
+        }
+
+        ICheckpointSource? source = log as ICheckpointSource ?? (owned is EmbeddedLog embedded ? new EmbeddedCheckpoints(embedded) : null);
+        var trusted = trust.Root.FindLog(log.LogId);
+        Checkpoint? current = null;
+        if (source is not null && trusted is not null)
+        {
+            try
+            {
+                current = CheckpointVerifier.Verify(trusted, await source.ReadCheckpointAsync(cancellationToken));
+            }
+            catch (NoteVerificationException e)
+            {
+                findings.Add(new LogFinding(LogFindingKind.Inconsistent, -1, "", $"the current checkpoint of {source.Description} is not signed by the log's key: {e.Message}"));
+                return;
+            }
+        }
+
+        foreach (var p in mine)
+        {
+            if (!scanned.Contains(p.Uuid))
+            {
+                findings.Add(new LogFinding(LogFindingKind.NotInLog, p.LogIndex, p.Uuid, $"the published bundle of {p.Sighting!.Reference} is not among the entries read from {log.Description}"));
+                continue;
+            }
+
+            if (current is null || p.Sighting!.Bundle.Entry.InclusionProof is not { } proof)
+            {
+                continue;
+            }
+
+            var seen = Checkpoint.Parse(SignedNote.Parse(proof.Checkpoint).Text);
+            try
+            {
+                var consistency = Consistency.NeedsProof(seen, current) ? await source!.ConsistencyProofAsync(seen.Size, current.Size, cancellationToken) : null;
+                Consistency.Require(seen, current, consistency);
+            }
+            catch (Exception e) when (e is LogConsistencyException or LogVerificationException or LogUnavailableException)
+            {
+                findings.Add(new LogFinding(LogFindingKind.Inconsistent, p.LogIndex, p.Uuid, e.Message));
+            }
+        }
+    }
+
+    /// <summary>The entry as ours, or null for an entry of someone else.</summary>
     private static OurEntry? Ours(LogRecord record, ClientTrust trust, BundleVerifier verifier)
     {
         var entry = record.Entry;

@@ -29,7 +29,12 @@ internal static class AuditOutput
             sb.Append(CultureInfo.InvariantCulture, $"bad bundle: the published bundle for log index {b.LogIndex} does not verify: {b.Failure}\n");
         }
 
-        var findings = report.Conflicts.Count + report.Unexplained.Count + report.BadBundles.Count;
+        foreach (var f in report.LogFindings)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"{f.Label}: log index {f.LogIndex} (uuid {f.Uuid}): {f.Detail}\n");
+        }
+
+        var findings = report.Findings;
         sb.Append(CultureInfo.InvariantCulture, $"audit: {report.EntriesRead} entries read from log index {from}, {report.Ours} of ours, {report.Published} bundles published; ")
             .Append(findings == 0 ? "nothing to report" : string.Create(CultureInfo.InvariantCulture, $"{findings} findings"))
             .Append('\n');
@@ -88,6 +93,18 @@ internal static class AuditOutput
                 w.WriteNumber("logIndex", b.LogIndex);
                 w.WriteString("logId", b.LogId);
                 w.WriteString("reason", b.Failure);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteStartArray("logFindings");
+            foreach (var f in report.LogFindings)
+            {
+                w.WriteStartObject();
+                w.WriteString("kind", f.Label);
+                w.WriteNumber("logIndex", f.LogIndex);
+                w.WriteString("uuid", f.Uuid);
+                w.WriteString("reason", f.Detail);
                 w.WriteEndObject();
             }
 

@@ -21,7 +21,8 @@ internal sealed record TagConflict(string Reference, IReadOnlyList<TagDigest> Si
 /// <summary>
 /// What a monitor concludes, without I/O: tags recorded with more than one digest (in the log
 /// or the published bundles), entries of ours that no published, verifying bundle explains, and
-/// published bundles that do not verify. Clean when all three are empty.
+/// published bundles that do not verify, and findings about the log itself (<see cref="LogFinding"/>).
+/// Clean when all four are empty.
 /// </summary>
 internal sealed record AuditReport(
     long EntriesRead,
@@ -29,11 +30,14 @@ internal sealed record AuditReport(
     int Published,
     IReadOnlyList<TagConflict> Conflicts,
     IReadOnlyList<OurEntry> Unexplained,
-    IReadOnlyList<PublishedBundle> BadBundles)
+    IReadOnlyList<PublishedBundle> BadBundles,
+    IReadOnlyList<LogFinding> LogFindings)
 {
-    public bool IsClean => Conflicts.Count == 0 && Unexplained.Count == 0 && BadBundles.Count == 0;
+    public bool IsClean => Conflicts.Count == 0 && Unexplained.Count == 0 && BadBundles.Count == 0 && LogFindings.Count == 0;
 
-    public static AuditReport Build(long entriesRead, IReadOnlyList<OurEntry> ours, IReadOnlyList<PublishedBundle> published)
+    public int Findings => Conflicts.Count + Unexplained.Count + BadBundles.Count + LogFindings.Count;
+
+    public static AuditReport Build(long entriesRead, IReadOnlyList<OurEntry> ours, IReadOnlyList<PublishedBundle> published, IReadOnlyList<LogFinding>? logFindings = null)
     {
         ArgumentNullException.ThrowIfNull(ours);
         ArgumentNullException.ThrowIfNull(published);
@@ -52,6 +56,6 @@ internal sealed record AuditReport(
             .OrderBy(c => c.Reference, StringComparer.Ordinal)
             .ToList();
 
-        return new AuditReport(entriesRead, ours.Count, published.Count, conflicts, unexplained, [.. published.Where(p => p.Sighting is null)]);
+        return new AuditReport(entriesRead, ours.Count, published.Count, conflicts, unexplained, [.. published.Where(p => p.Sighting is null)], logFindings ?? []);
     }
 }

@@ -9,7 +9,7 @@ namespace Tlogistry.Client.History;
 /// One recorded sighting as <c>tlogistry history</c> shows it: what the bundle says, and whether
 /// it verified. A bundle that fails still shows what it claims, marked with the reason.
 /// </summary>
-/// <param name="IntegratedTime">The log's time for the entry; null when the log states none (Rekor v2).</param>
+/// <param name="IntegratedTime">The log's time for the entry, only when the log signed it (SET, embedded leaf) and the bundle verified; else null.</param>
 /// <param name="Status"><see cref="VerifiedStatus"/>, or why the bundle does not count.</param>
 internal sealed record HistoryRow(
     string Reference,
@@ -33,18 +33,17 @@ internal sealed record HistoryRow(
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentNullException.ThrowIfNull(selector);
         var entry = bundle.Entry;
-        DateTimeOffset? time = entry.IntegratedTime == 0 ? null : DateTimeOffset.FromUnixTimeSeconds(entry.IntegratedTime);
         var logId = Convert.ToHexStringLower(entry.LogId);
         try
         {
             var sighting = reader.Read(bundle);
             var status = selector.Selects(sighting.Reference) ? VerifiedStatus : $"a sighting of {sighting.Reference}, not of {selector}";
-            return new HistoryRow(sighting.Reference, sighting.Digest, entry.LogIndex, logId, time, status);
+            return new HistoryRow(sighting.Reference, sighting.Digest, entry.LogIndex, logId, sighting.LogTime, status);
         }
         catch (Exception e) when (e is FormatException or LogVerificationException)
         {
             var (reference, digest) = Claimed(bundle);
-            return new HistoryRow(reference, digest, entry.LogIndex, logId, time, e.Message);
+            return new HistoryRow(reference, digest, entry.LogIndex, logId, null, e.Message);
         }
     }
 

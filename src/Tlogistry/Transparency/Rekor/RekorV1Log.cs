@@ -149,7 +149,7 @@ internal sealed partial class RekorV1Log : ITransparencyLog, ICheckpointSource
         var entry = Single(answer, "get");
         return entry.Uuid.EndsWith(uuid[^64..], StringComparison.OrdinalIgnoreCase)
             ? entry
-            : throw new LogUnavailableException($"{Description} answered for {uuid} with entry {entry.Uuid}");
+            : throw new LogVerificationException($"{Description} answered for {uuid} with entry {entry.Uuid}");
     }
 
     /// <summary>
@@ -237,9 +237,13 @@ internal sealed partial class RekorV1Log : ITransparencyLog, ICheckpointSource
         var entries = Parsed(() => RekorV1Entries.ReadLogEntry(answer.Body), what);
         return entries.Count == 1
             ? entries[0]
-            : throw new LogUnavailableException($"{Description} answered a {what} with {entries.Count} entries, not one");
+            : throw new LogVerificationException($"{Description} answered a {what} with {entries.Count} entries, not one");
     }
 
+    /// <summary>
+    /// Reads a successful answer. One that cannot be read, or that says what was not asked, is a
+    /// lie or a fault of the log, never an outage: only failures to answer are (see RekorHttp).
+    /// </summary>
     private T Parsed<T>(Func<T> read, string what)
     {
         try
@@ -248,7 +252,7 @@ internal sealed partial class RekorV1Log : ITransparencyLog, ICheckpointSource
         }
         catch (FormatException e)
         {
-            throw new LogUnavailableException($"{Description} sent a malformed {what} answer: {e.Message}", e);
+            throw new LogVerificationException($"{Description} sent a malformed {what} answer: {e.Message}", e);
         }
     }
 

@@ -61,7 +61,7 @@ internal sealed class RekorV2Log : ITransparencyLog, ICheckpointSource
         }
         catch (Exception e) when (e is JsonException or FormatException)
         {
-            throw new LogUnavailableException($"{Description} sent a malformed create answer: {e.Message}", e);
+            throw new LogVerificationException($"{Description} sent a malformed create answer: {e.Message}", e);
         }
     }
 
@@ -91,7 +91,7 @@ internal sealed class RekorV2Log : ITransparencyLog, ICheckpointSource
         }
         catch (FormatException e)
         {
-            throw new LogUnavailableException($"{Description} served a malformed checkpoint: {e.Message}", e);
+            throw new LogVerificationException($"{Description} served a malformed checkpoint: {e.Message}", e);
         }
 
         var proofs = Proofs();
@@ -155,7 +155,7 @@ internal sealed class RekorV2Log : ITransparencyLog, ICheckpointSource
         }
         catch (DecoderFallbackException e)
         {
-            throw new LogUnavailableException($"{Description} served a checkpoint that is not UTF-8", e);
+            throw new LogVerificationException($"{Description} served a checkpoint that is not UTF-8", e);
         }
     }
 
@@ -171,7 +171,7 @@ internal sealed class RekorV2Log : ITransparencyLog, ICheckpointSource
         }
         catch (FormatException e)
         {
-            throw new LogUnavailableException($"{Description} served a malformed {tile.Path}: {e.Message}", e);
+            throw new LogVerificationException($"{Description} served a malformed {tile.Path}: {e.Message}", e);
         }
 
         // A full bundle may stand in for the partial one asked for; it starts with the same entries.
@@ -180,7 +180,7 @@ internal sealed class RekorV2Log : ITransparencyLog, ICheckpointSource
             return entries.Take(width).ToList();
         }
 
-        throw new LogUnavailableException($"{Description} served {tile.Path} with {entries.Count} entries, not {width}");
+        throw new LogVerificationException($"{Description} served {tile.Path} with {entries.Count} entries, not {width}");
     }
 
     /// <summary>Hash tile (<paramref name="level"/>, <paramref name="index"/>): <paramref name="width"/> node hashes, 32 bytes each.</summary>
@@ -194,7 +194,7 @@ internal sealed class RekorV2Log : ITransparencyLog, ICheckpointSource
             return data[..expected];
         }
 
-        throw new LogUnavailableException($"{Description} served {tile.Path} with {data.Length} bytes, not {width} hashes");
+        throw new LogVerificationException($"{Description} served {tile.Path} with {data.Length} bytes, not {width} hashes");
     }
 
     /// <summary>

@@ -10,7 +10,8 @@ namespace Tlogistry.Transparency.Sigstore;
 /// then the signature, then that the logged body commits to exactly this signature. Every
 /// failure is a <see cref="LogVerificationException"/> naming the check and the log index.
 /// </summary>
-internal sealed class BundleVerifier(TrustedRoot root)
+/// <param name="legacy">The log and key whose unsigned intoto 0.0.1 entries count; none when null.</param>
+internal sealed class BundleVerifier(TrustedRoot root, LegacyTrust? legacy = null)
 {
     private readonly TrustedRoot root = root ?? throw new ArgumentNullException(nameof(root));
 
@@ -33,7 +34,13 @@ internal sealed class BundleVerifier(TrustedRoot root)
         if (bundle.Envelope is { Signatures.Count: 0 } && IsUnsignedIntoto(entry))
         {
             // intoto v0.0.1 keeps no signature anywhere: Rekor checked it against the body's
-            // key when it admitted the entry, and only its SET says so.
+            // key when it admitted the entry, and only its SET says so. A log that holds its own
+            // key can say so of anything, so only the operator's named legacy log and key count.
+            if (legacy is null || !legacy.Covers(entry.LogId, key))
+            {
+                throw Fail(entry, "signature", "an intoto 0.0.1 entry keeps no signature, and only the legacy log and key named by --legacy-log and --legacy-key may vouch for one");
+            }
+
             if (entry.SignedEntryTimestamp is null)
             {
                 throw Fail(entry, "signature", "an intoto 0.0.1 entry keeps no signature, and without a signed entry timestamp nothing vouches for it");

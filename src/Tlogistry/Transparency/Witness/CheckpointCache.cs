@@ -4,9 +4,10 @@ namespace Tlogistry.Transparency.Witness;
 
 /// <summary>
 /// The last checkpoint this client accepted from each log, as the go command keeps the
-/// checksum database's latest tree: one file per log origin under
-/// <c>DIR/checkpoints/</c>, holding the signed note exactly as the log served it (so it can
-/// be checked again, and shown as evidence). Origins are percent-escaped into file names.
+/// checksum database's latest tree: one file per log under <c>DIR/checkpoints/</c>, named by
+/// the log's identity (<see cref="Sigstore.LogIdentity"/>, as <see cref="LogWitness"/> keys it), holding the
+/// signed note exactly as the log served it (so it can be checked again, and shown as
+/// evidence). Keys are percent-escaped into file names.
 /// Files are replaced atomically, so a reader never sees half a note.
 /// </summary>
 internal sealed class CheckpointCache

@@ -31,6 +31,7 @@ internal sealed class LogWitness
     /// <exception cref="LogUnavailableException">The log could not be read.</exception>
     public async Task<WitnessedCheckpoint> CheckAsync(TrustedLog log, ICheckpointSource source, Checkpoint seen, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(log);
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(seen);
         var note = await source.ReadCheckpointAsync(cancellationToken);
@@ -40,8 +41,11 @@ internal sealed class LogWitness
             throw new LogConsistencyException($"{source.Description} serves the log \"{current.Origin}\", not \"{seen.Origin}\" whose checkpoint the entry was proven against");
         }
 
-        var path = _cache.PathFor(current.Origin);
-        var cached = _cache.Read(current.Origin);
+        // Keyed by the log's identity, not the origin it signs: a log listed by a Rekor v1 ID
+        // may sign any origin, and a second one must meet the first one's memory, not start its own.
+        var key = LogIdentity.Of(log);
+        var path = _cache.PathFor(key);
+        var cached = _cache.Read(key);
         var previous = cached is null ? null : Open(log, cached, $"the checkpoint cached in {path}", " (remove the file to start over, if the log's key was changed on purpose)");
         // The last checkpoint accepted first: a fork is then reported against what this client saw.
         foreach (var older in previous is null ? [seen] : new[] { previous, seen })
@@ -52,7 +56,7 @@ internal sealed class LogWitness
 
         if (previous is null || current.Size > previous.Size)
         {
-            _cache.Write(current.Origin, note);
+            _cache.Write(key, note);
         }
 
         return new WitnessedCheckpoint(current, previous, path);

@@ -190,7 +190,7 @@ public sealed class RekorV1LogTests : IAsyncLifetime
         _rekor.Handler = (c, r) => ScriptedRekor.Json(c, 201, wrong);
         var (envelope, signer) = Sign("{}");
 
-        var e = await Assert.ThrowsAsync<LogUnavailableException>(() => _rekor.V1(LogId).AppendAsync(envelope, signer, TestContext.Current.CancellationToken));
+        var e = await Assert.ThrowsAsync<LogVerificationException>(() => _rekor.V1(LogId).AppendAsync(envelope, signer, TestContext.Current.CancellationToken));
         Assert.Contains("malformed", e.Message, StringComparison.Ordinal);
     }
 
@@ -198,11 +198,11 @@ public sealed class RekorV1LogTests : IAsyncLifetime
     [InlineData("{\"x\":1}")]
     [InlineData("[]")]
     [InlineData("not json")]
-    public async Task MalformedCreateAnswersAreUnavailable(string answer)
+    public async Task MalformedCreateAnswersAreRefusedAsUnverified(string answer)
     {
         _rekor.Handler = (c, r) => ScriptedRekor.Json(c, 201, answer);
         var (envelope, signer) = Sign("{}");
-        await Assert.ThrowsAsync<LogUnavailableException>(() => _rekor.V1(LogId).AppendAsync(envelope, signer, TestContext.Current.CancellationToken));
+        await Assert.ThrowsAsync<LogVerificationException>(() => _rekor.V1(LogId).AppendAsync(envelope, signer, TestContext.Current.CancellationToken));
     }
 
     [Fact]

@@ -81,11 +81,11 @@ public sealed class RekorV2LogTests : IAsyncLifetime
     [InlineData("[]")]
     [InlineData("{\"logIndex\":\"1\"")]
     [InlineData("{\"logIndex\":\"-1\",\"logId\":{\"keyId\":\"AA==\"},\"kindVersion\":{\"kind\":\"a\",\"version\":\"b\"},\"canonicalizedBody\":\"AA==\"}")]
-    public async Task MalformedCreateAnswersAreUnavailable(string answer)
+    public async Task MalformedCreateAnswersAreRefusedAsUnverified(string answer)
     {
         _rekor.Handler = (c, r) => ScriptedRekor.Json(c, 201, answer);
         var (envelope, signer) = Sign("{}");
-        await Assert.ThrowsAsync<LogUnavailableException>(() => _rekor.V2(LogId).AppendAsync(envelope, signer, TestContext.Current.CancellationToken));
+        await Assert.ThrowsAsync<LogVerificationException>(() => _rekor.V2(LogId).AppendAsync(envelope, signer, TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -205,7 +205,7 @@ public sealed class RekorV2LogTests : IAsyncLifetime
             c.Response.StatusCode = 200;
             return c.Response.Body.WriteAsync(new byte[33]).AsTask();
         };
-        var e = await Assert.ThrowsAsync<LogUnavailableException>(() => _rekor.V2(LogId).ReadHashTileAsync(0, 0, 1, TestContext.Current.CancellationToken));
+        var e = await Assert.ThrowsAsync<LogVerificationException>(() => _rekor.V2(LogId).ReadHashTileAsync(0, 0, 1, TestContext.Current.CancellationToken));
         Assert.Contains("tile/0/000.p/1", e.Message, StringComparison.Ordinal);
     }
 

@@ -9,7 +9,8 @@ namespace Tlogistry.Tests.Transparency.Sigstore;
 
 /// <summary>
 /// A bundle made from a real intoto 0.0.1 entry, which keeps no signature: the log's SET is
-/// what vouches that the statement was signed by the key the body names.
+/// what vouches that the statement was signed by the key the body names, so it counts only
+/// for the legacy log and key the operator named.
 /// </summary>
 public sealed class LegacyIntotoBundleTests
 {
@@ -20,12 +21,29 @@ public sealed class LegacyIntotoBundleTests
     {
         var (bundle, key) = Build();
 
-        var verified = new BundleVerifier(TrustedRoot.PublicGood).Verify(bundle, BundleSigner.Key(key), DateTimeOffset.UtcNow);
+        var verified = Legacy(bundle, key).Verify(bundle, BundleSigner.Key(key), DateTimeOffset.UtcNow);
 
         Assert.Equal(key, verified.SignerKeyDer);
         Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(bundle.Entry.IntegratedTime), verified.Entry.IntegratedTime);
         Assert.Same(bundle.Envelope, verified.Envelope);
         Assert.Empty(verified.Envelope!.Signatures);
+    }
+
+    [Fact]
+    public void Without_a_named_legacy_log_and_key_an_unsigned_entry_never_verifies()
+    {
+        var (bundle, key) = Build();
+        using var stranger = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        foreach (var verifier in new[]
+        {
+            new BundleVerifier(TrustedRoot.PublicGood),
+            new BundleVerifier(TrustedRoot.PublicGood, new LegacyTrust(new byte[32], key)),
+            new BundleVerifier(TrustedRoot.PublicGood, new LegacyTrust(bundle.Entry.LogId, stranger.ExportSubjectPublicKeyInfo())),
+        })
+        {
+            var e = Assert.Throws<LogVerificationException>(() => verifier.Verify(bundle, BundleSigner.Key(key), Now(bundle)));
+            Assert.Contains("--legacy-log", e.Message, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
@@ -35,13 +53,13 @@ public sealed class LegacyIntotoBundleTests
         // The index is set to the proof's too, so that only the missing SET is wrong.
         var unvouched = bundle with { Entry = bundle.Entry with { SignedEntryTimestamp = null, LogIndex = bundle.Entry.InclusionProof!.LogIndex } };
 
-        var e = Assert.Throws<LogVerificationException>(() => new BundleVerifier(TrustedRoot.PublicGood).Verify(unvouched, BundleSigner.Key(key), Now(bundle)));
+        var e = Assert.Throws<LogVerificationException>(() => Legacy(bundle, key).Verify(unvouched, BundleSigner.Key(key), Now(bundle)));
 
         Assert.Contains("signed entry timestamp", e.Message, StringComparison.Ordinal);
 
         // With the shard's global index and no SET, nothing binds the index: refused as well.
         var unbound = bundle with { Entry = bundle.Entry with { SignedEntryTimestamp = null } };
-        var u = Assert.Throws<LogVerificationException>(() => new BundleVerifier(TrustedRoot.PublicGood).Verify(unbound, BundleSigner.Key(key), Now(bundle)));
+        var u = Assert.Throws<LogVerificationException>(() => Legacy(bundle, key).Verify(unbound, BundleSigner.Key(key), Now(bundle)));
         Assert.Contains("claims index", u.Message, StringComparison.Ordinal);
     }
 
@@ -51,7 +69,7 @@ public sealed class LegacyIntotoBundleTests
         var (bundle, key) = Build();
         var changed = bundle with { Envelope = bundle.Envelope! with { Payload = SigstoreFixtures.Flip(bundle.Envelope.Payload, 10) } };
 
-        var e = Assert.Throws<LogVerificationException>(() => new BundleVerifier(TrustedRoot.PublicGood).Verify(changed, BundleSigner.Key(key), Now(bundle)));
+        var e = Assert.Throws<LogVerificationException>(() => Legacy(bundle, key).Verify(changed, BundleSigner.Key(key), Now(bundle)));
 
         Assert.Contains("body check failed", e.Message, StringComparison.Ordinal);
         Assert.Contains("payload hash", e.Message, StringComparison.Ordinal);
@@ -60,13 +78,17 @@ public sealed class LegacyIntotoBundleTests
     [Fact]
     public void AnotherExpectedKeyIsRejected()
     {
-        var (bundle, _) = Build();
+        var (bundle, key) = Build();
         using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
 
-        var e = Assert.Throws<LogVerificationException>(() => new BundleVerifier(TrustedRoot.PublicGood).Verify(bundle, BundleSigner.Key(other.ExportSubjectPublicKeyInfo()), Now(bundle)));
+        var e = Assert.Throws<LogVerificationException>(() => Legacy(bundle, key).Verify(bundle, BundleSigner.Key(other.ExportSubjectPublicKeyInfo()), Now(bundle)));
 
-        Assert.Contains("the logged signer is not the bundle's signer", e.Message, StringComparison.Ordinal);
+        // Not the legacy key: the log's word for it does not count.
+        Assert.Contains("signature check failed", e.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>A verifier told to honour the fixture's log and key as legacy.</summary>
+    private static BundleVerifier Legacy(SigstoreBundle bundle, byte[] key) => new(TrustedRoot.PublicGood, new LegacyTrust(bundle.Entry.LogId, key));
 
     private static DateTimeOffset Now(SigstoreBundle bundle) => DateTimeOffset.FromUnixTimeSeconds(bundle.Entry.IntegratedTime);
 

@@ -55,6 +55,25 @@ internal sealed class PinGate(byte[] logId, LogHistory? history)
         await AdmitAsync(sighting, cancellationToken);
     }
 
+    /// <summary>
+    /// A stored pin read on a cold cache: held to the remembered checkpoint when the log can
+    /// prove it, but a log that cannot answer now does not stop serving it. The pin was admitted
+    /// against the log when it was stored, and it only ever refuses digests, so a log outage
+    /// must not turn every pinned tag into a 503. Returns false when the proof could not be had.
+    /// </summary>
+    public async Task<bool> AdmitStoredAsync(Sighting sighting, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await AdmitAsync(sighting, cancellationToken);
+            return true;
+        }
+        catch (LedgerUnavailableException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>The sighting's checkpoint must be consistent with the remembered one (only for the configured log).</summary>
     public async Task AdmitAsync(Sighting sighting, CancellationToken cancellationToken)
     {

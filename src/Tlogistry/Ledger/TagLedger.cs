@@ -163,7 +163,13 @@ internal sealed partial class TagLedger
         }
 
         var pin = Verify(stored);
-        await AdmitAsync(() => _gate.AdmitAsync(pin, cancellationToken));
+        var proven = false;
+        await AdmitAsync(async () => proven = await _gate.AdmitStoredAsync(pin, cancellationToken));
+        if (!proven)
+        {
+            Log.StoredPinUnproven(_logger, reference, pin.LogIndex);
+        }
+
         Remember(pin);
         return pin;
     }
@@ -603,6 +609,9 @@ internal sealed partial class TagLedger
 
         [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "log entry {Index} is a second sighting of {Reference}, already pinned by entry {Pinned}; the first stays the pin")]
         public static partial void DuplicateEntry(ILogger logger, long index, string reference, long pinned);
+
+        [LoggerMessage(EventId = 2012, Level = LogLevel.Warning, Message = "stored pin {Reference} (log index {Index}) served without a fresh consistency proof: the log could not give one now")]
+        public static partial void StoredPinUnproven(ILogger logger, string reference, long index);
     }
 }
 

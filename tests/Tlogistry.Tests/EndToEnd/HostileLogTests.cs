@@ -95,6 +95,37 @@ public sealed class HostileLogTests
         Assert.Equal("2", t2.Headers.GetValues("Tlog-Logindex").Single());
     }
 
+    [Theory]
+    [InlineData("rekor-v1")]
+    [InlineData("rekor-v2")]
+    public async Task Stored_pins_are_still_served_and_still_refuse_on_a_cold_cache_while_the_log_cannot_answer(string mode)
+    {
+        await using var rig = await Rig.StartAsync(mode);
+        await AssertFirstSeenAsync(rig.Http, "t0");
+        await AssertFirstSeenAsync(rig.Http, "t1");
+
+        // A fresh process (cold pin cache) whose log is gone: t0's checkpoint is older than the
+        // remembered one and cannot be proven consistent now, yet the pin it holds still decides.
+        rig.Front.Target = new Uri($"http://127.0.0.1:{FreePort.Next()}");
+        await using var cold = await ProxyHost.StartAsync(rig.Data.Path, rig.Upstream.Mapping, rig.Settings, Ct);
+        using var http = new HttpClient { BaseAddress = cold.BaseUri };
+        using (var same = await http.GetAsync("/v2/scripted.test/app/manifests/t0", Ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, same.StatusCode);
+            Assert.Equal("0", same.Headers.GetValues("Tlog-Logindex").Single());
+        }
+
+        rig.Upstream.Move("t1");
+        using (var moved = await http.GetAsync("/v2/scripted.test/app/manifests/t1", Ct))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, moved.StatusCode);
+        }
+
+        // A tag with no pin cannot be recorded without the log: that is the outage.
+        using var fresh = await http.GetAsync("/v2/scripted.test/app/manifests/t2", Ct);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, fresh.StatusCode);
+    }
+
     [Fact]
     public async Task A_signed_entry_timestamp_without_an_inclusion_proof_never_pins()
     {

@@ -146,12 +146,18 @@ internal sealed class RekorV1Api
             throw new BadEntryException("search query must be a JSON object");
         }
 
-        if (root.TryGetProperty("email", out _) || root.TryGetProperty("subject", out _))
+        if (root.TryGetProperty("subject", out _))
         {
-            throw new BadEntryException("searching by email or subject is not supported by this log; use hash or publicKey");
+            throw new BadEntryException("searching by subject is not supported by this log; use hash, email or publicKey");
         }
 
         var sets = new List<IReadOnlyList<long>>();
+        if (EntryJson.OptionalString(root, "email", "query") is { } email)
+        {
+            // As Rekor: entries are indexed under their certificate's SAN, lowercased.
+            sets.Add(_log.Search(email.ToLowerInvariant()));
+        }
+
         if (EntryJson.OptionalString(root, "hash", "query") is { } hash)
         {
             sets.Add(_log.Search(PrefixedHash(hash)));
@@ -171,7 +177,7 @@ internal sealed class RekorV1Api
 
         if (sets.Count == 0)
         {
-            throw new BadEntryException("search query needs a hash or a publicKey");
+            throw new BadEntryException("search query needs a hash, an email or a publicKey");
         }
 
         var operatorName = EntryJson.OptionalString(root, "operator", "query") ?? "and";

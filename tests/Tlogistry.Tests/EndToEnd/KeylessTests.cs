@@ -32,7 +32,7 @@ public sealed class KeylessTests
         await using var fulcio = await TestFulcio.StartAsync();
         await using var upstream = await TagUpstream.StartAsync();
         using var data = new TempDirectory();
-        var root = WriteRoot(data.Path, [], [fulcio.Authority()]);
+        var root = WriteRoot(data.Path, fulcio.TrustedRoot([]));
         var settings = Keyless(fulcio, data.Path, Alice, root);
         settings["Tlogistry:Log"] = "embedded";
 
@@ -49,7 +49,7 @@ public sealed class KeylessTests
             // The bundle carries the Fulcio leaf, and the statement names the certificate identity.
             var bundle = BundleJson.Read(await http.GetByteArrayAsync("/tlog/bundle?image=scripted.test/app:v1", Ct));
             var leaf = FulcioCertificate.Read(Assert.Single(bundle.Material.Certificates));
-            Assert.Equal([Alice], leaf.Emails);
+            Assert.Equal(new CertificateIdentity(SanKind.Email, Alice), leaf.San);
             var claim = SightingStatement.Decode(bundle.Envelope!.Payload);
             Assert.Equal("email:alice@example.com;issuer=" + Issuer, claim.Identity);
 
@@ -94,7 +94,7 @@ public sealed class KeylessTests
         await using var untrusted = await TestFulcio.StartAsync();
         await using var upstream = await TagUpstream.StartAsync();
         var logRoot = TrustedRoot.Parse(await File.ReadAllBytesAsync(log.TrustedRootPath, Ct));
-        var root = WriteRoot(data.Path, logRoot.Logs, [fulcio.Authority()]);
+        var root = WriteRoot(data.Path, fulcio.TrustedRoot(logRoot.Logs));
         var settings = Keyless(fulcio, data.Path, Alice, root);
         settings["Tlogistry:Log"] = "rekor-v1=" + log.BaseUri;
 
@@ -170,7 +170,7 @@ public sealed class KeylessTests
     {
         await using var fulcio = await TestFulcio.StartAsync();
         using var data = new TempDirectory();
-        var root = WriteRoot(data.Path, [], [fulcio.Authority()]);
+        var root = WriteRoot(data.Path, fulcio.TrustedRoot([]));
         var settings = Keyless(fulcio, data.Path, Alice, root, tokenEmail: "mallory@example.com");
         var error = await Assert.ThrowsAsync<FormatException>(() => ProxyHost.StartAsync(data.Path, [], settings, Ct));
         Assert.Contains("mallory@example.com", error.Message, StringComparison.Ordinal);
@@ -194,10 +194,10 @@ public sealed class KeylessTests
         };
     }
 
-    private static string WriteRoot(string dir, IEnumerable<TrustedLog> logs, IEnumerable<CertificateAuthority> authorities)
+    private static string WriteRoot(string dir, TrustedRoot root)
     {
         var path = Path.Combine(dir, "trusted_root.json");
-        File.WriteAllBytes(path, new TrustedRoot(logs, authorities).Write());
+        File.WriteAllBytes(path, root.Write());
         return path;
     }
 
@@ -210,7 +210,7 @@ public sealed class KeylessTests
         using var http = new HttpClient();
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var chain = await new FulcioClient(ca.BaseUrl, http).RequestCertificateAsync(TestJwt.Mint(Issuer, "s", email, DateTimeOffset.UtcNow.AddHours(1)), key, Ct);
-        var payload = Statement(tag, SignerIdentity.ForCertificate(email, Issuer));
+        var payload = Statement(tag, SignerIdentity.ForCertificate(CertificateIdentity.Parse(email), Issuer));
         var signature = key.SignData(Dsse.Pae(Dsse.InTotoPayloadType, payload), HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
         return new SignedEnvelope(
             new DsseEnvelope(Dsse.InTotoPayloadType, payload, [new DsseSignature("", signature)]),

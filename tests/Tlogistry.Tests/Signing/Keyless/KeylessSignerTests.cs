@@ -74,7 +74,7 @@ public sealed class KeylessSignerTests
 
         await signer.EnsureCertificateAsync(TestContext.Current.CancellationToken);
         Assert.Equal("email:alice@example.com;issuer=https://issuer.example", signer.Identity);
-        Assert.Equal(["alice@example.com"], signer.Certificate!.Emails);
+        Assert.Equal(new CertificateIdentity(SanKind.Email, "alice@example.com"), signer.Certificate!.San);
         Assert.Equal(Issuer, signer.Certificate.Issuer);
     }
 

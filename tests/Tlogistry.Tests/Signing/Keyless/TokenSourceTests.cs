@@ -150,7 +150,8 @@ public sealed class TokenSourceTests
     {
         var exp = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
         var email = JwtClaims.Parse(TestJwt.Mint("https://accounts.google.com", "1234567890", "sa@p.iam.gserviceaccount.com", exp));
-        Assert.Equal(new JwtClaims("https://accounts.google.com", "1234567890", "sa@p.iam.gserviceaccount.com", exp), email);
+        Assert.Equal(("https://accounts.google.com", "1234567890", "sa@p.iam.gserviceaccount.com", exp), (email.Issuer, email.Subject, email.Email, email.Expires));
+        Assert.Equal(["sigstore"], email.Audiences);
         Assert.Equal("sa@p.iam.gserviceaccount.com", email.ProofSubject);
 
         var workflow = JwtClaims.Parse(TestJwt.Mint("https://token.actions.githubusercontent.com", "repo:org/app:ref:refs/heads/main"));

@@ -82,15 +82,21 @@ internal sealed class ClientTrust
         return Build(root, flags, [Read(File.ReadAllText(signingKey), signingKey)], $"the keys in {dataDir}");
     }
 
-    /// <summary>The flags, else what the proxy publishes: its trusted root and instance key.</summary>
+    /// <summary>
+    /// The flags, else what the proxy publishes: its trusted root and instance key. The
+    /// certificate authorities and CT logs that vouch for a keyless identity are never the
+    /// proxy's: without <c>--trusted-root</c> they are the public-good ones built in, since a
+    /// proxy that named its own CA could vouch for any identity it liked.
+    /// </summary>
     public static async Task<ClientTrust> FromProxyAsync(TrustFlags flags, ProxyClient proxy, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(flags);
         ArgumentNullException.ThrowIfNull(proxy);
-        var root = LoadRoot(flags) ?? await proxy.TrustedRootAsync(cancellationToken);
+        var pinned = LoadRoot(flags);
+        var root = pinned ?? (await proxy.TrustedRootAsync(cancellationToken)).WithAuthoritiesOf(TrustedRoot.PublicGood);
         if (flags.NamesSigner)
         {
-            return Build(root, flags, [], flags.TrustedRoot is null ? $"the keys given on the command line and the logs {proxy.BaseUrl} trusts" : "the keys given on the command line");
+            return Build(root, flags, [], pinned is null ? $"the signer given on the command line, the logs {proxy.BaseUrl} trusts and the public-good certificate authorities" : "the signer given on the command line");
         }
 
         var pem = await proxy.KeyPemAsync(cancellationToken)
@@ -117,9 +123,18 @@ internal sealed class ClientTrust
             throw new ClientException("keyless sightings are checked by --identity and --issuer together");
         }
 
-        var identity = flags.Identity.Trim();
+        CertificateIdentity identity;
+        try
+        {
+            identity = CertificateIdentity.Parse(flags.Identity);
+        }
+        catch (FormatException e)
+        {
+            throw new ClientException("--identity: " + e.Message, e);
+        }
+
         var issuer = flags.Issuer.Trim();
-        var keyless = new SightingReader(new BundleVerifier(root), new CertificatePolicy(root, identity, issuer), SignerIdentity.ForCertificate(identity, issuer), SignerMaterial.AnyKey, TimeProvider.System, [SignerMaterial.AnyKey]);
+        var keyless = new SightingReader(new BundleVerifier(root), new CertificatePolicy(root, identity, issuer), SignerIdentity.ForCertificate(identity, issuer), SignerMaterial.AnyKeyFor(identity), TimeProvider.System, [SignerMaterial.AnyKeyFor(identity)]);
         return new ClientTrust(root, keyless, [], source);
     }
 

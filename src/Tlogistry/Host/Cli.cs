@@ -96,6 +96,8 @@ internal static class Cli
         var tokenSource = new Option<string?>("--token-source") { Description = "Keyless: the OIDC token: gcp, file=PATH (e.g. a Kubernetes projected token), github-actions or env=NAME." };
         var identity = new Option<string?>("--identity") { Description = "Keyless: the certificate identity (SAN e-mail or URI) whose sightings count." };
         var issuer = new Option<string?>("--issuer") { Description = "Keyless: the OIDC issuer the certificate must name." };
+        var tokenAudience = new Option<string?>("--token-audience") { Description = "Keyless: the aud an identity token must name before it is sent to Fulcio (default sigstore)." };
+        var unsafeNoSct = new Option<bool>("--unsafe-no-sct") { Description = "Keyless: trust Fulcio certificates without a verified SCT from a trusted CT log (default: an SCT is required, as Fulcio's specification says)." };
         var trustedKey = new Option<string[]>("--trusted-key") { Description = "Key mode: a PEM public key whose sightings also count (an earlier key after a rotation). Repeatable.", Arity = ArgumentArity.ZeroOrMore };
 
         var legacyLog = new Option<string?>("--legacy-log") { Description = "The log ID (hex) whose unsigned Go tlogistry (intoto 0.0.1) entries count, for tags already stored or imported; needs --legacy-key. Default: none count." };
@@ -122,7 +124,7 @@ internal static class Cli
         var serve = new Command("serve", "Run the registry front on the embedded defaults.")
         {
             port, listen, dataDir, upstream, allow, deny, onUnavailable, log, trustedRoot, store, signer, tokenSource, identity, issuer, trustedKey, legacyLog, legacyKey, logFormat, otlpEndpoint,
-            mutableTag, onMismatch, registryPolicy, tlsCert, tlsKey, proxyUrl, firstPerMinute, firstBurst,
+            mutableTag, onMismatch, registryPolicy, tlsCert, tlsKey, proxyUrl, firstPerMinute, firstBurst, tokenAudience, unsafeNoSct,
         };
         serve.TreatUnmatchedTokensAsErrors = false;
         serve.SetAction(async (parse, ct) =>
@@ -162,6 +164,7 @@ internal static class Cli
                 ("LogFormat", parse.GetValue(logFormat)), ("OtlpEndpoint", parse.GetValue(otlpEndpoint)),
                 ("OnMismatch", parse.GetValue(onMismatch)), ("TlsCert", parse.GetValue(tlsCert)), ("TlsKey", parse.GetValue(tlsKey)),
                 ("PublicUrl", parse.GetValue(proxyUrl)), ("FirstSightingsPerMinute", parse.GetValue(firstPerMinute)), ("FirstSightingBurst", parse.GetValue(firstBurst)),
+                ("TokenAudience", parse.GetValue(tokenAudience)), ("UnsafeNoSct", parse.GetValue(unsafeNoSct) ? "true" : null),
             })
             {
                 if (value is { Length: > 0 })

@@ -14,9 +14,9 @@ namespace Tlogistry.Host;
 /// the data directory, plus <c>--trusted-key</c> keys from before a rotation) or keyless mode
 /// (Fulcio certificates for <c>--identity</c> from <c>--issuer</c>, chained to the trusted root).
 /// </summary>
-internal static class SignerSetup
+internal static partial class SignerSetup
 {
-    public static void Add(IServiceCollection services, TlogistryOptions options, LogChoice log, string dataDir)
+    public static void Add(IServiceCollection services, TlogistryOptions options, LogChoice log, Http.JsonHttpOptions logHttp, string dataDir)
     {
         var signer = (options.Signer ?? "key").Trim();
         if (signer.Length == 0 || signer.Equals("key", StringComparison.OrdinalIgnoreCase))
@@ -32,6 +32,12 @@ internal static class SignerSetup
             throw new FormatException($"--signer must be key or fulcio=URL (e.g. fulcio=https://fulcio.sigstore.dev), got \"{signer}\"");
         }
 
+        if (fulcio.Scheme == Uri.UriSchemeHttp && !fulcio.IsLoopback)
+        {
+            // The request carries the OIDC identity token: anyone on the path could get certificates as us.
+            throw new FormatException($"--signer {signer} would send the OIDC identity token in clear text; use https (plain http is accepted on loopback only)");
+        }
+
         if (string.IsNullOrWhiteSpace(options.Identity) || string.IsNullOrWhiteSpace(options.Issuer) || string.IsNullOrWhiteSpace(options.TokenSource))
         {
             throw new FormatException("keyless signing needs --token-source, --identity and --issuer: the identity and issuer say whose sightings count");
@@ -44,21 +50,41 @@ internal static class SignerSetup
         }
 
         var tokens = TokenSourceSetting.Parse(options.TokenSource);
-        var identity = SignerIdentity.ForCertificate(options.Identity.Trim(), options.Issuer.Trim());
+        var san = CertificateIdentity.Parse(options.Identity);
+        var issuer = options.Issuer.Trim();
+        var identity = SignerIdentity.ForCertificate(san, issuer);
+        var signerOptions = new KeylessSignerOptions
+        {
+            RenewBefore = KeylessSignerOptions.AppendBudget(logHttp),
+            Audience = string.IsNullOrWhiteSpace(options.TokenAudience) ? KeylessSignerOptions.DefaultAudience : options.TokenAudience.Trim(),
+        };
+        services.AddSingleton(sp => new CertificatePolicy(sp.GetRequiredService<TrustedRoot>(), san, issuer, requireSct: !options.UnsafeNoSct));
         services.AddSingleton(sp =>
         {
             var http = Http.JsonHttp.CreateClient();
-            return new KeylessSigner(new FulcioClient(fulcio, http, logger: sp.GetRequiredService<ILogger<FulcioClient>>()), tokens.Create(http), sp.GetRequiredService<TimeProvider>(), new KeylessSignerOptions(), sp.GetRequiredService<ILogger<KeylessSigner>>());
+            var logger = sp.GetRequiredService<ILogger<KeylessSigner>>();
+            if (options.UnsafeNoSct)
+            {
+                Log.NoSct(logger);
+            }
+
+            return new KeylessSigner(
+                new FulcioClient(fulcio, http, logger: sp.GetRequiredService<ILogger<FulcioClient>>()),
+                tokens.Create(http, logger),
+                sp.GetRequiredService<TimeProvider>(),
+                signerOptions,
+                logger,
+                sp.GetRequiredService<CertificatePolicy>());
         });
         services.AddSingleton<IEnvelopeSigner>(sp => sp.GetRequiredService<KeylessSigner>());
-        services.AddSingleton<ISignerPolicy>(sp => new CertificatePolicy(sp.GetRequiredService<TrustedRoot>(), options.Identity.Trim(), options.Issuer.Trim()));
+        services.AddSingleton<ISignerPolicy>(sp => sp.GetRequiredService<CertificatePolicy>());
         services.AddSingleton(sp => new SightingReader(
             new BundleVerifier(sp.GetRequiredService<TrustedRoot>(), sp.GetService<LegacyTrust>()),
             sp.GetRequiredService<ISignerPolicy>(),
             identity,
             SignerMaterial.ForKey(sp.GetRequiredService<KeylessSigner>().PublicKeyDer),
             sp.GetRequiredService<TimeProvider>(),
-            [SignerMaterial.AnyKey]));
+            [SignerMaterial.AnyKeyFor(san)]));
     }
 
     private static void AddKeyMode(IServiceCollection services, TlogistryOptions options, string dataDir)
@@ -82,4 +108,10 @@ internal static class SignerSetup
 
     /// <summary>A PEM ECDSA public key file as DER; <paramref name="flag"/> names it in errors.</summary>
     private static byte[] ReadPublicKey(string path, string flag) => PublicKeyPem.Read(File.ReadAllText(path), $"{flag} {path}");
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4202, Level = LogLevel.Warning, Message = "--unsafe-no-sct: Fulcio certificates are trusted without a signed certificate timestamp; a mis-issued certificate for this identity would go unseen")]
+        public static partial void NoSct(ILogger logger);
+    }
 }

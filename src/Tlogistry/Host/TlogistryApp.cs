@@ -113,7 +113,7 @@ internal static partial class TlogistryApp
         services.AddSingleton(logChoice);
         var rekor = JsonHttpOptions.ForRekor();
         builder.Configuration.GetSection(TlogistryOptions.Section + ":Rekor").Bind(rekor);
-        SignerSetup.Add(services, options, logChoice, dataDir);
+        SignerSetup.Add(services, options, logChoice, rekor, dataDir);
         LogSetup.Add(services, logChoice, options.TrustedRoot, rekor, dataDir);
         LegacySetup.Add(services, options);
 
@@ -264,6 +264,11 @@ internal static partial class TlogistryApp
         try
         {
             await signer.EnsureCertificateAsync(cancellationToken);
+        }
+        catch (Signing.Keyless.FulcioException e) when (e.CertificateRefused)
+        {
+            // A certificate for another identity, or one the policy refuses: a setting is wrong.
+            throw new FormatException(e.Message, e);
         }
         catch (Exception e) when (e is Signing.Keyless.FulcioException or Signing.Keyless.IdentityTokenException)
         {

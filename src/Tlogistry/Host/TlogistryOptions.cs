@@ -44,6 +44,12 @@ internal sealed class TlogistryOptions
     /// <summary>Keyless: the OIDC issuer the certificate must name.</summary>
     public string? Issuer { get; set; }
 
+    /// <summary>Keyless: the <c>aud</c> an identity token must name before it is sent to Fulcio.</summary>
+    public string TokenAudience { get; set; } = Signing.Keyless.KeylessSignerOptions.DefaultAudience;
+
+    /// <summary>Keyless: trust Fulcio certificates without a verified SCT (unsafe: a mis-issued certificate could go unseen).</summary>
+    public bool UnsafeNoSct { get; set; }
+
     /// <summary>Key mode: more PEM public key files whose sightings count (earlier keys, after a rotation).</summary>
     public List<string> TrustedKeys { get; init; } = [];
 

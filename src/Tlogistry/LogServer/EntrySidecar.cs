@@ -85,13 +85,25 @@ internal sealed class EntrySidecar : IDisposable
     public SidecarRow? ByLeafHash(byte[] leafHash) => One("leaf_hash = $p", leafHash);
 
     /// <summary>Indexes of entries under a search key, oldest first.</summary>
-    public IReadOnlyList<long> Search(string key)
+    public IReadOnlyList<long> Search(string key) => SearchAll([key]);
+
+    /// <summary>
+    /// Indexes of entries under every one of <paramref name="keys"/>, oldest first: intersected
+    /// before the answer is cut at 1,000, so that a narrow key finds its entries however many
+    /// others share a broad one.
+    /// </summary>
+    public IReadOnlyList<long> SearchAll(IReadOnlyList<string> keys)
     {
+        ArgumentOutOfRangeException.ThrowIfZero(keys.Count);
         lock (_lock)
         {
             using var cmd = _connection.CreateCommand();
-            cmd.CommandText = "SELECT log_index FROM index_keys WHERE key = $k ORDER BY log_index LIMIT 1000";
-            cmd.Parameters.AddWithValue("$k", key);
+            cmd.CommandText = string.Join(" INTERSECT ", keys.Select((_, i) => $"SELECT log_index FROM index_keys WHERE key = $k{i}")) + " ORDER BY log_index LIMIT 1000";
+            for (var i = 0; i < keys.Count; i++)
+            {
+                cmd.Parameters.AddWithValue($"$k{i}", keys[i]);
+            }
+
             using var r = cmd.ExecuteReader();
             var found = new List<long>();
             while (r.Read())

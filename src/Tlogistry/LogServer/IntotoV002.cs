@@ -84,7 +84,7 @@ internal static class IntotoV002
             },
         });
 
-        var keys = signatures.Select(s => s.Key.IndexKey).Append("sha256:" + payloadHash).Concat(InTotoSubjects.IndexKeys(payloadType, statement)).Distinct().ToList();
+        var keys = signatures.SelectMany(s => s.Key.IndexKeys).Append("sha256:" + payloadHash).Concat(InTotoSubjects.IndexKeys(payloadType, statement)).Distinct().ToList();
         // Like Rekor, the attestation kept is the statement; the body holds the signatures,
         // so a reader rebuilds the envelope from the two.
         return new CanonicalEntry("intoto", "0.0.2", body, keys, statement, [.. signatures.Select(s => s.Key)]);

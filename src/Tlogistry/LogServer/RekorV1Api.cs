@@ -146,15 +146,21 @@ internal sealed class RekorV1Api
             throw new BadEntryException("search query must be a JSON object");
         }
 
-        if (root.TryGetProperty("email", out _) || root.TryGetProperty("subject", out _))
+        if (root.TryGetProperty("subject", out _))
         {
-            throw new BadEntryException("searching by email or subject is not supported by this log; use hash or publicKey");
+            throw new BadEntryException("searching by subject is not supported by this log; use hash, email or publicKey");
         }
 
-        var sets = new List<IReadOnlyList<long>>();
+        var keys = new List<string>();
+        if (EntryJson.OptionalString(root, "email", "query") is { } email)
+        {
+            // As Rekor: entries are indexed under their certificate's SAN, lowercased.
+            keys.Add(email);
+        }
+
         if (EntryJson.OptionalString(root, "hash", "query") is { } hash)
         {
-            sets.Add(_log.Search(PrefixedHash(hash)));
+            keys.Add(PrefixedHash(hash));
         }
 
         if (EntryJson.OptionalObject(root, "publicKey") is { } pk)
@@ -166,19 +172,19 @@ internal sealed class RekorV1Api
             }
 
             var pem = EntryJson.Base64(pk, "content", "query.publicKey");
-            sets.Add(_log.Search(SignerKey.FromPem(pem).IndexKey));
+            keys.Add(SignerKey.FromPem(pem).IndexKey);
         }
 
-        if (sets.Count == 0)
+        if (keys.Count == 0)
         {
-            throw new BadEntryException("search query needs a hash or a publicKey");
+            throw new BadEntryException("search query needs a hash, an email or a publicKey");
         }
 
         var operatorName = EntryJson.OptionalString(root, "operator", "query") ?? "and";
         IEnumerable<long> result = operatorName switch
         {
-            "and" => sets.Skip(1).Aggregate((IEnumerable<long>)sets[0], (a, b) => a.Intersect(b)),
-            "or" => sets.SelectMany(s => s),
+            "and" => _log.SearchAll(keys),
+            "or" => keys.SelectMany(_log.Search),
             _ => throw new BadEntryException("operator must be \"and\" or \"or\""),
         };
 

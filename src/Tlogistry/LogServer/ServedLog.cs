@@ -127,6 +127,9 @@ internal sealed partial class ServedLog : IDisposable
 
     public IReadOnlyList<long> Search(string key) => _sidecar.Search(key.ToLowerInvariant());
 
+    /// <summary>Entries under every one of these keys (an "and" search), oldest first.</summary>
+    public IReadOnlyList<long> SearchAll(IReadOnlyList<string> keys) => _sidecar.SearchAll([.. keys.Select(k => k.ToLowerInvariant())]);
+
     /// <summary>The latest checkpoint and an inclusion proof of <paramref name="index"/> against it.</summary>
     public (SignedCheckpoint Checkpoint, IReadOnlyList<byte[]> Hashes) Prove(long index)
     {

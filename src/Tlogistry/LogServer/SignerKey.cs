@@ -1,3 +1,4 @@
+using System.Formats.Asn1;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -13,11 +14,18 @@ internal sealed class SignerKey
 {
     private static readonly byte[] Ed25519Prefix = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
 
-    private SignerKey(byte[] spki, byte[] canonicalPem)
+    private SignerKey(byte[] spki, byte[] canonicalPem, IReadOnlyList<string>? subjects = null)
     {
         Spki = spki;
         CanonicalPem = canonicalPem;
+        Subjects = subjects ?? [];
     }
+
+    /// <summary>The leaf certificate's SAN e-mails and URIs, which Rekor also indexes an entry under (lowercased).</summary>
+    public IReadOnlyList<string> Subjects { get; }
+
+    /// <summary>Every search key of this signer: <see cref="IndexKey"/> and its <see cref="Subjects"/>.</summary>
+    public IEnumerable<string> IndexKeys => [IndexKey, .. Subjects];
 
     /// <summary>The DER SubjectPublicKeyInfo that verifies signatures.</summary>
     public byte[] Spki { get; }
@@ -75,7 +83,7 @@ internal sealed class SignerKey
                 canonical.Append(GoPem("CERTIFICATE", b.Der));
             }
 
-            return new SignerKey(spki, Encoding.ASCII.GetBytes(canonical.ToString()));
+            return new SignerKey(spki, Encoding.ASCII.GetBytes(canonical.ToString()), CertificateSubjects(blocks[0].Der));
         }
 
         throw new BadEntryException($"unsupported PEM block \"{blocks[0].Label}\"; expected PUBLIC KEY or CERTIFICATE");
@@ -114,7 +122,7 @@ internal sealed class SignerKey
     public static SignerKey FromCertificateDer(byte[] der)
     {
         var spki = CertificateSpki(der);
-        return new SignerKey(spki, Encoding.ASCII.GetBytes(GoPem("CERTIFICATE", der)));
+        return new SignerKey(spki, Encoding.ASCII.GetBytes(GoPem("CERTIFICATE", der)), CertificateSubjects(der));
     }
 
     /// <summary>Verifies a signature over a message, hashing with SHA-256 as Rekor's verifiers do.</summary>
@@ -172,6 +180,40 @@ internal sealed class SignerKey
     }
 
     private static bool IsEd25519(byte[] der) => der.Length == Ed25519Prefix.Length + 32 && der.AsSpan().StartsWith(Ed25519Prefix);
+
+    private static List<string> CertificateSubjects(byte[] der)
+    {
+        using var cert = X509CertificateLoader.LoadCertificate(der);
+        var names = new List<string>();
+        if (cert.Extensions["2.5.29.17"] is not { } extension)
+        {
+            return names;
+        }
+
+        try
+        {
+            var all = new AsnReader(extension.RawData, AsnEncodingRules.DER).ReadSequence();
+            while (all.HasData)
+            {
+                // rfc822Name [1] and uniformResourceIdentifier [6]: the SAN values Rekor indexes.
+                var tag = all.PeekTag();
+                if (tag.TagClass == TagClass.ContextSpecific && tag.TagValue is 1 or 6)
+                {
+                    names.Add(all.ReadCharacterString(UniversalTagNumber.IA5String, tag));
+                }
+                else
+                {
+                    all.ReadEncodedValue();
+                }
+            }
+        }
+        catch (AsnContentException)
+        {
+            // A malformed SAN indexes nothing; the entry is still logged by its key.
+        }
+
+        return names;
+    }
 
     private static byte[] CertificateSpki(byte[] der)
     {

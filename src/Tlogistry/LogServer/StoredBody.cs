@@ -33,7 +33,7 @@ internal static class StoredBody
                     var content = spec.GetProperty("content");
                     foreach (var s in content.GetProperty("envelope").GetProperty("signatures").EnumerateArray())
                     {
-                        keys.Add(SignerKey.FromPem(Convert.FromBase64String(s.GetProperty("publicKey").GetString()!)).IndexKey);
+                        keys.AddRange(SignerKey.FromPem(Convert.FromBase64String(s.GetProperty("publicKey").GetString()!)).IndexKeys);
                     }
 
                     keys.Add("sha256:" + content.GetProperty("payloadHash").GetProperty("value").GetString());

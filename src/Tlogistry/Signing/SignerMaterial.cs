@@ -1,3 +1,5 @@
+using Tlogistry.Signing.Identity;
+
 namespace Tlogistry.Signing;
 
 /// <summary>
@@ -10,6 +12,15 @@ internal sealed record SignerMaterial(byte[] PublicKeyDer, IReadOnlyList<byte[]>
 
     /// <summary>No particular key: for searches that cannot filter by key (keyless keys are ephemeral).</summary>
     public static SignerMaterial AnyKey { get; } = new([], []);
+
+    /// <summary>
+    /// Keyless keys are ephemeral, so a search cannot ask for a key; a log that indexes certificates
+    /// by their SAN can still be asked for this identity's entries only.
+    /// </summary>
+    public CertificateIdentity? Identity { get; init; }
+
+    /// <summary>No particular key, but certificates for <paramref name="identity"/>: what a keyless instance searches for.</summary>
+    public static SignerMaterial AnyKeyFor(CertificateIdentity identity) => new([], []) { Identity = identity };
 
     /// <summary>True for <see cref="AnyKey"/>.</summary>
     public bool IsAnyKey => PublicKeyDer.Length == 0;

@@ -32,7 +32,7 @@ public sealed class KeylessTests
         await using var fulcio = await TestFulcio.StartAsync();
         await using var upstream = await TagUpstream.StartAsync();
         using var data = new TempDirectory();
-        var root = WriteRoot(data.Path, [], [fulcio.Authority()]);
+        var root = WriteRoot(data.Path, fulcio.TrustedRoot([]));
         var settings = Keyless(fulcio, data.Path, Alice, root);
         settings["Tlogistry:Log"] = "embedded";
 
@@ -49,7 +49,7 @@ public sealed class KeylessTests
             // The bundle carries the Fulcio leaf, and the statement names the certificate identity.
             var bundle = BundleJson.Read(await http.GetByteArrayAsync("/tlog/bundle?image=scripted.test/app:v1", Ct));
             var leaf = FulcioCertificate.Read(Assert.Single(bundle.Material.Certificates));
-            Assert.Equal([Alice], leaf.Emails);
+            Assert.Equal(new CertificateIdentity(SanKind.Email, Alice), leaf.San);
             var claim = SightingStatement.Decode(bundle.Envelope!.Payload);
             Assert.Equal("email:alice@example.com;issuer=" + Issuer, claim.Identity);
 
@@ -65,6 +65,17 @@ public sealed class KeylessTests
 
             var published = Path.Combine(data.Path, "published_root.json");
             await File.WriteAllBytesAsync(published, await http.GetByteArrayAsync("/tlog/trusted_root.json", Ct), Ct);
+
+            // The published root names the CT log, so a verifier can check the leaf's SCT.
+            Assert.Equal(fulcio.CtLog.LogId, Assert.Single(TrustedRoot.Parse(await File.ReadAllBytesAsync(published, Ct)).CtLogs).LogId);
+
+            // Without a pinned root, a client takes the proxy's logs but never its CAs: the test CA is not public-good.
+            var unpinned = await Tlogistry.Client.ClientTrust.FromProxyAsync(new Tlogistry.Client.TrustFlags(null, [], Alice, Issuer), new Tlogistry.Client.ProxyClient(proxy.BaseUri), Ct);
+            Assert.Equal(TrustedRoot.PublicGood.CertificateAuthorities.Select(a => a.Uri), unpinned.Root.CertificateAuthorities.Select(a => a.Uri));
+            var chain = Assert.Throws<Tlogistry.Transparency.LogVerificationException>(() => unpinned.Reader.Read(bundle));
+            Assert.Contains("certificate chain check failed", chain.Message, StringComparison.Ordinal);
+            var pinnedTrust = await Tlogistry.Client.ClientTrust.FromProxyAsync(new Tlogistry.Client.TrustFlags(published, [], Alice, Issuer), new Tlogistry.Client.ProxyClient(proxy.BaseUri), Ct);
+            Assert.Equal(pinnedTrust.Reader.Identity, pinnedTrust.Reader.Read(bundle).Identity);
             Tlogistry.Client.Verify.VerifyRequest Check(string identity) =>
                 new("scripted.test/app:v1", pinned, null, proxy.BaseUri, new Tlogistry.Client.TrustFlags(published, [], identity, Issuer), null, Path.Combine(data.Path, "state"));
             Assert.EndsWith("signed by email:alice@example.com;issuer=" + Issuer, await Tlogistry.Client.Verify.VerifyCommand.RunAsync(Check(Alice), Ct), StringComparison.Ordinal);
@@ -94,7 +105,7 @@ public sealed class KeylessTests
         await using var untrusted = await TestFulcio.StartAsync();
         await using var upstream = await TagUpstream.StartAsync();
         var logRoot = TrustedRoot.Parse(await File.ReadAllBytesAsync(log.TrustedRootPath, Ct));
-        var root = WriteRoot(data.Path, logRoot.Logs, [fulcio.Authority()]);
+        var root = WriteRoot(data.Path, fulcio.TrustedRoot(logRoot.Logs));
         var settings = Keyless(fulcio, data.Path, Alice, root);
         settings["Tlogistry:Log"] = "rekor-v1=" + log.BaseUri;
 
@@ -170,7 +181,7 @@ public sealed class KeylessTests
     {
         await using var fulcio = await TestFulcio.StartAsync();
         using var data = new TempDirectory();
-        var root = WriteRoot(data.Path, [], [fulcio.Authority()]);
+        var root = WriteRoot(data.Path, fulcio.TrustedRoot([]));
         var settings = Keyless(fulcio, data.Path, Alice, root, tokenEmail: "mallory@example.com");
         var error = await Assert.ThrowsAsync<FormatException>(() => ProxyHost.StartAsync(data.Path, [], settings, Ct));
         Assert.Contains("mallory@example.com", error.Message, StringComparison.Ordinal);
@@ -178,6 +189,53 @@ public sealed class KeylessTests
         settings["Tlogistry:Log"] = "rekor-v2=http://127.0.0.1:9";
         var v2 = await Assert.ThrowsAsync<FormatException>(() => ProxyHost.StartAsync(data.Path, [], settings, Ct));
         Assert.Contains("rekor-v2", v2.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Plain_http_to_a_fulcio_off_loopback_stops_the_start()
+    {
+        await using var fulcio = await TestFulcio.StartAsync();
+        using var data = new TempDirectory();
+        var settings = Keyless(fulcio, data.Path, Alice, WriteRoot(data.Path, fulcio.TrustedRoot([])));
+        settings["Tlogistry:Signer"] = "fulcio=http://fulcio.example.com";
+
+        // The request would carry the OIDC token in clear text.
+        var e = await Assert.ThrowsAsync<FormatException>(() => ProxyHost.StartAsync(data.Path, [], settings, Ct));
+        Assert.Contains("clear text", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_identity_token_never_reaches_the_logs_and_an_exposed_token_file_is_warned_about()
+    {
+        await using var fulcio = await TestFulcio.StartAsync();
+        await using var upstream = await TagUpstream.StartAsync();
+        using var data = new TempDirectory();
+        var settings = Keyless(fulcio, data.Path, Alice, WriteRoot(data.Path, fulcio.TrustedRoot([])));
+        var tokenFile = settings["Tlogistry:TokenSource"]![("file=".Length)..];
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(tokenFile, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.OtherRead);
+        }
+
+        var token = await File.ReadAllTextAsync(tokenFile, Ct);
+        await using var serve = await ServeProcess.StartAsync(data.Path, upstream.Mapping, Ct,
+        [
+            "--signer", settings["Tlogistry:Signer"]!, "--token-source", settings["Tlogistry:TokenSource"]!, "--identity", Alice, "--issuer", Issuer,
+            "--trusted-root", settings["Tlogistry:TrustedRoot"]!, "--Logging:LogLevel:Default=Debug",
+        ]);
+        using (var http = new HttpClient { BaseAddress = serve.BaseUri })
+        using (var first = await http.GetAsync("/v2/scripted.test/app/manifests/v1", Ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+
+        Assert.Equal(0, await serve.StopAsync(Ct));
+        Assert.Contains("Fulcio certificate for email:alice@example.com", serve.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("other users may read or replace it", serve.StandardOutput, StringComparison.Ordinal);
+        foreach (var part in token.Trim().Split('.')[..2])
+        {
+            Assert.DoesNotContain(part, serve.StandardOutput, StringComparison.Ordinal);
+        }
     }
 
     private static Dictionary<string, string?> Keyless(TestFulcio fulcio, string dataDir, string identity, string trustedRoot, string? tokenEmail = null)
@@ -194,10 +252,10 @@ public sealed class KeylessTests
         };
     }
 
-    private static string WriteRoot(string dir, IEnumerable<TrustedLog> logs, IEnumerable<CertificateAuthority> authorities)
+    private static string WriteRoot(string dir, TrustedRoot root)
     {
         var path = Path.Combine(dir, "trusted_root.json");
-        File.WriteAllBytes(path, new TrustedRoot(logs, authorities).Write());
+        File.WriteAllBytes(path, root.Write());
         return path;
     }
 
@@ -210,7 +268,7 @@ public sealed class KeylessTests
         using var http = new HttpClient();
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var chain = await new FulcioClient(ca.BaseUrl, http).RequestCertificateAsync(TestJwt.Mint(Issuer, "s", email, DateTimeOffset.UtcNow.AddHours(1)), key, Ct);
-        var payload = Statement(tag, SignerIdentity.ForCertificate(email, Issuer));
+        var payload = Statement(tag, SignerIdentity.ForCertificate(CertificateIdentity.Parse(email), Issuer));
         var signature = key.SignData(Dsse.Pae(Dsse.InTotoPayloadType, payload), HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
         return new SignedEnvelope(
             new DsseEnvelope(Dsse.InTotoPayloadType, payload, [new DsseSignature("", signature)]),

@@ -17,9 +17,10 @@ namespace Tlogistry.Tests.Support;
 /// A certificate authority speaking Fulcio's v2 REST API (<c>POST /api/v2/signingCert</c>) on
 /// loopback. It trusts any well-formed JWT (the signature is not checked), verifies the proof of
 /// possession over the token's principal (email if present, else sub), and issues a leaf with the
-/// requested key, an email SAN (or the sub as a URI SAN), codeSigning EKU, digitalSignature key
-/// usage and the issuer extensions 1.3.6.1.4.1.57264.1.1 and .1.8, signed by an intermediate
-/// under a root. Errors are gRPC-gateway JSON, like Fulcio's.
+/// requested key, one critical SAN typed as Fulcio types it for the token's issuer (see
+/// <see cref="SanFor"/>), codeSigning EKU, digitalSignature key usage, the issuer extensions
+/// 1.3.6.1.4.1.57264.1.1 and .1.8, and an SCT from its CT log embedded (or detached), signed by
+/// an intermediate under a root. Errors are gRPC-gateway JSON, like Fulcio's.
 /// </summary>
 internal sealed class TestFulcio : IAsyncDisposable
 {
@@ -36,6 +37,7 @@ internal sealed class TestFulcio : IAsyncDisposable
     {
         _time = time;
         var now = time.GetUtcNow();
+        CtLog = new TestCtLog(now.AddDays(-1));
         var rootRequest = new CertificateRequest("O=tlogistry-test, CN=test-fulcio-root", _rootKey, HashAlgorithmName.SHA384);
         rootRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         rootRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
@@ -53,6 +55,15 @@ internal sealed class TestFulcio : IAsyncDisposable
     public X509Certificate2 Root { get; }
 
     public X509Certificate2 Intermediate { get; }
+
+    /// <summary>The CT log that signs this CA's SCTs.</summary>
+    public TestCtLog CtLog { get; }
+
+    /// <summary>False issues leaves with no SCT at all, as a CA that skipped the CT log would.</summary>
+    public bool IssueSct { get; set; } = true;
+
+    /// <summary>Added to this CA's clock when it issues: a host clock behind Fulcio's.</summary>
+    public TimeSpan ClockAhead { get; set; }
 
     public Uri BaseUrl { get; private set; } = null!;
 
@@ -75,6 +86,9 @@ internal sealed class TestFulcio : IAsyncDisposable
         return fulcio;
     }
 
+    /// <summary>A trusted root with these logs, this CA and its CT log.</summary>
+    public TrustedRoot TrustedRoot(IEnumerable<TrustedLog> logs) => new(logs, [Authority()], [CtLog.Describe()]);
+
     /// <summary>A trusted_root.json certificate authority entry for this CA (intermediate first, root last).</summary>
     public CertificateAuthority Authority() => new(
         "tlogistry-test", "test-fulcio", BaseUrl.AbsoluteUri.TrimEnd('/'), [Intermediate.RawData, Root.RawData], Root.NotBefore.ToUniversalTime(), null);
@@ -87,6 +101,7 @@ internal sealed class TestFulcio : IAsyncDisposable
         }
 
         _intermediateWithKey.Dispose();
+        CtLog.Dispose();
         _rootKey.Dispose();
         _intermediateKey.Dispose();
     }
@@ -118,9 +133,12 @@ internal sealed class TestFulcio : IAsyncDisposable
 
         var token = (string?)body?["credentials"]?["oidcIdentityToken"];
         JwtClaims claims;
+        JsonNode? payload;
         try
         {
             claims = JwtClaims.Parse(token ?? "");
+            var part = token!.Split('.')[1].Replace('-', '+').Replace('_', '/');
+            payload = JsonNode.Parse(Convert.FromBase64String(part.PadRight(part.Length + ((4 - (part.Length % 4)) % 4), '=')));
         }
         catch (FormatException)
         {
@@ -157,7 +175,7 @@ internal sealed class TestFulcio : IAsyncDisposable
             return;
         }
 
-        var leaf = Issue(key, claims);
+        var leaf = Issue(key, claims, payload);
         var chain = new JsonArray(Pem(leaf), Pem(Intermediate.RawData), Pem(Root.RawData));
         var answer = DetachedSct
             ? new JsonObject
@@ -165,7 +183,7 @@ internal sealed class TestFulcio : IAsyncDisposable
                 ["signedCertificateDetachedSct"] = new JsonObject
                 {
                     ["chain"] = new JsonObject { ["certificates"] = chain },
-                    ["signedCertificateTimestamp"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48)),
+                    ["signedCertificateTimestamp"] = Convert.ToBase64String(CtLog.DetachedSct(leaf, _time.GetUtcNow() + ClockAhead)),
                 },
             }
             : new JsonObject { ["signedCertificateEmbeddedSct"] = new JsonObject { ["chain"] = new JsonObject { ["certificates"] = chain } } };
@@ -174,17 +192,45 @@ internal sealed class TestFulcio : IAsyncDisposable
         await context.Response.WriteAsync(answer.ToJsonString());
     }
 
-    private byte[] Issue(ECDsa key, JwtClaims claims)
+    /// <summary>
+    /// The SAN Fulcio puts in a leaf for the token's issuer type: a GitHub Actions workflow URI
+    /// (<c>https://github.com/</c> + <c>job_workflow_ref</c>), a GitLab CI config URI
+    /// (<c>https://</c> + <c>ci_config_ref_uri</c>), a Kubernetes service account URI, the
+    /// e-mail of e-mail issuers, else the subject as a URI.
+    /// </summary>
+    public static (bool IsEmail, string Value) SanFor(JwtClaims claims, JsonNode? payload)
+    {
+        ArgumentNullException.ThrowIfNull(claims);
+        if ((string?)payload?["job_workflow_ref"] is { } workflow)
+        {
+            return (false, "https://github.com/" + workflow);
+        }
+
+        if ((string?)payload?["ci_config_ref_uri"] is { } config)
+        {
+            return (false, "https://" + config);
+        }
+
+        if (payload?["kubernetes.io"] is { } k8s)
+        {
+            return (false, $"https://kubernetes.io/namespaces/{(string?)k8s["namespace"]}/serviceaccounts/{(string?)k8s["serviceaccount"]?["name"]}");
+        }
+
+        return claims.Email is { } email ? (true, email) : (false, claims.Subject);
+    }
+
+    private byte[] Issue(ECDsa key, JwtClaims claims, JsonNode? payload)
     {
         var request = new CertificateRequest(new X500DistinguishedName(""), new PublicKey(key), HashAlgorithmName.SHA256);
         var san = new SubjectAlternativeNameBuilder();
-        if (claims.Email is { } email)
+        var (isEmail, value) = SanFor(claims, payload);
+        if (isEmail)
         {
-            san.AddEmailAddress(email);
+            san.AddEmailAddress(value);
         }
         else
         {
-            san.AddUri(new Uri(claims.Subject));
+            san.AddUri(new Uri(value));
         }
 
         request.CertificateExtensions.Add(san.Build(critical: true));
@@ -194,8 +240,15 @@ internal sealed class TestFulcio : IAsyncDisposable
         var utf8 = new AsnWriter(AsnEncodingRules.DER);
         utf8.WriteCharacterString(UniversalTagNumber.UTF8String, claims.Issuer);
         request.CertificateExtensions.Add(new X509Extension(FulcioCertificate.IssuerV2Oid, utf8.Encode(), false));
-        var now = _time.GetUtcNow();
-        using var leaf = request.Create(_intermediateWithKey, now, now + LeafLifetime, RandomNumberGenerator.GetBytes(16));
+        var now = _time.GetUtcNow() + ClockAhead;
+        var serial = RandomNumberGenerator.GetBytes(16);
+        serial[0] &= 0x7f;
+        if (IssueSct && !DetachedSct)
+        {
+            return CtLog.IssueWithEmbeddedSct(request, _intermediateWithKey, now, now + LeafLifetime, serial, now);
+        }
+
+        using var leaf = request.Create(_intermediateWithKey, now, now + LeafLifetime, serial);
         return leaf.RawData;
     }
 

@@ -6,15 +6,20 @@ namespace Tlogistry.Tests.Support;
 /// <summary>Mints unsigned-in-spirit test JWTs: a real header and payload, a placeholder signature.</summary>
 internal static class TestJwt
 {
-    public static string Mint(string issuer, string subject, string? email = null, DateTimeOffset? expires = null)
+    public static string Mint(string issuer, string subject, string? email = null, DateTimeOffset? expires = null, JsonObject? extra = null, JsonNode? audience = null)
     {
         var claims = new JsonObject
         {
             ["iss"] = issuer,
             ["sub"] = subject,
-            ["aud"] = "sigstore",
+            ["aud"] = audience ?? "sigstore",
             ["exp"] = (expires ?? DateTimeOffset.UtcNow.AddMinutes(10)).ToUnixTimeSeconds(),
         };
+        foreach (var (name, value) in extra ?? [])
+        {
+            claims[name] = value?.DeepClone();
+        }
+
         if (email is not null)
         {
             claims["email"] = email;

@@ -7,25 +7,32 @@ namespace Tlogistry.Signing.Identity;
 
 /// <summary>
 /// Keyless mode: sightings count when a Fulcio certificate from the trusted root binds the
-/// signing key to exactly this identity (SAN email or URI) from exactly this OIDC issuer,
-/// and was valid when the log integrated the entry.
+/// signing key to exactly this identity (the leaf's single SAN, of the same type) from exactly
+/// this OIDC issuer, was valid when the log integrated the entry, and (unless turned off) was
+/// logged in a trusted certificate transparency log, as its embedded SCT proves.
 /// </summary>
 internal sealed class CertificatePolicy : ISignerPolicy
 {
     private readonly TrustedRoot root;
+    private readonly bool requireSct;
 
-    public CertificatePolicy(TrustedRoot root, string identity, string issuer)
+    /// <param name="requireSct">
+    /// False only when the operator chose to trust certificates without an SCT: Fulcio's
+    /// specification forbids that, since an SCT is what makes a mis-issued certificate visible.
+    /// </param>
+    public CertificatePolicy(TrustedRoot root, CertificateIdentity identity, string issuer, bool requireSct = true)
     {
         ArgumentNullException.ThrowIfNull(root);
-        ArgumentException.ThrowIfNullOrEmpty(identity);
+        ArgumentNullException.ThrowIfNull(identity);
         ArgumentException.ThrowIfNullOrEmpty(issuer);
         this.root = root;
+        this.requireSct = requireSct;
         Identity = identity;
         Issuer = issuer;
     }
 
-    /// <summary>The SAN (email or URI) a certificate must name, compared exactly.</summary>
-    public string Identity { get; }
+    /// <summary>The SAN a certificate must hold, compared by type and exact value.</summary>
+    public CertificateIdentity Identity { get; }
 
     /// <summary>The OIDC issuer a certificate must name, compared exactly.</summary>
     public string Issuer { get; }
@@ -39,19 +46,49 @@ internal sealed class CertificatePolicy : ISignerPolicy
     }
 
     /// <summary>
-    /// Checks, in order: a certificate is present and readable, its key is the signer's, it
-    /// was valid at <paramref name="signedAt"/>, it chains to a Fulcio CA of the trusted root
-    /// that was valid then, it allows code signing, and it names this identity and issuer.
+    /// Checks, cheapest first so that a stranger's entry costs a parse and two string
+    /// comparisons: a certificate is present and of Fulcio's shape, it names this identity and
+    /// issuer, its key is the signer's, it was valid at <paramref name="signedAt"/> and allows
+    /// digital signatures for code signing; then that it chains to a Fulcio CA of the trusted
+    /// root that was valid then, with code signing allowed along the chain, and carries an SCT
+    /// from a trusted CT log.
     /// </summary>
     public void Check(VerifiedBundle verified, DateTimeOffset signedAt)
     {
         ArgumentNullException.ThrowIfNull(verified);
+        var der = verified.LeafCertificateDer ?? throw Fail("certificate", "the bundle was signed with a bare key, but this instance trusts certificates only");
+        var leaf = ReadMatching(der);
         if (signedAt <= DateTimeOffset.UnixEpoch)
         {
             throw Fail("certificate time", "no signing time is known; a certificate can only be checked at the log's time");
         }
 
-        var der = verified.LeafCertificateDer ?? throw Fail("certificate", "the bundle was signed with a bare key, but this instance trusts certificates only");
+        if (!leaf.PublicKeyDer.AsSpan().SequenceEqual(verified.SignerKeyDer))
+        {
+            throw Fail("certificate key", "the signature was not made with the certificate's key");
+        }
+
+        CheckCertificate(leaf, signedAt);
+    }
+
+    /// <summary>
+    /// The same checks for a certificate Fulcio just issued, at its own start, before anything is
+    /// signed with it; a detached SCT Fulcio answered with must verify as well.
+    /// </summary>
+    public void CheckIssued(byte[] leafDer, byte[]? detachedSct)
+    {
+        ArgumentNullException.ThrowIfNull(leafDer);
+        var leaf = ReadMatching(leafDer);
+        CheckCertificate(leaf, leaf.NotBefore);
+        if (requireSct && detachedSct is not null && SctVerifier.VerifyDetached(leafDer, detachedSct, root.CtLogs) is { } failure)
+        {
+            throw Fail("certificate transparency", "detached SCT: " + failure);
+        }
+    }
+
+    /// <summary>The leaf, read to Fulcio's shape, when it names this identity and issuer: the cheap checks, made first.</summary>
+    private FulcioCertificate ReadMatching(byte[] der)
+    {
         FulcioCertificate leaf;
         try
         {
@@ -62,37 +99,41 @@ internal sealed class CertificatePolicy : ISignerPolicy
             throw new LogVerificationException("certificate check failed: " + e.Message, e);
         }
 
-        if (!leaf.PublicKeyDer.AsSpan().SequenceEqual(verified.SignerKeyDer))
+        if (leaf.San != Identity)
         {
-            throw Fail("certificate key", "the signature was not made with the certificate's key");
+            throw Fail("certificate identity", $"SAN is {leaf.San} not {Identity}");
         }
 
-        if (signedAt < leaf.NotBefore || signedAt > leaf.NotAfter)
+        return string.Equals(leaf.Issuer, Issuer, StringComparison.Ordinal)
+            ? leaf
+            : throw Fail("certificate issuer", $"issuer is {leaf.Issuer} not {Issuer}");
+    }
+
+    /// <summary>Validity at <paramref name="at"/>, usages, then the costly part: chain and SCT.</summary>
+    private void CheckCertificate(FulcioCertificate leaf, DateTimeOffset at)
+    {
+        if (at < leaf.NotBefore || at > leaf.NotAfter)
         {
-            throw Fail("certificate validity", $"{Time(signedAt)} is outside the certificate's validity ({Time(leaf.NotBefore)} to {Time(leaf.NotAfter)})");
+            throw Fail("certificate validity", $"{Time(at)} is outside the certificate's validity ({Time(leaf.NotBefore)} to {Time(leaf.NotAfter)})");
         }
 
-        CheckChain(der, signedAt);
-
-        if (!leaf.HasCodeSigningUsage)
+        if (!leaf.HasDigitalSignatureUsage || !leaf.HasCodeSigningUsage)
         {
-            throw Fail("certificate usage", "the certificate does not allow code signing");
+            throw Fail("certificate usage", "the certificate does not allow digital signatures for code signing");
         }
 
-        if (!leaf.Identities.Contains(Identity, StringComparer.Ordinal))
+        var issuerKey = CheckChain(leaf.Der, at);
+        if (requireSct && SctVerifier.VerifyEmbedded(leaf.Der, issuerKey, root.CtLogs) is { } failure)
         {
-            var names = leaf.Identities.Count == 0 ? "empty" : string.Join(", ", leaf.Identities);
-            throw Fail("certificate identity", $"SAN is {names} not {Identity}");
-        }
-
-        if (!string.Equals(leaf.Issuer, Issuer, StringComparison.Ordinal))
-        {
-            throw Fail("certificate issuer", $"issuer is {leaf.Issuer ?? "absent"} not {Issuer}");
+            throw Fail("certificate transparency", failure);
         }
     }
 
-    /// <summary>The leaf chains, at <paramref name="signedAt"/>, to a CA of the root whose own window contains that time.</summary>
-    private void CheckChain(byte[] leafDer, DateTimeOffset signedAt)
+    /// <summary>
+    /// The leaf chains, at <paramref name="signedAt"/>, to a CA of the root whose own window
+    /// contains that time; answers the issuing CA's DER key, which the SCT signs over.
+    /// </summary>
+    private byte[] CheckChain(byte[] leafDer, DateTimeOffset signedAt)
     {
         var reasons = new List<string>();
         using var leaf = X509CertificateLoader.LoadCertificate(leafDer);
@@ -111,10 +152,10 @@ internal sealed class CertificatePolicy : ISignerPolicy
                 continue;
             }
 
-            var failure = Chain(leaf, ca, signedAt);
-            if (failure is null)
+            var (issuerKey, failure) = Chain(leaf, ca, signedAt);
+            if (issuerKey is not null)
             {
-                return;
+                return issuerKey;
             }
 
             reasons.Add($"{name}: {failure}");
@@ -126,8 +167,12 @@ internal sealed class CertificatePolicy : ISignerPolicy
         throw Fail("certificate chain", detail);
     }
 
-    /// <summary>Null when the leaf chains to <paramref name="ca"/>'s root through its intermediates, else why not.</summary>
-    private static string? Chain(X509Certificate2 leaf, CertificateAuthority ca, DateTimeOffset signedAt)
+    /// <summary>
+    /// The issuing CA's key when the leaf chains to <paramref name="ca"/>'s root through its
+    /// intermediates and every CA on the way that restricts its key usages allows code signing;
+    /// else why not.
+    /// </summary>
+    private static (byte[]? IssuerKey, string? Failure) Chain(X509Certificate2 leaf, CertificateAuthority ca, DateTimeOffset signedAt)
     {
         var loaded = new List<X509Certificate2>();
         try
@@ -150,9 +195,18 @@ internal sealed class CertificatePolicy : ISignerPolicy
             policy.DisableCertificateDownloads = true;
             policy.VerificationTime = signedAt.UtcDateTime;
             policy.VerificationTimeIgnored = false;
-            if (chain.Build(leaf))
+            if (chain.Build(leaf) && chain.ChainElements.Count >= 2)
             {
-                return null;
+                for (var i = 1; i < chain.ChainElements.Count; i++)
+                {
+                    var element = chain.ChainElements[i].Certificate;
+                    if (element.Extensions["2.5.29.37"] is { } eku && !FulcioCertificate.HasCodeSigning(eku))
+                    {
+                        return (null, $"{element.Subject} does not allow code signing");
+                    }
+                }
+
+                return (chain.ChainElements[1].Certificate.PublicKey.ExportSubjectPublicKeyInfo(), null);
             }
 
             var statuses = chain.ChainStatus
@@ -160,11 +214,11 @@ internal sealed class CertificatePolicy : ISignerPolicy
                 .Select(s => s.Status.ToString())
                 .Distinct();
             var text = string.Join(", ", statuses);
-            return text.Length == 0 ? "the chain does not build" : text;
+            return (null, text.Length == 0 ? "the chain does not build" : text);
         }
-        catch (System.Security.Cryptography.CryptographicException e)
+        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or FormatException)
         {
-            return "unusable CA certificate: " + e.Message;
+            return (null, "unusable CA certificate: " + e.Message);
         }
         finally
         {

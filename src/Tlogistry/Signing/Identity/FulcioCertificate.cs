@@ -6,9 +6,11 @@ using System.Text;
 namespace Tlogistry.Signing.Identity;
 
 /// <summary>
-/// What a Fulcio leaf certificate says about its holder: the subject alternative names
-/// (email addresses and URIs), the OIDC issuer that vouched for them, when it is valid,
-/// and its key. A pure reader: nothing here is trusted until a policy checks the chain.
+/// What a Fulcio leaf certificate says about its holder, read to the shape Fulcio's certificate
+/// specification gives it: exactly one subject alternative name (an e-mail or a URI) in a critical
+/// extension, the OIDC issuer that vouched for it (extensions .1.1 and .1.8, which must agree when
+/// both are present), its validity, key and key usages. A certificate of another shape is a
+/// <see cref="FormatException"/>. Nothing here is trusted until a policy checks the chain.
 /// </summary>
 internal sealed class FulcioCertificate
 {
@@ -26,40 +28,26 @@ internal sealed class FulcioCertificate
 
     private static readonly Asn1Tag UriTag = new(TagClass.ContextSpecific, 6);
 
-    private FulcioCertificate(
-        byte[] der,
-        IReadOnlyList<string> emails,
-        IReadOnlyList<string> uris,
-        string? issuer,
-        DateTimeOffset notBefore,
-        DateTimeOffset notAfter,
-        byte[] publicKeyDer,
-        bool codeSigning)
+    private FulcioCertificate(byte[] der, CertificateIdentity san, string issuer, DateTimeOffset notBefore, DateTimeOffset notAfter, byte[] publicKeyDer, bool digitalSignature, bool codeSigning)
     {
         Der = der;
-        Emails = emails;
-        Uris = uris;
+        San = san;
         Issuer = issuer;
         NotBefore = notBefore;
         NotAfter = notAfter;
         PublicKeyDer = publicKeyDer;
+        HasDigitalSignatureUsage = digitalSignature;
         HasCodeSigningUsage = codeSigning;
     }
 
     /// <summary>The certificate exactly as read.</summary>
     public byte[] Der { get; }
 
-    /// <summary>The SAN rfc822Name entries.</summary>
-    public IReadOnlyList<string> Emails { get; }
+    /// <summary>The single SAN, typed by its GeneralName tag.</summary>
+    public CertificateIdentity San { get; }
 
-    /// <summary>The SAN uniformResourceIdentifier entries.</summary>
-    public IReadOnlyList<string> Uris { get; }
-
-    /// <summary>Every email and URI the SAN names, emails first.</summary>
-    public IReadOnlyList<string> Identities => [.. Emails, .. Uris];
-
-    /// <summary>The OIDC issuer from <see cref="IssuerV2Oid"/>, else <see cref="IssuerV1Oid"/>; null when neither is present.</summary>
-    public string? Issuer { get; }
+    /// <summary>The OIDC issuer from <see cref="IssuerV2Oid"/>, else <see cref="IssuerV1Oid"/>.</summary>
+    public string Issuer { get; }
 
     public DateTimeOffset NotBefore { get; }
 
@@ -67,6 +55,9 @@ internal sealed class FulcioCertificate
 
     /// <summary>The subject key, DER SubjectPublicKeyInfo.</summary>
     public byte[] PublicKeyDer { get; }
+
+    /// <summary>Whether the key usage extension allows digitalSignature.</summary>
+    public bool HasDigitalSignatureUsage { get; }
 
     /// <summary>Whether the extended key usage extension lists code signing.</summary>
     public bool HasCodeSigningUsage { get; }
@@ -87,17 +78,20 @@ internal sealed class FulcioCertificate
 
         using (certificate)
         {
-            var emails = new List<string>();
-            var uris = new List<string>();
+            CertificateIdentity? san = null;
             string? issuerV1 = null;
             string? issuerV2 = null;
             var codeSigning = false;
+            var digitalSignature = false;
             foreach (var extension in certificate.Extensions)
             {
                 switch (extension.Oid?.Value)
                 {
                     case SubjectAltNameOid:
-                        ReadSubjectAltName(extension.RawData, emails, uris);
+                        // Fulcio leaves have an empty subject, so RFC 5280 requires the SAN to be critical.
+                        san = extension.Critical
+                            ? ReadSubjectAltName(extension.RawData)
+                            : throw new FormatException("certificate subject alternative name is not critical");
                         break;
                     case IssuerV1Oid:
                         issuerV1 = DecodeUtf8(extension.RawData, "issuer (1.3.6.1.4.1.57264.1.1)");
@@ -105,10 +99,18 @@ internal sealed class FulcioCertificate
                     case IssuerV2Oid:
                         issuerV2 = ReadUtf8String(extension.RawData);
                         break;
+                    case "2.5.29.15":
+                        digitalSignature = HasDigitalSignature(extension);
+                        break;
                     case "2.5.29.37":
-                        codeSigning = ReadCodeSigning(extension);
+                        codeSigning = HasCodeSigning(extension);
                         break;
                 }
+            }
+
+            if (issuerV1 is not null && issuerV2 is not null && !string.Equals(issuerV1, issuerV2, StringComparison.Ordinal))
+            {
+                throw new FormatException($"certificate issuer extensions disagree: 1.3.6.1.4.1.57264.1.1 says {issuerV1}, 1.3.6.1.4.1.57264.1.8 says {issuerV2}");
             }
 
             byte[] key;
@@ -123,40 +125,80 @@ internal sealed class FulcioCertificate
 
             return new FulcioCertificate(
                 (byte[])der.Clone(),
-                emails,
-                uris,
-                issuerV2 ?? issuerV1,
+                san ?? throw new FormatException("certificate has no subject alternative name"),
+                issuerV2 ?? issuerV1 ?? throw new FormatException("certificate names no OIDC issuer (1.3.6.1.4.1.57264.1.8 or .1.1)"),
                 new DateTimeOffset(certificate.NotBefore.ToUniversalTime(), TimeSpan.Zero),
                 new DateTimeOffset(certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero),
                 key,
+                digitalSignature,
                 codeSigning);
         }
     }
 
-    /// <summary>GeneralNames ::= SEQUENCE OF GeneralName; keeps rfc822Name [1] and URI [6], skips the rest.</summary>
-    private static void ReadSubjectAltName(byte[] value, List<string> emails, List<string> uris)
+    /// <summary>Whether an extended key usage extension lists code signing; throws <see cref="FormatException"/> when it is malformed.</summary>
+    public static bool HasCodeSigning(X509Extension extension)
+    {
+        ArgumentNullException.ThrowIfNull(extension);
+        try
+        {
+            var usage = new X509EnhancedKeyUsageExtension(extension, extension.Critical);
+            foreach (var oid in usage.EnhancedKeyUsages)
+            {
+                if (oid.Value == CodeSigningOid)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+        catch (CryptographicException e)
+        {
+            throw new FormatException("certificate extended key usage is malformed: " + e.Message, e);
+        }
+    }
+
+    private static bool HasDigitalSignature(X509Extension extension)
+    {
+        try
+        {
+            return new X509KeyUsageExtension(extension, extension.Critical).KeyUsages.HasFlag(X509KeyUsageFlags.DigitalSignature);
+        }
+        catch (CryptographicException e)
+        {
+            throw new FormatException("certificate key usage is malformed: " + e.Message, e);
+        }
+    }
+
+    /// <summary>GeneralNames ::= SEQUENCE OF GeneralName, holding exactly one rfc822Name [1] or URI [6].</summary>
+    private static CertificateIdentity ReadSubjectAltName(byte[] value)
     {
         try
         {
             var reader = new AsnReader(value, AsnEncodingRules.DER);
             var names = reader.ReadSequence();
             reader.ThrowIfNotEmpty();
+            var found = new List<CertificateIdentity>();
             while (names.HasData)
             {
                 var tag = names.PeekTag();
                 if (tag.HasSameClassAndValue(Rfc822NameTag))
                 {
-                    emails.Add(names.ReadCharacterString(UniversalTagNumber.IA5String, Rfc822NameTag));
+                    found.Add(new(SanKind.Email, names.ReadCharacterString(UniversalTagNumber.IA5String, Rfc822NameTag)));
                 }
                 else if (tag.HasSameClassAndValue(UriTag))
                 {
-                    uris.Add(names.ReadCharacterString(UniversalTagNumber.IA5String, UriTag));
+                    found.Add(new(SanKind.Uri, names.ReadCharacterString(UniversalTagNumber.IA5String, UriTag)));
                 }
                 else
                 {
-                    names.ReadEncodedValue();
+                    throw new FormatException($"certificate subject alternative name holds a name of another type (tag [{tag.TagValue}]); Fulcio identities are an e-mail or a URI");
                 }
             }
+
+            return found.Count == 1
+                ? found[0]
+                : throw new FormatException($"certificate subject alternative name holds {found.Count} names, not exactly one");
         }
         catch (AsnContentException e)
         {
@@ -188,27 +230,6 @@ internal sealed class FulcioCertificate
         catch (DecoderFallbackException e)
         {
             throw new FormatException($"certificate {what} is not UTF-8: " + e.Message, e);
-        }
-    }
-
-    private static bool ReadCodeSigning(X509Extension extension)
-    {
-        try
-        {
-            var usage = new X509EnhancedKeyUsageExtension(extension, extension.Critical);
-            foreach (var oid in usage.EnhancedKeyUsages)
-            {
-                if (oid.Value == CodeSigningOid)
-                {
-                    return true;
-                }
-            }
-
-            return false;
-        }
-        catch (CryptographicException e)
-        {
-            throw new FormatException("certificate extended key usage is malformed: " + e.Message, e);
         }
     }
 }

@@ -34,22 +34,17 @@ internal static class SignerIdentity
 
     public static string ForKey(ReadOnlySpan<byte> publicKeyDer) => KeyPrefix + "sha256:" + Convert.ToHexStringLower(SHA256.HashData(publicKeyDer));
 
-    /// <summary>An identity given as configured: a value with a URI scheme is a URI SAN, anything else an e-mail.</summary>
-    public static string ForCertificate(string san, string issuer) =>
-        (Uri.TryCreate(san, UriKind.Absolute, out var uri) && !string.IsNullOrEmpty(uri.Scheme) && !san.Contains('@', StringComparison.Ordinal) ? "uri:" : "email:") + san + IssuerSeparator + issuer;
+    /// <summary>A keyless identity: the SAN as typed (see <see cref="CertificateIdentity.Parse"/>) and the issuer.</summary>
+    public static string ForCertificate(CertificateIdentity san, string issuer)
+    {
+        ArgumentNullException.ThrowIfNull(san);
+        return san.Label + ":" + san.Value + IssuerSeparator + issuer;
+    }
 
-    /// <summary>The identity a Fulcio leaf binds; throws <see cref="FormatException"/> when it names no SAN or no issuer.</summary>
+    /// <summary>The identity a Fulcio leaf binds: its single SAN, by the SAN's own type, and its issuer.</summary>
     public static string Of(FulcioCertificate leaf)
     {
         ArgumentNullException.ThrowIfNull(leaf);
-        var issuer = leaf.Issuer ?? throw new FormatException("the certificate names no OIDC issuer (1.3.6.1.4.1.57264.1.8 or .1.1)");
-        if (leaf.Emails.Count > 0)
-        {
-            return "email:" + leaf.Emails[0] + IssuerSeparator + issuer;
-        }
-
-        return leaf.Uris.Count > 0
-            ? "uri:" + leaf.Uris[0] + IssuerSeparator + issuer
-            : throw new FormatException("the certificate names no e-mail or URI subject alternative name");
+        return ForCertificate(leaf.San, leaf.Issuer);
     }
 }

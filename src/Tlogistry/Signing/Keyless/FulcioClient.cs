@@ -23,6 +23,9 @@ internal sealed class FulcioException : Exception
     }
 
     public HttpStatusCode? Status { get; }
+
+    /// <summary>Fulcio answered, but with a certificate this instance's policy refuses (another identity, no SCT, …): a setting is wrong, not a service down.</summary>
+    public bool CertificateRefused { get; init; }
 }
 
 /// <summary>

@@ -7,7 +7,7 @@ namespace Tlogistry.Signing.Keyless;
 /// The few claims of an OIDC identity token that signing needs, read from its payload without
 /// checking its signature: Fulcio checks the token, we only need to know whom it names.
 /// </summary>
-internal sealed record JwtClaims(string Issuer, string Subject, string? Email, DateTimeOffset? Expires)
+internal sealed record JwtClaims(string Issuer, string Subject, string? Email, DateTimeOffset? Expires, IReadOnlyList<string> Audiences)
 {
     /// <summary>
     /// What the proof of possession signs: Fulcio's principal name, which is the email address
@@ -35,12 +35,28 @@ internal sealed record JwtClaims(string Issuer, string Subject, string? Email, D
             DateTimeOffset? exp = root.TryGetProperty("exp", out var e) && e.ValueKind == JsonValueKind.Number && e.TryGetInt64(out var seconds)
                 ? DateTimeOffset.FromUnixTimeSeconds(seconds)
                 : null;
-            return new JwtClaims(iss, sub, string.IsNullOrEmpty(email) ? null : email, exp);
+            return new JwtClaims(iss, sub, string.IsNullOrEmpty(email) ? null : email, exp, ReadAudiences(root));
         }
         catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException)
         {
             throw new FormatException("identity token payload is not JSON: " + e.Message, e);
         }
+    }
+
+    /// <summary>RFC 7519: <c>aud</c> is one string or an array of them.</summary>
+    private static List<string> ReadAudiences(JsonElement root)
+    {
+        if (!root.TryGetProperty("aud", out var aud))
+        {
+            return [];
+        }
+
+        return aud.ValueKind switch
+        {
+            JsonValueKind.String => [aud.GetString()!],
+            JsonValueKind.Array => [.. aud.EnumerateArray().Where(a => a.ValueKind == JsonValueKind.String).Select(a => a.GetString()!)],
+            _ => [],
+        };
     }
 
     private static string? String(JsonElement root, string name) =>

@@ -35,10 +35,10 @@ internal sealed record TokenSourceSetting(TokenSourceKind Kind, string? Argument
         };
     }
 
-    public IIdentityTokenSource Create(HttpClient http) => Kind switch
+    public IIdentityTokenSource Create(HttpClient http, Microsoft.Extensions.Logging.ILogger? logger = null) => Kind switch
     {
         TokenSourceKind.Gcp => new GcpMetadataTokenSource(http),
-        TokenSourceKind.File => new FileTokenSource(Argument!),
+        TokenSourceKind.File => new FileTokenSource(Argument!, logger),
         TokenSourceKind.GitHubActions => new GitHubActionsTokenSource(http),
         TokenSourceKind.Environment => new EnvironmentTokenSource(Argument!),
         _ => throw new InvalidOperationException("unknown token source kind " + Kind),

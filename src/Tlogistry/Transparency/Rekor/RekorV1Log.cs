@@ -70,10 +70,24 @@ internal sealed partial class RekorV1Log : ITransparencyLog, ICheckpointSource
     {
         ArgumentNullException.ThrowIfNull(reference);
         var hash = RekorV1Requests.ReferenceHash(reference);
-        var uuids = await IndexAsync(signer.IsAnyKey ? RekorV1Requests.SearchByHash(hash) : RekorV1Requests.SearchByHashAndKey(hash, signer), cancellationToken);
+        var query = signer switch
+        {
+            { IsAnyKey: false } => RekorV1Requests.SearchByHashAndKey(hash, signer),
+            { Identity: { Kind: Signing.Identity.SanKind.Email } identity } => RekorV1Requests.SearchByHashAndEmail(hash, identity.Value),
+            _ => RekorV1Requests.SearchByHash(hash),
+        };
+        var uuids = await IndexAsync(query, cancellationToken);
         if (uuids.Count > MaxSearchResults)
         {
-            // Anyone can log entries under a tag's hash; past this many, fail closed rather than fetch them all.
+            if (signer is { IsAnyKey: true, Identity.Kind: Signing.Identity.SanKind.Uri })
+            {
+                // Rekor v1 cannot narrow a search to a URI SAN, and anyone can log entries under a
+                // tag's hash: rather than let strangers block the tag, the store answers alone.
+                Log.SearchSkipped(_logger, reference, uuids.Count, MaxSearchResults);
+                yield break;
+            }
+
+            // Past this many, fail closed rather than fetch them all: only our own key or e-mail could have logged them.
             throw new LogUnavailableException($"{Description} search for {reference} found {uuids.Count} entries, more than the {MaxSearchResults} this proxy will read");
         }
 
@@ -260,5 +274,8 @@ internal sealed partial class RekorV1Log : ITransparencyLog, ICheckpointSource
     {
         [LoggerMessage(EventId = 3111, Level = LogLevel.Information, Message = "the log already held this entry ({Uuid}, index {Index}); using it")]
         public static partial void AlreadyLogged(ILogger logger, string uuid, long index);
+
+        [LoggerMessage(EventId = 3112, Level = LogLevel.Warning, Message = "the log holds {Count} entries under the hash of {Reference}, more than the {Max} read, and cannot narrow them to a URI identity; the store's answer stands alone for this tag")]
+        public static partial void SearchSkipped(ILogger logger, string reference, int count, int max);
     }
 }

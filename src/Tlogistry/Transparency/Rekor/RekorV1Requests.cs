@@ -88,6 +88,24 @@ internal static class RekorV1Requests
         });
     }
 
+    /// <summary>
+    /// The index search for entries with this SHA-256 whose certificate names this e-mail: Rekor
+    /// indexes an entry under its certificate's SAN, so strangers' entries under a tag's hash are
+    /// filtered out by the log. Only e-mail is searchable; the API has no field for a URI SAN.
+    /// </summary>
+    public static byte[] SearchByHashAndEmail(ReadOnlySpan<byte> sha256, string email)
+    {
+        var hash = "sha256:" + Convert.ToHexStringLower(sha256);
+        return Write(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("hash", hash);
+            w.WriteString("email", email);
+            w.WriteString("operator", "and");
+            w.WriteEndObject();
+        });
+    }
+
     /// <summary>The hash a sighting of <paramref name="reference"/> is indexed under: SHA-256 of the reference string.</summary>
     public static byte[] ReferenceHash(string reference) => SHA256.HashData(Encoding.UTF8.GetBytes(reference));
 

@@ -4,8 +4,8 @@ using System.Text.Json;
 namespace Tlogistry.Transparency.Sigstore;
 
 /// <summary>
-/// The logs and certificate authorities a verifier trusts, in the Sigstore trusted_root.json
-/// form. The public-good root ships inside the program; a deployment adds its own logs (the
+/// The logs, certificate authorities and certificate transparency logs a verifier trusts, in
+/// the Sigstore trusted_root.json form. The public-good root ships inside the program; a deployment adds its own logs (the
 /// embedded log, a self-hosted one) with <see cref="WithLogs"/>.
 /// </summary>
 internal sealed class TrustedRoot
@@ -16,12 +16,13 @@ internal sealed class TrustedRoot
 
     private static readonly Lazy<TrustedRoot> PublicGoodRoot = new(LoadPublicGood);
 
-    public TrustedRoot(IEnumerable<TrustedLog> logs, IEnumerable<CertificateAuthority> certificateAuthorities)
+    public TrustedRoot(IEnumerable<TrustedLog> logs, IEnumerable<CertificateAuthority> certificateAuthorities, IEnumerable<TrustedLog>? ctLogs = null)
     {
         ArgumentNullException.ThrowIfNull(logs);
         ArgumentNullException.ThrowIfNull(certificateAuthorities);
         Logs = [.. logs];
         CertificateAuthorities = [.. certificateAuthorities];
+        CtLogs = [.. ctLogs ?? []];
     }
 
     /// <summary>The Sigstore public-good root (rekor.sigstore.dev, log2025-1, Fulcio) as shipped with this build.</summary>
@@ -30,6 +31,9 @@ internal sealed class TrustedRoot
     public IReadOnlyList<TrustedLog> Logs { get; }
 
     public IReadOnlyList<CertificateAuthority> CertificateAuthorities { get; }
+
+    /// <summary>The certificate transparency logs whose SCTs prove a Fulcio certificate was logged.</summary>
+    public IReadOnlyList<TrustedLog> CtLogs { get; }
 
     /// <summary>The trusted log with this ID, or null.</summary>
     public TrustedLog? FindLog(ReadOnlySpan<byte> logId)
@@ -63,8 +67,15 @@ internal sealed class TrustedRoot
         return null;
     }
 
-    /// <summary>This root plus more logs; the certificate authorities are kept.</summary>
-    public TrustedRoot WithLogs(IEnumerable<TrustedLog> logs) => new([.. Logs, .. logs], CertificateAuthorities);
+    /// <summary>This root plus more logs; the certificate authorities and CT logs are kept.</summary>
+    public TrustedRoot WithLogs(IEnumerable<TrustedLog> logs) => new([.. Logs, .. logs], CertificateAuthorities, CtLogs);
+
+    /// <summary>This root's logs with the certificate authorities and CT logs of <paramref name="other"/> only.</summary>
+    public TrustedRoot WithAuthoritiesOf(TrustedRoot other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return new(Logs, other.CertificateAuthorities, other.CtLogs);
+    }
 
     /// <summary>Reads a trusted_root.json; throws <see cref="FormatException"/> naming what is wrong.</summary>
     public static TrustedRoot Parse(ReadOnlySpan<byte> json)
@@ -110,7 +121,17 @@ internal sealed class TrustedRoot
                     }
                 }
 
-                return new TrustedRoot(logs, cas);
+                var ctLogs = new List<TrustedLog>();
+                if (root.TryGetProperty("ctlogs", out var ct))
+                {
+                    var i = 0;
+                    foreach (var t in ct.EnumerateArray())
+                    {
+                        ctLogs.Add(ReadLog(t, $"ctlogs[{i++}]"));
+                    }
+                }
+
+                return new TrustedRoot(logs, cas, ctLogs);
             }
             catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException)
             {
@@ -119,37 +140,20 @@ internal sealed class TrustedRoot
         }
     }
 
-    /// <summary>This root in trusted_root.json form (logs and certificate authorities).</summary>
-    public byte[] Write() => Write(Logs, CertificateAuthorities);
+    /// <summary>This root in trusted_root.json form (logs, certificate authorities and CT logs).</summary>
+    public byte[] Write() => Write(Logs, CertificateAuthorities, CtLogs);
 
     /// <summary>A trusted_root.json naming only these logs, as a self-hosted log publishes about itself.</summary>
-    public static byte[] Write(IEnumerable<TrustedLog> logs) => Write(logs, []);
+    public static byte[] Write(IEnumerable<TrustedLog> logs) => Write(logs, [], []);
 
-    private static byte[] Write(IEnumerable<TrustedLog> logs, IEnumerable<CertificateAuthority> authorities)
+    private static byte[] Write(IEnumerable<TrustedLog> logs, IEnumerable<CertificateAuthority> authorities, IEnumerable<TrustedLog> ctLogs)
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
         {
             w.WriteStartObject();
             w.WriteString("mediaType", MediaType);
-            w.WriteStartArray("tlogs");
-            foreach (var log in logs)
-            {
-                w.WriteStartObject();
-                w.WriteString("baseUrl", log.BaseUrl);
-                w.WriteString("hashAlgorithm", "SHA2_256");
-                w.WriteStartObject("publicKey");
-                w.WriteString("rawBytes", Convert.ToBase64String(log.PublicKeyDer));
-                w.WriteString("keyDetails", log.KeyDetails);
-                WriteValidFor(w, log.ValidFrom, log.ValidUntil);
-                w.WriteEndObject();
-                w.WriteStartObject("logId");
-                w.WriteString("keyId", Convert.ToBase64String(log.LogId));
-                w.WriteEndObject();
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
+            WriteLogs(w, "tlogs", logs);
             w.WriteStartArray("certificateAuthorities");
             foreach (var ca in authorities)
             {
@@ -175,10 +179,33 @@ internal sealed class TrustedRoot
             }
 
             w.WriteEndArray();
+            WriteLogs(w, "ctlogs", ctLogs);
             w.WriteEndObject();
         }
 
         return buffer.ToArray();
+    }
+
+    private static void WriteLogs(Utf8JsonWriter w, string name, IEnumerable<TrustedLog> logs)
+    {
+        w.WriteStartArray(name);
+        foreach (var log in logs)
+        {
+            w.WriteStartObject();
+            w.WriteString("baseUrl", log.BaseUrl);
+            w.WriteString("hashAlgorithm", "SHA2_256");
+            w.WriteStartObject("publicKey");
+            w.WriteString("rawBytes", Convert.ToBase64String(log.PublicKeyDer));
+            w.WriteString("keyDetails", log.KeyDetails);
+            WriteValidFor(w, log.ValidFrom, log.ValidUntil);
+            w.WriteEndObject();
+            w.WriteStartObject("logId");
+            w.WriteString("keyId", Convert.ToBase64String(log.LogId));
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
     }
 
     private static TrustedRoot LoadPublicGood()

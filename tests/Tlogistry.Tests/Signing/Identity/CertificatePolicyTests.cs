@@ -24,10 +24,10 @@ public sealed class CertificatePolicyTests
     {
         var leaf = FulcioLeaf.Get(name);
         var (_, verified, time) = VerifyReal(leaf, TrustedRoot.PublicGood);
-        var policy = new CertificatePolicy(TrustedRoot.PublicGood, "mallory@example.com", leaf.Issuer);
+        var policy = Policy(TrustedRoot.PublicGood, "mallory@example.com", leaf.Issuer);
 
         var e = Assert.Throws<LogVerificationException>(() => policy.Check(verified, time));
-        Assert.Equal($"certificate identity check failed: SAN is {leaf.San} not mallory@example.com", e.Message);
+        Assert.Equal($"certificate identity check failed: SAN is {CertificateIdentity.Parse(leaf.San)} not email:mallory@example.com", e.Message);
     }
 
     [Theory]
@@ -36,7 +36,7 @@ public sealed class CertificatePolicyTests
     {
         var leaf = FulcioLeaf.Get(name);
         var (_, verified, time) = VerifyReal(leaf, TrustedRoot.PublicGood);
-        var policy = new CertificatePolicy(TrustedRoot.PublicGood, leaf.San[..^1], leaf.Issuer);
+        var policy = Policy(TrustedRoot.PublicGood, leaf.San[..^1], leaf.Issuer);
 
         var e = Assert.Throws<LogVerificationException>(() => policy.Check(verified, time));
         Assert.StartsWith("certificate identity check failed", e.Message, StringComparison.Ordinal);
@@ -49,7 +49,7 @@ public sealed class CertificatePolicyTests
         var leaf = FulcioLeaf.Get(name);
         var (_, verified, time) = VerifyReal(leaf, TrustedRoot.PublicGood);
         var other = leaf.Issuer == FulcioLeaf.GitHubOAuth ? FulcioLeaf.GitHubActions : FulcioLeaf.GitHubOAuth;
-        var policy = new CertificatePolicy(TrustedRoot.PublicGood, leaf.San, other);
+        var policy = Policy(TrustedRoot.PublicGood, leaf.San, other);
 
         var e = Assert.Throws<LogVerificationException>(() => policy.Check(verified, time));
         Assert.Equal($"certificate issuer check failed: issuer is {leaf.Issuer} not {other}", e.Message);
@@ -103,7 +103,7 @@ public sealed class CertificatePolicyTests
 
         // The same CA trusted for all time still does not issue these leaves: the chain itself fails.
         var forever = old with { ValidFrom = DateTimeOffset.UnixEpoch, ValidUntil = null };
-        var chainOnly = new CertificatePolicy(new TrustedRoot(TrustedRoot.PublicGood.Logs, [forever]), leaf.San, leaf.Issuer);
+        var chainOnly = Policy(new TrustedRoot(TrustedRoot.PublicGood.Logs, [forever]), leaf.San, leaf.Issuer);
         e = Assert.Throws<LogVerificationException>(() => chainOnly.Check(verified, time));
         Assert.StartsWith("certificate chain check failed: no trusted certificate authority issued the certificate", e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("outside its validity", e.Message, StringComparison.Ordinal);
@@ -138,7 +138,7 @@ public sealed class CertificatePolicyTests
         var bundle = Tlogistry.Tests.Transparency.Sigstore.SigstoreFixtures.Bundle("rekor-v1-hashedrekord-pubkey");
         var signer = Tlogistry.Tests.Transparency.Sigstore.SigstoreFixtures.SignerFor("rekor-v1-hashedrekord-pubkey");
         var verified = new BundleVerifier(TrustedRoot.PublicGood).Verify(bundle, signer, Tlogistry.Tests.Transparency.Sigstore.SigstoreFixtures.Now);
-        var policy = new CertificatePolicy(TrustedRoot.PublicGood, "alice@example.com", FulcioLeaf.GitHubOAuth);
+        var policy = Policy(TrustedRoot.PublicGood, "alice@example.com", FulcioLeaf.GitHubOAuth);
 
         var e = Assert.Throws<LogVerificationException>(() => policy.Check(verified, verified.IntegratedTime!.Value));
         Assert.StartsWith("certificate check failed", e.Message, StringComparison.Ordinal);
@@ -147,9 +147,9 @@ public sealed class CertificatePolicyTests
     [Fact]
     public void ExpectedSignerIsAnyCertificate()
     {
-        var policy = new CertificatePolicy(TrustedRoot.PublicGood, "alice@example.com", FulcioLeaf.GitHubOAuth);
+        var policy = Policy(TrustedRoot.PublicGood, "alice@example.com", FulcioLeaf.GitHubOAuth);
         Assert.Same(BundleSigner.AnyCertificate, policy.ExpectedSigner(FulcioLeaf.All[0].Bundle()));
-        Assert.Equal("certificate for alice@example.com from https://github.com/login/oauth", policy.Describe);
+        Assert.Equal("certificate for email:alice@example.com from https://github.com/login/oauth", policy.Describe);
     }
 
     [Fact]
@@ -157,7 +157,7 @@ public sealed class CertificatePolicyTests
     {
         using var pki = new TestPki();
         var (der, key) = pki.Leaf();
-        var policy = new CertificatePolicy(pki.TrustedRoot(), "alice@example.com", "https://issuer.example");
+        var policy = Policy(pki.TrustedRoot(), "alice@example.com", "https://issuer.example");
 
         policy.Check(TestPki.Verified(der, key), TestPki.Start.AddMinutes(1));
     }
@@ -168,7 +168,7 @@ public sealed class CertificatePolicyTests
         using var pki = new TestPki();
         using var other = new TestPki("other");
         var (der, key) = pki.Leaf();
-        var policy = new CertificatePolicy(other.TrustedRoot(), "alice@example.com", "https://issuer.example");
+        var policy = Policy(other.TrustedRoot(), "alice@example.com", "https://issuer.example");
 
         var e = Assert.Throws<LogVerificationException>(() => policy.Check(TestPki.Verified(der, key), TestPki.Start.AddMinutes(1)));
         Assert.StartsWith("certificate chain check failed: no trusted certificate authority issued the certificate", e.Message, StringComparison.Ordinal);
@@ -181,7 +181,7 @@ public sealed class CertificatePolicyTests
         using var other = new TestPki("other");
         var (der, key) = pki.Leaf();
         var mixed = new CertificateAuthority("tlogistry-test", "mixed", "https://fulcio.test", [pki.Intermediate.RawData, other.Root.RawData], TestPki.Start.AddYears(-1), null);
-        var policy = new CertificatePolicy(pki.TrustedRoot(mixed), "alice@example.com", "https://issuer.example");
+        var policy = Policy(pki.TrustedRoot(mixed), "alice@example.com", "https://issuer.example");
 
         var e = Assert.Throws<LogVerificationException>(() => policy.Check(TestPki.Verified(der, key), TestPki.Start.AddMinutes(1)));
         Assert.StartsWith("certificate chain check failed", e.Message, StringComparison.Ordinal);
@@ -193,7 +193,7 @@ public sealed class CertificatePolicyTests
         using var pki = new TestPki();
         using var other = new TestPki("other");
         var (der, key) = pki.Leaf();
-        var policy = new CertificatePolicy(pki.TrustedRoot(other.Authority(), pki.Authority()), "alice@example.com", "https://issuer.example");
+        var policy = Policy(pki.TrustedRoot(other.Authority(), pki.Authority()), "alice@example.com", "https://issuer.example");
 
         policy.Check(TestPki.Verified(der, key), TestPki.Start.AddMinutes(1));
     }
@@ -203,10 +203,10 @@ public sealed class CertificatePolicyTests
     {
         using var pki = new TestPki();
         var (der, key) = pki.Leaf(codeSigning: false);
-        var policy = new CertificatePolicy(pki.TrustedRoot(), "alice@example.com", "https://issuer.example");
+        var policy = Policy(pki.TrustedRoot(), "alice@example.com", "https://issuer.example");
 
         var e = Assert.Throws<LogVerificationException>(() => policy.Check(TestPki.Verified(der, key), TestPki.Start.AddMinutes(1)));
-        Assert.Equal("certificate usage check failed: the certificate does not allow code signing", e.Message);
+        Assert.Equal("certificate usage check failed: the certificate does not allow digital signatures for code signing", e.Message);
     }
 
     [Fact]
@@ -215,7 +215,7 @@ public sealed class CertificatePolicyTests
         using var pki = new TestPki();
         var (der, _) = pki.Leaf();
         var (_, otherKey) = pki.Leaf();
-        var policy = new CertificatePolicy(pki.TrustedRoot(), "alice@example.com", "https://issuer.example");
+        var policy = Policy(pki.TrustedRoot(), "alice@example.com", "https://issuer.example");
 
         var e = Assert.Throws<LogVerificationException>(() => policy.Check(TestPki.Verified(der, otherKey), TestPki.Start.AddMinutes(1)));
         Assert.StartsWith("certificate key check failed", e.Message, StringComparison.Ordinal);
@@ -229,24 +229,26 @@ public sealed class CertificatePolicyTests
         var verified = TestPki.Verified(der, key);
         var at = TestPki.Start.AddMinutes(1);
 
-        Assert.Throws<LogVerificationException>(() => new CertificatePolicy(pki.TrustedRoot(), "Alice@example.com", "https://issuer.example").Check(verified, at));
-        Assert.Throws<LogVerificationException>(() => new CertificatePolicy(pki.TrustedRoot(), "alice@example.com", "https://issuer.example/").Check(verified, at));
+        Assert.Throws<LogVerificationException>(() => Policy(pki.TrustedRoot(), "Alice@example.com", "https://issuer.example").Check(verified, at));
+        Assert.Throws<LogVerificationException>(() => Policy(pki.TrustedRoot(), "alice@example.com", "https://issuer.example/").Check(verified, at));
     }
 
     [Fact]
     public void GarbageCertificateIsRejected()
     {
         using var pki = new TestPki();
-        var policy = new CertificatePolicy(pki.TrustedRoot(), "alice@example.com", "https://issuer.example");
+        var policy = Policy(pki.TrustedRoot(), "alice@example.com", "https://issuer.example");
 
         var e = Assert.Throws<LogVerificationException>(() => policy.Check(TestPki.Verified([0x30, 0x00], [0x30, 0x00]), TestPki.Start.AddMinutes(1)));
         Assert.StartsWith("certificate check failed: not a DER X.509 certificate", e.Message, StringComparison.Ordinal);
     }
 
+    private static CertificatePolicy Policy(TrustedRoot root, string san, string issuer) => new(root, CertificateIdentity.Parse(san), issuer);
+
     /// <summary>Verifies a real bundle as a keyless caller would, and returns the time to check it at.</summary>
     private static (CertificatePolicy Policy, VerifiedBundle Verified, DateTimeOffset Time) VerifyReal(FulcioLeaf leaf, TrustedRoot root)
     {
-        var policy = new CertificatePolicy(root, leaf.San, leaf.Issuer);
+        var policy = Policy(root, leaf.San, leaf.Issuer);
         var bundle = leaf.Bundle();
         var signedAt = FulcioLeaf.Time(leaf.SignedAt);
         var verified = new BundleVerifier(TrustedRoot.PublicGood).Verify(bundle, policy.ExpectedSigner(bundle), signedAt);

@@ -20,9 +20,10 @@ public sealed class FulcioCertificateTests
 
         var leaf = FulcioCertificate.Read(der);
 
-        Assert.Equal(expected.Email is null ? [] : [expected.Email], leaf.Emails);
-        Assert.Equal(expected.Uri is null ? [] : [expected.Uri], leaf.Uris);
-        Assert.Equal([expected.San], leaf.Identities);
+        // The SAN's kind comes from its GeneralName tag: the GitHub Actions workflow URIs hold an "@".
+        Assert.Equal(new CertificateIdentity(expected.Email is null ? SanKind.Uri : SanKind.Email, expected.San), leaf.San);
+        Assert.Equal(CertificateIdentity.Parse(expected.San), leaf.San);
+        Assert.True(leaf.HasDigitalSignatureUsage);
         Assert.Equal(expected.Issuer, leaf.Issuer);
         Assert.Equal(FulcioLeaf.Time(expected.NotBefore), leaf.NotBefore);
         Assert.Equal(FulcioLeaf.Time(expected.NotAfter), leaf.NotAfter);
@@ -56,19 +57,18 @@ public sealed class FulcioCertificateTests
     }
 
     [Fact]
-    public void IssuerV2IsPreferredOverV1()
+    public void IssuerExtensionsThatAgreeAreRead()
     {
-        var der = SelfSigned(issuerV1: "https://old.example", issuerV2: "https://new.example");
-        Assert.Equal("https://new.example", FulcioCertificate.Read(der).Issuer);
+        var der = SelfSigned(issuerV1: "https://same.example", issuerV2: "https://same.example");
+        Assert.Equal("https://same.example", FulcioCertificate.Read(der).Issuer);
     }
 
     [Fact]
-    public void NoIssuerNoSanNoUsage()
+    public void IssuerExtensionsThatDisagreeAreAFormatException()
     {
-        var leaf = FulcioCertificate.Read(SelfSigned(issuerV1: null, issuerV2: null, san: false));
-        Assert.Null(leaf.Issuer);
-        Assert.Empty(leaf.Identities);
-        Assert.False(leaf.HasCodeSigningUsage);
+        var der = SelfSigned(issuerV1: "https://old.example", issuerV2: "https://new.example");
+        var e = Assert.Throws<FormatException>(() => FulcioCertificate.Read(der));
+        Assert.Contains("issuer extensions disagree", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -84,33 +84,79 @@ public sealed class FulcioCertificateTests
     }
 
     [Fact]
-    public void OtherGeneralNamesAreSkipped()
+    public void NoIssuerIsAFormatException()
     {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=mixed", key, HashAlgorithmName.SHA256);
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddDnsName("host.example");
-        san.AddEmailAddress("alice@example.com");
-        san.AddIpAddress(System.Net.IPAddress.Loopback);
-        san.AddUri(new Uri("https://example.com/workflow"));
-        request.CertificateExtensions.Add(san.Build());
-        using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(10));
-
-        var leaf = FulcioCertificate.Read(cert.RawData);
-
-        Assert.Equal(["alice@example.com"], leaf.Emails);
-        Assert.Equal(["https://example.com/workflow"], leaf.Uris);
+        var e = Assert.Throws<FormatException>(() => FulcioCertificate.Read(SelfSigned(issuerV1: null, issuerV2: null)));
+        Assert.Contains("names no OIDC issuer", e.Message, StringComparison.Ordinal);
     }
 
-    private static byte[] SelfSigned(string? issuerV1, string? issuerV2, bool san = true)
+    [Fact]
+    public void NoSanIsAFormatException()
+    {
+        var e = Assert.Throws<FormatException>(() => FulcioCertificate.Read(SelfSigned(issuerV1: "https://i.example", issuerV2: null, san: _ => { })));
+        Assert.Contains("no subject alternative name", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ANonCriticalSanIsAFormatException()
+    {
+        var e = Assert.Throws<FormatException>(() => FulcioCertificate.Read(SelfSigned(issuerV1: "https://i.example", issuerV2: null, san: n => n.AddEmailAddress("alice@example.com"), critical: false)));
+        Assert.Contains("not critical", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnEmailAndAUriTogetherAreAFormatException()
+    {
+        var e = Assert.Throws<FormatException>(() => FulcioCertificate.Read(SelfSigned(issuerV1: "https://i.example", issuerV2: null, san: n =>
+        {
+            n.AddEmailAddress("alice@example.com");
+            n.AddUri(new Uri("https://example.com/workflow"));
+        })));
+        Assert.Contains("holds 2 names, not exactly one", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TwoEmailsAreAFormatException()
+    {
+        var e = Assert.Throws<FormatException>(() => FulcioCertificate.Read(SelfSigned(issuerV1: "https://i.example", issuerV2: null, san: n =>
+        {
+            n.AddEmailAddress("alice@example.com");
+            n.AddEmailAddress("mallory@example.com");
+        })));
+        Assert.Contains("holds 2 names", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ANameOfAnotherTypeIsAFormatException()
+    {
+        var e = Assert.Throws<FormatException>(() => FulcioCertificate.Read(SelfSigned(issuerV1: "https://i.example", issuerV2: null, san: n =>
+        {
+            n.AddDnsName("host.example");
+            n.AddEmailAddress("alice@example.com");
+        })));
+        Assert.Contains("another type", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AUriSanIsTypedAsAUriWhateverItHolds()
+    {
+        var workflow = "https://github.com/org/repo/.github/workflows/release.yml@refs/tags/v1";
+        var leaf = FulcioCertificate.Read(SelfSigned(issuerV1: "https://i.example", issuerV2: null, san: n => n.AddUri(new Uri(workflow))));
+        Assert.Equal(new CertificateIdentity(SanKind.Uri, workflow), leaf.San);
+        Assert.False(leaf.HasDigitalSignatureUsage);
+        Assert.False(leaf.HasCodeSigningUsage);
+    }
+
+    private static byte[] SelfSigned(string? issuerV1, string? issuerV2, Action<SubjectAlternativeNameBuilder>? san = null, bool critical = true)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=issuer-test", key, HashAlgorithmName.SHA256);
-        if (san)
+        var names = new SubjectAlternativeNameBuilder();
+        (san ?? (n => n.AddEmailAddress("alice@example.com")))(names);
+        var built = names.Build(critical);
+        if (built.RawData.Length > 2)
         {
-            var names = new SubjectAlternativeNameBuilder();
-            names.AddEmailAddress("alice@example.com");
-            request.CertificateExtensions.Add(names.Build());
+            request.CertificateExtensions.Add(built);
         }
 
         if (issuerV1 is not null)

@@ -11,7 +11,7 @@ public sealed class SignerIdentityTests
     [InlineData("https://example.com/path;issuer=odd", "https://issuer.example")]
     public void A_keyless_identity_splits_back_into_its_san_and_issuer(string san, string issuer)
     {
-        var identity = SignerIdentity.ForCertificate(san, issuer);
+        var identity = SignerIdentity.ForCertificate(CertificateIdentity.Parse(san), issuer);
         Assert.False(SignerIdentity.IsKey(identity));
         Assert.True(SignerIdentity.TrySplitCertificate(identity, out var gotSan, out var gotIssuer));
         Assert.Equal((san, issuer), (gotSan, gotIssuer));

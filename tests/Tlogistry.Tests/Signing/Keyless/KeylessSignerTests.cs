@@ -74,7 +74,7 @@ public sealed class KeylessSignerTests
 
         await signer.EnsureCertificateAsync(TestContext.Current.CancellationToken);
         Assert.Equal("email:alice@example.com;issuer=https://issuer.example", signer.Identity);
-        Assert.Equal(["alice@example.com"], signer.Certificate!.Emails);
+        Assert.Equal(new CertificateIdentity(SanKind.Email, "alice@example.com"), signer.Certificate!.San);
         Assert.Equal(Issuer, signer.Certificate.Issuer);
     }
 
@@ -99,14 +99,19 @@ public sealed class KeylessSignerTests
         using var _signer = signer;
         var ct = TestContext.Current.CancellationToken;
 
+        // The margin is the worst-case Rekor append with the default settings: 3 attempts of 30 s,
+        // two 30 s Retry-After waits, twice over for an "already logged" answer: 5 minutes.
+        Assert.Equal(TimeSpan.FromMinutes(5), KeylessSignerOptions.AppendBudget(new Tlogistry.Http.JsonHttpOptions()));
+        Assert.Equal(TimeSpan.FromMinutes(5), new KeylessSignerOptions().RenewBefore);
+
         var first = await signer.SignAsync(Dsse.InTotoPayloadType, Payload, ct);
-        time.Advance(TimeSpan.FromMinutes(7));
+        time.Advance(TimeSpan.FromMinutes(4.5));
         var second = await signer.SignAsync(Dsse.InTotoPayloadType, Payload, ct);
         Assert.Equal(1, fulcio.Requests);
         Assert.Same(first.Signer, second.Signer);
 
-        // 10-minute leaf, 2-minute margin: at 8.5 minutes it is replaced.
-        time.Advance(TimeSpan.FromMinutes(1.5));
+        // 10-minute leaf, 5-minute margin: past 5 minutes it is replaced, so an append started now still ends inside it.
+        time.Advance(TimeSpan.FromMinutes(1));
         var third = await signer.SignAsync(Dsse.InTotoPayloadType, Payload, ct);
         Assert.Equal(2, fulcio.Requests);
         Assert.Equal(2, tokens.Calls);
@@ -177,5 +182,108 @@ public sealed class KeylessSignerTests
         Assert.Equal(key.PublicKeyDer, signed.Signer.PublicKeyDer);
         Assert.True(EnvelopeVerifier.Verify(signed.Envelope, signed.Signer.PublicKeyDer));
         Assert.StartsWith("key:sha256:", signer.Identity, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_token_for_another_audience_is_never_sent_to_fulcio()
+    {
+        var time = Clock();
+        await using var fulcio = await TestFulcio.StartAsync(time);
+        var (signer, _) = Signer(fulcio, time, TestJwt.Mint(Issuer, "alice-id", "alice@example.com", time.Now.AddHours(1), audience: "https://other-service.example"));
+        using var _signer = signer;
+
+        var e = await Assert.ThrowsAsync<IdentityTokenException>(() => signer.SignAsync(Dsse.InTotoPayloadType, Payload, TestContext.Current.CancellationToken));
+        Assert.Contains("audience https://other-service.example, not sigstore", e.Message, StringComparison.Ordinal);
+        Assert.Equal(0, fulcio.Requests);
+
+        // An audience list that names sigstore is accepted.
+        var (listed, _) = Signer(fulcio, time, TestJwt.Mint(Issuer, "alice-id", "alice@example.com", time.Now.AddHours(1), audience: new System.Text.Json.Nodes.JsonArray("other", "sigstore")));
+        using var _listed = listed;
+        await listed.SignAsync(Dsse.InTotoPayloadType, Payload, TestContext.Current.CancellationToken);
+        Assert.Equal(1, fulcio.Requests);
+    }
+
+    [Fact]
+    public async Task An_expired_environment_token_is_refused_before_fulcio_sees_it()
+    {
+        var time = Clock();
+        await using var fulcio = await TestFulcio.StartAsync(time);
+        var env = new Dictionary<string, string> { ["T"] = TestJwt.Mint(Issuer, "alice-id", "alice@example.com", time.Now.AddMinutes(5)) };
+        using var signer = new KeylessSigner(new FulcioClient(fulcio.BaseUrl, Http), new EnvironmentTokenSource("T", n => env.GetValueOrDefault(n)), time, new KeylessSignerOptions(), NullLogger<KeylessSigner>.Instance);
+        await signer.SignAsync(Dsse.InTotoPayloadType, Payload, TestContext.Current.CancellationToken);
+
+        // The certificate runs out; the variable still holds the same token, now expired.
+        time.Advance(TimeSpan.FromMinutes(10));
+        var e = await Assert.ThrowsAsync<IdentityTokenException>(() => signer.SignAsync(Dsse.InTotoPayloadType, Payload, TestContext.Current.CancellationToken));
+        Assert.Contains("expired", e.Message, StringComparison.Ordinal);
+        Assert.Equal(1, fulcio.Requests);
+    }
+
+    [Fact]
+    public async Task A_certificate_the_policy_would_refuse_on_read_back_is_never_signed_with()
+    {
+        var time = Clock();
+        await using var fulcio = await TestFulcio.StartAsync(time);
+        var policy = new CertificatePolicy(fulcio.TrustedRoot([]), new CertificateIdentity(SanKind.Email, "alice@example.com"), Issuer);
+        KeylessSigner With(string email) => new(new FulcioClient(fulcio.BaseUrl, Http), new CountingTokens(TestJwt.Mint(Issuer, "id", email, time.Now.AddHours(1))), time, new KeylessSignerOptions(), NullLogger<KeylessSigner>.Instance, policy);
+
+        using (var alice = With("alice@example.com"))
+        {
+            var signed = await alice.SignAsync(Dsse.InTotoPayloadType, Payload, TestContext.Current.CancellationToken);
+            Assert.True(EnvelopeVerifier.Verify(signed.Envelope, signed.Signer.PublicKeyDer));
+        }
+
+        // Another identity: refused as a setting error (the start stops), not as a service outage.
+        using (var bob = With("bob@example.com"))
+        {
+            var e = await Assert.ThrowsAsync<FulcioException>(() => bob.SignAsync(Dsse.InTotoPayloadType, Payload, TestContext.Current.CancellationToken));
+            Assert.True(e.CertificateRefused);
+            Assert.Contains("SAN is email:bob@example.com not email:alice@example.com", e.Message, StringComparison.Ordinal);
+        }
+
+        // No SCT: Fulcio's specification says not to trust it, so nothing is signed with it.
+        fulcio.IssueSct = false;
+        using (var alice = With("alice@example.com"))
+        {
+            var e = await Assert.ThrowsAsync<FulcioException>(() => alice.SignAsync(Dsse.InTotoPayloadType, Payload, TestContext.Current.CancellationToken));
+            Assert.True(e.CertificateRefused);
+            Assert.Contains("certificate transparency check failed", e.Message, StringComparison.Ordinal);
+        }
+
+        // A detached SCT verifies, but a bundle carries only the certificate: readers could not check it.
+        fulcio.IssueSct = true;
+        fulcio.DetachedSct = true;
+        using (var alice = With("alice@example.com"))
+        {
+            var e = await Assert.ThrowsAsync<FulcioException>(() => alice.SignAsync(Dsse.InTotoPayloadType, Payload, TestContext.Current.CancellationToken));
+            Assert.Contains("carries no SCT", e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task A_host_clock_behind_fulcio_within_the_tolerance_waits_for_the_certificate_to_start()
+    {
+        await using var fulcio = await TestFulcio.StartAsync();
+        fulcio.ClockAhead = TimeSpan.FromSeconds(1.5);
+        var (signer, _) = Signer(fulcio, TimeProvider.System, TestJwt.Mint(Issuer, "alice-id", "alice@example.com", DateTimeOffset.UtcNow.AddHours(1)));
+        using var _signer = signer;
+
+        // Before, a certificate starting after "now" was refused outright ("clock skew?").
+        var signed = await signer.SignAsync(Dsse.InTotoPayloadType, Payload, TestContext.Current.CancellationToken);
+        using var leaf = X509CertificateLoader.LoadCertificate(signed.Signer.Certificates[0]);
+        Assert.True(DateTimeOffset.UtcNow >= new DateTimeOffset(leaf.NotBefore.ToUniversalTime()), "signed before the certificate started");
+    }
+
+    [Fact]
+    public async Task A_host_clock_further_behind_than_the_tolerance_is_refused()
+    {
+        var time = Clock();
+        await using var fulcio = await TestFulcio.StartAsync(time);
+        fulcio.ClockAhead = TimeSpan.FromMinutes(2);
+        var (signer, _) = Signer(fulcio, time, TestJwt.Mint(Issuer, "alice-id", "alice@example.com", time.Now.AddHours(1)));
+        using var _signer = signer;
+
+        var e = await Assert.ThrowsAsync<FulcioException>(() => signer.SignAsync(Dsse.InTotoPayloadType, Payload, TestContext.Current.CancellationToken));
+        Assert.Contains("clock skew", e.Message, StringComparison.Ordinal);
     }
 }

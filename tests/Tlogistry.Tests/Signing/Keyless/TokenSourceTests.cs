@@ -150,7 +150,8 @@ public sealed class TokenSourceTests
     {
         var exp = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
         var email = JwtClaims.Parse(TestJwt.Mint("https://accounts.google.com", "1234567890", "sa@p.iam.gserviceaccount.com", exp));
-        Assert.Equal(new JwtClaims("https://accounts.google.com", "1234567890", "sa@p.iam.gserviceaccount.com", exp), email);
+        Assert.Equal(("https://accounts.google.com", "1234567890", "sa@p.iam.gserviceaccount.com", exp), (email.Issuer, email.Subject, email.Email, email.Expires));
+        Assert.Equal(["sigstore"], email.Audiences);
         Assert.Equal("sa@p.iam.gserviceaccount.com", email.ProofSubject);
 
         var workflow = JwtClaims.Parse(TestJwt.Mint("https://token.actions.githubusercontent.com", "repo:org/app:ref:refs/heads/main"));
@@ -174,5 +175,49 @@ public sealed class TokenSourceTests
     {
         var payload = Convert.ToBase64String(Encoding.UTF8.GetBytes("{\"iss\":\"i\",\"sub\":\"s?\"}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         Assert.Equal("s?", JwtClaims.Parse("h." + payload + ".s").Subject);
+    }
+
+    [Fact]
+    public async Task A_token_file_other_users_may_read_is_used_but_warned_about_once_without_the_token()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Assert.Skip("Unix file modes only");
+        }
+
+        using var dir = new TempDirectory();
+        var path = Path.Combine(dir.Path, "token");
+        var token = TestJwt.Mint("https://issuer.example", "s", "alice@example.com");
+        await File.WriteAllTextAsync(path, token, TestContext.Current.CancellationToken);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        }
+
+        var logger = new ListLogger();
+        var source = new FileTokenSource(path, logger);
+
+        Assert.Equal(token, await source.GetTokenAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(token, await source.GetTokenAsync(TestContext.Current.CancellationToken));
+        var warning = Assert.Single(logger.Lines);
+        Assert.Contains(path, warning, StringComparison.Ordinal);
+        Assert.Contains("other users may read", warning, StringComparison.Ordinal);
+        Assert.DoesNotContain(token.Split('.')[1], warning, StringComparison.Ordinal);
+
+        Assert.Null(FileTokenSource.Exposure(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead));
+        Assert.NotNull(FileTokenSource.Exposure(UnixFileMode.UserRead | UnixFileMode.OtherWrite));
+    }
+
+    private sealed class ListLogger : Microsoft.Extensions.Logging.ILogger
+    {
+        public List<string> Lines { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Lines.Add(formatter(state, exception));
     }
 }

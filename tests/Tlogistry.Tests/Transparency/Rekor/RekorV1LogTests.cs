@@ -1,3 +1,4 @@
+using Tlogistry.Signing.Identity;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -374,5 +375,35 @@ public sealed class RekorV1LogTests : IAsyncLifetime
         Assert.Contains("more than the 1000", e.Message, StringComparison.Ordinal);
         var search = Assert.Single(_rekor.Requests);
         Assert.Null(JsonNode.Parse(search.Body)!["publicKey"]);
+    }
+
+    [Fact]
+    public async Task A_keyless_email_identity_search_asks_the_log_for_that_email_and_hash_together()
+    {
+        _rekor.Handler = (c, r) => ScriptedRekor.Json(c, 200, "[]");
+
+        var found = await _rekor.V1(LogId).SearchAsync("docker.io/library/nginx:latest", SignerMaterial.AnyKeyFor(new CertificateIdentity(SanKind.Email, "sa@p.iam.gserviceaccount.com")), TestContext.Current.CancellationToken).ToListAsync(TestContext.Current.CancellationToken);
+
+        Assert.Empty(found);
+        var query = JsonNode.Parse(Assert.Single(_rekor.Requests).Body)!;
+        Assert.Equal("sa@p.iam.gserviceaccount.com", (string?)query["email"]);
+        Assert.Equal("sha256:" + Convert.ToHexStringLower(SHA256.HashData("docker.io/library/nginx:latest"u8)), (string?)query["hash"]);
+        Assert.Equal("and", (string?)query["operator"]);
+        Assert.Null(query["publicKey"]);
+    }
+
+    [Fact]
+    public async Task A_keyless_uri_identity_search_past_its_bound_reads_nothing_and_leaves_the_store_to_answer()
+    {
+        var uuids = Enumerable.Range(0, RekorV1Log.MaxSearchResults + 1).Select(i => Convert.ToHexStringLower(SHA256.HashData(BitConverter.GetBytes(i)))).ToArray();
+        _rekor.Handler = (c, r) => ScriptedRekor.Json(c, 200, JsonSerializer.Serialize(uuids));
+        var workflow = new CertificateIdentity(SanKind.Uri, "https://github.com/org/app/.github/workflows/release.yml@refs/heads/main");
+
+        var found = await _rekor.V1(LogId).SearchAsync("docker.io/library/nginx:latest", SignerMaterial.AnyKeyFor(workflow), TestContext.Current.CancellationToken).ToListAsync(TestContext.Current.CancellationToken);
+
+        // Rekor has no search field for a URI SAN: strangers could fill the hash, so nothing is fetched and nothing fails.
+        Assert.Empty(found);
+        var search = Assert.Single(_rekor.Requests);
+        Assert.Null(JsonNode.Parse(search.Body)!["email"]);
     }
 }

@@ -477,19 +477,10 @@ internal sealed partial class TagLedger
 
     private async Task<(Sighting Pin, bool Recorded)> SignAppendSaveAsync(Observation observed)
     {
-        var claim = new SightingClaim(observed.Reference, observed.Digest, observed.MediaType, _time.GetUtcNow(), observed.Upstream, _reader.Identity);
-        SignedEnvelope signed;
-        try
-        {
-            signed = await _signer.SignAsync(Dsse.InTotoPayloadType, SightingStatement.Encode(claim), CancellationToken.None);
-        }
-        catch (Exception e) when (e is Signing.Keyless.FulcioException or Signing.Keyless.IdentityTokenException)
-        {
-            throw new LedgerUnavailableException("signing failed: " + e.Message, e);
-        }
-
-        var envelope = signed.Envelope;
-        var entry = await GuardLog("log append", () => _log.AppendAsync(envelope, signed.Signer, CancellationToken.None));
+        // Stored before it is sent (or found from an attempt that died after sending it): see TagLedger.Intents.
+        var intent = await IntentForAsync(observed);
+        var envelope = intent.Envelope;
+        var entry = await GuardLog("log append", () => _log.AppendAsync(envelope, intent.Signer, CancellationToken.None));
         Sighting sighting;
         try
         {
@@ -523,7 +514,9 @@ internal sealed partial class TagLedger
 
         Log.Recorded(_logger, sighting.Reference, sighting.Digest, sighting.LogIndex);
         await ObserveCheckpointAsync(entry);
-        return (sighting, true);
+
+        // An earlier attempt's intent records what that attempt saw: it is the pin, and this request is compared with it.
+        return (sighting, sighting.Digest == observed.Digest);
     }
 
     /// <summary>

@@ -1,0 +1,22 @@
+namespace Tlogistry.Store;
+
+/// <summary>
+/// The write-ahead record of first sightings: an intent is stored (under the tag's lock)
+/// before its envelope goes to the log, so a process that dies between the log and the
+/// store leaves something that says what it sent. Intents are never deleted.
+/// </summary>
+internal interface IIntentJournal
+{
+    /// <summary>Stores the tag's intent durably; a second intent for one tag is an error (the first is reused, never replaced).</summary>
+    Task SaveIntentAsync(AppendIntent intent, CancellationToken cancellationToken);
+
+    /// <summary>The tag's intent, or null when none was stored.</summary>
+    Task<AppendIntent?> FindIntentAsync(string reference, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Intents in the order they were stored, after position <paramref name="after"/>; with
+    /// <paramref name="unpinnedOnly"/> only those whose tag the store holds no sighting for
+    /// (what a start sends again).
+    /// </summary>
+    Task<IntentPage> ListIntentsAsync(long after, int limit, bool unpinnedOnly, CancellationToken cancellationToken);
+}

@@ -29,6 +29,11 @@ internal static class AuditOutput
             sb.Append(CultureInfo.InvariantCulture, $"bad bundle: the published bundle for log index {b.LogIndex} does not verify: {b.Failure}\n");
         }
 
+        foreach (var s in report.ByIntent)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"explained by intent: log index {s.LogIndex} is a sighting of {s.Reference} as {s.Digest} that a published intent sent; no pin holds it (a stop between the log and the store)\n");
+        }
+
         var findings = report.Conflicts.Count + report.Unexplained.Count + report.BadBundles.Count;
         sb.Append(CultureInfo.InvariantCulture, $"audit: {report.EntriesRead} entries read from log index {from}, {report.Ours} of ours, {report.Published} bundles published; ")
             .Append(findings == 0 ? "nothing to report" : string.Create(CultureInfo.InvariantCulture, $"{findings} findings"))
@@ -88,6 +93,18 @@ internal static class AuditOutput
                 w.WriteNumber("logIndex", b.LogIndex);
                 w.WriteString("logId", b.LogId);
                 w.WriteString("reason", b.Failure);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteStartArray("explainedByIntent");
+            foreach (var s in report.ByIntent)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("logIndex", s.LogIndex);
+                w.WriteString("logId", s.LogId);
+                w.WriteString("reference", s.Reference);
+                w.WriteString("digest", s.Digest);
                 w.WriteEndObject();
             }
 

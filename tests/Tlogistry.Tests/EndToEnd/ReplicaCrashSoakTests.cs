@@ -16,7 +16,7 @@ namespace Tlogistry.Tests.EndToEnd;
 /// log holds exactly one entry per tag, every acknowledged sighting is served from the entry it
 /// was acknowledged with, both replicas serve the same digest and entry for every tag, and
 /// <c>tlogistry audit</c> finds nothing. TLOGISTRY_REPLICA_SOAK_TRIALS sets the number of trials
-/// (3 by default; scripts/crash-soak.sh replicas N runs more), TLOGISTRY_SOAK_SEED replays a
+/// (3 by default; scripts/crash-soak.sh N replicas runs more), TLOGISTRY_SOAK_SEED replays a
 /// schedule, TLOGISTRY_SOAK_LOG also appends the report to a file.
 /// </summary>
 [Trait("Category", "E2E")]

@@ -38,8 +38,16 @@ internal sealed partial class TagLedger
                 throw new LedgerIntegrityException($"the stored intent of {observed.Reference} holds a statement of another tag");
             }
 
-            Log.Resubmitting(_logger, observed.Reference);
-            return stored;
+            // A keyless intent whose certificate has expired would make an entry no verifier
+            // accepts. Logs with a search have just been searched for it under the lock: absent
+            // there, it never reached the log, and a new signature replaces it.
+            if (!_log.FindsLostPins || !CertificateExpired(stored))
+            {
+                Log.Resubmitting(_logger, observed.Reference);
+                return stored;
+            }
+
+            Log.IntentExpired(_logger, observed.Reference);
         }
 
         var claim = new SightingClaim(observed.Reference, observed.Digest, observed.MediaType, _time.GetUtcNow(), observed.Upstream, _reader.Identity);
@@ -111,6 +119,25 @@ internal sealed partial class TagLedger
         return resumed;
     }
 
+    private bool CertificateExpired(AppendIntent intent)
+    {
+        if (intent.Signer.Certificates.Count == 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            using var leaf = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(intent.Signer.Certificates[0]);
+            return leaf.NotAfter.ToUniversalTime() <= _time.GetUtcNow().UtcDateTime;
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            // Not a certificate at all: nothing a log would accept, so nothing to keep sending.
+            return true;
+        }
+    }
+
     private static bool IntentNames(AppendIntent intent, string reference)
     {
         try
@@ -127,6 +154,9 @@ internal sealed partial class TagLedger
     {
         [LoggerMessage(EventId = 2011, Level = LogLevel.Warning, Message = "{Reference} has an intent but no pin (a stop between the log and the store): sending the same intent again")]
         public static partial void Resubmitting(ILogger logger, string reference);
+
+        [LoggerMessage(EventId = 2013, Level = LogLevel.Warning, Message = "the intent of {Reference} holds a certificate that has expired and the log does not hold it: signing anew")]
+        public static partial void IntentExpired(ILogger logger, string reference);
 
         [LoggerMessage(EventId = 2012, Level = LogLevel.Warning, Message = "the intent of {Reference} was not resumed at start ({Reason}); the next request for the tag sends it")]
         public static partial void IntentNotResumed(ILogger logger, string reference, string reason);

@@ -7,7 +7,11 @@ namespace Tlogistry.Store;
 /// </summary>
 internal interface IIntentJournal
 {
-    /// <summary>Stores the tag's intent durably; a second intent for one tag is an error (the first is reused, never replaced).</summary>
+    /// <summary>
+    /// Stores the tag's intent durably, in place of an earlier one for the tag: the ledger replaces
+    /// one only when it can no longer be sent (its certificate expired) and the log, searched,
+    /// does not hold it.
+    /// </summary>
     Task SaveIntentAsync(AppendIntent intent, CancellationToken cancellationToken);
 
     /// <summary>The tag's intent, or null when none was stored.</summary>

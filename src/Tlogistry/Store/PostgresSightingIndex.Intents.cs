@@ -6,7 +6,7 @@ internal sealed partial class PostgresSightingIndex
     public async Task SaveIntentAsync(AppendIntent intent, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(intent);
-        await using var cmd = _source.CreateCommand("INSERT INTO tlogistry_intents (reference, intent) VALUES (@r, @i)");
+        await using var cmd = _source.CreateCommand("INSERT INTO tlogistry_intents (reference, intent) VALUES (@r, @i) ON CONFLICT (reference) DO UPDATE SET intent = excluded.intent, stored_at = now()");
         cmd.Parameters.AddWithValue("r", intent.Reference);
         cmd.Parameters.AddWithValue("i", intent.ToJson());
         await cmd.ExecuteNonQueryAsync(cancellationToken);

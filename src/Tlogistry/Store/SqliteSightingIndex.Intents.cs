@@ -17,7 +17,7 @@ internal sealed partial class SqliteSightingIndex
         ArgumentNullException.ThrowIfNull(intent);
         using var c = Open();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = "INSERT INTO append_intents (reference, intent) VALUES ($r, $i)";
+        cmd.CommandText = "INSERT INTO append_intents (reference, intent) VALUES ($r, $i) ON CONFLICT (reference) DO UPDATE SET intent = excluded.intent";
         cmd.Parameters.AddWithValue("$r", intent.Reference);
         cmd.Parameters.AddWithValue("$i", intent.ToJson());
         cmd.ExecuteNonQuery();

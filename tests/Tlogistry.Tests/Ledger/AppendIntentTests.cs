@@ -8,6 +8,7 @@ using Tlogistry.Store;
 using Tlogistry.Tests.LogServer;
 using Tlogistry.Tests.Support;
 using Tlogistry.Transparency;
+using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Merkle;
 using Tlogistry.Transparency.Rekor;
 using Tlogistry.Transparency.Sigstore;
@@ -86,6 +87,33 @@ public abstract class AppendIntentTests
         var ledger = await rig.LedgerAsync();
         await Assert.ThrowsAsync<LedgerIntegrityException>(() => ledger.ObserveAsync(Seen(D('a')), Ct));
         Assert.Equal(0, await rig.LogSizeAsync());
+    }
+
+    [Fact]
+    public async Task An_intent_whose_certificate_expired_is_signed_anew_only_when_a_searched_log_lacks_it()
+    {
+        using var dir = new TempDirectory();
+        await using var store = await CreateStoreAsync();
+        using var key = InstanceKey.LoadOrCreate(dir.Combine("signing-key.pem"));
+        using var embedded = EmbeddedLog.Open(dir.Combine("log"), NullLogger.Instance, EmbeddedEntry.Subject);
+        var reader = new SightingReader(new BundleVerifier(TrustedRoot.PublicGood.WithLogs([embedded.Trusted])), new KeyPolicy([key.PublicKeyDer]), key.Identity, SignerMaterial.ForKey(key.PublicKeyDer), TimeProvider.System);
+        var index = await store.OpenAsync();
+
+        // What a keyless process left: an intent whose certificate ended yesterday, never logged.
+        using var ephemeral = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=expired", ephemeral, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using var expired = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-2), DateTimeOffset.UtcNow.AddDays(-1));
+        var stale = await key.SignAsync(Dsse.InTotoPayloadType, SightingStatement.Encode(new SightingClaim(Tag, D('a'), "m", DateTimeOffset.UtcNow.AddDays(-1), "u", key.Identity)), Ct);
+        await index.SaveIntentAsync(new AppendIntent(Tag, stale.Envelope, new SignerMaterial(key.PublicKeyDer, [expired.RawData])), Ct);
+
+        var ledger = new TagLedger(index, new EmbeddedSightingLog(embedded, TimeProvider.System), key, reader, TimeProvider.System, NullLogger<TagLedger>.Instance);
+        var decision = await ledger.ObserveAsync(Seen(D('a')), Ct);
+        Assert.Equal((PinOutcome.FirstSeen, 0L), (decision.Outcome, decision.Pin.LogIndex));
+        Assert.Equal(1, embedded.Size);
+        var replaced = await index.FindIntentAsync(Tag, Ct);
+        Assert.Empty(replaced!.Signer.Certificates);
+        Assert.Equal(decision.Pin.Bundle.Envelope!.ToJson(), replaced.Envelope.ToJson());
+        Assert.NotEqual(stale.Envelope.ToJson(), replaced.Envelope.ToJson());
     }
 
     [Fact]

@@ -71,9 +71,10 @@ internal sealed partial class TagLedger
     }
 
     /// <summary>
-    /// Sends again every stored intent whose tag has no pin (the start after a crash between
-    /// the log and the store), each through the ordinary first-sighting path: its lock, the
-    /// store and the log asked first, then the same intent. Returns how many were resumed; one
+    /// Finishes every stored intent whose tag has no pin (the start after a crash between the
+    /// log and the store): a log with a search is searched for it (the embedded log's start has
+    /// reconciled already); to a log without one (Rekor v2) it is sent again through the
+    /// ordinary first-sighting path: its lock, the store asked first, then the same intent. Returns how many were resumed; one
     /// that fails now is left for the next request for its tag, and an outage
     /// ends the round (the start goes on; requests send their tags' intents).
     /// </summary>
@@ -98,8 +99,18 @@ internal sealed partial class TagLedger
 
                 try
                 {
-                    await ObserveAsync(new Observation(intent.Reference, claim.Digest, claim.MediaType, claim.Upstream), cancellationToken);
-                    resumed++;
+                    // A log with a search says whether the intent reached it: found, it is the pin;
+                    // absent, nothing was logged, and only a request for the tag logs it. A log
+                    // without one can only be asked by sending the intent again.
+                    if (_log.FindsLostPins)
+                    {
+                        resumed += await FindPinAsync(intent.Reference, cancellationToken) is null ? 0 : 1;
+                    }
+                    else
+                    {
+                        await ObserveAsync(new Observation(intent.Reference, claim.Digest, claim.MediaType, claim.Upstream), cancellationToken);
+                        resumed++;
+                    }
                 }
                 catch (LedgerIntegrityException e)
                 {

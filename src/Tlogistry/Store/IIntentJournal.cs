@@ -3,7 +3,8 @@ namespace Tlogistry.Store;
 /// <summary>
 /// The write-ahead record of first sightings: an intent is stored (under the tag's lock)
 /// before its envelope goes to the log, so a process that dies between the log and the
-/// store leaves something that says what it sent. Intents are never deleted.
+/// store leaves something that says what it sent. Intents are kept, except with a
+/// pin that an accepted log rollback forgets.
 /// </summary>
 internal interface IIntentJournal
 {
@@ -13,6 +14,9 @@ internal interface IIntentJournal
     /// does not hold it.
     /// </summary>
     Task SaveIntentAsync(AppendIntent intent, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the tag's intent: only for a pin forgotten with the log that held its entry (<c>index accept-log</c>).</summary>
+    Task ForgetIntentAsync(string reference, CancellationToken cancellationToken);
 
     /// <summary>The tag's intent, or null when none was stored.</summary>
     Task<AppendIntent?> FindIntentAsync(string reference, CancellationToken cancellationToken);

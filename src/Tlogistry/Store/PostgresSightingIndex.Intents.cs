@@ -12,6 +12,13 @@ internal sealed partial class PostgresSightingIndex
         await cmd.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    public async Task ForgetIntentAsync(string reference, CancellationToken cancellationToken)
+    {
+        await using var cmd = _source.CreateCommand("DELETE FROM tlogistry_intents WHERE reference = @r");
+        cmd.Parameters.AddWithValue("r", reference);
+        await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     public async Task<AppendIntent?> FindIntentAsync(string reference, CancellationToken cancellationToken)
     {
         await using var cmd = _source.CreateCommand("SELECT intent FROM tlogistry_intents WHERE reference = @r");

@@ -24,6 +24,16 @@ internal sealed partial class SqliteSightingIndex
         return Task.CompletedTask;
     }
 
+    public Task ForgetIntentAsync(string reference, CancellationToken cancellationToken)
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "DELETE FROM append_intents WHERE reference = $r";
+        cmd.Parameters.AddWithValue("$r", reference);
+        cmd.ExecuteNonQuery();
+        return Task.CompletedTask;
+    }
+
     public Task<AppendIntent?> FindIntentAsync(string reference, CancellationToken cancellationToken)
     {
         using var c = Open();

@@ -75,6 +75,19 @@ public abstract class AppendIntentTests
     }
 
     [Fact]
+    public async Task A_pin_deleted_from_the_store_comes_back_from_its_intent_as_the_same_entry()
+    {
+        await using var rig = await Rig.StartAsync(await CreateStoreAsync());
+        Assert.Equal((PinOutcome.FirstSeen, 0L), await OutcomeAsync(await rig.LedgerAsync(), D('a')));
+        Assert.Equal(1, await rig.Store.DeleteAsync(Tag));
+
+        // The log cannot be searched, yet the tag is not pinned anew: the intent is sent again.
+        Assert.Equal((PinOutcome.Mismatch, 0L), await OutcomeAsync(await rig.LedgerAsync(), D('b')));
+        Assert.Equal(1, await rig.LogSizeAsync());
+        Assert.Equal(D('a'), (await (await rig.Store.OpenAsync()).FindAsync(Tag, Ct))!.Digest);
+    }
+
+    [Fact]
     public async Task An_intent_that_names_another_tag_is_refused_and_nothing_is_logged()
     {
         await using var rig = await Rig.StartAsync(await CreateStoreAsync());

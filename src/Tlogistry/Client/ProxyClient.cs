@@ -85,6 +85,38 @@ internal sealed class ProxyClient : IDisposable
         }
     }
 
+    /// <summary>
+    /// Every published append intent, page after page (<c>/tlog/intents</c>); none from a proxy
+    /// that publishes none (404: older than intents).
+    /// </summary>
+    public async Task<IReadOnlyList<Store.AppendIntent>> IntentsAsync(CancellationToken cancellationToken)
+    {
+        var intents = new List<Store.AppendIntent>();
+        for (string? page = IntentApi.Path; page is not null;)
+        {
+            byte[] body;
+            string? next;
+            try
+            {
+                (body, next) = await GetPageAsync(page, cancellationToken);
+            }
+            catch (ClientException e) when (e.Status == HttpStatusCode.NotFound && intents.Count == 0)
+            {
+                return intents;
+            }
+
+            foreach (var line in System.Text.Encoding.UTF8.GetString(body).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                intents.Add(Parse(() => Store.AppendIntent.Parse(System.Text.Encoding.UTF8.GetBytes(line)), "intent"));
+            }
+
+            // Only a next page of the same listing on the same proxy is followed.
+            page = next is not null && next.StartsWith(IntentApi.Path + "?", StringComparison.Ordinal) ? next : null;
+        }
+
+        return intents;
+    }
+
     /// <summary>The checkpoint of the proxy's embedded log, unverified.</summary>
     public async Task<string> CheckpointAsync(CancellationToken cancellationToken) =>
         System.Text.Encoding.UTF8.GetString(await GetAsync("checkpoint", cancellationToken));

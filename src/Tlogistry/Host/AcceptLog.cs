@@ -47,6 +47,9 @@ internal static class AcceptLog
         foreach (var s in forget)
         {
             await index.ForgetAsync(s, cancellationToken);
+
+            // Its intent made an entry of the log that is gone: sending it again would pin the old digest anew.
+            await index.ForgetIntentAsync(s.Reference, cancellationToken);
         }
 
         await index.RememberCheckpointAsync(RememberedCheckpoint.Of(history.Key, current, note), replace: true, cancellationToken);

@@ -159,6 +159,13 @@ internal static partial class TlogistryApp
         }
 
         var reindexed = serving && logChoice.Kind == LogKind.Embedded ? await ledger.ReconcileAsync(cancellationToken) : 0;
+
+        // First sightings that reached the log (or may have) but not the store: the same request again.
+        var resumed = serving ? await ledger.ResumeIntentsAsync(cancellationToken) : 0;
+        if (resumed > 0)
+        {
+            Log.IntentsResumed(logger, resumed);
+        }
         if (app.Services.GetService<Signing.Keyless.KeylessSigner>() is { } keyless)
         {
             await CheckKeylessIdentityAsync(keyless, ledger.Identity, logger, cancellationToken);
@@ -214,6 +221,7 @@ internal static partial class TlogistryApp
         var bundles = app.Services.GetRequiredService<BundleApi>();
         app.MapGet(BundleApi.BundlePath, bundles.BundleAsync);
         app.MapGet(BundleApi.ExportPath, bundles.ExportAsync);
+        app.MapGet(IntentApi.Path, new IntentApi(app.Services.GetRequiredService<ISightingIndex>()).ListAsync);
         var trust = app.Services.GetRequiredService<TrustApi>();
         app.MapGet(TrustApi.TrustedRootPath, trust.TrustedRootAsync);
         app.MapGet(TrustApi.KeyPath, trust.KeyAsync);
@@ -307,6 +315,9 @@ internal static partial class TlogistryApp
 
         [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "tag policy for {Scope}")]
         public static partial void TagPolicy(ILogger logger, string scope);
+
+        [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "{Count} first sightings left between the log and the store were sent again from their stored intents")]
+        public static partial void IntentsResumed(ILogger logger, int count);
 
         [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "upstream {Host} -> {Url}")]
         public static partial void UpstreamMapped(ILogger logger, string host, string url);

@@ -500,20 +500,15 @@ internal sealed partial class TagLedger
 
     private async Task<(Sighting Pin, bool Recorded)> SignAppendSaveAsync(Observation observed)
     {
-        var claim = new SightingClaim(observed.Reference, observed.Digest, observed.MediaType, _time.GetUtcNow(), observed.Upstream, _reader.Identity);
-        SignedEnvelope signed;
-        try
-        {
-            signed = await _signer.SignAsync(Dsse.InTotoPayloadType, SightingStatement.Encode(claim), CancellationToken.None);
-        }
-        catch (Exception e) when (e is Signing.Keyless.FulcioException or Signing.Keyless.IdentityTokenException)
-        {
-            throw new LedgerUnavailableException("signing failed: " + e.Message, e);
-        }
+        // Stored before it is sent (or found from an attempt that died after sending it): see TagLedger.Intents.
+        var (intent, resent) = await IntentForAsync(observed);
+        var envelope = intent.Envelope;
 
-        var envelope = signed.Envelope;
-        var floor = await Guard("checkpoint memory", () => _gate.FloorAsync(CancellationToken.None));
-        var entry = await GuardLog("log append", () => _log.AppendAsync(envelope, signed.Signer, CancellationToken.None));
+        // A fresh signature cannot be in the log yet, so its entry must lie beyond every tree the
+        // store saw. A resent intent may come back as the entry an earlier attempt made, inside
+        // such a tree: its envelope, checked below, is what ties that entry to this tag.
+        var floor = resent ? 0 : await Guard("checkpoint memory", () => _gate.FloorAsync(CancellationToken.None));
+        var entry = await GuardLog("log append", () => _log.AppendAsync(envelope, intent.Signer, CancellationToken.None));
         Sighting sighting;
         try
         {
@@ -543,7 +538,9 @@ internal sealed partial class TagLedger
         }
 
         Log.Recorded(_logger, sighting.Reference, sighting.Digest, sighting.LogIndex);
-        return (sighting, true);
+
+        // An earlier attempt's intent records what that attempt saw: it is the pin, and this request is compared with it.
+        return (sighting, sighting.Digest == observed.Digest);
     }
 
     /// <summary>Retries the store write of a pin only this process holds; until it succeeds the tag is unavailable.</summary>

@@ -44,6 +44,15 @@ internal static class PostgresMigrations
             note text NOT NULL,
             remembered_at timestamptz NOT NULL DEFAULT now())
         """,
+
+        // What each first sighting sent (or was about to send) to the log, stored before the append.
+        """
+        CREATE TABLE tlogistry_intents (
+            seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            reference text NOT NULL UNIQUE,
+            intent bytea NOT NULL,
+            stored_at timestamptz NOT NULL DEFAULT now())
+        """,
     ];
 
     public static int Latest => Steps.Length;

@@ -10,7 +10,7 @@ namespace Tlogistry.Store;
 /// log entry, export in the order rows were stored); first sightings are serialized across
 /// replicas by a per-tag advisory lock.
 /// </summary>
-internal sealed class PostgresSightingIndex : ISightingIndex, IAsyncDisposable
+internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisposable
 {
     private const string Columns = "reference, digest, media_type, observed_at, upstream, identity, bundle";
     private readonly NpgsqlDataSource _source;

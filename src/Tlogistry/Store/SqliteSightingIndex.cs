@@ -10,12 +10,12 @@ namespace Tlogistry.Store;
 /// synchronous, no fsync per commit) the last commits may not, which suits a log that keeps
 /// every statement: the lost rows are indexed from the log again at the next start.
 /// </summary>
-internal sealed class SqliteSightingIndex : ISightingIndex
+internal sealed partial class SqliteSightingIndex : ISightingIndex
 {
     // Schema 2 keeps whole bundles. Schema 1 kept envelopes only, and only the embedded log
     // existed then: its table is dropped and rebuilt from that log at start. Schema 3 adds the
-    // remembered checkpoints. Steps only ever move forward.
-    private const int SchemaVersion = 3;
+    // remembered checkpoints, schema 4 the append intents. Steps only ever move forward.
+    private const int SchemaVersion = 4;
     private const string Columns = "reference, digest, media_type, observed_at, upstream, identity, bundle";
     private readonly string _connectionString;
     private readonly string _pragmas;
@@ -72,6 +72,11 @@ internal sealed class SqliteSightingIndex : ISightingIndex
                     root_hash BLOB NOT NULL,
                     note TEXT NOT NULL);
                 """);
+        }
+
+        if (found < 4)
+        {
+            Exec(c, IntentsTable);
         }
 
         Exec(c, $"PRAGMA user_version = {SchemaVersion}; COMMIT;");

@@ -102,4 +102,40 @@ public sealed class AuditTests
         Assert.Equal(1, bad.ExitCode);
         Assert.StartsWith("tlogistry audit: --log must be embedded, rekor-v1=URL or rekor-v2=URL", bad.StandardError, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task An_entry_left_by_a_stopped_first_sighting_is_explained_by_its_published_intent()
+    {
+        await using var f = await ClientFixture.StartAsync(Ct);
+        await f.PullAsync("a", Ct);
+
+        // What a process killed after its append and before its store write leaves: an intent and an entry, no pin.
+        var key = f.Proxy.Services.GetRequiredService<InstanceKey>();
+        var claim = new SightingClaim("scripted.test/app:c", "sha256:" + new string('c', 64), TagUpstream.ManifestType, DateTimeOffset.UtcNow, "elsewhere", key.Identity);
+        var envelope = key.SignEnvelope(Dsse.InTotoPayloadType, SightingStatement.Encode(claim));
+        var signer = SignerMaterial.ForKey(key.PublicKeyDer);
+        await f.Proxy.Services.GetRequiredService<Tlogistry.Store.ISightingIndex>().SaveIntentAsync(new Tlogistry.Store.AppendIntent(claim.Reference, envelope, signer), Ct);
+        await new EmbeddedSightingLog(f.Proxy.Services.GetRequiredService<EmbeddedLog>(), TimeProvider.System).AppendAsync(envelope, signer, Ct);
+
+        // Published beside the bundles, a page at a time: the pull's own intent, then this one.
+        using (var page = await f.Http.GetAsync(new Uri(f.Proxy.BaseUri, "/tlog/intents?limit=1"), Ct))
+        {
+            Assert.Equal("</tlog/intents?after=1&limit=1>; rel=\"next\"", page.Headers.GetValues("Link").Single());
+            Assert.Equal("scripted.test/app:a", Tlogistry.Store.AppendIntent.Parse(await page.Content.ReadAsByteArrayAsync(Ct)).Reference);
+        }
+
+        foreach (var fromFiles in new[] { false, true })
+        {
+            var (exit, text, _) = await Audit(f, dataDir: fromFiles);
+            Assert.Equal(0, exit);
+            Assert.Contains("explained by intent: log index 1 is a sighting of scripted.test/app:c as sha256:cccc", text, StringComparison.Ordinal);
+            Assert.EndsWith("2 of ours, 1 bundles published; nothing to report\n", text, StringComparison.Ordinal);
+        }
+
+        // Another entry of ours that no intent sent stays a finding.
+        await AppendAsync(f, key, "scripted.test/app:c", "sha256:" + new string('c', 64));
+        var (found, report, _) = await Audit(f);
+        Assert.Equal(1, found);
+        Assert.Contains("unexplained: log index 2 (uuid ", report, StringComparison.Ordinal);
+    }
 }

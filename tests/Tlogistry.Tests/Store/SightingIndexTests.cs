@@ -175,6 +175,38 @@ public abstract class SightingIndexTests : IAsyncLifetime
         Assert.Equal(2, await Store.CountAsync());
     }
 
+    [Fact]
+    public async Task Intents_read_back_byte_for_byte_one_per_tag_in_stored_order_and_unpinned_ones_apart()
+    {
+        var index = await Store.OpenAsync();
+        var a = Intent("ghcr.io/org/app:a", 1);
+        await index.SaveIntentAsync(a, Ct);
+        await index.SaveIntentAsync(Intent("ghcr.io/org/app:b", 2, certificate: [9, 9]), Ct);
+        await index.SaveIntentAsync(Intent("ghcr.io/org/app:c", 3), Ct);
+        await index.SaveAsync(Fake("ghcr.io/org/app:b", 0), Ct);
+
+        var again = await (await Store.OpenAsync()).FindIntentAsync("ghcr.io/org/app:a", Ct);
+        Assert.Equal(a.ToJson(), again!.ToJson());
+        Assert.Null(await index.FindIntentAsync("ghcr.io/org/app:z", Ct));
+
+        var first = await index.ListIntentsAsync(0, 2, unpinnedOnly: false, Ct);
+        Assert.Equal(["ghcr.io/org/app:a", "ghcr.io/org/app:b"], first.Intents.Select(i => i.Reference));
+        Assert.Equal([9, 9], first.Intents[1].Signer.Certificates[0]);
+        var rest = await index.ListIntentsAsync(first.Next!.Value, 2, unpinnedOnly: false, Ct);
+        Assert.Equal(["ghcr.io/org/app:c"], rest.Intents.Select(i => i.Reference));
+        Assert.Null(rest.Next);
+        Assert.Equal(["ghcr.io/org/app:a", "ghcr.io/org/app:c"], (await index.ListIntentsAsync(0, 10, unpinnedOnly: true, Ct)).Intents.Select(i => i.Reference));
+
+        // A second intent for a tag takes the first one's place (and its position).
+        await index.SaveIntentAsync(Intent("ghcr.io/org/app:a", 4), Ct);
+        var replaced = await index.ListIntentsAsync(0, 10, unpinnedOnly: false, Ct);
+        Assert.Equal(["ghcr.io/org/app:a", "ghcr.io/org/app:b", "ghcr.io/org/app:c"], replaced.Intents.Select(i => i.Reference));
+        Assert.Equal([4], replaced.Intents[0].Envelope.Signatures[0].Signature);
+    }
+
+    private static AppendIntent Intent(string reference, byte signature, byte[]? certificate = null) =>
+        new(reference, new DsseEnvelope(Dsse.InTotoPayloadType, Encoding.UTF8.GetBytes("{\"tag\":\"" + reference + "\"}"), [new DsseSignature("", [signature])]), new SignerMaterial([1, 2, 3], certificate is null ? [] : [certificate]));
+
     private static RememberedCheckpoint Remembered(long size, byte root) => new("log.test/a", size, [root, .. new byte[31]], $"note {size}");
 
     private protected abstract Task<TestStore> CreateStoreAsync();
@@ -202,7 +234,7 @@ public sealed class SqliteSightingIndexTests : SightingIndexTests
         {
             c.Open();
             using var cmd = c.CreateCommand();
-            cmd.CommandText = "DROP TABLE log_checkpoints; PRAGMA user_version = 2;";
+            cmd.CommandText = "DROP TABLE log_checkpoints; DROP TABLE append_intents; PRAGMA user_version = 2;";
             cmd.ExecuteNonQuery();
         }
 
@@ -210,6 +242,26 @@ public sealed class SqliteSightingIndexTests : SightingIndexTests
         Assert.NotNull(await migrated.FindAsync("ghcr.io/org/app:v1", Ct));
         await migrated.RememberCheckpointAsync(new RememberedCheckpoint("log.test/a", 1, new byte[32], "note"), replace: false, Ct);
         Assert.Equal(1, (await migrated.RememberedCheckpointAsync("log.test/a", Ct))!.Size);
+    }
+
+    [Fact]
+    public async Task A_store_at_schema_3_keeps_its_sightings_and_gains_the_intents()
+    {
+        await using var store = new SqliteTestStore();
+        await (await store.OpenAsync()).SaveAsync(Fake("ghcr.io/org/app:v1", 0), Ct);
+        using (var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={store.Path};Pooling=False"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "DROP TABLE append_intents; PRAGMA user_version = 3;";
+            cmd.ExecuteNonQuery();
+        }
+
+        var migrated = await store.OpenAsync();
+        Assert.NotNull(await migrated.FindAsync("ghcr.io/org/app:v1", Ct));
+        var intent = new AppendIntent("ghcr.io/org/app:v2", Fake("ghcr.io/org/app:v2", 1).Bundle.Envelope!, SignerMaterial.ForKey([1]));
+        await migrated.SaveIntentAsync(intent, Ct);
+        Assert.Equal(intent.ToJson(), (await migrated.FindIntentAsync("ghcr.io/org/app:v2", Ct))!.ToJson());
     }
 
     private protected override Task<TestStore> CreateStoreAsync() => Task.FromResult<TestStore>(new SqliteTestStore());

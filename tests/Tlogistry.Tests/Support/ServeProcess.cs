@@ -129,9 +129,9 @@ internal sealed partial class ServeProcess : IAsyncDisposable
         return ChildProcess.Start(Dotnet, [Dll, .. args], environment);
     }
 
-    // The service's own start-up line, whole (output can be read mid-line): written once the
-    // socket is bound, after the start-up reconcile.
-    [GeneratedRegex(@"tlogistry listening on port (\d+) of .* entries re-indexed from the log\)")]
+    // The service's own start-up line: written once the socket is bound, after the start-up reconcile
+    // and intent resumption. Matched to its end, so a line caught half-written is not taken yet.
+    [GeneratedRegex(@"tlogistry listening on port (\d+) of [^\n]*entries re-indexed from the log\)")]
     private static partial Regex ListeningLine();
 
     [GeneratedRegex(@"\((\d+) entries re-indexed from the log\)")]

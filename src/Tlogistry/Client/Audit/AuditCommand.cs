@@ -50,6 +50,7 @@ internal static class AuditCommand
             var ours = new List<OurEntry>();
             var findings = new List<LogFinding>();
             var scanned = new HashSet<string>(StringComparer.Ordinal);
+            var entries = new Dictionary<OurEntry, TlogEntry>(ReferenceEqualityComparer.Instance);
             long read = 0;
             try
             {
@@ -70,6 +71,7 @@ internal static class AuditCommand
                     if (Ours(record, trust, verifier) is { } entry)
                     {
                         ours.Add(entry);
+                        entries[entry] = record.Entry;
                     }
 
                     if (++read % request.ProgressEvery == 0)
@@ -90,7 +92,18 @@ internal static class AuditCommand
             }
 
             await CheckPublishedAsync(request, log, owned, trust, published, scanned, findings, cancellationToken);
-            var report = AuditReport.Build(read, ours, published, findings);
+
+            // Entries no bundle holds may be a stopped first sighting's: its published intent says what it records.
+            var held = published.Where(p => p.Sighting is not null).Select(p => (p.LogId, p.Uuid)).ToHashSet();
+            var loose = ours.Where(o => !held.Contains((o.LogId, o.Uuid))).ToList();
+            var byIntent = new List<Sighting>();
+            if (loose.Count > 0)
+            {
+                var match = new IntentMatch(await IntentsAsync(request, proxy, cancellationToken), trust.Reader);
+                byIntent.AddRange(loose.Select(o => match.Explain(o, entries[o])).OfType<Sighting>());
+            }
+
+            var report = AuditReport.Build(read, ours, published, findings, byIntent);
             await output.WriteAsync(request.Json ? AuditOutput.Json(report) : AuditOutput.Text(report, request.From));
             return report.IsClean ? 0 : 1;
         }
@@ -234,6 +247,33 @@ internal static class AuditCommand
 
             after = page.Next;
         }
+    }
+
+    /// <summary>The published intents: the proxy's, or with --data-dir (and no --proxy) the store's own.</summary>
+    private static async Task<IReadOnlyList<AppendIntent>> IntentsAsync(AuditRequest request, ProxyClient proxy, CancellationToken cancellationToken)
+    {
+        if (request.DataDir is null || request.ProxyGiven)
+        {
+            return await proxy.IntentsAsync(cancellationToken);
+        }
+
+        var index = new SqliteSightingIndex(Path.Combine(request.DataDir, "index.db"));
+        var intents = new List<AppendIntent>();
+        try
+        {
+            for (long? after = 0; after is long position;)
+            {
+                var page = await index.ListIntentsAsync(position, 1000, unpinnedOnly: false, cancellationToken);
+                intents.AddRange(page.Intents);
+                after = page.Next;
+            }
+        }
+        catch (FormatException e)
+        {
+            throw new ClientException($"{request.DataDir} holds an intent that is not readable: {e.Message}", e);
+        }
+
+        return intents;
     }
 
     /// <summary>The log to scan, and what must be disposed after (an embedded log opened from files).</summary>

@@ -34,6 +34,11 @@ internal static class AuditOutput
             sb.Append(CultureInfo.InvariantCulture, $"{f.Label}: log index {f.LogIndex} (uuid {f.Uuid}): {f.Detail}\n");
         }
 
+        foreach (var s in report.ByIntent)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"explained by intent: log index {s.LogIndex} is a sighting of {s.Reference} as {s.Digest} that a published intent sent; no pin holds it (a stop between the log and the store)\n");
+        }
+
         var findings = report.Findings;
         sb.Append(CultureInfo.InvariantCulture, $"audit: {report.EntriesRead} entries read from log index {from}, {report.Ours} of ours, {report.Published} bundles published; ")
             .Append(findings == 0 ? "nothing to report" : string.Create(CultureInfo.InvariantCulture, $"{findings} findings"))
@@ -105,6 +110,18 @@ internal static class AuditOutput
                 w.WriteNumber("logIndex", f.LogIndex);
                 w.WriteString("uuid", f.Uuid);
                 w.WriteString("reason", f.Detail);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteStartArray("explainedByIntent");
+            foreach (var s in report.ByIntent)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("logIndex", s.LogIndex);
+                w.WriteString("logId", s.LogId);
+                w.WriteString("reference", s.Reference);
+                w.WriteString("digest", s.Digest);
                 w.WriteEndObject();
             }
 

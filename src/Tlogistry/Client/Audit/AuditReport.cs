@@ -19,10 +19,12 @@ internal sealed record TagDigest(string Digest, string LogId, long LogIndex);
 internal sealed record TagConflict(string Reference, IReadOnlyList<TagDigest> Sightings);
 
 /// <summary>
-/// What a monitor concludes, without I/O: tags recorded with more than one digest (in the log
-/// or the published bundles), entries of ours that no published, verifying bundle explains, and
-/// published bundles that do not verify, and findings about the log itself (<see cref="LogFinding"/>).
-/// Clean when all four are empty.
+/// What a monitor concludes, without I/O: tags recorded with more than one digest (in the log,
+/// the published bundles or the entries intents explain), entries of ours that neither a
+/// published, verifying bundle nor a published intent explains, published bundles that do not
+/// verify, and findings about the log itself (<see cref="LogFinding"/>). Clean when all four are
+/// empty. <see cref="ByIntent"/> (entries a stopped first sighting left, explained by its intent)
+/// is information, not a finding.
 /// </summary>
 internal sealed record AuditReport(
     long EntriesRead,
@@ -33,21 +35,28 @@ internal sealed record AuditReport(
     IReadOnlyList<PublishedBundle> BadBundles,
     IReadOnlyList<LogFinding> LogFindings)
 {
+    /// <summary>Entries no bundle holds that a published intent explains, as the sightings they record.</summary>
+    public IReadOnlyList<Sighting> ByIntent { get; init; } = [];
+
     public bool IsClean => Conflicts.Count == 0 && Unexplained.Count == 0 && BadBundles.Count == 0 && LogFindings.Count == 0;
 
     public int Findings => Conflicts.Count + Unexplained.Count + BadBundles.Count + LogFindings.Count;
 
-    public static AuditReport Build(long entriesRead, IReadOnlyList<OurEntry> ours, IReadOnlyList<PublishedBundle> published, IReadOnlyList<LogFinding>? logFindings = null)
+    /// <param name="byIntent">Sightings of entries (not held by a bundle) that an intent explains (<see cref="IntentMatch"/>).</param>
+    public static AuditReport Build(long entriesRead, IReadOnlyList<OurEntry> ours, IReadOnlyList<PublishedBundle> published, IReadOnlyList<LogFinding>? logFindings = null, IReadOnlyList<Sighting>? byIntent = null)
     {
         ArgumentNullException.ThrowIfNull(ours);
         ArgumentNullException.ThrowIfNull(published);
+        byIntent ??= [];
 
-        // An entry is explained by a verifying bundle for the same leaf of the same log.
+        // An entry is explained by a verifying bundle for the same leaf of the same log, or by an intent.
         var explained = published.Where(p => p.Sighting is not null).Select(p => (p.LogId, p.Uuid)).ToHashSet();
-        var unexplained = ours.Where(o => !explained.Contains((o.LogId, o.Uuid))).ToList();
+        var intended = byIntent.Select(s => (Convert.ToHexStringLower(s.Bundle.Entry.LogId), s.Bundle.Entry.LogIndex)).ToHashSet();
+        var unexplained = ours.Where(o => !explained.Contains((o.LogId, o.Uuid)) && !intended.Contains((o.LogId, o.LogIndex))).ToList();
 
         var sightings = ours.Where(o => o.Sighting is not null).Select(o => o.Sighting!)
             .Concat(published.Where(p => p.Sighting is not null).Select(p => p.Sighting!))
+            .Concat(byIntent)
             .DistinctBy(s => (s.LogId, s.LogIndex));
         var conflicts = sightings
             .GroupBy(s => s.Reference, StringComparer.Ordinal)
@@ -56,6 +65,9 @@ internal sealed record AuditReport(
             .OrderBy(c => c.Reference, StringComparer.Ordinal)
             .ToList();
 
-        return new AuditReport(entriesRead, ours.Count, published.Count, conflicts, unexplained, [.. published.Where(p => p.Sighting is null)], logFindings ?? []);
+        return new AuditReport(entriesRead, ours.Count, published.Count, conflicts, unexplained, [.. published.Where(p => p.Sighting is null)], logFindings ?? [])
+        {
+            ByIntent = [.. byIntent.OrderBy(s => s.LogIndex)],
+        };
     }
 }

@@ -28,12 +28,63 @@ internal sealed class EmbeddedSightingLog : ITransparencyLog
 
     public bool FindsLostPins => true;
 
+    /// <summary>
+    /// Appends the envelope, unless the log holds this very envelope (and certificate) already:
+    /// then that entry is the answer, so sending one request twice makes one entry. The lookup
+    /// goes through the subject index; callers send one tag's envelope one at a time (the
+    /// ledger's single flight), which closes the gap between lookup and append.
+    /// </summary>
     public async Task<TlogEntry> AppendAsync(DsseEnvelope envelope, SignerMaterial signer, CancellationToken cancellationToken)
     {
         var integrated = _time.GetUtcNow().ToUnixTimeSeconds();
-        var leaf = EmbeddedEntry.Encode(integrated, envelope.ToJson(), signer.Certificates.Count > 0 ? signer.Certificates[0] : null);
+        var json = envelope.ToJson();
+        var certificate = signer.Certificates.Count > 0 ? signer.Certificates[0] : null;
+        var leaf = EmbeddedEntry.Encode(integrated, json, certificate);
+        if (FindSame(leaf, json, certificate) is { } existing)
+        {
+            return existing;
+        }
+
         var appended = await _log.AppendLeafAsync(leaf, cancellationToken);
         return Entry(appended.Index, integrated, leaf, appended.Checkpoint, appended.Proof);
+    }
+
+    /// <summary>The entry whose leaf differs from <paramref name="leaf"/> at most in its integrated time, or null.</summary>
+    private TlogEntry? FindSame(byte[] leaf, byte[] envelope, byte[]? certificate)
+    {
+        if (_log.Subjects is not { } subjects || EmbeddedEntry.Subject(leaf) is not { } subject)
+        {
+            return null;
+        }
+
+        var checkpoint = _log.LatestCheckpoint;
+        var size = checkpoint.Checkpoint.Size;
+        foreach (var index in subjects.Find(subject))
+        {
+            if (index >= size)
+            {
+                continue;
+            }
+
+            var held = _log.ReadLeaf(index, checkpoint);
+            long integrated;
+            try
+            {
+                integrated = EmbeddedEntry.Decode(held).IntegratedTime;
+            }
+            catch (FormatException)
+            {
+                continue;
+            }
+
+            // The encoding is deterministic: the same envelope and certificate at that time give the same bytes.
+            if (EmbeddedEntry.Encode(integrated, envelope, certificate).AsSpan().SequenceEqual(held))
+            {
+                return Entry(index, integrated, held, checkpoint, _log.InclusionProof(index, size));
+            }
+        }
+
+        return null;
     }
 
     public Task CheckAsync(CancellationToken cancellationToken)

@@ -44,6 +44,12 @@ internal sealed class RekorV2Log : ITransparencyLog, ICheckpointSource
     public async Task<TlogEntry> AppendAsync(DsseEnvelope envelope, SignerMaterial signer, CancellationToken cancellationToken)
     {
         var answer = await _http.PostJsonAsync("api/v2/log/entries", RekorV2Requests.HashedRekordV002(envelope, signer), cancellationToken);
+        if (answer.Status == HttpStatusCode.Conflict)
+        {
+            // rekor-tiles refuses a request it still remembers (its antispam) and names the entry's index.
+            return await ExistingAsync(answer, cancellationToken);
+        }
+
         if (answer.Status is not (HttpStatusCode.Created or HttpStatusCode.OK))
         {
             throw new LogUnavailableException($"{Description} refused the entry: {(int)answer.Status} {answer.Status}{answer.Detail()}");
@@ -63,6 +69,42 @@ internal sealed class RekorV2Log : ITransparencyLog, ICheckpointSource
         {
             throw new LogVerificationException($"{Description} sent a malformed create answer: {e.Message}", e);
         }
+    }
+
+    /// <summary>
+    /// The entry a 409 names (rekor-tiles: "an equivalent entry already exists in the
+    /// transparency log with index N"), read from the tiles with a proof against the current
+    /// checkpoint. Nothing is taken on the log's word: the ledger checks that the leaf commits
+    /// to the envelope that was sent, like any create answer.
+    /// </summary>
+    private async Task<TlogEntry> ExistingAsync(HttpAnswer answer, CancellationToken cancellationToken)
+    {
+        if (DuplicateIndex.Find(answer.Body) is not long index)
+        {
+            throw new LogUnavailableException($"{Description} answered 409 Conflict without the index of the entry it holds{answer.Detail()}");
+        }
+
+        var note = await ReadCheckpointAsync(cancellationToken);
+        Checkpoint checkpoint;
+        try
+        {
+            checkpoint = Checkpoint.Parse(SignedNote.Parse(note).Text);
+        }
+        catch (FormatException e)
+        {
+            throw new LogUnavailableException($"{Description} served a malformed checkpoint: {e.Message}", e);
+        }
+
+        if (index >= checkpoint.Size)
+        {
+            throw new LogUnavailableException($"{Description} names entry {index} as the duplicate, beyond its checkpoint of size {checkpoint.Size}");
+        }
+
+        var bundle = index / TileMath.TileWidth;
+        var leaves = await ReadEntryBundleAsync(bundle, (int)Math.Min(TileMath.TileWidth, checkpoint.Size - (bundle * TileMath.TileWidth)), cancellationToken);
+        var hashes = await Proofs().InclusionProofAsync(index, checkpoint.Size, cancellationToken);
+        var proof = new InclusionProof(index, checkpoint.RootHash, checkpoint.Size, hashes, note);
+        return Record(index, leaves[(int)(index % TileMath.TileWidth)], proof).Entry;
     }
 
     /// <summary>The checkpoint: the one small file a tiles log always serves.</summary>

@@ -1,0 +1,52 @@
+namespace Tlogistry.Store;
+
+/// <summary>The shared store's append intents (migration step 4), one row per tag.</summary>
+internal sealed partial class PostgresSightingIndex
+{
+    public async Task SaveIntentAsync(AppendIntent intent, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(intent);
+        await using var cmd = _source.CreateCommand("INSERT INTO tlogistry_intents (reference, intent) VALUES (@r, @i) ON CONFLICT (reference) DO UPDATE SET intent = excluded.intent, stored_at = now()");
+        cmd.Parameters.AddWithValue("r", intent.Reference);
+        cmd.Parameters.AddWithValue("i", intent.ToJson());
+        await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task ForgetIntentAsync(string reference, CancellationToken cancellationToken)
+    {
+        await using var cmd = _source.CreateCommand("DELETE FROM tlogistry_intents WHERE reference = @r");
+        cmd.Parameters.AddWithValue("r", reference);
+        await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<AppendIntent?> FindIntentAsync(string reference, CancellationToken cancellationToken)
+    {
+        await using var cmd = _source.CreateCommand("SELECT intent FROM tlogistry_intents WHERE reference = @r");
+        cmd.Parameters.AddWithValue("r", reference);
+        return await cmd.ExecuteScalarAsync(cancellationToken) is byte[] json ? AppendIntent.Parse(json) : null;
+    }
+
+    public async Task<IntentPage> ListIntentsAsync(long after, int limit, bool unpinnedOnly, CancellationToken cancellationToken)
+    {
+        await using var cmd = _source.CreateCommand(unpinnedOnly
+            ? "SELECT i.seq, i.intent FROM tlogistry_intents i WHERE i.seq > @after AND NOT EXISTS (SELECT 1 FROM tlogistry_sightings s WHERE s.reference = i.reference) ORDER BY i.seq LIMIT @limit"
+            : "SELECT seq, intent FROM tlogistry_intents WHERE seq > @after ORDER BY seq LIMIT @limit");
+        cmd.Parameters.AddWithValue("after", after);
+        cmd.Parameters.AddWithValue("limit", (long)limit + 1);
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+        var page = new List<AppendIntent>();
+        long last = 0;
+        while (await r.ReadAsync(cancellationToken))
+        {
+            if (page.Count == limit)
+            {
+                return new IntentPage(page, last);
+            }
+
+            last = r.GetInt64(0);
+            page.Add(AppendIntent.Parse(r.GetFieldValue<byte[]>(1)));
+        }
+
+        return new IntentPage(page, null);
+    }
+}

@@ -113,7 +113,7 @@ internal static partial class TlogistryApp
         services.AddSingleton(logChoice);
         var rekor = JsonHttpOptions.ForRekor();
         builder.Configuration.GetSection(TlogistryOptions.Section + ":Rekor").Bind(rekor);
-        SignerSetup.Add(services, options, logChoice, dataDir);
+        SignerSetup.Add(services, options, logChoice, dataDir, storeChoice.IsShared);
         LogSetup.Add(services, logChoice, options.TrustedRoot, rekor, dataDir);
 
         // Opened now, after every setting is read, so a store that is down or at a newer schema stops the start.
@@ -127,7 +127,13 @@ internal static partial class TlogistryApp
 
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<RegistryApi>(sp, onUnavailable));
         services.AddSingleton<BundleApi>();
-        services.AddSingleton<Readiness>();
+        services.AddSingleton(sp => new Readiness(
+            sp.GetRequiredService<ISightingIndex>(),
+            sp.GetRequiredService<ITransparencyLog>(),
+            sp.GetService<Signing.Keyless.KeylessSigner>() is { } keylessSigner ? keylessSigner.EnsureCertificateAsync : null,
+            sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<Readiness>>()));
         services.AddSingleton(sp => new TrustApi(
             sp.GetRequiredService<TrustedRoot>(),
             sp.GetService<Transparency.Embedded.EmbeddedLog>()?.Trusted,
@@ -208,7 +214,9 @@ internal static partial class TlogistryApp
         app.MapGet("/", (HttpContext c) => PageShell.WriteAsync(c, 200, home.Html, c.RequestAborted));
         app.MapGet(HistoryPage.Path, app.Services.GetRequiredService<HistoryPage>().HandleAsync);
         app.MapGet("/healthz", () => Results.Text("ok"));
-        app.MapGet("/readyz", app.Services.GetRequiredService<Readiness>().HandleAsync);
+        var readiness = app.Services.GetRequiredService<Readiness>();
+        app.MapGet("/readyz", readiness.HandleAsync);
+        app.MapGet(Readiness.RecordPath, readiness.RecordAsync);
         TelemetrySetup.Map(app);
         var bundles = app.Services.GetRequiredService<BundleApi>();
         app.MapGet(BundleApi.BundlePath, bundles.BundleAsync);

@@ -30,6 +30,7 @@ public sealed class ReadinessTests
     public async Task A_postgres_store_that_goes_down_makes_the_instance_unready()
     {
         using var data = new TempDirectory();
+        Tlogistry.Signing.InstanceKey.LoadOrCreate(Path.Combine(data.Path, "signing-key.pem")).Dispose();
         await using var database = await PostgresDatabase.CreateAsync(Ct);
         await using var proxy = await ProxyHost.StartAsync(data.Path, [], new Dictionary<string, string?> { ["Tlogistry:Store"] = "postgres=" + database.ConnectionString }, Ct);
         using var http = new HttpClient { BaseAddress = proxy.BaseUri };

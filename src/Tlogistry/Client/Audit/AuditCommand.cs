@@ -48,7 +48,7 @@ internal static class AuditCommand
             long read = 0;
             try
             {
-                await foreach (var record in log.ReadFromAsync(request.From, trust.Reader.Signer, cancellationToken))
+                await foreach (var record in log.ReadFromAsync(request.From, trust.Reader.SearchKeys, cancellationToken))
                 {
                     if (Ours(record, trust, verifier) is { } entry)
                     {

@@ -82,7 +82,7 @@ internal sealed class ClientTrust
         return Build(root, flags, [Read(File.ReadAllText(signingKey), signingKey)], $"the keys in {dataDir}");
     }
 
-    /// <summary>The flags, else what the proxy publishes: its trusted root and instance key.</summary>
+    /// <summary>The flags, else what the proxy publishes: its trusted root and every key it honours (current first).</summary>
     public static async Task<ClientTrust> FromProxyAsync(TrustFlags flags, ProxyClient proxy, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(flags);
@@ -93,9 +93,10 @@ internal sealed class ClientTrust
             return Build(root, flags, [], flags.TrustedRoot is null ? $"the keys given on the command line and the logs {proxy.BaseUrl} trusts" : "the keys given on the command line");
         }
 
-        var pem = await proxy.KeyPemAsync(cancellationToken)
+        // Every key it honours, so sightings signed before a rotation check as they do on the proxy.
+        var keys = await proxy.KeysAsync(cancellationToken)
             ?? throw new ClientException($"{proxy.BaseUrl} signs keylessly; name its signer with --identity and --issuer");
-        return Build(root, flags, [Read(pem, $"the key {proxy.BaseUrl} publishes")], $"the keys {proxy.BaseUrl} publishes");
+        return Build(root, flags, [.. keys.Select(k => k.PublicKeyDer)], $"the keys {proxy.BaseUrl} publishes");
     }
 
     private static ClientTrust Build(TrustedRoot root, TrustFlags flags, IReadOnlyList<byte[]> defaultKeys, string source)

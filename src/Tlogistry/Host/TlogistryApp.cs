@@ -137,7 +137,7 @@ internal static partial class TlogistryApp
         services.AddSingleton(sp => new TrustApi(
             sp.GetRequiredService<TrustedRoot>(),
             sp.GetService<Transparency.Embedded.EmbeddedLog>()?.Trusted,
-            sp.GetService<InstanceKey>()?.PublicKeyDer,
+            sp.GetService<InstanceKey>() is null ? [] : [.. sp.GetRequiredService<SightingReader>().SearchKeys.Select(k => k.PublicKeyDer)],
             sp.GetRequiredService<SightingReader>().Identity));
         services.AddSingleton(sp => new HomePage(
             sp.GetRequiredService<SightingReader>().Identity,
@@ -224,6 +224,8 @@ internal static partial class TlogistryApp
         var trust = app.Services.GetRequiredService<TrustApi>();
         app.MapGet(TrustApi.TrustedRootPath, trust.TrustedRootAsync);
         app.MapGet(TrustApi.KeyPath, trust.KeyAsync);
+        app.MapGet(TrustApi.KeysPath, trust.KeysAsync);
+        app.MapGet(TrustApi.KeysPath + "/{file}", trust.KeyByIdAsync);
         if (app.Services.GetService<Transparency.Embedded.EmbeddedLog>() is { } embedded)
         {
             // The embedded log's C2SP tiles read API, so anyone can check its checkpoints and

@@ -164,6 +164,11 @@ internal static partial class TlogistryApp
         }
 
         var reindexed = serving && logChoice.Kind == LogKind.Embedded ? await ledger.ReconcileAsync(cancellationToken) : 0;
+        if (serving)
+        {
+            await ForeignPins.WarnAsync(store, app.Services.GetRequiredService<SightingReader>(), logger, cancellationToken);
+        }
+
         if (app.Services.GetService<Signing.Keyless.KeylessSigner>() is { } keyless)
         {
             await CheckKeylessIdentityAsync(keyless, ledger.Identity, logger, cancellationToken);

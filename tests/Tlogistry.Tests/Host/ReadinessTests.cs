@@ -51,6 +51,7 @@ public sealed class ReadinessTests
         using var data = new TempDirectory();
         await using var log = await LogServeProcess.StartAsync(logDir.Path, Ct);
         await using var relay = await FaultyRelay.StartAsync(log.BaseUri);
+        await using var upstream = await TagUpstream.StartAsync();
         var root = Path.Combine(data.Path, "relay_root.json");
         await File.WriteAllTextAsync(root, (await File.ReadAllTextAsync(log.TrustedRootPath, Ct)).Replace(log.BaseUri.ToString().TrimEnd('/'), relay.BaseUri.ToString().TrimEnd('/'), StringComparison.Ordinal), Ct);
         var settings = new Dictionary<string, string?>
@@ -59,10 +60,14 @@ public sealed class ReadinessTests
             ["Tlogistry:TrustedRoot"] = root,
             ["Tlogistry:Rekor:RequestTimeout"] = "00:00:01",
         };
-        await using var proxy = await ProxyHost.StartAsync(data.Path, [], settings, Ct);
+        await using var proxy = await ProxyHost.StartAsync(data.Path, upstream.Mapping, settings, Ct);
         using var http = new HttpClient { BaseAddress = proxy.BaseUri };
         await AssertReadyAsync(http);
         await AssertReadyAsync(http, Record);
+        using (var pinned = await http.GetAsync("/v2/scripted.test/app/manifests/pinned", Ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, pinned.StatusCode);
+        }
 
         foreach (var fault in new[] { FaultyRelay.Fault.Error500, FaultyRelay.Fault.Hang })
         {
@@ -71,6 +76,11 @@ public sealed class ReadinessTests
             Assert.DoesNotContain(relay.BaseUri.Authority, message, StringComparison.Ordinal);
             Assert.DoesNotContain("http", message, StringComparison.Ordinal);
             await AssertReadyAsync(http);
+
+            // What /readyz promises: the pinned tag is served while the log is down.
+            using var pinned = await http.GetAsync("/v2/scripted.test/app/manifests/pinned", Ct);
+            Assert.Equal(HttpStatusCode.OK, pinned.StatusCode);
+            Assert.Equal(TagUpstream.DigestOf("pinned", moved: false), pinned.Headers.GetValues("Docker-Content-Digest").Single());
         }
 
         relay.Mode = FaultyRelay.Fault.None;

@@ -32,6 +32,19 @@ public sealed class RotationRebuildTests
         Assert.True(both.ExitCode == 0, both.StandardError);
         Assert.Contains("5 sightings added", both.StandardError, StringComparison.Ordinal);
         Assert.Equal(5, await CountPinsAsync(data, upstream, logFlags, oldPub));
+
+        // audit reads the log for both keys too: all five entries are ours, each explained by the rebuilt store.
+        var newPub = work.Combine("new.pub");
+        using (var current = InstanceKey.LoadOrCreate(Path.Combine(data, "signing-key.pem")))
+        {
+            await File.WriteAllTextAsync(newPub, current.PublicKeyPem + "\n", Ct);
+        }
+
+        var env = new Dictionary<string, string> { ["XDG_CACHE_HOME"] = work.Combine("xdg") };
+        string[] auditLog = log is null ? [] : ["--log", $"rekor-v1={log.BaseUri}", "--trusted-root", log.TrustedRootPath];
+        var audit = await CliProcess.RunAsync(env, ["audit", "--data-dir", data, .. auditLog, "--key", newPub, "--key", oldPub]);
+        Assert.True(audit.ExitCode == 0, audit.StandardOutput + audit.StandardError);
+        Assert.Contains("5 of ours", audit.StandardOutput, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -83,10 +83,10 @@ internal sealed class ClientTrust
     }
 
     /// <summary>
-    /// The flags, else what the proxy publishes: its trusted root and instance key. The
-    /// certificate authorities and CT logs that vouch for a keyless identity are never the
-    /// proxy's: without <c>--trusted-root</c> they are the public-good ones built in, since a
-    /// proxy that named its own CA could vouch for any identity it liked.
+    /// The flags, else what the proxy publishes: its trusted root and every key it honours
+    /// (current first). The certificate authorities and CT logs that vouch for a keyless
+    /// identity are never the proxy's: without <c>--trusted-root</c> they are the public-good ones
+    /// built in, since a proxy that named its own CA could vouch for any identity it liked.
     /// </summary>
     public static async Task<ClientTrust> FromProxyAsync(TrustFlags flags, ProxyClient proxy, CancellationToken cancellationToken)
     {
@@ -99,9 +99,10 @@ internal sealed class ClientTrust
             return Build(root, flags, [], pinned is null ? $"the signer given on the command line, the logs {proxy.BaseUrl} trusts and the public-good certificate authorities" : "the signer given on the command line");
         }
 
-        var pem = await proxy.KeyPemAsync(cancellationToken)
+        // Every key it honours, so sightings signed before a rotation check as they do on the proxy.
+        var keys = await proxy.KeysAsync(cancellationToken)
             ?? throw new ClientException($"{proxy.BaseUrl} signs keylessly; name its signer with --identity and --issuer");
-        return Build(root, flags, [Read(pem, $"the key {proxy.BaseUrl} publishes")], $"the keys {proxy.BaseUrl} publishes");
+        return Build(root, flags, [.. keys.Select(k => k.PublicKeyDer)], $"the keys {proxy.BaseUrl} publishes");
     }
 
     private static ClientTrust Build(TrustedRoot root, TrustFlags flags, IReadOnlyList<byte[]> defaultKeys, string source)

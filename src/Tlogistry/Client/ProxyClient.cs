@@ -128,6 +128,27 @@ internal sealed class ProxyClient : IDisposable
         return Parse(() => TrustedRoot.Parse(body), "trusted root");
     }
 
+    /// <summary>
+    /// Every key whose sightings the instance honours (<c>/tlog/keys</c>), else, from a proxy
+    /// older than that list, its one key (<c>/tlog/key.pem</c>); null when it signs keylessly.
+    /// </summary>
+    public async Task<IReadOnlyList<PublishedKey>?> KeysAsync(CancellationToken cancellationToken)
+    {
+        byte[] body;
+        try
+        {
+            body = await GetAsync(TrustApi.KeysPath, cancellationToken);
+        }
+        catch (ClientException e) when (e.Status == HttpStatusCode.NotFound)
+        {
+            return await KeyPemAsync(cancellationToken) is { } pem
+                ? [new PublishedKey(Parse(() => Signing.PublicKeyPem.Read(pem, $"the key {BaseUrl} publishes"), "key"), KeyRole.Current)]
+                : null;
+        }
+
+        return Parse(() => PublishedKeys.Read(body), "list of keys");
+    }
+
     /// <summary>The instance's public key (PEM), or null when it signs keylessly.</summary>
     public async Task<string?> KeyPemAsync(CancellationToken cancellationToken)
     {

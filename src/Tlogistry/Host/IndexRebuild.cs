@@ -7,8 +7,9 @@ namespace Tlogistry.Host;
 
 /// <summary>
 /// <c>tlogistry index rebuild</c>: fills the sighting store from the log (embedded: a scan of
-/// its tiles; Rekor v1: a search for this instance's key) or from a bundle export (any log;
-/// the only way for Rekor v2, which keeps just a hash). Every entry is verified first.
+/// its tiles; Rekor v1: a search for each configured key) or from a bundle export (any log;
+/// the only way for Rekor v2, which keeps just a hash). Every entry is verified first; one
+/// that no configured key or identity verifies is reported and makes the exit status 1.
 /// </summary>
 internal static class IndexRebuild
 {
@@ -47,7 +48,18 @@ internal static class IndexRebuild
             await progressOut.WriteLineAsync("index rebuild: conflict, two valid sightings disagree (the earlier one is the pin): " + conflict);
         }
 
-        return ledger.Conflicts.Count == 0 ? 0 : 1;
+        // An entry no configured key or identity verifies may be a pin the store now lacks: a gap, never a clean finish.
+        foreach (var gap in ledger.Unverifiable)
+        {
+            await progressOut.WriteLineAsync("index rebuild: not verifiable with the configured keys or identity, not restored: " + gap);
+        }
+
+        if (ledger.Unverifiable.Count > 0)
+        {
+            await progressOut.WriteLineAsync($"index rebuild: {ledger.Unverifiable.Count} entries were not restored; give every key the deployment ever signed with (--trusted-key) and run it again");
+        }
+
+        return ledger.Conflicts.Count == 0 && ledger.Unverifiable.Count == 0 ? 0 : 1;
     }
 
     /// <summary>Reports on stderr at most once a second, and once at the end.</summary>

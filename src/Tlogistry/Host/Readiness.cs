@@ -1,46 +1,96 @@
+using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using Tlogistry.Oci;
 using Tlogistry.Registry;
 using Tlogistry.Store;
+using Tlogistry.Telemetry;
 using Tlogistry.Transparency;
 
 namespace Tlogistry.Host;
 
 /// <summary>
-/// <c>GET /readyz</c>: 200 <c>ready</c> when the store answers a trivial query and the log a
-/// cheap read, each within <see cref="Timeout"/>; otherwise 503 with one OCI <c>UNAVAILABLE</c>
-/// error per part that failed, named <c>store:</c> or <c>log:</c>. A load balancer sends tag
-/// requests only where both work; <c>/healthz</c> says only that the process is alive.
+/// What this replica can do, for a load balancer and a monitor. <c>GET /readyz</c>: 200
+/// <c>ready</c> while the store answers a read of its sightings table, which is all serving a
+/// pinned tag (and its blobs) needs, so a log outage does not take every replica out of the
+/// balancer. <c>GET /readyz/record</c>: 200 when, in addition, first sightings can be recorded
+/// (the log answers a cheap read and the signer has what it signs with), also published as the
+/// gauge <c>tlogistry.first_sightings.ready</c>. Each part must answer within
+/// <see cref="Timeout"/>; a failure is one OCI <c>UNAVAILABLE</c> error naming the part
+/// (<c>store:</c>, <c>log:</c>, <c>signer:</c>) with a generic reason, the detail (SQL, URLs)
+/// going to the service log only.
 /// </summary>
-internal sealed class Readiness
+internal sealed partial class Readiness
 {
+    public const string RecordPath = "/readyz/record";
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>How old the gauge's answer may be before a scrape starts a new probe.</summary>
+    private static readonly TimeSpan GaugeFreshFor = TimeSpan.FromSeconds(10);
     private readonly ISightingIndex _store;
     private readonly ITransparencyLog _log;
+    private readonly Func<CancellationToken, Task>? _signer;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private int _canRecord = -1;
+    private long _probedAt = long.MinValue;
+    private int _probing;
 
-    public Readiness(ISightingIndex store, ITransparencyLog log)
+    /// <param name="signer">Readies the signer (keyless: a Fulcio certificate); null when a key in hand needs nothing.</param>
+    public Readiness(ISightingIndex store, ITransparencyLog log, Func<CancellationToken, Task>? signer, IMeterFactory meters, TimeProvider time, ILogger<Readiness> logger)
     {
+        ArgumentNullException.ThrowIfNull(meters);
         _store = store;
         _log = log;
+        _signer = signer;
+        _time = time;
+        _logger = logger;
+        meters.Create(TlogistryMetrics.MeterName).CreateObservableGauge(
+            "tlogistry.first_sightings.ready",
+            ObserveCanRecord,
+            description: "1 when this replica can record first sightings (log reachable, signer ready), 0 when not; absent until first probed.");
     }
 
-    public async Task HandleAsync(HttpContext context)
+    /// <summary><c>GET /readyz</c>: can this replica serve the pins it holds.</summary>
+    public Task HandleAsync(HttpContext context) => AnswerAsync(context, ["store"], "ready");
+
+    /// <summary><c>GET /readyz/record</c>: can this replica also record first sightings.</summary>
+    public Task RecordAsync(HttpContext context) => AnswerAsync(context, ["store", "log", "signer"], "ready to record first sightings");
+
+    private async Task AnswerAsync(HttpContext context, string[] parts, string ready)
     {
         var ct = context.RequestAborted;
-        var failures = await Task.WhenAll(ProbeAsync("store", _store.CheckAsync, ct), ProbeAsync("log", _log.CheckAsync, ct));
-        var errors = failures.OfType<string>().Select(m => new OciError(DistributionErrorCodes.Unavailable, m)).ToList();
-        if (errors.Count > 0)
+        var failures = await ProbeAsync(parts, ct);
+        if (parts.Contains("log"))
         {
+            Record(failures.Count == 0);
+        }
+
+        if (failures.Count > 0)
+        {
+            var errors = failures.Select(m => new OciError(DistributionErrorCodes.Unavailable, m)).ToList();
             await OciResponses.WriteErrorsAsync(context, StatusCodes.Status503ServiceUnavailable, errors, RequestOutcome.LogError, ct);
             return;
         }
 
         context.Response.ContentType = "text/plain; charset=utf-8";
-        await context.Response.WriteAsync("ready", ct);
+        await context.Response.WriteAsync(ready, ct);
     }
 
-    /// <summary>Why <paramref name="part"/> is not ready, or null when it is.</summary>
-    private static async Task<string?> ProbeAsync(string part, Func<CancellationToken, Task> check, CancellationToken requestAborted)
+    /// <summary>Why each of <paramref name="parts"/> is not ready, in that order; empty when all are.</summary>
+    private async Task<List<string>> ProbeAsync(string[] parts, CancellationToken ct)
+    {
+        var checks = parts.Select(part => part switch
+        {
+            "store" => ProbeAsync(part, _store.CheckAsync, ct),
+            "log" => ProbeAsync(part, _log.CheckAsync, ct),
+            _ => _signer is null ? Task.FromResult<string?>(null) : ProbeAsync(part, _signer, ct),
+        });
+        return [.. (await Task.WhenAll(checks)).OfType<string>()];
+    }
+
+    /// <summary>Why <paramref name="part"/> is not ready, or null when it is; the reason given out is generic, the service log has the detail.</summary>
+    private async Task<string?> ProbeAsync(string part, Func<CancellationToken, Task> check, CancellationToken requestAborted)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);
         deadline.CancelAfter(Timeout);
@@ -52,9 +102,54 @@ internal sealed class Readiness
         }
         catch (Exception e) when (!requestAborted.IsCancellationRequested)
         {
-            return e is TimeoutException or OperationCanceledException
-                ? $"{part}: no answer within {Timeout.TotalSeconds:0} s"
-                : $"{part}: {e.Message}";
+            if (e is TimeoutException or OperationCanceledException)
+            {
+                Log.NotReady(_logger, part, "no answer in time");
+                return $"{part}: no answer within {Timeout.TotalSeconds:0} s";
+            }
+
+            Log.NotReady(_logger, part, e.Message);
+            return part switch
+            {
+                "store" => "store: the sighting store cannot be read (the reason is in the service log)",
+                "log" => "log: the transparency log cannot be reached (the reason is in the service log)",
+                _ => "signer: not ready to sign (the reason is in the service log)",
+            };
         }
+    }
+
+    private void Record(bool canRecord)
+    {
+        Volatile.Write(ref _canRecord, canRecord ? 1 : 0);
+        Volatile.Write(ref _probedAt, _time.GetTimestamp());
+    }
+
+    /// <summary>The last answer; a stale one starts a probe in the background, whose answer the next scrape sees.</summary>
+    private IEnumerable<Measurement<int>> ObserveCanRecord()
+    {
+        var probedAt = Volatile.Read(ref _probedAt);
+        if ((probedAt == long.MinValue || _time.GetElapsedTime(probedAt) > GaugeFreshFor) && Interlocked.Exchange(ref _probing, 1) == 0)
+        {
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    Record((await ProbeAsync(["store", "log", "signer"], CancellationToken.None)).Count == 0);
+                }
+                finally
+                {
+                    Volatile.Write(ref _probing, 0);
+                }
+            });
+        }
+
+        var value = Volatile.Read(ref _canRecord);
+        return value < 0 ? [] : [new Measurement<int>(value)];
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 40, Level = LogLevel.Warning, Message = "readiness: {Part} is not ready: {Reason}")]
+        public static partial void NotReady(ILogger logger, string part, string reason);
     }
 }

@@ -16,12 +16,15 @@ namespace Tlogistry.Host;
 /// </summary>
 internal static partial class SignerSetup
 {
-    public static void Add(IServiceCollection services, TlogistryOptions options, LogChoice log, Http.JsonHttpOptions logHttp, string dataDir)
+    public const string KeyFile = "signing-key.pem";
+
+    /// <param name="sharedStore">Replicas share the store (postgres): they must sign as one identity, so none makes a key of its own.</param>
+    public static void Add(IServiceCollection services, TlogistryOptions options, LogChoice log, Http.JsonHttpOptions logHttp, string dataDir, bool sharedStore)
     {
         var signer = (options.Signer ?? "key").Trim();
         if (signer.Length == 0 || signer.Equals("key", StringComparison.OrdinalIgnoreCase))
         {
-            AddKeyMode(services, options, dataDir);
+            AddKeyMode(services, options, dataDir, sharedStore);
             return;
         }
 
@@ -87,10 +90,19 @@ internal static partial class SignerSetup
             [SignerMaterial.AnyKeyFor(san)]));
     }
 
-    private static void AddKeyMode(IServiceCollection services, TlogistryOptions options, string dataDir)
+    private static void AddKeyMode(IServiceCollection services, TlogistryOptions options, string dataDir, bool sharedStore)
     {
         var trusted = options.TrustedKeys.Select(path => ReadPublicKey(path, "--trusted-key")).ToList();
-        services.AddSingleton(_ => InstanceKey.LoadOrCreate(Path.Combine(dataDir, "signing-key.pem")));
+        var keyFile = Path.Combine(dataDir, KeyFile);
+        if (sharedStore && !File.Exists(keyFile))
+        {
+            // A replica that made its own key would pin tags the others refuse (503) while all look ready.
+            throw new FormatException(
+                $"--store postgres is shared by replicas, which must sign as one identity, but {keyFile} does not exist and a replica never makes its own key: " +
+                $"copy {KeyFile} from the replica or secret store that holds it into --data-dir, or sign keylessly with --signer fulcio=URL --identity --issuer");
+        }
+
+        services.AddSingleton(_ => InstanceKey.LoadOrCreate(keyFile));
         services.AddSingleton<IEnvelopeSigner>(sp => sp.GetRequiredService<InstanceKey>());
         services.AddSingleton<ISignerPolicy>(sp => new KeyPolicy([sp.GetRequiredService<InstanceKey>().PublicKeyDer, .. trusted]));
         services.AddSingleton(sp =>

@@ -113,7 +113,7 @@ internal static partial class TlogistryApp
         services.AddSingleton(logChoice);
         var rekor = JsonHttpOptions.ForRekor();
         builder.Configuration.GetSection(TlogistryOptions.Section + ":Rekor").Bind(rekor);
-        SignerSetup.Add(services, options, logChoice, rekor, dataDir);
+        SignerSetup.Add(services, options, logChoice, rekor, dataDir, storeChoice.IsShared);
         LogSetup.Add(services, logChoice, options.TrustedRoot, rekor, dataDir);
         LegacySetup.Add(services, options);
 
@@ -128,11 +128,17 @@ internal static partial class TlogistryApp
 
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<RegistryApi>(sp, onUnavailable));
         services.AddSingleton<BundleApi>();
-        services.AddSingleton<Readiness>();
+        services.AddSingleton(sp => new Readiness(
+            sp.GetRequiredService<ISightingIndex>(),
+            sp.GetRequiredService<ITransparencyLog>(),
+            sp.GetService<Signing.Keyless.KeylessSigner>() is { } keylessSigner ? keylessSigner.EnsureCertificateAsync : null,
+            sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<Readiness>>()));
         services.AddSingleton(sp => new TrustApi(
             sp.GetRequiredService<TrustedRoot>(),
             sp.GetService<Transparency.Embedded.EmbeddedLog>()?.Trusted,
-            sp.GetService<InstanceKey>()?.PublicKeyDer,
+            sp.GetService<InstanceKey>() is null ? [] : [.. sp.GetRequiredService<SightingReader>().SearchKeys.Select(k => k.PublicKeyDer)],
             sp.GetRequiredService<SightingReader>().Identity));
         services.AddSingleton(sp => new HomePage(
             sp.GetRequiredService<SightingReader>().Identity,
@@ -166,6 +172,12 @@ internal static partial class TlogistryApp
         {
             Log.IntentsResumed(logger, resumed);
         }
+
+        if (serving)
+        {
+            await ForeignPins.WarnAsync(store, app.Services.GetRequiredService<SightingReader>(), logger, cancellationToken);
+        }
+
         if (app.Services.GetService<Signing.Keyless.KeylessSigner>() is { } keyless)
         {
             await CheckKeylessIdentityAsync(keyless, ledger.Identity, logger, cancellationToken);
@@ -216,7 +228,9 @@ internal static partial class TlogistryApp
         app.MapGet("/", (HttpContext c) => PageShell.WriteAsync(c, 200, home.Html, c.RequestAborted));
         app.MapGet(HistoryPage.Path, app.Services.GetRequiredService<HistoryPage>().HandleAsync);
         app.MapGet("/healthz", () => Results.Text("ok"));
-        app.MapGet("/readyz", app.Services.GetRequiredService<Readiness>().HandleAsync);
+        var readiness = app.Services.GetRequiredService<Readiness>();
+        app.MapGet("/readyz", readiness.HandleAsync);
+        app.MapGet(Readiness.RecordPath, readiness.RecordAsync);
         TelemetrySetup.Map(app);
         var bundles = app.Services.GetRequiredService<BundleApi>();
         app.MapGet(BundleApi.BundlePath, bundles.BundleAsync);
@@ -225,6 +239,8 @@ internal static partial class TlogistryApp
         var trust = app.Services.GetRequiredService<TrustApi>();
         app.MapGet(TrustApi.TrustedRootPath, trust.TrustedRootAsync);
         app.MapGet(TrustApi.KeyPath, trust.KeyAsync);
+        app.MapGet(TrustApi.KeysPath, trust.KeysAsync);
+        app.MapGet(TrustApi.KeysPath + "/{file}", trust.KeyByIdAsync);
         if (app.Services.GetService<Transparency.Embedded.EmbeddedLog>() is { } embedded)
         {
             // The embedded log's C2SP tiles read API, so anyone can check its checkpoints and

@@ -98,7 +98,8 @@ internal sealed class SightingReader
     /// <summary>
     /// A bundle for a log entry and the envelope the log kept with it. A certificate the entry
     /// names goes into the bundle (keyless keys are ephemeral); otherwise the key hint is the
-    /// entry's key when the body names one, else ours.
+    /// entry's key when the body names one, else the key of ours the envelope's signature names
+    /// by key ID (an entry signed before a rotation), else the current one.
     /// </summary>
     public SigstoreBundle Bundle(TlogEntry entry, DsseEnvelope envelope)
     {
@@ -108,8 +109,25 @@ internal sealed class SightingReader
             return new(new VerificationMaterial(null, [named.Verifier]), entry, envelope, null);
         }
 
-        var key = named?.Verifier ?? Signer.PublicKeyDer;
+        var key = named?.Verifier ?? KeyNamedBy(envelope) ?? Signer.PublicKeyDer;
         return new(VerificationMaterial.ForKey(KeyPolicy.Hint(key)), entry, envelope, null);
+    }
+
+    /// <summary>The search key whose ID (hex SHA-256 of the DER key) a signature of the envelope names; only a hint, the signature is still checked.</summary>
+    private byte[]? KeyNamedBy(DsseEnvelope envelope)
+    {
+        foreach (var signature in envelope.Signatures)
+        {
+            foreach (var key in SearchKeys)
+            {
+                if (!key.IsAnyKey && string.Equals(signature.KeyId, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(key.PublicKeyDer)), StringComparison.OrdinalIgnoreCase))
+                {
+                    return key.PublicKeyDer;
+                }
+            }
+        }
+
+        return null;
     }
 
     private static BodySigner? SignerIn(TlogEntry entry)

@@ -50,6 +50,7 @@ internal sealed partial class TagLedger
     private readonly ConcurrentDictionary<string, Sighting> _unindexed = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _conflicts = new();
     private readonly ConcurrentDictionary<string, bool> _conflictsSeen = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _unverifiable = new();
     private readonly ConcurrentDictionary<string, Lazy<Task<(Sighting Pin, bool Recorded)>>> _inFlight = new(StringComparer.Ordinal);
 
     public TagLedger(ISightingIndex index, ITransparencyLog log, IEnvelopeSigner signer, SightingReader reader, TimeProvider time, ILogger<TagLedger> logger, TlogistryMetrics? metrics = null, LogHistory? history = null)
@@ -68,6 +69,12 @@ internal sealed partial class TagLedger
 
     /// <summary>Tags for which reconcile, rebuild or import met two valid sightings of ours with different digests.</summary>
     public IReadOnlyCollection<string> Conflicts => _conflicts;
+
+    /// <summary>
+    /// Entries that rebuild or import read but could not verify as sightings of a signer that
+    /// counts (a key not configured, say): each is a sighting the store may now lack.
+    /// </summary>
+    public IReadOnlyCollection<string> Unverifiable => _unverifiable;
 
     /// <summary>The identity new sightings record.</summary>
     public string Identity => _reader.Identity;
@@ -222,26 +229,34 @@ internal sealed partial class TagLedger
         return pin;
     }
 
-    /// <summary>Reads a log record as a verified sighting of ours; anything else is logged with its reason and skipped.</summary>
-    private bool TryRead(LogRecord record, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Sighting? sighting)
+    /// <summary>
+    /// Reads a log record as a verified sighting of ours; anything else is logged with its reason
+    /// and skipped, and the reason is added to <paramref name="skipped"/> when given.
+    /// </summary>
+    private bool TryRead(LogRecord record, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Sighting? sighting, ConcurrentQueue<string>? skipped = null)
     {
         sighting = null;
+        string reason;
         if (record.Envelope is null)
         {
-            Log.SkippedEntry(_logger, record.Entry.LogIndex, "the log returned no envelope for this entry");
-            return false;
+            reason = "the log returned no envelope for this entry";
+        }
+        else
+        {
+            try
+            {
+                sighting = _reader.Read(_reader.Bundle(record.Entry, record.Envelope));
+                return true;
+            }
+            catch (Exception e) when (e is FormatException or LogVerificationException)
+            {
+                reason = e.Message;
+            }
         }
 
-        try
-        {
-            sighting = _reader.Read(_reader.Bundle(record.Entry, record.Envelope));
-            return true;
-        }
-        catch (Exception e) when (e is FormatException or LogVerificationException)
-        {
-            Log.SkippedEntry(_logger, record.Entry.LogIndex, e.Message);
-            return false;
-        }
+        Log.SkippedEntry(_logger, record.Entry.LogIndex, reason);
+        skipped?.Enqueue($"log entry {record.Entry.LogIndex}: {reason}");
+        return false;
     }
 
     /// <summary>
@@ -259,10 +274,10 @@ internal sealed partial class TagLedger
     public async Task<int> RebuildAsync(long from, IProgress<long>? progress, CancellationToken cancellationToken)
     {
         var added = 0;
-        await foreach (var record in _log.ReadFromAsync(from, _reader.Signer, cancellationToken))
+        await foreach (var record in _log.ReadFromAsync(from, _reader.SearchKeys, cancellationToken))
         {
             progress?.Report(record.Entry.LogIndex);
-            if (TryRead(record, out var sighting) && await IndexAsync(sighting, cancellationToken))
+            if (TryRead(record, out var sighting, _unverifiable) && await IndexAsync(sighting, cancellationToken))
             {
                 added++;
             }
@@ -286,6 +301,7 @@ internal sealed partial class TagLedger
             catch (Exception e) when (e is FormatException or LogVerificationException)
             {
                 Log.SkippedEntry(_logger, bundle.Entry.LogIndex, e.Message);
+                _unverifiable.Enqueue($"log entry {bundle.Entry.LogIndex}: {e.Message}");
                 continue;
             }
 

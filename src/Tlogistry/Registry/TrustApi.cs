@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http;
 using Tlogistry.Oci;
 using Tlogistry.Transparency.Sigstore;
@@ -10,27 +9,33 @@ namespace Tlogistry.Registry;
 /// once, compared out of band (the key's fingerprint is the <c>instance</c> of every sighting)
 /// and then pinned: <c>GET /tlog/trusted_root.json</c>, the logs this instance trusts with its
 /// embedded log named at the URL the request came to (where its tiles are served), and
-/// <c>GET /tlog/key.pem</c>, the instance's public key (404 in keyless mode, whose sightings
-/// are checked by identity and issuer instead).
+/// <c>GET /tlog/keys</c>, every key whose sightings count (the signing key, role
+/// <c>current</c>, and each <c>--trusted-key</c>, role <c>previous</c>), each also at
+/// <c>GET /tlog/keys/KEYID.pem</c>; and <c>GET /tlog/key.pem</c>, the current key alone, for
+/// older clients. In keyless mode these answer 404: sightings are checked by identity and issuer.
 /// </summary>
 internal sealed class TrustApi
 {
     public const string TrustedRootPath = "/tlog/trusted_root.json";
     public const string KeyPath = "/tlog/key.pem";
+    public const string KeysPath = "/tlog/keys";
     private readonly TrustedRoot _root;
     private readonly TrustedLog? _embedded;
-    private readonly byte[]? _publicKeyDer;
+    private readonly IReadOnlyList<PublishedKey> _keys;
     private readonly string _identity;
 
     /// <param name="embedded">The embedded log in the data directory, when there is one.</param>
-    /// <param name="publicKeyDer">The instance key in key mode; null in keyless mode.</param>
-    public TrustApi(TrustedRoot root, TrustedLog? embedded, byte[]? publicKeyDer, string identity)
+    /// <param name="keys">Key mode: the signing key first, then the keys trusted from before a rotation; empty in keyless mode.</param>
+    public TrustApi(TrustedRoot root, TrustedLog? embedded, IReadOnlyList<byte[]> keys, string identity)
     {
         _root = root;
         _embedded = embedded;
-        _publicKeyDer = publicKeyDer;
+        _keys = [.. keys.DistinctBy(Convert.ToHexString).Select((k, i) => new PublishedKey(k, i == 0 ? KeyRole.Current : KeyRole.Previous))];
         _identity = identity;
     }
+
+    /// <summary>Every key whose sightings count, the current one first; empty in keyless mode.</summary>
+    public IReadOnlyList<PublishedKey> Keys => _keys;
 
     public Task TrustedRootAsync(HttpContext context)
     {
@@ -40,14 +45,36 @@ internal sealed class TrustApi
         return context.Response.Body.WriteAsync(new TrustedRoot(logs, _root.CertificateAuthorities, _root.CtLogs).Write(), context.RequestAborted).AsTask();
     }
 
-    public Task KeyAsync(HttpContext context)
+    public Task KeyAsync(HttpContext context) =>
+        _keys.Count == 0 ? KeylessAsync(context) : PemAsync(context, _keys[0]);
+
+    public Task KeysAsync(HttpContext context)
     {
-        if (_publicKeyDer is null)
+        if (_keys.Count == 0)
         {
-            return OciResponses.WriteErrorAsync(context, 404, new OciError(OciErrorCodes.NameUnknown, $"this instance signs keylessly as {_identity}; verify its sightings with --identity and --issuer"), RequestOutcome.NotFound, context.RequestAborted);
+            return KeylessAsync(context);
         }
 
-        context.Response.ContentType = "application/x-pem-file";
-        return context.Response.WriteAsync(PemEncoding.WriteString("PUBLIC KEY", _publicKeyDer) + "\n", context.RequestAborted);
+        context.Response.ContentType = "application/json";
+        return context.Response.Body.WriteAsync(PublishedKeys.Write(_keys), context.RequestAborted).AsTask();
     }
+
+    /// <summary><c>GET /tlog/keys/{keyId}.pem</c>: one listed key.</summary>
+    public Task KeyByIdAsync(HttpContext context, string file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        var key = file.EndsWith(".pem", StringComparison.Ordinal) ? _keys.FirstOrDefault(k => k.KeyId == file[..^4]) : null;
+        return key is null
+            ? OciResponses.WriteErrorAsync(context, 404, new OciError(OciErrorCodes.NameUnknown, $"no such key is trusted here; {KeysPath} lists them"), RequestOutcome.NotFound, context.RequestAborted)
+            : PemAsync(context, key);
+    }
+
+    private static Task PemAsync(HttpContext context, PublishedKey key)
+    {
+        context.Response.ContentType = "application/x-pem-file";
+        return context.Response.WriteAsync(key.Pem, context.RequestAborted);
+    }
+
+    private Task KeylessAsync(HttpContext context) =>
+        OciResponses.WriteErrorAsync(context, 404, new OciError(OciErrorCodes.NameUnknown, $"this instance signs keylessly as {_identity}; verify its sightings with --identity and --issuer"), RequestOutcome.NotFound, context.RequestAborted);
 }

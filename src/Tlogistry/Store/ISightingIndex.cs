@@ -48,7 +48,7 @@ internal interface ISightingIndex : IIntentJournal
     /// </summary>
     Task<IAsyncDisposable> LockTagAsync(string reference, CancellationToken cancellationToken);
 
-    /// <summary>Throws unless the store answers a trivial query: the readiness check.</summary>
+    /// <summary>Throws unless the store answers a read of the sightings table, columns and all: the readiness check.</summary>
     Task CheckAsync(CancellationToken cancellationToken);
 
     /// <summary>

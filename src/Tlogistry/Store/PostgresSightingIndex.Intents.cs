@@ -3,7 +3,20 @@ namespace Tlogistry.Store;
 /// <summary>The shared store's append intents (migration step 4), one row per tag.</summary>
 internal sealed partial class PostgresSightingIndex
 {
-    public async Task SaveIntentAsync(AppendIntent intent, CancellationToken cancellationToken)
+    // Each operation is retried once on a connection a server restart ended (RetryOnceAsync).
+    public Task SaveIntentAsync(AppendIntent intent, CancellationToken cancellationToken) =>
+        RetryOnceAsync(async () => { await SaveIntentOnceAsync(intent, cancellationToken); return 0; }, cancellationToken);
+
+    public Task ForgetIntentAsync(string reference, CancellationToken cancellationToken) =>
+        RetryOnceAsync(async () => { await ForgetIntentOnceAsync(reference, cancellationToken); return 0; }, cancellationToken);
+
+    public Task<AppendIntent?> FindIntentAsync(string reference, CancellationToken cancellationToken) =>
+        RetryOnceAsync(() => FindIntentOnceAsync(reference, cancellationToken), cancellationToken);
+
+    public Task<IntentPage> ListIntentsAsync(long after, int limit, bool unpinnedOnly, CancellationToken cancellationToken) =>
+        RetryOnceAsync(() => ListIntentsOnceAsync(after, limit, unpinnedOnly, cancellationToken), cancellationToken);
+
+    private async Task SaveIntentOnceAsync(AppendIntent intent, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(intent);
         await using var cmd = _source.CreateCommand("INSERT INTO tlogistry_intents (reference, intent) VALUES (@r, @i) ON CONFLICT (reference) DO UPDATE SET intent = excluded.intent, stored_at = now()");
@@ -12,21 +25,21 @@ internal sealed partial class PostgresSightingIndex
         await cmd.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public async Task ForgetIntentAsync(string reference, CancellationToken cancellationToken)
+    private async Task ForgetIntentOnceAsync(string reference, CancellationToken cancellationToken)
     {
         await using var cmd = _source.CreateCommand("DELETE FROM tlogistry_intents WHERE reference = @r");
         cmd.Parameters.AddWithValue("r", reference);
         await cmd.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public async Task<AppendIntent?> FindIntentAsync(string reference, CancellationToken cancellationToken)
+    private async Task<AppendIntent?> FindIntentOnceAsync(string reference, CancellationToken cancellationToken)
     {
         await using var cmd = _source.CreateCommand("SELECT intent FROM tlogistry_intents WHERE reference = @r");
         cmd.Parameters.AddWithValue("r", reference);
         return await cmd.ExecuteScalarAsync(cancellationToken) is byte[] json ? AppendIntent.Parse(json) : null;
     }
 
-    public async Task<IntentPage> ListIntentsAsync(long after, int limit, bool unpinnedOnly, CancellationToken cancellationToken)
+    private async Task<IntentPage> ListIntentsOnceAsync(long after, int limit, bool unpinnedOnly, CancellationToken cancellationToken)
     {
         await using var cmd = _source.CreateCommand(unpinnedOnly
             ? "SELECT i.seq, i.intent FROM tlogistry_intents i WHERE i.seq > @after AND NOT EXISTS (SELECT 1 FROM tlogistry_sightings s WHERE s.reference = i.reference) ORDER BY i.seq LIMIT @limit"

@@ -8,7 +8,8 @@ namespace Tlogistry.Store;
 /// The shared store: one PostgreSQL database that several replicas use at once, through a
 /// pooled data source. Same rules as the SQLite store (one pin per reference, one row per
 /// log entry, export in the order rows were stored); first sightings are serialized across
-/// replicas by a per-tag advisory lock.
+/// replicas by a per-tag advisory lock. Every operation is tried once more on a fresh
+/// connection when its pooled connection turns out dead (<see cref="BrokenConnection"/>).
 /// </summary>
 internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisposable
 {
@@ -47,7 +48,10 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
         return new PostgresSightingIndex(source, lockTimeout, description);
     }
 
-    public async Task<Sighting?> FindAsync(string reference, CancellationToken cancellationToken)
+    public Task<Sighting?> FindAsync(string reference, CancellationToken cancellationToken) =>
+        RetryOnceAsync(() => FindOnceAsync(reference, cancellationToken), cancellationToken);
+
+    private async Task<Sighting?> FindOnceAsync(string reference, CancellationToken cancellationToken)
     {
         await using var cmd = _source.CreateCommand($"SELECT {Columns} FROM tlogistry_sightings WHERE reference = @r");
         cmd.Parameters.AddWithValue("r", reference);
@@ -55,7 +59,14 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
         return await r.ReadAsync(cancellationToken) ? Read(r) : null;
     }
 
-    public async Task SaveAsync(Sighting s, CancellationToken cancellationToken)
+    /// <summary>
+    /// A transaction lost with its connection never committed, so the retry cannot store a row
+    /// twice (a commit whose answer was lost is refused by the unique reference instead).
+    /// </summary>
+    public Task SaveAsync(Sighting s, CancellationToken cancellationToken) =>
+        RetryOnceAsync(async () => { await SaveOnceAsync(s, cancellationToken); return 0; }, cancellationToken);
+
+    private async Task SaveOnceAsync(Sighting s, CancellationToken cancellationToken)
     {
         // Writers take turns (readers do not wait): a row's seq is then drawn after every
         // earlier row committed, so an export paging by seq never passes a row that commits later.
@@ -91,7 +102,10 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
         cmd.Parameters.AddWithValue("b", BundleJson.Write(s.Bundle));
     }
 
-    public async Task ReplaceAsync(Sighting stored, Sighting earlier, CancellationToken cancellationToken)
+    public Task ReplaceAsync(Sighting stored, Sighting earlier, CancellationToken cancellationToken) =>
+        RetryOnceAsync(async () => { await ReplaceOnceAsync(stored, earlier, cancellationToken); return 0; }, cancellationToken);
+
+    private async Task ReplaceOnceAsync(Sighting stored, Sighting earlier, CancellationToken cancellationToken)
     {
         await using var cmd = _source.CreateCommand("""
             UPDATE tlogistry_sightings SET digest = @dig, media_type = @mt, observed_at = @obs, upstream = @up, identity = @id, log_id = @lid, log_index = @li, bundle = @b
@@ -103,7 +117,10 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
         await cmd.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public async Task ForgetAsync(Sighting sighting, CancellationToken cancellationToken)
+    public Task ForgetAsync(Sighting sighting, CancellationToken cancellationToken) =>
+        RetryOnceAsync(async () => { await ForgetOnceAsync(sighting, cancellationToken); return 0; }, cancellationToken);
+
+    private async Task ForgetOnceAsync(Sighting sighting, CancellationToken cancellationToken)
     {
         await using var cmd = _source.CreateCommand("DELETE FROM tlogistry_sightings WHERE log_id = @lid AND log_index = @li");
         cmd.Parameters.AddWithValue("lid", sighting.LogId);
@@ -111,7 +128,10 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
         await cmd.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public async Task<RememberedCheckpoint?> RememberedCheckpointAsync(string log, CancellationToken cancellationToken)
+    public Task<RememberedCheckpoint?> RememberedCheckpointAsync(string log, CancellationToken cancellationToken) =>
+        RetryOnceAsync(() => RememberedCheckpointOnceAsync(log, cancellationToken), cancellationToken);
+
+    private async Task<RememberedCheckpoint?> RememberedCheckpointOnceAsync(string log, CancellationToken cancellationToken)
     {
         await using var cmd = _source.CreateCommand("SELECT size, root_hash, note FROM tlogistry_log_checkpoints WHERE origin = @o");
         cmd.Parameters.AddWithValue("o", log);
@@ -119,7 +139,10 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
         return await r.ReadAsync(cancellationToken) ? new RememberedCheckpoint(log, r.GetInt64(0), r.GetFieldValue<byte[]>(1), r.GetString(2)) : null;
     }
 
-    public async Task RememberCheckpointAsync(RememberedCheckpoint checkpoint, bool replace, CancellationToken cancellationToken)
+    public Task RememberCheckpointAsync(RememberedCheckpoint checkpoint, bool replace, CancellationToken cancellationToken) =>
+        RetryOnceAsync(async () => { await RememberCheckpointOnceAsync(checkpoint, replace, cancellationToken); return 0; }, cancellationToken);
+
+    private async Task RememberCheckpointOnceAsync(RememberedCheckpoint checkpoint, bool replace, CancellationToken cancellationToken)
     {
         // Replicas remember concurrently: the row only ever grows, whoever writes last.
         await using var cmd = _source.CreateCommand($"""
@@ -134,7 +157,10 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
         await cmd.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public async Task<long> FirstUnindexedAsync(string logId, CancellationToken cancellationToken)
+    public Task<long> FirstUnindexedAsync(string logId, CancellationToken cancellationToken) =>
+        RetryOnceAsync(() => FirstUnindexedOnceAsync(logId, cancellationToken), cancellationToken);
+
+    private async Task<long> FirstUnindexedOnceAsync(string logId, CancellationToken cancellationToken)
     {
         // As in the SQLite store: 0 if entry 0 is missing, else the first held index whose successor is missing.
         await using var cmd = _source.CreateCommand("""
@@ -146,7 +172,10 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
         return Convert.ToInt64(await cmd.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
     }
 
-    public async Task<SightingPage> ListAsync(long after, int limit, CancellationToken cancellationToken)
+    public Task<SightingPage> ListAsync(long after, int limit, CancellationToken cancellationToken) =>
+        RetryOnceAsync(() => ListOnceAsync(after, limit, cancellationToken), cancellationToken);
+
+    private async Task<SightingPage> ListOnceAsync(long after, int limit, CancellationToken cancellationToken)
     {
         await using var cmd = _source.CreateCommand($"SELECT {Columns}, seq FROM tlogistry_sightings WHERE seq > @after ORDER BY seq LIMIT @limit");
         cmd.Parameters.AddWithValue("after", after);
@@ -161,7 +190,10 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
         WHERE reference COLLATE "C" > @lo AND reference COLLATE "C" < @hi ORDER BY reference COLLATE "C"
         """;
 
-    public async Task<IReadOnlyList<Sighting>> ListRepositoryAsync(string repository, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<Sighting>> ListRepositoryAsync(string repository, CancellationToken cancellationToken) =>
+        RetryOnceAsync(() => ListRepositoryOnceAsync(repository, cancellationToken), cancellationToken);
+
+    private async Task<IReadOnlyList<Sighting>> ListRepositoryOnceAsync(string repository, CancellationToken cancellationToken)
     {
         // A range scan of the byte-ordered index on reference (schema step 2).
         var (after, before) = ISightingIndex.RepositoryRange(repository);
@@ -182,7 +214,10 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
     /// <c>pg_advisory_lock</c> on a connection of its own, held until disposed. The wait is
     /// bounded by <c>lock_timeout</c>; a holder that dies releases the lock with its connection.
     /// </summary>
-    public async Task<IAsyncDisposable> LockTagAsync(string reference, CancellationToken cancellationToken)
+    public Task<IAsyncDisposable> LockTagAsync(string reference, CancellationToken cancellationToken) =>
+        RetryOnceAsync(() => LockTagOnceAsync(reference, cancellationToken), cancellationToken);
+
+    private async Task<IAsyncDisposable> LockTagOnceAsync(string reference, CancellationToken cancellationToken)
     {
         var key = AdvisoryKey.For(reference);
         var c = await _source.OpenConnectionAsync(cancellationToken);
@@ -219,10 +254,36 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
         }
     }
 
-    public async Task CheckAsync(CancellationToken cancellationToken)
+    /// <summary>Reads the tables pins are served from, column by column, so a dropped or altered table makes the store unready.</summary>
+    public Task CheckAsync(CancellationToken cancellationToken) => RetryOnceAsync(
+        async () =>
+        {
+            await using var cmd = _source.CreateCommand($"SELECT {Columns}, log_id, log_index, seq FROM tlogistry_sightings LIMIT 1; SELECT origin, size, root_hash, note FROM tlogistry_log_checkpoints LIMIT 1");
+            await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+            while (await r.NextResultAsync(cancellationToken))
+            {
+            }
+
+            return 0;
+        },
+        cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="operation"/>, and once more on a fresh connection when the first try
+    /// lost its connection: after a server restart every idle pooled connection is dead, and
+    /// the pool is cleared so the second try opens a new one.
+    /// </summary>
+    private async Task<T> RetryOnceAsync<T>(Func<Task<T>> operation, CancellationToken cancellationToken)
     {
-        await using var cmd = _source.CreateCommand("SELECT 1");
-        await cmd.ExecuteScalarAsync(cancellationToken);
+        try
+        {
+            return await operation();
+        }
+        catch (Exception e) when (BrokenConnection.Is(e) && !cancellationToken.IsCancellationRequested)
+        {
+            _source.Clear();
+            return await operation();
+        }
     }
 
     public ValueTask DisposeAsync() => _source.DisposeAsync();

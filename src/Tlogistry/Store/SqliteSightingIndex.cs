@@ -211,7 +211,8 @@ internal sealed partial class SqliteSightingIndex : ISightingIndex
     {
         using var c = Open();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT 1 FROM sightings LIMIT 1";
+        // The columns pins are read from, so a dropped or altered table makes the store unready.
+        cmd.CommandText = $"SELECT {Columns} FROM sightings LIMIT 1";
         cmd.ExecuteScalar();
         return Task.CompletedTask;
     }

@@ -54,8 +54,8 @@ internal sealed class MeasuredLog : ITransparencyLog
     public IAsyncEnumerable<LogRecord> SearchAsync(string reference, SignerMaterial signer, CancellationToken cancellationToken) =>
         MeasureAsync("search", "log.search", _inner.SearchAsync(reference, signer, cancellationToken), cancellationToken);
 
-    public IAsyncEnumerable<LogRecord> ReadFromAsync(long startIndex, SignerMaterial signer, CancellationToken cancellationToken) =>
-        MeasureAsync("read", "log.read", _inner.ReadFromAsync(startIndex, signer, cancellationToken), cancellationToken);
+    public IAsyncEnumerable<LogRecord> ReadFromAsync(long startIndex, IReadOnlyList<SignerMaterial> signers, CancellationToken cancellationToken) =>
+        MeasureAsync("read", "log.read", _inner.ReadFromAsync(startIndex, signers, cancellationToken), cancellationToken);
 
     /// <summary>Times a listing from its first request to its end, the caller's own work between records included.</summary>
     private async IAsyncEnumerable<LogRecord> MeasureAsync(string operation, string spanName, IAsyncEnumerable<LogRecord> records, [EnumeratorCancellation] CancellationToken cancellationToken)

@@ -40,11 +40,11 @@ internal interface ITransparencyLog
     IAsyncEnumerable<LogRecord> SearchAsync(string reference, SignerMaterial signer, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Entries from <paramref name="startIndex"/> on that may be this signer's, for rebuilding
-    /// the store and for monitors. A log that keeps only hashes (Rekor v2) lists its entries
-    /// without envelopes.
+    /// Entries from <paramref name="startIndex"/> on that may be by any of <paramref name="signers"/>
+    /// (every key that counts, so a rotation leaves no entry out), for rebuilding the store and
+    /// for monitors. A log that keeps only hashes (Rekor v2) lists its entries without envelopes.
     /// </summary>
-    IAsyncEnumerable<LogRecord> ReadFromAsync(long startIndex, SignerMaterial signer, CancellationToken cancellationToken);
+    IAsyncEnumerable<LogRecord> ReadFromAsync(long startIndex, IReadOnlyList<SignerMaterial> signers, CancellationToken cancellationToken);
 
     /// <summary>
     /// Throws <see cref="LogUnavailableException"/> unless the log can be used now, found by one

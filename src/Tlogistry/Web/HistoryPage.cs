@@ -100,7 +100,7 @@ internal sealed class HistoryPage
             var pull = $"{shortName}:{row.Tag}";
             // No command for a bundle that does not verify: its tag and digest are only its own claim.
             var verify = row.Verified
-                ? $"<pre class=\"verify\">{PageShell.Encode($"tlogistry verify {pull} --digest {row.Digest} --proxy {origin} --trusted-root root.json {TrustFlags(_reader.Identity)}")}</pre>"
+                ? $"<pre class=\"verify\">{PageShell.Encode($"tlogistry verify {pull} --digest {row.Digest} --proxy {origin} --trusted-root root.json {TrustFlags()}")}</pre>"
                 : "";
             var statusClass = row.Verified ? "ok" : "bad";
             var integrated = row.IntegratedTime is { } t ? "integrated " + Time(t) : "the log states no time";
@@ -132,7 +132,7 @@ internal sealed class HistoryPage
             inclusion proof against the log's signed checkpoint, and that the log's current checkpoint is consistent with
             the last one your machine saw. Fetch the trust material once and compare it out of band, as you would an SSH
             host key (the key's fingerprint is the identity <code id="identity">{PageShell.Encode(_reader.Identity)}</code>):</p>
-            <pre id="trust">{PageShell.Encode(TrustCommands(origin, _reader.Identity))}</pre>
+            <pre id="trust">{PageShell.Encode(TrustCommands(origin))}</pre>
             <p>A tag recorded with two digests is the failure this log exists to expose: <code>tlogistry audit --proxy {PageShell.Encode(origin)}</code>
             scans the whole log for them.</p>
             {Form(typed)}
@@ -140,15 +140,26 @@ internal sealed class HistoryPage
         return sb.ToString();
     }
 
-    /// <summary>How a client pins this instance: its key file, or its keyless identity and issuer.</summary>
-    private static string TrustFlags(string identity) =>
-        SignerIdentity.IsKey(identity) ? "--key key.pem"
-        : SignerIdentity.TrySplitCertificate(identity, out var san, out var issuer) ? $"--identity {san} --issuer {issuer}"
+    /// <summary>
+    /// Key mode: every key whose sightings this page marks verified (the current one and each
+    /// trusted from before a rotation), so the commands beside them check what the page checked.
+    /// </summary>
+    private IEnumerable<string> KeyIds => _reader.SearchKeys
+        .Where(k => !k.IsAnyKey)
+        .Select(k => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(k.PublicKeyDer)))
+        .Distinct(StringComparer.Ordinal);
+
+    private static string KeyFile(string keyId) => $"key-{keyId[..12]}.pem";
+
+    /// <summary>How a client pins this instance: every key file, or its keyless identity and issuer.</summary>
+    private string TrustFlags() =>
+        SignerIdentity.IsKey(_reader.Identity) ? string.Join(' ', KeyIds.Select(id => "--key " + KeyFile(id)))
+        : SignerIdentity.TrySplitCertificate(_reader.Identity, out var san, out var issuer) ? $"--identity {san} --issuer {issuer}"
         : "";
 
-    private static string TrustCommands(string origin, string identity) =>
+    private string TrustCommands(string origin) =>
         $"curl -o root.json {origin}{TrustApi.TrustedRootPath}"
-        + (SignerIdentity.IsKey(identity) ? $"\ncurl -o key.pem {origin}{TrustApi.KeyPath}" : "");
+        + (SignerIdentity.IsKey(_reader.Identity) ? string.Concat(KeyIds.Select(id => $"\ncurl -o {KeyFile(id)} {origin}{TrustApi.KeysPath}/{id}.pem")) : "");
 
     private static string Form(string image) =>
         $"<form action=\"{Path}\" method=\"get\"><label>Sightings of <input name=\"image\" value=\"{PageShell.Encode(image)}\" placeholder=\"alpine or alpine:3.16.0\" size=\"40\"></label> <button>Show</button></form>";

@@ -195,6 +195,7 @@ public sealed partial class ServeCommandTests
     public async Task A_postgres_store_that_cannot_be_reached_stops_the_start_with_the_reason()
     {
         using var data = new TempDirectory();
+        Tlogistry.Signing.InstanceKey.LoadOrCreate(Path.Combine(data.Path, "signing-key.pem")).Dispose();
         var closed = FreePort.Next();
         await AssertStartRefusedAsync(["serve", "--port", "0", "--data-dir", data.Path, "--store", $"postgres=Host=127.0.0.1;Port={closed};Username=tlogistry;Timeout=3"], 1, $"127.0.0.1:{closed}");
     }
@@ -203,6 +204,7 @@ public sealed partial class ServeCommandTests
     public async Task A_postgres_store_at_a_newer_schema_stops_the_start_with_the_reason()
     {
         using var data = new TempDirectory();
+        Tlogistry.Signing.InstanceKey.LoadOrCreate(Path.Combine(data.Path, "signing-key.pem")).Dispose();
         await using var database = await PostgresDatabase.CreateAsync(Ct);
         var newer = PostgresMigrations.Latest + 1;
         await database.ExecAsync($"CREATE TABLE {PostgresMigrations.Table} (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now()); INSERT INTO {PostgresMigrations.Table} (version) VALUES ({newer})");

@@ -253,7 +253,7 @@ public abstract class AppendIntentTests
 
         public IAsyncEnumerable<LogRecord> SearchAsync(string reference, SignerMaterial signer, CancellationToken cancellationToken) => inner.SearchAsync(reference, signer, cancellationToken);
 
-        public IAsyncEnumerable<LogRecord> ReadFromAsync(long startIndex, SignerMaterial signer, CancellationToken cancellationToken) => inner.ReadFromAsync(startIndex, signer, cancellationToken);
+        public IAsyncEnumerable<LogRecord> ReadFromAsync(long startIndex, IReadOnlyList<SignerMaterial> signers, CancellationToken cancellationToken) => inner.ReadFromAsync(startIndex, signers, cancellationToken);
 
         public Task CheckAsync(CancellationToken cancellationToken) => inner.CheckAsync(cancellationToken);
     }

@@ -90,6 +90,15 @@ internal sealed class PostgresCluster
         await refuse.ExecuteNonQueryAsync();
     }
 
+    /// <summary>Ends every session on database <paramref name="name"/> with 57P01, as a server restart does to idle pooled connections.</summary>
+    internal async Task TerminateConnectionsAsync(string name)
+    {
+        await using var admin = new NpgsqlConnection(AdminConnectionString);
+        await admin.OpenAsync();
+        await using var terminate = new NpgsqlCommand($"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()", admin);
+        await terminate.ExecuteScalarAsync();
+    }
+
     internal async Task DropDatabaseAsync(string name)
     {
         await using var admin = new NpgsqlConnection(AdminConnectionString);
@@ -259,6 +268,9 @@ internal sealed class PostgresDatabase : IAsyncDisposable
 
     /// <summary>Drops every connection to this database and refuses new ones: a store that is down.</summary>
     public Task RefuseConnectionsAsync() => _cluster.RefuseConnectionsAsync(Name);
+
+    /// <summary>Ends every open session on this database (admin shutdown, 57P01) and still accepts new ones: a restarted server.</summary>
+    public Task TerminateConnectionsAsync() => _cluster.TerminateConnectionsAsync(Name);
 
     /// <summary>Runs SQL behind the store's back; returns the rows changed.</summary>
     public async Task<int> ExecAsync(string sql)

@@ -73,9 +73,9 @@ internal sealed partial class ServeProcess : IAsyncDisposable
     }
 
     /// <summary>Runs a start that is expected to be refused; returns its exit code and standard error.</summary>
-    public static async Task<(int ExitCode, string StandardError)> RunRefusedAsync(string dataDir, IEnumerable<string> upstreams, CancellationToken cancellationToken)
+    public static async Task<(int ExitCode, string StandardError)> RunRefusedAsync(string dataDir, IEnumerable<string> upstreams, CancellationToken cancellationToken, IEnumerable<string>? flags = null)
     {
-        await using var process = Launch(dataDir, upstreams, []);
+        await using var process = Launch(dataDir, upstreams, flags ?? []);
         if (!await process.WaitForExitAsync(StartTimeout, cancellationToken))
         {
             throw new InvalidOperationException($"tlogistry serve kept running on a data directory it should refuse\nstdout:\n{process.StandardOutput}");

@@ -54,7 +54,7 @@ internal static class AuditCommand
             long read = 0;
             try
             {
-                await foreach (var record in log.ReadFromAsync(request.From, trust.Reader.Signer, cancellationToken))
+                await foreach (var record in log.ReadFromAsync(request.From, trust.Reader.SearchKeys, cancellationToken))
                 {
                     var uuid = Convert.ToHexStringLower(Rfc6962.LeafHash(record.Entry.CanonicalizedBody));
                     scanned.Add(uuid);

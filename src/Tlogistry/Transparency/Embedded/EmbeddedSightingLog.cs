@@ -132,7 +132,7 @@ internal sealed class EmbeddedSightingLog : ITransparencyLog
         await Task.CompletedTask;
     }
 
-    public async IAsyncEnumerable<LogRecord> ReadFromAsync(long startIndex, SignerMaterial signer, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<LogRecord> ReadFromAsync(long startIndex, IReadOnlyList<SignerMaterial> signers, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var checkpoint = _log.LatestCheckpoint;
         await foreach (var (index, leaf) in _log.ReadLeavesAsync(startIndex, checkpoint, cancellationToken))

@@ -98,14 +98,25 @@ internal sealed partial class RekorV1Log : ITransparencyLog, ICheckpointSource
     }
 
     /// <summary>
-    /// This signer's entries from <paramref name="startIndex"/> on, in index order. The index search
-    /// is best effort on the public instance (outside its availability promise), so a rebuild
-    /// from it may be incomplete; the bundle store is the primary record.
+    /// The entries of every one of <paramref name="signers"/> from <paramref name="startIndex"/> on,
+    /// in index order: one index search per key, so the keys before a rotation are covered too.
+    /// The index search is best effort on the public instance (outside its availability
+    /// promise), so a rebuild from it may be incomplete; the bundle store is the primary record.
     /// </summary>
-    public async IAsyncEnumerable<LogRecord> ReadFromAsync(long startIndex, SignerMaterial signer, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<LogRecord> ReadFromAsync(long startIndex, IReadOnlyList<SignerMaterial> signers, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(signer);
-        var uuids = await IndexAsync(RekorV1Requests.SearchByKey(signer), cancellationToken);
+        ArgumentNullException.ThrowIfNull(signers);
+        if (signers.Count == 0 || signers.Any(s => s.IsAnyKey))
+        {
+            throw new LogUnavailableException($"{Description} lists entries by key only, and keyless keys are ephemeral: read keyless sightings from a bundle export");
+        }
+
+        var uuids = new List<string>();
+        foreach (var signer in signers)
+        {
+            uuids.AddRange(await IndexAsync(RekorV1Requests.SearchByKey(signer), cancellationToken));
+        }
+
         var found = new List<LogRecord>();
         await foreach (var entry in RetrieveAsync(uuids, cancellationToken))
         {

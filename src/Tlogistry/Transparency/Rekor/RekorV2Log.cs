@@ -122,7 +122,7 @@ internal sealed class RekorV2Log : ITransparencyLog, ICheckpointSource
     /// sighting leaf (a proxy serving its own log) has its envelope. This is a monitor's scan:
     /// it cannot rebuild a store, which needs envelopes; import a bundle export for that.
     /// </summary>
-    public async IAsyncEnumerable<LogRecord> ReadFromAsync(long startIndex, SignerMaterial signer, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<LogRecord> ReadFromAsync(long startIndex, IReadOnlyList<SignerMaterial> signers, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(startIndex);
         var note = await ReadCheckpointAsync(cancellationToken);

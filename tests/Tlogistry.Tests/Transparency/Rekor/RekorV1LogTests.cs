@@ -175,7 +175,7 @@ public sealed class RekorV1LogTests : IAsyncLifetime
             ? ScriptedRekor.Json(c, 200, JsonSerializer.Serialize(all.Select(a => a.Uuid).ToArray()))
             : ScriptedRekor.Json(c, 200, "[" + string.Join(",", all.Select(a => a.Json)) + "]");
 
-        var found = await _rekor.V1(LogId).ReadFromAsync(5, signer, TestContext.Current.CancellationToken).ToListAsync(TestContext.Current.CancellationToken);
+        var found = await _rekor.V1(LogId).ReadFromAsync(5, [signer], TestContext.Current.CancellationToken).ToListAsync(TestContext.Current.CancellationToken);
 
         Assert.Equal([5L, 7L, 12L], found.Select(f => f.Entry.LogIndex));
         var query = JsonNode.Parse(_rekor.Requests.First().Body)!["publicKey"]!;

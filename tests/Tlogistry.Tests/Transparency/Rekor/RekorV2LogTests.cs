@@ -119,7 +119,7 @@ public sealed class RekorV2LogTests : IAsyncLifetime
         var note = $"log.local\n600\n{Convert.ToBase64String(tree.Root())}\n\n— log.local {Convert.ToBase64String(new byte[68])}\n";
         ServeTiles(tree, leaves, note);
 
-        var records = await _rekor.V2(LogId).ReadFromAsync(250, SignerMaterial.ForKey(_key.ExportSubjectPublicKeyInfo()), ct).ToListAsync(ct);
+        var records = await _rekor.V2(LogId).ReadFromAsync(250, [SignerMaterial.ForKey(_key.ExportSubjectPublicKeyInfo())], ct).ToListAsync(ct);
 
         Assert.Equal(Enumerable.Range(250, 350).Select(i => (long)i), records.Select(r => r.Entry.LogIndex));
         Assert.All(records, r =>

@@ -226,11 +226,13 @@ public sealed class RekorLogTests
             }
         }
 
-        // index rebuild by key: without the legacy flags only the two signed sightings count.
+        // index rebuild by key: without the legacy flags only the two signed sightings count, and
+        // the unsigned entry that names our key is reported as not restored (exit 1), not skipped quietly.
         SightingStore.Delete(data.Path);
         var progress = new StringWriter();
-        Assert.Equal(0, await IndexRebuild.RunAsync(WithDataDir(settings, data.Path), null, progress, Ct));
+        Assert.Equal(1, await IndexRebuild.RunAsync(WithDataDir(settings, data.Path), null, progress, Ct));
         Assert.Contains("2 sightings added", progress.ToString(), StringComparison.Ordinal);
+        Assert.Contains("1 entries were not restored", progress.ToString(), StringComparison.Ordinal);
 
         // With them, the operator imports the legacy entry of the named log and key: it is
         // earlier in the log, so it is the pin of its tag, and the conflict with the later

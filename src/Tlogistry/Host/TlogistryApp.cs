@@ -109,7 +109,7 @@ internal static partial class TlogistryApp
             ? options.ManifestCacheBytes
             : throw new FormatException($"ManifestCacheBytes must be 0 (off) or more, got {options.ManifestCacheBytes}");
         services.AddSingleton(sp => new ManifestCache(manifestCacheBytes, sp.GetRequiredService<Telemetry.TlogistryMetrics>()));
-        var logChoice = LogChoice.Parse(options.Log);
+        var logChoice = LogChoice.Parse(options.Log).WithPublicUrl(options.LogPublicUrl);
         services.AddSingleton(logChoice);
         var rekor = JsonHttpOptions.ForRekor();
         builder.Configuration.GetSection(TlogistryOptions.Section + ":Rekor").Bind(rekor);
@@ -132,7 +132,8 @@ internal static partial class TlogistryApp
             sp.GetRequiredService<TrustedRoot>(),
             sp.GetService<Transparency.Embedded.EmbeddedLog>()?.Trusted,
             sp.GetService<InstanceKey>()?.PublicKeyDer,
-            sp.GetRequiredService<SightingReader>().Identity));
+            sp.GetRequiredService<SightingReader>().Identity,
+            new PublishedLog(logChoice.Kind, sp.GetRequiredService<ITransparencyLog>().LogId)));
         services.AddSingleton(sp => new HomePage(
             sp.GetRequiredService<SightingReader>().Identity,
             sp.GetRequiredService<ITransparencyLog>().Description,
@@ -216,6 +217,7 @@ internal static partial class TlogistryApp
         var trust = app.Services.GetRequiredService<TrustApi>();
         app.MapGet(TrustApi.TrustedRootPath, trust.TrustedRootAsync);
         app.MapGet(TrustApi.KeyPath, trust.KeyAsync);
+        app.MapGet(PublishedLog.Path, trust.LogAsync);
         if (app.Services.GetService<Transparency.Embedded.EmbeddedLog>() is { } embedded)
         {
             // The embedded log's C2SP tiles read API, so anyone can check its checkpoints and

@@ -21,15 +21,30 @@ internal sealed class TrustApi
     private readonly TrustedLog? _embedded;
     private readonly byte[]? _publicKeyDer;
     private readonly string _identity;
+    private readonly PublishedLog? _log;
 
     /// <param name="embedded">The embedded log in the data directory, when there is one.</param>
     /// <param name="publicKeyDer">The instance key in key mode; null in keyless mode.</param>
-    public TrustApi(TrustedRoot root, TrustedLog? embedded, byte[]? publicKeyDer, string identity)
+    /// <param name="log">The log sightings are recorded in, for <c>GET /tlog/log</c>.</param>
+    public TrustApi(TrustedRoot root, TrustedLog? embedded, byte[]? publicKeyDer, string identity, PublishedLog? log = null)
     {
         _root = root;
         _embedded = embedded;
         _publicKeyDer = publicKeyDer;
         _identity = identity;
+        _log = log;
+    }
+
+    /// <summary><c>GET /tlog/log</c>: which log (kind and ID) sightings are recorded in, so a monitor reads that one.</summary>
+    public Task LogAsync(HttpContext context)
+    {
+        if (_log is null)
+        {
+            return OciResponses.WriteErrorAsync(context, 404, new OciError(OciErrorCodes.NameUnknown, "no log is published"), RequestOutcome.NotFound, context.RequestAborted);
+        }
+
+        context.Response.ContentType = "application/json";
+        return context.Response.Body.WriteAsync(_log.Write(), context.RequestAborted).AsTask();
     }
 
     public Task TrustedRootAsync(HttpContext context)

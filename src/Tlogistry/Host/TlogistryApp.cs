@@ -49,6 +49,7 @@ internal static partial class TlogistryApp
 
         var port = options.ResolvePort(Environment.GetEnvironmentVariable("PORT"));
         var listenAddress = ListenAddress.Parse(options.Listen);
+        var metricsPort = TelemetrySetup.MetricsPort(options.MetricsPort, port);
         var dataDir = Path.GetFullPath(string.IsNullOrWhiteSpace(options.DataDir) ? TlogistryOptions.DefaultDataDir() : options.DataDir);
         var upstream = builder.Configuration.GetSection(TlogistryOptions.Section + ":Upstream").Get<UpstreamOptions>() ?? new UpstreamOptions();
         foreach (var flag in options.Upstreams)
@@ -78,6 +79,11 @@ internal static partial class TlogistryApp
                     });
                 }
             });
+            if (metricsPort > 0)
+            {
+                listenAddress.Listen(k, metricsPort);
+            }
+
             k.AddServerHeader = false;
 
             // A read-only registry needs small requests: bound everything a client sends.
@@ -111,6 +117,7 @@ internal static partial class TlogistryApp
         services.AddSingleton(sp => new ManifestCache(manifestCacheBytes, sp.GetRequiredService<Telemetry.TlogistryMetrics>()));
         var logChoice = LogChoice.Parse(options.Log).WithPublicUrl(options.LogPublicUrl);
         services.AddSingleton(logChoice);
+        services.AddSingleton(UpstreamRecord.Parse(options.RecordUpstream, logChoice));
         var rekor = JsonHttpOptions.ForRekor();
         builder.Configuration.GetSection(TlogistryOptions.Section + ":Rekor").Bind(rekor);
         SignerSetup.Add(services, options, logChoice, dataDir);
@@ -210,7 +217,7 @@ internal static partial class TlogistryApp
         app.MapGet(HistoryPage.Path, app.Services.GetRequiredService<HistoryPage>().HandleAsync);
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/readyz", app.Services.GetRequiredService<Readiness>().HandleAsync);
-        TelemetrySetup.Map(app);
+        TelemetrySetup.Map(app, metricsPort);
         var bundles = app.Services.GetRequiredService<BundleApi>();
         app.MapGet(BundleApi.BundlePath, bundles.BundleAsync);
         app.MapGet(BundleApi.ExportPath, bundles.ExportAsync);
@@ -252,7 +259,10 @@ internal static partial class TlogistryApp
         }
         catch (Exception e) when (e is InvalidOperationException or IOException && !context.Response.HasStarted)
         {
-            await OciResponses.WriteErrorAsync(context, 503, new Oci.OciError(Oci.DistributionErrorCodes.Unavailable, e.Message), Registry.RequestOutcome.Error, context.RequestAborted);
+            // The reason names files of the data directory: logged, not sent.
+            var incident = Incident.New();
+            context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Tlogistry").LogWarning(e, "tile unavailable (reference {Reference})", incident.Reference);
+            await OciResponses.WriteErrorAsync(context, 503, new Oci.OciError(Oci.DistributionErrorCodes.Unavailable, incident.Tell("the tile cannot be read now")), Registry.RequestOutcome.Error, context.RequestAborted);
         }
     }
 

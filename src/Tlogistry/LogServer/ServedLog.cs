@@ -127,6 +127,13 @@ internal sealed partial class ServedLog : IDisposable
 
     public IReadOnlyList<long> Search(string key) => _sidecar.Search(key.ToLowerInvariant());
 
+    /// <summary>Throws unless the log takes appends and its checkpoint file and entry sidecar can be read.</summary>
+    public void CheckReadable()
+    {
+        _log.CheckReadable();
+        _ = _sidecar.Count();
+    }
+
     /// <summary>The latest checkpoint and an inclusion proof of <paramref name="index"/> against it.</summary>
     public (SignedCheckpoint Checkpoint, IReadOnlyList<byte[]> Hashes) Prove(long index)
     {

@@ -62,9 +62,12 @@ public sealed class ReadinessTests
         await AssertReadyAsync(http);
 
         relay.Mode = FaultyRelay.Fault.Error500;
-        Assert.Contains("500", await AssertUnreadyAsync(http, "log: "), StringComparison.Ordinal);
+        // The reason names the log's address: the body gives a reference to it in the service log.
+        var failed = await AssertUnreadyAsync(http, "log: ");
+        Assert.Contains("unavailable (reference ", failed, StringComparison.Ordinal);
+        Assert.DoesNotContain(relay.BaseUri.Authority, failed, StringComparison.Ordinal);
         relay.Mode = FaultyRelay.Fault.Hang;
-        Assert.Contains("did not answer", await AssertUnreadyAsync(http, "log: "), StringComparison.Ordinal);
+        Assert.Contains("unavailable (reference ", await AssertUnreadyAsync(http, "log: "), StringComparison.Ordinal);
 
         relay.Mode = FaultyRelay.Fault.None;
         await AssertReadyAsync(http);

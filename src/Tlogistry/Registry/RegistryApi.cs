@@ -177,7 +177,8 @@ internal sealed partial class RegistryApi : IDisposable
         {
             var incident = Incident.New();
             Log.IntegrityFailure(_logger, rawPath, incident.Reference, e.Message);
-            await OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, incident.Tell("the tag ledger failed verification; refusing to serve")), RequestOutcome.IntegrityError, ct);
+            // What failed to verify is about the signed record, which is public; it is kept.
+            await OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, incident.Tell("the tag ledger failed verification; refusing to serve: " + e.Message)), RequestOutcome.IntegrityError, ct);
         }
         catch (RegexMatchTimeoutException e)
         {

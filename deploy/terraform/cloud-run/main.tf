@@ -6,6 +6,11 @@
 locals {
   identity = google_service_account.tlogistry.email
 
+  # A Rekor log on a host anyone may read (not loopback, a private address or an internal name).
+  public_log = can(regex("^rekor-v[12]=https?://", var.log)) && !can(regex("^rekor-v[12]=https?://(localhost|127\\.|10\\.|192\\.168\\.|172\\.(1[6-9]|2[0-9]|3[01])\\.|[^./:]+(:|/|$)|[^/:]*\\.(internal|local|svc|cluster\\.local)(:|/|$))", var.log))
+
+  # The store's connection string (and password) is never an argument: it is the environment
+  # variable Tlogistry__Store, read from the secret, whose value starts with postgres=.
   args = concat(
     [
       "serve",
@@ -15,10 +20,14 @@ locals {
       "--token-source", "gcp",
       "--identity", local.identity,
       "--issuer", var.oidc_issuer,
+      "--first-sightings-per-minute", tostring(var.first_sightings_per_minute),
+      # Cloud Run publishes one port; /metrics stays off it (scrape with a sidecar, or use OTLP).
+      "--metrics-port", "9090",
     ],
-    var.store_secret == null ? [] : ["--store", "postgres=$(TLOGISTRY_STORE)"],
     var.trusted_root_secret == null ? [] : ["--trusted-root", "/etc/tlogistry/trusted_root.json"],
     flatten([for u in var.upstreams : ["--upstream", u]]),
+    flatten([for r in var.allow_registries : ["--allow-registry", r]]),
+    var.rate_limit_per_client == 0 ? [] : ["--Tlogistry:RateLimitPerClient=${var.rate_limit_per_client}"],
     var.extra_args,
   )
 }
@@ -97,7 +106,7 @@ resource "google_cloud_run_v2_service" "tlogistry" {
       dynamic "env" {
         for_each = var.store_secret == null ? [] : [var.store_secret]
         content {
-          name = "TLOGISTRY_STORE"
+          name = "Tlogistry__Store"
           value_source {
             secret_key_ref {
               secret  = env.value
@@ -180,6 +189,17 @@ resource "google_cloud_run_v2_service" "tlogistry" {
           instances = var.cloud_sql_instances
         }
       }
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = !local.public_log || var.allow_public_log
+      error_message = "log names a public Rekor log: every sighting (tag, digest, time, this service account) becomes public and permanent. Set allow_public_log = true to mean it, or run your own log (tlogistry log serve) and give its trusted root."
+    }
+    precondition {
+      condition     = !var.allow_public_invoke || length(var.allow_registries) > 0
+      error_message = "allow_public_invoke lets anyone pull through this service (and write to its log as its service account): list the registries it may proxy in allow_registries."
     }
   }
 

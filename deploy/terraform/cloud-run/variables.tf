@@ -25,14 +25,37 @@ variable "image" {
 }
 
 variable "log" {
-  description = "Where sightings are logged (--log). Keyless signing needs a log that states the time of each entry: rekor-v1=URL (default: the public-good Rekor) or embedded. The embedded log lives on the instance's in-memory volume and is lost with it: use it only to try the service."
+  description = "Where sightings are logged (--log). Keyless signing needs a log that states the time of each entry: rekor-v1=URL (your own tlogistry log serve or Rekor; the public-good https://rekor.sigstore.dev only with allow_public_log) or embedded. The embedded log lives on the instance's in-memory volume and is lost with it: use it only to try the service."
   type        = string
-  default     = "rekor-v1=https://rekor.sigstore.dev"
 
   validation {
     condition     = can(regex("^(embedded|rekor-v1=https?://[^ ]+)$", var.log))
     error_message = "log must be rekor-v1=URL or embedded: keyless sightings need the log's integrated time, which Rekor v2 entries do not carry."
   }
+}
+
+variable "allow_public_log" {
+  description = "Allow a log on a public host (e.g. the public-good Rekor): each sighting, with the tag, digest, time and this service account's e-mail, is then public and permanent."
+  type        = bool
+  default     = false
+}
+
+variable "allow_registries" {
+  description = "Registries the service may proxy (--allow-registry, e.g. [\"docker.io\", \"ghcr.io\"]). Empty: any public registry a client names. Required with allow_public_invoke."
+  type        = list(string)
+  default     = []
+}
+
+variable "rate_limit_per_client" {
+  description = "Requests per second each client address may make (Tlogistry:RateLimitPerClient); 0 turns the limit off."
+  type        = number
+  default     = 0
+}
+
+variable "first_sightings_per_minute" {
+  description = "New log entries (first sightings of a tag) each client address may cause per minute (--first-sightings-per-minute); 0 turns the limit off."
+  type        = number
+  default     = 60
 }
 
 variable "trusted_root_secret" {
@@ -42,7 +65,7 @@ variable "trusted_root_secret" {
 }
 
 variable "store_secret" {
-  description = "Secret Manager secret (ID or full name) holding the PostgreSQL connection string given to --store postgres=. Null: the SQLite store on the in-memory volume, which every new instance starts empty (pins are then found again by searching the Rekor v1 log, one tag at a time)."
+  description = "Secret Manager secret (ID or full name) whose value is the whole store setting, postgres=CONNECTION STRING (password included), given as the environment variable Tlogistry__Store, never as an argument. Null: the SQLite store on the in-memory volume, which every new instance starts empty (pins are then found again by searching the Rekor v1 log, one tag at a time)."
   type        = string
   default     = null
 }

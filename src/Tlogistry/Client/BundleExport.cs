@@ -9,7 +9,7 @@ namespace Tlogistry.Client;
 /// </summary>
 internal static class BundleExport
 {
-    public static async IAsyncEnumerable<SigstoreBundle> ReadAsync(string from, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public static async IAsyncEnumerable<SigstoreBundle> ReadAsync(string from, [EnumeratorCancellation] CancellationToken cancellationToken, ServerCertificates? servers = null)
     {
         if (!Uri.TryCreate(from, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
         {
@@ -22,7 +22,7 @@ internal static class BundleExport
             yield break;
         }
 
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+        using var http = new HttpClient((servers ?? ServerCertificates.System).Handler()) { Timeout = TimeSpan.FromSeconds(60) };
         for (Uri? page = url; page is not null;)
         {
             using var response = await http.GetAsync(page, HttpCompletionOption.ResponseHeadersRead, cancellationToken);

@@ -11,12 +11,16 @@ namespace Tlogistry.Client;
 /// <param name="Keys">PEM public key files: key mode (the first is the current key).</param>
 /// <param name="Identity">Keyless: the certificate identity (SAN e-mail or URI).</param>
 /// <param name="Issuer">Keyless: the OIDC issuer.</param>
-internal sealed record TrustFlags(string? TrustedRoot, IReadOnlyList<string> Keys, string? Identity, string? Issuer)
+/// <param name="CaCert">A PEM file of certificate authorities trusted for HTTPS in addition to the system's, or null.</param>
+internal sealed record TrustFlags(string? TrustedRoot, IReadOnlyList<string> Keys, string? Identity, string? Issuer, string? CaCert = null)
 {
     public static TrustFlags None { get; } = new(null, [], null, null);
 
     /// <summary>True when the flags name the signer whose sightings count.</summary>
     public bool NamesSigner => Keys.Count > 0 || !string.IsNullOrEmpty(Identity) || !string.IsNullOrEmpty(Issuer);
+
+    /// <summary>The HTTPS servers to believe: reads <see cref="CaCert"/>.</summary>
+    public ServerCertificates LoadServerCertificates() => ServerCertificates.Load(CaCert);
 }
 
 /// <summary>

@@ -16,11 +16,14 @@ internal sealed class ProxyClient : IDisposable
 {
     private const int MaxAnswer = 16 << 20;
     private readonly HttpClient _http;
+    private readonly ServerCertificates _servers;
 
-    public ProxyClient(Uri baseUrl)
+    /// <param name="servers">The HTTPS servers to believe (default: the system's roots).</param>
+    public ProxyClient(Uri baseUrl, ServerCertificates? servers = null)
     {
         BaseUrl = new Uri(baseUrl.AbsoluteUri.TrimEnd('/') + "/");
-        _http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(60), MaxResponseContentBufferSize = MaxAnswer };
+        _servers = servers ?? ServerCertificates.System;
+        _http = new HttpClient(_servers.Handler()) { Timeout = TimeSpan.FromSeconds(60), MaxResponseContentBufferSize = MaxAnswer };
     }
 
     public Uri BaseUrl { get; }
@@ -65,7 +68,7 @@ internal sealed class ProxyClient : IDisposable
     /// <summary>Every published bundle, page after page.</summary>
     public async IAsyncEnumerable<SigstoreBundle> ExportAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var export = BundleExport.ReadAsync(new Uri(BaseUrl, BundleApi.ExportPath.TrimStart('/')).AbsoluteUri, cancellationToken);
+        var export = BundleExport.ReadAsync(new Uri(BaseUrl, BundleApi.ExportPath.TrimStart('/')).AbsoluteUri, cancellationToken, _servers);
         await using var bundles = export.GetAsyncEnumerator(cancellationToken);
         while (true)
         {
@@ -147,6 +150,22 @@ internal sealed class ProxyClient : IDisposable
         }
 
         return Parse(() => PublishedKeys.Read(body), "list of keys");
+    }
+
+    /// <summary>Which log the proxy records sightings in; an older proxy that does not say records them in its embedded log.</summary>
+    public async Task<PublishedLog> PublishedLogAsync(CancellationToken cancellationToken)
+    {
+        byte[] body;
+        try
+        {
+            body = await GetAsync(PublishedLog.Path, cancellationToken);
+        }
+        catch (ClientException e) when (e.Status == HttpStatusCode.NotFound)
+        {
+            return new PublishedLog(Transparency.LogKind.Embedded, []);
+        }
+
+        return Parse(() => PublishedLog.Parse(body), "log description");
     }
 
     /// <summary>The instance's public key (PEM), or null when it signs keylessly.</summary>

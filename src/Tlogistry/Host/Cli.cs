@@ -44,7 +44,9 @@ internal static class Cli
         var dataDir = new Option<string>("--data-dir") { Description = "Directory for the log, its key and its entry sidecar.", Required = true };
         var publicUrl = new Option<string?>("--public-url") { Description = "URL clients reach this log at, written into trusted_root.json (default http://127.0.0.1:PORT)." };
         var writerKey = new Option<string[]>("--writer-key") { Description = "PEM public key (or certificate) whose entries are appended; repeatable. Default: none, an open log that appends any valid entry.", Arity = ArgumentArity.ZeroOrMore };
-        var serve = new Command("serve", "Serve a file-backed log over the Rekor v2 write API, the C2SP tiles read API and a Rekor v1 subset.") { port, listen, dataDir, publicUrl, writerKey };
+        var logFormat = new Option<string?>("--log-format") { Description = "Console log format: text (default, one line per message) or json (one JSON object per line)." };
+        var metricsPort = MetricsPortOption();
+        var serve = new Command("serve", "Serve a file-backed log over the Rekor v2 write API, the C2SP tiles read API and a Rekor v1 subset.") { port, listen, dataDir, publicUrl, writerKey, logFormat, metricsPort };
         serve.SetAction((parse, ct) => RunServiceAsync(
             async () =>
             {
@@ -57,7 +59,7 @@ internal static class Cli
                 }
 
                 var writers = LogServer.WriterPolicy.FromPemFiles(parse.GetValue(writerKey) ?? []);
-                var settings = new LogServer.LogServerSettings(parse.GetValue(dataDir)!, resolved, url, ListenAddress.Parse(parse.GetValue(listen)), writers);
+                var settings = new LogServer.LogServerSettings(parse.GetValue(dataDir)!, resolved, url, ListenAddress.Parse(parse.GetValue(listen)), writers, parse.GetValue(logFormat), parse.GetValue(metricsPort) ?? 0);
                 await using var app = await LogServer.LogServerApp.StartAsync(settings, ct);
                 await app.WaitForShutdownAsync(ct);
                 return 0;
@@ -66,6 +68,9 @@ internal static class Cli
 
         return new Command("log", "Run the embedded transparency log as a service.") { serve };
     }
+
+    private static Option<int?> MetricsPortOption() =>
+        new("--metrics-port") { Description = "Serve /metrics only on this second TCP port (plain HTTP, same interface), not on the main one (default: on the main port)." };
 
     private static Option<string?> ListenOption() =>
         new("--listen") { Description = "Interface to listen on: * (every interface, the default), localhost, or an IP address such as 127.0.0.1 or ::1." };
@@ -120,11 +125,14 @@ internal static class Cli
         var proxyUrl = new Option<string?>("--public-url") { Description = "The URL clients reach this proxy at, e.g. https://registry.example.com, for the commands the history page shows (default: a PROXY_URL placeholder; the request's Host is never used)." };
         var firstPerMinute = new Option<string?>("--first-sightings-per-minute") { Description = "New log entries (first sightings of a tag) each client address may cause per minute; 0 turns the limit off (default 60)." };
         var firstBurst = new Option<string?>("--first-sighting-burst") { Description = "First sightings a client address may make at once before the per-minute rate applies (default 60)." };
+        var metricsPort = MetricsPortOption();
+        var logPublicUrl = new Option<string?>("--log-public-url") { Description = "The URL the trusted root names the --log at, when the proxy writes to it at another (e.g. an in-cluster address); the log's key is what is checked." };
+        var recordUpstream = new Option<string?>("--record-upstream") { Description = "What each sighting records as its upstream: canonical (default: the registry's public API URL, e.g. https://registry-1.docker.io/v2/...) or mapped (the --upstream address it was fetched from; refused with a log on a public host)." };
 
         var serve = new Command("serve", "Run the registry front on the embedded defaults.")
         {
             port, listen, dataDir, upstream, allow, deny, onUnavailable, log, trustedRoot, store, signer, tokenSource, identity, issuer, trustedKey, legacyLog, legacyKey, logFormat, otlpEndpoint,
-            mutableTag, onMismatch, registryPolicy, tlsCert, tlsKey, proxyUrl, firstPerMinute, firstBurst, tokenAudience, unsafeNoSct,
+            mutableTag, onMismatch, registryPolicy, tlsCert, tlsKey, proxyUrl, firstPerMinute, firstBurst, tokenAudience, unsafeNoSct, metricsPort, logPublicUrl, recordUpstream,
         };
         serve.TreatUnmatchedTokensAsErrors = false;
         serve.SetAction(async (parse, ct) =>
@@ -165,6 +173,7 @@ internal static class Cli
                 ("OnMismatch", parse.GetValue(onMismatch)), ("TlsCert", parse.GetValue(tlsCert)), ("TlsKey", parse.GetValue(tlsKey)),
                 ("PublicUrl", parse.GetValue(proxyUrl)), ("FirstSightingsPerMinute", parse.GetValue(firstPerMinute)), ("FirstSightingBurst", parse.GetValue(firstBurst)),
                 ("TokenAudience", parse.GetValue(tokenAudience)), ("UnsafeNoSct", parse.GetValue(unsafeNoSct) ? "true" : null),
+                ("MetricsPort", parse.GetValue(metricsPort)?.ToString(CultureInfo.InvariantCulture)), ("LogPublicUrl", parse.GetValue(logPublicUrl)), ("RecordUpstream", parse.GetValue(recordUpstream)),
             })
             {
                 if (value is { Length: > 0 })

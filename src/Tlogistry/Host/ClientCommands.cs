@@ -29,11 +29,12 @@ internal static class ClientCommands
         var proxy = ProxyOption();
         var dataDir = new Option<string?>("--data-dir") { Description = "Read this data directory's store instead of asking a proxy." };
         var json = new Option<bool>("--json") { Description = "Answer a JSON array instead of a table." };
+        var store = new Option<string?>("--store") { Description = "Read this store instead of asking a proxy: postgres=CONNECTION STRING (the replicas' shared store; a password is best left to PGPASSWORD or ~/.pgpass). The signer comes from --key/--identity or --data-dir." };
         var trust = new TrustOptions("the proxy's own (/tlog/trusted_root.json), or the public-good root and the data directory's log");
-        var command = new Command("history", "Every recorded sighting of an image's tags (or of one tag), each bundle verified here.") { image, proxy, dataDir, json };
+        var command = new Command("history", "Every recorded sighting of an image's tags (or of one tag), each bundle verified here.") { image, proxy, dataDir, store, json };
         trust.AddTo(command);
         command.SetAction((parse, ct) => RunAsync("history", () => HistoryCommand.RunAsync(
-            new HistoryRequest(parse.GetValue(image)!, ProxyClient.ParseUrl(parse.GetValue(proxy) ?? DefaultProxy), parse.GetValue(dataDir), parse.GetValue(json), trust.Read(parse)),
+            new HistoryRequest(parse.GetValue(image)!, ProxyClient.ParseUrl(parse.GetValue(proxy) ?? DefaultProxy), parse.GetValue(dataDir), parse.GetValue(json), trust.Read(parse), parse.GetValue(store)),
             Console.Out,
             Console.Error,
             ct)));
@@ -72,7 +73,7 @@ internal static class ClientCommands
     {
         var from = new Option<long>("--from") { Description = "The first log index to read (default 0)." };
         var proxy = ProxyOption();
-        var log = new Option<string?>("--log") { Description = "The log to scan: embedded (default: the proxy's, or --data-dir's), rekor-v1=URL or rekor-v2=URL (also tlogistry log serve)." };
+        var log = new Option<string?>("--log") { Description = "The log to scan: embedded, rekor-v1=URL or rekor-v2=URL (also tlogistry log serve). Default: the log the proxy says it records in (/tlog/log, at the URL its trusted root gives), or --data-dir's embedded log." };
         var dataDir = new Option<string?>("--data-dir") { Description = "Scan this data directory's embedded log (read-only) and, without --proxy, compare with its store." };
         var json = new Option<bool>("--json") { Description = "Answer a JSON object instead of lines." };
         var every = new Option<int>("--progress-every") { Description = "Report progress on stderr every N entries (default 1000).", DefaultValueFactory = _ => 1000 };
@@ -81,10 +82,10 @@ internal static class ClientCommands
         trust.AddTo(command);
         command.SetAction((parse, ct) => RunAsync("audit", () =>
         {
-            LogChoice choice;
+            LogChoice? choice;
             try
             {
-                choice = LogChoice.Parse(parse.GetValue(log));
+                choice = parse.GetValue(log) is { Length: > 0 } given ? LogChoice.Parse(given) : null;
             }
             catch (FormatException e)
             {
@@ -123,6 +124,7 @@ internal static class ClientCommands
         private readonly Option<string[]> _keys = new("--key") { Description = "A PEM public key whose sightings count (key mode). Repeatable.", Arity = ArgumentArity.ZeroOrMore };
         private readonly Option<string?> _identity = new("--identity") { Description = "Keyless: the certificate identity (SAN e-mail or URI) whose sightings count." };
         private readonly Option<string?> _issuer = new("--issuer") { Description = "Keyless: the OIDC issuer the certificate must name." };
+        private readonly Option<string?> _caCert = new("--ca-cert") { Description = "PEM file of certificate authorities to trust for HTTPS to the proxy and the log, in addition to the system's (e.g. a private CA)." };
 
         public TrustOptions(string defaultRoot)
         {
@@ -135,9 +137,10 @@ internal static class ClientCommands
             command.Options.Add(_keys);
             command.Options.Add(_identity);
             command.Options.Add(_issuer);
+            command.Options.Add(_caCert);
         }
 
         public TrustFlags Read(ParseResult parse) =>
-            new(parse.GetValue(_root), parse.GetValue(_keys) ?? [], parse.GetValue(_identity), parse.GetValue(_issuer));
+            new(parse.GetValue(_root), parse.GetValue(_keys) ?? [], parse.GetValue(_identity), parse.GetValue(_issuer), parse.GetValue(_caCert));
     }
 }

@@ -108,13 +108,15 @@ internal sealed partial class Readiness
                 return $"{part}: no answer within {Timeout.TotalSeconds:0} s";
             }
 
-            Log.NotReady(_logger, part, e.Message);
-            return part switch
+            // The reason may name the store's or log's address, or SQL: logged under a reference, not sent.
+            var incident = Tlogistry.Http.Incident.New();
+            Log.NotReady(_logger, part, $"(reference {incident.Reference}) {e.Message}");
+            return $"{part}: " + incident.Tell(part switch
             {
-                "store" => "store: the sighting store cannot be read (the reason is in the service log)",
-                "log" => "log: the transparency log cannot be reached (the reason is in the service log)",
-                _ => "signer: not ready to sign (the reason is in the service log)",
-            };
+                "store" => "the sighting store cannot be read",
+                "log" => "the transparency log cannot be reached",
+                _ => "not ready to sign",
+            });
         }
     }
 

@@ -49,6 +49,7 @@ internal static partial class TlogistryApp
 
         var port = options.ResolvePort(Environment.GetEnvironmentVariable("PORT"));
         var listenAddress = ListenAddress.Parse(options.Listen);
+        var metricsPort = TelemetrySetup.MetricsPort(options.MetricsPort, port);
         var dataDir = Path.GetFullPath(string.IsNullOrWhiteSpace(options.DataDir) ? TlogistryOptions.DefaultDataDir() : options.DataDir);
         var upstream = builder.Configuration.GetSection(TlogistryOptions.Section + ":Upstream").Get<UpstreamOptions>() ?? new UpstreamOptions();
         foreach (var flag in options.Upstreams)
@@ -78,6 +79,11 @@ internal static partial class TlogistryApp
                     });
                 }
             });
+            if (metricsPort > 0)
+            {
+                listenAddress.Listen(k, metricsPort);
+            }
+
             k.AddServerHeader = false;
 
             // A read-only registry needs small requests: bound everything a client sends.
@@ -109,8 +115,9 @@ internal static partial class TlogistryApp
             ? options.ManifestCacheBytes
             : throw new FormatException($"ManifestCacheBytes must be 0 (off) or more, got {options.ManifestCacheBytes}");
         services.AddSingleton(sp => new ManifestCache(manifestCacheBytes, sp.GetRequiredService<Telemetry.TlogistryMetrics>()));
-        var logChoice = LogChoice.Parse(options.Log);
+        var logChoice = LogChoice.Parse(options.Log).WithPublicUrl(options.LogPublicUrl);
         services.AddSingleton(logChoice);
+        services.AddSingleton(UpstreamRecord.Parse(options.RecordUpstream, logChoice));
         var rekor = JsonHttpOptions.ForRekor();
         builder.Configuration.GetSection(TlogistryOptions.Section + ":Rekor").Bind(rekor);
         SignerSetup.Add(services, options, logChoice, rekor, dataDir, storeChoice.IsShared);
@@ -139,7 +146,8 @@ internal static partial class TlogistryApp
             sp.GetRequiredService<TrustedRoot>(),
             sp.GetService<Transparency.Embedded.EmbeddedLog>()?.Trusted,
             sp.GetService<InstanceKey>() is null ? [] : [.. sp.GetRequiredService<SightingReader>().SearchKeys.Select(k => k.PublicKeyDer)],
-            sp.GetRequiredService<SightingReader>().Identity));
+            sp.GetRequiredService<SightingReader>().Identity,
+            new PublishedLog(logChoice.Kind, sp.GetRequiredService<ITransparencyLog>().LogId)));
         services.AddSingleton(sp => new HomePage(
             sp.GetRequiredService<SightingReader>().Identity,
             sp.GetRequiredService<ITransparencyLog>().Description,
@@ -231,7 +239,7 @@ internal static partial class TlogistryApp
         var readiness = app.Services.GetRequiredService<Readiness>();
         app.MapGet("/readyz", readiness.HandleAsync);
         app.MapGet(Readiness.RecordPath, readiness.RecordAsync);
-        TelemetrySetup.Map(app);
+        TelemetrySetup.Map(app, metricsPort);
         var bundles = app.Services.GetRequiredService<BundleApi>();
         app.MapGet(BundleApi.BundlePath, bundles.BundleAsync);
         app.MapGet(BundleApi.ExportPath, bundles.ExportAsync);
@@ -241,6 +249,7 @@ internal static partial class TlogistryApp
         app.MapGet(TrustApi.KeyPath, trust.KeyAsync);
         app.MapGet(TrustApi.KeysPath, trust.KeysAsync);
         app.MapGet(TrustApi.KeysPath + "/{file}", trust.KeyByIdAsync);
+        app.MapGet(PublishedLog.Path, trust.LogAsync);
         if (app.Services.GetService<Transparency.Embedded.EmbeddedLog>() is { } embedded)
         {
             // The embedded log's C2SP tiles read API, so anyone can check its checkpoints and
@@ -275,7 +284,10 @@ internal static partial class TlogistryApp
         }
         catch (Exception e) when (e is InvalidOperationException or IOException && !context.Response.HasStarted)
         {
-            await OciResponses.WriteErrorAsync(context, 503, new Oci.OciError(Oci.DistributionErrorCodes.Unavailable, e.Message), Registry.RequestOutcome.Error, context.RequestAborted);
+            // The reason names files of the data directory: logged, not sent.
+            var incident = Incident.New();
+            context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Tlogistry").LogWarning(e, "tile unavailable (reference {Reference})", incident.Reference);
+            await OciResponses.WriteErrorAsync(context, 503, new Oci.OciError(Oci.DistributionErrorCodes.Unavailable, incident.Tell("the tile cannot be read now")), Registry.RequestOutcome.Error, context.RequestAborted);
         }
     }
 

@@ -23,6 +23,18 @@ internal sealed class TlogistryOptions
     /// <summary>Which transparency log records sightings: <c>embedded</c>, <c>rekor-v1=URL</c> or <c>rekor-v2=URL</c>.</summary>
     public string Log { get; set; } = "embedded";
 
+    /// <summary>
+    /// The URL the trusted root names the log at, when the proxy writes to it at another (an
+    /// in-cluster address behind a public read-only one); unset: the trusted root names <see cref="Log"/>'s URL.
+    /// </summary>
+    public string? LogPublicUrl { get; set; }
+
+    /// <summary>What each sighting records as its upstream: <c>canonical</c> (the registry's public API URL, the default) or <c>mapped</c> (the address it was fetched from).</summary>
+    public string RecordUpstream { get; set; } = "canonical";
+
+    /// <summary>A second port serving only <c>/metrics</c> (then not served on the main port); 0: <c>/metrics</c> on the main port.</summary>
+    public int MetricsPort { get; set; }
+
     /// <summary>Where sightings are stored: <c>sqlite</c> (index.db in the data directory) or <c>postgres=CONNECTION STRING</c> (shared by replicas).</summary>
     public string Store { get; set; } = "sqlite";
 

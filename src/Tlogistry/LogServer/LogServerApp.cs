@@ -15,7 +15,9 @@ namespace Tlogistry.LogServer;
 /// <param name="PublicUrl">The URL clients reach the log at; default http://127.0.0.1:port.</param>
 /// <param name="Listen">The interface to listen on; every interface when null.</param>
 /// <param name="Writers">Whose entries are appended (default: anyone's).</param>
-internal sealed record LogServerSettings(string DataDir, int Port, string? PublicUrl, ListenAddress? Listen = null, WriterPolicy? Writers = null);
+/// <param name="LogFormat">Console log format: text (default) or json.</param>
+/// <param name="MetricsPort">A second port serving only <c>/metrics</c>; 0: <c>/metrics</c> on the main port.</param>
+internal sealed record LogServerSettings(string DataDir, int Port, string? PublicUrl, ListenAddress? Listen = null, WriterPolicy? Writers = null, string? LogFormat = null, int MetricsPort = 0);
 
 /// <summary>
 /// <c>tlogistry log serve</c>: the embedded log over HTTP, speaking the Rekor v2 write API,
@@ -28,16 +30,17 @@ internal static partial class LogServerApp
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            o.UseUtcTimestamp = true;
-        });
+        Telemetry.ConsoleLogs.Add(builder.Logging, settings.LogFormat);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        var metricsPort = Telemetry.TelemetrySetup.MetricsPort(settings.MetricsPort, settings.Port);
+        Telemetry.TelemetrySetup.Add(builder.Services, otlpEndpoint: null);
         builder.WebHost.ConfigureKestrel(k =>
         {
             (settings.Listen ?? ListenAddress.Any).Listen(k, settings.Port);
+            if (metricsPort > 0)
+            {
+                (settings.Listen ?? ListenAddress.Any).Listen(k, metricsPort);
+            }
 
             k.AddServerHeader = false;
             // The handlers bound bodies to 1 MiB and answer 413 themselves; Kestrel's cap is a backstop.
@@ -50,6 +53,7 @@ internal static partial class LogServerApp
         var dataDir = Path.GetFullPath(settings.DataDir);
         Directory.CreateDirectory(dataDir);
         var app = builder.Build();
+        Telemetry.TelemetrySetup.Start(app.Services);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tlogistry.LogServer");
         var log = await ServedLog.OpenAsync(dataDir, TimeProvider.System, app.Services.GetRequiredService<ILoggerFactory>(), cancellationToken);
         app.Lifetime.ApplicationStopped.Register(log.Dispose);
@@ -94,6 +98,8 @@ internal static partial class LogServerApp
             return c.Response.Body.WriteAsync(trustedRoot, c.RequestAborted).AsTask();
         });
         app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapGet("/readyz", new LogReadiness(log, logger).HandleAsync);
+        Telemetry.TelemetrySetup.Map(app, metricsPort);
         app.MapFallback(Guard(c => ApiResponses.ErrorAsync(c, StatusCodes.Status404NotFound, "no such route")));
 
         await app.StartAsync(cancellationToken);

@@ -130,6 +130,13 @@ internal sealed partial class ServedLog : IDisposable
     /// <summary>Entries under every one of these keys (an "and" search), oldest first.</summary>
     public IReadOnlyList<long> SearchAll(IReadOnlyList<string> keys) => _sidecar.SearchAll([.. keys.Select(k => k.ToLowerInvariant())]);
 
+    /// <summary>Throws unless the log takes appends and its checkpoint file and entry sidecar can be read.</summary>
+    public void CheckReadable()
+    {
+        _log.CheckReadable();
+        _ = _sidecar.Count();
+    }
+
     /// <summary>The latest checkpoint and an inclusion proof of <paramref name="index"/> against it.</summary>
     public (SignedCheckpoint Checkpoint, IReadOnlyList<byte[]> Hashes) Prove(long index)
     {

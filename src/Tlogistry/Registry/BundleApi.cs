@@ -1,5 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Tlogistry.Http;
 using Tlogistry.Ledger;
 using Tlogistry.Oci;
 using Tlogistry.Store;
@@ -15,7 +17,7 @@ namespace Tlogistry.Registry;
 /// <c>GET /tlog/bundles?image=NAME[:TAG]&amp;after=TAG&amp;limit=M</c> pages through the bundles of one image's
 /// tags (or of one tag) in tag order, with a <c>Link: rel="next"</c> header while more remain.
 /// </summary>
-internal sealed class BundleApi
+internal sealed partial class BundleApi
 {
     public const string BundlePath = "/tlog/bundle";
     public const string ExportPath = "/tlog/bundles";
@@ -24,11 +26,21 @@ internal sealed class BundleApi
     public const int MaxPage = 1000;
     private readonly TagLedger _ledger;
     private readonly ISightingIndex _index;
+    private readonly ILogger _logger;
 
-    public BundleApi(TagLedger ledger, ISightingIndex index)
+    public BundleApi(TagLedger ledger, ISightingIndex index, ILogger<BundleApi> logger)
     {
         _ledger = ledger;
         _index = index;
+        _logger = logger;
+    }
+
+    /// <summary>A 503 naming no store or log detail (SQL, addresses): that goes to the service log under the reference.</summary>
+    private Task UnavailableAsync(HttpContext context, string what, Exception e, string outcome)
+    {
+        var incident = Incident.New();
+        Log.Unavailable(_logger, context.Request.Path.Value ?? "", incident.Reference, e.Message);
+        return OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, incident.Tell(what)), outcome, context.RequestAborted);
     }
 
     public async Task BundleAsync(HttpContext context)
@@ -55,7 +67,7 @@ internal sealed class BundleApi
         }
         catch (Exception e) when (e is LedgerUnavailableException or LedgerIntegrityException)
         {
-            await OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, e.Message), e is LedgerIntegrityException ? RequestOutcome.IntegrityError : RequestOutcome.LogError, ct);
+            await UnavailableAsync(context, "the tag's sighting cannot be read", e, e is LedgerIntegrityException ? RequestOutcome.IntegrityError : RequestOutcome.LogError);
         }
     }
 
@@ -83,7 +95,7 @@ internal sealed class BundleApi
         }
         catch (Exception e) when (e is IOException or System.Data.Common.DbException or FormatException)
         {
-            await OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, "the sighting store cannot be read: " + e.Message), RequestOutcome.LogError, ct);
+            await UnavailableAsync(context, "the sighting store cannot be read", e, RequestOutcome.LogError);
             return;
         }
 
@@ -113,7 +125,7 @@ internal sealed class BundleApi
         }
         catch (Exception e) when (e is IOException or System.Data.Common.DbException or FormatException)
         {
-            await OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, "the sighting store cannot be read: " + e.Message), RequestOutcome.LogError, ct);
+            await UnavailableAsync(context, "the sighting store cannot be read", e, RequestOutcome.LogError);
             return;
         }
 
@@ -146,5 +158,11 @@ internal sealed class BundleApi
         value = fallback;
         return string.IsNullOrEmpty(text)
             || (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value >= min && value <= max);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4020, Level = LogLevel.Error, Message = "{Path}: unavailable (reference {Reference}): {Reason}")]
+        public static partial void Unavailable(ILogger logger, string path, string reference, string reason);
     }
 }

@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
+using Tlogistry.Http;
 using Tlogistry.Ledger;
 using Tlogistry.Oci;
 using Tlogistry.Policy;
@@ -37,6 +38,7 @@ internal sealed partial class RegistryApi : IDisposable
     private readonly TimeSpan _slotWait;
     private readonly UnavailablePolicy _onUnavailable;
     private readonly FirstSightingLimiter? _firstSightings;
+    private readonly UpstreamRecord _record;
     private readonly ILogger<RegistryApi> _logger;
 
     public RegistryApi(
@@ -50,9 +52,11 @@ internal sealed partial class RegistryApi : IDisposable
         UpstreamOptions upstream,
         UnavailablePolicy onUnavailable,
         ILogger<RegistryApi> logger,
-        FirstSightingLimiter? firstSightings = null)
+        FirstSightingLimiter? firstSightings = null,
+        UpstreamRecord? record = null)
     {
         _firstSightings = firstSightings;
+        _record = record ?? UpstreamRecord.Canonical;
         _client = client;
         _manifests = manifests;
         _manifestCache = manifestCache;
@@ -164,13 +168,17 @@ internal sealed partial class RegistryApi : IDisposable
         }
         catch (LedgerUnavailableException e)
         {
-            Log.LedgerUnavailable(_logger, rawPath, e.Message);
-            await OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, "the transparency log or index is unavailable, so this tag cannot be checked: " + e.Message), RequestOutcome.LogError, ct);
+            // The reason names the store's or log's address, or SQL: it is logged, not sent.
+            var incident = Incident.New();
+            Log.LedgerUnavailable(_logger, rawPath, incident.Reference, e.Message);
+            await OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, incident.Tell("the transparency log or index is unavailable, so this tag cannot be checked")), RequestOutcome.LogError, ct);
         }
         catch (LedgerIntegrityException e)
         {
-            Log.IntegrityFailure(_logger, rawPath, e.Message);
-            await OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, "the tag ledger failed verification; refusing to serve: " + e.Message), RequestOutcome.IntegrityError, ct);
+            var incident = Incident.New();
+            Log.IntegrityFailure(_logger, rawPath, incident.Reference, e.Message);
+            // What failed to verify is about the signed record, which is public; it is kept.
+            await OciResponses.WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, incident.Tell("the tag ledger failed verification; refusing to serve: " + e.Message)), RequestOutcome.IntegrityError, ct);
         }
         catch (RegexMatchTimeoutException e)
         {
@@ -243,7 +251,7 @@ internal sealed partial class RegistryApi : IDisposable
                 }
             }
 
-            decision = await _ledger.ObserveAsync(new Observation(reference, manifest.Digest, manifest.MediaType, manifest.Url.ToString()), ct);
+            decision = await _ledger.ObserveAsync(new Observation(reference, manifest.Digest, manifest.MediaType, _record.For(name, tag, manifest.Url)), ct);
         }
         catch (LedgerUnavailableException e) when (_onUnavailable == UnavailablePolicy.Serve)
         {
@@ -613,11 +621,11 @@ internal sealed partial class RegistryApi : IDisposable
         [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "refused {Reference}: upstream now serves {Got}, pinned {Want}")]
         public static partial void Mismatch(ILogger logger, string reference, string got, string want);
 
-        [LoggerMessage(EventId = 4003, Level = LogLevel.Error, Message = "{Path}: ledger verification failed: {Reason}")]
-        public static partial void IntegrityFailure(ILogger logger, string path, string reason);
+        [LoggerMessage(EventId = 4003, Level = LogLevel.Error, Message = "{Path}: ledger verification failed (reference {Reference}): {Reason}")]
+        public static partial void IntegrityFailure(ILogger logger, string path, string reference, string reason);
 
-        [LoggerMessage(EventId = 4005, Level = LogLevel.Error, Message = "{Path}: the log or index is unavailable, refusing: {Reason}")]
-        public static partial void LedgerUnavailable(ILogger logger, string path, string reason);
+        [LoggerMessage(EventId = 4005, Level = LogLevel.Error, Message = "{Path}: the log or index is unavailable, refusing (reference {Reference}): {Reason}")]
+        public static partial void LedgerUnavailable(ILogger logger, string path, string reference, string reason);
 
         [LoggerMessage(EventId = 4006, Level = LogLevel.Critical, Message = "SERVING UNVERIFIED {Reference} -> {Digest}: the log or index is unavailable ({Reason}) and on-log-unavailable=serve")]
         public static partial void ServedUnverified(ILogger logger, string reference, string digest, string reason);

@@ -23,15 +23,30 @@ internal sealed class TrustApi
     private readonly TrustedLog? _embedded;
     private readonly IReadOnlyList<PublishedKey> _keys;
     private readonly string _identity;
+    private readonly PublishedLog? _log;
 
     /// <param name="embedded">The embedded log in the data directory, when there is one.</param>
     /// <param name="keys">Key mode: the signing key first, then the keys trusted from before a rotation; empty in keyless mode.</param>
-    public TrustApi(TrustedRoot root, TrustedLog? embedded, IReadOnlyList<byte[]> keys, string identity)
+    /// <param name="log">The log sightings are recorded in, for <c>GET /tlog/log</c>.</param>
+    public TrustApi(TrustedRoot root, TrustedLog? embedded, IReadOnlyList<byte[]> keys, string identity, PublishedLog? log = null)
     {
         _root = root;
         _embedded = embedded;
         _keys = [.. keys.DistinctBy(Convert.ToHexString).Select((k, i) => new PublishedKey(k, i == 0 ? KeyRole.Current : KeyRole.Previous))];
         _identity = identity;
+        _log = log;
+    }
+
+    /// <summary><c>GET /tlog/log</c>: which log (kind and ID) sightings are recorded in, so a monitor reads that one.</summary>
+    public Task LogAsync(HttpContext context)
+    {
+        if (_log is null)
+        {
+            return OciResponses.WriteErrorAsync(context, 404, new OciError(OciErrorCodes.NameUnknown, "no log is published"), RequestOutcome.NotFound, context.RequestAborted);
+        }
+
+        context.Response.ContentType = "application/json";
+        return context.Response.Body.WriteAsync(_log.Write(), context.RequestAborted).AsTask();
     }
 
     /// <summary>Every key whose sightings count, the current one first; empty in keyless mode.</summary>

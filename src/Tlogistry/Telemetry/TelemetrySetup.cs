@@ -70,7 +70,38 @@ internal static class TelemetrySetup
         services.GetService<TracerProvider>();
     }
 
-    public static void Map(WebApplication app) => app.MapPrometheusScrapingEndpoint();
+    /// <summary>
+    /// Serves <c>/metrics</c>: on the main port when <paramref name="metricsPort"/> is 0, else only
+    /// on connections to that port (judged by the socket, not the Host header), which then serves
+    /// nothing else, so a network policy can keep scrapes and clients apart.
+    /// </summary>
+    public static void Map(WebApplication app, int metricsPort = 0)
+    {
+        if (metricsPort == 0)
+        {
+            app.MapPrometheusScrapingEndpoint();
+            return;
+        }
+
+        app.UseWhen(c => c.Connection.LocalPort == metricsPort, branch =>
+        {
+            branch.UseOpenTelemetryPrometheusScrapingEndpoint(c => c.Request.Path == "/metrics");
+            branch.Run(c =>
+            {
+                c.Response.StatusCode = Microsoft.AspNetCore.Http.StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
+            });
+        });
+    }
+
+    /// <summary>Checks a <c>--metrics-port</c> value: 0 (none) or a TCP port other than the main one.</summary>
+    public static int MetricsPort(int? configured, int mainPort)
+    {
+        var port = configured ?? 0;
+        return port is < 0 or > 65535 || (port != 0 && port == mainPort)
+            ? throw new FormatException($"--metrics-port must be 0 (metrics on the main port) or a TCP port other than {mainPort}, got {port}")
+            : port;
+    }
 
     /// <summary>
     /// The OTLP base URL (as <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> means it: <c>/v1/traces</c> is

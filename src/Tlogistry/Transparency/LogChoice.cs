@@ -12,6 +12,31 @@ internal enum LogKind
 /// <summary>The <c>--log</c> setting: <c>embedded</c>, <c>rekor-v1=URL</c> or <c>rekor-v2=URL</c>.</summary>
 internal sealed record LogChoice(LogKind Kind, Uri? Url)
 {
+    /// <summary>
+    /// The URL the trusted root names this log at when it differs from <see cref="Url"/> (the
+    /// address written to): the log's key, not its address, is what is checked, so a public
+    /// read-only URL and an internal write URL can be one log.
+    /// </summary>
+    public Uri? PublicUrl { get; init; }
+
+    /// <summary>This choice with the trusted root naming the log at <paramref name="publicUrl"/> (null or empty: at <see cref="Url"/>).</summary>
+    public LogChoice WithPublicUrl(string? publicUrl)
+    {
+        if (string.IsNullOrWhiteSpace(publicUrl))
+        {
+            return this;
+        }
+
+        if (Kind == LogKind.Embedded)
+        {
+            throw new FormatException("--log-public-url names a Rekor log's public address; the embedded log is published by the proxy itself");
+        }
+
+        return Uri.TryCreate(publicUrl.Trim().TrimEnd('/'), UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.Query.Length == 0
+            ? this with { PublicUrl = uri }
+            : throw new FormatException($"--log-public-url needs an http(s) base URL such as https://log.example.com, got \"{publicUrl}\"");
+    }
+
     public static LogChoice Parse(string? text)
     {
         var value = (text ?? "").Trim();
@@ -45,7 +70,7 @@ internal sealed record LogChoice(LogKind Kind, Uri? Url)
     public byte[] FindLogId(TrustedRoot root)
     {
         ArgumentNullException.ThrowIfNull(root);
-        var url = (Url ?? throw new InvalidOperationException("the embedded log is not named by URL")).ToString().TrimEnd('/');
+        var url = (PublicUrl ?? Url ?? throw new InvalidOperationException("the embedded log is not named by URL")).ToString().TrimEnd('/');
         foreach (var log in root.Logs)
         {
             if (!string.Equals(log.BaseUrl.TrimEnd('/'), url, StringComparison.OrdinalIgnoreCase))
@@ -61,6 +86,6 @@ internal sealed record LogChoice(LogKind Kind, Uri? Url)
         }
 
         throw new FormatException(
-            $"the trusted root has no {(Kind == LogKind.RekorV1 ? "Rekor v1" : "Rekor v2")} log at {url}; pass --trusted-root with a trusted_root.json that lists it (tlogistry log serve writes one into its data directory)");
+            $"the trusted root has no {(Kind == LogKind.RekorV1 ? "Rekor v1" : "Rekor v2")} log at {url}; pass --trusted-root with a trusted_root.json that lists it (tlogistry log serve writes one into its data directory), or --log-public-url with the URL it names");
     }
 }

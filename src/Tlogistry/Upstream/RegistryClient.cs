@@ -74,7 +74,7 @@ internal sealed partial class RegistryClient : IDisposable
         var exchange = new Exchange(destination, budget, started, deadline.Token, cancellationToken);
 
         var tokenKey = name.Registry + " repository:" + name.Repository + ":pull";
-        var response = await SendOnceAsync(url, method, configure, _tokens.Get(tokenKey), operation, exchange);
+        var response = await SendOnceAsync(url, name, method, configure, _tokens.Get(tokenKey), operation, exchange);
         if (response.StatusCode == HttpStatusCode.Unauthorized)
         {
             var header = string.Join(", ", response.Headers.WwwAuthenticate.Select(h => h.ToString()));
@@ -84,7 +84,7 @@ internal sealed partial class RegistryClient : IDisposable
                 _tokens.Remove(tokenKey);
                 var token = await FetchTokenAsync(name, challenge, exchange);
                 _tokens.Put(tokenKey, token.Token, token.Lifetime);
-                response = await SendOnceAsync(url, method, configure, token.Token, operation, exchange);
+                response = await SendOnceAsync(url, name, method, configure, token.Token, operation, exchange);
             }
         }
 
@@ -114,7 +114,7 @@ internal sealed partial class RegistryClient : IDisposable
         return null;
     }
 
-    private async Task<HttpResponseMessage> SendOnceAsync(Uri url, HttpMethod method, Action<HttpRequestMessage>? configure, string? token, string operation, Exchange exchange)
+    private async Task<HttpResponseMessage> SendOnceAsync(Uri url, ImageName name, HttpMethod method, Action<HttpRequestMessage>? configure, string? token, string operation, Exchange exchange)
     {
         using var request = new HttpRequestMessage(method, url);
         configure?.Invoke(request);
@@ -123,7 +123,8 @@ internal sealed partial class RegistryClient : IDisposable
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
 
-        return await SendMappedAsync(request, $"upstream {url.Authority}", operation, exchange);
+        // Named by the registry the client asked for: a mapping's address may be internal.
+        return await SendMappedAsync(request, $"upstream {name.Registry}", operation, exchange);
     }
 
     /// <summary>
@@ -143,6 +144,14 @@ internal sealed partial class RegistryClient : IDisposable
         catch (HttpRequestException e) when (Refused(e) is { } refused)
         {
             throw new UpstreamException(403, new OciError(OciErrorCodes.Denied, $"{what}: {refused.Message}"), null, e);
+        }
+        catch (HttpRequestException e) when (exchange.Destination == Destination.Configured)
+        {
+            // The transport's message names the address connected to, which the operator chose
+            // and may be internal: the client gets a reference, the log the detail.
+            var incident = Http.Incident.New();
+            Log.ConfiguredUpstreamFailed(_logger, incident.Reference, request.RequestUri?.ToString() ?? "", e);
+            throw new UpstreamException(incident.Tell($"request to {what} failed"), e);
         }
         catch (HttpRequestException e)
         {
@@ -177,7 +186,8 @@ internal sealed partial class RegistryClient : IDisposable
         Log.FetchingToken(_logger, realm.Authority, name.Registry.Value);
 
         using var request = new HttpRequestMessage(HttpMethod.Get, tokenUrl);
-        var response = await SendMappedAsync(request, $"the token service {realm.Authority} for {name.Registry}", "token", exchange);
+        var tokenService = exchange.Destination == Destination.Configured ? $"the token service of {name.Registry}" : $"the token service {realm.Authority} for {name.Registry}";
+        var response = await SendMappedAsync(request, tokenService, "token", exchange);
         using (var answer = new UpstreamExchange(response, _idleTimeout, exchange.Budget, exchange.Started))
         {
             if (!response.IsSuccessStatusCode)
@@ -250,6 +260,9 @@ internal sealed partial class RegistryClient : IDisposable
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "upstream request failed (reference {Reference}): {Url}")]
+        public static partial void ConfiguredUpstreamFailed(ILogger logger, string reference, string url, Exception exception);
+
         [LoggerMessage(EventId = 1001, Level = LogLevel.Debug, Message = "fetching an anonymous pull token from {Authority} for {Registry}")]
         public static partial void FetchingToken(ILogger logger, string authority, string registry);
     }

@@ -72,6 +72,10 @@ public sealed partial class KubernetesManifestTests
         var containers = objects.OfType<V1Deployment>().SelectMany(d => d.Spec.Template.Spec.Containers).ToList();
         Assert.NotEmpty(containers);
         Assert.All(containers, c => Assert.Equal($"{image.NewName}:{image.NewTag}", c.Image));
+
+        // A version tag with IfNotPresent: every node runs the build named, never a stale "latest".
+        Assert.Matches(@"^\d+\.\d+\.\d+$", image.NewTag);
+        Assert.All(containers, c => Assert.Equal("IfNotPresent", c.ImagePullPolicy));
     }
 
     [Theory]
@@ -150,8 +154,31 @@ public sealed partial class KubernetesManifestTests
 
         foreach (var budget in objects.OfType<V1PodDisruptionBudget>())
         {
+            // One pod at a time, at any replica count: a budget never blocks a drain for good.
             var target = Assert.Single(deployments, d => budget.Spec.Selector.MatchLabels.All(l => d.Spec.Template.Metadata.Labels.TryGetValue(l.Key, out var v) && v == l.Value));
-            Assert.True(int.Parse(budget.Spec.MinAvailable.Value, System.Globalization.CultureInfo.InvariantCulture) < target.Spec.Replicas);
+            Assert.Null(budget.Spec.MinAvailable);
+            Assert.Equal("1", budget.Spec.MaxUnavailable.Value);
+            Assert.True(target.Spec.Replicas > 1);
+        }
+
+        foreach (var ingress in objects.OfType<V1Ingress>())
+        {
+            foreach (var backend in ingress.Spec.Rules.SelectMany(r => r.Http.Paths).Select(p => p.Backend.Service))
+            {
+                var service = Assert.Single(objects.OfType<V1Service>(), s => s.Metadata.Name == backend.Name);
+                Assert.Contains(service.Spec.Ports, p => p.Name == backend.Port.Name);
+            }
+        }
+
+        foreach (var policy in objects.OfType<V1NetworkPolicy>())
+        {
+            var target = Assert.Single(deployments, d => policy.Spec.PodSelector.MatchLabels.All(l => d.Spec.Template.Metadata.Labels.TryGetValue(l.Key, out var v) && v == l.Value));
+            var ports = target.Spec.Template.Spec.Containers.SelectMany(c => c.Ports).Select(p => p.Name).ToHashSet();
+            Assert.All(policy.Spec.Ingress.SelectMany(r => r.Ports), p => Assert.Contains(p.Port.Value, ports));
+            foreach (var peer in policy.Spec.Ingress.SelectMany(r => r.FromProperty ?? []).Where(p => p.PodSelector is not null))
+            {
+                Assert.Single(deployments, d => peer.PodSelector.MatchLabels.All(l => d.Spec.Template.Metadata.Labels.TryGetValue(l.Key, out var v) && v == l.Value));
+            }
         }
     }
 
@@ -179,10 +206,17 @@ public sealed partial class KubernetesManifestTests
                 Assert.True(container.Resources.Requests.ContainsKey("memory"));
                 Assert.True(container.Resources.Requests.ContainsKey("cpu"));
 
-                // The port the service is told to use is the one the pod declares and the image exposes.
-                var http = Assert.Single(container.Ports);
+                // The port the service is told to use is the one the pod declares and the image exposes;
+                // a second one, metrics, is the --metrics-port the container is given.
+                var http = Assert.Single(container.Ports, p => p.Name == "http");
                 Assert.Equal(8080, http.ContainerPort);
                 Assert.Equal("8080", Assert.Single(container.Env, e => e.Name == "PORT").Value);
+                if (container.Ports.SingleOrDefault(p => p.Name == "metrics") is { } metrics)
+                {
+                    Assert.Equal(metrics.ContainerPort.ToString(System.Globalization.CultureInfo.InvariantCulture), Flag(container.Args, "--metrics-port"));
+                }
+
+                Assert.Equal(container.Ports.Count, container.Ports.Count(p => p.Name is "http" or "metrics"));
             }
         }
     }
@@ -219,8 +253,15 @@ public sealed partial class KubernetesManifestTests
         Assert.Equal(3, proxy.Spec.Replicas);
         var p = Assert.Single(proxy.Spec.Template.Spec.Containers);
         Assert.Equal("serve", p.Args[0]);
-        Assert.Equal("postgres=$(TLOGISTRY_STORE)", Flag(p.Args, "--store"));
-        Assert.Equal("tlogistry-store", p.Env.Single(e => e.Name == "TLOGISTRY_STORE").ValueFrom.SecretKeyRef.Name);
+
+        // The store setting, password included, only in the environment, and it is a whole one: postgres=….
+        Assert.DoesNotContain("--store", p.Args);
+        Assert.DoesNotContain(p.Args, a => a.Contains("$(", StringComparison.Ordinal) || a.Contains("Password", StringComparison.OrdinalIgnoreCase));
+        var store = p.Env.Single(e => e.Name == "Tlogistry__Store").ValueFrom.SecretKeyRef;
+        var storeSecret = Assert.Single(external.OfType<V1Secret>(), s => s.Metadata.Name == store.Name);
+        Assert.StartsWith("postgres=Host=", storeSecret.StringData[store.Key], StringComparison.Ordinal);
+        Assert.Equal(Tlogistry.Store.StoreKind.Postgres, Tlogistry.Store.StoreChoice.Parse(storeSecret.StringData[store.Key]).Kind);
+        Assert.NotEmpty(Flag(p.Args, "--allow-registry"));
         Assert.Equal("/readyz", p.ReadinessProbe.HttpGet.Path);
         Assert.Equal("/healthz", p.LivenessProbe.HttpGet.Path);
 
@@ -253,8 +294,51 @@ public sealed partial class KubernetesManifestTests
         var l = Assert.Single(log.Spec.Template.Spec.Containers);
         Assert.Equal(["log", "serve"], l.Args.Take(2));
         Assert.Equal("/data", Flag(l.Args, "--data-dir"));
-        Assert.Equal(logUrl, new Uri(Flag(l.Args, "--public-url")));
-        Assert.Equal("/checkpoint", l.ReadinessProbe.HttpGet.Path);
+        Assert.Equal("/readyz", l.ReadinessProbe.HttpGet.Path);
+
+        // Written to inside the cluster; published read-only at another URL, which the trusted
+        // root names (log serve --public-url) and the proxies look the log up by (--log-public-url).
+        var publicUrl = new Uri(Flag(l.Args, "--public-url"));
+        Assert.Equal("https", publicUrl.Scheme);
+        Assert.NotEqual(logUrl.Host, publicUrl.Host);
+        Assert.Equal(publicUrl, new Uri(Flag(p.Args, "--log-public-url")));
+        var ingress = Assert.Single(objects.OfType<V1Ingress>());
+        var rule = Assert.Single(ingress.Spec.Rules);
+        Assert.Equal(publicUrl.Host, rule.Host);
+        Assert.Contains(publicUrl.Host, ingress.Spec.Tls.Single().Hosts);
+        var routed = rule.Http.Paths.Select(x => x.Path).ToList();
+        Assert.Contains("/checkpoint", routed);
+        Assert.Contains("/tile", routed);
+        Assert.Contains("/api/v1/trusted_root.json", routed);
+        Assert.All(rule.Http.Paths, x => Assert.Equal(logService.Metadata.Name, x.Backend.Service.Name));
+        foreach (var write in new[] { "/api/v1/log/entries", "/api/v2/log/entries", "/api/v1/index/retrieve", "/api/v1/log/entries/retrieve" })
+        {
+            Assert.DoesNotContain(rule.Http.Paths, x => x.PathType == "Exact" ? x.Path == write : write.StartsWith(x.Path + "/", StringComparison.Ordinal) || write == x.Path);
+        }
+
+        // The log appends only what the proxies' key signed, and only the proxies can reach its write API.
+        var writerKey = Flag(l.Args, "--writer-key");
+        var writerMount = l.VolumeMounts.Single(m => writerKey.StartsWith(m.MountPath + "/", StringComparison.Ordinal));
+        var writerMap = log.Spec.Template.Spec.Volumes.Single(v => v.Name == writerMount.Name).ConfigMap;
+        Assert.Contains(writerKey[(writerMount.MountPath.Length + 1)..], external.OfType<V1ConfigMap>().Single(m => m.Metadata.Name == writerMap.Name).Data.Keys);
+        var logPolicy = Assert.Single(objects.OfType<V1NetworkPolicy>(), n => n.Spec.PodSelector.MatchLabels.All(x => log.Spec.Template.Metadata.Labels[x.Key] == x.Value));
+        Assert.Equal(["Ingress"], logPolicy.Spec.PolicyTypes);
+        var toHttp = logPolicy.Spec.Ingress.Where(r => r.Ports.Any(x => x.Port.Value == "http")).ToList();
+        Assert.All(toHttp, r => Assert.NotEmpty(r.FromProperty));
+        Assert.Contains(toHttp.SelectMany(r => r.FromProperty), peer => peer.PodSelector?.MatchLabels["app.kubernetes.io/component"] == "proxy");
+        Assert.All(toHttp.SelectMany(r => r.FromProperty), peer => Assert.True(peer.PodSelector is not null || peer.NamespaceSelector?.MatchLabels.Values.Single() == "ingress-nginx"));
+
+        // /metrics is on its own port, which no Service publishes and only the monitoring namespace reaches.
+        foreach (var deployment in new[] { proxy, log })
+        {
+            var c = deployment.Spec.Template.Spec.Containers.Single();
+            Assert.Equal("9090", Flag(c.Args, "--metrics-port"));
+            var policy = Assert.Single(objects.OfType<V1NetworkPolicy>(), n => n.Spec.PodSelector.MatchLabels.All(x => deployment.Spec.Template.Metadata.Labels[x.Key] == x.Value));
+            var toMetrics = Assert.Single(policy.Spec.Ingress, r => r.Ports.Any(x => x.Port.Value == "metrics"));
+            Assert.Equal("monitoring", Assert.Single(toMetrics.FromProperty).NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"]);
+        }
+
+        Assert.All(objects.OfType<V1Service>(), s => Assert.All(s.Spec.Ports, x => Assert.Equal("http", x.TargetPort.Value)));
         var logData = log.Spec.Template.Spec.Volumes.Single(v => v.Name == l.VolumeMounts.Single(m => m.MountPath == "/data").Name);
         Assert.Contains(objects.OfType<V1PersistentVolumeClaim>(), c => c.Metadata.Name == logData.PersistentVolumeClaim.ClaimName);
     }

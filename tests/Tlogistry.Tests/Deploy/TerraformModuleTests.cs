@@ -102,7 +102,7 @@ public sealed partial class TerraformModuleTests
         Assert.Contains("\"serve\"", args, StringComparison.Ordinal);
 
         var serve = Cli.Create().Subcommands.Single(c => c.Name == "serve");
-        var known = serve.Options.Select(o => o.Name).Append("--store").ToHashSet();
+        var known = serve.Options.Select(o => o.Name).ToHashSet();
         Assert.All(flags, f => Assert.Contains(f, known));
         Assert.Equal(flags.Distinct(), flags);
 
@@ -110,8 +110,10 @@ public sealed partial class TerraformModuleTests
         Assert.Contains(@"""--token-source"", ""gcp""", args, StringComparison.Ordinal);
         Assert.Contains(@"""--identity"", local.identity", args, StringComparison.Ordinal);
         Assert.Matches(@"identity\s*=\s*google_service_account\.tlogistry\.email", args);
-        Assert.Contains(@"""--store"", ""postgres=$(TLOGISTRY_STORE)""", args, StringComparison.Ordinal);
-        Assert.Matches(@"name = ""TLOGISTRY_STORE""", main);
+        // The store setting, password and all, is an environment variable the service reads, never an argument.
+        Assert.DoesNotContain("--store", args, StringComparison.Ordinal);
+        Assert.DoesNotContain("$(", args, StringComparison.Ordinal);
+        Assert.Matches(@"name = ""Tlogistry__Store""\s+value_source \{\s+secret_key_ref \{\s+secret\s+= env\.value", main);
 
         // The data directory is the image's, on a volume; the probes use the port the image exposes.
         Assert.Contains(@"""--data-dir"", ""/data""", args, StringComparison.Ordinal);
@@ -119,6 +121,47 @@ public sealed partial class TerraformModuleTests
         Assert.Matches(@"container_port = 8080", main);
         Assert.Equal(2, ProbePath().Matches(main).Count(m => m.Groups[1].Value == "/healthz"));
     }
+
+    [Fact]
+    public void A_public_log_and_an_open_proxy_are_explicit_choices_with_registries_and_rate_limits_as_variables()
+    {
+        var module = string.Join('\n', Directory.GetFiles(Module, "*.tf").Select(File.ReadAllText));
+        var variables = VariableBlock().Matches(module).ToDictionary(m => m.Groups[1].Value, m => m.Value);
+
+        // No default log: the public-good Rekor is never chosen for the operator.
+        Assert.DoesNotContain("\n  default ", variables["log"], StringComparison.Ordinal);
+        Assert.Contains("\n  default     = false", variables["allow_public_log"], StringComparison.Ordinal);
+        Assert.Contains("\n  default     = false", variables["allow_public_invoke"], StringComparison.Ordinal);
+        Assert.Contains("\n  type        = list(string)", variables["allow_registries"], StringComparison.Ordinal);
+        Assert.Contains("\n  type        = number", variables["rate_limit_per_client"], StringComparison.Ordinal);
+        Assert.Contains("\n  type        = number", variables["first_sightings_per_minute"], StringComparison.Ordinal);
+
+        var main = Code(File.ReadAllText(Path.Combine(Module, "main.tf")));
+        var args = LocalsBlock().Match(main).Groups[1].Value;
+        Assert.Contains(@"flatten([for r in var.allow_registries : [""--allow-registry"", r]])", args, StringComparison.Ordinal);
+        Assert.Contains(@"""--Tlogistry:RateLimitPerClient=${var.rate_limit_per_client}""", args, StringComparison.Ordinal);
+        Assert.Contains(@"""--first-sightings-per-minute"", tostring(var.first_sightings_per_minute)", args, StringComparison.Ordinal);
+        Assert.Contains(@"""--metrics-port"", ""9090""", args, StringComparison.Ordinal);
+        Assert.Contains("condition     = !local.public_log || var.allow_public_log", main, StringComparison.Ordinal);
+        Assert.Contains("condition     = !var.allow_public_invoke || length(var.allow_registries) > 0", main, StringComparison.Ordinal);
+
+        // The module's idea of a public log agrees with the service's, host by host.
+        var pattern = PublicLogPattern().Match(main);
+        Assert.True(pattern.Success, "local.public_log is defined by a regex");
+        var local = new Regex(pattern.Groups[1].Value.Replace(@"\\", @"\", StringComparison.Ordinal));
+        foreach (var log in new[] { "rekor-v1=https://rekor.sigstore.dev", "rekor-v1=https://log.example.com", "rekor-v1=http://tlogistry-log", "rekor-v1=http://10.0.0.5:8080", "rekor-v2=http://log.tlogistry.svc.cluster.local", "rekor-v1=http://127.0.0.1:3000" })
+        {
+            Assert.Equal(Tlogistry.Upstream.UpstreamRecord.IsPublic(Tlogistry.Transparency.LogChoice.Parse(log)), !local.IsMatch(log));
+        }
+
+        // The example opts in to both, knowingly, and lists its registries.
+        var example = File.ReadAllText(Path.Combine(Module, "examples", "basic", "main.tf"));
+        Assert.Matches(@"allow_public_log\s+= true", example);
+        Assert.Matches(@"allow_registries\s+= \[""docker.io""", example);
+    }
+
+    [GeneratedRegex(@"!can\(regex\(""(\^rekor[^""]+)"", var\.log\)\)")]
+    private static partial Regex PublicLogPattern();
 
     private static string FindTerraform()
     {

@@ -73,6 +73,7 @@ public sealed class ReadinessTests
         {
             relay.Mode = fault;
             var message = await AssertUnreadyAsync(http, "log: ", Record);
+            Assert.Contains("(reference ", message, StringComparison.Ordinal);
             Assert.DoesNotContain(relay.BaseUri.Authority, message, StringComparison.Ordinal);
             Assert.DoesNotContain("http", message, StringComparison.Ordinal);
             await AssertReadyAsync(http);

@@ -16,8 +16,9 @@ namespace Tlogistry.Client.Audit;
 
 /// <summary>What <c>tlogistry audit</c> was asked.</summary>
 /// <param name="ProxyGiven">True when --proxy was given: with --data-dir, the published bundles then come from it rather than the data directory's store.</param>
+/// <param name="Log">The log to scan; null: the one the proxy says it records in (with --data-dir and no --proxy, its embedded log).</param>
 /// <param name="ProgressEvery">A progress line on the error stream after every this many entries.</param>
-internal sealed record AuditRequest(long From, Uri Proxy, bool ProxyGiven, LogChoice Log, string? DataDir, bool Json, TrustFlags Trust, int ProgressEvery);
+internal sealed record AuditRequest(long From, Uri Proxy, bool ProxyGiven, LogChoice? Log, string? DataDir, bool Json, TrustFlags Trust, int ProgressEvery);
 
 /// <summary>
 /// <c>tlogistry audit</c>: a monitor. It scans the log from an index with the same
@@ -40,9 +41,10 @@ internal static class AuditCommand
             throw new ClientException("--from must be a log index (0 or more) and --progress-every at least 1");
         }
 
-        using var proxy = new ProxyClient(request.Proxy);
+        var servers = request.Trust.LoadServerCertificates();
+        using var proxy = new ProxyClient(request.Proxy, servers);
         var trust = request.DataDir is { } dataDir ? ClientTrust.FromDataDir(request.Trust, dataDir) : await ClientTrust.FromProxyAsync(request.Trust, proxy, cancellationToken);
-        using var http = JsonHttp.CreateClient();
+        using var http = servers.JsonClient();
         var (log, owned) = await OpenLogAsync(request, trust, proxy, http, cancellationToken);
         using (owned)
         {
@@ -88,7 +90,7 @@ internal static class AuditCommand
             var published = new List<PublishedBundle>();
             await foreach (var bundle in PublishedAsync(request, proxy, cancellationToken))
             {
-                published.Add(Read(bundle, trust.Reader));
+                published.Add(Read(bundle, trust.Reader, trust.Root));
             }
 
             await CheckPublishedAsync(request, log, owned, trust, published, scanned, findings, cancellationToken);
@@ -168,7 +170,7 @@ internal static class AuditCommand
     private static OurEntry? Ours(LogRecord record, ClientTrust trust, BundleVerifier verifier)
     {
         var entry = record.Entry;
-        var logId = Convert.ToHexStringLower(entry.LogId);
+        var logId = LogName(entry.LogId, trust.Root);
         var uuid = Convert.ToHexStringLower(Rfc6962.LeafHash(entry.CanonicalizedBody));
         if (record.Envelope is { } envelope)
         {
@@ -202,10 +204,18 @@ internal static class AuditCommand
         }
     }
 
-    private static PublishedBundle Read(SigstoreBundle bundle, SightingReader reader)
+    /// <summary>
+    /// One name per log: a log served over two APIs (<c>log serve</c>: Rekor v1 and tiles) has two
+    /// log IDs for one key, and an entry written through one and read through the other is the
+    /// same entry. A trusted log is named by the SHA-256 of its key (its Rekor v1 ID).
+    /// </summary>
+    private static string LogName(byte[] logId, TrustedRoot root) =>
+        Convert.ToHexStringLower(root.FindLog(logId) is { } log ? LogIds.ForRekorV1(log.PublicKeyDer) : logId);
+
+    private static PublishedBundle Read(SigstoreBundle bundle, SightingReader reader, TrustedRoot root)
     {
         var entry = bundle.Entry;
-        var logId = Convert.ToHexStringLower(entry.LogId);
+        var logId = LogName(entry.LogId, root);
         var uuid = Convert.ToHexStringLower(Rfc6962.LeafHash(entry.CanonicalizedBody));
         try
         {
@@ -282,7 +292,21 @@ internal static class AuditCommand
         var rekor = JsonHttpOptions.ForRekor();
         try
         {
-            switch (request.Log.Kind)
+            if (request.Log is null && request.DataDir is null)
+            {
+                // The proxy says which log it records in; the trusted root gives that log's public URL.
+                var published = await proxy.PublishedLogAsync(cancellationToken);
+                if (published.Kind != LogKind.Embedded)
+                {
+                    var trustedLog = trust.Root.FindLog(published.LogId)
+                        ?? throw new ClientException($"{proxy.BaseUrl} records sightings in log {Convert.ToHexStringLower(published.LogId)}, which the trusted root does not list");
+                    var url = Verify.LogSources.UrlOf(trustedLog)
+                        ?? throw new ClientException($"the trusted root names log {Convert.ToHexStringLower(published.LogId)} at {trustedLog.BaseUrl}, not an http(s) URL; pass --log");
+                    return OpenRekor(new LogChoice(published.Kind, url), published.LogId, trust, http, rekor);
+                }
+            }
+
+            switch ((request.Log ?? new LogChoice(LogKind.Embedded, null)).Kind)
             {
                 case LogKind.Embedded when request.DataDir is { } dataDir:
                     // Read-only: the service may be appending to these files right now.
@@ -295,20 +319,28 @@ internal static class AuditCommand
                     var trusted = trust.Root.FindByOrigin(origin)
                         ?? throw new ClientException($"the log {origin} that {proxy.BaseUrl} serves is not in the trusted root");
                     return (new RekorV2Log(proxy.BaseUrl, trusted.LogId, http, rekor, NullLogger<RekorV2Log>.Instance), null);
-                case LogKind.RekorV1:
-                    if (trust.Keys.Count == 0)
-                    {
-                        throw new ClientException("keyless sightings cannot be listed from Rekor v1 (it is searched by key, and keyless keys are ephemeral)");
-                    }
-
-                    return (new RekorV1Log(request.Log.Url!, request.Log.FindLogId(trust.Root), http, rekor, NullLogger<RekorV1Log>.Instance), null);
                 default:
-                    return (new RekorV2Log(request.Log.Url!, request.Log.FindLogId(trust.Root), http, rekor, NullLogger<RekorV2Log>.Instance), null);
+                    return OpenRekor(request.Log!, request.Log!.FindLogId(trust.Root), trust, http, rekor);
             }
         }
         catch (Exception e) when (e is FormatException or InvalidDataException or IOException)
         {
             throw new ClientException(e.Message, e);
         }
+    }
+
+    private static (ITransparencyLog Log, IDisposable? Owned) OpenRekor(LogChoice choice, byte[] logId, ClientTrust trust, HttpClient http, JsonHttpOptions rekor)
+    {
+        if (choice.Kind == LogKind.RekorV2)
+        {
+            return (new RekorV2Log(choice.Url!, logId, http, rekor, NullLogger<RekorV2Log>.Instance), null);
+        }
+
+        if (trust.Keys.Count == 0)
+        {
+            throw new ClientException("keyless sightings cannot be listed from Rekor v1 (it is searched by key, and keyless keys are ephemeral)");
+        }
+
+        return (new RekorV1Log(choice.Url!, logId, http, rekor, NullLogger<RekorV1Log>.Instance), null);
     }
 }

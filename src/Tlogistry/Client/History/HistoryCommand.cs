@@ -8,7 +8,8 @@ namespace Tlogistry.Client.History;
 /// <summary>What <c>tlogistry history</c> was asked.</summary>
 /// <param name="Image">NAME or NAME:TAG as typed.</param>
 /// <param name="DataDir">Read this data directory's store instead of asking a proxy.</param>
-internal sealed record HistoryRequest(string Image, Uri Proxy, string? DataDir, bool Json, TrustFlags Trust);
+/// <param name="Store">Read this store (<c>sqlite</c>: the data directory's, or <c>postgres=CONNECTION STRING</c>) instead of asking a proxy.</param>
+internal sealed record HistoryRequest(string Image, Uri Proxy, string? DataDir, bool Json, TrustFlags Trust, string? Store = null);
 
 /// <summary>
 /// <c>tlogistry history IMAGE[:TAG]</c>: every recorded sighting of an image's tags (or one tag),
@@ -26,7 +27,9 @@ internal static class HistoryCommand
             throw new ClientException(error.Message);
         }
 
-        var (bundles, trust) = request.DataDir is { } dataDir
+        var (bundles, trust) = request.Store is { Length: > 0 } store && !store.Trim().Equals("sqlite", StringComparison.OrdinalIgnoreCase)
+            ? (await FromStoreAsync(store, selector, cancellationToken), request.DataDir is { } keys ? ClientTrust.FromDataDir(request.Trust, keys) : ClientTrust.FromFlags(request.Trust))
+            : request.DataDir is { } dataDir
             ? (await FromDataDirAsync(dataDir, selector, cancellationToken), ClientTrust.FromDataDir(request.Trust, dataDir))
             : await FromProxyAsync(request, selector, cancellationToken);
         var rows = bundles
@@ -47,7 +50,7 @@ internal static class HistoryCommand
 
     private static async Task<(IReadOnlyList<SigstoreBundle>, ClientTrust)> FromProxyAsync(HistoryRequest request, ImageSelector selector, CancellationToken cancellationToken)
     {
-        using var proxy = new ProxyClient(request.Proxy);
+        using var proxy = new ProxyClient(request.Proxy, request.Trust.LoadServerCertificates());
         IReadOnlyList<SigstoreBundle> bundles;
         try
         {
@@ -59,6 +62,53 @@ internal static class HistoryCommand
         }
 
         return (bundles, await ClientTrust.FromProxyAsync(request.Trust, proxy, cancellationToken));
+    }
+
+    /// <summary>The sightings a shared (PostgreSQL) store holds, as replicas write them.</summary>
+    private static async Task<IReadOnlyList<SigstoreBundle>> FromStoreAsync(string text, ImageSelector selector, CancellationToken cancellationToken)
+    {
+        StoreChoice choice;
+        try
+        {
+            choice = StoreChoice.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            throw new ClientException(e.Message, e);
+        }
+
+        IReadOnlyList<Sighting> stored;
+        var index = await OpenAsync(choice, cancellationToken);
+        try
+        {
+            stored = await index.ListRepositoryAsync(selector.Repository, cancellationToken);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or IOException or FormatException)
+        {
+            throw new ClientException($"the sighting store {choice} cannot be read: {e.Message}", e);
+        }
+        finally
+        {
+            if (index is IAsyncDisposable disposable)
+            {
+                await disposable.DisposeAsync();
+            }
+        }
+
+        var bundles = stored.Where(s => selector.Selects(s.Reference)).Select(s => s.Bundle).ToList();
+        return bundles.Count > 0 ? bundles : throw new ClientException($"no sighting of {(selector.Tag is null ? "any tag of " : "")}{selector} is recorded in the store");
+    }
+
+    private static async Task<ISightingIndex> OpenAsync(StoreChoice choice, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await choice.OpenAsync("", TimeSpan.FromSeconds(30), logKeepsStatements: true, cancellationToken);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or IOException or InvalidOperationException or InvalidDataException)
+        {
+            throw new ClientException($"the sighting store {choice} cannot be opened: {e.Message}", e);
+        }
     }
 
     private static async Task<IReadOnlyList<SigstoreBundle>> FromDataDirAsync(string dataDir, ImageSelector selector, CancellationToken cancellationToken)

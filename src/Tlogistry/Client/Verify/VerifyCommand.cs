@@ -44,7 +44,7 @@ internal static class VerifyCommand
         var checkedSighting = SightingCheck.Run(trust, bundle, reference.Canonical, digest);
 
         var url = request.LogUrl ?? LogSources.UrlOf(checkedSighting.Log) ?? request.Proxy;
-        using var http = JsonHttp.CreateClient();
+        using var http = request.Trust.LoadServerCertificates().JsonClient();
         var source = LogSources.For(checkedSighting.Log, url, http);
         var witness = new LogWitness(new CheckpointCache(request.StateDir ?? CheckpointCache.DefaultDirectory()));
         WitnessedCheckpoint seen;
@@ -90,7 +90,7 @@ internal static class VerifyCommand
 
     private static async Task<SigstoreBundle> FetchBundleAsync(VerifyRequest request, CancellationToken cancellationToken)
     {
-        using var proxy = new ProxyClient(request.Proxy);
+        using var proxy = new ProxyClient(request.Proxy, request.Trust.LoadServerCertificates());
         return await proxy.BundleAsync(request.Image, cancellationToken);
     }
 }

@@ -1,0 +1,104 @@
+using System.Net;
+using Tlogistry.Tests.Support;
+
+namespace Tlogistry.Tests.Operations;
+
+/// <summary>
+/// docs/OPERATIONS.md's backup, run as written (scripts/backup-data-dir.sh) against a service that
+/// keeps appending while it runs, then restored into a fresh directory: every pin made before
+/// the backup still holds.
+/// </summary>
+[Trait("Category", "E2E")]
+public sealed class BackupRestoreTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static async Task<(HttpStatusCode Status, string? Digest)> PullAsync(HttpClient http, string tag)
+    {
+        using var response = await http.GetAsync($"/v2/scripted.test/app/manifests/{tag}", Ct);
+        return (response.StatusCode, response.Headers.TryGetValues("Docker-Content-Digest", out var d) ? d.Single() : null);
+    }
+
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task A_backup_taken_while_first_sightings_are_appended_restores_with_every_earlier_pin(string store)
+    {
+        await using var upstream = await TagUpstream.StartAsync();
+        using var work = new TempDirectory("tlogistry-backup-");
+        await using var database = store == "postgres" ? await PostgresDatabase.CreateAsync(Ct) : null;
+        var environment = database is null ? null : new Dictionary<string, string> { ["Tlogistry__Store"] = "postgres=" + database.ConnectionString };
+        var data = work.Combine("data");
+        var backup = work.Combine("backup");
+
+        var pinned = new Dictionary<string, string>();
+        await using (var serving = await ServeProcess.StartAsync(data, upstream.Mapping, Ct, environment: environment))
+        {
+            using var http = new HttpClient { BaseAddress = serving.BaseUri };
+            foreach (var tag in Enumerable.Range(0, 8).Select(i => $"before-{i}"))
+            {
+                var (status, digest) = await PullAsync(http, tag);
+                Assert.Equal(HttpStatusCode.OK, status);
+                pinned[tag] = digest!;
+            }
+
+            // First sightings keep landing in the log while the backup runs.
+            using var stop = new CancellationTokenSource();
+            var during = Task.Run(
+                async () =>
+                {
+                    for (var i = 0; !stop.IsCancellationRequested; i++)
+                    {
+                        await PullAsync(http, $"during-{i}");
+                        await Task.Delay(20, CancellationToken.None);
+                    }
+                },
+                CancellationToken.None);
+            string[] args = [RepositoryRoot.Combine("scripts", "backup-data-dir.sh"), data, backup, .. database is null ? Array.Empty<string>() : [PostgresUrl(database.ConnectionString)]];
+            var result = await Tool.RunAsync("sh", args, TimeSpan.FromSeconds(120), cancellationToken: Ct);
+            Assert.Contains("backed up", result.StandardOutput, StringComparison.Ordinal);
+            await stop.CancelAsync();
+            await during;
+            Assert.Equal(0, await serving.StopAsync(Ct));
+        }
+
+        // Restore into a fresh directory (and, for PostgreSQL, a fresh database).
+        var restored = work.Combine("restored");
+        await Tool.RunAsync("cp", ["-pR", backup, restored], TimeSpan.FromSeconds(60), cancellationToken: Ct);
+        await using var fresh = store == "postgres" ? await PostgresDatabase.CreateAsync(Ct) : null;
+        if (fresh is not null)
+        {
+            File.Delete(Path.Combine(restored, "store.pgdump"));
+            await Tool.RunAsync("pg_restore", ["--no-owner", "--dbname", PostgresUrl(fresh.ConnectionString), Path.Combine(backup, "store.pgdump")], TimeSpan.FromSeconds(60), cancellationToken: Ct);
+        }
+
+        var freshEnvironment = fresh is null ? null : new Dictionary<string, string> { ["Tlogistry__Store"] = "postgres=" + fresh.ConnectionString };
+        foreach (var tag in pinned.Keys)
+        {
+            upstream.Move(tag);
+        }
+
+        await using var back = await ServeProcess.StartAsync(restored, upstream.Mapping, Ct, environment: freshEnvironment);
+        using var client = new HttpClient { BaseAddress = back.BaseUri };
+        foreach (var (tag, digest) in pinned)
+        {
+            // Upstream moved every tag: the restored pins refuse the new digest and still publish the old one.
+            Assert.Equal(HttpStatusCode.BadRequest, (await PullAsync(client, tag)).Status);
+            var bundle = Tlogistry.Transparency.Sigstore.BundleJson.Read(await client.GetByteArrayAsync($"/tlog/bundle?image=scripted.test/app:{tag}", Ct));
+            Assert.Equal(digest, Tlogistry.Ledger.SightingStatement.Decode(bundle.Envelope!.Payload).Digest);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/readyz", Ct)).StatusCode);
+    }
+
+    /// <summary>The Npgsql connection string as the libpq URL pg_dump and pg_restore take.</summary>
+    private static string PostgresUrl(string connectionString)
+    {
+        var c = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        var host = c.Host!.StartsWith('/') ? $"?host={Uri.EscapeDataString(c.Host)}" : "";
+        var authority = c.Host!.StartsWith('/') ? "" : $"{c.Host}:{c.Port}";
+        var user = Uri.EscapeDataString(c.Username ?? "");
+        var password = string.IsNullOrEmpty(c.Password) ? "" : ":" + Uri.EscapeDataString(c.Password);
+        return $"postgresql://{user}{password}@{authority}/{Uri.EscapeDataString(c.Database ?? "")}{host}{(host.Length > 0 ? "&" : "?")}port={c.Port}";
+    }
+}

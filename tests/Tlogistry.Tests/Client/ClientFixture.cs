@@ -39,6 +39,9 @@ internal sealed class ClientFixture : IAsyncDisposable
     {
         var upstream = await TagUpstream.StartAsync();
         var data = new TempDirectory();
+
+        // The deployment's key, as an operator provisions it: a replica on a shared store never makes one.
+        Tlogistry.Signing.InstanceKey.LoadOrCreate(Path.Combine(data.Path, "signing-key.pem")).Dispose();
         var proxy = await ProxyHost.StartAsync(data.Path, upstream.Mapping, settings, ct);
         var http = new HttpClient { BaseAddress = proxy.BaseUri };
         var fixture = new ClientFixture(upstream, data, new TempDirectory(), proxy, http);

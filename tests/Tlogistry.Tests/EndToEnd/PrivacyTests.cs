@@ -74,6 +74,7 @@ public sealed class PrivacyTests
         await using var database = await PostgresDatabase.CreateAsync(Ct);
         await using var upstream = await TagUpstream.StartAsync();
         using var data = new TempDirectory();
+        Tlogistry.Signing.InstanceKey.LoadOrCreate(Path.Combine(data.Path, "signing-key.pem")).Dispose();
         await using var proxy = await ProxyHost.StartAsync(data.Path, upstream.Mapping, new Dictionary<string, string?> { ["Tlogistry:Store"] = "postgres=" + database.ConnectionString }, Ct);
         using var http = new HttpClient { BaseAddress = proxy.BaseUri };
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/v2/scripted.test/app/manifests/v1", Ct)).StatusCode);
@@ -95,7 +96,7 @@ public sealed class PrivacyTests
         using var notReady = await http.GetAsync("/readyz", Ct);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
         var readiness = await notReady.Content.ReadAsStringAsync(Ct);
-        Assert.Contains("store: unavailable (reference ", readiness, StringComparison.Ordinal);
+        Assert.Matches("store: the sighting store cannot be read \\(reference [0-9a-f]{8}; the detail is in the service log\\)", readiness);
         Assert.All(secret, s => Assert.DoesNotContain(s, readiness, StringComparison.OrdinalIgnoreCase));
     }
 

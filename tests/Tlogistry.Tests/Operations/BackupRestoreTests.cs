@@ -32,6 +32,8 @@ public sealed class BackupRestoreTests
         var backup = work.Combine("backup");
 
         var pinned = new Dictionary<string, string>();
+        Directory.CreateDirectory(data);
+        Tlogistry.Signing.InstanceKey.LoadOrCreate(Path.Combine(data, "signing-key.pem")).Dispose();
         await using (var serving = await ServeProcess.StartAsync(data, upstream.Mapping, Ct, environment: environment))
         {
             using var http = new HttpClient { BaseAddress = serving.BaseUri };

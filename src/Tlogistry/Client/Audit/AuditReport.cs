@@ -51,8 +51,9 @@ internal sealed record AuditReport(
 
         // An entry is explained by a verifying bundle for the same leaf of the same log, or by an intent.
         var explained = published.Where(p => p.Sighting is not null).Select(p => (p.LogId, p.Uuid)).ToHashSet();
-        var intended = byIntent.Select(s => (Convert.ToHexStringLower(s.Bundle.Entry.LogId), s.Bundle.Entry.LogIndex)).ToHashSet();
-        var unexplained = ours.Where(o => !explained.Contains((o.LogId, o.Uuid)) && !intended.Contains((o.LogId, o.LogIndex))).ToList();
+        // By leaf hash: an entry's log is named by its key in the report, while a sighting keeps the ID it was read under.
+        var intended = byIntent.Select(s => Convert.ToHexStringLower(Tlogistry.Transparency.Merkle.Rfc6962.LeafHash(s.Bundle.Entry.CanonicalizedBody))).ToHashSet(StringComparer.Ordinal);
+        var unexplained = ours.Where(o => !explained.Contains((o.LogId, o.Uuid)) && !intended.Contains(o.Uuid)).ToList();
 
         var sightings = ours.Where(o => o.Sighting is not null).Select(o => o.Sighting!)
             .Concat(published.Where(p => p.Sighting is not null).Select(p => p.Sighting!))

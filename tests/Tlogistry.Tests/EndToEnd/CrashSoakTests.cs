@@ -304,18 +304,22 @@ internal sealed class CrashSoak : IAsyncDisposable
             Timeout = TimeSpan.FromSeconds(30),
         };
 
+    private Task<TagAnswer> GetTagAsync(HttpClient http, string tag) =>
+        GetTagAsync(http, new Uri($"/v2/soak/manifests/{tag}", UriKind.Relative), tag, _ct);
+
     /// <summary>
     /// GET by tag. A response counts as acknowledged once its headers arrive: tlogistry sends
     /// them only after the sighting is durable, so a kill during the body does not undo it.
+    /// Status 0: no answer (killed).
     /// </summary>
-    private async Task<TagAnswer> GetTagAsync(HttpClient http, string tag)
+    internal static async Task<TagAnswer> GetTagAsync(HttpClient http, Uri url, string tag, CancellationToken ct)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v2/soak/manifests/{tag}");
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
         request.Headers.Accept.ParseAdd(OciImageBuilder.ManifestMediaType);
         HttpResponseMessage response;
         try
         {
-            response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, _ct);
+            response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
         }
         catch (Exception e) when (e is HttpRequestException or IOException)
         {
@@ -328,7 +332,7 @@ internal sealed class CrashSoak : IAsyncDisposable
             var answer = new TagAnswer(tag, response.StatusCode, H("Tlog-First-Seen") == "true", H("Tlog-Uuid"), H("Tlog-Logindex"), H("Docker-Content-Digest"));
             try
             {
-                await response.Content.ReadAsByteArrayAsync(_ct);
+                await response.Content.ReadAsByteArrayAsync(ct);
             }
             catch (Exception e) when (e is HttpRequestException or IOException)
             {

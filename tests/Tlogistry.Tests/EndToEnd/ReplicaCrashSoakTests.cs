@@ -204,37 +204,8 @@ public sealed class ReplicaCrashSoakTests
         return pushed;
     }
 
-    /// <summary>GET by tag; acknowledged once the headers arrive (sent only after the sighting is stored). Status 0: no answer (killed).</summary>
-    private static async Task<TagAnswer> GetTagAsync(HttpClient http, ServeProcess replica, string tag)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(replica.BaseUri, $"/v2/rsoak/manifests/{tag}"));
-        request.Headers.Accept.ParseAdd(OciImageBuilder.ManifestMediaType);
-        HttpResponseMessage response;
-        try
-        {
-            response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Ct);
-        }
-        catch (Exception e) when (e is HttpRequestException or IOException)
-        {
-            return new TagAnswer(tag, 0, false, null, null, null);
-        }
-
-        using (response)
-        {
-            string? H(string name) => response.Headers.TryGetValues(name, out var v) ? v.Single() : null;
-            var answer = new TagAnswer(tag, response.StatusCode, H("Tlog-First-Seen") == "true", H("Tlog-Uuid"), H("Tlog-Logindex"), H("Docker-Content-Digest"));
-            try
-            {
-                await response.Content.ReadAsByteArrayAsync(Ct);
-            }
-            catch (Exception e) when (e is HttpRequestException or IOException)
-            {
-                // Killed mid-body: the headers already acknowledged the sighting.
-            }
-
-            return answer;
-        }
-    }
+    private static Task<TagAnswer> GetTagAsync(HttpClient http, ServeProcess replica, string tag) =>
+        CrashSoak.GetTagAsync(http, new Uri(replica.BaseUri, $"/v2/rsoak/manifests/{tag}"), tag, Ct);
 
     private static async Task<long> LogSizeAsync(LogServeProcess log)
     {

@@ -102,11 +102,11 @@ internal sealed partial class KeylessSigner : IEnvelopeSigner, IDisposable
     public async Task<SignedEnvelope> SignAsync(string payloadType, byte[] payload, CancellationToken cancellationToken)
     {
         var issued = await CurrentAsync(cancellationToken);
-        var early = issued.NotBefore - _time.GetUtcNow();
-        if (early > TimeSpan.Zero)
+        // Fulcio does not backdate: with this clock behind, wait for the certificate to start, so
+        // that a log using this clock never integrates the entry before the certificate's window.
+        // A timer may fire a little before the wall clock gets there: wait again for the rest.
+        for (var early = issued.NotBefore - _time.GetUtcNow(); early > TimeSpan.Zero; early = issued.NotBefore - _time.GetUtcNow())
         {
-            // Fulcio does not backdate: with this clock behind, wait for the certificate to start, so
-            // that a log using this clock never integrates the entry before the certificate's window.
             await Task.Delay(early, _time, cancellationToken);
         }
 

@@ -31,7 +31,7 @@ internal static class AcceptLog
 
         // Only the embedded log can be read entry by entry here; a Rekor log's pins keep
         // verifying against the checkpoints in their own bundles, so none is forgotten.
-        var embedded = log.FindsLostPins && app.Services.GetService<LogChoice>()?.Kind == LogKind.Embedded ? app.Services.GetRequiredService<EmbeddedLog>() : null;
+        var embedded = app.Services.GetService<LogChoice>()?.Kind == LogKind.Embedded ? app.Services.GetRequiredService<EmbeddedLog>() : null;
         var forget = embedded is null ? [] : await NotInLogAsync(index, embedded, Convert.ToHexStringLower(log.LogId), cancellationToken);
         foreach (var s in forget)
         {
@@ -69,7 +69,7 @@ internal static class AcceptLog
             foreach (var s in page.Sightings.Where(s => s.LogId == logId))
             {
                 if (s.LogIndex >= checkpoint.Checkpoint.Size
-                    || !Rfc6962.LeafHash(log.ReadLeaf(s.LogIndex, checkpoint)).AsSpan().SequenceEqual(Rfc6962.LeafHash(s.Bundle.Entry.CanonicalizedBody)))
+                    || !log.ReadLeaf(s.LogIndex, checkpoint).AsSpan().SequenceEqual(s.Bundle.Entry.CanonicalizedBody))
                 {
                     forget.Add(s);
                 }

@@ -50,7 +50,7 @@ internal static class LogSetup
                 : new RekorV2Log(url, logId, http, rekor, sp.GetRequiredService<ILogger<RekorV2Log>>());
         });
         services.AddSingleton<ITransparencyLog>(sp => Measured(sp, (ITransparencyLog)sp.GetRequiredService<ICheckpointSource>()));
-        AddHistory(services, _ => root.Logs.First(l => l.LogId.AsSpan().SequenceEqual(logId)));
+        AddHistory(services, _ => root.FindLog(logId)!);
     }
 
     /// <summary>The memory of the log's checkpoints, kept in the store (registered after this).</summary>

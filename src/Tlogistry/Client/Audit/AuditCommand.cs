@@ -70,7 +70,7 @@ internal static class AuditCommand
                         continue;
                     }
 
-                    if (Ours(record, trust, verifier) is { } entry)
+                    if (Ours(record, uuid, trust) is { } entry)
                     {
                         ours.Add(entry);
                         entries[entry] = record.Entry;
@@ -166,12 +166,11 @@ internal static class AuditCommand
         }
     }
 
-    /// <summary>The entry as ours, or null for an entry of someone else.</summary>
-    private static OurEntry? Ours(LogRecord record, ClientTrust trust, BundleVerifier verifier)
+    /// <summary>The entry (whose log evidence the scan has verified, and whose leaf hash is <paramref name="uuid"/>) as ours, or null for someone else's.</summary>
+    private static OurEntry? Ours(LogRecord record, string uuid, ClientTrust trust)
     {
         var entry = record.Entry;
         var logId = LogName(entry.LogId, trust.Root);
-        var uuid = Convert.ToHexStringLower(Rfc6962.LeafHash(entry.CanonicalizedBody));
         if (record.Envelope is { } envelope)
         {
             try
@@ -185,8 +184,8 @@ internal static class AuditCommand
             }
         }
 
-        // A log that keeps a hash (Rekor v2): ours when the body names one of our keys and the
-        // log's own evidence for it verifies; only a published bundle can say what it records.
+        // A log that keeps a hash (Rekor v2): ours when the body names one of our keys (the log's
+        // own evidence for it was verified by the scan); only a published bundle can say what it records.
         try
         {
             var signers = EntryBody.Parse(entry.CanonicalizedBody, entry.Kind, entry.Version).Signers;
@@ -195,7 +194,6 @@ internal static class AuditCommand
                 return null;
             }
 
-            verifier.VerifyEntry(entry, DateTimeOffset.UtcNow);
             return new OurEntry(logId, entry.LogIndex, uuid, $"{entry.Kind} {entry.Version}", null);
         }
         catch (Exception e) when (e is FormatException or LogVerificationException)

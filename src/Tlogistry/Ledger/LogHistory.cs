@@ -29,13 +29,14 @@ internal sealed partial class LogHistory
         _index = index;
         _source = source;
         _log = log;
+        Key = LogIdentity.Of(log);
         _logger = logger;
     }
 
     public string Description => _source.Description;
 
     /// <summary>The log's identity as the store remembers it: <see cref="LogIdentity.Of"/> its key.</summary>
-    public string Key => LogIdentity.Of(_log);
+    public string Key { get; }
 
     /// <summary>The log's current checkpoint, verified with its key.</summary>
     /// <exception cref="LogUnavailableException">The log could not be read.</exception>
@@ -114,7 +115,11 @@ internal sealed partial class LogHistory
                 await RequireAsync(remembered.Checkpoint, seen, cancellationToken);
             }
 
-            await _index.RememberCheckpointAsync(RememberedCheckpoint.Of(Key, seen, note), replace: false, cancellationToken);
+            // The same tree again (the usual case) changes nothing: only a larger one is written.
+            if (remembered is null || seen.Size > remembered.Size)
+            {
+                await _index.RememberCheckpointAsync(RememberedCheckpoint.Of(Key, seen, note), replace: false, cancellationToken);
+            }
         }
         else
         {

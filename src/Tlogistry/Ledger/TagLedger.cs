@@ -623,7 +623,7 @@ internal sealed partial class TagLedger
         [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "log entry {Index} is a second sighting of {Reference}, already pinned by entry {Pinned}; the first stays the pin")]
         public static partial void DuplicateEntry(ILogger logger, long index, string reference, long pinned);
 
-        [LoggerMessage(EventId = 2012, Level = LogLevel.Warning, Message = "stored pin {Reference} (log index {Index}) served without a fresh consistency proof: the log could not give one now")]
+        [LoggerMessage(EventId = 2014, Level = LogLevel.Warning, Message = "stored pin {Reference} (log index {Index}) served without a fresh consistency proof: the log could not give one now")]
         public static partial void StoredPinUnproven(ILogger logger, string reference, long index);
     }
 }

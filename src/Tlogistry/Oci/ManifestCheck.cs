@@ -32,7 +32,7 @@ internal static class ManifestCheck
     /// <c>config</c> object and <c>layers</c> array, an index's <c>manifests</c> array). A
     /// generic or missing Content-Type leaves the body's own <c>mediaType</c> to decide.
     /// </summary>
-    public static bool TryAccept(string? contentType, ReadOnlySpan<byte> body, [NotNullWhen(true)] out string? mediaType, [NotNullWhen(false)] out string? problem)
+    public static bool TryAccept(string? contentType, ReadOnlyMemory<byte> body, [NotNullWhen(true)] out string? mediaType, [NotNullWhen(false)] out string? problem)
     {
         mediaType = null;
         var declared = ServedType(contentType);
@@ -44,7 +44,7 @@ internal static class ManifestCheck
         }
 
         // JsonDocument checks UTF-8 only in the strings it is asked to read: check all of it.
-        if (!System.Text.Unicode.Utf8.IsValid(body))
+        if (!System.Text.Unicode.Utf8.IsValid(body.Span))
         {
             problem = "the body is not a JSON document: it is not UTF-8";
             return false;
@@ -53,7 +53,7 @@ internal static class ManifestCheck
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(body.ToArray(), new JsonDocumentOptions { AllowDuplicateProperties = false });
+            doc = JsonDocument.Parse(body, new JsonDocumentOptions { AllowDuplicateProperties = false });
         }
         catch (JsonException e)
         {

@@ -5,10 +5,10 @@ internal sealed partial class PostgresSightingIndex
 {
     // Each operation is retried once on a connection a server restart ended (RetryOnceAsync).
     public Task SaveIntentAsync(AppendIntent intent, CancellationToken cancellationToken) =>
-        RetryOnceAsync(async () => { await SaveIntentOnceAsync(intent, cancellationToken); return 0; }, cancellationToken);
+        RetryOnceAsync(() => SaveIntentOnceAsync(intent, cancellationToken), cancellationToken);
 
     public Task ForgetIntentAsync(string reference, CancellationToken cancellationToken) =>
-        RetryOnceAsync(async () => { await ForgetIntentOnceAsync(reference, cancellationToken); return 0; }, cancellationToken);
+        RetryOnceAsync(() => ForgetIntentOnceAsync(reference, cancellationToken), cancellationToken);
 
     public Task<AppendIntent?> FindIntentAsync(string reference, CancellationToken cancellationToken) =>
         RetryOnceAsync(() => FindIntentOnceAsync(reference, cancellationToken), cancellationToken);

@@ -64,7 +64,7 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
     /// twice (a commit whose answer was lost is refused by the unique reference instead).
     /// </summary>
     public Task SaveAsync(Sighting s, CancellationToken cancellationToken) =>
-        RetryOnceAsync(async () => { await SaveOnceAsync(s, cancellationToken); return 0; }, cancellationToken);
+        RetryOnceAsync(() => SaveOnceAsync(s, cancellationToken), cancellationToken);
 
     private async Task SaveOnceAsync(Sighting s, CancellationToken cancellationToken)
     {
@@ -103,7 +103,7 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
     }
 
     public Task ReplaceAsync(Sighting stored, Sighting earlier, CancellationToken cancellationToken) =>
-        RetryOnceAsync(async () => { await ReplaceOnceAsync(stored, earlier, cancellationToken); return 0; }, cancellationToken);
+        RetryOnceAsync(() => ReplaceOnceAsync(stored, earlier, cancellationToken), cancellationToken);
 
     private async Task ReplaceOnceAsync(Sighting stored, Sighting earlier, CancellationToken cancellationToken)
     {
@@ -118,7 +118,7 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
     }
 
     public Task ForgetAsync(Sighting sighting, CancellationToken cancellationToken) =>
-        RetryOnceAsync(async () => { await ForgetOnceAsync(sighting, cancellationToken); return 0; }, cancellationToken);
+        RetryOnceAsync(() => ForgetOnceAsync(sighting, cancellationToken), cancellationToken);
 
     private async Task ForgetOnceAsync(Sighting sighting, CancellationToken cancellationToken)
     {
@@ -140,7 +140,7 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
     }
 
     public Task RememberCheckpointAsync(RememberedCheckpoint checkpoint, bool replace, CancellationToken cancellationToken) =>
-        RetryOnceAsync(async () => { await RememberCheckpointOnceAsync(checkpoint, replace, cancellationToken); return 0; }, cancellationToken);
+        RetryOnceAsync(() => RememberCheckpointOnceAsync(checkpoint, replace, cancellationToken), cancellationToken);
 
     private async Task RememberCheckpointOnceAsync(RememberedCheckpoint checkpoint, bool replace, CancellationToken cancellationToken)
     {
@@ -273,6 +273,9 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
     /// lost its connection: after a server restart every idle pooled connection is dead, and
     /// the pool is cleared so the second try opens a new one.
     /// </summary>
+    private Task<int> RetryOnceAsync(Func<Task> operation, CancellationToken cancellationToken) =>
+        RetryOnceAsync(async () => { await operation(); return 0; }, cancellationToken);
+
     private async Task<T> RetryOnceAsync<T>(Func<Task<T>> operation, CancellationToken cancellationToken)
     {
         try

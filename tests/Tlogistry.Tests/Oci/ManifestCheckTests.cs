@@ -74,7 +74,7 @@ public sealed class ManifestCheckTests
     [Fact]
     public void Upstreams_text_in_a_refusal_is_bounded_and_printable()
     {
-        Assert.False(ManifestCheck.TryAccept("text/\u0007" + new string('x', 500), "{}"u8, out _, out var problem));
+        Assert.False(ManifestCheck.TryAccept("text/\u0007" + new string('x', 500), "{}"u8.ToArray(), out _, out var problem));
         Assert.DoesNotContain('\u0007', problem);
         Assert.True(problem.Length < 400, problem);
     }

@@ -235,6 +235,9 @@ internal static partial class TlogistryApp
         var home = app.Services.GetRequiredService<HomePage>();
         app.MapGet("/", (HttpContext c) => PageShell.WriteAsync(c, 200, home.Html, c.RequestAborted));
         app.MapGet(HistoryPage.Path, app.Services.GetRequiredService<HistoryPage>().HandleAsync);
+        var docs = new DocsPage();
+        app.MapGet(DocsPage.Path, docs.HandleAsync);
+        app.MapGet(DocsPage.NamedPath, docs.HandleAsync);
         app.MapGet("/healthz", () => Results.Text("ok"));
         var readiness = app.Services.GetRequiredService<Readiness>();
         app.MapGet("/readyz", readiness.HandleAsync);

@@ -166,7 +166,7 @@ internal sealed class HistoryPage
 
     private static async Task WriteErrorAsync(HttpContext context, int status, OciError error, string outcome, string image)
     {
-        if (!WantsHtml(context.Request))
+        if (!PageShell.WantsHtml(context.Request))
         {
             await OciResponses.WriteErrorAsync(context, status, error, outcome, context.RequestAborted);
             return;
@@ -176,10 +176,6 @@ internal sealed class HistoryPage
         var body = $"<h1>History</h1><p class=\"bad\" id=\"error\">{PageShell.Encode(error.Code)}: {PageShell.Encode(error.Message)}</p>{Form(image)}";
         await WritePageAsync(context, status, PageShell.Wrap("history", body), context.RequestAborted);
     }
-
-    private static bool WantsHtml(HttpRequest request) =>
-        MediaTypeHeaderValue.TryParseList(request.Headers.Accept, out var accepted)
-        && accepted.Any(a => a.MediaType.Equals("text/html", StringComparison.OrdinalIgnoreCase));
 
     private static Task WritePageAsync(HttpContext context, int status, string html, CancellationToken ct) =>
         PageShell.WriteAsync(context, status, html, ct);

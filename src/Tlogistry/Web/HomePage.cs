@@ -1,15 +1,14 @@
-using System.Reflection;
-using Markdig;
-
 namespace Tlogistry.Web;
 
-/// <summary>The home page: the README rendered to HTML, with this instance's identity and log.</summary>
+/// <summary>
+/// The home page: the README rendered once at start (as every page is, by <see cref="SiteMarkdown"/>,
+/// its links to <c>docs/</c> leading to <see cref="DocsPage"/>), with this instance's identity and log.
+/// </summary>
 internal sealed class HomePage
 {
     public HomePage(string identity, string log, string trustedLogs)
     {
-        var pipeline = new MarkdownPipelineBuilder().UseAdvancedExtensions().DisableHtml().Build();
-        var readme = Markdown.ToHtml(ReadReadme(), pipeline);
+        var readme = SiteMarkdown.ToHtml(SiteMarkdown.Read(SitePaths.Readme), SitePaths.Readme);
         Html = PageShell.Wrap("tlogistry", $"""
             <section class="box"><h2>This instance</h2>
             <p>Identity: <code id="identity">{PageShell.Encode(identity)}</code></p>
@@ -21,16 +20,4 @@ internal sealed class HomePage
     }
 
     public string Html { get; }
-
-    private static string ReadReadme()
-    {
-        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("README.md");
-        if (stream is null)
-        {
-            return "# tlogistry\n";
-        }
-
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
-    }
 }

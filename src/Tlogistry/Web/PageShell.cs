@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
 
 namespace Tlogistry.Web;
 
@@ -37,10 +38,15 @@ internal static class PageShell
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <style>{{Style}}</style></head>
         <body>
-        <nav><a href="/">tlogistry</a><a href="/history">history</a><a href="/tlog/trusted_root.json">trusted root</a></nav>
+        <nav><a href="/">tlogistry</a><a href="/history">history</a><a href="/docs">docs</a><a href="/tlog/trusted_root.json">trusted root</a></nav>
         {{body}}
         </body></html>
         """;
+
+    /// <summary>Whether a request's <c>Accept</c> names HTML: a browser gets its errors as a page, anything else as the OCI body.</summary>
+    public static bool WantsHtml(HttpRequest request) =>
+        MediaTypeHeaderValue.TryParseList(request.Headers.Accept, out var accepted)
+        && accepted.Any(a => a.MediaType.Equals("text/html", StringComparison.OrdinalIgnoreCase));
 
     public static string Encode(string? text) => WebUtility.HtmlEncode(text ?? "");
 }

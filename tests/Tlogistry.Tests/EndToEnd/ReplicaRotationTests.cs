@@ -5,7 +5,7 @@ using Tlogistry.Tests.Support;
 namespace Tlogistry.Tests.EndToEnd;
 
 /// <summary>
-/// The two-phase key rotation the README gives, done on two <c>tlogistry serve</c> replicas
+/// The two-phase key rotation docs/OPERATIONS.md gives, done on two <c>tlogistry serve</c> replicas
 /// sharing one PostgreSQL store and one <c>tlogistry log serve</c>, restarting one replica at a
 /// time: phase 1 makes every replica trust the new key while all still sign with the old;
 /// phase 2 switches each to signing with the new key, the old one kept as trusted. At every

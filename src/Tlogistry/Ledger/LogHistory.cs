@@ -79,7 +79,7 @@ internal sealed partial class LogHistory
             {
                 throw new InvalidDataException(
                     $"{_source.Description} does not extend the checkpoint this store remembers (size {remembered.Size}, root {Root(remembered.RootHash)}); " +
-                    $"it is now at size {current.Size}, root {Root(current.RootHash)}: {e.Message}. Restore the log from a backup, or accept it as it is and forget the sightings it no longer holds with: tlogistry index accept-log (see README, Operations)",
+                    $"it is now at size {current.Size}, root {Root(current.RootHash)}: {e.Message}. Restore the log from a backup, or accept it as it is and forget the sightings it no longer holds with: tlogistry index accept-log (see docs/OPERATIONS.md)",
                     e);
             }
         }

@@ -5,7 +5,7 @@ namespace Tlogistry.Registry;
 /// <summary>
 /// What a request asked for (its route) and what it came to (its outcome), for the one log
 /// line and the one count each request gets. Both are small fixed vocabularies, so they are
-/// safe as metric labels; the README lists them.
+/// safe as metric labels; docs/MONITORING.md lists them.
 /// </summary>
 internal static class RequestOutcome
 {

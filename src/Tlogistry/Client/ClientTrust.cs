@@ -3,6 +3,7 @@ using Tlogistry.Signing;
 using Tlogistry.Signing.Identity;
 using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Sigstore;
+using Tlogistry.Transparency;
 
 namespace Tlogistry.Client;
 

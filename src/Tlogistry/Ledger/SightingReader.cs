@@ -1,6 +1,6 @@
-using Tlogistry.Signing;
 using Tlogistry.Signing.Identity;
 using Tlogistry.Store;
+using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Sigstore;
 

@@ -1,4 +1,6 @@
 using System.Security.Cryptography;
+using Tlogistry.Transparency.Envelopes;
+using Tlogistry.Transparency;
 
 namespace Tlogistry.Signing;
 

@@ -12,9 +12,11 @@ using Tlogistry.Signing;
 using Tlogistry.Signing.Identity;
 using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Embedded;
+using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency.Notes;
 using Tlogistry.Transparency.Sigstore;
 using Tlogistry.Transparency.Witness;
+using Tlogistry.Transparency;
 
 namespace Tlogistry.Tests.Client;
 

@@ -6,8 +6,10 @@ using Tlogistry.Ledger;
 using Tlogistry.Signing;
 using Tlogistry.Signing.Identity;
 using Tlogistry.Tests.Support;
+using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency.Rekor;
 using Tlogistry.Transparency.Sigstore;
+using Tlogistry.Transparency;
 
 namespace Tlogistry.Tests.EndToEnd;
 

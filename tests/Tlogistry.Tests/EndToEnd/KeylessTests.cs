@@ -9,8 +9,10 @@ using Tlogistry.Signing;
 using Tlogistry.Signing.Identity;
 using Tlogistry.Signing.Keyless;
 using Tlogistry.Tests.Support;
+using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency.Rekor;
 using Tlogistry.Transparency.Sigstore;
+using Tlogistry.Transparency;
 
 namespace Tlogistry.Tests.EndToEnd;
 

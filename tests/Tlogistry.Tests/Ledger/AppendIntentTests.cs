@@ -7,6 +7,7 @@ using Tlogistry.Signing.Identity;
 using Tlogistry.Store;
 using Tlogistry.Tests.LogServer;
 using Tlogistry.Tests.Support;
+using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Merkle;

@@ -7,6 +7,7 @@ using Tlogistry.Tests.LogServer;
 using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Rekor;
 using Tlogistry.Transparency.Sigstore;
+using Tlogistry.Transparency;
 
 namespace Tlogistry.Tests.Ledger;
 

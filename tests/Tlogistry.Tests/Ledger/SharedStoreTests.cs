@@ -6,6 +6,7 @@ using Tlogistry.Store;
 using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Sigstore;
+using Tlogistry.Transparency;
 
 namespace Tlogistry.Tests.Ledger;
 

@@ -4,7 +4,9 @@ using Tlogistry.Signing;
 using Tlogistry.Signing.Identity;
 using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Embedded;
+using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency.Sigstore;
+using Tlogistry.Transparency;
 
 namespace Tlogistry.Tests.Ledger;
 

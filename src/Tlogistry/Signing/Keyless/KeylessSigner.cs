@@ -3,6 +3,8 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 
 using Tlogistry.Signing.Identity;
+using Tlogistry.Transparency.Envelopes;
+using Tlogistry.Transparency;
 
 namespace Tlogistry.Signing.Keyless;
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Tlogistry.Signing;
 using Tlogistry.Signing.Keyless;
 using Tlogistry.Tests.Support;
+using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency.Sigstore;
 
 namespace Tlogistry.Tests.Keyless;

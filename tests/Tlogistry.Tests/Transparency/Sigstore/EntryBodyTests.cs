@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Tlogistry.Signing;
+using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Merkle;

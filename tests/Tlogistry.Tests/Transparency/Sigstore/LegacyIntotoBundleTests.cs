@@ -96,7 +96,7 @@ public sealed class LegacyIntotoBundleTests
     private static (SigstoreBundle Bundle, byte[] Key) Build()
     {
         var record = Assert.Single(RekorV1Entries.ReadLogEntry(SigstoreFixtures.RestLogEntry(File))).Record;
-        var envelope = Assert.IsType<Tlogistry.Signing.DsseEnvelope>(record.Envelope);
+        var envelope = Assert.IsType<Tlogistry.Transparency.Envelopes.DsseEnvelope>(record.Envelope);
         Assert.Empty(envelope.Signatures);
 
         using var body = JsonDocument.Parse(record.Entry.CanonicalizedBody);

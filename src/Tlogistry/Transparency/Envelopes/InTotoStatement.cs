@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Tlogistry.Signing;
+namespace Tlogistry.Transparency.Envelopes;
 
 /// <summary>An in-toto Statement v1 subject: a name and its digests by algorithm.</summary>
 internal sealed record InTotoSubject(string Name, IReadOnlyDictionary<string, string> Digest);

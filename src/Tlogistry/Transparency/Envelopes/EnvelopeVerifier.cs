@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace Tlogistry.Signing;
+namespace Tlogistry.Transparency.Envelopes;
 
 /// <summary>Checks a DSSE envelope's signature against one ECDSA public key (DER SPKI).</summary>
 internal static class EnvelopeVerifier

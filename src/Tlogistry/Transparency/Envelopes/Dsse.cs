@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Tlogistry.Signing;
+namespace Tlogistry.Transparency.Envelopes;
 
 /// <summary>
 /// DSSE pre-authentication encoding: what a DSSE signature actually covers. Signing the

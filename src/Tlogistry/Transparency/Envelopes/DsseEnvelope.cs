@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Tlogistry.Signing;
+namespace Tlogistry.Transparency.Envelopes;
 
 /// <summary>A DSSE envelope with one or more signatures, and its JSON form.</summary>
 internal sealed record DsseEnvelope(string PayloadType, byte[] Payload, IReadOnlyList<DsseSignature> Signatures)

@@ -1,6 +1,6 @@
 using Tlogistry.Signing.Identity;
 
-namespace Tlogistry.Signing;
+namespace Tlogistry.Transparency;
 
 /// <summary>
 /// What verifies a signature: the DER SubjectPublicKeyInfo and, in keyless mode, the

@@ -1,4 +1,4 @@
-using Tlogistry.Signing.Identity;
+using Tlogistry.Transparency.Sigstore.Identity;
 
 namespace Tlogistry.Transparency;
 

@@ -2,9 +2,9 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 
-using Tlogistry.Signing.Identity;
-using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency;
+using Tlogistry.Transparency.Envelopes;
+using Tlogistry.Transparency.Sigstore.Identity;
 
 namespace Tlogistry.Signing.Keyless;
 

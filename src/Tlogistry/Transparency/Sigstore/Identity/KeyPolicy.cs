@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Sigstore;
 
-namespace Tlogistry.Signing.Identity;
+namespace Tlogistry.Transparency.Sigstore.Identity;
 
 /// <summary>
 /// Key mode: sightings count when one of the configured keys signed them. Several keys

@@ -1,6 +1,6 @@
-using Tlogistry.Signing.Identity;
+using Tlogistry.Transparency.Sigstore.Identity;
 
-namespace Tlogistry.Tests.Signing.Identity;
+namespace Tlogistry.Tests.Transparency.Sigstore.Identity;
 
 /// <summary>A configured identity is typed by its own syntax: a URI scheme makes a URI, whatever else it holds.</summary>
 public sealed class CertificateIdentityTests

@@ -3,7 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Sigstore;
 
-namespace Tlogistry.Signing.Identity;
+namespace Tlogistry.Transparency.Sigstore.Identity;
 
 /// <summary>
 /// Keyless mode: sightings count when a Fulcio certificate from the trusted root binds the

@@ -1,6 +1,6 @@
-using Tlogistry.Signing.Identity;
+using Tlogistry.Transparency.Sigstore.Identity;
 
-namespace Tlogistry.Tests.Signing.Identity;
+namespace Tlogistry.Tests.Transparency.Sigstore.Identity;
 
 /// <summary>The identity strings: made from a key or a SAN and issuer, and split back.</summary>
 public sealed class SignerIdentityTests

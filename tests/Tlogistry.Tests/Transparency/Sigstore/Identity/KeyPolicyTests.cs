@@ -1,10 +1,10 @@
 using System.Security.Cryptography;
-using Tlogistry.Signing.Identity;
 using Tlogistry.Tests.Transparency.Sigstore;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Sigstore;
+using Tlogistry.Transparency.Sigstore.Identity;
 
-namespace Tlogistry.Tests.Signing.Identity;
+namespace Tlogistry.Tests.Transparency.Sigstore.Identity;
 
 public sealed class KeyPolicyTests
 {

@@ -1,8 +1,8 @@
-using Tlogistry.Signing.Identity;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Sigstore;
+using Tlogistry.Transparency.Sigstore.Identity;
 
-namespace Tlogistry.Tests.Signing.Identity;
+namespace Tlogistry.Tests.Transparency.Sigstore.Identity;
 
 public sealed class CertificatePolicyTests
 {

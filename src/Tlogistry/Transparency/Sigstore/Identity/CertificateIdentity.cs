@@ -1,4 +1,4 @@
-namespace Tlogistry.Signing.Identity;
+namespace Tlogistry.Transparency.Sigstore.Identity;
 
 /// <summary>The two kinds of subject alternative name Fulcio puts in a leaf for the identities this service signs as.</summary>
 internal enum SanKind

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace Tlogistry.Signing.Identity;
+namespace Tlogistry.Transparency.Sigstore.Identity;
 
 /// <summary>
 /// The identity string a sighting records as its <c>instance</c>, derived from what verifies

@@ -2,11 +2,11 @@ using System.Formats.Asn1;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
-using Tlogistry.Signing.Identity;
 using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Sigstore;
+using Tlogistry.Transparency.Sigstore.Identity;
 
-namespace Tlogistry.Tests.Signing.Identity;
+namespace Tlogistry.Tests.Transparency.Sigstore.Identity;
 
 /// <summary>
 /// A small Fulcio look-alike made in the test: root → intermediate → leaf, the leaf with an

@@ -1,7 +1,7 @@
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Sigstore;
 
-namespace Tlogistry.Signing.Identity;
+namespace Tlogistry.Transparency.Sigstore.Identity;
 
 /// <summary>
 /// The rule for whose sightings count: which signer a bundle must be verified against, and,

@@ -5,7 +5,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Tlogistry.Transparency.Sigstore;
 
-namespace Tlogistry.Signing.Identity;
+namespace Tlogistry.Transparency.Sigstore.Identity;
 
 /// <summary>
 /// RFC 6962 signed certificate timestamps: the promise of a certificate transparency log that

@@ -1,7 +1,7 @@
 using Tlogistry.Tests.Transparency.Sigstore;
 using Tlogistry.Transparency.Sigstore;
 
-namespace Tlogistry.Tests.Signing.Identity;
+namespace Tlogistry.Tests.Transparency.Sigstore.Identity;
 
 /// <summary>
 /// The real bundles with a Fulcio leaf, and what <c>openssl x509 -inform DER -text</c> shows

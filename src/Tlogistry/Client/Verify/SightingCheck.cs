@@ -1,6 +1,5 @@
 using Tlogistry.Ledger;
 using Tlogistry.Store;
-using Tlogistry.Transparency;
 using Tlogistry.Transparency.Notes;
 using Tlogistry.Transparency.Sigstore;
 using Tlogistry.Transparency.Sigstore.Identity;

@@ -195,7 +195,7 @@ internal sealed partial class KeylessSigner : IEnvelopeSigner, IDisposable
         {
             _policy?.CheckIssued(chain.Certificates[0], chain.DetachedSct);
         }
-        catch (Transparency.LogVerificationException e)
+        catch (Transparency.Sigstore.LogVerificationException e)
         {
             throw new FulcioException("Fulcio issued a certificate this instance does not trust: " + e.Message, null, e) { CertificateRefused = true };
         }

@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Tlogistry.Signing;
 using Tlogistry.Transparency.Envelopes;
-using Tlogistry.Transparency;
 using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Merkle;
 using Tlogistry.Transparency.Notes;

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
-using Tlogistry.Transparency;
 using Tlogistry.Transparency.Sigstore;
 
 namespace Tlogistry.Transparency.Sigstore.Identity;

@@ -1,4 +1,3 @@
-using Tlogistry.Transparency;
 using Tlogistry.Transparency.Sigstore;
 
 namespace Tlogistry.Transparency.Sigstore.Identity;

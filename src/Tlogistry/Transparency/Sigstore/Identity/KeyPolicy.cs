@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using Tlogistry.Transparency;
 using Tlogistry.Transparency.Sigstore;
 
 namespace Tlogistry.Transparency.Sigstore.Identity;

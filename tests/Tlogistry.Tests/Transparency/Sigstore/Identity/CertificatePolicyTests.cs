@@ -1,4 +1,3 @@
-using Tlogistry.Transparency;
 using Tlogistry.Transparency.Sigstore;
 using Tlogistry.Transparency.Sigstore.Identity;
 

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using Tlogistry.Tests.Transparency.Sigstore;
-using Tlogistry.Transparency;
 using Tlogistry.Transparency.Sigstore;
 using Tlogistry.Transparency.Sigstore.Identity;
 

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Tlogistry.Files;
 using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency;
 

@@ -1,4 +1,4 @@
-namespace Tlogistry.Signing;
+namespace Tlogistry.Files;
 
 /// <summary>Writes a private file readable by its owner only, durably, refusing to overwrite.</summary>
 internal static class SecretFile

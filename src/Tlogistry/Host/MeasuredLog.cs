@@ -1,10 +1,11 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using Tlogistry.Transparency.Envelopes;
+using Tlogistry.Telemetry;
 using Tlogistry.Transparency;
+using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency.Sigstore;
 
-namespace Tlogistry.Telemetry;
+namespace Tlogistry.Host;
 
 /// <summary>
 /// Wraps whichever log is configured so that every call is timed and traced in one place,

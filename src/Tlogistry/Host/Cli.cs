@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Microsoft.AspNetCore.Builder;
+using Tlogistry.Serving;
 
 namespace Tlogistry.Host;
 

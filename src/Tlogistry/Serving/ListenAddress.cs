@@ -1,7 +1,9 @@
 using System.Net;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
 
-namespace Tlogistry.Host;
+namespace Tlogistry.Serving;
 
 /// <summary>
 /// Which local interface a service accepts connections on: every interface (the default,
@@ -70,5 +72,14 @@ internal sealed class ListenAddress
         {
             kestrel.Listen(_address, port, configure);
         }
+    }
+
+    /// <summary>The port the listener is bound to, once started.</summary>
+    public static int? BoundPort(WebApplication app)
+    {
+        var first = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses.FirstOrDefault();
+        var colon = first?.LastIndexOf(':') ?? -1;
+        return colon > 0 && int.TryParse(first.AsSpan(colon + 1).TrimEnd('/'), System.Globalization.CultureInfo.InvariantCulture, out var p) ? p : null;
     }
 }

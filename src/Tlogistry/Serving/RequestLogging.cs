@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 using Tlogistry.Registry;
 using Tlogistry.Telemetry;
 
-namespace Tlogistry.Host;
+namespace Tlogistry.Serving;
 
 /// <summary>
 /// The end of every request: one structured log line (method, path, status, upstream

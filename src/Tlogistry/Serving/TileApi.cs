@@ -3,7 +3,7 @@ using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Merkle;
 using Tlogistry.Transparency.Tiles;
 
-namespace Tlogistry.LogServer;
+namespace Tlogistry.Serving;
 
 /// <summary>
 /// The C2SP tlog-tiles read API straight from the log's files. A partial tile narrower

@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Net;
+using Tlogistry.Upstream.Guard;
 
-namespace Tlogistry.Upstream.Guard;
+namespace Tlogistry.Upstream;
 
 /// <summary>Which side of the SSRF guard a request travels on, decided once per request.</summary>
 internal enum Destination

@@ -1,8 +1,9 @@
 using Tlogistry.Ledger;
 using Tlogistry.Signing;
-using Tlogistry.Signing.Identity;
+using Tlogistry.Transparency;
 using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Sigstore;
+using Tlogistry.Transparency.Sigstore.Identity;
 
 namespace Tlogistry.Client;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Microsoft.AspNetCore.Builder;
+using Tlogistry.Serving;
 
 namespace Tlogistry.Host;
 
@@ -34,7 +35,7 @@ internal static class Cli
 
     private static bool IsReported(Exception e) =>
         e is FormatException or InvalidDataException or InvalidOperationException or IOException
-            or UnauthorizedAccessException or System.Data.Common.DbException or Transparency.LogVerificationException;
+            or UnauthorizedAccessException or System.Data.Common.DbException or Transparency.Sigstore.LogVerificationException;
 
     /// <summary><c>tlogistry log serve</c>: the embedded log alone, over the Rekor and tiles APIs.</summary>
     private static Command LogCommand()

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Tlogistry.Ledger;
-using Tlogistry.Signing.Identity;
 using Tlogistry.Store;
+using Tlogistry.Transparency.Sigstore.Identity;
 
 namespace Tlogistry.Host;
 

@@ -2,10 +2,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Tlogistry.Ledger;
 using Tlogistry.Signing;
-using Tlogistry.Signing.Identity;
 using Tlogistry.Signing.Keyless;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Sigstore;
+using Tlogistry.Transparency.Sigstore.Identity;
 
 namespace Tlogistry.Host;
 

@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using Tlogistry.Http;
 using Tlogistry.Ledger;
 using Tlogistry.Registry;
+using Tlogistry.Serving;
 using Tlogistry.Signing;
 using Tlogistry.Store;
 using Tlogistry.Telemetry;
@@ -196,7 +197,7 @@ internal static partial class TlogistryApp
             // Said once the socket is bound, so the line is true and names the port the OS gave for port 0.
             var logDescription = app.Services.GetRequiredService<ITransparencyLog>().Description;
             app.Lifetime.ApplicationStarted.Register(() =>
-                Log.Started(logger, BoundPort(app) ?? port, listenAddress.ToString(), dataDir, ledger.Identity, logDescription, store.Description, reindexed));
+                Log.Started(logger, ListenAddress.BoundPort(app) ?? port, listenAddress.ToString(), dataDir, ledger.Identity, logDescription, store.Description, reindexed));
         }
         else
         {
@@ -257,7 +258,7 @@ internal static partial class TlogistryApp
         {
             // The embedded log's C2SP tiles read API, so anyone can check its checkpoints and
             // compute proofs without trusting this service's word.
-            var tiles = new LogServer.TileApi(embedded, Path.Combine(dataDir, "log"), (c, status, message) =>
+            var tiles = new Serving.TileApi(embedded, Path.Combine(dataDir, "log"), (c, status, message) =>
                 OciResponses.WriteErrorAsync(c, status, new Oci.OciError(Oci.OciErrorCodes.BlobUnknown, message), Registry.RequestOutcome.NotFound, c.RequestAborted));
             app.MapGet("/checkpoint", tiles.CheckpointAsync);
             app.MapGet("/tile/{**path}", (HttpContext c) => UnavailableOnFailure(c, tiles.TileAsync));
@@ -267,15 +268,6 @@ internal static partial class TlogistryApp
         // and anything else (file-like ones such as /.env included) for an OCI 404.
         app.MapFallback("{**path}", api.HandleAsync);
         return app;
-    }
-
-    /// <summary>The port the listener is bound to, once started.</summary>
-    internal static int? BoundPort(WebApplication app)
-    {
-        var first = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
-            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses.FirstOrDefault();
-        var colon = first?.LastIndexOf(':') ?? -1;
-        return colon > 0 && int.TryParse(first.AsSpan(colon + 1).TrimEnd('/'), System.Globalization.CultureInfo.InvariantCulture, out var p) ? p : null;
     }
 
     /// <summary>A tile that cannot be read (a concurrent append replaced it three times over) answers 503, not 500.</summary>

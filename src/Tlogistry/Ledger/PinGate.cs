@@ -1,4 +1,5 @@
 using Tlogistry.Store;
+using Tlogistry.Transparency.Sigstore;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Witness;
 

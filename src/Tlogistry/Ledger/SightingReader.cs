@@ -1,8 +1,8 @@
-using Tlogistry.Signing;
-using Tlogistry.Signing.Identity;
 using Tlogistry.Store;
 using Tlogistry.Transparency;
+using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency.Sigstore;
+using Tlogistry.Transparency.Sigstore.Identity;
 
 namespace Tlogistry.Ledger;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Tlogistry.Signing;
+using Tlogistry.Transparency.Envelopes;
 
 namespace Tlogistry.Ledger;
 

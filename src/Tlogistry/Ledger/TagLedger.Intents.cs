@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Tlogistry.Signing;
 using Tlogistry.Store;
+using Tlogistry.Transparency.Envelopes;
 
 namespace Tlogistry.Ledger;
 

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Tlogistry.Host;
+using Tlogistry.Serving;
 using Tlogistry.Transparency.Embedded;
 
 namespace Tlogistry.LogServer;
@@ -103,7 +103,7 @@ internal static partial class LogServerApp
         app.MapFallback(Guard(c => ApiResponses.ErrorAsync(c, StatusCodes.Status404NotFound, "no such route")));
 
         await app.StartAsync(cancellationToken);
-        var port = TlogistryApp.BoundPort(app) ?? settings.Port;
+        var port = ListenAddress.BoundPort(app) ?? settings.Port;
         var baseUrl = (settings.PublicUrl ?? string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}")).TrimEnd('/');
         // The base URL is known only once the port is bound (port 0 in tests).
         trustedRoot = TrustedRootFile.Build(log, baseUrl);

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using Tlogistry.Signing.Identity;
+using Tlogistry.Transparency.Sigstore.Identity;
 
 namespace Tlogistry.Registry;
 

@@ -1,3 +1,6 @@
+using Tlogistry.Transparency.Envelopes;
+using Tlogistry.Transparency;
+
 namespace Tlogistry.Signing;
 
 /// <summary>

@@ -1,4 +1,7 @@
 using System.Security.Cryptography;
+using Tlogistry.Files;
+using Tlogistry.Transparency.Envelopes;
+using Tlogistry.Transparency;
 
 namespace Tlogistry.Signing;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
-using Tlogistry.Signing;
+using Tlogistry.Transparency.Envelopes;
+using Tlogistry.Transparency;
 
 namespace Tlogistry.Store;
 

@@ -1,4 +1,4 @@
-using Tlogistry.Signing;
+using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency.Sigstore;
 
 namespace Tlogistry.Transparency;
@@ -51,24 +51,6 @@ internal interface ITransparencyLog
     /// cheap read without retries (the readiness check): nothing it returns is trusted.
     /// </summary>
     Task CheckAsync(CancellationToken cancellationToken);
-}
-
-/// <summary>A log entry that does not verify: it must not be trusted for pinning.</summary>
-internal sealed class LogVerificationException : Exception
-{
-    public LogVerificationException(string message)
-        : base(message)
-    {
-    }
-
-    public LogVerificationException(string message, Exception inner)
-        : base(message, inner)
-    {
-    }
-
-    public LogVerificationException()
-    {
-    }
 }
 
 /// <summary>The log could not be reached, or answered with an error: no pin can be made or checked.</summary>

@@ -6,8 +6,8 @@ using Tlogistry.Client.History;
 using Tlogistry.Ledger;
 using Tlogistry.Oci;
 using Tlogistry.Registry;
-using Tlogistry.Signing.Identity;
 using Tlogistry.Store;
+using Tlogistry.Transparency.Sigstore.Identity;
 
 namespace Tlogistry.Web;
 

@@ -6,6 +6,7 @@ using Tlogistry.Client.Audit;
 using Tlogistry.Ledger;
 using Tlogistry.Signing;
 using Tlogistry.Tests.Support;
+using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Embedded;
 

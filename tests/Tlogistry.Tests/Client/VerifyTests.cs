@@ -9,11 +9,13 @@ using Tlogistry.Client;
 using Tlogistry.Client.Verify;
 using Tlogistry.Ledger;
 using Tlogistry.Signing;
-using Tlogistry.Signing.Identity;
 using Tlogistry.Tests.Support;
+using Tlogistry.Transparency;
 using Tlogistry.Transparency.Embedded;
+using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency.Notes;
 using Tlogistry.Transparency.Sigstore;
+using Tlogistry.Transparency.Sigstore.Identity;
 using Tlogistry.Transparency.Witness;
 
 namespace Tlogistry.Tests.Client;

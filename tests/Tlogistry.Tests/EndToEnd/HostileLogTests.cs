@@ -7,6 +7,7 @@ using Tlogistry.Client.History;
 using Tlogistry.Http;
 using Tlogistry.Signing;
 using Tlogistry.Tests.Support;
+using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Rekor;
 using Tlogistry.Transparency.Sigstore;

@@ -4,10 +4,12 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Tlogistry.Http;
 using Tlogistry.Ledger;
 using Tlogistry.Signing;
-using Tlogistry.Signing.Identity;
 using Tlogistry.Tests.Support;
+using Tlogistry.Transparency;
+using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency.Rekor;
 using Tlogistry.Transparency.Sigstore;
+using Tlogistry.Transparency.Sigstore.Identity;
 
 namespace Tlogistry.Tests.EndToEnd;
 

@@ -6,11 +6,13 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Tlogistry.Http;
 using Tlogistry.Ledger;
 using Tlogistry.Signing;
-using Tlogistry.Signing.Identity;
 using Tlogistry.Signing.Keyless;
 using Tlogistry.Tests.Support;
+using Tlogistry.Transparency;
+using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency.Rekor;
 using Tlogistry.Transparency.Sigstore;
+using Tlogistry.Transparency.Sigstore.Identity;
 
 namespace Tlogistry.Tests.EndToEnd;
 
@@ -72,7 +74,7 @@ public sealed class KeylessTests
             // Without a pinned root, a client takes the proxy's logs but never its CAs: the test CA is not public-good.
             var unpinned = await Tlogistry.Client.ClientTrust.FromProxyAsync(new Tlogistry.Client.TrustFlags(null, [], Alice, Issuer), new Tlogistry.Client.ProxyClient(proxy.BaseUri), Ct);
             Assert.Equal(TrustedRoot.PublicGood.CertificateAuthorities.Select(a => a.Uri), unpinned.Root.CertificateAuthorities.Select(a => a.Uri));
-            var chain = Assert.Throws<Tlogistry.Transparency.LogVerificationException>(() => unpinned.Reader.Read(bundle));
+            var chain = Assert.Throws<Tlogistry.Transparency.Sigstore.LogVerificationException>(() => unpinned.Reader.Read(bundle));
             Assert.Contains("certificate chain check failed", chain.Message, StringComparison.Ordinal);
             var pinnedTrust = await Tlogistry.Client.ClientTrust.FromProxyAsync(new Tlogistry.Client.TrustFlags(published, [], Alice, Issuer), new Tlogistry.Client.ProxyClient(proxy.BaseUri), Ct);
             Assert.Equal(pinnedTrust.Reader.Identity, pinnedTrust.Reader.Read(bundle).Identity);

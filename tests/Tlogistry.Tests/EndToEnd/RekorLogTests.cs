@@ -8,10 +8,12 @@ using Tlogistry.Http;
 using Tlogistry.Ledger;
 using Tlogistry.Signing;
 using Tlogistry.Tests.Support;
+using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency.Merkle;
 using Tlogistry.Transparency.Rekor;
 using Tlogistry.Transparency.Sigstore;
 using Tlogistry.Transparency.Tiles;
+using Tlogistry.Transparency;
 
 namespace Tlogistry.Tests.EndToEnd;
 

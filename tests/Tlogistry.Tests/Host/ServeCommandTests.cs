@@ -158,7 +158,7 @@ public sealed partial class ServeCommandTests
         });
 
         var request = Assert.Single(entries, e => e.GetProperty("EventId").GetInt32() == 100);
-        Assert.Equal("Tlogistry.Host.RequestLogging", request.GetProperty("Category").GetString());
+        Assert.Equal("Tlogistry.Serving.RequestLogging", request.GetProperty("Category").GetString());
         var state = request.GetProperty("State");
         Assert.Equal("GET", state.GetProperty("Method").GetString());
         Assert.Equal("/v2/alpine/manifests/not-there", state.GetProperty("Path").GetString());

@@ -3,15 +3,16 @@ using Tlogistry.Client.Audit;
 using Tlogistry.Http;
 using Tlogistry.Ledger;
 using Tlogistry.Signing;
-using Tlogistry.Signing.Identity;
 using Tlogistry.Store;
 using Tlogistry.Tests.LogServer;
 using Tlogistry.Tests.Support;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Embedded;
+using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency.Merkle;
 using Tlogistry.Transparency.Rekor;
 using Tlogistry.Transparency.Sigstore;
+using Tlogistry.Transparency.Sigstore.Identity;
 
 namespace Tlogistry.Tests.Ledger;
 

@@ -1,11 +1,12 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Tlogistry.Ledger;
 using Tlogistry.Signing;
-using Tlogistry.Signing.Identity;
 using Tlogistry.Store;
 using Tlogistry.Tests.Support;
+using Tlogistry.Transparency;
 using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Sigstore;
+using Tlogistry.Transparency.Sigstore.Identity;
 
 namespace Tlogistry.Tests.Ledger;
 

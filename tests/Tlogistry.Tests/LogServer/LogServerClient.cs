@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Tlogistry.LogServer;
-using Tlogistry.Signing;
+using Tlogistry.Transparency.Envelopes;
 
 namespace Tlogistry.Tests.LogServer;
 
@@ -27,7 +27,7 @@ internal sealed class LogServerClient : IAsyncDisposable
 
     public static async Task<LogServerClient> StartAsync(string dataDir, WriterPolicy? writers = null)
     {
-        var app = await LogServerApp.StartAsync(new LogServerSettings(dataDir, 0, null, Tlogistry.Host.ListenAddress.Parse("127.0.0.1"), writers), CancellationToken.None);
+        var app = await LogServerApp.StartAsync(new LogServerSettings(dataDir, 0, null, Tlogistry.Serving.ListenAddress.Parse("127.0.0.1"), writers), CancellationToken.None);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new LogServerClient(app, new Uri(address + "/"));
     }

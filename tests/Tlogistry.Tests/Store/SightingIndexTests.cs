@@ -1,9 +1,10 @@
 using System.Data.Common;
 using System.Text;
-using Tlogistry.Signing;
 using Tlogistry.Store;
 using Tlogistry.Tests.Support;
+using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency.Sigstore;
+using Tlogistry.Transparency;
 
 namespace Tlogistry.Tests.Store;
 

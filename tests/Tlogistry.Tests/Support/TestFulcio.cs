@@ -1,4 +1,4 @@
-using Tlogistry.Signing.Identity;
+using Tlogistry.Transparency.Sigstore.Identity;
 using System.Formats.Asn1;
 using System.Net;
 using System.Security.Cryptography;

@@ -3,7 +3,6 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging.Abstractions;
 using Tlogistry.Http;
 using Tlogistry.Ledger;
-using Tlogistry.Signing;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Merkle;

@@ -1,6 +1,5 @@
 using Tlogistry.Ledger;
 using Tlogistry.Store;
-using Tlogistry.Transparency;
 using Tlogistry.Transparency.Sigstore;
 
 namespace Tlogistry.Client.Audit;

@@ -1,6 +1,5 @@
 using Tlogistry.Ledger;
 using Tlogistry.Oci;
-using Tlogistry.Transparency;
 using Tlogistry.Transparency.Sigstore;
 
 namespace Tlogistry.Client.History;

@@ -1,9 +1,8 @@
-using Tlogistry.Store;
 using Tlogistry.Ledger;
-using Tlogistry.Signing.Identity;
-using Tlogistry.Transparency;
+using Tlogistry.Store;
 using Tlogistry.Transparency.Notes;
 using Tlogistry.Transparency.Sigstore;
+using Tlogistry.Transparency.Sigstore.Identity;
 
 namespace Tlogistry.Client.Verify;
 

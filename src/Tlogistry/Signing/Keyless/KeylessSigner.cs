@@ -2,7 +2,9 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 
-using Tlogistry.Signing.Identity;
+using Tlogistry.Transparency;
+using Tlogistry.Transparency.Envelopes;
+using Tlogistry.Transparency.Sigstore.Identity;
 
 namespace Tlogistry.Signing.Keyless;
 
@@ -193,7 +195,7 @@ internal sealed partial class KeylessSigner : IEnvelopeSigner, IDisposable
         {
             _policy?.CheckIssued(chain.Certificates[0], chain.DetachedSct);
         }
-        catch (Transparency.LogVerificationException e)
+        catch (Transparency.Sigstore.LogVerificationException e)
         {
             throw new FulcioException("Fulcio issued a certificate this instance does not trust: " + e.Message, null, e) { CertificateRefused = true };
         }

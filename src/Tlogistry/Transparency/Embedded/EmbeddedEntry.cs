@@ -62,7 +62,7 @@ internal static class EmbeddedEntry
         try
         {
             var (_, envelope) = Decode(leaf);
-            var payload = Signing.DsseEnvelope.Parse(envelope).Payload;
+            var payload = Transparency.Envelopes.DsseEnvelope.Parse(envelope).Payload;
             using var doc = JsonDocument.Parse(payload);
             var hex = doc.RootElement.GetProperty("subject")[0].GetProperty("digest").GetProperty("sha256").GetString();
             return hex is { Length: 64 } ? Convert.FromHexString(hex) : null;

@@ -1,4 +1,4 @@
-using Tlogistry.Signing;
+using Tlogistry.Files;
 using Tlogistry.Transparency.Notes;
 using Tlogistry.Transparency.Sigstore;
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Tlogistry.Signing;
+using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency.Merkle;
 using Tlogistry.Transparency.Sigstore;
 

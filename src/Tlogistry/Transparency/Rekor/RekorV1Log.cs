@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Tlogistry.Http;
-using Tlogistry.Signing;
+using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency.Sigstore;
 
 namespace Tlogistry.Transparency.Rekor;
@@ -73,13 +73,13 @@ internal sealed partial class RekorV1Log : ITransparencyLog, ICheckpointSource
         var query = signer switch
         {
             { IsAnyKey: false } => RekorV1Requests.SearchByHashAndKey(hash, signer),
-            { Identity: { Kind: Signing.Identity.SanKind.Email } identity } => RekorV1Requests.SearchByHashAndEmail(hash, identity.Value),
+            { Identity: { Kind: Transparency.Sigstore.Identity.SanKind.Email } identity } => RekorV1Requests.SearchByHashAndEmail(hash, identity.Value),
             _ => RekorV1Requests.SearchByHash(hash),
         };
         var uuids = await IndexAsync(query, cancellationToken);
         if (uuids.Count > MaxSearchResults)
         {
-            if (signer is { IsAnyKey: true, Identity.Kind: Signing.Identity.SanKind.Uri })
+            if (signer is { IsAnyKey: true, Identity.Kind: Transparency.Sigstore.Identity.SanKind.Uri })
             {
                 // Rekor v1 cannot narrow a search to a URI SAN, and anyone can log entries under a
                 // tag's hash: rather than let strangers block the tag, the store answers alone.

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using Tlogistry.Signing;
+using Tlogistry.Transparency.Envelopes;
 
 namespace Tlogistry.Transparency.Rekor;
 

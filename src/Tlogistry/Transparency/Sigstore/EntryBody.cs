@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Tlogistry.Signing;
 using Tlogistry.Transparency.Embedded;
+using Tlogistry.Transparency.Envelopes;
 
 namespace Tlogistry.Transparency.Sigstore;
 

@@ -1,4 +1,4 @@
-using Tlogistry.Signing;
+using Tlogistry.Transparency.Envelopes;
 
 namespace Tlogistry.Transparency.Sigstore;
 

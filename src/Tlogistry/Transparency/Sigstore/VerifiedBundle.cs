@@ -1,4 +1,4 @@
-using Tlogistry.Signing;
+using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency.Notes;
 
 namespace Tlogistry.Transparency.Sigstore;

@@ -1,12 +1,12 @@
-using Tlogistry.Signing.Identity;
+using Tlogistry.Transparency.Sigstore.Identity;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using Tlogistry.Http;
 using Tlogistry.Signing.Keyless;
 using Tlogistry.Tests.Support;
-using Tlogistry.Http;
 
 namespace Tlogistry.Tests.Keyless;
 

@@ -1,10 +1,11 @@
-using Tlogistry.Signing.Identity;
+using Tlogistry.Transparency.Sigstore.Identity;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using Tlogistry.Signing;
 using Tlogistry.Signing.Keyless;
 using Tlogistry.Tests.Support;
+using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency.Sigstore;
 
 namespace Tlogistry.Tests.Keyless;

@@ -3,6 +3,8 @@ using Tlogistry.Ledger;
 using Tlogistry.Signing;
 using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Embedded;
+using Tlogistry.Transparency.Envelopes;
+using Tlogistry.Transparency;
 
 namespace Tlogistry.Tests.Transparency.Embedded;
 

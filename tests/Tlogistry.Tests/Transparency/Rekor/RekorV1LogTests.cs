@@ -1,11 +1,12 @@
-using Tlogistry.Signing.Identity;
+using Tlogistry.Transparency.Sigstore.Identity;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Tlogistry.Signing;
 using Tlogistry.Tests.Support;
+using Tlogistry.Transparency.Sigstore;
 using Tlogistry.Transparency;
+using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency.Merkle;
 using Tlogistry.Transparency.Rekor;
 

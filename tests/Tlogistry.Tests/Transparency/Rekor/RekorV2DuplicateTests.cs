@@ -4,6 +4,7 @@ using Tlogistry.Http;
 using Tlogistry.Signing;
 using Tlogistry.Tests.LogServer;
 using Tlogistry.Tests.Support;
+using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Merkle;
 using Tlogistry.Transparency.Rekor;

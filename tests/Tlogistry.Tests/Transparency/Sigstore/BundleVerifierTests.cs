@@ -1,4 +1,3 @@
-using Tlogistry.Transparency;
 using Tlogistry.Transparency.Notes;
 using Tlogistry.Transparency.Sigstore;
 

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Tlogistry.Signing;
-using Tlogistry.Transparency;
+using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Merkle;
 using Tlogistry.Transparency.Notes;

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Tlogistry.Transparency;
 using Tlogistry.Transparency.Rekor;
 using Tlogistry.Transparency.Sigstore;
 
@@ -96,7 +95,7 @@ public sealed class LegacyIntotoBundleTests
     private static (SigstoreBundle Bundle, byte[] Key) Build()
     {
         var record = Assert.Single(RekorV1Entries.ReadLogEntry(SigstoreFixtures.RestLogEntry(File))).Record;
-        var envelope = Assert.IsType<Tlogistry.Signing.DsseEnvelope>(record.Envelope);
+        var envelope = Assert.IsType<Tlogistry.Transparency.Envelopes.DsseEnvelope>(record.Envelope);
         Assert.Empty(envelope.Signatures);
 
         using var body = JsonDocument.Parse(record.Entry.CanonicalizedBody);

@@ -1,8 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
-using Tlogistry.Signing;
-using Tlogistry.Transparency;
+using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency.Merkle;
 using Tlogistry.Transparency.Rekor;
 using Tlogistry.Transparency.Sigstore;

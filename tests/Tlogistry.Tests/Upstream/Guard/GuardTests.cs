@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Tlogistry.Oci;
 using Tlogistry.Upstream.Guard;
+using Tlogistry.Upstream;
 using static Tlogistry.Tests.Support.Registries;
 
 namespace Tlogistry.Tests.Upstream.Guard;

@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 
 using Tlogistry.Signing.Identity;
+using Tlogistry.Telemetry;
 
 namespace Tlogistry.Signing.Keyless;
 
@@ -257,7 +258,7 @@ internal sealed partial class KeylessSigner : IEnvelopeSigner, IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 4201, Level = LogLevel.Information, Message = "Fulcio certificate for {Identity} issued, valid {NotBefore:O} to {NotAfter:O}")]
+        [LoggerMessage(EventId = EventIds.Signing.CertificateIssued, Level = LogLevel.Information, Message = "Fulcio certificate for {Identity} issued, valid {NotBefore:O} to {NotAfter:O}")]
         public static partial void CertificateIssued(ILogger logger, string identity, DateTimeOffset notBefore, DateTimeOffset notAfter);
     }
 }

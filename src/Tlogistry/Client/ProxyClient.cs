@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using Tlogistry.Registry;
+using Tlogistry.Registry.Tlog;
 using Tlogistry.Transparency.Sigstore;
 
 namespace Tlogistry.Client;

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Tlogistry.Ledger;
 using Tlogistry.Store;
 using Tlogistry.Transparency.Sigstore.Identity;
+using Tlogistry.Telemetry;
 
 namespace Tlogistry.Host;
 
@@ -50,11 +51,11 @@ internal static partial class ForeignPins
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 41, Level = LogLevel.Warning,
+        [LoggerMessage(EventId = EventIds.Host.ForeignPins, Level = LogLevel.Warning,
             Message = "{Count} of the {Sampled} oldest pins in the store are signed by {Identity}, which this replica does not trust: they answer 503 here. Give that key with --trusted-key (or the keyless identity it belongs to), or every replica the same signing key")]
         public static partial void Foreign(ILogger logger, int count, int sampled, string identity);
 
-        [LoggerMessage(EventId = 42, Level = LogLevel.Warning, Message = "could not check whose pins the store holds: {Reason}")]
+        [LoggerMessage(EventId = EventIds.Host.ForeignPinsNotChecked, Level = LogLevel.Warning, Message = "could not check whose pins the store holds: {Reason}")]
         public static partial void NotChecked(ILogger logger, string reason);
     }
 }

@@ -151,7 +151,7 @@ internal sealed partial class Readiness
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 40, Level = LogLevel.Warning, Message = "readiness: {Part} is not ready: {Reason}")]
+        [LoggerMessage(EventId = EventIds.Host.NotReady, Level = LogLevel.Warning, Message = "readiness: {Part} is not ready: {Reason}")]
         public static partial void NotReady(ILogger logger, string part, string reason);
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Tlogistry.Ledger;
 using Tlogistry.Signing;
 using Tlogistry.Signing.Keyless;
+using Tlogistry.Telemetry;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Sigstore;
 using Tlogistry.Transparency.Sigstore.Identity;
@@ -123,7 +124,7 @@ internal static partial class SignerSetup
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 4202, Level = LogLevel.Warning, Message = "--unsafe-no-sct: Fulcio certificates are trusted without a signed certificate timestamp; a mis-issued certificate for this identity would go unseen")]
+        [LoggerMessage(EventId = EventIds.Signing.NoSct, Level = LogLevel.Warning, Message = "--unsafe-no-sct: Fulcio certificates are trusted without a signed certificate timestamp; a mis-issued certificate for this identity would go unseen")]
         public static partial void NoSct(ILogger logger);
     }
 }

@@ -10,6 +10,9 @@ using Tlogistry.Http;
 using Tlogistry.Ledger;
 using Tlogistry.Registry;
 using Tlogistry.Serving;
+using Tlogistry.Registry.Routing;
+using Tlogistry.Registry.Tags;
+using Tlogistry.Registry.Tlog;
 using Tlogistry.Signing;
 using Tlogistry.Store;
 using Tlogistry.Telemetry;
@@ -315,34 +318,34 @@ internal static partial class TlogistryApp
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "no Fulcio certificate yet ({Reason}); first sightings answer 503 until one is issued")]
+        [LoggerMessage(EventId = EventIds.Host.KeylessNotReady, Level = LogLevel.Warning, Message = "no Fulcio certificate yet ({Reason}); first sightings answer 503 until one is issued")]
         public static partial void KeylessNotReady(ILogger logger, string reason);
 
-        [LoggerMessage(EventId = 1, Level = LogLevel.Information,
+        [LoggerMessage(EventId = EventIds.Host.Started, Level = LogLevel.Information,
             Message = "tlogistry listening on port {Port} of {Listen}; data in {DataDir}; recording sightings as {Identity} in the {Log} log, stored in {Store} ({Reindexed} entries re-indexed from the log)")]
         public static partial void Started(ILogger logger, int port, string listen, string dataDir, string identity, string log, string store, int reindexed);
 
-        [LoggerMessage(EventId = 9, Level = LogLevel.Information,
+        [LoggerMessage(EventId = EventIds.Host.Opened, Level = LogLevel.Information,
             Message = "tlogistry opened data in {DataDir}; sightings recorded as {Identity} in the {Log} log, stored in {Store}; not serving")]
         public static partial void Opened(ILogger logger, string dataDir, string identity, string log, string store);
 
-        [LoggerMessage(EventId = 4, Level = LogLevel.Warning,
+        [LoggerMessage(EventId = EventIds.Host.SharedStoreLocalLog, Level = LogLevel.Warning,
             Message = "the store is shared (postgres) but the log is embedded in this data directory: replicas must share one log (tlogistry log serve, Rekor) and one signing identity, or each refuses the others' pins (503)")]
         public static partial void SharedStoreLocalLog(ILogger logger);
 
-        [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "serving HTTPS (HTTP/2 and HTTP/1.1) on port {Port} with {Certificate}")]
+        [LoggerMessage(EventId = EventIds.Host.ServingTls, Level = LogLevel.Information, Message = "serving HTTPS (HTTP/2 and HTTP/1.1) on port {Port} with {Certificate}")]
         public static partial void ServingTls(ILogger logger, int port, string certificate);
 
-        [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "the TLS certificate is not valid now ({Certificate}); clients will refuse it")]
+        [LoggerMessage(EventId = EventIds.Host.CertificateNotValidNow, Level = LogLevel.Warning, Message = "the TLS certificate is not valid now ({Certificate}); clients will refuse it")]
         public static partial void CertificateNotValidNow(ILogger logger, string certificate);
 
-        [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "tag policy for {Scope}")]
+        [LoggerMessage(EventId = EventIds.Host.TagPolicy, Level = LogLevel.Information, Message = "tag policy for {Scope}")]
         public static partial void TagPolicy(ILogger logger, string scope);
 
-        [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "{Count} first sightings left between the log and the store were sent again from their stored intents")]
+        [LoggerMessage(EventId = EventIds.Host.IntentsResumed, Level = LogLevel.Warning, Message = "{Count} first sightings left between the log and the store were sent again from their stored intents")]
         public static partial void IntentsResumed(ILogger logger, int count);
 
-        [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "upstream {Host} -> {Url}")]
+        [LoggerMessage(EventId = EventIds.Host.UpstreamMapped, Level = LogLevel.Information, Message = "upstream {Host} -> {Url}")]
         public static partial void UpstreamMapped(ILogger logger, string host, string url);
     }
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Polly;
 using Polly.Retry;
 using Polly.Timeout;
+using Tlogistry.Telemetry;
 
 namespace Tlogistry.Http;
 
@@ -201,7 +202,7 @@ internal sealed partial class JsonHttp
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3101, Level = LogLevel.Warning, Message = "{Request}: attempt {Attempt} failed ({Reason}); retrying in {DelayMs:0} ms")]
+        [LoggerMessage(EventId = EventIds.Transparency.HttpRetrying, Level = LogLevel.Warning, Message = "{Request}: attempt {Attempt} failed ({Reason}); retrying in {DelayMs:0} ms")]
         public static partial void Retrying(ILogger logger, string request, int attempt, string reason, double delayMs);
     }
 }

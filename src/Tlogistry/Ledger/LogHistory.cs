@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Tlogistry.Store;
+using Tlogistry.Telemetry;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Notes;
 using Tlogistry.Transparency.Sigstore;
@@ -157,7 +158,7 @@ internal sealed partial class LogHistory
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 2010, Level = LogLevel.Warning, Message = "could not check {Log} against the remembered checkpoint now ({Reason}); it is checked at its next new sighting")]
+        [LoggerMessage(EventId = EventIds.Ledger.HistoryNotChecked, Level = LogLevel.Warning, Message = "could not check {Log} against the remembered checkpoint now ({Reason}); it is checked at its next new sighting")]
         public static partial void NotChecked(ILogger logger, string log, string reason);
     }
 }

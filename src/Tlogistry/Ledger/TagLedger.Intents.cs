@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Tlogistry.Signing;
 using Tlogistry.Store;
 using Tlogistry.Transparency.Envelopes;
+using Tlogistry.Telemetry;
 
 namespace Tlogistry.Ledger;
 
@@ -165,13 +166,13 @@ internal sealed partial class TagLedger
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 2011, Level = LogLevel.Warning, Message = "{Reference} has an intent but no pin (a stop between the log and the store): sending the same intent again")]
+        [LoggerMessage(EventId = EventIds.Ledger.IntentResubmitting, Level = LogLevel.Warning, Message = "{Reference} has an intent but no pin (a stop between the log and the store): sending the same intent again")]
         public static partial void Resubmitting(ILogger logger, string reference);
 
-        [LoggerMessage(EventId = 2013, Level = LogLevel.Warning, Message = "the intent of {Reference} holds a certificate that has expired and the log does not hold it: signing anew")]
+        [LoggerMessage(EventId = EventIds.Ledger.IntentExpired, Level = LogLevel.Warning, Message = "the intent of {Reference} holds a certificate that has expired and the log does not hold it: signing anew")]
         public static partial void IntentExpired(ILogger logger, string reference);
 
-        [LoggerMessage(EventId = 2012, Level = LogLevel.Warning, Message = "the intent of {Reference} was not resumed at start ({Reason}); the next request for the tag sends it")]
+        [LoggerMessage(EventId = EventIds.Ledger.IntentNotResumed, Level = LogLevel.Warning, Message = "the intent of {Reference} was not resumed at start ({Reason}); the next request for the tag sends it")]
         public static partial void IntentNotResumed(ILogger logger, string reference, string reason);
     }
 }

@@ -605,25 +605,25 @@ internal sealed partial class TagLedger
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "sighting of {Reference} is in the log at index {Index} but the index write failed ({Reason}); the tag answers 503 until the write succeeds")]
+        [LoggerMessage(EventId = EventIds.Ledger.IndexWriteFailed, Level = LogLevel.Error, Message = "sighting of {Reference} is in the log at index {Index} but the index write failed ({Reason}); the tag answers 503 until the write succeeds")]
         public static partial void IndexWriteFailed(ILogger logger, string reference, long index, string reason);
 
-        [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "recorded first sighting {Reference} -> {Digest} at log index {Index}")]
+        [LoggerMessage(EventId = EventIds.Ledger.Recorded, Level = LogLevel.Information, Message = "recorded first sighting {Reference} -> {Digest} at log index {Index}")]
         public static partial void Recorded(ILogger logger, string reference, string digest, long index);
 
-        [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "log entry {Index} ignored while reconciling: {Reason}")]
+        [LoggerMessage(EventId = EventIds.Ledger.SkippedEntry, Level = LogLevel.Warning, Message = "log entry {Index} ignored while reconciling: {Reason}")]
         public static partial void SkippedEntry(ILogger logger, long index, string reason);
 
-        [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "two valid sightings of one tag disagree: {Conflict}")]
+        [LoggerMessage(EventId = EventIds.Ledger.Conflict, Level = LogLevel.Error, Message = "two valid sightings of one tag disagree: {Conflict}")]
         public static partial void Conflict(ILogger logger, string conflict);
 
-        [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "the first-sighting lock of {Reference} could not be released cleanly ({Reason}); its connection is dropped, which releases it")]
+        [LoggerMessage(EventId = EventIds.Ledger.UnlockFailed, Level = LogLevel.Warning, Message = "the first-sighting lock of {Reference} could not be released cleanly ({Reason}); its connection is dropped, which releases it")]
         public static partial void UnlockFailed(ILogger logger, string reference, string reason);
 
-        [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "log entry {Index} is a second sighting of {Reference}, already pinned by entry {Pinned}; the first stays the pin")]
+        [LoggerMessage(EventId = EventIds.Ledger.DuplicateEntry, Level = LogLevel.Warning, Message = "log entry {Index} is a second sighting of {Reference}, already pinned by entry {Pinned}; the first stays the pin")]
         public static partial void DuplicateEntry(ILogger logger, long index, string reference, long pinned);
 
-        [LoggerMessage(EventId = 2014, Level = LogLevel.Warning, Message = "stored pin {Reference} (log index {Index}) served without a fresh consistency proof: the log could not give one now")]
+        [LoggerMessage(EventId = EventIds.Ledger.StoredPinUnproven, Level = LogLevel.Warning, Message = "stored pin {Reference} (log index {Index}) served without a fresh consistency proof: the log could not give one now")]
         public static partial void StoredPinUnproven(ILogger logger, string reference, long index);
     }
 }

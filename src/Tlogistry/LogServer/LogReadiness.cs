@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Tlogistry.Http;
+using Tlogistry.Telemetry;
 
 namespace Tlogistry.LogServer;
 
@@ -40,7 +41,7 @@ internal sealed partial class LogReadiness
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 4104, Level = LogLevel.Error, Message = "not ready (reference {Reference})")]
+        [LoggerMessage(EventId = EventIds.LogServer.NotReady, Level = LogLevel.Error, Message = "not ready (reference {Reference})")]
         public static partial void NotReady(ILogger logger, string reference, Exception exception);
     }
 }

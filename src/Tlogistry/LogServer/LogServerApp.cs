@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Tlogistry.Serving;
+using Tlogistry.Telemetry;
 using Tlogistry.Transparency.Embedded;
 
 namespace Tlogistry.LogServer;
@@ -115,17 +116,17 @@ internal static partial class LogServerApp
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 4100, Level = LogLevel.Information,
+        [LoggerMessage(EventId = EventIds.LogServer.Started, Level = LogLevel.Information,
             Message = "tlogistry log listening on port {Port} of {Listen}; data in {DataDir}; log {Origin} at size {Size}; served as {BaseUrl}")]
         public static partial void Started(ILogger logger, int port, string listen, string dataDir, string origin, long size, string baseUrl);
 
-        [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "{Method} {Path} status={Status} ms={ElapsedMs:0.0}")]
+        [LoggerMessage(EventId = EventIds.LogServer.Request, Level = LogLevel.Information, Message = "{Method} {Path} status={Status} ms={ElapsedMs:0.0}")]
         public static partial void Request(ILogger logger, string method, string path, int status, double elapsedMs);
 
-        [LoggerMessage(EventId = 4103, Level = LogLevel.Warning, Message = "this is an open log: any well-formed, validly signed entry is appended; pass --writer-key to accept only your signers")]
+        [LoggerMessage(EventId = EventIds.LogServer.OpenLog, Level = LogLevel.Warning, Message = "this is an open log: any well-formed, validly signed entry is appended; pass --writer-key to accept only your signers")]
         public static partial void OpenLog(ILogger logger);
 
-        [LoggerMessage(EventId = 4102, Level = LogLevel.Error, Message = "request failed")]
+        [LoggerMessage(EventId = EventIds.LogServer.Failed, Level = LogLevel.Error, Message = "request failed")]
         public static partial void Failed(ILogger logger, Exception exception);
     }
 }

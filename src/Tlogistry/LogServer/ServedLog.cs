@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using Tlogistry.Telemetry;
 using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Merkle;
 using Tlogistry.Transparency.Notes;
@@ -222,10 +223,10 @@ internal sealed partial class ServedLog : IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "appended entry {Index} ({Kind} {Version})")]
+        [LoggerMessage(EventId = EventIds.LogServer.Appended, Level = LogLevel.Information, Message = "appended entry {Index} ({Kind} {Version})")]
         public static partial void Appended(ILogger logger, long index, string kind, string version);
 
-        [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "rebuilt {Count} sidecar rows from the log's leaves (integrated time set now, intoto envelopes unknown)")]
+        [LoggerMessage(EventId = EventIds.LogServer.Rebuilt, Level = LogLevel.Warning, Message = "rebuilt {Count} sidecar rows from the log's leaves (integrated time set now, intoto envelopes unknown)")]
         public static partial void Rebuilt(ILogger logger, long count);
     }
 }

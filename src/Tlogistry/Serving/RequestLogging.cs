@@ -62,7 +62,7 @@ internal sealed partial class RequestLogging
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 100, Level = LogLevel.Information,
+        [LoggerMessage(EventId = EventIds.Host.Request, Level = LogLevel.Information,
             Message = "{Method} {Path} status={Status} upstream={UpstreamStatus} outcome={Outcome} ms={ElapsedMs:0.0}")]
         public static partial void Request(ILogger logger, string method, string path, int status, string upstreamStatus, string outcome, double elapsedMs);
     }

@@ -260,10 +260,10 @@ internal sealed partial class RegistryClient : IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "upstream request failed (reference {Reference}): {Url}")]
+        [LoggerMessage(EventId = EventIds.Upstream.ConfiguredUpstreamFailed, Level = LogLevel.Warning, Message = "upstream request failed (reference {Reference}): {Url}")]
         public static partial void ConfiguredUpstreamFailed(ILogger logger, string reference, string url, Exception exception);
 
-        [LoggerMessage(EventId = 1001, Level = LogLevel.Debug, Message = "fetching an anonymous pull token from {Authority} for {Registry}")]
+        [LoggerMessage(EventId = EventIds.Upstream.FetchingToken, Level = LogLevel.Debug, Message = "fetching an anonymous pull token from {Authority} for {Registry}")]
         public static partial void FetchingToken(ILogger logger, string authority, string registry);
     }
 }

@@ -6,6 +6,7 @@ using Tlogistry.Client.History;
 using Tlogistry.Ledger;
 using Tlogistry.Oci;
 using Tlogistry.Registry;
+using Tlogistry.Registry.Tlog;
 using Tlogistry.Store;
 using Tlogistry.Transparency.Sigstore.Identity;
 

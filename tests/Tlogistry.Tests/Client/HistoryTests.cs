@@ -123,7 +123,7 @@ public sealed class HistoryTests
     public async Task An_images_bundles_come_a_bounded_page_at_a_time_and_history_follows_the_pages()
     {
         // One more sighting than the default page; the first-sighting limit is off so one client can make them.
-        var count = Tlogistry.Registry.ListingPage.DefaultLimit + 1;
+        var count = Tlogistry.Registry.Tlog.ListingPage.DefaultLimit + 1;
         await using var f = await ClientFixture.StartAsync(Ct, new Dictionary<string, string?> { ["Tlogistry:FirstSightingsPerMinute"] = "0" });
         var tags = Enumerable.Range(0, count).Select(i => i.ToString("D3", System.Globalization.CultureInfo.InvariantCulture)).ToList();
         foreach (var tag in tags)
@@ -140,7 +140,7 @@ public sealed class HistoryTests
             using var page = await f.Http.GetAsync(next, Ct);
             Assert.Equal(HttpStatusCode.OK, page.StatusCode);
             var lines = (await page.Content.ReadAsStringAsync(Ct)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            Assert.InRange(lines.Length, 1, Tlogistry.Registry.ListingPage.DefaultLimit);
+            Assert.InRange(lines.Length, 1, Tlogistry.Registry.Tlog.ListingPage.DefaultLimit);
             seen.AddRange(lines.Select(TagOf));
             next = page.Headers.TryGetValues("Link", out var links) ? links.Single().Split('<', '>')[1] : null;
             pages++;

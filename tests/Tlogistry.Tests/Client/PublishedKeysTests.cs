@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using AngleSharp.Html.Parser;
-using Tlogistry.Registry;
+using Tlogistry.Registry.Tlog;
 using Tlogistry.Signing;
 using Tlogistry.Tests.Support;
 

@@ -108,7 +108,7 @@ public sealed class FirstSightingLimitTests
         using (var data = new TempDirectory())
         await using (var proxy = await ProxyHost.StartAsync(data.Path, upstream.Mapping, cancellationToken: Ct))
         {
-            var limiter = proxy.Services.GetService<Tlogistry.Registry.FirstSightingLimiter>();
+            var limiter = proxy.Services.GetService<Tlogistry.Registry.Tags.FirstSightingLimiter>();
             Assert.NotNull(limiter);
             Assert.Equal(60, limiter.PerMinute);
             Assert.Equal(60, limiter.Burst);
@@ -116,7 +116,7 @@ public sealed class FirstSightingLimitTests
 
         using var off = new TempDirectory();
         await using var unlimited = await ProxyHost.StartAsync(off.Path, upstream.Mapping, new Dictionary<string, string?> { ["Tlogistry:FirstSightingsPerMinute"] = "0", ["Tlogistry:FirstSightingBurst"] = "1" }, Ct);
-        Assert.Null(unlimited.Services.GetService<Tlogistry.Registry.FirstSightingLimiter>());
+        Assert.Null(unlimited.Services.GetService<Tlogistry.Registry.Tags.FirstSightingLimiter>());
         using var http = Client(unlimited, IPAddress.Loopback);
         for (var i = 0; i < 3; i++)
         {

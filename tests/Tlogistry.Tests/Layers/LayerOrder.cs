@@ -37,7 +37,12 @@ internal static class LayerOrder
         "Tlogistry.Upstream.Guard",
         "Tlogistry.Upstream",
         "Tlogistry.Ledger",
-        "Tlogistry.Registry",
+        "Tlogistry.Registry",               // what every step of the API shares: OCI error bodies, outcomes, log lines
+        "Tlogistry.Registry.Tlog",
+        "Tlogistry.Registry.PassThrough",
+        "Tlogistry.Registry.Manifests",
+        "Tlogistry.Registry.Tags",
+        "Tlogistry.Registry.Routing",       // the entry: route, refuse, dispatch to a step
 
         // Commands and pages that read what a proxy publishes.
         "Tlogistry.Client",

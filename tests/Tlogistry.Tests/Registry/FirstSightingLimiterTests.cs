@@ -1,5 +1,5 @@
 using System.Net;
-using Tlogistry.Registry;
+using Tlogistry.Registry.Tags;
 
 namespace Tlogistry.Tests.Registry;
 

@@ -1,4 +1,4 @@
-using Tlogistry.Registry;
+using Tlogistry.Registry.PassThrough;
 
 namespace Tlogistry.Tests.Registry;
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Tlogistry.Telemetry;
 
 namespace Tlogistry.Signing.Keyless;
 
@@ -43,7 +44,7 @@ internal sealed partial class FileTokenSource(string path, ILogger? logger = nul
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 4203, Level = LogLevel.Warning, Message = "identity token file {Path}: {Exposure}")]
+        [LoggerMessage(EventId = EventIds.Signing.TokenFileExposed, Level = LogLevel.Warning, Message = "identity token file {Path}: {Exposure}")]
         public static partial void Exposed(ILogger logger, string path, string exposure);
     }
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency.Sigstore.Identity;
+using Tlogistry.Telemetry;
 
 namespace Tlogistry.Signing.Keyless;
 
@@ -259,7 +260,7 @@ internal sealed partial class KeylessSigner : IEnvelopeSigner, IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 4201, Level = LogLevel.Information, Message = "Fulcio certificate for {Identity} issued, valid {NotBefore:O} to {NotAfter:O}")]
+        [LoggerMessage(EventId = EventIds.Signing.CertificateIssued, Level = LogLevel.Information, Message = "Fulcio certificate for {Identity} issued, valid {NotBefore:O} to {NotAfter:O}")]
         public static partial void CertificateIssued(ILogger logger, string identity, DateTimeOffset notBefore, DateTimeOffset notAfter);
     }
 }

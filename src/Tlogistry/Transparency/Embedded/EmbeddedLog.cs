@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
+using Tlogistry.Telemetry;
 using Tlogistry.Transparency.Merkle;
 using Tlogistry.Transparency.Notes;
 using Tlogistry.Transparency.Sigstore;
@@ -406,13 +407,13 @@ internal sealed partial class EmbeddedLog : IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "embedded log {Origin} opened and verified at size {Size}")]
+        [LoggerMessage(EventId = EventIds.Transparency.EmbeddedOpened, Level = LogLevel.Information, Message = "embedded log {Origin} opened and verified at size {Size}")]
         public static partial void Opened(ILogger logger, string origin, long size);
 
-        [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "could not delete a superseded partial tile: {Reason}")]
+        [LoggerMessage(EventId = EventIds.Transparency.EmbeddedCleanupFailed, Level = LogLevel.Warning, Message = "could not delete a superseded partial tile: {Reason}")]
         public static partial void CleanupFailed(ILogger logger, string reason);
 
-        [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "removed {Count} tile files that checkpoint size {Size} does not name (an append cut short, or superseded partials)")]
+        [LoggerMessage(EventId = EventIds.Transparency.EmbeddedCutBack, Level = LogLevel.Warning, Message = "removed {Count} tile files that checkpoint size {Size} does not name (an append cut short, or superseded partials)")]
         public static partial void CutBack(ILogger logger, int count, long size);
     }
 }

@@ -5,6 +5,8 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Tlogistry.Http;
 using Tlogistry.Transparency.Envelopes;
+using Tlogistry.Signing;
+using Tlogistry.Telemetry;
 using Tlogistry.Transparency.Sigstore;
 
 namespace Tlogistry.Transparency.Rekor;
@@ -283,10 +285,10 @@ internal sealed partial class RekorV1Log : ITransparencyLog, ICheckpointSource
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3111, Level = LogLevel.Information, Message = "the log already held this entry ({Uuid}, index {Index}); using it")]
+        [LoggerMessage(EventId = EventIds.Transparency.RekorAlreadyLogged, Level = LogLevel.Information, Message = "the log already held this entry ({Uuid}, index {Index}); using it")]
         public static partial void AlreadyLogged(ILogger logger, string uuid, long index);
 
-        [LoggerMessage(EventId = 3112, Level = LogLevel.Warning, Message = "the log holds {Count} entries under the hash of {Reference}, more than the {Max} read, and cannot narrow them to a URI identity; the store's answer stands alone for this tag")]
+        [LoggerMessage(EventId = EventIds.Transparency.RekorSearchSkipped, Level = LogLevel.Warning, Message = "the log holds {Count} entries under the hash of {Reference}, more than the {Max} read, and cannot narrow them to a URI identity; the store's answer stands alone for this tag")]
         public static partial void SearchSkipped(ILogger logger, string reference, int count, int max);
     }
 }

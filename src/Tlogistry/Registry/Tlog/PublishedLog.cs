@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Tlogistry.Transparency;
 
-namespace Tlogistry.Registry;
+namespace Tlogistry.Registry.Tlog;
 
 /// <summary>
 /// Which log this instance records sightings in, as <c>GET /tlog/log</c> publishes it:

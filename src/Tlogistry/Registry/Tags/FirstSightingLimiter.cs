@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading.RateLimiting;
 
-namespace Tlogistry.Registry;
+namespace Tlogistry.Registry.Tags;
 
 /// <summary>
 /// How many new log entries one client may cause: a token bucket per client address (an IPv6

@@ -1,4 +1,4 @@
-namespace Tlogistry.Registry;
+namespace Tlogistry.Registry.PassThrough;
 
 /// <summary>
 /// Upstream's pagination <c>Link</c> header, turned into one the client follows back to the

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Tlogistry.Oci;
 using Tlogistry.Store;
 
-namespace Tlogistry.Registry;
+namespace Tlogistry.Registry.Tlog;
 
 /// <summary>
 /// Publishes the stored append intents (<c>GET /tlog/intents?after=N&amp;limit=M</c>, JSON

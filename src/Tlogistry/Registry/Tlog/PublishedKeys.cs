@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Tlogistry.Transparency.Sigstore.Identity;
 
-namespace Tlogistry.Registry;
+namespace Tlogistry.Registry.Tlog;
 
 /// <summary>Whether a published key signs now or only still counts for sightings it signed before a rotation.</summary>
 internal enum KeyRole

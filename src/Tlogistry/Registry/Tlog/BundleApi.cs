@@ -5,9 +5,10 @@ using Tlogistry.Http;
 using Tlogistry.Ledger;
 using Tlogistry.Oci;
 using Tlogistry.Store;
+using Tlogistry.Telemetry;
 using Tlogistry.Transparency.Sigstore;
 
-namespace Tlogistry.Registry;
+namespace Tlogistry.Registry.Tlog;
 
 /// <summary>
 /// Publishes the sightings as Sigstore bundles, so anyone can check them against the log
@@ -162,7 +163,7 @@ internal sealed partial class BundleApi
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 4020, Level = LogLevel.Error, Message = "{Path}: unavailable (reference {Reference}): {Reason}")]
+        [LoggerMessage(EventId = EventIds.Registry.TlogUnavailable, Level = LogLevel.Error, Message = "{Path}: unavailable (reference {Reference}): {Reason}")]
         public static partial void Unavailable(ILogger logger, string path, string reference, string reason);
     }
 }

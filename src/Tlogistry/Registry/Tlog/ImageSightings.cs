@@ -1,7 +1,7 @@
 using Tlogistry.Oci;
 using Tlogistry.Store;
 
-namespace Tlogistry.Registry;
+namespace Tlogistry.Registry.Tlog;
 
 /// <summary>One page of an image's sightings: the page, how many the image has in all, and the tag the next page starts after (null at the end).</summary>
 internal sealed record ImageSightingPage(IReadOnlyList<Sighting> Sightings, int Total, string? NextAfter);

@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Tlogistry.Oci;
 using Tlogistry.Transparency.Sigstore;
 
-namespace Tlogistry.Registry;
+namespace Tlogistry.Registry.Tlog;
 
 /// <summary>
 /// What a verifier needs to check this instance's bundles, published so it can be fetched

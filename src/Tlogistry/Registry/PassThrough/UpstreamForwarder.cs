@@ -1,0 +1,78 @@
+using System.Net;
+using Microsoft.AspNetCore.Http;
+using Tlogistry.Oci;
+using Tlogistry.Upstream;
+
+namespace Tlogistry.Registry.PassThrough;
+
+/// <summary>
+/// Streams an upstream response to the client without buffering: status, the headers a
+/// registry client needs (<see cref="PassThroughHeaders"/>), and the body
+/// (<see cref="StreamCopier"/>). Redirects (to a CDN) go to the client unchanged; the type is
+/// the route's, never upstream's string.
+/// </summary>
+internal sealed class UpstreamForwarder
+{
+    private readonly RegistryClient _client;
+
+    public UpstreamForwarder(RegistryClient client) => _client = client;
+
+    public async Task ForwardAsync(HttpContext context, RouteMatch route, CancellationToken ct)
+    {
+        var name = route.Name!;
+        var forwarded = ForwardedRoute.For(route, context.Request.Query);
+        var suffix = forwarded.Suffix;
+        var proxiedPath = forwarded.ProxiedPath(route);
+        var request = context.Request;
+        var method = HttpMethods.IsHead(request.Method) ? HttpMethod.Head : HttpMethod.Get;
+        using var exchange = await _client.SendAsync(name, method, suffix, r => PassThroughHeaders.CopyRequest(request, r, forwarded.Manifest), ct);
+
+        var response = exchange.Response;
+        var status = (int)response.StatusCode;
+        RequestOutcome.SetUpstreamStatus(context, status);
+        if (IsRedirect(response.StatusCode))
+        {
+            var location = response.Headers.Location;
+            if (location is null)
+            {
+                throw new UpstreamException($"upstream redirected {suffix} without a Location");
+            }
+
+            context.Response.StatusCode = status;
+            context.Response.Headers.Location = (location.IsAbsoluteUri ? location : new Uri(response.RequestMessage!.RequestUri!, location)).AbsoluteUri;
+            PassThroughHeaders.CopyResponse(response, context.Response, proxiedPath);
+            context.Response.ContentLength = 0;
+            RequestOutcome.Set(context, RequestOutcome.Redirected);
+            return;
+        }
+
+        if (status is not (200 or 206 or 416))
+        {
+            throw UpstreamErrors.FromStatus(response, forwarded.NotFoundCode, $"{name.Registry}/{name.Repository} {suffix}");
+        }
+
+        // Only a manifest keeps a declared type, and only one of the served manifest types.
+        var contentType = ServedContentTypes.For(route.Kind, response.Content.Headers.NonValidated.TryGetValues("Content-Type", out var declared) ? declared.ToString() : null);
+        if (contentType is null)
+        {
+            throw new UpstreamException(502, new OciError(OciErrorCodes.ManifestInvalid, $"upstream answered {name.Registry}/{name.Repository} {suffix} with a Content-Type that is not a manifest type; nothing was served"));
+        }
+
+        context.Response.StatusCode = status;
+        context.Response.ContentType = contentType;
+        PassThroughHeaders.CopyResponse(response, context.Response, proxiedPath);
+        if (method == HttpMethod.Head)
+        {
+            return;
+        }
+
+        await using var body = await exchange.OpenBodyAsync(ct);
+        // Kestrel checks the written length against Content-Length: a short upstream body
+        // ends in an aborted connection, never in a truncated blob that looks complete.
+        await StreamCopier.CopyAsync(body, context.Response.BodyWriter, ct);
+    }
+
+    private static bool IsRedirect(HttpStatusCode status) =>
+        status is HttpStatusCode.MovedPermanently or HttpStatusCode.Found or HttpStatusCode.SeeOther
+            or HttpStatusCode.TemporaryRedirect or HttpStatusCode.PermanentRedirect;
+}

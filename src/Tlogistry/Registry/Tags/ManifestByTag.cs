@@ -1,0 +1,160 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Tlogistry.Ledger;
+using Tlogistry.Oci;
+using Tlogistry.Policy;
+using Tlogistry.Registry.Manifests;
+using Tlogistry.Upstream;
+
+namespace Tlogistry.Registry.Tags;
+
+/// <summary>
+/// A manifest by tag: the tag policy first (a mutable tag is served as upstream has it and
+/// never reaches the ledger), then resolve upstream, take a first sighting from the client's
+/// budget, consult the ledger, and serve, refuse, or serve the pinned manifest.
+/// </summary>
+internal sealed class ManifestByTag
+{
+    private readonly TagManifests _manifests;
+    private readonly TagLedger _ledger;
+    private readonly TagPolicy _tagPolicy;
+    private readonly UnavailablePolicy _onUnavailable;
+    private readonly FirstSightingLimiter? _firstSightings;
+    private readonly UpstreamRecord _record;
+    private readonly ILogger _logger;
+
+    public ManifestByTag(
+        TagManifests manifests,
+        TagLedger ledger,
+        TagPolicy tagPolicy,
+        UnavailablePolicy onUnavailable,
+        FirstSightingLimiter? firstSightings,
+        UpstreamRecord record,
+        ILogger logger)
+    {
+        _manifests = manifests;
+        _ledger = ledger;
+        _tagPolicy = tagPolicy;
+        _onUnavailable = onUnavailable;
+        _firstSightings = firstSightings;
+        _record = record;
+        _logger = logger;
+    }
+
+    public async Task ServeAsync(HttpContext context, ImageReference tagged, CancellationToken ct)
+    {
+        var head = HttpMethods.IsHead(context.Request.Method);
+        var name = tagged.Name;
+        var tag = tagged.Tag!;
+        var reference = tagged.Canonical;
+        var rule = _tagPolicy.For(name.Registry, tag);
+        if (rule.Mutable)
+        {
+            await ServeMutableAsync(context, name, tag, head, ct);
+            return;
+        }
+
+        var manifest = head ? await _manifests.HeadAsync(name, tag, ct) : await _manifests.FetchWarmAsync(name, tag, reference, ct);
+        RequestOutcome.SetUpstreamStatus(context, 200);
+        _manifests.Keep(name, manifest);
+
+        var headers = context.Response.Headers;
+        LedgerDecision decision;
+        try
+        {
+            // A tag with no pin would be a new log entry: it draws on the client's budget of
+            // first sightings, and one over budget appends nothing.
+            if ((manifest.Bytes is null || _firstSightings is not null) && _ledger.CachedPin(reference) is null && await _ledger.FindPinAsync(reference, ct) is null)
+            {
+                if (_firstSightings is not null && !_firstSightings.TryAcquire(context.Connection.RemoteIpAddress, reference, out var retryAfter))
+                {
+                    await RefuseFirstSightingAsync(context, reference, retryAfter, ct);
+                    return;
+                }
+
+                // A first sighting pins only a digest computed from bytes we read ourselves: a HEAD
+                // of a tag with no pin yet fetches the manifest.
+                if (manifest.Bytes is null)
+                {
+                    manifest = await _manifests.GetAsync(name, tag, ct);
+                }
+            }
+
+            decision = await _ledger.ObserveAsync(new Observation(reference, manifest.Digest, manifest.MediaType, _record.For(name, tag, manifest.Url)), ct);
+        }
+        catch (LedgerUnavailableException e) when (_onUnavailable == UnavailablePolicy.Serve)
+        {
+            RegistryLog.ServedUnverified(_logger, reference, manifest.Digest, e.Message);
+            headers["Tlog-Unverified"] = "true";
+            await ManifestResponse.WriteAsync(context, manifest, head, ct);
+            RequestOutcome.Set(context, RequestOutcome.Unverified);
+            return;
+        }
+
+        var entry = decision.Pin.Bundle.Entry;
+        if (decision.Outcome == PinOutcome.Mismatch && rule.OnMismatch == MismatchPolicy.ServePinned)
+        {
+            // Read before any header is set: if the pinned manifest cannot be had, the answer is an error alone.
+            var pinned = await _manifests.FetchPinnedAsync(context, name, reference, manifest.Digest, decision.Pin.Digest, ct);
+            RegistryLog.ServedPinned(_logger, reference, manifest.Digest, decision.Pin.Digest);
+            PinHeaders.Set(headers, decision.Pin);
+            headers["Tlog-Mismatch"] = manifest.Digest;
+            RequestOutcome.Set(context, RequestOutcome.ServedPinned);
+            await ManifestResponse.WriteAsync(context, pinned, head, ct);
+            return;
+        }
+
+        PinHeaders.Set(headers, decision.Pin);
+        if (decision.Outcome == PinOutcome.Mismatch)
+        {
+            RegistryLog.Mismatch(_logger, reference, manifest.Digest, decision.Pin.Digest);
+            await OciResponses.WriteErrorAsync(
+                context,
+                400,
+                new OciError(
+                    OciErrorCodes.TagInvalid,
+                    $"tag \"{reference}\" mismatch; got \"{manifest.Digest}\", want \"{decision.Pin.Digest}\"",
+                    new Dictionary<string, object> { ["logIndex"] = entry.LogIndex, ["uuid"] = decision.Pin.Uuid }),
+                RequestOutcome.Mismatch,
+                ct);
+            return;
+        }
+
+        if (decision.Outcome == PinOutcome.FirstSeen)
+        {
+            headers["Tlog-First-Seen"] = "true";
+        }
+
+        RequestOutcome.Set(context, decision.Outcome == PinOutcome.FirstSeen ? RequestOutcome.FirstSeen : RequestOutcome.Served);
+        await ManifestResponse.WriteAsync(context, manifest, head, ct);
+    }
+
+    /// <summary>429 with Retry-After: the client's budget of new entries is spent, and nothing was recorded.</summary>
+    private async Task RefuseFirstSightingAsync(HttpContext context, string reference, TimeSpan retryAfter, CancellationToken ct)
+    {
+        var seconds = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds));
+        RegistryLog.FirstSightingLimited(_logger, reference, FirstSightingLimiter.ClientKey(context.Connection.RemoteIpAddress));
+        context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        await OciResponses.WriteErrorAsync(
+            context,
+            429,
+            new OciError(OciErrorCodes.TooManyRequests, string.Create(CultureInfo.InvariantCulture, $"{reference} has never been seen, and this address has used its {_firstSightings!.Burst} first sightings ({_firstSightings.PerMinute} a minute); nothing was recorded; retry after {seconds} s")),
+            RequestOutcome.RateLimited,
+            ct);
+    }
+
+    /// <summary>
+    /// A mutable tag: upstream's manifest as it is now, marked <c>Tlog-Mutable</c>. Nothing is
+    /// pinned or logged, and a pin the tag got before it became mutable is left as it is.
+    /// </summary>
+    private async Task ServeMutableAsync(HttpContext context, ImageName name, string tag, bool head, CancellationToken ct)
+    {
+        var manifest = head ? await _manifests.HeadAsync(name, tag, ct) : await _manifests.GetAsync(name, tag, ct);
+        RequestOutcome.SetUpstreamStatus(context, 200);
+        _manifests.Keep(name, manifest);
+        context.Response.Headers["Tlog-Mutable"] = "true";
+        RequestOutcome.Set(context, RequestOutcome.Mutable);
+        await ManifestResponse.WriteAsync(context, manifest, head, ct);
+    }
+}

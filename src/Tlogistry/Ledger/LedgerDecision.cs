@@ -19,5 +19,5 @@ internal sealed record LedgerDecision(PinOutcome Outcome, Sighting Pin)
 {
     /// <summary>Match or Mismatch: the observation compared with a pin that already stood.</summary>
     public static LedgerDecision Compare(Sighting pin, Observation observed) =>
-        new(string.Equals(pin.Digest, observed.Digest, StringComparison.Ordinal) ? PinOutcome.Match : PinOutcome.Mismatch, pin);
+        new(pin.Digest == observed.Digest ? PinOutcome.Match : PinOutcome.Mismatch, pin);
 }

@@ -1,7 +1,8 @@
 using Microsoft.Extensions.Logging;
+using Tlogistry.Oci;
 using Tlogistry.Store;
-using Tlogistry.Transparency;
 using Tlogistry.Transparency.Sigstore;
+using Tlogistry.Transparency;
 
 namespace Tlogistry.Ledger;
 
@@ -98,7 +99,7 @@ internal sealed partial class LedgerRecovery
     /// <param name="findPin">The ledger's pin lookup (store, then log search).</param>
     /// <param name="observe">The ledger's decision for an observation.</param>
     public async Task<int> ResumeIntentsAsync(
-        Func<string, CancellationToken, Task<Sighting?>> findPin, Func<Observation, CancellationToken, Task<LedgerDecision>> observe, CancellationToken cancellationToken)
+        Func<TagReference, CancellationToken, Task<Sighting?>> findPin, Func<Observation, CancellationToken, Task<LedgerDecision>> observe, CancellationToken cancellationToken)
     {
         var resumed = 0;
         for (long? after = 0; after is long position;)
@@ -113,7 +114,7 @@ internal sealed partial class LedgerRecovery
                 }
                 catch (FormatException e)
                 {
-                    Log.IntentNotResumed(_logger, intent.Reference, e.Message);
+                    Log.IntentNotResumed(_logger, intent.Reference.Canonical, e.Message);
                     continue;
                 }
 
@@ -134,12 +135,12 @@ internal sealed partial class LedgerRecovery
                 }
                 catch (LedgerIntegrityException e)
                 {
-                    Log.IntentNotResumed(_logger, intent.Reference, e.Message);
+                    Log.IntentNotResumed(_logger, intent.Reference.Canonical, e.Message);
                 }
                 catch (LedgerUnavailableException e)
                 {
                     // The log or the store is out: the rest would only wait for it too, and delay the start.
-                    Log.IntentNotResumed(_logger, intent.Reference, e.Message);
+                    Log.IntentNotResumed(_logger, intent.Reference.Canonical, e.Message);
                     return resumed;
                 }
             }
@@ -178,7 +179,7 @@ internal sealed partial class LedgerRecovery
         }
         else
         {
-            Log.DuplicateEntry(_logger, later.LogIndex, sighting.Reference, first.LogIndex);
+            Log.DuplicateEntry(_logger, later.LogIndex, sighting.Reference.Canonical, first.LogIndex);
         }
 
         if (!earlier)

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Tlogistry.Oci;
 using Tlogistry.Store;
 using Tlogistry.Transparency;
 
@@ -35,7 +36,7 @@ internal sealed partial class PinLookup
     }
 
     /// <param name="searchLog">False for a re-check that a log search under the tag's lock follows anyway.</param>
-    public async Task<Sighting?> FindAsync(string reference, CancellationToken cancellationToken, bool searchLog = true)
+    public async Task<Sighting?> FindAsync(TagReference reference, CancellationToken cancellationToken, bool searchLog = true)
     {
         if (_verified.TryGet(reference, out var cached))
         {
@@ -53,7 +54,7 @@ internal sealed partial class PinLookup
     }
 
     /// <summary>The store's pin for a tag, verified and cached; null when the store has none.</summary>
-    public async Task<Sighting?> ReadStoredAsync(string reference, CancellationToken cancellationToken)
+    public async Task<Sighting?> ReadStoredAsync(TagReference reference, CancellationToken cancellationToken)
     {
         Sighting? stored;
         try
@@ -75,7 +76,7 @@ internal sealed partial class PinLookup
         await LedgerGuard.Admit(async () => proven = await _gate.AdmitStoredAsync(pin, cancellationToken));
         if (!proven)
         {
-            Log.StoredPinUnproven(_logger, reference, pin.LogIndex);
+            Log.StoredPinUnproven(_logger, reference.Canonical, pin.LogIndex);
         }
 
         _verified.Remember(pin);
@@ -87,14 +88,14 @@ internal sealed partial class PinLookup
     /// log, Rekor v1): the earliest valid sighting of ours found there is the pin, and goes back
     /// into the store; a later one that disagrees is reported as a conflict.
     /// </summary>
-    public async Task<Sighting?> SearchLogAsync(string reference, CancellationToken cancellationToken)
+    public async Task<Sighting?> SearchLogAsync(TagReference reference, CancellationToken cancellationToken)
     {
         var found = new List<Sighting>();
         await LedgerGuard.Log("log search", async () =>
         {
             foreach (var key in _reader.SearchKeys)
             {
-                await foreach (var record in _log.SearchAsync(reference, key, cancellationToken))
+                await foreach (var record in _log.SearchAsync(reference.Canonical, key, cancellationToken))
                 {
                     if (_records.TryRead(record, out var sighting, out _) && sighting.Reference == reference && !found.Exists(f => f.LogIndex == sighting.LogIndex && f.LogId == sighting.LogId))
                     {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Tlogistry.Oci;
 using Tlogistry.Store;
 using Tlogistry.Telemetry;
 using Tlogistry.Transparency;
@@ -41,7 +42,7 @@ internal sealed partial class PinRecorder
     public async Task<(Sighting Pin, bool Recorded)> RecordFirstAsync(Observation observed)
     {
         using var activity = TlogistryTracing.Source.StartActivity("ledger.record", ActivityKind.Internal);
-        activity?.SetTag("tlogistry.reference", observed.Reference);
+        activity?.SetTag("tlogistry.reference", observed.Reference.Canonical);
 
         // Re-check under the single flight: another request may have finished just before.
         var existing = await _lookup.FindAsync(observed.Reference, CancellationToken.None, searchLog: false);
@@ -71,7 +72,7 @@ internal sealed partial class PinRecorder
     }
 
     /// <summary>A lock that cannot be released cleanly is dropped with its connection by the store; the sighting stands.</summary>
-    private async Task ReleaseAsync(IAsyncDisposable held, string reference)
+    private async Task ReleaseAsync(IAsyncDisposable held, TagReference reference)
     {
         try
         {
@@ -79,7 +80,7 @@ internal sealed partial class PinRecorder
         }
         catch (Exception e) when (LedgerGuard.IsStorageFailure(e))
         {
-            Log.UnlockFailed(_logger, reference, e.Message);
+            Log.UnlockFailed(_logger, reference.Canonical, e.Message);
         }
     }
 
@@ -109,7 +110,7 @@ internal sealed partial class PinRecorder
         await LedgerGuard.Admit(() => _gate.AdmitAppendedAsync(sighting, floor, CancellationToken.None));
         _verified.Remember(sighting);
         await _writer.SaveAppendedAsync(sighting);
-        Log.Recorded(_logger, sighting.Reference, sighting.Digest, sighting.LogIndex);
+        Log.Recorded(_logger, sighting.Reference.Canonical, sighting.Digest.ToString(), sighting.LogIndex);
 
         // An earlier attempt's intent records what that attempt saw: it is the pin, and this request is compared with it.
         return (sighting, sighting.Digest == observed.Digest);

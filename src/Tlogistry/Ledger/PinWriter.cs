@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Tlogistry.Oci;
 using Tlogistry.Store;
 
 namespace Tlogistry.Ledger;
@@ -14,7 +15,7 @@ internal sealed partial class PinWriter
     private readonly ISightingIndex _index;
     private readonly VerifiedPins _verified;
     private readonly ILogger _logger;
-    private readonly ConcurrentDictionary<string, Sighting> _lost = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<TagReference, Sighting> _lost = new();
 
     public PinWriter(ISightingIndex index, VerifiedPins verified, ILogger logger)
     {
@@ -62,7 +63,7 @@ internal sealed partial class PinWriter
         }
         catch (Exception e) when (LedgerGuard.IsStorageFailure(e))
         {
-            Log.IndexWriteFailed(_logger, sighting.Reference, sighting.LogIndex, e.Message);
+            Log.IndexWriteFailed(_logger, sighting.Reference.Canonical, sighting.LogIndex, e.Message);
         }
     }
 
@@ -80,7 +81,7 @@ internal sealed partial class PinWriter
         {
             _lost[sighting.Reference] = sighting;
             _verified.Forget(sighting.Reference);
-            Log.IndexWriteFailed(_logger, sighting.Reference, sighting.LogIndex, e.Message);
+            Log.IndexWriteFailed(_logger, sighting.Reference.Canonical, sighting.LogIndex, e.Message);
             throw new LedgerUnavailableException(LostPinMessage(sighting, e.Message), e);
         }
     }
@@ -89,7 +90,7 @@ internal sealed partial class PinWriter
     /// The tag's lost pin, saved now (and then remembered as verified); null when the tag has
     /// none. Throws <see cref="LedgerUnavailableException"/> while the store still refuses it.
     /// </summary>
-    public async Task<Sighting?> RetryLostAsync(string reference)
+    public async Task<Sighting?> RetryLostAsync(TagReference reference)
     {
         if (!_lost.TryGetValue(reference, out var sighting))
         {

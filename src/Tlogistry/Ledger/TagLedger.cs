@@ -1,11 +1,12 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Tlogistry.Oci;
 using Tlogistry.Signing;
 using Tlogistry.Store;
 using Tlogistry.Telemetry;
-using Tlogistry.Transparency;
 using Tlogistry.Transparency.Sigstore;
+using Tlogistry.Transparency;
 
 namespace Tlogistry.Ledger;
 
@@ -25,7 +26,7 @@ internal sealed class TagLedger
     private readonly PinRecorder _recorder;
     private readonly LedgerRecovery _recovery;
     private readonly TlogistryMetrics? _metrics;
-    private readonly ConcurrentDictionary<string, Lazy<Task<(Sighting Pin, bool Recorded)>>> _inFlight = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<TagReference, Lazy<Task<(Sighting Pin, bool Recorded)>>> _inFlight = new();
 
     public TagLedger(ISightingIndex index, ITransparencyLog log, IEnvelopeSigner signer, SightingReader reader, TimeProvider time, ILogger<TagLedger> logger, TlogistryMetrics? metrics = null, LogHistory? history = null)
     {
@@ -60,8 +61,8 @@ internal sealed class TagLedger
     public async Task<LedgerDecision> ObserveAsync(Observation observed, CancellationToken cancellationToken)
     {
         using var activity = TlogistryTracing.Source.StartActivity("ledger.observe", ActivityKind.Internal);
-        activity?.SetTag("tlogistry.reference", observed.Reference);
-        activity?.SetTag("tlogistry.digest", observed.Digest);
+        activity?.SetTag("tlogistry.reference", observed.Reference.Canonical);
+        activity?.SetTag("tlogistry.digest", observed.Digest.ToString());
         var decision = await DecideAsync(observed, cancellationToken);
         activity?.SetTag("tlogistry.decision", decision.Outcome switch
         {
@@ -92,16 +93,16 @@ internal sealed class TagLedger
         {
             if (ReferenceEquals(shared, mine))
             {
-                _inFlight.TryRemove(new KeyValuePair<string, Lazy<Task<(Sighting, bool)>>>(observed.Reference, mine));
+                _inFlight.TryRemove(new KeyValuePair<TagReference, Lazy<Task<(Sighting, bool)>>>(observed.Reference, mine));
             }
         }
     }
 
     /// <summary>The pin of a tag if it is verified and in memory; no store or log is asked.</summary>
-    public Sighting? CachedPin(string reference) => _verified.TryGet(reference, out var pin) ? pin : null;
+    public Sighting? CachedPin(TagReference reference) => _verified.TryGet(reference, out var pin) ? pin : null;
 
     /// <summary>The verified pin for a tag reference, or null when the tag has never been seen.</summary>
-    public Task<Sighting?> FindPinAsync(string reference, CancellationToken cancellationToken)
+    public Task<Sighting?> FindPinAsync(TagReference reference, CancellationToken cancellationToken)
     {
         // Counted here, once per caller's question: the re-check under a first sighting's
         // single flight is the same question asked again.

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Tlogistry.Oci;
 using Tlogistry.Store;
 
 namespace Tlogistry.Ledger;
@@ -12,9 +13,9 @@ internal sealed class VerifiedPins
 {
     public const int Capacity = 100_000;
 
-    private readonly ConcurrentDictionary<string, Sighting> _pins = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<TagReference, Sighting> _pins = new();
 
-    public bool TryGet(string reference, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Sighting? pin) =>
+    public bool TryGet(TagReference reference, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Sighting? pin) =>
         _pins.TryGetValue(reference, out pin);
 
     public void Remember(Sighting pin)
@@ -27,5 +28,5 @@ internal sealed class VerifiedPins
         _pins[pin.Reference] = pin;
     }
 
-    public void Forget(string reference) => _pins.TryRemove(reference, out _);
+    public void Forget(TagReference reference) => _pins.TryRemove(reference, out _);
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Tlogistry.Oci;
 using Tlogistry.Signing;
 using Tlogistry.Store;
 using Tlogistry.Transparency;
@@ -61,11 +62,11 @@ internal sealed partial class WriteAheadIntents
             // there, it never reached the log, and a new signature replaces it.
             if (!_log.FindsLostPins || !CertificateExpired(stored))
             {
-                Log.Resubmitting(_logger, observed.Reference);
+                Log.Resubmitting(_logger, observed.Reference.Canonical);
                 return (stored, true);
             }
 
-            Log.IntentExpired(_logger, observed.Reference);
+            Log.IntentExpired(_logger, observed.Reference.Canonical);
         }
 
         var claim = new SightingClaim(observed.Reference, observed.Digest, observed.MediaType, _time.GetUtcNow(), observed.Upstream, _identity);
@@ -103,7 +104,7 @@ internal sealed partial class WriteAheadIntents
         }
     }
 
-    private static bool IntentNames(AppendIntent intent, string reference)
+    private static bool IntentNames(AppendIntent intent, TagReference reference)
     {
         try
         {

@@ -235,7 +235,7 @@ internal sealed partial class RegistryApi : IDisposable
         {
             // A tag with no pin would be a new log entry: it draws on the client's budget of
             // first sightings, and one over budget appends nothing.
-            if ((manifest.Bytes is null || _firstSightings is not null) && _ledger.CachedPin(reference) is null && await _ledger.FindPinAsync(reference, ct) is null)
+            if ((manifest.Bytes is null || _firstSightings is not null) && _ledger.CachedPin(tagged.AsTag!) is null && await _ledger.FindPinAsync(tagged.AsTag!, ct) is null)
             {
                 if (_firstSightings is not null && !_firstSightings.TryAcquire(context.Connection.RemoteIpAddress, reference, out var retryAfter))
                 {
@@ -251,7 +251,7 @@ internal sealed partial class RegistryApi : IDisposable
                 }
             }
 
-            decision = await _ledger.ObserveAsync(new Observation(reference, manifest.Digest, manifest.MediaType, _record.For(name, tag, manifest.Url)), ct);
+            decision = await _ledger.ObserveAsync(new Observation(tagged.AsTag!, Digest.Parse(manifest.Digest), manifest.MediaType, _record.For(name, tag, manifest.Url)), ct);
         }
         catch (LedgerUnavailableException e) when (_onUnavailable == UnavailablePolicy.Serve)
         {
@@ -266,8 +266,8 @@ internal sealed partial class RegistryApi : IDisposable
         if (decision.Outcome == PinOutcome.Mismatch && rule.OnMismatch == MismatchPolicy.ServePinned)
         {
             // Read before any header is set: if the pinned manifest cannot be had, the answer is an error alone.
-            var pinned = await FetchPinnedAsync(context, name, reference, manifest.Digest, decision.Pin.Digest, ct);
-            Log.ServedPinned(_logger, reference, manifest.Digest, decision.Pin.Digest);
+            var pinned = await FetchPinnedAsync(context, name, reference, manifest.Digest, decision.Pin.Digest.ToString(), ct);
+            Log.ServedPinned(_logger, reference, manifest.Digest, decision.Pin.Digest.ToString());
             SetPinHeaders(headers, decision.Pin);
             headers["Tlog-Mismatch"] = manifest.Digest;
             RequestOutcome.Set(context, RequestOutcome.ServedPinned);
@@ -278,7 +278,7 @@ internal sealed partial class RegistryApi : IDisposable
         SetPinHeaders(headers, decision.Pin);
         if (decision.Outcome == PinOutcome.Mismatch)
         {
-            Log.Mismatch(_logger, reference, manifest.Digest, decision.Pin.Digest);
+            Log.Mismatch(_logger, reference, manifest.Digest, decision.Pin.Digest.ToString());
             await OciResponses.WriteErrorAsync(
                 context,
                 400,
@@ -385,10 +385,10 @@ internal sealed partial class RegistryApi : IDisposable
     /// </summary>
     private async Task<UpstreamManifest> FetchWarmAsync(ImageName name, string tag, string reference, CancellationToken ct)
     {
-        if (_ledger.CachedPin(reference) is { } pin && _manifestCache.TryGet(name, pin.Digest, out var cached))
+        if (_ledger.CachedPin(TagReference.Create(name, tag)) is { } pin && _manifestCache.TryGet(name, pin.Digest.ToString(), out var cached))
         {
             var current = await _manifests.HeadAsync(name, tag, ct);
-            if (current.Bytes is null && string.Equals(current.Digest, pin.Digest, StringComparison.Ordinal))
+            if (current.Bytes is null && string.Equals(current.Digest, pin.Digest.ToString(), StringComparison.Ordinal))
             {
                 return new UpstreamManifest(cached.Bytes, cached.MediaType, cached.Digest, cached.Bytes.Length, current.Url);
             }

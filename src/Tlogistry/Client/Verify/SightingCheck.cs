@@ -1,6 +1,7 @@
-using Tlogistry.Store;
 using Tlogistry.Ledger;
+using Tlogistry.Oci;
 using Tlogistry.Signing.Identity;
+using Tlogistry.Store;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Notes;
 using Tlogistry.Transparency.Sigstore;
@@ -19,7 +20,7 @@ internal sealed record CheckedSighting(Sighting Sighting, TrustedLog Log, Checkp
 /// </summary>
 internal static class SightingCheck
 {
-    public static CheckedSighting Run(ClientTrust trust, SigstoreBundle bundle, string reference, string? digest)
+    public static CheckedSighting Run(ClientTrust trust, SigstoreBundle bundle, TagReference reference, Digest? digest)
     {
         ArgumentNullException.ThrowIfNull(trust);
         ArgumentNullException.ThrowIfNull(bundle);

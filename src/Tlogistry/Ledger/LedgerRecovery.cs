@@ -16,7 +16,7 @@ internal sealed partial class LedgerRecovery
 {
     private const int ResumePage = 100;
 
-    private readonly ISightingIndex _index;
+    private readonly ISightingIndex _store;
     private readonly ITransparencyLog _log;
     private readonly SightingReader _reader;
     private readonly LogRecordReader _records;
@@ -24,9 +24,9 @@ internal sealed partial class LedgerRecovery
     private readonly LedgerFindings _findings;
     private readonly ILogger _logger;
 
-    public LedgerRecovery(ISightingIndex index, ITransparencyLog log, SightingReader reader, LogRecordReader records, VerifiedPins verified, LedgerFindings findings, ILogger logger)
+    public LedgerRecovery(ISightingIndex store, ITransparencyLog log, SightingReader reader, LogRecordReader records, VerifiedPins verified, LedgerFindings findings, ILogger logger)
     {
-        _index = index;
+        _store = store;
         _log = log;
         _reader = reader;
         _records = records;
@@ -37,7 +37,7 @@ internal sealed partial class LedgerRecovery
 
     /// <inheritdoc cref="TagLedger.ReconcileAsync"/>
     public async Task<int> ReconcileAsync(CancellationToken cancellationToken) =>
-        await RebuildAsync(await _index.FirstUnindexedAsync(Convert.ToHexStringLower(_log.LogId), cancellationToken), null, cancellationToken);
+        await RebuildAsync(await _store.FirstUnindexedAsync(Convert.ToHexStringLower(_log.LogId), cancellationToken), null, cancellationToken);
 
     /// <inheritdoc cref="TagLedger.RebuildAsync"/>
     public async Task<int> RebuildAsync(long from, IProgress<long>? progress, CancellationToken cancellationToken)
@@ -104,7 +104,7 @@ internal sealed partial class LedgerRecovery
         var resumed = 0;
         for (long? after = 0; after is long position;)
         {
-            var page = await LedgerGuard.Store("intent listing", () => _index.ListIntentsAsync(position, ResumePage, unpinnedOnly: true, cancellationToken));
+            var page = await LedgerGuard.Store("intent listing", () => _store.ListIntentsAsync(position, ResumePage, unpinnedOnly: true, cancellationToken));
             foreach (var intent in page.Intents)
             {
                 SightingClaim claim;
@@ -159,10 +159,10 @@ internal sealed partial class LedgerRecovery
     /// </summary>
     private async Task<bool> IndexAsync(Sighting sighting, CancellationToken cancellationToken)
     {
-        var existing = await _index.FindAsync(sighting.Reference, cancellationToken);
+        var existing = await _store.FindAsync(sighting.Reference, cancellationToken);
         if (existing is null)
         {
-            await _index.SaveAsync(sighting, cancellationToken);
+            await _store.SaveAsync(sighting, cancellationToken);
             return true;
         }
 
@@ -187,7 +187,7 @@ internal sealed partial class LedgerRecovery
             return false;
         }
 
-        await _index.ReplaceAsync(existing, sighting, cancellationToken);
+        await _store.ReplaceAsync(existing, sighting, cancellationToken);
         _verified.Forget(sighting.Reference);
         return true;
     }

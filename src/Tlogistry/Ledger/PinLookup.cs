@@ -12,7 +12,7 @@ namespace Tlogistry.Ledger;
 /// </summary>
 internal sealed partial class PinLookup
 {
-    private readonly ISightingIndex _index;
+    private readonly ISightingIndex _store;
     private readonly ITransparencyLog _log;
     private readonly SightingReader _reader;
     private readonly LogRecordReader _records;
@@ -22,9 +22,9 @@ internal sealed partial class PinLookup
     private readonly LedgerFindings _findings;
     private readonly ILogger _logger;
 
-    public PinLookup(ISightingIndex index, ITransparencyLog log, SightingReader reader, LogRecordReader records, PinGate gate, VerifiedPins verified, PinWriter writer, LedgerFindings findings, ILogger logger)
+    public PinLookup(ISightingIndex store, ITransparencyLog log, SightingReader reader, LogRecordReader records, PinGate gate, VerifiedPins verified, PinWriter writer, LedgerFindings findings, ILogger logger)
     {
-        _index = index;
+        _store = store;
         _log = log;
         _reader = reader;
         _records = records;
@@ -59,7 +59,7 @@ internal sealed partial class PinLookup
         Sighting? stored;
         try
         {
-            stored = await LedgerGuard.Store("index lookup", () => _index.FindAsync(reference, cancellationToken));
+            stored = await LedgerGuard.Store("index lookup", () => _store.FindAsync(reference, cancellationToken));
         }
         catch (FormatException e)
         {

@@ -15,7 +15,7 @@ namespace Tlogistry.Ledger;
 /// </summary>
 internal sealed partial class PinRecorder
 {
-    private readonly ISightingIndex _index;
+    private readonly ISightingIndex _store;
     private readonly ITransparencyLog _log;
     private readonly SightingReader _reader;
     private readonly PinGate _gate;
@@ -25,9 +25,9 @@ internal sealed partial class PinRecorder
     private readonly PinWriter _writer;
     private readonly ILogger _logger;
 
-    public PinRecorder(ISightingIndex index, ITransparencyLog log, SightingReader reader, PinGate gate, PinLookup lookup, WriteAheadIntents intents, VerifiedPins verified, PinWriter writer, ILogger logger)
+    public PinRecorder(ISightingIndex store, ITransparencyLog log, SightingReader reader, PinGate gate, PinLookup lookup, WriteAheadIntents intents, VerifiedPins verified, PinWriter writer, ILogger logger)
     {
-        _index = index;
+        _store = store;
         _log = log;
         _reader = reader;
         _gate = gate;
@@ -53,12 +53,12 @@ internal sealed partial class PinRecorder
 
         // Other processes sharing the store (replicas) have single flights of their own: the
         // store's lock makes the first sighting single-flight across all of them.
-        var held = await LedgerGuard.Store("tag lock", () => _index.LockTagAsync(observed.Reference, CancellationToken.None));
+        var held = await LedgerGuard.Store("tag lock", () => _store.LockTagAsync(observed.Reference, CancellationToken.None));
         try
         {
             // Asked of the store itself: this process's caches cannot know what another
             // replica saved while this one waited for the lock. Then of the log: the store is
-            // only its index, and a first sighting is logged only when the log has none either
+            // only an index of it, and a first sighting is logged only when the log has none either
             // (a store that lost the row must not let the tag be pinned anew). A log that
             // cannot be searched (Rekor v2) leaves the store as the only index.
             var saved = await _lookup.ReadStoredAsync(observed.Reference, CancellationToken.None)

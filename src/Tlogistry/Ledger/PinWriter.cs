@@ -12,14 +12,14 @@ namespace Tlogistry.Ledger;
 /// </summary>
 internal sealed partial class PinWriter
 {
-    private readonly ISightingIndex _index;
+    private readonly ISightingIndex _store;
     private readonly VerifiedPins _verified;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<TagReference, Sighting> _lost = new();
 
-    public PinWriter(ISightingIndex index, VerifiedPins verified, ILogger logger)
+    public PinWriter(ISightingIndex store, VerifiedPins verified, ILogger logger)
     {
-        _index = index;
+        _store = store;
         _verified = verified;
         _logger = logger;
     }
@@ -33,14 +33,14 @@ internal sealed partial class PinWriter
     {
         try
         {
-            await _index.SaveAsync(sighting, CancellationToken.None);
+            await _store.SaveAsync(sighting, CancellationToken.None);
         }
         catch (Exception e) when (LedgerGuard.IsStorageFailure(e))
         {
             Sighting? stored = null;
             try
             {
-                stored = await _index.FindAsync(sighting.Reference, CancellationToken.None);
+                stored = await _store.FindAsync(sighting.Reference, CancellationToken.None);
             }
             catch (Exception again) when (LedgerGuard.IsStorageFailure(again) || again is FormatException)
             {

@@ -28,7 +28,7 @@ internal sealed class TagLedger
     private readonly TlogistryMetrics? _metrics;
     private readonly ConcurrentDictionary<TagReference, Lazy<Task<(Sighting Pin, bool Recorded)>>> _inFlight = new();
 
-    public TagLedger(ISightingIndex index, ITransparencyLog log, IEnvelopeSigner signer, SightingReader reader, TimeProvider time, ILogger<TagLedger> logger, TlogistryMetrics? metrics = null, LogHistory? history = null)
+    public TagLedger(ISightingIndex store, ITransparencyLog log, IEnvelopeSigner signer, SightingReader reader, TimeProvider time, ILogger<TagLedger> logger, TlogistryMetrics? metrics = null, LogHistory? history = null)
     {
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentNullException.ThrowIfNull(log);
@@ -38,12 +38,12 @@ internal sealed class TagLedger
         _metrics = metrics;
         var gate = new PinGate(log.LogId, history);
         var records = new LogRecordReader(reader, logger);
-        var writer = new PinWriter(index, _verified, logger);
+        var writer = new PinWriter(store, _verified, logger);
         _findings = new LedgerFindings(logger);
-        _lookup = new PinLookup(index, log, reader, records, gate, _verified, writer, _findings, logger);
-        var intents = new WriteAheadIntents(index, log, signer, reader.Identity, time, logger);
-        _recorder = new PinRecorder(index, log, reader, gate, _lookup, intents, _verified, writer, logger);
-        _recovery = new LedgerRecovery(index, log, reader, records, _verified, _findings, logger);
+        _lookup = new PinLookup(store, log, reader, records, gate, _verified, writer, _findings, logger);
+        var intents = new WriteAheadIntents(store, log, signer, reader.Identity, time, logger);
+        _recorder = new PinRecorder(store, log, reader, gate, _lookup, intents, _verified, writer, logger);
+        _recovery = new LedgerRecovery(store, log, reader, records, _verified, _findings, logger);
     }
 
     /// <summary>Tags for which reconcile, rebuild or import met two valid sightings of ours with different digests.</summary>
@@ -112,13 +112,13 @@ internal sealed class TagLedger
     }
 
     /// <summary>
-    /// Brings the index up to the log: entries appended but not indexed (a crash between the
-    /// two) are indexed now, since the log is the source of truth.
+    /// Brings the store up to the log: entries appended but not stored (a crash between the
+    /// two) are stored now, since the log is the source of truth.
     /// </summary>
     public Task<int> ReconcileAsync(CancellationToken cancellationToken) => _recovery.ReconcileAsync(cancellationToken);
 
     /// <summary>
-    /// Indexes every valid sighting of ours that the log lists from <paramref name="from"/> on;
+    /// Stores every valid sighting of ours that the log lists from <paramref name="from"/> on;
     /// <paramref name="progress"/> hears of each entry read. A log that keeps only hashes
     /// (Rekor v2, <see cref="ITransparencyLog.FindsLostPins"/> false) yields no sightings: import a bundle export instead.
     /// </summary>

@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Logging;
 using Tlogistry.Ledger;
 using Tlogistry.Store;
-using Tlogistry.Transparency.Sigstore.Identity;
 using Tlogistry.Telemetry;
+using Tlogistry.Transparency.Sigstore.Identity;
 
 namespace Tlogistry.Host;
 

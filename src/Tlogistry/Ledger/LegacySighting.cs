@@ -27,7 +27,7 @@ internal static class LegacySighting
     }
 
     /// <summary>The tag (canonicalised, as new records name it) and digest; throws <see cref="FormatException"/>.</summary>
-    public static (string Reference, string Digest) Decode(ReadOnlySpan<byte> statement)
+    public static (TagReference Reference, Digest Digest) Decode(ReadOnlySpan<byte> statement)
     {
         try
         {
@@ -40,12 +40,12 @@ internal static class LegacySighting
                 throw new FormatException("legacy sighting names no valid tag: " + error.Message);
             }
 
-            if (!Oci.Digest.TryParse(digest, out _, out _))
+            if (!Oci.Digest.TryParse(digest, out var parsed, out _))
             {
                 throw new FormatException("legacy sighting digest is not valid: " + Display.Quote(digest));
             }
 
-            return (reference.Canonical, digest);
+            return (reference, parsed);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {

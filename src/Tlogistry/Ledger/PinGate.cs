@@ -1,6 +1,6 @@
 using Tlogistry.Store;
-using Tlogistry.Transparency.Sigstore;
 using Tlogistry.Transparency;
+using Tlogistry.Transparency.Sigstore;
 using Tlogistry.Transparency.Witness;
 
 namespace Tlogistry.Ledger;

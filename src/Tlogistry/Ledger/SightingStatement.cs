@@ -2,12 +2,14 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Tlogistry.Oci;
+using Tlogistry.Signing;
 using Tlogistry.Transparency.Envelopes;
 
 namespace Tlogistry.Ledger;
 
 /// <summary>What a sighting says, before it is signed and logged.</summary>
-internal sealed record SightingClaim(string Reference, string Digest, string MediaType, DateTimeOffset ObservedAt, string Upstream, string Identity);
+internal sealed record SightingClaim(TagReference Reference, Digest Digest, string MediaType, DateTimeOffset ObservedAt, string Upstream, string Identity);
 
 /// <summary>
 /// The public, permanent record format: an in-toto Statement v1 whose first subject is the
@@ -21,19 +23,18 @@ internal static class SightingStatement
 
     public static byte[] Encode(SightingClaim claim)
     {
-        var refHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(claim.Reference)));
-        var (alg, hex) = SplitDigest(claim.Digest);
-        var repository = claim.Reference[..claim.Reference.LastIndexOf(':')];
+        var reference = claim.Reference.Canonical;
+        var refHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(reference)));
         InTotoSubject[] subjects =
         [
-            new(claim.Reference, new Dictionary<string, string> { ["sha256"] = refHash }),
-            new(repository, new Dictionary<string, string> { [alg] = hex }),
+            new(reference, new Dictionary<string, string> { ["sha256"] = refHash }),
+            new(claim.Reference.Name.Canonical, new Dictionary<string, string> { [claim.Digest.Algorithm] = claim.Digest.Hex }),
         ];
         return InTotoStatement.Write(subjects, PredicateType, w =>
         {
             w.WriteStartObject();
-            w.WriteString("tag", claim.Reference);
-            w.WriteString("digest", claim.Digest);
+            w.WriteString("tag", reference);
+            w.WriteString("digest", claim.Digest.ToString());
             w.WriteString("mediaType", claim.MediaType);
             w.WriteString("observedAt", claim.ObservedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
             w.WriteString("upstream", claim.Upstream);
@@ -60,9 +61,10 @@ internal static class SightingStatement
             }
 
             var p = root.GetProperty("predicate");
+            var reference = Str(p, "tag");
             var claim = new SightingClaim(
-                Str(p, "tag"),
-                Str(p, "digest"),
+                TagReference.ParseCanonical(reference),
+                Digest.Parse(Str(p, "digest")),
                 Str(p, "mediaType"),
                 DateTimeOffset.Parse(Str(p, "observedAt"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
                 Str(p, "upstream"),
@@ -70,14 +72,14 @@ internal static class SightingStatement
 
             // The subjects are what a log search sees: they must say the same as the predicate.
             var subjects = root.GetProperty("subject");
-            var refHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(claim.Reference)));
-            var (alg, hex) = SplitDigest(claim.Digest);
+            var refHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(reference)));
+            var (alg, hex) = (claim.Digest.Algorithm, claim.Digest.Hex);
             var hasRef = false;
             var hasDigest = false;
             foreach (var s in subjects.EnumerateArray())
             {
                 var d = s.GetProperty("digest");
-                hasRef |= Str(s, "name") == claim.Reference && d.TryGetProperty("sha256", out var r) && r.GetString() == refHash;
+                hasRef |= Str(s, "name") == reference && d.TryGetProperty("sha256", out var r) && r.GetString() == refHash;
                 hasDigest |= d.TryGetProperty(alg, out var m) && m.GetString() == hex;
             }
 
@@ -96,10 +98,4 @@ internal static class SightingStatement
 
     private static string Str(JsonElement e, string name) =>
         e.GetProperty(name).GetString() ?? throw new FormatException($"{name} is null");
-
-    private static (string Alg, string Hex) SplitDigest(string digest)
-    {
-        var colon = digest.IndexOf(':', StringComparison.Ordinal);
-        return colon <= 0 ? throw new FormatException("bad digest " + digest) : (digest[..colon], digest[(colon + 1)..]);
-    }
 }

@@ -72,6 +72,10 @@ internal readonly partial record struct Digest(string Algorithm, string Hex)
         return true;
     }
 
+    /// <summary>Reads a digest that must be valid (stored or signed text); throws <see cref="FormatException"/> otherwise.</summary>
+    public static Digest Parse(string? value) =>
+        TryParse(value, out var digest, out var error) ? digest : throw new FormatException(error.Message);
+
     /// <summary>The sha256 digest of <paramref name="content"/>.</summary>
     public static Digest Sha256(ReadOnlySpan<byte> content) =>
         new(Sha256Algorithm, Convert.ToHexStringLower(SHA256.HashData(content)));

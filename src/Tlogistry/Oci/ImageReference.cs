@@ -12,6 +12,7 @@ internal sealed record ImageReference
         Name = name;
         Tag = tag;
         Digest = digest;
+        AsTag = tag is null ? null : TagReference.Create(name, tag);
     }
 
     public ImageName Name { get; }
@@ -19,11 +20,14 @@ internal sealed record ImageReference
     /// <summary>The tag, when this reference is by tag.</summary>
     public string? Tag { get; }
 
+    /// <summary>The typed tag reference, when this reference is by tag.</summary>
+    public TagReference? AsTag { get; }
+
     /// <summary>The digest, when this reference is by digest.</summary>
     public Digest? Digest { get; }
 
     [MemberNotNullWhen(true, nameof(Digest))]
-    [MemberNotNullWhen(false, nameof(Tag))]
+    [MemberNotNullWhen(false, nameof(Tag), nameof(AsTag))]
     public bool IsDigest => Digest is not null;
 
     /// <summary>
@@ -39,13 +43,7 @@ internal sealed record ImageReference
     /// </summary>
     public string Canonical
     {
-        get
-        {
-            var host = Name.IsDockerHub ? ImageName.DockerHubReferenceHost : Name.Registry.Value;
-            return IsDigest
-                ? $"{host}/{Name.Repository}@{Digest.Value}"
-                : $"{host}/{Name.Repository}:{Tag}";
-        }
+        get => IsDigest ? $"{Name.Canonical}@{Digest.Value}" : AsTag.Canonical;
     }
 
     /// <summary>The <c>&lt;reference&gt;</c> of <c>/v2/&lt;name&gt;/manifests/&lt;reference&gt;</c>: the tag or digest.</summary>

@@ -9,21 +9,17 @@ namespace Tlogistry.Oci;
 /// </summary>
 internal sealed record ImageSelector(ImageName Name, string? Tag)
 {
-    /// <summary>The repository as sighting references spell it, e.g. <c>index.docker.io/library/alpine</c>.</summary>
-    public string Repository => $"{(Name.IsDockerHub ? ImageName.DockerHubReferenceHost : Name.Registry.Value)}/{Name.Repository}";
+    /// <summary>The tag reference when a tag was given, else null.</summary>
+    public TagReference? Reference => Tag is null ? null : TagReference.Create(Name, Tag);
 
-    /// <summary>The canonical tag reference when a tag was given, else null.</summary>
-    public string? Reference => Tag is null ? null : Repository + ":" + Tag;
+    /// <summary>True when <paramref name="reference"/> is selected: the one tag, or any tag of the image.</summary>
+    public bool Selects(TagReference reference)
+    {
+        ArgumentNullException.ThrowIfNull(reference);
+        return Reference is { } one ? reference == one : reference.Name == Name;
+    }
 
-    /// <summary>True when <paramref name="reference"/> (a canonical tag reference) is selected.</summary>
-    public bool Selects(string reference) =>
-        Reference is { } one
-            ? string.Equals(reference, one, StringComparison.Ordinal)
-            : reference.Length > Repository.Length + 1
-                && reference.StartsWith(Repository, StringComparison.Ordinal)
-                && reference[Repository.Length] == ':';
-
-    public override string ToString() => Reference ?? Repository;
+    public override string ToString() => Reference?.Canonical ?? Name.Canonical;
 
     public static bool TryParse(string? text, [NotNullWhen(true)] out ImageSelector? selector, [NotNullWhen(false)] out OciError? error)
     {

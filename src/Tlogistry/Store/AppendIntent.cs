@@ -1,6 +1,8 @@
 using System.Text.Json;
-using Tlogistry.Transparency.Envelopes;
+using Tlogistry.Oci;
+using Tlogistry.Signing;
 using Tlogistry.Transparency;
+using Tlogistry.Transparency.Envelopes;
 
 namespace Tlogistry.Store;
 
@@ -11,7 +13,7 @@ namespace Tlogistry.Store;
 /// bytes, which a deduplicating log answers with the entry it already holds. Kept after the
 /// tag is pinned, so a monitor can tell any entry made from it.
 /// </summary>
-internal sealed record AppendIntent(string Reference, DsseEnvelope Envelope, SignerMaterial Signer)
+internal sealed record AppendIntent(TagReference Reference, DsseEnvelope Envelope, SignerMaterial Signer)
 {
     /// <summary>Intents are small (one envelope, a key or a short chain); anything larger is not one of ours.</summary>
     public const int MaxBytes = 64 << 10;
@@ -23,7 +25,7 @@ internal sealed record AppendIntent(string Reference, DsseEnvelope Envelope, Sig
         using (var w = new Utf8JsonWriter(buffer))
         {
             w.WriteStartObject();
-            w.WriteString("reference", Reference);
+            w.WriteString("reference", Reference.Canonical);
             w.WritePropertyName("envelope");
             w.WriteRawValue(Envelope.ToJson(), skipInputValidation: true);
             w.WriteString("publicKey", Convert.ToBase64String(Signer.PublicKeyDer));
@@ -52,11 +54,13 @@ internal sealed record AppendIntent(string Reference, DsseEnvelope Envelope, Sig
         {
             using var doc = JsonDocument.Parse(json.ToArray());
             var root = doc.RootElement;
-            var reference = root.GetProperty("reference").GetString();
-            if (string.IsNullOrEmpty(reference))
+            var text = root.GetProperty("reference").GetString();
+            if (string.IsNullOrEmpty(text))
             {
                 throw new FormatException("an intent names no reference");
             }
+
+            var reference = TagReference.ParseCanonical(text);
 
             var envelope = DsseEnvelope.Parse(System.Text.Encoding.UTF8.GetBytes(root.GetProperty("envelope").GetRawText()));
             var key = Convert.FromBase64String(root.GetProperty("publicKey").GetString() ?? "");

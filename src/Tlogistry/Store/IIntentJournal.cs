@@ -1,3 +1,5 @@
+using Tlogistry.Oci;
+
 namespace Tlogistry.Store;
 
 /// <summary>
@@ -16,10 +18,10 @@ internal interface IIntentJournal
     Task SaveIntentAsync(AppendIntent intent, CancellationToken cancellationToken);
 
     /// <summary>Deletes the tag's intent: only for a pin forgotten with the log that held its entry (<c>index accept-log</c>).</summary>
-    Task ForgetIntentAsync(string reference, CancellationToken cancellationToken);
+    Task ForgetIntentAsync(TagReference reference, CancellationToken cancellationToken);
 
     /// <summary>The tag's intent, or null when none was stored.</summary>
-    Task<AppendIntent?> FindIntentAsync(string reference, CancellationToken cancellationToken);
+    Task<AppendIntent?> FindIntentAsync(TagReference reference, CancellationToken cancellationToken);
 
     /// <summary>
     /// Intents in the order they were stored, after position <paramref name="after"/>; with

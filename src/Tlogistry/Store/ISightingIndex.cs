@@ -1,3 +1,5 @@
+using Tlogistry.Oci;
+
 namespace Tlogistry.Store;
 
 /// <summary>
@@ -10,7 +12,7 @@ internal interface ISightingIndex : IIntentJournal
     /// <summary>Where the store lives, for the start-up log (never a password).</summary>
     string Description { get; }
 
-    Task<Sighting?> FindAsync(string reference, CancellationToken cancellationToken);
+    Task<Sighting?> FindAsync(TagReference reference, CancellationToken cancellationToken);
 
     /// <summary>Stores a sighting durably. A second sighting for the same reference is an error.</summary>
     Task SaveAsync(Sighting sighting, CancellationToken cancellationToken);
@@ -46,23 +48,24 @@ internal interface ISightingIndex : IIntentJournal
     /// single flight covers that process). Throws a storage failure when the lock cannot be
     /// had in time, so a stuck holder answers 503 instead of hanging its waiters.
     /// </summary>
-    Task<IAsyncDisposable> LockTagAsync(string reference, CancellationToken cancellationToken);
+    Task<IAsyncDisposable> LockTagAsync(TagReference reference, CancellationToken cancellationToken);
 
     /// <summary>Throws unless the store answers a read of the sightings table, columns and all: the readiness check.</summary>
     Task CheckAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// Every sighting of a tag of <paramref name="repository"/> (spelt as references spell it,
-    /// e.g. <c>index.docker.io/library/alpine</c>), ordered by reference in byte order.
+    /// Every sighting of a tag of <paramref name="image"/> (a repository on its registry),
+    /// ordered by canonical tag reference in byte order.
     /// </summary>
-    Task<IReadOnlyList<Sighting>> ListRepositoryAsync(string repository, CancellationToken cancellationToken);
+    Task<IReadOnlyList<Sighting>> ListRepositoryAsync(ImageName image, CancellationToken cancellationToken);
 
     /// <summary>
-    /// The references of one repository's tags, exclusive bounds in byte order: they all start
-    /// with <c>REPO:</c> and sort before <c>REPO;</c> (';' follows ':'); a nested repository
-    /// (<c>REPO/…</c>) or a digest reference (<c>REPO@…</c>) falls outside.
+    /// The canonical tag references of one repository's tags, exclusive bounds in byte order:
+    /// with <c>IMAGE</c> the image's <see cref="ImageName.Canonical"/> text, they all start with
+    /// <c>IMAGE:</c> and sort before <c>IMAGE;</c> (';' follows ':'); a nested repository
+    /// (<c>IMAGE/…</c>) or a digest reference (<c>IMAGE@…</c>) falls outside.
     /// </summary>
-    static (string After, string Before) RepositoryRange(string repository) => (repository + ":", repository + ";");
+    static (string After, string Before) RepositoryRange(ImageName image) => (image.Canonical + ":", image.Canonical + ";");
 }
 
 /// <summary>One page of sightings and the position to continue from (null at the end).</summary>

@@ -1,3 +1,5 @@
+using Tlogistry.Oci;
+
 namespace Tlogistry.Store;
 
 /// <summary>The shared store's append intents (migration step 4), one row per tag.</summary>
@@ -7,10 +9,10 @@ internal sealed partial class PostgresSightingIndex
     public Task SaveIntentAsync(AppendIntent intent, CancellationToken cancellationToken) =>
         RetryOnceAsync(() => SaveIntentOnceAsync(intent, cancellationToken), cancellationToken);
 
-    public Task ForgetIntentAsync(string reference, CancellationToken cancellationToken) =>
+    public Task ForgetIntentAsync(TagReference reference, CancellationToken cancellationToken) =>
         RetryOnceAsync(() => ForgetIntentOnceAsync(reference, cancellationToken), cancellationToken);
 
-    public Task<AppendIntent?> FindIntentAsync(string reference, CancellationToken cancellationToken) =>
+    public Task<AppendIntent?> FindIntentAsync(TagReference reference, CancellationToken cancellationToken) =>
         RetryOnceAsync(() => FindIntentOnceAsync(reference, cancellationToken), cancellationToken);
 
     public Task<IntentPage> ListIntentsAsync(long after, int limit, bool unpinnedOnly, CancellationToken cancellationToken) =>
@@ -20,22 +22,22 @@ internal sealed partial class PostgresSightingIndex
     {
         ArgumentNullException.ThrowIfNull(intent);
         await using var cmd = _source.CreateCommand("INSERT INTO tlogistry_intents (reference, intent) VALUES (@r, @i) ON CONFLICT (reference) DO UPDATE SET intent = excluded.intent, stored_at = now()");
-        cmd.Parameters.AddWithValue("r", intent.Reference);
+        cmd.Parameters.AddWithValue("r", intent.Reference.Canonical);
         cmd.Parameters.AddWithValue("i", intent.ToJson());
         await cmd.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private async Task ForgetIntentOnceAsync(string reference, CancellationToken cancellationToken)
+    private async Task ForgetIntentOnceAsync(TagReference reference, CancellationToken cancellationToken)
     {
         await using var cmd = _source.CreateCommand("DELETE FROM tlogistry_intents WHERE reference = @r");
-        cmd.Parameters.AddWithValue("r", reference);
+        cmd.Parameters.AddWithValue("r", reference.Canonical);
         await cmd.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private async Task<AppendIntent?> FindIntentOnceAsync(string reference, CancellationToken cancellationToken)
+    private async Task<AppendIntent?> FindIntentOnceAsync(TagReference reference, CancellationToken cancellationToken)
     {
         await using var cmd = _source.CreateCommand("SELECT intent FROM tlogistry_intents WHERE reference = @r");
-        cmd.Parameters.AddWithValue("r", reference);
+        cmd.Parameters.AddWithValue("r", reference.Canonical);
         return await cmd.ExecuteScalarAsync(cancellationToken) is byte[] json ? AppendIntent.Parse(json) : null;
     }
 

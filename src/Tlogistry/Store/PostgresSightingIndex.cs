@@ -1,5 +1,6 @@
 using System.Globalization;
 using Npgsql;
+using Tlogistry.Oci;
 using Tlogistry.Transparency.Sigstore;
 
 namespace Tlogistry.Store;
@@ -48,13 +49,13 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
         return new PostgresSightingIndex(source, lockTimeout, description);
     }
 
-    public Task<Sighting?> FindAsync(string reference, CancellationToken cancellationToken) =>
+    public Task<Sighting?> FindAsync(TagReference reference, CancellationToken cancellationToken) =>
         RetryOnceAsync(() => FindOnceAsync(reference, cancellationToken), cancellationToken);
 
-    private async Task<Sighting?> FindOnceAsync(string reference, CancellationToken cancellationToken)
+    private async Task<Sighting?> FindOnceAsync(TagReference reference, CancellationToken cancellationToken)
     {
         await using var cmd = _source.CreateCommand($"SELECT {Columns} FROM tlogistry_sightings WHERE reference = @r");
-        cmd.Parameters.AddWithValue("r", reference);
+        cmd.Parameters.AddWithValue("r", reference.Canonical);
         await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
         return await r.ReadAsync(cancellationToken) ? Read(r) : null;
     }
@@ -91,8 +92,8 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
 
     private static void Bind(NpgsqlCommand cmd, Sighting s)
     {
-        cmd.Parameters.AddWithValue("ref", s.Reference);
-        cmd.Parameters.AddWithValue("dig", s.Digest);
+        cmd.Parameters.AddWithValue("ref", s.Reference.Canonical);
+        cmd.Parameters.AddWithValue("dig", s.Digest.ToString());
         cmd.Parameters.AddWithValue("mt", s.MediaType);
         cmd.Parameters.AddWithValue("obs", s.ObservedAt.ToUniversalTime());
         cmd.Parameters.AddWithValue("up", s.Upstream);
@@ -190,13 +191,13 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
         WHERE reference COLLATE "C" > @lo AND reference COLLATE "C" < @hi ORDER BY reference COLLATE "C"
         """;
 
-    public Task<IReadOnlyList<Sighting>> ListRepositoryAsync(string repository, CancellationToken cancellationToken) =>
-        RetryOnceAsync(() => ListRepositoryOnceAsync(repository, cancellationToken), cancellationToken);
+    public Task<IReadOnlyList<Sighting>> ListRepositoryAsync(ImageName image, CancellationToken cancellationToken) =>
+        RetryOnceAsync(() => ListRepositoryOnceAsync(image, cancellationToken), cancellationToken);
 
-    private async Task<IReadOnlyList<Sighting>> ListRepositoryOnceAsync(string repository, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<Sighting>> ListRepositoryOnceAsync(ImageName image, CancellationToken cancellationToken)
     {
         // A range scan of the byte-ordered index on reference (schema step 2).
-        var (after, before) = ISightingIndex.RepositoryRange(repository);
+        var (after, before) = ISightingIndex.RepositoryRange(image);
         await using var cmd = _source.CreateCommand(RepositoryQuery);
         cmd.Parameters.AddWithValue("lo", after);
         cmd.Parameters.AddWithValue("hi", before);
@@ -214,12 +215,12 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
     /// <c>pg_advisory_lock</c> on a connection of its own, held until disposed. The wait is
     /// bounded by <c>lock_timeout</c>; a holder that dies releases the lock with its connection.
     /// </summary>
-    public Task<IAsyncDisposable> LockTagAsync(string reference, CancellationToken cancellationToken) =>
+    public Task<IAsyncDisposable> LockTagAsync(TagReference reference, CancellationToken cancellationToken) =>
         RetryOnceAsync(() => LockTagOnceAsync(reference, cancellationToken), cancellationToken);
 
-    private async Task<IAsyncDisposable> LockTagOnceAsync(string reference, CancellationToken cancellationToken)
+    private async Task<IAsyncDisposable> LockTagOnceAsync(TagReference reference, CancellationToken cancellationToken)
     {
-        var key = AdvisoryKey.For(reference);
+        var key = AdvisoryKey.For(reference.Canonical);
         var c = await _source.OpenConnectionAsync(cancellationToken);
         try
         {
@@ -292,8 +293,8 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
     public ValueTask DisposeAsync() => _source.DisposeAsync();
 
     private static Sighting Read(System.Data.Common.DbDataReader r) => new(
-        r.GetString(0),
-        r.GetString(1),
+        TagReference.ParseCanonical(r.GetString(0)),
+        Digest.Parse(r.GetString(1)),
         r.GetString(2),
         r.GetFieldValue<DateTimeOffset>(3),
         r.GetString(4),

@@ -1,3 +1,4 @@
+using Tlogistry.Oci;
 using Tlogistry.Transparency.Sigstore;
 
 namespace Tlogistry.Store;
@@ -8,8 +9,8 @@ namespace Tlogistry.Store;
 /// proofs, exactly as published; everything else is a readable copy of what it says.
 /// </summary>
 internal sealed record Sighting(
-    string Reference,
-    string Digest,
+    TagReference Reference,
+    Digest Digest,
     string MediaType,
     DateTimeOffset ObservedAt,
     string Upstream,

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Tlogistry.Oci;
 
 namespace Tlogistry.Store;
 
@@ -18,28 +19,28 @@ internal sealed partial class SqliteSightingIndex
         using var c = Open();
         using var cmd = c.CreateCommand();
         cmd.CommandText = "INSERT INTO append_intents (reference, intent) VALUES ($r, $i) ON CONFLICT (reference) DO UPDATE SET intent = excluded.intent";
-        cmd.Parameters.AddWithValue("$r", intent.Reference);
+        cmd.Parameters.AddWithValue("$r", intent.Reference.Canonical);
         cmd.Parameters.AddWithValue("$i", intent.ToJson());
         cmd.ExecuteNonQuery();
         return Task.CompletedTask;
     }
 
-    public Task ForgetIntentAsync(string reference, CancellationToken cancellationToken)
+    public Task ForgetIntentAsync(TagReference reference, CancellationToken cancellationToken)
     {
         using var c = Open();
         using var cmd = c.CreateCommand();
         cmd.CommandText = "DELETE FROM append_intents WHERE reference = $r";
-        cmd.Parameters.AddWithValue("$r", reference);
+        cmd.Parameters.AddWithValue("$r", reference.Canonical);
         cmd.ExecuteNonQuery();
         return Task.CompletedTask;
     }
 
-    public Task<AppendIntent?> FindIntentAsync(string reference, CancellationToken cancellationToken)
+    public Task<AppendIntent?> FindIntentAsync(TagReference reference, CancellationToken cancellationToken)
     {
         using var c = Open();
         using var cmd = c.CreateCommand();
         cmd.CommandText = "SELECT intent FROM append_intents WHERE reference = $r";
-        cmd.Parameters.AddWithValue("$r", reference);
+        cmd.Parameters.AddWithValue("$r", reference.Canonical);
         using var r = cmd.ExecuteReader();
         return Task.FromResult(r.Read() ? AppendIntent.Parse(r.GetFieldValue<byte[]>(0)) : null);
     }

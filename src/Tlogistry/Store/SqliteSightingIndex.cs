@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Data.Sqlite;
+using Tlogistry.Oci;
 using Tlogistry.Transparency.Sigstore;
 
 namespace Tlogistry.Store;
@@ -91,12 +92,12 @@ internal sealed partial class SqliteSightingIndex : ISightingIndex
 
     public string Description { get; }
 
-    public Task<Sighting?> FindAsync(string reference, CancellationToken cancellationToken)
+    public Task<Sighting?> FindAsync(TagReference reference, CancellationToken cancellationToken)
     {
         using var c = Open();
         using var cmd = c.CreateCommand();
         cmd.CommandText = $"SELECT {Columns} FROM sightings WHERE reference = $r";
-        cmd.Parameters.AddWithValue("$r", reference);
+        cmd.Parameters.AddWithValue("$r", reference.Canonical);
         using var r = cmd.ExecuteReader();
         return Task.FromResult(r.Read() ? Read(r) : null);
     }
@@ -113,8 +114,8 @@ internal sealed partial class SqliteSightingIndex : ISightingIndex
 
     private static void Bind(SqliteCommand cmd, Sighting s)
     {
-        cmd.Parameters.AddWithValue("$ref", s.Reference);
-        cmd.Parameters.AddWithValue("$dig", s.Digest);
+        cmd.Parameters.AddWithValue("$ref", s.Reference.Canonical);
+        cmd.Parameters.AddWithValue("$dig", s.Digest.ToString());
         cmd.Parameters.AddWithValue("$mt", s.MediaType);
         cmd.Parameters.AddWithValue("$obs", s.ObservedAt.ToUnixTimeSeconds());
         cmd.Parameters.AddWithValue("$up", s.Upstream);
@@ -204,7 +205,7 @@ internal sealed partial class SqliteSightingIndex : ISightingIndex
     }
 
     /// <summary>One process owns the file, and the ledger's single flight covers that process: nothing to lock.</summary>
-    public Task<IAsyncDisposable> LockTagAsync(string reference, CancellationToken cancellationToken) =>
+    public Task<IAsyncDisposable> LockTagAsync(TagReference reference, CancellationToken cancellationToken) =>
         Task.FromResult<IAsyncDisposable>(NoLock.Instance);
 
     public Task CheckAsync(CancellationToken cancellationToken)
@@ -217,10 +218,10 @@ internal sealed partial class SqliteSightingIndex : ISightingIndex
         return Task.CompletedTask;
     }
 
-    public async Task<IReadOnlyList<Sighting>> ListRepositoryAsync(string repository, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<Sighting>> ListRepositoryAsync(ImageName image, CancellationToken cancellationToken)
     {
         // A range scan of the unique index on reference (SQLite compares text as bytes).
-        var (after, before) = ISightingIndex.RepositoryRange(repository);
+        var (after, before) = ISightingIndex.RepositoryRange(image);
         using var c = Open();
         using var cmd = c.CreateCommand();
         cmd.CommandText = $"SELECT {Columns} FROM sightings WHERE reference > $lo AND reference < $hi ORDER BY reference";
@@ -252,8 +253,8 @@ internal sealed partial class SqliteSightingIndex : ISightingIndex
     }
 
     private static Sighting Read(System.Data.Common.DbDataReader r) => new(
-        r.GetString(0),
-        r.GetString(1),
+        TagReference.ParseCanonical(r.GetString(0)),
+        Digest.Parse(r.GetString(1)),
         r.GetString(2),
         DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(3)),
         r.GetString(4),

@@ -6,9 +6,9 @@ using Tlogistry.Client.Audit;
 using Tlogistry.Ledger;
 using Tlogistry.Signing;
 using Tlogistry.Tests.Support;
-using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Embedded;
+using Tlogistry.Transparency.Envelopes;
 
 namespace Tlogistry.Tests.Client;
 
@@ -29,7 +29,7 @@ public sealed class AuditTests
     /// <summary>Logs a sighting the proxy's store never hears of, as a second writer holding a key would.</summary>
     private static async Task AppendAsync(ClientFixture f, InstanceKey key, string reference, string digest)
     {
-        var claim = new SightingClaim(reference, digest, TagUpstream.ManifestType, DateTimeOffset.UtcNow, "elsewhere", key.Identity);
+        var claim = new SightingClaim(Typed.Tag(reference), Typed.Digest(digest), TagUpstream.ManifestType, DateTimeOffset.UtcNow, "elsewhere", key.Identity);
         var log = new EmbeddedSightingLog(f.Proxy.Services.GetRequiredService<EmbeddedLog>(), TimeProvider.System);
         await log.AppendAsync(key.SignEnvelope(Dsse.InTotoPayloadType, SightingStatement.Encode(claim)), SignerMaterial.ForKey(key.PublicKeyDer), Ct);
     }
@@ -112,7 +112,7 @@ public sealed class AuditTests
 
         // What a process killed after its append and before its store write leaves: an intent and an entry, no pin.
         var key = f.Proxy.Services.GetRequiredService<InstanceKey>();
-        var claim = new SightingClaim("scripted.test/app:c", "sha256:" + new string('c', 64), TagUpstream.ManifestType, DateTimeOffset.UtcNow, "elsewhere", key.Identity);
+        var claim = new SightingClaim(Typed.Tag("scripted.test/app:c"), Typed.Digest("sha256:" + new string('c', 64)), TagUpstream.ManifestType, DateTimeOffset.UtcNow, "elsewhere", key.Identity);
         var envelope = key.SignEnvelope(Dsse.InTotoPayloadType, SightingStatement.Encode(claim));
         var signer = SignerMaterial.ForKey(key.PublicKeyDer);
         await f.Proxy.Services.GetRequiredService<Tlogistry.Store.ISightingIndex>().SaveIntentAsync(new Tlogistry.Store.AppendIntent(claim.Reference, envelope, signer), Ct);
@@ -122,7 +122,7 @@ public sealed class AuditTests
         using (var page = await f.Http.GetAsync(new Uri(f.Proxy.BaseUri, "/tlog/intents?limit=1"), Ct))
         {
             Assert.Equal("</tlog/intents?after=1&limit=1>; rel=\"next\"", page.Headers.GetValues("Link").Single());
-            Assert.Equal("scripted.test/app:a", Tlogistry.Store.AppendIntent.Parse(await page.Content.ReadAsByteArrayAsync(Ct)).Reference);
+            Assert.Equal("scripted.test/app:a", Tlogistry.Store.AppendIntent.Parse(await page.Content.ReadAsByteArrayAsync(Ct)).Reference.Canonical);
         }
 
         foreach (var fromFiles in new[] { false, true })

@@ -87,7 +87,7 @@ public sealed class VerifyTests
 
         // A sighting of the tag signed by another key, in the very same log.
         using var other = InstanceKey.FromEcdsa(ECDsa.Create(ECCurve.NamedCurves.nistP256));
-        var claim = new SightingClaim("scripted.test/app:a", a, TagUpstream.ManifestType, DateTimeOffset.UtcNow, "elsewhere", other.Identity);
+        var claim = new SightingClaim(Typed.Tag("scripted.test/app:a"), Typed.Digest(a), TagUpstream.ManifestType, DateTimeOffset.UtcNow, "elsewhere", other.Identity);
         var envelope = other.SignEnvelope(Dsse.InTotoPayloadType, SightingStatement.Encode(claim));
         var entry = await new EmbeddedSightingLog(f.Proxy.Services.GetRequiredService<EmbeddedLog>(), TimeProvider.System).AppendAsync(envelope, SignerMaterial.ForKey(other.PublicKeyDer), Ct);
         var stranger = f.Files.Combine("stranger.json");

@@ -38,7 +38,7 @@ public sealed class BundleEndpointTests
             var bundle = BundleJson.Read(await one.Content.ReadAsByteArrayAsync(Ct));
             var reader = proxy.Services.GetRequiredService<SightingReader>();
             var sighting = reader.Read(bundle);
-            Assert.Equal(("scripted.test/app:b", digests["b"]), (sighting.Reference, sighting.Digest));
+            Assert.Equal(("scripted.test/app:b", digests["b"]), (sighting.Reference.Canonical, sighting.Digest.ToString()));
 
             // The export pages with Link until the last page.
             using var first = await http.GetAsync("/tlog/bundles?limit=2", Ct);
@@ -51,7 +51,7 @@ public sealed class BundleEndpointTests
             Assert.Single(secondLines);
             Assert.False(second.Headers.Contains("Link"));
             export = string.Join('\n', firstLines.Concat(secondLines)) + "\n";
-            var exported = firstLines.Concat(secondLines).Select(l => reader.Read(BundleJson.Read(Encoding.UTF8.GetBytes(l))).Reference).Order();
+            var exported = firstLines.Concat(secondLines).Select(l => reader.Read(BundleJson.Read(Encoding.UTF8.GetBytes(l))).Reference.Canonical).Order();
             Assert.Equal(["scripted.test/app:a", "scripted.test/app:b", "scripted.test/app:c"], exported);
 
             // Bad input: clear OCI errors.

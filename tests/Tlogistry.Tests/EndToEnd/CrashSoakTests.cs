@@ -394,9 +394,9 @@ internal sealed class CrashSoak : IAsyncDisposable
         var index = new SqliteSightingIndex(Path.Combine(DataDir, "index.db"));
         foreach (var a in _acknowledged.Values)
         {
-            var s = await index.FindAsync("index.docker.io/library/soak:" + a.Tag, _ct);
+            var s = await index.FindAsync(Typed.Tag("index.docker.io/library/soak:" + a.Tag), _ct);
             Assert.True(s is not null, $"acknowledged {a.Tag} is missing from the index");
-            Assert.Equal((a.Uuid, a.LogIndex, a.Digest), (s.Uuid, s.LogIndex.ToString(CultureInfo.InvariantCulture), s.Digest));
+            Assert.Equal((a.Uuid, a.LogIndex, a.Digest), (s.Uuid, s.LogIndex.ToString(CultureInfo.InvariantCulture), s.Digest.ToString()));
         }
 
         SqliteConnection.ClearAllPools();

@@ -98,7 +98,7 @@ public sealed class KeylessIdentityTests
         var count = RekorV1Log.MaxSearchResults + 1;
         await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = Ct }, async (i, ct) =>
         {
-            var claim = new SightingClaim(reference, "sha256:" + i.ToString("x64", System.Globalization.CultureInfo.InvariantCulture), TagUpstream.ManifestType, DateTimeOffset.UtcNow, "elsewhere", stranger.Identity);
+            var claim = new SightingClaim(Typed.Tag(reference), Typed.Digest("sha256:" + i.ToString("x64", System.Globalization.CultureInfo.InvariantCulture)), TagUpstream.ManifestType, DateTimeOffset.UtcNow, "elsewhere", stranger.Identity);
             await rekor.AppendAsync(stranger.SignEnvelope(Dsse.InTotoPayloadType, SightingStatement.Encode(claim)), SignerMaterial.ForKey(stranger.PublicKeyDer), ct);
         });
         // A search by the hash alone is all strangers' entries, as many as the log answers (log serve stops at 1,000, the oldest).

@@ -262,7 +262,7 @@ public sealed class KeylessTests
     }
 
     private static byte[] Statement(string tag, string identity) => SightingStatement.Encode(new SightingClaim(
-        "scripted.test/app:" + tag, "sha256:" + new string('f', 64), TagUpstream.ManifestType, DateTimeOffset.UtcNow, "elsewhere", identity));
+        Typed.Tag("scripted.test/app:" + tag), Typed.Digest("sha256:" + new string('f', 64)), TagUpstream.ManifestType, DateTimeOffset.UtcNow, "elsewhere", identity));
 
     /// <summary>A sighting signed with a fresh key and a certificate for <paramref name="email"/> from <paramref name="ca"/>.</summary>
     private static async Task<SignedEnvelope> SignWithCertificateAsync(TestFulcio ca, string email, string tag)

@@ -8,12 +8,12 @@ using Tlogistry.Http;
 using Tlogistry.Ledger;
 using Tlogistry.Signing;
 using Tlogistry.Tests.Support;
+using Tlogistry.Transparency;
 using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency.Merkle;
 using Tlogistry.Transparency.Rekor;
 using Tlogistry.Transparency.Sigstore;
 using Tlogistry.Transparency.Tiles;
-using Tlogistry.Transparency;
 
 namespace Tlogistry.Tests.EndToEnd;
 
@@ -102,7 +102,7 @@ public sealed class RekorLogTests
         using (var key = InstanceKey.LoadOrCreate(Path.Combine(data.Path, "signing-key.pem")))
         using (var client = new HttpClient())
         {
-            var claim = new SightingClaim("scripted.test/app:v1", "sha256:" + new string('e', 64), Manifest, DateTimeOffset.UtcNow, "elsewhere", key.Identity);
+            var claim = new SightingClaim(Typed.Tag("scripted.test/app:v1"), Typed.Digest("sha256:" + new string('e', 64)), Manifest, DateTimeOffset.UtcNow, "elsewhere", key.Identity);
             var rekor = new RekorV1Log(log.BaseUri, LogIds.ForRekorV1(TrustedRoot.Parse(await File.ReadAllBytesAsync(log.TrustedRootPath, Ct)).Logs[0].PublicKeyDer), client, JsonHttpOptions.ForRekor(), NullLogger<RekorV1Log>.Instance);
             await rekor.AppendAsync(key.SignEnvelope(Dsse.InTotoPayloadType, SightingStatement.Encode(claim)), SignerMaterial.ForKey(key.PublicKeyDer), Ct);
         }
@@ -321,7 +321,7 @@ public sealed class RekorLogTests
         using var key = InstanceKey.LoadOrCreate(Path.Combine(proxyDataDir, "signing-key.pem"));
         var verified = new BundleVerifier(root).Verify(bundle, BundleSigner.Key(key.PublicKeyDer), DateTimeOffset.UtcNow);
         var claim = SightingStatement.Decode(verified.Envelope!.Payload);
-        Assert.Equal((reference, digest), (claim.Reference, claim.Digest));
+        Assert.Equal((reference, digest), (claim.Reference.Canonical, claim.Digest.ToString()));
         Assert.Equal(mode == "rekor-v1" ? ("intoto", "0.0.2") : ("hashedrekord", "0.0.2"), (bundle.Entry.Kind, bundle.Entry.Version));
         Assert.Equal(mode == "rekor-v1", bundle.Entry.SignedEntryTimestamp is not null);
 

@@ -49,9 +49,9 @@ public abstract class AppendIntentTests
         var second = await rig.LedgerAsync();
         Assert.Equal(1, await second.ResumeIntentsAsync(Ct));
         var index = await rig.Store.OpenAsync();
-        var pin = await index.FindAsync(Tag, Ct);
+        var pin = await index.FindAsync(Typed.Tag(Tag), Ct);
         Assert.NotNull(pin);
-        Assert.Equal((0L, D('a')), (pin.LogIndex, pin.Digest));
+        Assert.Equal((0L, D('a')), (pin.LogIndex, pin.Digest.ToString()));
         Assert.Equal(2, rig.Log.Sent.Count);
         Assert.Equal(rig.Log.Sent[0].Request, rig.Log.Sent[1].Request);
         Assert.Equal(1, await rig.LogSizeAsync());
@@ -72,7 +72,7 @@ public abstract class AppendIntentTests
         var second = await rig.LedgerAsync();
         Assert.Equal((PinOutcome.Mismatch, 0L), await OutcomeAsync(second, D('b')));
         Assert.Equal(1, await rig.LogSizeAsync());
-        Assert.Equal(D('a'), (await (await rig.Store.OpenAsync()).FindAsync(Tag, Ct))!.Digest);
+        Assert.Equal(D('a'), (await (await rig.Store.OpenAsync()).FindAsync(Typed.Tag(Tag), Ct))!.Digest.ToString());
     }
 
     [Fact]
@@ -85,7 +85,7 @@ public abstract class AppendIntentTests
         // The log cannot be searched, yet the tag is not pinned anew: the intent is sent again.
         Assert.Equal((PinOutcome.Mismatch, 0L), await OutcomeAsync(await rig.LedgerAsync(), D('b')));
         Assert.Equal(1, await rig.LogSizeAsync());
-        Assert.Equal(D('a'), (await (await rig.Store.OpenAsync()).FindAsync(Tag, Ct))!.Digest);
+        Assert.Equal(D('a'), (await (await rig.Store.OpenAsync()).FindAsync(Typed.Tag(Tag), Ct))!.Digest.ToString());
     }
 
     [Fact]
@@ -95,8 +95,8 @@ public abstract class AppendIntentTests
         var index = await rig.Store.OpenAsync();
 
         // A row for v1 holding v2's signed statement: sending it would pin v2's claim under v1's name.
-        var other = await rig.Key.SignAsync(Dsse.InTotoPayloadType, SightingStatement.Encode(new SightingClaim("ghcr.io/org/app:v2", D('c'), "m", DateTimeOffset.UtcNow, "u", rig.Key.Identity)), Ct);
-        await index.SaveIntentAsync(new AppendIntent(Tag, other.Envelope, other.Signer), Ct);
+        var other = await rig.Key.SignAsync(Dsse.InTotoPayloadType, SightingStatement.Encode(new SightingClaim(Typed.Tag("ghcr.io/org/app:v2"), Typed.Digest(D('c')), "m", DateTimeOffset.UtcNow, "u", rig.Key.Identity)), Ct);
+        await index.SaveIntentAsync(new AppendIntent(Typed.Tag(Tag), other.Envelope, other.Signer), Ct);
 
         var ledger = await rig.LedgerAsync();
         await Assert.ThrowsAsync<LedgerIntegrityException>(() => ledger.ObserveAsync(Seen(D('a')), Ct));
@@ -117,14 +117,14 @@ public abstract class AppendIntentTests
         using var ephemeral = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
         var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=expired", ephemeral, System.Security.Cryptography.HashAlgorithmName.SHA256);
         using var expired = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-2), DateTimeOffset.UtcNow.AddDays(-1));
-        var stale = await key.SignAsync(Dsse.InTotoPayloadType, SightingStatement.Encode(new SightingClaim(Tag, D('a'), "m", DateTimeOffset.UtcNow.AddDays(-1), "u", key.Identity)), Ct);
-        await index.SaveIntentAsync(new AppendIntent(Tag, stale.Envelope, new SignerMaterial(key.PublicKeyDer, [expired.RawData])), Ct);
+        var stale = await key.SignAsync(Dsse.InTotoPayloadType, SightingStatement.Encode(new SightingClaim(Typed.Tag(Tag), Typed.Digest(D('a')), "m", DateTimeOffset.UtcNow.AddDays(-1), "u", key.Identity)), Ct);
+        await index.SaveIntentAsync(new AppendIntent(Typed.Tag(Tag), stale.Envelope, new SignerMaterial(key.PublicKeyDer, [expired.RawData])), Ct);
 
         var ledger = new TagLedger(index, new EmbeddedSightingLog(embedded, TimeProvider.System), key, reader, TimeProvider.System, NullLogger<TagLedger>.Instance);
         var decision = await ledger.ObserveAsync(Seen(D('a')), Ct);
         Assert.Equal((PinOutcome.FirstSeen, 0L), (decision.Outcome, decision.Pin.LogIndex));
         Assert.Equal(1, embedded.Size);
-        var replaced = await index.FindIntentAsync(Tag, Ct);
+        var replaced = await index.FindIntentAsync(Typed.Tag(Tag), Ct);
         Assert.Empty(replaced!.Signer.Certificates);
         Assert.Equal(decision.Pin.Bundle.Envelope!.ToJson(), replaced.Envelope.ToJson());
         Assert.NotEqual(stale.Envelope.ToJson(), replaced.Envelope.ToJson());
@@ -136,8 +136,8 @@ public abstract class AppendIntentTests
         await using var rig = await Rig.StartAsync(await CreateStoreAsync());
 
         // A dropped intent: its entry is in the log, but the tag was pinned by another entry.
-        var signed = await rig.Key.SignAsync(Dsse.InTotoPayloadType, SightingStatement.Encode(new SightingClaim(Tag, D('a'), "m", DateTimeOffset.UtcNow, "u", rig.Key.Identity)), Ct);
-        var dropped = new AppendIntent(Tag, signed.Envelope, signed.Signer);
+        var signed = await rig.Key.SignAsync(Dsse.InTotoPayloadType, SightingStatement.Encode(new SightingClaim(Typed.Tag(Tag), Typed.Digest(D('a')), "m", DateTimeOffset.UtcNow, "u", rig.Key.Identity)), Ct);
+        var dropped = new AppendIntent(Typed.Tag(Tag), signed.Envelope, signed.Signer);
         var entry = await rig.Log.AppendAsync(signed.Envelope, signed.Signer, Ct);
         var ours = new OurEntry(Convert.ToHexStringLower(entry.LogId), entry.LogIndex, Convert.ToHexStringLower(Rfc6962.LeafHash(entry.CanonicalizedBody)), "hashedrekord 0.0.2", null);
 
@@ -145,30 +145,30 @@ public abstract class AppendIntentTests
 
         var sighting = new IntentMatch([dropped], rig.Reader).Explain(ours, entry);
         Assert.NotNull(sighting);
-        Assert.Equal((Tag, D('a')), (sighting.Reference, sighting.Digest));
+        Assert.Equal((Tag, D('a')), (sighting.Reference.Canonical, sighting.Digest.ToString()));
         var report = AuditReport.Build(1, [ours], [], byIntent: [sighting]);
         Assert.True(report.IsClean);
         Assert.Single(report.ByIntent);
 
         // What a publisher might claim instead: the same signature over another statement, or the
         // right envelope under another tag's name. Neither explains the entry.
-        var forged = dropped with { Envelope = signed.Envelope with { Payload = SightingStatement.Encode(new SightingClaim(Tag, D('f'), "m", DateTimeOffset.UtcNow, "u", rig.Key.Identity)) } };
-        Assert.Null(new IntentMatch([forged, dropped with { Reference = "ghcr.io/org/app:v9" }], rig.Reader).Explain(ours, entry));
+        var forged = dropped with { Envelope = signed.Envelope with { Payload = SightingStatement.Encode(new SightingClaim(Typed.Tag(Tag), Typed.Digest(D('f')), "m", DateTimeOffset.UtcNow, "u", rig.Key.Identity)) } };
+        Assert.Null(new IntentMatch([forged, dropped with { Reference = Typed.Tag("ghcr.io/org/app:v9") }], rig.Reader).Explain(ours, entry));
 
         // An intent with another digest than the tag's pin is a second digest in the log: a conflict.
-        var pinned = await rig.Key.SignAsync(Dsse.InTotoPayloadType, SightingStatement.Encode(new SightingClaim(Tag, D('b'), "m", DateTimeOffset.UtcNow, "u", rig.Key.Identity)), Ct);
+        var pinned = await rig.Key.SignAsync(Dsse.InTotoPayloadType, SightingStatement.Encode(new SightingClaim(Typed.Tag(Tag), Typed.Digest(D('b')), "m", DateTimeOffset.UtcNow, "u", rig.Key.Identity)), Ct);
         var pinEntry = await rig.Log.AppendAsync(pinned.Envelope, pinned.Signer, Ct);
         var pin = rig.Reader.Read(rig.Reader.Bundle(pinEntry, pinned.Envelope));
         var published = new PublishedBundle(Convert.ToHexStringLower(pinEntry.LogId), pinEntry.LogIndex, Convert.ToHexStringLower(Rfc6962.LeafHash(pinEntry.CanonicalizedBody)), pin, null);
         var conflicted = AuditReport.Build(2, [ours], [published], byIntent: [sighting]);
         Assert.Empty(conflicted.Unexplained);
-        Assert.Equal([D('a'), D('b')], Assert.Single(conflicted.Conflicts).Sightings.Select(s => s.Digest));
+        Assert.Equal([D('a'), D('b')], Assert.Single(conflicted.Conflicts).Sightings.Select(s => s.Digest.ToString()));
     }
 
     private protected abstract Task<TestStore> CreateStoreAsync();
 
     private static Observation Seen(string digest) =>
-        new(Tag, digest, "application/vnd.oci.image.manifest.v1+json", "http://upstream.test/v2/org/app/manifests/v1");
+        new(Typed.Tag(Tag), Typed.Digest(digest), "application/vnd.oci.image.manifest.v1+json", "http://upstream.test/v2/org/app/manifests/v1");
 
     private static async Task<(PinOutcome, long)> OutcomeAsync(TagLedger ledger, string digest)
     {

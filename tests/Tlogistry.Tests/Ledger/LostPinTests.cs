@@ -46,15 +46,15 @@ public abstract class LostPinTests
 
         await store.AllowWritesAsync();
         var decision = await ledger.ObserveAsync(Seen("ghcr.io/org/app:v1", D('b')), Ct);
-        Assert.Equal((PinOutcome.Mismatch, D('a')), (decision.Outcome, decision.Pin.Digest));
-        Assert.NotNull(await (await store.OpenAsync()).FindAsync("ghcr.io/org/app:v1", Ct));
+        Assert.Equal((PinOutcome.Mismatch, D('a')), (decision.Outcome, decision.Pin.Digest.ToString()));
+        Assert.NotNull(await (await store.OpenAsync()).FindAsync(Typed.Tag("ghcr.io/org/app:v1"), Ct));
         Assert.Equal(1, await LogSizeAsync(log));
     }
 
     private protected abstract Task<TestStore> CreateStoreAsync();
 
     private static Observation Seen(string reference, string digest) =>
-        new(reference, digest, "application/vnd.oci.image.manifest.v1+json", "http://upstream.test/v2/x/manifests/y");
+        new(Typed.Tag(reference), Typed.Digest(digest), "application/vnd.oci.image.manifest.v1+json", "http://upstream.test/v2/x/manifests/y");
 
     private static async Task<long> LogSizeAsync(RekorV2Log log) =>
         long.Parse((await log.ReadCheckpointAsync(Ct)).Split('\n')[1], System.Globalization.CultureInfo.InvariantCulture);

@@ -46,10 +46,10 @@ public sealed class SharedStoreTests : IDisposable
         var first = Assert.Single(decisions, d => d.Outcome == PinOutcome.FirstSeen);
         Assert.All(decisions, d => Assert.Equal((first.Pin.Digest, 0L), (d.Pin.Digest, d.Pin.LogIndex)));
         Assert.All(decisions.Zip(observed).Where(p => p.First.Outcome != PinOutcome.FirstSeen), p =>
-            Assert.Equal(p.Second == first.Pin.Digest ? PinOutcome.Match : PinOutcome.Mismatch, p.First.Outcome));
+            Assert.Equal(p.Second == first.Pin.Digest.ToString() ? PinOutcome.Match : PinOutcome.Mismatch, p.First.Outcome));
 
         // Any replica refuses the other digest now.
-        var other = first.Pin.Digest == D('a') ? D('b') : D('a');
+        var other = first.Pin.Digest.ToString() == D('a') ? D('b') : D('a');
         foreach (var replica in replicas)
         {
             Assert.Equal(PinOutcome.Mismatch, (await replica.ObserveAsync(Seen(other), Ct)).Outcome);
@@ -65,11 +65,11 @@ public sealed class SharedStoreTests : IDisposable
 
         // The waiting replica has looked the tag up and found nothing (its caches stay empty)
         // before the other one records it.
-        Assert.Null(await waiting.FindPinAsync(Tag, Ct));
+        Assert.Null(await waiting.FindPinAsync(Typed.Tag(Tag), Ct));
         Assert.Equal(PinOutcome.FirstSeen, (await holder.ObserveAsync(Seen(D('a')), Ct)).Outcome);
 
         var decision = await waiting.ObserveAsync(Seen(D('b')), Ct);
-        Assert.Equal((PinOutcome.Mismatch, D('a')), (decision.Outcome, decision.Pin.Digest));
+        Assert.Equal((PinOutcome.Mismatch, D('a')), (decision.Outcome, decision.Pin.Digest.ToString()));
         Assert.Equal(1, _log.Size);
     }
 
@@ -77,7 +77,7 @@ public sealed class SharedStoreTests : IDisposable
     public async Task A_replica_waiting_on_a_stuck_holder_answers_unavailable_and_logs_nothing()
     {
         await using var store = await PostgresTestStore.CreateAsync(TimeSpan.FromMilliseconds(300));
-        var stuck = await (await store.OpenAsync()).LockTagAsync(Tag, Ct);
+        var stuck = await (await store.OpenAsync()).LockTagAsync(Typed.Tag(Tag), Ct);
         var ledger = Ledger(await store.OpenAsync());
 
         var refused = await Assert.ThrowsAsync<LedgerUnavailableException>(() => ledger.ObserveAsync(Seen(D('a')), Ct));
@@ -96,7 +96,7 @@ public sealed class SharedStoreTests : IDisposable
     }
 
     private static Observation Seen(string digest) =>
-        new(Tag, digest, "application/vnd.oci.image.manifest.v1+json", "http://upstream.test/v2/library/alpine/manifests/3.16.0");
+        new(Typed.Tag(Tag), Typed.Digest(digest), "application/vnd.oci.image.manifest.v1+json", "http://upstream.test/v2/library/alpine/manifests/3.16.0");
 
     private TagLedger Ledger(ISightingIndex index)
     {

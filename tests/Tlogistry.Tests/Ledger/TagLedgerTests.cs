@@ -24,7 +24,7 @@ public abstract class TagLedgerTests : IAsyncLifetime
     private static string D(char c) => "sha256:" + new string(c, 64);
 
     private static Observation Seen(string reference, string digest) =>
-        new(reference, digest, "application/vnd.oci.image.manifest.v1+json", "http://upstream.test/v2/x/manifests/y");
+        new(Typed.Tag(reference), Typed.Digest(digest), "application/vnd.oci.image.manifest.v1+json", "http://upstream.test/v2/x/manifests/y");
 
     public async ValueTask InitializeAsync() => _store = await CreateStoreAsync();
 
@@ -40,13 +40,13 @@ public abstract class TagLedgerTests : IAsyncLifetime
         Assert.Equal(PinOutcome.Match, again.Outcome);
         var moved = await ledger.ObserveAsync(Seen("ghcr.io/org/app:v1", D('b')), Ct);
         Assert.Equal(PinOutcome.Mismatch, moved.Outcome);
-        Assert.Equal(D('a'), moved.Pin.Digest);
+        Assert.Equal(D('a'), moved.Pin.Digest.ToString());
         Assert.Equal(1, log.Size);
 
         // The envelope is ours and says what the index says.
         var envelope = first.Pin.Bundle.Envelope!;
         var claim = SightingStatement.Decode(envelope.Payload);
-        Assert.Equal(("ghcr.io/org/app:v1", D('a')), (claim.Reference, claim.Digest));
+        Assert.Equal(("ghcr.io/org/app:v1", D('a')), (claim.Reference.Canonical, claim.Digest.ToString()));
         Assert.Equal(ledger.Identity, claim.Identity);
     }
 
@@ -61,7 +61,7 @@ public abstract class TagLedgerTests : IAsyncLifetime
         var pinned = Assert.Single(decisions, d => d.Outcome == PinOutcome.FirstSeen).Pin.Digest;
         Assert.All(decisions, d => Assert.Equal(pinned, d.Pin.Digest));
         Assert.All(decisions.Zip(observed).Where(p => p.First.Outcome != PinOutcome.FirstSeen), p =>
-            Assert.Equal(p.Second == pinned ? PinOutcome.Match : PinOutcome.Mismatch, p.First.Outcome));
+            Assert.Equal(p.Second == pinned.ToString() ? PinOutcome.Match : PinOutcome.Mismatch, p.First.Outcome));
         Assert.Equal(1, await Store.CountAsync());
     }
 
@@ -73,7 +73,7 @@ public abstract class TagLedgerTests : IAsyncLifetime
 
         // A crash after the log append but before the index write.
         await AppendBehindTheLedgerAsync(log, key, "ghcr.io/org/b:1", D('b'));
-        Assert.Null(await (await Store.OpenAsync()).FindAsync("ghcr.io/org/b:1", Ct));
+        Assert.Null(await (await Store.OpenAsync()).FindAsync(Typed.Tag("ghcr.io/org/b:1"), Ct));
 
         var (restarted, _, _) = await OpenAsync();
         Assert.Equal(1, await restarted.ReconcileAsync(Ct));
@@ -95,7 +95,7 @@ public abstract class TagLedgerTests : IAsyncLifetime
         var conflict = Assert.Single(restarted.Conflicts);
         Assert.Contains("log index 0 says " + D('a'), conflict, StringComparison.Ordinal);
         Assert.Contains("log index 1 says " + D('b'), conflict, StringComparison.Ordinal);
-        Assert.Equal(D('a'), (await restarted.FindPinAsync("ghcr.io/org/a:1", Ct))!.Digest);
+        Assert.Equal(D('a'), (await restarted.FindPinAsync(Typed.Tag("ghcr.io/org/a:1"), Ct))!.Digest.ToString());
     }
 
     [Fact]
@@ -126,7 +126,7 @@ public abstract class TagLedgerTests : IAsyncLifetime
 
         // No pin lives in memory only: the first sighting is not acknowledged while the store refuses it.
         await Assert.ThrowsAsync<LedgerUnavailableException>(() => ledger.ObserveAsync(Seen("ghcr.io/org/app:v3", D('a')), Ct));
-        Assert.Null(await (await Store.OpenAsync()).FindAsync("ghcr.io/org/app:v3", Ct));
+        Assert.Null(await (await Store.OpenAsync()).FindAsync(Typed.Tag("ghcr.io/org/app:v3"), Ct));
 
         // Nor later: no second entry for the tag, and no answer until the store takes it.
         await Assert.ThrowsAsync<LedgerUnavailableException>(() => ledger.ObserveAsync(Seen("ghcr.io/org/app:v3", D('b')), Ct));
@@ -135,8 +135,8 @@ public abstract class TagLedgerTests : IAsyncLifetime
         await Store.AllowWritesAsync();
         var (restarted, _, _) = await OpenAsync();
         Assert.Equal(1, await restarted.ReconcileAsync(Ct));
-        var pin = (await restarted.FindPinAsync("ghcr.io/org/app:v3", Ct))!;
-        Assert.Equal((1L, D('a')), (pin.LogIndex, pin.Digest));
+        var pin = (await restarted.FindPinAsync(Typed.Tag("ghcr.io/org/app:v3"), Ct))!;
+        Assert.Equal((1L, D('a')), (pin.LogIndex, pin.Digest.ToString()));
     }
 
     [Fact]
@@ -186,10 +186,10 @@ public abstract class TagLedgerTests : IAsyncLifetime
         var (restarted, _, _) = await OpenAsync();
         var moved = await restarted.ObserveAsync(Seen("ghcr.io/org/app:v1", D('b')), Ct);
         Assert.Equal(PinOutcome.Mismatch, moved.Outcome);
-        Assert.Equal((D('a'), 0L), (moved.Pin.Digest, moved.Pin.LogIndex));
+        Assert.Equal((D('a'), 0L), (moved.Pin.Digest.ToString(), moved.Pin.LogIndex));
         Assert.Equal(1, log.Size);
-        var restored = await (await Store.OpenAsync()).FindAsync("ghcr.io/org/app:v1", Ct);
-        Assert.Equal((D('a'), 0L), (restored!.Digest, restored.LogIndex));
+        var restored = await (await Store.OpenAsync()).FindAsync(Typed.Tag("ghcr.io/org/app:v1"), Ct);
+        Assert.Equal((D('a'), 0L), (restored!.Digest.ToString(), restored.LogIndex));
     }
 
     [Fact]
@@ -202,15 +202,15 @@ public abstract class TagLedgerTests : IAsyncLifetime
         // The store took the later sighting (its row for the first was lost).
         var (ledger, _, _) = await OpenAsync();
         Assert.Equal(1, await ledger.RebuildAsync(1, null, Ct));
-        Assert.Equal(D('b'), (await (await Store.OpenAsync()).FindAsync("ghcr.io/org/a:1", Ct))!.Digest);
+        Assert.Equal(D('b'), (await (await Store.OpenAsync()).FindAsync(Typed.Tag("ghcr.io/org/a:1"), Ct))!.Digest.ToString());
 
         var (restarted, _, _) = await OpenAsync();
         Assert.Equal(1, await restarted.ReconcileAsync(Ct));
         var conflict = Assert.Single(restarted.Conflicts);
         Assert.Contains("log index 0 says " + D('a'), conflict, StringComparison.Ordinal);
         Assert.Contains("log index 1 says " + D('b'), conflict, StringComparison.Ordinal);
-        var stored = await (await Store.OpenAsync()).FindAsync("ghcr.io/org/a:1", Ct);
-        Assert.Equal((D('a'), 0L), (stored!.Digest, stored.LogIndex));
+        var stored = await (await Store.OpenAsync()).FindAsync(Typed.Tag("ghcr.io/org/a:1"), Ct);
+        Assert.Equal((D('a'), 0L), (stored!.Digest.ToString(), stored.LogIndex));
         Assert.Equal(1, await Store.CountAsync());
         Assert.Equal(PinOutcome.Mismatch, (await restarted.ObserveAsync(Seen("ghcr.io/org/a:1", D('b')), Ct)).Outcome);
     }
@@ -287,7 +287,7 @@ public abstract class TagLedgerTests : IAsyncLifetime
     /// <summary>Logs a sighting of ours without the ledger, as a process that died before its store write would have.</summary>
     private static async Task AppendBehindTheLedgerAsync(EmbeddedLog log, InstanceKey key, string reference, string digest)
     {
-        var claim = new SightingClaim(reference, digest, "application/vnd.oci.image.manifest.v1+json", DateTimeOffset.UtcNow, "http://upstream.test", key.Identity);
+        var claim = new SightingClaim(Typed.Tag(reference), Typed.Digest(digest), "application/vnd.oci.image.manifest.v1+json", DateTimeOffset.UtcNow, "http://upstream.test", key.Identity);
         await new EmbeddedSightingLog(log, TimeProvider.System).AppendAsync(key.SignEnvelope(Dsse.InTotoPayloadType, SightingStatement.Encode(claim)), SignerMaterial.ForKey(key.PublicKeyDer), Ct);
     }
 

@@ -1,4 +1,5 @@
 using Tlogistry.Oci;
+using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Oci;
 
@@ -15,7 +16,7 @@ public sealed class ImageSelectorTests
     public void Names_and_tags_are_read_as_references_spell_them(string text, string repository, string? tag)
     {
         Assert.True(ImageSelector.TryParse(text, out var selector, out var error), error?.Message);
-        Assert.Equal((repository, tag), (selector.Repository, selector.Tag));
+        Assert.Equal((repository, tag), (selector.Name.Canonical, selector.Tag));
         Assert.Equal(tag is null ? repository : repository + ":" + tag, selector.ToString());
     }
 
@@ -36,13 +37,14 @@ public sealed class ImageSelectorTests
     public void A_repository_selects_its_own_tags_only()
     {
         Assert.True(ImageSelector.TryParse("ghcr.io/org/app", out var all, out _));
-        Assert.True(all.Selects("ghcr.io/org/app:v1"));
-        Assert.False(all.Selects("ghcr.io/org/app2:v1"));
-        Assert.False(all.Selects("ghcr.io/org/app/sub:v1"));
-        Assert.False(all.Selects("ghcr.io/org/app"));
+        Assert.True(all.Selects(Typed.Tag("ghcr.io/org/app:v1")));
+        Assert.False(all.Selects(Typed.Tag("ghcr.io/org/app2:v1")));
+        Assert.False(all.Selects(Typed.Tag("ghcr.io/org/app/sub:v1")));
+        // A repository with no tag is not a tag reference at all, so nothing can select it.
+        Assert.Throws<FormatException>(() => TagReference.ParseCanonical("ghcr.io/org/app"));
 
         Assert.True(ImageSelector.TryParse("ghcr.io/org/app:v1", out var one, out _));
-        Assert.True(one.Selects("ghcr.io/org/app:v1"));
-        Assert.False(one.Selects("ghcr.io/org/app:v2"));
+        Assert.True(one.Selects(Typed.Tag("ghcr.io/org/app:v1")));
+        Assert.False(one.Selects(Typed.Tag("ghcr.io/org/app:v2")));
     }
 }

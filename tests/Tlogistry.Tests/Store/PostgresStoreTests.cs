@@ -46,7 +46,7 @@ public sealed class PostgresStoreTests
         Assert.Equal(["ghcr.io/org/app:_1", "ghcr.io/org/app:v1", "ghcr.io/org/app:V9"], await QueryAsync(database, "SELECT reference FROM tlogistry_sightings WHERE reference LIKE 'ghcr.io/org/app:%' ORDER BY reference"));
         Assert.Equal(
             ["ghcr.io/org/app:V9", "ghcr.io/org/app:_1", "ghcr.io/org/app:v1"],
-            (await store.ListRepositoryAsync("ghcr.io/org/app", Ct)).Select(s => s.Reference));
+            (await store.ListRepositoryAsync(Typed.Image("ghcr.io/org/app"), Ct)).Select(s => s.Reference.Canonical));
 
         // The store's query reads the byte-ordered index (sequential scans off, so a tiny table does not hide it).
         var plan = await QueryAsync(database, "EXPLAIN " + PostgresSightingIndex.RepositoryQuery, ("lo", "ghcr.io/org/app:"), ("hi", "ghcr.io/org/app;"));
@@ -85,18 +85,18 @@ public sealed class PostgresStoreTests
         var first = await store.OpenAsync();
         var second = await store.OpenAsync();
 
-        var held = await first.LockTagAsync("ghcr.io/org/app:v1", Ct);
-        var refused = await Assert.ThrowsAsync<PostgresException>(() => second.LockTagAsync("ghcr.io/org/app:v1", Ct));
+        var held = await first.LockTagAsync(Typed.Tag("ghcr.io/org/app:v1"), Ct);
+        var refused = await Assert.ThrowsAsync<PostgresException>(() => second.LockTagAsync(Typed.Tag("ghcr.io/org/app:v1"), Ct));
         Assert.Equal(PostgresErrorCodes.LockNotAvailable, refused.SqlState);
-        await using (await second.LockTagAsync("ghcr.io/org/app:v2", Ct))
+        await using (await second.LockTagAsync(Typed.Tag("ghcr.io/org/app:v2"), Ct))
         {
         }
 
         await held.DisposeAsync();
-        await using (await second.LockTagAsync("ghcr.io/org/app:v1", Ct))
+        await using (await second.LockTagAsync(Typed.Tag("ghcr.io/org/app:v1"), Ct))
         {
             // The refused attempt left nothing behind on the pool: the first instance waits now.
-            await Assert.ThrowsAsync<PostgresException>(() => first.LockTagAsync("ghcr.io/org/app:v1", Ct));
+            await Assert.ThrowsAsync<PostgresException>(() => first.LockTagAsync(Typed.Tag("ghcr.io/org/app:v1"), Ct));
         }
     }
 
@@ -105,11 +105,11 @@ public sealed class PostgresStoreTests
     {
         await using var store = await PostgresTestStore.CreateAsync(TimeSpan.FromSeconds(5));
         var crashed = await store.OpenAsync();
-        var held = await crashed.LockTagAsync("ghcr.io/org/app:v1", Ct);
+        var held = await crashed.LockTagAsync(Typed.Tag("ghcr.io/org/app:v1"), Ct);
 
         // As when the holding process dies: its connection ends, and with it the lock.
         Assert.Equal(1, await store.Database.ScalarAsync<long>("SELECT count(pg_terminate_backend(l.pid)) FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' AND l.granted AND d.datname = current_database()"));
-        await using (await (await store.OpenAsync()).LockTagAsync("ghcr.io/org/app:v1", Ct))
+        await using (await (await store.OpenAsync()).LockTagAsync(Typed.Tag("ghcr.io/org/app:v1"), Ct))
         {
         }
 

@@ -2,9 +2,9 @@ using System.Data.Common;
 using System.Text;
 using Tlogistry.Store;
 using Tlogistry.Tests.Support;
+using Tlogistry.Transparency;
 using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency.Sigstore;
-using Tlogistry.Transparency;
 
 namespace Tlogistry.Tests.Store;
 
@@ -35,13 +35,13 @@ public abstract class SightingIndexTests : IAsyncLifetime
         var saved = Fake("ghcr.io/org/app:v1", 7);
         await index.SaveAsync(saved, Ct);
 
-        var found = await (await Store.OpenAsync()).FindAsync("ghcr.io/org/app:v1", Ct);
+        var found = await (await Store.OpenAsync()).FindAsync(Typed.Tag("ghcr.io/org/app:v1"), Ct);
         Assert.NotNull(found);
         Assert.Equal(
             (saved.Reference, saved.Digest, saved.MediaType, saved.ObservedAt, saved.Upstream, saved.Identity, saved.LogId, saved.LogIndex),
             (found.Reference, found.Digest, found.MediaType, found.ObservedAt, found.Upstream, found.Identity, found.LogId, found.LogIndex));
         Assert.Equal(BundleJson.Write(saved.Bundle), BundleJson.Write(found.Bundle));
-        Assert.Null(await index.FindAsync("ghcr.io/org/app:v2", Ct));
+        Assert.Null(await index.FindAsync(Typed.Tag("ghcr.io/org/app:v2"), Ct));
     }
 
     [Fact]
@@ -97,9 +97,9 @@ public abstract class SightingIndexTests : IAsyncLifetime
 
         Assert.Equal(
             ["ghcr.io/org/app:V9", "ghcr.io/org/app:_1", "ghcr.io/org/app:v1", "ghcr.io/org/app:v2"],
-            (await index.ListRepositoryAsync("ghcr.io/org/app", Ct)).Select(s => s.Reference));
-        Assert.Equal(["ghcr.io/org/app/sub:v1"], (await index.ListRepositoryAsync("ghcr.io/org/app/sub", Ct)).Select(s => s.Reference));
-        Assert.Empty(await index.ListRepositoryAsync("ghcr.io/org/none", Ct));
+            (await index.ListRepositoryAsync(Typed.Image("ghcr.io/org/app"), Ct)).Select(s => s.Reference.Canonical));
+        Assert.Equal(["ghcr.io/org/app/sub:v1"], (await index.ListRepositoryAsync(Typed.Image("ghcr.io/org/app/sub"), Ct)).Select(s => s.Reference.Canonical));
+        Assert.Empty(await index.ListRepositoryAsync(Typed.Image("ghcr.io/org/none"), Ct));
     }
 
     [Fact]
@@ -164,15 +164,15 @@ public abstract class SightingIndexTests : IAsyncLifetime
         await index.SaveAsync(Fake("ghcr.io/org/app:v2", 6), Ct);
 
         await index.ReplaceAsync(later, Fake("ghcr.io/org/app:v1", 2), Ct);
-        Assert.Equal(2, (await index.FindAsync("ghcr.io/org/app:v1", Ct))!.LogIndex);
+        Assert.Equal(2, (await index.FindAsync(Typed.Tag("ghcr.io/org/app:v1"), Ct))!.LogIndex);
         Assert.Equal([1L, 2, 6], (await index.ListAsync(0, 10, Ct)).Sightings.Select(s => s.LogIndex));
 
         // Replacing a row the store no longer holds as it was changes nothing.
         await index.ReplaceAsync(later, Fake("ghcr.io/org/app:v1", 3), Ct);
-        Assert.Equal(2, (await index.FindAsync("ghcr.io/org/app:v1", Ct))!.LogIndex);
+        Assert.Equal(2, (await index.FindAsync(Typed.Tag("ghcr.io/org/app:v1"), Ct))!.LogIndex);
 
         await index.ForgetAsync(Fake("ghcr.io/org/app:v2", 6), Ct);
-        Assert.Null(await index.FindAsync("ghcr.io/org/app:v2", Ct));
+        Assert.Null(await index.FindAsync(Typed.Tag("ghcr.io/org/app:v2"), Ct));
         Assert.Equal(2, await Store.CountAsync());
     }
 
@@ -186,27 +186,27 @@ public abstract class SightingIndexTests : IAsyncLifetime
         await index.SaveIntentAsync(Intent("ghcr.io/org/app:c", 3), Ct);
         await index.SaveAsync(Fake("ghcr.io/org/app:b", 0), Ct);
 
-        var again = await (await Store.OpenAsync()).FindIntentAsync("ghcr.io/org/app:a", Ct);
+        var again = await (await Store.OpenAsync()).FindIntentAsync(Typed.Tag("ghcr.io/org/app:a"), Ct);
         Assert.Equal(a.ToJson(), again!.ToJson());
-        Assert.Null(await index.FindIntentAsync("ghcr.io/org/app:z", Ct));
+        Assert.Null(await index.FindIntentAsync(Typed.Tag("ghcr.io/org/app:z"), Ct));
 
         var first = await index.ListIntentsAsync(0, 2, unpinnedOnly: false, Ct);
-        Assert.Equal(["ghcr.io/org/app:a", "ghcr.io/org/app:b"], first.Intents.Select(i => i.Reference));
+        Assert.Equal(["ghcr.io/org/app:a", "ghcr.io/org/app:b"], first.Intents.Select(i => i.Reference.Canonical));
         Assert.Equal([9, 9], first.Intents[1].Signer.Certificates[0]);
         var rest = await index.ListIntentsAsync(first.Next!.Value, 2, unpinnedOnly: false, Ct);
-        Assert.Equal(["ghcr.io/org/app:c"], rest.Intents.Select(i => i.Reference));
+        Assert.Equal(["ghcr.io/org/app:c"], rest.Intents.Select(i => i.Reference.Canonical));
         Assert.Null(rest.Next);
-        Assert.Equal(["ghcr.io/org/app:a", "ghcr.io/org/app:c"], (await index.ListIntentsAsync(0, 10, unpinnedOnly: true, Ct)).Intents.Select(i => i.Reference));
+        Assert.Equal(["ghcr.io/org/app:a", "ghcr.io/org/app:c"], (await index.ListIntentsAsync(0, 10, unpinnedOnly: true, Ct)).Intents.Select(i => i.Reference.Canonical));
 
         // A second intent for a tag takes the first one's place (and its position).
         await index.SaveIntentAsync(Intent("ghcr.io/org/app:a", 4), Ct);
         var replaced = await index.ListIntentsAsync(0, 10, unpinnedOnly: false, Ct);
-        Assert.Equal(["ghcr.io/org/app:a", "ghcr.io/org/app:b", "ghcr.io/org/app:c"], replaced.Intents.Select(i => i.Reference));
+        Assert.Equal(["ghcr.io/org/app:a", "ghcr.io/org/app:b", "ghcr.io/org/app:c"], replaced.Intents.Select(i => i.Reference.Canonical));
         Assert.Equal([4], replaced.Intents[0].Envelope.Signatures[0].Signature);
     }
 
     private static AppendIntent Intent(string reference, byte signature, byte[]? certificate = null) =>
-        new(reference, new DsseEnvelope(Dsse.InTotoPayloadType, Encoding.UTF8.GetBytes("{\"tag\":\"" + reference + "\"}"), [new DsseSignature("", [signature])]), new SignerMaterial([1, 2, 3], certificate is null ? [] : [certificate]));
+        new(Typed.Tag(reference), new DsseEnvelope(Dsse.InTotoPayloadType, Encoding.UTF8.GetBytes("{\"tag\":\"" + reference + "\"}"), [new DsseSignature("", [signature])]), new SignerMaterial([1, 2, 3], certificate is null ? [] : [certificate]));
 
     private static RememberedCheckpoint Remembered(long size, byte root) => new("log.test/a", size, [root, .. new byte[31]], $"note {size}");
 
@@ -218,7 +218,7 @@ public abstract class SightingIndexTests : IAsyncLifetime
         var envelope = new DsseEnvelope(Dsse.InTotoPayloadType, Encoding.UTF8.GetBytes("{\"tag\":\"" + reference + "\"}"), [new DsseSignature("", [1, 2, 3])]);
         var entry = new TlogEntry(logIndex, Convert.FromHexString(logId), "tlogistry/sighting", "0.0.1", 1_700_000_000 + logIndex, null, null, Encoding.UTF8.GetBytes("leaf " + reference));
         var bundle = new SigstoreBundle(VerificationMaterial.ForKey("hint"), entry, envelope, null);
-        return new Sighting(reference, "sha256:" + new string('a', 64), "application/vnd.oci.image.manifest.v1+json", DateTimeOffset.FromUnixTimeSeconds(1_700_000_000 + logIndex), "http://upstream.test/v2/org/app/manifests/v1", "key:sha256:ab", bundle);
+        return new Sighting(Typed.Tag(reference), Typed.Digest("sha256:" + new string('a', 64)), "application/vnd.oci.image.manifest.v1+json", DateTimeOffset.FromUnixTimeSeconds(1_700_000_000 + logIndex), "http://upstream.test/v2/org/app/manifests/v1", "key:sha256:ab", bundle);
     }
 }
 
@@ -240,7 +240,7 @@ public sealed class SqliteSightingIndexTests : SightingIndexTests
         }
 
         var migrated = await store.OpenAsync();
-        Assert.NotNull(await migrated.FindAsync("ghcr.io/org/app:v1", Ct));
+        Assert.NotNull(await migrated.FindAsync(Typed.Tag("ghcr.io/org/app:v1"), Ct));
         await migrated.RememberCheckpointAsync(new RememberedCheckpoint("log.test/a", 1, new byte[32], "note"), replace: false, Ct);
         Assert.Equal(1, (await migrated.RememberedCheckpointAsync("log.test/a", Ct))!.Size);
     }
@@ -259,10 +259,10 @@ public sealed class SqliteSightingIndexTests : SightingIndexTests
         }
 
         var migrated = await store.OpenAsync();
-        Assert.NotNull(await migrated.FindAsync("ghcr.io/org/app:v1", Ct));
-        var intent = new AppendIntent("ghcr.io/org/app:v2", Fake("ghcr.io/org/app:v2", 1).Bundle.Envelope!, SignerMaterial.ForKey([1]));
+        Assert.NotNull(await migrated.FindAsync(Typed.Tag("ghcr.io/org/app:v1"), Ct));
+        var intent = new AppendIntent(Typed.Tag("ghcr.io/org/app:v2"), Fake("ghcr.io/org/app:v2", 1).Bundle.Envelope!, SignerMaterial.ForKey([1]));
         await migrated.SaveIntentAsync(intent, Ct);
-        Assert.Equal(intent.ToJson(), (await migrated.FindIntentAsync("ghcr.io/org/app:v2", Ct))!.ToJson());
+        Assert.Equal(intent.ToJson(), (await migrated.FindIntentAsync(Typed.Tag("ghcr.io/org/app:v2"), Ct))!.ToJson());
     }
 
     private protected override Task<TestStore> CreateStoreAsync() => Task.FromResult<TestStore>(new SqliteTestStore());

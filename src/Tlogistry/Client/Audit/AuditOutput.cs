@@ -61,12 +61,12 @@ internal static class AuditOutput
             foreach (var c in report.Conflicts)
             {
                 w.WriteStartObject();
-                w.WriteString("reference", c.Reference);
+                w.WriteString("reference", c.Reference.Canonical);
                 w.WriteStartArray("sightings");
                 foreach (var s in c.Sightings)
                 {
                     w.WriteStartObject();
-                    w.WriteString("digest", s.Digest);
+                    w.WriteString("digest", s.Digest.ToString());
                     w.WriteNumber("logIndex", s.LogIndex);
                     w.WriteString("logId", s.LogId);
                     w.WriteEndObject();
@@ -85,8 +85,8 @@ internal static class AuditOutput
                 w.WriteString("logId", e.LogId);
                 w.WriteString("uuid", e.Uuid);
                 w.WriteString("kind", e.Kind);
-                WriteOptional(w, "reference", e.Sighting?.Reference);
-                WriteOptional(w, "digest", e.Sighting?.Digest);
+                WriteOptional(w, "reference", e.Sighting?.Reference.Canonical);
+                WriteOptional(w, "digest", e.Sighting?.Digest.ToString());
                 w.WriteEndObject();
             }
 
@@ -120,8 +120,8 @@ internal static class AuditOutput
                 w.WriteStartObject();
                 w.WriteNumber("logIndex", s.LogIndex);
                 w.WriteString("logId", s.LogId);
-                w.WriteString("reference", s.Reference);
-                w.WriteString("digest", s.Digest);
+                w.WriteString("reference", s.Reference.Canonical);
+                w.WriteString("digest", s.Digest.ToString());
                 w.WriteEndObject();
             }
 

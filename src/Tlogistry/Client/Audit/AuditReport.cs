@@ -1,5 +1,6 @@
-using Tlogistry.Store;
 using Tlogistry.Ledger;
+using Tlogistry.Oci;
+using Tlogistry.Store;
 
 namespace Tlogistry.Client.Audit;
 
@@ -13,10 +14,10 @@ internal sealed record OurEntry(string LogId, long LogIndex, string Uuid, string
 internal sealed record PublishedBundle(string LogId, long LogIndex, string Uuid, Sighting? Sighting, string? Failure);
 
 /// <summary>One digest a tag was recorded with, and where.</summary>
-internal sealed record TagDigest(string Digest, string LogId, long LogIndex);
+internal sealed record TagDigest(Digest Digest, string LogId, long LogIndex);
 
 /// <summary>A tag recorded with more than one digest.</summary>
-internal sealed record TagConflict(string Reference, IReadOnlyList<TagDigest> Sightings);
+internal sealed record TagConflict(TagReference Reference, IReadOnlyList<TagDigest> Sightings);
 
 /// <summary>
 /// What a monitor concludes, without I/O: tags recorded with more than one digest (in the log,
@@ -60,10 +61,10 @@ internal sealed record AuditReport(
             .Concat(byIntent)
             .DistinctBy(s => (s.LogId, s.LogIndex));
         var conflicts = sightings
-            .GroupBy(s => s.Reference, StringComparer.Ordinal)
-            .Where(g => g.Select(s => s.Digest).Distinct(StringComparer.Ordinal).Count() > 1)
+            .GroupBy(s => s.Reference)
+            .Where(g => g.Select(s => s.Digest).Distinct().Count() > 1)
             .Select(g => new TagConflict(g.Key, [.. g.OrderBy(s => s.LogId, StringComparer.Ordinal).ThenBy(s => s.LogIndex).Select(s => new TagDigest(s.Digest, s.LogId, s.LogIndex))]))
-            .OrderBy(c => c.Reference, StringComparer.Ordinal)
+            .OrderBy(c => c.Reference.Canonical, StringComparer.Ordinal)
             .ToList();
 
         return new AuditReport(entriesRead, ours.Count, published.Count, conflicts, unexplained, [.. published.Where(p => p.Sighting is null)], logFindings ?? [])

@@ -1,6 +1,6 @@
-using Tlogistry.Store;
 using Tlogistry.Ledger;
 using Tlogistry.Oci;
+using Tlogistry.Store;
 using Tlogistry.Transparency.Sigstore;
 
 namespace Tlogistry.Client.History;
@@ -81,7 +81,7 @@ internal static class HistoryCommand
         var index = await OpenAsync(choice, cancellationToken);
         try
         {
-            stored = await index.ListRepositoryAsync(selector.Repository, cancellationToken);
+            stored = await index.ListRepositoryAsync(selector.Name, cancellationToken);
         }
         catch (Exception e) when (e is System.Data.Common.DbException or IOException or FormatException)
         {
@@ -122,7 +122,7 @@ internal static class HistoryCommand
         IReadOnlyList<Sighting> stored;
         try
         {
-            stored = await new SqliteSightingIndex(path).ListRepositoryAsync(selector.Repository, cancellationToken);
+            stored = await new SqliteSightingIndex(path).ListRepositoryAsync(selector.Name, cancellationToken);
         }
         catch (Exception e) when (e is System.Data.Common.DbException or IOException or FormatException)
         {

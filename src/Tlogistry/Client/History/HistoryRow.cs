@@ -37,7 +37,7 @@ internal sealed record HistoryRow(
         {
             var sighting = reader.Read(bundle);
             var status = selector.Selects(sighting.Reference) ? VerifiedStatus : $"a sighting of {sighting.Reference}, not of {selector}";
-            return new HistoryRow(sighting.Reference, sighting.Digest, entry.LogIndex, logId, sighting.LogTime, status);
+            return new HistoryRow(sighting.Reference.Canonical, sighting.Digest.ToString(), entry.LogIndex, logId, sighting.LogTime, status);
         }
         catch (Exception e) when (e is FormatException or LogVerificationException)
         {
@@ -58,11 +58,12 @@ internal sealed record HistoryRow(
         {
             if (LegacySighting.Is(envelope.Payload))
             {
-                return LegacySighting.Decode(envelope.Payload);
+                var (reference, digest) = LegacySighting.Decode(envelope.Payload);
+                return (reference.Canonical, digest.ToString());
             }
 
             var claim = SightingStatement.Decode(envelope.Payload);
-            return (claim.Reference, claim.Digest);
+            return (claim.Reference.Canonical, claim.Digest.ToString());
         }
         catch (FormatException)
         {

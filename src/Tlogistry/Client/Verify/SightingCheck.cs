@@ -1,5 +1,7 @@
 using Tlogistry.Ledger;
+using Tlogistry.Oci;
 using Tlogistry.Store;
+using Tlogistry.Transparency;
 using Tlogistry.Transparency.Notes;
 using Tlogistry.Transparency.Sigstore;
 using Tlogistry.Transparency.Sigstore.Identity;
@@ -18,7 +20,7 @@ internal sealed record CheckedSighting(Sighting Sighting, TrustedLog Log, Checkp
 /// </summary>
 internal static class SightingCheck
 {
-    public static CheckedSighting Run(ClientTrust trust, SigstoreBundle bundle, string reference, string? digest)
+    public static CheckedSighting Run(ClientTrust trust, SigstoreBundle bundle, TagReference reference, Digest? digest)
     {
         ArgumentNullException.ThrowIfNull(trust);
         ArgumentNullException.ThrowIfNull(bundle);

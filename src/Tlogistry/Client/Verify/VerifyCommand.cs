@@ -28,20 +28,20 @@ internal static class VerifyCommand
     public static async Task<string> RunAsync(VerifyRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (!TagReference.TryParse(request.Image, out var reference, out var error) || reference.IsDigest)
+        if (!TagReference.TryParse(request.Image, out var reference, out var error))
         {
-            throw new ClientException(error?.Message ?? "verify takes NAME:TAG, not a digest");
+            throw new ClientException(error.Message);
         }
 
-        string? digest = null;
+        Digest? digest = null;
         if (request.Digest is { } text)
         {
-            digest = Digest.TryParse(text, out var parsed, out var bad) ? parsed.ToString() : throw new ClientException("--digest: " + bad.Message);
+            digest = Digest.TryParse(text, out var parsed, out var bad) ? parsed : throw new ClientException("--digest: " + bad.Message);
         }
 
         var trust = ClientTrust.FromFlags(request.Trust);
         var bundle = request.BundleFile is { } file ? ReadBundle(file) : await FetchBundleAsync(request, cancellationToken);
-        var checkedSighting = SightingCheck.Run(trust, bundle, reference.Canonical, digest);
+        var checkedSighting = SightingCheck.Run(trust, bundle, reference, digest);
 
         var url = request.LogUrl ?? LogSources.UrlOf(checkedSighting.Log) ?? request.Proxy;
         using var http = request.Trust.LoadServerCertificates().JsonClient();

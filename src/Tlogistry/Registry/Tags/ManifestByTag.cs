@@ -48,6 +48,7 @@ internal sealed class ManifestByTag
         var name = tagged.Name;
         var tag = tagged.Tag!;
         var reference = tagged.Canonical;
+        var pinned = tagged.AsTag!;
         var rule = _tagPolicy.For(name.Registry, tag);
         if (rule.Mutable)
         {
@@ -65,7 +66,7 @@ internal sealed class ManifestByTag
         {
             // A tag with no pin would be a new log entry: it draws on the client's budget of
             // first sightings, and one over budget appends nothing.
-            if ((manifest.Bytes is null || _firstSightings is not null) && _ledger.CachedPin(reference) is null && await _ledger.FindPinAsync(reference, ct) is null)
+            if ((manifest.Bytes is null || _firstSightings is not null) && _ledger.CachedPin(pinned) is null && await _ledger.FindPinAsync(pinned, ct) is null)
             {
                 if (_firstSightings is not null && !_firstSightings.TryAcquire(context.Connection.RemoteIpAddress, reference, out var retryAfter))
                 {
@@ -81,7 +82,7 @@ internal sealed class ManifestByTag
                 }
             }
 
-            decision = await _ledger.ObserveAsync(new Observation(reference, manifest.Digest, manifest.MediaType, _record.For(name, tag, manifest.Url)), ct);
+            decision = await _ledger.ObserveAsync(new Observation(pinned, Digest.Parse(manifest.Digest), manifest.MediaType, _record.For(name, tag, manifest.Url)), ct);
         }
         catch (LedgerUnavailableException e) when (_onUnavailable == UnavailablePolicy.Serve)
         {
@@ -96,19 +97,19 @@ internal sealed class ManifestByTag
         if (decision.Outcome == PinOutcome.Mismatch && rule.OnMismatch == MismatchPolicy.ServePinned)
         {
             // Read before any header is set: if the pinned manifest cannot be had, the answer is an error alone.
-            var pinned = await _manifests.FetchPinnedAsync(context, name, reference, manifest.Digest, decision.Pin.Digest, ct);
-            RegistryLog.ServedPinned(_logger, reference, manifest.Digest, decision.Pin.Digest);
+            var pinnedManifest = await _manifests.FetchPinnedAsync(context, name, reference, manifest.Digest, decision.Pin.Digest.ToString(), ct);
+            RegistryLog.ServedPinned(_logger, reference, manifest.Digest, decision.Pin.Digest.ToString());
             PinHeaders.Set(headers, decision.Pin);
             headers["Tlog-Mismatch"] = manifest.Digest;
             RequestOutcome.Set(context, RequestOutcome.ServedPinned);
-            await ManifestResponse.WriteAsync(context, pinned, head, ct);
+            await ManifestResponse.WriteAsync(context, pinnedManifest, head, ct);
             return;
         }
 
         PinHeaders.Set(headers, decision.Pin);
         if (decision.Outcome == PinOutcome.Mismatch)
         {
-            RegistryLog.Mismatch(_logger, reference, manifest.Digest, decision.Pin.Digest);
+            RegistryLog.Mismatch(_logger, reference, manifest.Digest, decision.Pin.Digest.ToString());
             await OciResponses.WriteErrorAsync(
                 context,
                 400,

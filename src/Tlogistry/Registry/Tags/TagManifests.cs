@@ -39,10 +39,10 @@ internal sealed class TagManifests
     /// </summary>
     public async Task<UpstreamManifest> FetchWarmAsync(ImageName name, string tag, string reference, CancellationToken ct)
     {
-        if (_ledger.CachedPin(reference) is { } pin && _manifestCache.TryGet(name, pin.Digest, out var cached))
+        if (_ledger.CachedPin(TagReference.Create(name, tag)) is { } pin && _manifestCache.TryGet(name, pin.Digest.ToString(), out var cached))
         {
             var current = await _manifests.HeadAsync(name, tag, ct);
-            if (current.Bytes is null && string.Equals(current.Digest, pin.Digest, StringComparison.Ordinal))
+            if (current.Bytes is null && string.Equals(current.Digest, pin.Digest.ToString(), StringComparison.Ordinal))
             {
                 return new UpstreamManifest(cached.Bytes, cached.MediaType, cached.Digest, cached.Bytes.Length, current.Url);
             }

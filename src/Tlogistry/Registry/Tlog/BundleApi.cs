@@ -48,15 +48,15 @@ internal sealed partial class BundleApi
     {
         var ct = context.RequestAborted;
         RequestOutcome.SetRoute(context, RequestOutcome.Bundle);
-        if (!TagReference.TryParse(context.Request.Query["image"].ToString(), out var reference, out var error) || reference.IsDigest)
+        if (!TagReference.TryParse(context.Request.Query["image"].ToString(), out var reference, out var error))
         {
-            await OciResponses.WriteErrorAsync(context, 400, error ?? new OciError(OciErrorCodes.NameInvalid, "image must name a tag, not a digest"), RequestOutcome.ClientError, ct);
+            await OciResponses.WriteErrorAsync(context, 400, error, RequestOutcome.ClientError, ct);
             return;
         }
 
         try
         {
-            var pin = await _ledger.FindPinAsync(reference.Canonical, ct);
+            var pin = await _ledger.FindPinAsync(reference, ct);
             if (pin is null)
             {
                 await OciResponses.WriteErrorAsync(context, 404, new OciError(OciErrorCodes.ManifestUnknown, $"no sighting of {reference.Canonical} is recorded"), RequestOutcome.NotFound, ct);

@@ -12,19 +12,19 @@ internal static class ImageSightings
     /// <summary>The sightings of <paramref name="page"/>, in the store's byte order of references (for one repository, of tags).</summary>
     public static async Task<ImageSightingPage> PageAsync(ISightingIndex index, ImageSelector selector, ListingPage page, CancellationToken cancellationToken)
     {
-        var all = (await index.ListRepositoryAsync(selector.Repository, cancellationToken)).Where(s => selector.Selects(s.Reference)).ToList();
-        var start = page.After is { } after ? selector.Repository + ":" + after : null;
-        var rest = start is null ? all : all.Where(s => string.CompareOrdinal(s.Reference, start) > 0).ToList();
+        var all = (await index.ListRepositoryAsync(selector.Name, cancellationToken)).Where(s => selector.Selects(s.Reference)).ToList();
+        var start = page.After is { } after ? selector.Name.Canonical + ":" + after : null;
+        var rest = start is null ? all : all.Where(s => string.CompareOrdinal(s.Reference.Canonical, start) > 0).ToList();
         var shown = rest.Take(page.Limit).ToList();
-        var next = rest.Count > shown.Count ? TagOf(selector, shown[^1]) : null;
+        var next = rest.Count > shown.Count ? TagOf(shown[^1]) : null;
         return new ImageSightingPage(shown, all.Count, next);
     }
 
     /// <summary>The 404 error for a selector with no sighting: an unknown repository, or an unknown tag.</summary>
     public static OciError Missing(ImageSelector selector) =>
         selector.Tag is null
-            ? new OciError(OciErrorCodes.NameUnknown, $"no sighting of any tag of {selector.Repository} is recorded")
+            ? new OciError(OciErrorCodes.NameUnknown, $"no sighting of any tag of {selector.Name.Canonical} is recorded")
             : new OciError(OciErrorCodes.ManifestUnknown, $"no sighting of {selector.Reference} is recorded");
 
-    private static string TagOf(ImageSelector selector, Sighting sighting) => sighting.Reference[(selector.Repository.Length + 1)..];
+    private static string TagOf(Sighting sighting) => sighting.Reference.Tag;
 }

@@ -2,9 +2,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Tlogistry.Ledger;
 using Tlogistry.Signing;
 using Tlogistry.Tests.Support;
+using Tlogistry.Transparency;
 using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Envelopes;
-using Tlogistry.Transparency;
 
 namespace Tlogistry.Tests.Transparency.Embedded;
 
@@ -18,7 +18,7 @@ public sealed class EmbeddedSightingLogDedupeTests
     {
         using var dir = new TempDirectory();
         using var key = InstanceKey.LoadOrCreate(dir.Combine("signing-key.pem"));
-        var claim = new SightingClaim("ghcr.io/org/app:v1", "sha256:" + new string('a', 64), "m", DateTimeOffset.UtcNow, "u", key.Identity);
+        var claim = new SightingClaim(Typed.Tag("ghcr.io/org/app:v1"), Typed.Digest("sha256:" + new string('a', 64)), "m", DateTimeOffset.UtcNow, "u", key.Identity);
         var signer = SignerMaterial.ForKey(key.PublicKeyDer);
         var envelope = key.SignEnvelope(Dsse.InTotoPayloadType, SightingStatement.Encode(claim));
         var time = new ManualTimeProvider(DateTimeOffset.UnixEpoch.AddDays(20000));

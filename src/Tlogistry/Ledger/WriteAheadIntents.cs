@@ -1,8 +1,10 @@
 using Microsoft.Extensions.Logging;
+using Tlogistry.Oci;
 using Tlogistry.Signing;
 using Tlogistry.Store;
-using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Telemetry;
+using Tlogistry.Transparency;
+using Tlogistry.Transparency.Envelopes;
 
 namespace Tlogistry.Ledger;
 
@@ -12,21 +14,37 @@ namespace Tlogistry.Ledger;
 /// between the log and the store) sends that same intent again instead of signing anew. A
 /// log that deduplicates answers with the entry it already holds, so one tag gets one entry.
 /// </summary>
-internal sealed partial class TagLedger
+internal sealed partial class WriteAheadIntents
 {
-    private const int ResumePage = 100;
+    private readonly IIntentJournal _journal;
+    private readonly ITransparencyLog _log;
+    private readonly IEnvelopeSigner _signer;
+    private readonly string _identity;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    /// <param name="identity">The identity new sightings record.</param>
+    public WriteAheadIntents(IIntentJournal journal, ITransparencyLog log, IEnvelopeSigner signer, string identity, TimeProvider time, ILogger logger)
+    {
+        _journal = journal;
+        _log = log;
+        _signer = signer;
+        _identity = identity;
+        _time = time;
+        _logger = logger;
+    }
 
     /// <summary>
     /// The tag's stored intent, else a newly signed one, stored before anything is sent. Called
     /// under the tag's lock with no pin in the store (nor, for logs with a search, in the log).
     /// Resent is true when the intent is one an earlier attempt stored (and may have sent).
     /// </summary>
-    private async Task<(AppendIntent Intent, bool Resent)> IntentForAsync(Observation observed)
+    public async Task<(AppendIntent Intent, bool Resent)> ForAsync(Observation observed)
     {
         AppendIntent? stored;
         try
         {
-            stored = await Guard("intent lookup", () => _index.FindIntentAsync(observed.Reference, CancellationToken.None));
+            stored = await LedgerGuard.Store("intent lookup", () => _journal.FindIntentAsync(observed.Reference, CancellationToken.None));
         }
         catch (FormatException e)
         {
@@ -46,14 +64,14 @@ internal sealed partial class TagLedger
             // there, it never reached the log, and a new signature replaces it.
             if (!_log.FindsLostPins || !CertificateExpired(stored))
             {
-                Log.Resubmitting(_logger, observed.Reference);
+                Log.Resubmitting(_logger, observed.Reference.Canonical);
                 return (stored, true);
             }
 
-            Log.IntentExpired(_logger, observed.Reference);
+            Log.IntentExpired(_logger, observed.Reference.Canonical);
         }
 
-        var claim = new SightingClaim(observed.Reference, observed.Digest, observed.MediaType, _time.GetUtcNow(), observed.Upstream, _reader.Identity);
+        var claim = new SightingClaim(observed.Reference, observed.Digest, observed.MediaType, _time.GetUtcNow(), observed.Upstream, _identity);
         SignedEnvelope signed;
         try
         {
@@ -65,72 +83,8 @@ internal sealed partial class TagLedger
         }
 
         var intent = new AppendIntent(observed.Reference, signed.Envelope, signed.Signer);
-        await Guard("intent write", async () =>
-        {
-            await _index.SaveIntentAsync(intent, CancellationToken.None);
-            return 0;
-        });
+        await LedgerGuard.Store("intent write", () => _journal.SaveIntentAsync(intent, CancellationToken.None));
         return (intent, false);
-    }
-
-    /// <summary>
-    /// Finishes every stored intent whose tag has no pin (the start after a crash between the
-    /// log and the store): a log with a search is searched for it (the embedded log's start has
-    /// reconciled already); to a log without one (Rekor v2) it is sent again through the
-    /// ordinary first-sighting path: its lock, the store asked first, then the same intent. Returns how many were resumed; one
-    /// that fails now is left for the next request for its tag, and an outage
-    /// ends the round (the start goes on; requests send their tags' intents).
-    /// </summary>
-    public async Task<int> ResumeIntentsAsync(CancellationToken cancellationToken)
-    {
-        var resumed = 0;
-        for (long? after = 0; after is long position;)
-        {
-            var page = await Guard("intent listing", () => _index.ListIntentsAsync(position, ResumePage, unpinnedOnly: true, cancellationToken));
-            foreach (var intent in page.Intents)
-            {
-                SightingClaim claim;
-                try
-                {
-                    claim = SightingStatement.Decode(intent.Envelope.Payload);
-                }
-                catch (FormatException e)
-                {
-                    Log.IntentNotResumed(_logger, intent.Reference, e.Message);
-                    continue;
-                }
-
-                try
-                {
-                    // A log with a search says whether the intent reached it: found, it is the pin;
-                    // absent, nothing was logged, and only a request for the tag logs it. A log
-                    // without one can only be asked by sending the intent again.
-                    if (_log.FindsLostPins)
-                    {
-                        resumed += await FindPinAsync(intent.Reference, cancellationToken) is null ? 0 : 1;
-                    }
-                    else
-                    {
-                        await ObserveAsync(new Observation(intent.Reference, claim.Digest, claim.MediaType, claim.Upstream), cancellationToken);
-                        resumed++;
-                    }
-                }
-                catch (LedgerIntegrityException e)
-                {
-                    Log.IntentNotResumed(_logger, intent.Reference, e.Message);
-                }
-                catch (LedgerUnavailableException e)
-                {
-                    // The log or the store is out: the rest would only wait for it too, and delay the start.
-                    Log.IntentNotResumed(_logger, intent.Reference, e.Message);
-                    return resumed;
-                }
-            }
-
-            after = page.Next;
-        }
-
-        return resumed;
     }
 
     private bool CertificateExpired(AppendIntent intent)
@@ -152,7 +106,7 @@ internal sealed partial class TagLedger
         }
     }
 
-    private static bool IntentNames(AppendIntent intent, string reference)
+    private static bool IntentNames(AppendIntent intent, TagReference reference)
     {
         try
         {
@@ -171,8 +125,5 @@ internal sealed partial class TagLedger
 
         [LoggerMessage(EventId = EventIds.Ledger.IntentExpired, Level = LogLevel.Warning, Message = "the intent of {Reference} holds a certificate that has expired and the log does not hold it: signing anew")]
         public static partial void IntentExpired(ILogger logger, string reference);
-
-        [LoggerMessage(EventId = EventIds.Ledger.IntentNotResumed, Level = LogLevel.Warning, Message = "the intent of {Reference} was not resumed at start ({Reason}); the next request for the tag sends it")]
-        public static partial void IntentNotResumed(ILogger logger, string reference, string reason);
     }
 }

@@ -1,0 +1,46 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Tlogistry.Store;
+using Tlogistry.Telemetry;
+
+namespace Tlogistry.Ledger;
+
+/// <summary>
+/// What the ledger met in the log that the operator must hear of: two valid sightings of ours
+/// that disagree on a tag (the first stays the pin), and entries that could not be verified
+/// as sightings of a signer that counts.
+/// </summary>
+internal sealed partial class LedgerFindings
+{
+    private readonly ILogger _logger;
+    private readonly ConcurrentQueue<string> _conflicts = new();
+    private readonly ConcurrentDictionary<string, bool> _conflictsSeen = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _unverifiable = new();
+
+    public LedgerFindings(ILogger logger) => _logger = logger;
+
+    public IReadOnlyCollection<string> Conflicts => _conflicts;
+
+    public IReadOnlyCollection<string> Unverifiable => _unverifiable;
+
+    /// <summary>Two valid sightings of ours disagree: the first stays the pin, and the operator must hear of it.</summary>
+    public void Conflict(Sighting first, Sighting later)
+    {
+        // Once each: a scan meets the pair from both sides.
+        var conflict = $"{first.Reference}: log index {first.LogIndex} says {first.Digest}, log index {later.LogIndex} says {later.Digest}; the first (log index {first.LogIndex}) is the pin";
+        if (_conflictsSeen.TryAdd(conflict, true))
+        {
+            _conflicts.Enqueue(conflict);
+            Log.Conflict(_logger, conflict);
+        }
+    }
+
+    /// <summary>An entry rebuild or import read but could not verify: a sighting the store may now lack.</summary>
+    public void Unverified(long logIndex, string reason) => _unverifiable.Enqueue($"log entry {logIndex}: {reason}");
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = EventIds.Ledger.Conflict, Level = LogLevel.Error, Message = "two valid sightings of one tag disagree: {Conflict}")]
+        public static partial void Conflict(ILogger logger, string conflict);
+    }
+}

@@ -1,0 +1,204 @@
+using Microsoft.Extensions.Logging;
+using Tlogistry.Oci;
+using Tlogistry.Store;
+using Tlogistry.Telemetry;
+using Tlogistry.Transparency;
+using Tlogistry.Transparency.Sigstore;
+
+namespace Tlogistry.Ledger;
+
+/// <summary>
+/// Brings the store back in line with the log, which is the source of truth: reconcile (the
+/// entries appended but not stored, after a crash between the two), rebuild (every entry of
+/// ours from an index on), import (a bundle export, for logs that keep only hashes), and the
+/// intents a start finishes. The log decides which sighting is a tag's pin, not the store.
+/// </summary>
+internal sealed partial class LedgerRecovery
+{
+    private const int ResumePage = 100;
+
+    private readonly ISightingIndex _store;
+    private readonly ITransparencyLog _log;
+    private readonly SightingReader _reader;
+    private readonly LogRecordReader _records;
+    private readonly VerifiedPins _verified;
+    private readonly LedgerFindings _findings;
+    private readonly ILogger _logger;
+
+    public LedgerRecovery(ISightingIndex store, ITransparencyLog log, SightingReader reader, LogRecordReader records, VerifiedPins verified, LedgerFindings findings, ILogger logger)
+    {
+        _store = store;
+        _log = log;
+        _reader = reader;
+        _records = records;
+        _verified = verified;
+        _findings = findings;
+        _logger = logger;
+    }
+
+    /// <inheritdoc cref="TagLedger.ReconcileAsync"/>
+    public async Task<int> ReconcileAsync(CancellationToken cancellationToken) =>
+        await RebuildAsync(await _store.FirstUnindexedAsync(Convert.ToHexStringLower(_log.LogId), cancellationToken), null, cancellationToken);
+
+    /// <inheritdoc cref="TagLedger.RebuildAsync"/>
+    public async Task<int> RebuildAsync(long from, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        var added = 0;
+        await foreach (var record in _log.ReadFromAsync(from, _reader.SearchKeys, cancellationToken))
+        {
+            progress?.Report(record.Entry.LogIndex);
+            if (!_records.TryRead(record, out var sighting, out var reason))
+            {
+                _findings.Unverified(record.Entry.LogIndex, reason);
+            }
+            else if (await IndexAsync(sighting, cancellationToken))
+            {
+                added++;
+            }
+        }
+
+        return added;
+    }
+
+    /// <inheritdoc cref="TagLedger.ImportAsync"/>
+    public async Task<int> ImportAsync(IAsyncEnumerable<SigstoreBundle> bundles, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        var added = 0;
+        await foreach (var bundle in bundles.WithCancellation(cancellationToken))
+        {
+            progress?.Report(bundle.Entry.LogIndex);
+            Sighting sighting;
+            try
+            {
+                sighting = _reader.Read(bundle);
+            }
+            catch (Exception e) when (e is FormatException or LogVerificationException)
+            {
+                _records.Skipped(bundle.Entry.LogIndex, e.Message);
+                _findings.Unverified(bundle.Entry.LogIndex, e.Message);
+                continue;
+            }
+
+            if (await IndexAsync(sighting, cancellationToken))
+            {
+                added++;
+            }
+        }
+
+        return added;
+    }
+
+    /// <summary>
+    /// Finishes every stored intent whose tag has no pin (the start after a crash between the
+    /// log and the store): a log with a search is searched for it (the embedded log's start has
+    /// reconciled already); to a log without one (Rekor v2) it is sent again through the
+    /// ordinary first-sighting path (<paramref name="observe"/>): its lock, the store asked
+    /// first, then the same intent. Returns how many were resumed; one that fails now is left
+    /// for the next request for its tag, and an outage ends the round (the start goes on;
+    /// requests send their tags' intents).
+    /// </summary>
+    /// <param name="findPin">The ledger's pin lookup (store, then log search).</param>
+    /// <param name="observe">The ledger's decision for an observation.</param>
+    public async Task<int> ResumeIntentsAsync(
+        Func<TagReference, CancellationToken, Task<Sighting?>> findPin, Func<Observation, CancellationToken, Task<LedgerDecision>> observe, CancellationToken cancellationToken)
+    {
+        var resumed = 0;
+        for (long? after = 0; after is long position;)
+        {
+            var page = await LedgerGuard.Store("intent listing", () => _store.ListIntentsAsync(position, ResumePage, unpinnedOnly: true, cancellationToken));
+            foreach (var intent in page.Intents)
+            {
+                SightingClaim claim;
+                try
+                {
+                    claim = SightingStatement.Decode(intent.Envelope.Payload);
+                }
+                catch (FormatException e)
+                {
+                    Log.IntentNotResumed(_logger, intent.Reference.Canonical, e.Message);
+                    continue;
+                }
+
+                try
+                {
+                    // A log with a search says whether the intent reached it: found, it is the pin;
+                    // absent, nothing was logged, and only a request for the tag logs it. A log
+                    // without one can only be asked by sending the intent again.
+                    if (_log.FindsLostPins)
+                    {
+                        resumed += await findPin(intent.Reference, cancellationToken) is null ? 0 : 1;
+                    }
+                    else
+                    {
+                        await observe(new Observation(intent.Reference, claim.Digest, claim.MediaType, claim.Upstream), cancellationToken);
+                        resumed++;
+                    }
+                }
+                catch (LedgerIntegrityException e)
+                {
+                    Log.IntentNotResumed(_logger, intent.Reference.Canonical, e.Message);
+                }
+                catch (LedgerUnavailableException e)
+                {
+                    // The log or the store is out: the rest would only wait for it too, and delay the start.
+                    Log.IntentNotResumed(_logger, intent.Reference.Canonical, e.Message);
+                    return resumed;
+                }
+            }
+
+            after = page.Next;
+        }
+
+        return resumed;
+    }
+
+    /// <summary>
+    /// Stores a verified sighting unless its tag is pinned already by the same or an earlier
+    /// one. The log decides, not the store: a sighting the log holds before the stored pin
+    /// replaces it (a store that lost the earlier row and took a later one is corrected).
+    /// Two that disagree are reported either way.
+    /// </summary>
+    private async Task<bool> IndexAsync(Sighting sighting, CancellationToken cancellationToken)
+    {
+        var existing = await _store.FindAsync(sighting.Reference, cancellationToken);
+        if (existing is null)
+        {
+            await _store.SaveAsync(sighting, cancellationToken);
+            return true;
+        }
+
+        if (existing.LogIndex == sighting.LogIndex && existing.LogId == sighting.LogId)
+        {
+            return false;
+        }
+
+        var earlier = SightingOrder.Precedes(sighting, existing);
+        var (first, later) = earlier ? (sighting, existing) : (existing, sighting);
+        if (first.Digest != later.Digest)
+        {
+            _findings.Conflict(first, later);
+        }
+        else
+        {
+            Log.DuplicateEntry(_logger, later.LogIndex, sighting.Reference.Canonical, first.LogIndex);
+        }
+
+        if (!earlier)
+        {
+            return false;
+        }
+
+        await _store.ReplaceAsync(existing, sighting, cancellationToken);
+        _verified.Forget(sighting.Reference);
+        return true;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = EventIds.Ledger.DuplicateEntry, Level = LogLevel.Warning, Message = "log entry {Index} is a second sighting of {Reference}, already pinned by entry {Pinned}; the first stays the pin")]
+        public static partial void DuplicateEntry(ILogger logger, long index, string reference, long pinned);
+
+        [LoggerMessage(EventId = EventIds.Ledger.IntentNotResumed, Level = LogLevel.Warning, Message = "the intent of {Reference} was not resumed at start ({Reason}); the next request for the tag sends it")]
+        public static partial void IntentNotResumed(ILogger logger, string reference, string reason);
+    }
+}

@@ -28,10 +28,14 @@ internal sealed class TypeGraph
 
     public IReadOnlySet<TypeEdge> Edges { get; }
 
-    private TypeGraph(Dictionary<string, string> types, HashSet<TypeEdge> edges)
+    /// <summary>Every use of a type from outside the assemblies read (the framework, packages), by its outermost type.</summary>
+    public IReadOnlySet<TypeEdge> ExternalEdges { get; }
+
+    private TypeGraph(Dictionary<string, string> types, HashSet<TypeEdge> edges, HashSet<TypeEdge> external)
     {
         Types = types;
         Edges = edges;
+        ExternalEdges = external;
     }
 
     public string NamespaceOf(string type) => Types[type];
@@ -40,6 +44,7 @@ internal sealed class TypeGraph
     {
         var types = new Dictionary<string, string>(StringComparer.Ordinal);
         var edges = new HashSet<TypeEdge>();
+        var external = new HashSet<TypeEdge>();
         var files = assemblyPaths.Select(p => new PEReader(File.OpenRead(p))).ToList();
         try
         {
@@ -56,20 +61,20 @@ internal sealed class TypeGraph
             }
             foreach (var (reader, file) in readers.Zip(files))
             {
-                new AssemblyScan(reader, file, types, edges).Run();
+                new AssemblyScan(reader, file, types, edges, external).Run();
             }
         }
         finally
         {
             foreach (var file in files) file.Dispose();
         }
-        return new TypeGraph(types, edges);
+        return new TypeGraph(types, edges, external);
     }
 
     private static string FullName(string ns, string name) => ns.Length == 0 ? name : ns + "." + name;
 
     /// <summary>The types one assembly's definitions use.</summary>
-    private sealed class AssemblyScan(MetadataReader reader, PEReader file, Dictionary<string, string> known, HashSet<TypeEdge> edges)
+    private sealed class AssemblyScan(MetadataReader reader, PEReader file, Dictionary<string, string> known, HashSet<TypeEdge> edges, HashSet<TypeEdge> external)
         : ISignatureTypeProvider<object?, object?>
     {
         private string _from = "";
@@ -228,7 +233,9 @@ internal sealed class TypeGraph
 
         private void Add(string? to)
         {
-            if (to is not null && to != _from && known.ContainsKey(to)) edges.Add(new TypeEdge(_from, to));
+            if (to is null || to == _from) return;
+            if (known.ContainsKey(to)) edges.Add(new TypeEdge(_from, to));
+            else if (!to.StartsWith('<')) external.Add(new TypeEdge(_from, to));
         }
 
         private TypeDefinitionHandle Outermost(TypeDefinitionHandle handle)

@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Tlogistry.Client;
 using Tlogistry.Client.History;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Client;
 

@@ -6,7 +6,6 @@ using Tlogistry.Client.History;
 using Tlogistry.Client.Verify;
 using Tlogistry.Http;
 using Tlogistry.Signing;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Rekor;

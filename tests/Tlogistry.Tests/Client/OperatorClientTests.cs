@@ -2,7 +2,6 @@ using Tlogistry.Client;
 using Tlogistry.Client.Audit;
 using Tlogistry.Client.History;
 using Tlogistry.Client.Verify;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency;
 
 namespace Tlogistry.Tests.Client;

@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using AngleSharp.Html.Parser;
 using Tlogistry.Registry.Tlog;
 using Tlogistry.Signing;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Client;
 

@@ -3,7 +3,6 @@ using System.Xml.Linq;
 using k8s;
 using k8s.Models;
 using Tlogistry.Host;
-using Tlogistry.Tests.Support;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
 

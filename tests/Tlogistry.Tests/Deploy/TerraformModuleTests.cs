@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using Tlogistry.Host;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Deploy;
 

@@ -3,7 +3,6 @@ using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Tlogistry.Host;
 using Tlogistry.Ledger;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Sigstore;
 
 namespace Tlogistry.Tests.EndToEnd;

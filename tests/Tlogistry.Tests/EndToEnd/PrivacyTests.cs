@@ -1,6 +1,5 @@
 using System.Net;
 using Tlogistry.Ledger;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Sigstore;
 using Tlogistry.Upstream;

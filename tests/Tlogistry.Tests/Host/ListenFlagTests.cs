@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using Tlogistry.Serving;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Host;
 

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Host;
 

@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Tlogistry.Store;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Host;
 

@@ -5,7 +5,6 @@ using Tlogistry.Ledger;
 using Tlogistry.Signing;
 using Tlogistry.Store;
 using Tlogistry.Tests.LogServer;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Envelopes;

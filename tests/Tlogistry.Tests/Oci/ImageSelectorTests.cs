@@ -1,5 +1,4 @@
 using Tlogistry.Oci;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Oci;
 

@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using Tlogistry.Oci;
 using Tlogistry.Policy;
-using static Tlogistry.Tests.Support.Registries;
+using static Tlogistry.Tests.Support.Data.Registries;
 
 namespace Tlogistry.Tests.Policy;
 

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.Text.RegularExpressions;
 using Tlogistry.Host;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Readme;
 

@@ -1,6 +1,5 @@
 using Npgsql;
 using Tlogistry.Store;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Store;
 

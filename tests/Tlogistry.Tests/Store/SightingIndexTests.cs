@@ -1,7 +1,6 @@
 using System.Data.Common;
 using System.Text;
 using Tlogistry.Store;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency.Sigstore;

@@ -1,5 +1,4 @@
 using Tlogistry.Telemetry;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Telemetry;
 

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using Tlogistry.Oci;
 using Tlogistry.Upstream;
-using static Tlogistry.Tests.Support.Registries;
+using static Tlogistry.Tests.Support.Data.Registries;
 
 namespace Tlogistry.Tests.Upstream;
 

@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
-using Tlogistry.Tests.Support;
 using Tlogistry.Upstream;
 
 namespace Tlogistry.Tests.Upstream;

@@ -3,7 +3,6 @@ using System.Text.Json;
 using AngleSharp.Html.Dom;
 using AngleSharp.Html.Parser;
 using Tlogistry.Tests.Readme;
-using Tlogistry.Tests.Support;
 using Tlogistry.Web;
 
 namespace Tlogistry.Tests.Web;

@@ -12,7 +12,6 @@ using Tlogistry.Transparency.Sigstore;
 using Tlogistry.Transparency.Sigstore.Identity;
 using Tlogistry.Web;
 using AngleSharp.Html.Parser;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Web;
 

@@ -6,7 +6,6 @@ using System.Text;
 using Microsoft.AspNetCore.Http;
 using Tlogistry.Http;
 using Tlogistry.Signing.Keyless;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Keyless;
 

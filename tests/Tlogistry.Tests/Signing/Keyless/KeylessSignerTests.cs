@@ -4,7 +4,6 @@ using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using Tlogistry.Signing;
 using Tlogistry.Signing.Keyless;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency.Sigstore;
 

@@ -1,7 +1,6 @@
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Tlogistry.Signing.Keyless;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Keyless;
 

@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Sigstore;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Envelopes;

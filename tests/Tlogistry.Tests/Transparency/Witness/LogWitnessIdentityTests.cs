@@ -4,7 +4,6 @@ using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Notes;
 using Tlogistry.Transparency.Sigstore;
 using Tlogistry.Transparency.Witness;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Transparency.Witness;
 

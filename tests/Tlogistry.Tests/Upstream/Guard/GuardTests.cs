@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using Tlogistry.Oci;
 using Tlogistry.Upstream.Guard;
 using Tlogistry.Upstream;
-using static Tlogistry.Tests.Support.Registries;
+using static Tlogistry.Tests.Support.Data.Registries;
 
 namespace Tlogistry.Tests.Upstream.Guard;
 

@@ -137,7 +137,7 @@ public sealed class CertificateShapeTests
     public void An_sct_from_a_ct_log_the_root_does_not_name_is_refused()
     {
         using var pki = new TestPki();
-        using var otherLog = new Support.TestCtLog(TestPki.Start.AddYears(-1));
+        using var otherLog = new TestCtLog(TestPki.Start.AddYears(-1));
         var (der, key) = pki.Leaf();
         var root = new TrustedRoot(TrustedRoot.PublicGood.Logs, [pki.Authority()], [otherLog.Describe()]);
 

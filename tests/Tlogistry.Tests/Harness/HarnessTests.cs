@@ -15,7 +15,7 @@ public sealed class HarnessTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Skopeo_push_to_plain_registry_keeps_the_builders_digest()
+    public async Task SkopeoPushToPlainRegistryKeepsTheBuildersDigest()
     {
         using var layout = new TempDirectory();
         var builder = new OciImageBuilder(layout.Path);
@@ -41,7 +41,7 @@ public sealed class HarnessTests
     }
 
     [Fact]
-    public async Task Large_uncompressed_layer_and_index_round_trip()
+    public async Task LargeUncompressedLayerAndIndexRoundTrip()
     {
         using var layout = new TempDirectory();
         var builder = new OciImageBuilder(layout.Path);
@@ -67,7 +67,7 @@ public sealed class HarnessTests
     }
 
     [Fact]
-    public async Task Registry_that_cannot_start_reports_its_stderr()
+    public async Task RegistryThatCannotStartReportsItsStderr()
     {
         var auth = new RegistryTokenAuth(new Uri("http://127.0.0.1:1/token"), "s", "i", "/nonexistent/root.pem");
 
@@ -78,7 +78,7 @@ public sealed class HarnessTests
     }
 
     [Fact]
-    public async Task Token_registry_challenges_anonymous_requests_with_the_issuers_realm()
+    public async Task TokenRegistryChallengesAnonymousRequestsWithTheIssuersRealm()
     {
         await using var issuer = await TokenIssuer.StartAsync(cancellationToken: Ct);
         await using var registry = await DistributionRegistry.StartAsync(issuer.RegistryAuth, cancellationToken: Ct);
@@ -95,7 +95,7 @@ public sealed class HarnessTests
     }
 
     [Fact]
-    public async Task Skopeo_pushes_to_and_pulls_from_a_token_registry_through_the_issuer()
+    public async Task SkopeoPushesToAndPullsFromATokenRegistryThroughTheIssuer()
     {
         using var layout = new TempDirectory();
         var image = new OciImageBuilder(layout.Path).AddImage("t", "token image");
@@ -122,7 +122,7 @@ public sealed class HarnessTests
     }
 
     [Fact]
-    public async Task Issuer_token_grants_a_manifest_get_in_a_manual_bearer_flow()
+    public async Task IssuerTokenGrantsAManifestGetInAManualBearerFlow()
     {
         using var layout = new TempDirectory();
         var image = new OciImageBuilder(layout.Path).AddImage("t", "bearer image");
@@ -165,7 +165,7 @@ public sealed class HarnessTests
     }
 
     [Fact]
-    public async Task Issuer_faults_and_bad_credentials()
+    public async Task IssuerFaultsAndBadCredentials()
     {
         await using var issuer = await TokenIssuer.StartAsync(cancellationToken: Ct);
         using var http = new HttpClient();
@@ -202,7 +202,7 @@ public sealed class HarnessTests
     }
 
     [Fact]
-    public async Task Podman_pulls_from_the_registry_and_builds_from_that_image()
+    public async Task PodmanPullsFromTheRegistryAndBuildsFromThatImage()
     {
         using var layout = new TempDirectory();
         var image = new OciImageBuilder(layout.Path).AddImage("p", "podman image");

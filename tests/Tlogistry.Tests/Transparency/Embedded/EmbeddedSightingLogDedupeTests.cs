@@ -13,7 +13,7 @@ public sealed class EmbeddedSightingLogDedupeTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task The_same_envelope_twice_is_one_entry_and_a_new_signature_of_the_same_claim_is_another()
+    public async Task TheSameEnvelopeTwiceIsOneEntryAndANewSignatureOfTheSameClaimIsAnother()
     {
         using var dir = new TempDirectory();
         using var key = InstanceKey.LoadOrCreate(dir.Combine("signing-key.pem"));

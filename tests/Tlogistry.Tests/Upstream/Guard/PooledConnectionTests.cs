@@ -25,7 +25,7 @@ public sealed class PooledConnectionTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_trusted_token_realm_connection_never_serves_a_client_named_destination()
+    public async Task ATrustedTokenRealmConnectionNeverServesAClientNamedDestination()
     {
         using var tls = new TestTls(Internal);
         var secretReads = 0;

@@ -5,7 +5,6 @@ using Tlogistry.Client;
 using Tlogistry.Client.Audit;
 using Tlogistry.Ledger;
 using Tlogistry.Signing;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Envelopes;
@@ -35,7 +34,7 @@ public sealed class AuditTests
     }
 
     [Fact]
-    public async Task A_clean_log_reports_nothing_and_entries_no_bundle_explains_are_reported()
+    public async Task ACleanLogReportsNothingAndEntriesNoBundleExplainsAreReported()
     {
         await using var f = await ClientFixture.StartAsync(Ct);
         var a = await f.PullAsync("a", Ct);
@@ -88,7 +87,7 @@ public sealed class AuditTests
     }
 
     [Fact]
-    public async Task The_command_line_reports_json_and_exits_1_on_findings()
+    public async Task TheCommandLineReportsJsonAndExits1OnFindings()
     {
         await using var f = await ClientFixture.StartAsync(Ct);
         await f.PullAsync("a", Ct);
@@ -105,7 +104,7 @@ public sealed class AuditTests
     }
 
     [Fact]
-    public async Task An_entry_left_by_a_stopped_first_sighting_is_explained_by_its_published_intent()
+    public async Task AnEntryLeftByAStoppedFirstSightingIsExplainedByItsPublishedIntent()
     {
         await using var f = await ClientFixture.StartAsync(Ct);
         await f.PullAsync("a", Ct);

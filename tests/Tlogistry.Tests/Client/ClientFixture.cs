@@ -1,5 +1,4 @@
 using System.Net;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Client;
 

@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Tlogistry.Client;
 using Tlogistry.Client.History;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Client;
 
@@ -21,7 +20,7 @@ public sealed class HistoryTests
     }
 
     [Fact]
-    public async Task Every_tag_of_an_image_is_listed_verified_as_a_table_or_json()
+    public async Task EveryTagOfAnImageIsListedVerifiedAsATableOrJson()
     {
         await using var f = await ClientFixture.StartAsync(Ct);
         var digests = new Dictionary<string, string>();
@@ -56,7 +55,7 @@ public sealed class HistoryTests
     }
 
     [Fact]
-    public async Task A_sighting_that_does_not_verify_is_shown_with_its_reason_and_fails_the_command()
+    public async Task ASightingThatDoesNotVerifyIsShownWithItsReasonAndFailsTheCommand()
     {
         await using var f = await ClientFixture.StartAsync(Ct);
         await f.PullAsync("a", Ct);
@@ -73,7 +72,7 @@ public sealed class HistoryTests
     }
 
     [Fact]
-    public async Task An_unknown_image_or_an_unreachable_proxy_is_a_clear_error()
+    public async Task AnUnknownImageOrAnUnreachableProxyIsAClearError()
     {
         await using var f = await ClientFixture.StartAsync(Ct);
         await f.PullAsync("a", Ct);
@@ -98,7 +97,7 @@ public sealed class HistoryTests
     }
 
     [Fact]
-    public async Task The_image_listing_endpoint_answers_oci_errors_for_bad_input()
+    public async Task TheImageListingEndpointAnswersOciErrorsForBadInput()
     {
         await using var f = await ClientFixture.StartAsync(Ct);
         await f.PullAsync("a", Ct);
@@ -120,7 +119,7 @@ public sealed class HistoryTests
     }
 
     [Fact]
-    public async Task An_images_bundles_come_a_bounded_page_at_a_time_and_history_follows_the_pages()
+    public async Task AnImagesBundlesComeABoundedPageAtATimeAndHistoryFollowsThePages()
     {
         // One more sighting than the default page; the first-sighting limit is off so one client can make them.
         var count = Tlogistry.Registry.Tlog.ListingPage.DefaultLimit + 1;

@@ -6,7 +6,6 @@ using Tlogistry.Client.History;
 using Tlogistry.Client.Verify;
 using Tlogistry.Http;
 using Tlogistry.Signing;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Rekor;
@@ -37,7 +36,7 @@ public sealed class LogServeClientTests
     }
 
     [Fact]
-    public async Task Verify_history_and_audit_read_a_tiles_log_and_a_rekor_v1_log()
+    public async Task VerifyHistoryAndAuditReadATilesLogAndARekorV1Log()
     {
         using var logDir = new TempDirectory();
         using var state = new TempDirectory();

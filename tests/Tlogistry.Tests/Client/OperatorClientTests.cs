@@ -2,7 +2,6 @@ using Tlogistry.Client;
 using Tlogistry.Client.Audit;
 using Tlogistry.Client.History;
 using Tlogistry.Client.Verify;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency;
 
 namespace Tlogistry.Tests.Client;
@@ -32,7 +31,7 @@ public sealed class OperatorClientTests
     }
 
     [Fact]
-    public async Task History_verify_and_audit_reach_an_HTTPS_proxy_whose_CA_is_given_by_ca_cert_and_refuse_it_without()
+    public async Task HistoryVerifyAndAuditReachAnHTTPSProxyWhoseCAIsGivenByCaCertAndRefuseItWithout()
     {
         using var tls = new TestTls();
         using var other = new TestTls();
@@ -69,7 +68,7 @@ public sealed class OperatorClientTests
     }
 
     [Fact]
-    public async Task Audit_scans_the_log_the_proxy_publishes_and_one_log_read_through_either_API_is_one_log()
+    public async Task AuditScansTheLogTheProxyPublishesAndOneLogReadThroughEitherAPIIsOneLog()
     {
         using var logDir = new TempDirectory();
         await using var log = await LogServeProcess.StartAsync(logDir.Path, Ct);
@@ -91,7 +90,7 @@ public sealed class OperatorClientTests
     }
 
     [Fact]
-    public async Task History_reads_the_shared_PostgreSQL_store_and_verifies_each_row()
+    public async Task HistoryReadsTheSharedPostgreSQLStoreAndVerifiesEachRow()
     {
         await using var database = await PostgresDatabase.CreateAsync(Ct);
         var store = "postgres=" + database.ConnectionString;

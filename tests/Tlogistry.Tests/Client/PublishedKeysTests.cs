@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using AngleSharp.Html.Parser;
 using Tlogistry.Registry.Tlog;
 using Tlogistry.Signing;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Client;
 
@@ -19,7 +18,7 @@ public sealed class PublishedKeysTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task After_a_rotation_every_client_trusts_the_keys_the_proxy_publishes_and_the_page_commands_pass()
+    public async Task AfterARotationEveryClientTrustsTheKeysTheProxyPublishesAndThePageCommandsPass()
     {
         using var work = new TempDirectory("tlogistry-keys-");
         await using var upstream = await TagUpstream.StartAsync();

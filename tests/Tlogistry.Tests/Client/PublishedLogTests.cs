@@ -13,7 +13,7 @@ public sealed class PublishedLogTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task The_embedded_log_is_served_as_tiles_with_the_trust_material_to_check_it()
+    public async Task TheEmbeddedLogIsServedAsTilesWithTheTrustMaterialToCheckIt()
     {
         await using var f = await ClientFixture.StartAsync(Ct);
         await f.PullAsync("a", Ct);

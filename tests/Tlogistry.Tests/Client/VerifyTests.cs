@@ -9,7 +9,6 @@ using Tlogistry.Client;
 using Tlogistry.Client.Verify;
 using Tlogistry.Ledger;
 using Tlogistry.Signing;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Envelopes;
@@ -33,7 +32,7 @@ public sealed class VerifyTests
     private static async Task<string> Fails(VerifyRequest request) => (await Assert.ThrowsAsync<ClientException>(() => Verify(request))).Message;
 
     [Fact]
-    public async Task A_pulled_tag_verifies_from_the_proxy_and_from_a_file_and_the_log_checkpoint_is_kept()
+    public async Task APulledTagVerifiesFromTheProxyAndFromAFileAndTheLogCheckpointIsKept()
     {
         await using var f = await ClientFixture.StartAsync(Ct);
         var digest = await f.PullAsync("a", Ct);
@@ -60,7 +59,7 @@ public sealed class VerifyTests
     }
 
     [Fact]
-    public async Task Each_broken_promise_fails_with_its_reason()
+    public async Task EachBrokenPromiseFailsWithItsReason()
     {
         await using var f = await ClientFixture.StartAsync(Ct);
         var a = await f.PullAsync("a", Ct);
@@ -115,7 +114,7 @@ public sealed class VerifyTests
     }
 
     [Fact]
-    public async Task A_current_checkpoint_not_signed_by_the_log_key_is_refused()
+    public async Task ACurrentCheckpointNotSignedByTheLogKeyIsRefused()
     {
         await using var f = await ClientFixture.StartAsync(Ct);
         await f.PullAsync("a", Ct);
@@ -137,7 +136,7 @@ public sealed class VerifyTests
     }
 
     [Fact]
-    public async Task A_forked_log_is_refused_naming_both_trees()
+    public async Task AForkedLogIsRefusedNamingBothTrees()
     {
         await using var f = await ClientFixture.StartAsync(Ct);
         await f.PullAsync("a", Ct);
@@ -177,7 +176,7 @@ public sealed class VerifyTests
     }
 
     [Fact]
-    public async Task The_command_line_prints_one_line_and_exits_by_the_outcome()
+    public async Task TheCommandLinePrintsOneLineAndExitsByTheOutcome()
     {
         await using var f = await ClientFixture.StartAsync(Ct);
         var digest = await f.PullAsync("a", Ct);

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Deploy;
 
@@ -21,7 +20,7 @@ public sealed class ContainerImageTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task The_published_image_pulls_through_tlogistry_and_runs_as_a_non_root_proxy_on_PORT_with_its_data_in_the_data_volume()
+    public async Task ThePublishedImagePullsThroughTlogistryAndRunsAsANonRootProxyOnPORTWithItsDataInTheDataVolume()
     {
         await using var registry = await DistributionRegistry.StartAsync(cancellationToken: Ct);
         using var work = new TempDirectory("tlogistry-image-");

@@ -3,7 +3,6 @@ using System.Xml.Linq;
 using k8s;
 using k8s.Models;
 using Tlogistry.Host;
-using Tlogistry.Tests.Support;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
 
@@ -29,7 +28,7 @@ public sealed partial class KubernetesManifestTests
 
     [Theory]
     [MemberData(nameof(Modes))]
-    public void Every_file_is_listed_and_every_document_is_a_known_Kubernetes_object(string mode)
+    public void EveryFileIsListedAndEveryDocumentIsAKnownKubernetesObject(string mode)
     {
         var dir = Directory(mode);
         var kustomization = Kustomization.Read(dir);
@@ -57,7 +56,7 @@ public sealed partial class KubernetesManifestTests
 
     [Theory]
     [MemberData(nameof(Modes))]
-    public async Task Kubectl_kustomize_builds_the_directory_offline_with_the_image_override(string mode)
+    public async Task KubectlKustomizeBuildsTheDirectoryOfflineWithTheImageOverride(string mode)
     {
         var dir = Directory(mode);
         var kustomization = Kustomization.Read(dir);
@@ -80,7 +79,7 @@ public sealed partial class KubernetesManifestTests
 
     [Theory]
     [MemberData(nameof(Modes))]
-    public void Names_used_between_objects_resolve(string mode)
+    public void NamesUsedBetweenObjectsResolve(string mode)
     {
         var objects = Load(mode);
         var deployments = objects.OfType<V1Deployment>().ToList();
@@ -184,7 +183,7 @@ public sealed partial class KubernetesManifestTests
 
     [Theory]
     [MemberData(nameof(Modes))]
-    public void Pods_run_as_the_image_user_on_a_read_only_root_with_data_and_tmp_mounted_and_bounded_memory(string mode)
+    public void PodsRunAsTheImageUserOnAReadOnlyRootWithDataAndTmpMountedAndBoundedMemory(string mode)
     {
         var user = long.Parse(ImageUser(), System.Globalization.CultureInfo.InvariantCulture);
         foreach (var deployment in Load(mode).OfType<V1Deployment>())
@@ -222,7 +221,7 @@ public sealed partial class KubernetesManifestTests
     }
 
     [Fact]
-    public void Embedded_mode_is_one_replica_recreated_on_its_persistent_volume()
+    public void EmbeddedModeIsOneReplicaRecreatedOnItsPersistentVolume()
     {
         var objects = Load("embedded");
         var deployment = Assert.Single(objects.OfType<V1Deployment>());
@@ -243,7 +242,7 @@ public sealed partial class KubernetesManifestTests
     }
 
     [Fact]
-    public void Shared_mode_runs_three_stateless_proxies_on_PostgreSQL_the_shared_log_and_one_key()
+    public void SharedModeRunsThreeStatelessProxiesOnPostgreSQLTheSharedLogAndOneKey()
     {
         var objects = Load("shared");
         var external = LoadFile("shared", ExamplesFile);
@@ -345,7 +344,7 @@ public sealed partial class KubernetesManifestTests
 
     [Theory]
     [MemberData(nameof(Modes))]
-    public void Container_arguments_parse_with_the_tlogistry_command_line(string mode)
+    public void ContainerArgumentsParseWithTheTlogistryCommandLine(string mode)
     {
         foreach (var container in Load(mode).OfType<V1Deployment>().SelectMany(d => d.Spec.Template.Spec.Containers))
         {

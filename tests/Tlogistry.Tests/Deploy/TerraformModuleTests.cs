@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using Tlogistry.Host;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Deploy;
 
@@ -21,7 +20,7 @@ public sealed partial class TerraformModuleTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Terraform_parses_formats_and_loads_the_module_offline()
+    public async Task TerraformParsesFormatsAndLoadsTheModuleOffline()
     {
         var terraform = FindTerraform();
         using var scratch = new TempDirectory("tlogistry-terraform-");
@@ -44,7 +43,7 @@ public sealed partial class TerraformModuleTests
     }
 
     [Fact]
-    public void Every_reference_names_a_declaration_and_every_variable_is_used_and_documented()
+    public void EveryReferenceNamesADeclarationAndEveryVariableIsUsedAndDocumented()
     {
         var files = Directory.GetFiles(Module, "*.tf").ToDictionary(f => Path.GetFileName(f), f => Code(File.ReadAllText(f)));
         var code = string.Join('\n', files.Values);
@@ -77,7 +76,7 @@ public sealed partial class TerraformModuleTests
     }
 
     [Fact]
-    public void The_example_sets_every_required_variable_and_only_declared_ones()
+    public void TheExampleSetsEveryRequiredVariableAndOnlyDeclaredOnes()
     {
         var module = Code(string.Join('\n', Directory.GetFiles(Module, "*.tf").Select(File.ReadAllText)));
         var required = VariableBlock().Matches(module).Where(m => !m.Value.Contains("\n  default ", StringComparison.Ordinal)).Select(m => m.Groups[1].Value).ToHashSet();
@@ -94,7 +93,7 @@ public sealed partial class TerraformModuleTests
     }
 
     [Fact]
-    public void The_container_runs_tlogistry_serve_keyless_as_its_service_account_with_known_flags()
+    public void TheContainerRunsTlogistryServeKeylessAsItsServiceAccountWithKnownFlags()
     {
         var main = Code(File.ReadAllText(Path.Combine(Module, "main.tf")));
         var args = LocalsBlock().Match(main).Groups[1].Value;
@@ -123,7 +122,7 @@ public sealed partial class TerraformModuleTests
     }
 
     [Fact]
-    public void A_public_log_and_an_open_proxy_are_explicit_choices_with_registries_and_rate_limits_as_variables()
+    public void APublicLogAndAnOpenProxyAreExplicitChoicesWithRegistriesAndRateLimitsAsVariables()
     {
         var module = string.Join('\n', Directory.GetFiles(Module, "*.tf").Select(File.ReadAllText));
         var variables = VariableBlock().Matches(module).ToDictionary(m => m.Groups[1].Value, m => m.Value);

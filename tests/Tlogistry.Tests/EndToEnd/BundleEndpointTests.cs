@@ -3,7 +3,6 @@ using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Tlogistry.Host;
 using Tlogistry.Ledger;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Sigstore;
 
 namespace Tlogistry.Tests.EndToEnd;
@@ -14,7 +13,7 @@ public sealed class BundleEndpointTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Bundles_are_published_per_tag_and_as_a_paged_export_and_rebuild_a_lost_store()
+    public async Task BundlesArePublishedPerTagAndAsAPagedExportAndRebuildALostStore()
     {
         await using var upstream = await TagUpstream.StartAsync();
         using var data = new TempDirectory();

@@ -5,7 +5,6 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
 using Tlogistry.Store;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.EndToEnd;
 
@@ -23,7 +22,7 @@ namespace Tlogistry.Tests.EndToEnd;
 public sealed class CrashSoakTests
 {
     [Fact]
-    public async Task Kill_9_during_bursts_of_first_sightings_loses_nothing_acknowledged()
+    public async Task Kill9DuringBurstsOfFirstSightingsLosesNothingAcknowledged()
     {
         var trials = int.TryParse(Environment.GetEnvironmentVariable("TLOGISTRY_SOAK_TRIALS"), CultureInfo.InvariantCulture, out var n) ? n : 4;
         var seed = int.TryParse(Environment.GetEnvironmentVariable("TLOGISTRY_SOAK_SEED"), CultureInfo.InvariantCulture, out var s) ? s : Random.Shared.Next();

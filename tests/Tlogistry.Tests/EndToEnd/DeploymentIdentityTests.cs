@@ -1,6 +1,5 @@
 using System.Net;
 using Tlogistry.Signing;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.EndToEnd;
 
@@ -16,7 +15,7 @@ public sealed class DeploymentIdentityTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_replica_on_a_shared_store_without_the_signing_key_refuses_to_start_and_makes_no_key()
+    public async Task AReplicaOnASharedStoreWithoutTheSigningKeyRefusesToStartAndMakesNoKey()
     {
         using var work = new TempDirectory("tlogistry-identity-");
         await using var database = await PostgresDatabase.CreateAsync(Ct);
@@ -40,7 +39,7 @@ public sealed class DeploymentIdentityTests
     }
 
     [Fact]
-    public async Task A_replica_that_does_not_trust_the_key_of_stored_pins_warns_at_start_naming_it()
+    public async Task AReplicaThatDoesNotTrustTheKeyOfStoredPinsWarnsAtStartNamingIt()
     {
         using var work = new TempDirectory("tlogistry-identity-");
         await using var database = await PostgresDatabase.CreateAsync(Ct);

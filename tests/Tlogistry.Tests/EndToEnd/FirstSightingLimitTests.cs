@@ -4,7 +4,6 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Tlogistry.Store;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Embedded;
 
 namespace Tlogistry.Tests.EndToEnd;
@@ -22,7 +21,7 @@ public sealed class FirstSightingLimitTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task New_tags_over_a_clients_budget_answer_429_and_append_nothing_while_pinned_tags_and_other_clients_are_served()
+    public async Task NewTagsOverAClientsBudgetAnswer429AndAppendNothingWhilePinnedTagsAndOtherClientsAreServed()
     {
         await using var upstream = await TagUpstream.StartAsync();
         using var data = new TempDirectory();
@@ -102,7 +101,7 @@ public sealed class FirstSightingLimitTests
     }
 
     [Fact]
-    public async Task The_limit_is_on_by_default_and_zero_turns_it_off()
+    public async Task TheLimitIsOnByDefaultAndZeroTurnsItOff()
     {
         await using var upstream = await TagUpstream.StartAsync();
         using (var data = new TempDirectory())

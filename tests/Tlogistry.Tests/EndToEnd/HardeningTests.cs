@@ -2,7 +2,6 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Embedded;
 
 namespace Tlogistry.Tests.EndToEnd;
@@ -21,7 +20,7 @@ public sealed class HardeningTests
     };
 
     [Fact]
-    public async Task Stalls_resets_truncation_token_failures_and_redirect_loops_give_errors_and_no_pin()
+    public async Task StallsResetsTruncationTokenFailuresAndRedirectLoopsGiveErrorsAndNoPin()
     {
         await using var upstream = await ScriptedRegistry.StartAsync();
         using var data = new TempDirectory();
@@ -89,7 +88,7 @@ public sealed class HardeningTests
     }
 
     [Fact]
-    public async Task A_blob_stream_that_breaks_upstream_breaks_the_client_stream_not_the_proxy()
+    public async Task ABlobStreamThatBreaksUpstreamBreaksTheClientStreamNotTheProxy()
     {
         await using var upstream = await ScriptedRegistry.StartAsync();
         using var data = new TempDirectory();
@@ -125,7 +124,7 @@ public sealed class HardeningTests
     [Theory]
     [InlineData(null)]
     [InlineData("serve")]
-    public async Task An_unwritable_log_gives_503_or_an_unverified_manifest_by_choice(string? policy)
+    public async Task AnUnwritableLogGives503OrAnUnverifiedManifestByChoice(string? policy)
     {
         await using var upstream = await ScriptedRegistry.StartAsync();
         upstream.Handler = async c =>
@@ -173,7 +172,7 @@ public sealed class HardeningTests
     }
 
     [Fact]
-    public async Task Denied_and_unlisted_registries_are_refused_before_any_upstream_request()
+    public async Task DeniedAndUnlistedRegistriesAreRefusedBeforeAnyUpstreamRequest()
     {
         await using var upstream = await ScriptedRegistry.StartAsync();
         using var data = new TempDirectory();
@@ -192,7 +191,7 @@ public sealed class HardeningTests
     }
 
     [Fact]
-    public async Task A_loopback_registry_is_reachable_only_when_named_on_purpose()
+    public async Task ALoopbackRegistryIsReachableOnlyWhenNamedOnPurpose()
     {
         await using var upstream = await ScriptedRegistry.StartAsync();
         var host = upstream.BaseUri.Authority;
@@ -212,7 +211,7 @@ public sealed class HardeningTests
     }
 
     [Fact]
-    public async Task A_client_over_its_rate_gets_429_with_retry_after()
+    public async Task AClientOverItsRateGets429WithRetryAfter()
     {
         using var data = new TempDirectory();
         await using var proxy = await ProxyHost.StartAsync(data.Path, [], new Dictionary<string, string?>

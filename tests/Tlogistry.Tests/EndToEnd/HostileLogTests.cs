@@ -6,7 +6,6 @@ using Tlogistry.Client.Audit;
 using Tlogistry.Client.History;
 using Tlogistry.Http;
 using Tlogistry.Signing;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Rekor;
@@ -29,7 +28,7 @@ public sealed class HostileLogTests
     [Theory]
     [InlineData("rekor-v1")]
     [InlineData("rekor-v2")]
-    public async Task A_fork_under_the_log_key_is_refused_whether_smaller_or_larger_and_never_pinned(string mode)
+    public async Task AForkUnderTheLogKeyIsRefusedWhetherSmallerOrLargerAndNeverPinned(string mode)
     {
         using var realDir = new TempDirectory();
         using var forkDir = new TempDirectory();
@@ -68,7 +67,7 @@ public sealed class HostileLogTests
     }
 
     [Fact]
-    public async Task A_re_signed_answer_that_reuses_a_stored_pins_index_is_refused_and_nothing_is_pinned_from_memory()
+    public async Task AReSignedAnswerThatReusesAStoredPinsIndexIsRefusedAndNothingIsPinnedFromMemory()
     {
         await using var rig = await Rig.StartAsync("rekor-v1");
         await AssertFirstSeenAsync(rig.Http, "t0");
@@ -99,7 +98,7 @@ public sealed class HostileLogTests
     [Theory]
     [InlineData("rekor-v1")]
     [InlineData("rekor-v2")]
-    public async Task Stored_pins_are_still_served_and_still_refuse_on_a_cold_cache_while_the_log_cannot_answer(string mode)
+    public async Task StoredPinsAreStillServedAndStillRefuseOnAColdCacheWhileTheLogCannotAnswer(string mode)
     {
         await using var rig = await Rig.StartAsync(mode);
         await AssertFirstSeenAsync(rig.Http, "t0");
@@ -128,7 +127,7 @@ public sealed class HostileLogTests
     }
 
     [Fact]
-    public async Task A_signed_entry_timestamp_without_an_inclusion_proof_never_pins()
+    public async Task ASignedEntryTimestampWithoutAnInclusionProofNeverPins()
     {
         await using var rig = await Rig.StartAsync("rekor-v1");
         rig.Front.Rewrite = (method, path, answer) => method == "POST" && path == "/api/v1/log/entries"
@@ -140,7 +139,7 @@ public sealed class HostileLogTests
     [Theory]
     [InlineData("rekor-v1")]
     [InlineData("rekor-v2")]
-    public async Task A_time_the_log_did_not_sign_is_never_shown_as_the_logs_time(string mode)
+    public async Task ATimeTheLogDidNotSignIsNeverShownAsTheLogsTime(string mode)
     {
         await using var rig = await Rig.StartAsync(mode);
         rig.Front.Rewrite = (method, path, answer) =>
@@ -170,7 +169,7 @@ public sealed class HostileLogTests
     }
 
     [Fact]
-    public async Task A_search_answer_that_fails_verification_is_tampering_not_an_outage()
+    public async Task ASearchAnswerThatFailsVerificationIsTamperingNotAnOutage()
     {
         await using var rig = await Rig.StartAsync("rekor-v1", ("Tlogistry:OnLogUnavailable", "serve"));
         await AssertFirstSeenAsync(rig.Http, "t0");
@@ -192,7 +191,7 @@ public sealed class HostileLogTests
     }
 
     [Fact]
-    public async Task Audit_reports_entries_whose_evidence_fails_and_published_bundles_the_log_does_not_hold()
+    public async Task AuditReportsEntriesWhoseEvidenceFailsAndPublishedBundlesTheLogDoesNotHold()
     {
         await using var rig = await Rig.StartAsync("rekor-v1");
         await AssertFirstSeenAsync(rig.Http, "t0");
@@ -213,7 +212,7 @@ public sealed class HostileLogTests
     }
 
     [Fact]
-    public async Task A_sighting_in_another_trusted_log_is_not_a_pin()
+    public async Task ASightingInAnotherTrustedLogIsNotAPin()
     {
         await using var rig = await Rig.StartAsync("rekor-v1");
         using var otherDir = new TempDirectory();
@@ -235,7 +234,7 @@ public sealed class HostileLogTests
     }
 
     [Fact]
-    public async Task An_unsigned_legacy_entry_that_names_our_key_never_becomes_a_new_pin()
+    public async Task AnUnsignedLegacyEntryThatNamesOurKeyNeverBecomesANewPin()
     {
         await using var rig = await Rig.StartAsync("rekor-v1");
         using (var ours = InstanceKey.LoadOrCreate(Path.Combine(rig.Data.Path, "signing-key.pem")))

@@ -1,6 +1,5 @@
 using System.Net;
 using Tlogistry.Signing;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.EndToEnd;
 
@@ -10,7 +9,7 @@ public sealed class KeyRotationTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Pins_by_a_rotated_key_hold_while_it_is_trusted_and_fail_closed_when_it_is_not()
+    public async Task PinsByARotatedKeyHoldWhileItIsTrustedAndFailClosedWhenItIsNot()
     {
         await using var upstream = await TagUpstream.StartAsync();
         using var data = new TempDirectory();

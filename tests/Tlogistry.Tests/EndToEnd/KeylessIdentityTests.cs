@@ -4,7 +4,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Tlogistry.Http;
 using Tlogistry.Ledger;
 using Tlogistry.Signing;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency.Rekor;
@@ -50,7 +49,7 @@ public sealed class KeylessIdentityTests
 
     [Theory]
     [MemberData(nameof(Sources))]
-    public async Task Each_token_sources_identity_starts_pins_and_reads_back(string name, string issuer, string subject, string? email, string claims, string expected)
+    public async Task EachTokenSourcesIdentityStartsPinsAndReadsBack(string name, string issuer, string subject, string? email, string claims, string expected)
     {
         await using var fulcio = await TestFulcio.StartAsync();
         await using var upstream = await TagUpstream.StartAsync();
@@ -80,7 +79,7 @@ public sealed class KeylessIdentityTests
     }
 
     [Fact]
-    public async Task Strangers_flooding_a_tags_hash_on_rekor_v1_neither_block_nor_pin_it()
+    public async Task StrangersFloodingATagsHashOnRekorV1NeitherBlockNorPinIt()
     {
         const string Tag = "flood";
         var reference = "scripted.test/app:" + Tag;

@@ -7,7 +7,6 @@ using Tlogistry.Http;
 using Tlogistry.Ledger;
 using Tlogistry.Signing;
 using Tlogistry.Signing.Keyless;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency.Rekor;
@@ -29,7 +28,7 @@ public sealed class KeylessTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Keyless_sightings_in_the_embedded_log_pin_and_come_back_from_the_log_alone()
+    public async Task KeylessSightingsInTheEmbeddedLogPinAndComeBackFromTheLogAlone()
     {
         await using var fulcio = await TestFulcio.StartAsync();
         await using var upstream = await TagUpstream.StartAsync();
@@ -98,7 +97,7 @@ public sealed class KeylessTests
     }
 
     [Fact]
-    public async Task Strangers_neither_pin_nor_block_a_keyless_instances_tags()
+    public async Task StrangersNeitherPinNorBlockAKeylessInstancesTags()
     {
         using var logDir = new TempDirectory();
         using var data = new TempDirectory();
@@ -179,7 +178,7 @@ public sealed class KeylessTests
     }
 
     [Fact]
-    public async Task A_token_for_another_identity_stops_the_start()
+    public async Task ATokenForAnotherIdentityStopsTheStart()
     {
         await using var fulcio = await TestFulcio.StartAsync();
         using var data = new TempDirectory();
@@ -194,7 +193,7 @@ public sealed class KeylessTests
     }
 
     [Fact]
-    public async Task Plain_http_to_a_fulcio_off_loopback_stops_the_start()
+    public async Task PlainHttpToAFulcioOffLoopbackStopsTheStart()
     {
         await using var fulcio = await TestFulcio.StartAsync();
         using var data = new TempDirectory();
@@ -207,7 +206,7 @@ public sealed class KeylessTests
     }
 
     [Fact]
-    public async Task The_identity_token_never_reaches_the_logs_and_an_exposed_token_file_is_warned_about()
+    public async Task TheIdentityTokenNeverReachesTheLogsAndAnExposedTokenFileIsWarnedAbout()
     {
         await using var fulcio = await TestFulcio.StartAsync();
         await using var upstream = await TagUpstream.StartAsync();

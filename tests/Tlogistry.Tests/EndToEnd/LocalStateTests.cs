@@ -1,6 +1,5 @@
 using System.Net;
 using Microsoft.Data.Sqlite;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.EndToEnd;
 
@@ -16,7 +15,7 @@ public sealed class LocalStateTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_deleted_index_row_does_not_let_a_moved_tag_be_pinned_anew()
+    public async Task ADeletedIndexRowDoesNotLetAMovedTagBePinnedAnew()
     {
         await using var upstream = await TagUpstream.StartAsync();
         using var data = new TempDirectory();
@@ -54,7 +53,7 @@ public sealed class LocalStateTests
     }
 
     [Fact]
-    public async Task A_deleted_log_stops_the_start_until_the_operator_accepts_it_and_forgets_its_pins()
+    public async Task ADeletedLogStopsTheStartUntilTheOperatorAcceptsItAndForgetsItsPins()
     {
         await using var upstream = await TagUpstream.StartAsync();
         using var data = new TempDirectory();
@@ -103,7 +102,7 @@ public sealed class LocalStateTests
     }
 
     [Fact]
-    public async Task A_store_emptied_beside_a_full_log_is_filled_again_at_start()
+    public async Task AStoreEmptiedBesideAFullLogIsFilledAgainAtStart()
     {
         await using var upstream = await TagUpstream.StartAsync();
         using var data = new TempDirectory();

@@ -4,7 +4,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.EndToEnd;
 
@@ -18,7 +17,7 @@ public sealed class ManifestCacheTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_manifest_by_digest_is_fetched_once_and_then_served_from_memory()
+    public async Task AManifestByDigestIsFetchedOnceAndThenServedFromMemory()
     {
         await using var env = await Env.StartAsync();
         var body = Manifest("a");
@@ -48,7 +47,7 @@ public sealed class ManifestCacheTests
     }
 
     [Fact]
-    public async Task A_warm_tag_costs_one_HEAD_and_a_moved_tag_is_still_refused_on_its_bytes()
+    public async Task AWarmTagCostsOneHEADAndAMovedTagIsStillRefusedOnItsBytes()
     {
         await using var env = await Env.StartAsync();
         var body = Manifest("v1");
@@ -100,7 +99,7 @@ public sealed class ManifestCacheTests
     }
 
     [Fact]
-    public async Task Bytes_that_do_not_hash_to_the_digest_asked_for_are_refused_and_not_kept()
+    public async Task BytesThatDoNotHashToTheDigestAskedForAreRefusedAndNotKept()
     {
         await using var env = await Env.StartAsync();
         var asked = "sha256:" + Hex(Manifest("wanted"));
@@ -120,7 +119,7 @@ public sealed class ManifestCacheTests
     }
 
     [Fact]
-    public async Task Range_requests_and_a_cache_turned_off_go_upstream_every_time()
+    public async Task RangeRequestsAndACacheTurnedOffGoUpstreamEveryTime()
     {
         await using (var env = await Env.StartAsync())
         {
@@ -156,7 +155,7 @@ public sealed class ManifestCacheTests
     }
 
     [Fact]
-    public async Task A_negative_cache_size_stops_the_start_with_its_reason()
+    public async Task ANegativeCacheSizeStopsTheStartWithItsReason()
     {
         using var data = new TempDirectory();
         var e = await Assert.ThrowsAsync<FormatException>(() => ProxyHost.StartAsync(

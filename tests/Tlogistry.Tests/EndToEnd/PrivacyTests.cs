@@ -1,6 +1,5 @@
 using System.Net;
 using Tlogistry.Ledger;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Sigstore;
 using Tlogistry.Upstream;
@@ -20,7 +19,7 @@ public sealed class PrivacyTests
     }
 
     [Fact]
-    public async Task A_sighting_records_the_registrys_canonical_URL_and_never_the_mapped_loopback_address_unless_told()
+    public async Task ASightingRecordsTheRegistrysCanonicalURLAndNeverTheMappedLoopbackAddressUnlessTold()
     {
         await using var upstream = await TagUpstream.StartAsync();
         using var data = new TempDirectory();
@@ -52,7 +51,7 @@ public sealed class PrivacyTests
     [InlineData("rekor-v2=http://127.0.0.1:8080", null, false)]
     [InlineData("rekor-v2=http://tlogistry-log:8080", "https://log.example.com", true)]
     [InlineData("embedded", null, false)]
-    public void Mapped_upstreams_are_refused_with_a_log_on_a_public_host(string log, string? publicUrl, bool refused)
+    public void MappedUpstreamsAreRefusedWithALogOnAPublicHost(string log, string? publicUrl, bool refused)
     {
         var choice = LogChoice.Parse(log).WithPublicUrl(publicUrl);
         Assert.Equal(refused, UpstreamRecord.IsPublic(choice));
@@ -69,7 +68,7 @@ public sealed class PrivacyTests
     }
 
     [Fact]
-    public async Task A_store_failure_answers_503_with_a_reference_and_no_SQL_or_address()
+    public async Task AStoreFailureAnswers503WithAReferenceAndNoSQLOrAddress()
     {
         await using var database = await PostgresDatabase.CreateAsync(Ct);
         await using var upstream = await TagUpstream.StartAsync();
@@ -101,7 +100,7 @@ public sealed class PrivacyTests
     }
 
     [Fact]
-    public async Task An_unreachable_mapped_upstream_answers_502_naming_the_registry_not_its_address()
+    public async Task AnUnreachableMappedUpstreamAnswers502NamingTheRegistryNotItsAddress()
     {
         using var data = new TempDirectory();
         var closed = FreePort.Next();

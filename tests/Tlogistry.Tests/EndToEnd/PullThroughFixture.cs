@@ -1,5 +1,3 @@
-using Tlogistry.Tests.Support;
-
 namespace Tlogistry.Tests.EndToEnd;
 
 /// <summary>

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Embedded;
 
 namespace Tlogistry.Tests.EndToEnd;
@@ -14,7 +13,7 @@ public sealed class PullThroughTests(PullThroughFixture f) : IClassFixture<PullT
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Skopeo_inspects_and_copies_by_tag_and_by_digest()
+    public async Task SkopeoInspectsAndCopiesByTagAndByDigest()
     {
         var proxy = f.Proxy.HostPort;
         Assert.Equal(f.Alpine.ManifestDigest, await Skopeo.InspectDigestAsync($"docker://{proxy}/alpine:3.16.0", cancellationToken: Ct));
@@ -29,7 +28,7 @@ public sealed class PullThroughTests(PullThroughFixture f) : IClassFixture<PullT
     }
 
     [Fact]
-    public async Task Podman_pulls_by_tag_and_digest_and_builds_from_the_proxy()
+    public async Task PodmanPullsByTagAndDigestAndBuildsFromTheProxy()
     {
         using var podman = new Podman();
         var proxy = f.Proxy.HostPort;
@@ -46,7 +45,7 @@ public sealed class PullThroughTests(PullThroughFixture f) : IClassFixture<PullT
     }
 
     [Fact]
-    public async Task A_multi_platform_index_is_pinned_by_its_index_digest_and_pulls_with_podman()
+    public async Task AMultiPlatformIndexIsPinnedByItsIndexDigestAndPullsWithPodman()
     {
         var index = f.Images.AddIndex("multi", "multi-platform app");
         await Skopeo.CopyAsync(index.Reference, $"docker://{f.Hub.HostPort}/team/multi:1", ["--all"], cancellationToken: Ct);
@@ -68,7 +67,7 @@ public sealed class PullThroughTests(PullThroughFixture f) : IClassFixture<PullT
     }
 
     [Fact]
-    public async Task A_moved_tag_is_refused_naming_both_digests_even_after_restart()
+    public async Task AMovedTagIsRefusedNamingBothDigestsEvenAfterRestart()
     {
         var a = await f.PushToHubAsync("team/svc", "v1", "service A");
         using (var http = f.Client())
@@ -108,7 +107,7 @@ public sealed class PullThroughTests(PullThroughFixture f) : IClassFixture<PullT
     }
 
     [Fact]
-    public async Task Serve_pinned_gives_skopeo_and_podman_the_pinned_image_after_the_tag_moved()
+    public async Task ServePinnedGivesSkopeoAndPodmanThePinnedImageAfterTheTagMoved()
     {
         var a = await f.PushToHubAsync("team/steady", "v1", "steady A");
         var proxied = $"{f.Proxy.HostPort}/{PullThroughFixture.PolicyHost}/team/steady:v1";
@@ -141,7 +140,7 @@ public sealed class PullThroughTests(PullThroughFixture f) : IClassFixture<PullT
     }
 
     [Fact]
-    public async Task A_mutable_tag_follows_the_registry_and_is_never_logged()
+    public async Task AMutableTagFollowsTheRegistryAndIsNeverLogged()
     {
         var log = (EmbeddedLog)f.Proxy.Services.GetService(typeof(EmbeddedLog))!;
         var before = log.Size;
@@ -160,7 +159,7 @@ public sealed class PullThroughTests(PullThroughFixture f) : IClassFixture<PullT
     }
 
     [Fact]
-    public async Task Twenty_concurrent_first_pulls_of_a_tag_make_one_log_entry()
+    public async Task TwentyConcurrentFirstPullsOfATagMakeOneLogEntry()
     {
         var image = await f.PushToHubAsync("team/burst", "1.0", "burst");
         var log = (EmbeddedLog)f.Proxy.Services.GetService(typeof(EmbeddedLog))!;
@@ -180,7 +179,7 @@ public sealed class PullThroughTests(PullThroughFixture f) : IClassFixture<PullT
     }
 
     [Fact]
-    public async Task The_64_MiB_layer_arrives_byte_exact_and_ranges_pass_through()
+    public async Task The64MiBLayerArrivesByteExactAndRangesPassThrough()
     {
         var layer = f.Big.Layers.OrderByDescending(l => l.Size).First();
         Assert.True(layer.Size >= 64L << 20);
@@ -216,7 +215,7 @@ public sealed class PullThroughTests(PullThroughFixture f) : IClassFixture<PullT
     }
 
     [Fact]
-    public async Task Blob_redirects_reach_the_client_unchanged_and_carry_no_credentials()
+    public async Task BlobRedirectsReachTheClientUnchangedAndCarryNoCredentials()
     {
         var layer = f.Alpine.Layers[0];
         using var http = f.Client();
@@ -232,7 +231,7 @@ public sealed class PullThroughTests(PullThroughFixture f) : IClassFixture<PullT
     }
 
     [Fact]
-    public async Task A_token_auth_registry_is_pulled_with_cached_anonymous_tokens_and_no_client_credentials()
+    public async Task ATokenAuthRegistryIsPulledWithCachedAnonymousTokensAndNoClientCredentials()
     {
         using var http = f.Client();
         var issuedBefore = f.Issuer.IssuedCount;
@@ -260,7 +259,7 @@ public sealed class PullThroughTests(PullThroughFixture f) : IClassFixture<PullT
     }
 
     [Fact]
-    public async Task Tag_lists_pass_through()
+    public async Task TagListsPassThrough()
     {
         foreach (var t in new[] { "t1", "t2", "t3" })
         {
@@ -278,7 +277,7 @@ public sealed class PullThroughTests(PullThroughFixture f) : IClassFixture<PullT
     }
 
     [Fact]
-    public async Task Head_by_tag_records_and_checks_like_get()
+    public async Task HeadByTagRecordsAndChecksLikeGet()
     {
         var image = await f.PushToHubAsync("team/headfirst", "2", "head first");
         using var http = f.Client();
@@ -291,7 +290,7 @@ public sealed class PullThroughTests(PullThroughFixture f) : IClassFixture<PullT
     }
 
     [Fact]
-    public async Task Registry_api_errors_are_oci_errors()
+    public async Task RegistryApiErrorsAreOciErrors()
     {
         using var http = f.Client();
         using (var v2 = await http.GetAsync("/v2/", Ct))

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.EndToEnd;
 
@@ -93,7 +92,7 @@ public sealed class RegistryNameTests
     ];
 
     [Fact]
-    public async Task No_spelling_of_a_registry_pins_a_moved_tag_again()
+    public async Task NoSpellingOfARegistryPinsAMovedTagAgain()
     {
         Assert.True(Spellings.Length >= 40);
         using var tls = new TestTls();
@@ -166,7 +165,7 @@ public sealed class RegistryNameTests
     }
 
     [Fact]
-    public async Task Deny_and_allow_lists_hold_for_every_spelling()
+    public async Task DenyAndAllowListsHoldForEverySpelling()
     {
         // Refusals come before any upstream request, so no registry is needed.
         using var data = new TempDirectory();

@@ -7,7 +7,6 @@ using Tlogistry.Host;
 using Tlogistry.Http;
 using Tlogistry.Ledger;
 using Tlogistry.Signing;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency.Merkle;
@@ -31,7 +30,7 @@ public sealed class RekorLogTests
     [Theory]
     [InlineData("rekor-v1")]
     [InlineData("rekor-v2")]
-    public async Task Pins_hold_across_a_lost_store_and_bundles_verify_against_the_log(string mode)
+    public async Task PinsHoldAcrossALostStoreAndBundlesVerifyAgainstTheLog(string mode)
     {
         using var logDir = new TempDirectory();
         using var data = new TempDirectory();
@@ -84,7 +83,7 @@ public sealed class RekorLogTests
     }
 
     [Fact]
-    public async Task Of_two_valid_sightings_of_one_tag_with_different_digests_the_earlier_in_the_log_is_the_pin()
+    public async Task OfTwoValidSightingsOfOneTagWithDifferentDigestsTheEarlierInTheLogIsThePin()
     {
         using var logDir = new TempDirectory();
         using var data = new TempDirectory();
@@ -127,7 +126,7 @@ public sealed class RekorLogTests
     [Theory]
     [InlineData("rekor-v1")]
     [InlineData("rekor-v2")]
-    public async Task A_log_that_fails_or_hangs_gives_503_and_no_pin(string mode)
+    public async Task ALogThatFailsOrHangsGives503AndNoPin(string mode)
     {
         using var logDir = new TempDirectory();
         using var data = new TempDirectory();
@@ -161,7 +160,7 @@ public sealed class RekorLogTests
     }
 
     [Fact]
-    public async Task A_log_entry_with_a_broken_proof_is_ignored()
+    public async Task ALogEntryWithABrokenProofIsIgnored()
     {
         using var logDir = new TempDirectory();
         using var data = new TempDirectory();
@@ -195,7 +194,7 @@ public sealed class RekorLogTests
     }
 
     [Fact]
-    public async Task Sightings_written_by_the_go_tlogistry_count_only_by_the_named_legacy_log_and_key_and_never_as_new_pins()
+    public async Task SightingsWrittenByTheGoTlogistryCountOnlyByTheNamedLegacyLogAndKeyAndNeverAsNewPins()
     {
         using var logDir = new TempDirectory();
         using var data = new TempDirectory();

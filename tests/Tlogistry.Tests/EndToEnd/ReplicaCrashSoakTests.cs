@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Tlogistry.Signing;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.EndToEnd;
 
@@ -28,7 +27,7 @@ public sealed class ReplicaCrashSoakTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Kill_9_of_a_replica_during_bursts_of_first_sightings_leaves_one_entry_per_tag_and_a_clean_audit()
+    public async Task Kill9OfAReplicaDuringBurstsOfFirstSightingsLeavesOneEntryPerTagAndACleanAudit()
     {
         var trials = int.TryParse(Environment.GetEnvironmentVariable("TLOGISTRY_REPLICA_SOAK_TRIALS"), CultureInfo.InvariantCulture, out var n) ? n : 3;
         var seed = int.TryParse(Environment.GetEnvironmentVariable("TLOGISTRY_SOAK_SEED"), CultureInfo.InvariantCulture, out var s) ? s : Random.Shared.Next();

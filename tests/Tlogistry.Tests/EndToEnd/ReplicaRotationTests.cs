@@ -1,6 +1,5 @@
 using System.Net;
 using Tlogistry.Signing;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.EndToEnd;
 
@@ -18,7 +17,7 @@ public sealed class ReplicaRotationTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_two_phase_rotation_across_replicas_never_refuses_a_pin_nor_loses_readiness()
+    public async Task ATwoPhaseRotationAcrossReplicasNeverRefusesAPinNorLosesReadiness()
     {
         using var work = new TempDirectory("tlogistry-rotate-");
         await using var database = await PostgresDatabase.CreateAsync(Ct);

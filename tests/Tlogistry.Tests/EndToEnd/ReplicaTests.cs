@@ -3,7 +3,6 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using Tlogistry.Signing;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.EndToEnd;
 
@@ -23,7 +22,7 @@ public sealed class ReplicaTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Replicas_sharing_a_store_and_a_log_pin_each_tag_once_and_agree_on_every_pull()
+    public async Task ReplicasSharingAStoreAndALogPinEachTagOnceAndAgreeOnEveryPull()
     {
         using var work = new TempDirectory("tlogistry-replicas-");
         await using var database = await PostgresDatabase.CreateAsync(Ct);

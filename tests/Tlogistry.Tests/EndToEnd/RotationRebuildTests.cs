@@ -1,6 +1,5 @@
 using System.Net;
 using Tlogistry.Signing;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.EndToEnd;
 
@@ -18,7 +17,7 @@ public sealed class RotationRebuildTests
     [Theory]
     [InlineData("embedded")]
     [InlineData("rekor-v1")]
-    public async Task A_rebuild_with_every_key_restores_every_sighting_across_a_rotation(string mode)
+    public async Task ARebuildWithEveryKeyRestoresEverySightingAcrossARotation(string mode)
     {
         using var work = new TempDirectory("tlogistry-rotation-");
         await using var upstream = await TagUpstream.StartAsync();
@@ -48,7 +47,7 @@ public sealed class RotationRebuildTests
     }
 
     [Fact]
-    public async Task A_rebuild_missing_a_key_reports_the_sightings_it_cannot_verify_and_fails()
+    public async Task ARebuildMissingAKeyReportsTheSightingsItCannotVerifyAndFails()
     {
         using var work = new TempDirectory("tlogistry-rotation-");
         await using var upstream = await TagUpstream.StartAsync();

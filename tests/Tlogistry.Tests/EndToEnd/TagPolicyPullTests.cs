@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Embedded;
 
 namespace Tlogistry.Tests.EndToEnd;
@@ -15,7 +14,7 @@ public sealed class TagPolicyPullTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_mutable_tag_follows_upstream_unlogged_while_other_tags_stay_pinned()
+    public async Task AMutableTagFollowsUpstreamUnloggedWhileOtherTagsStayPinned()
     {
         await using var env = await Env.StartAsync(new() { ["Tlogistry:MutableTags:0"] = "^latest$" });
 
@@ -62,7 +61,7 @@ public sealed class TagPolicyPullTests
     }
 
     [Fact]
-    public async Task A_tag_pinned_before_it_became_mutable_is_served_as_mutable_and_its_pin_stays()
+    public async Task ATagPinnedBeforeItBecameMutableIsServedAsMutableAndItsPinStays()
     {
         await using var env = await Env.StartAsync();
         using (var pinned = await env.GetAsync("scripted.test/app", "latest"))
@@ -90,7 +89,7 @@ public sealed class TagPolicyPullTests
     }
 
     [Fact]
-    public async Task Serve_pinned_answers_a_moved_tag_with_the_pinned_bytes_and_names_the_upstream_digest()
+    public async Task ServePinnedAnswersAMovedTagWithThePinnedBytesAndNamesTheUpstreamDigest()
     {
         await using var env = await Env.StartAsync(new() { ["Tlogistry:OnMismatch"] = "serve-pinned" });
         var pinned = TagUpstream.DigestOf("v1", moved: false);
@@ -143,7 +142,7 @@ public sealed class TagPolicyPullTests
     }
 
     [Fact]
-    public async Task Serve_pinned_fails_closed_when_upstream_no_longer_has_the_pinned_manifest()
+    public async Task ServePinnedFailsClosedWhenUpstreamNoLongerHasThePinnedManifest()
     {
         // No manifest cache: the pinned manifest must come from upstream every time.
         await using var env = await Env.StartAsync(new() { ["Tlogistry:OnMismatch"] = "serve-pinned", ["Tlogistry:ManifestCacheBytes"] = "0" });
@@ -181,7 +180,7 @@ public sealed class TagPolicyPullTests
     }
 
     [Fact]
-    public async Task A_registrys_own_settings_beat_the_global_ones()
+    public async Task ARegistrysOwnSettingsBeatTheGlobalOnes()
     {
         await using var env = await Env.StartAsync(
             new()
@@ -236,7 +235,7 @@ public sealed class TagPolicyPullTests
 
     [Theory]
     [MemberData(nameof(BadSettings))]
-    public async Task A_bad_policy_setting_stops_the_start_with_its_reason(string key, string value, string reason)
+    public async Task ABadPolicySettingStopsTheStartWithItsReason(string key, string value, string reason)
     {
         using var data = new TempDirectory();
         var e = await Assert.ThrowsAsync<FormatException>(() => ProxyHost.StartAsync(data.Path, [], new Dictionary<string, string?> { [key] = value }, Ct));

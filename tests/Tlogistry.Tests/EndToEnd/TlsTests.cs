@@ -1,7 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.EndToEnd;
 
@@ -12,7 +11,7 @@ public sealed class TlsTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_client_trusting_the_certificate_pulls_a_tag_over_HTTP2_and_HTTP11_on_the_one_port()
+    public async Task AClientTrustingTheCertificatePullsATagOverHTTP2AndHTTP11OnTheOnePort()
     {
         using var tls = new TestTls();
         await using var upstream = await TagUpstream.StartAsync();
@@ -46,7 +45,7 @@ public sealed class TlsTests
     }
 
     [Fact]
-    public async Task Skopeo_and_podman_pull_through_the_proxy_verifying_its_certificate()
+    public async Task SkopeoAndPodmanPullThroughTheProxyVerifyingItsCertificate()
     {
         using var tls = new TestTls();
         using var work = new TempDirectory();
@@ -79,7 +78,7 @@ public sealed class TlsTests
     }
 
     [Fact]
-    public async Task A_certificate_without_its_key_or_with_another_key_stops_the_start_with_the_reason()
+    public async Task ACertificateWithoutItsKeyOrWithAnotherKeyStopsTheStartWithTheReason()
     {
         using var tls = new TestTls();
         using var data = new TempDirectory();

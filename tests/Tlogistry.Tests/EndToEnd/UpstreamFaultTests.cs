@@ -3,7 +3,6 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Embedded;
 
 namespace Tlogistry.Tests.EndToEnd;
@@ -14,7 +13,7 @@ public sealed class UpstreamFaultTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Faulty_upstream_answers_map_to_clear_errors_and_pin_nothing()
+    public async Task FaultyUpstreamAnswersMapToClearErrorsAndPinNothing()
     {
         await using var upstream = await ScriptedRegistry.StartAsync();
         using var data = new TempDirectory();
@@ -76,7 +75,7 @@ public sealed class UpstreamFaultTests
     }
 
     [Fact]
-    public async Task Tag_list_paging_is_passed_on_and_the_link_names_the_clients_repository()
+    public async Task TagListPagingIsPassedOnAndTheLinkNamesTheClientsRepository()
     {
         // Distribution 2.8 ignores n and last, so paging is checked against a registry that
         // pages as the distribution spec says: n and last in, a Link to the next page out.
@@ -99,7 +98,7 @@ public sealed class UpstreamFaultTests
     }
 
     [Fact]
-    public async Task An_unreachable_upstream_gives_502_with_the_reason()
+    public async Task AnUnreachableUpstreamGives502WithTheReason()
     {
         using var data = new TempDirectory();
         await using var proxy = await ProxyHost.StartAsync(data.Path, ["down.test=http://127.0.0.1:9"], cancellationToken: Ct);

@@ -15,7 +15,7 @@ public sealed class RegistrySpellingTests
     private const int Cases = 5_000;
 
     [Fact]
-    public void Accepted_spellings_reaching_one_endpoint_have_one_name()
+    public void AcceptedSpellingsReachingOneEndpointHaveOneName()
     {
         var rng = new Random(20261207);
         var accepted = new Dictionary<string, RegistryHost>(StringComparer.Ordinal);

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using Tlogistry.Serving;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Host;
 
@@ -23,7 +22,7 @@ public sealed class ListenFlagTests
     [InlineData("::1", "::1")]
     [InlineData("[::1]", "::1")]
     [InlineData(" 10.1.2.3 ", "10.1.2.3")]
-    public void Parse_takes_every_interface_localhost_or_an_address(string? text, string described) =>
+    public void ParseTakesEveryInterfaceLocalhostOrAnAddress(string? text, string described) =>
         Assert.Equal(described, ListenAddress.Parse(text).ToString());
 
     [Theory]
@@ -33,7 +32,7 @@ public sealed class ListenFlagTests
     [InlineData("0x7f.0.0.1")]
     [InlineData("127.0.0.1:8080")]
     [InlineData("http://127.0.0.1")]
-    public void Parse_refuses_names_short_forms_and_ports(string text)
+    public void ParseRefusesNamesShortFormsAndPorts(string text)
     {
         var e = Assert.Throws<FormatException>(() => ListenAddress.Parse(text));
         Assert.Contains("--listen must be an IP address", e.Message, StringComparison.Ordinal);
@@ -41,7 +40,7 @@ public sealed class ListenFlagTests
 
     [Trait("Category", "E2E")]
     [Fact]
-    public async Task Serve_on_one_address_accepts_there_only_and_says_so()
+    public async Task ServeOnOneAddressAcceptsThereOnlyAndSaysSo()
     {
         using var data = new TempDirectory();
         await using var proxy = await ServeProcess.StartAsync(data.Path, [], Ct, ["--listen", "127.0.0.2"]);
@@ -54,7 +53,7 @@ public sealed class ListenFlagTests
 
     [Trait("Category", "E2E")]
     [Fact]
-    public async Task Serve_listens_on_every_interface_by_default()
+    public async Task ServeListensOnEveryInterfaceByDefault()
     {
         using var data = new TempDirectory();
         await using var proxy = await ServeProcess.StartAsync(data.Path, [], Ct);
@@ -67,7 +66,7 @@ public sealed class ListenFlagTests
 
     [Trait("Category", "E2E")]
     [Fact]
-    public async Task Log_serve_on_one_address_accepts_there_only_and_says_so()
+    public async Task LogServeOnOneAddressAcceptsThereOnlyAndSaysSo()
     {
         using var data = new TempDirectory();
         await using var log = await LogServeProcess.StartAsync(data.Path, Ct, ["--listen", "127.0.0.2"]);
@@ -83,7 +82,7 @@ public sealed class ListenFlagTests
     [Theory]
     [InlineData("serve")]
     [InlineData("log serve")]
-    public async Task A_listen_address_that_is_not_an_address_stops_the_start(string command)
+    public async Task AListenAddressThatIsNotAnAddressStopsTheStart(string command)
     {
         using var data = new TempDirectory();
         var (exitCode, _, standardError) = await CliProcess.RunAsync(null, [.. command.Split(' '), "--port", "0", "--data-dir", data.Path, "--listen", "my-host.example"]);

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Host;
 
@@ -14,7 +13,7 @@ public sealed class ReadinessTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_sqlite_store_that_cannot_be_opened_makes_the_instance_unready()
+    public async Task ASqliteStoreThatCannotBeOpenedMakesTheInstanceUnready()
     {
         using var data = new TempDirectory();
         await using var proxy = await ProxyHost.StartAsync(data.Path, [], cancellationToken: Ct);
@@ -28,7 +27,7 @@ public sealed class ReadinessTests
     }
 
     [Fact]
-    public async Task A_postgres_store_that_goes_down_makes_the_instance_unready()
+    public async Task APostgresStoreThatGoesDownMakesTheInstanceUnready()
     {
         using var data = new TempDirectory();
         Tlogistry.Signing.InstanceKey.LoadOrCreate(Path.Combine(data.Path, "signing-key.pem")).Dispose();
@@ -45,7 +44,7 @@ public sealed class ReadinessTests
     [Theory]
     [InlineData("rekor-v1")]
     [InlineData("rekor-v2")]
-    public async Task A_log_that_answers_500_or_hangs_stops_first_sightings_but_not_serving_pins(string mode)
+    public async Task ALogThatAnswers500OrHangsStopsFirstSightingsButNotServingPins(string mode)
     {
         using var logDir = new TempDirectory();
         using var data = new TempDirectory();
@@ -89,7 +88,7 @@ public sealed class ReadinessTests
     }
 
     [Fact]
-    public async Task A_dropped_sightings_table_makes_the_instance_unready_with_no_sql_in_the_answer()
+    public async Task ADroppedSightingsTableMakesTheInstanceUnreadyWithNoSqlInTheAnswer()
     {
         using var data = new TempDirectory();
         Tlogistry.Signing.InstanceKey.LoadOrCreate(Path.Combine(data.Path, "signing-key.pem")).Dispose();
@@ -109,7 +108,7 @@ public sealed class ReadinessTests
     }
 
     [Fact]
-    public async Task Pooled_connections_ended_by_a_postgres_restart_are_replaced_without_failing_a_request()
+    public async Task PooledConnectionsEndedByAPostgresRestartAreReplacedWithoutFailingARequest()
     {
         using var data = new TempDirectory();
         Tlogistry.Signing.InstanceKey.LoadOrCreate(Path.Combine(data.Path, "signing-key.pem")).Dispose();

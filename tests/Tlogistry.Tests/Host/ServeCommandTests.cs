@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Tlogistry.Store;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Host;
 
@@ -21,7 +20,7 @@ public sealed partial class ServeCommandTests
         Dotnet == "/usr/bin/env" ? ["dotnet", Dll, .. args] : [Dll, .. args];
 
     [Fact]
-    public async Task Serve_listens_on_PORT_keeps_private_keys_and_logs_one_line_per_request()
+    public async Task ServeListensOnPORTKeepsPrivateKeysAndLogsOneLinePerRequest()
     {
         using var data = new TempDirectory();
         await using var registry = await DistributionRegistry.StartAsync(cancellationToken: Ct);
@@ -59,7 +58,7 @@ public sealed partial class ServeCommandTests
     }
 
     [Fact]
-    public async Task Tls_and_tag_policy_flags_serve_https_with_http2_on_PORT()
+    public async Task TlsAndTagPolicyFlagsServeHttpsWithHttp2OnPORT()
     {
         using var data = new TempDirectory();
         using var tls = new TestTls();
@@ -85,14 +84,14 @@ public sealed partial class ServeCommandTests
     [InlineData("--on-mismatch", "serve", "--on-mismatch must be fail or serve-pinned, got \"serve\"")]
     [InlineData("--policy", "ghcr.io:pinned=yes", "--policy expects REGISTRY:mutable-tag=REGEX")]
     [InlineData("--tls-cert", "server.crt", "--tls-cert and --tls-key go together")]
-    public async Task A_bad_policy_or_tls_flag_stops_the_start_with_the_reason(string flag, string value, string reason)
+    public async Task ABadPolicyOrTlsFlagStopsTheStartWithTheReason(string flag, string value, string reason)
     {
         using var data = new TempDirectory();
         await AssertStartRefusedAsync(["serve", "--port", "0", "--data-dir", data.Path, flag, value], 1, reason);
     }
 
     [Fact]
-    public async Task Index_rebuild_opens_the_data_and_never_says_it_listens()
+    public async Task IndexRebuildOpensTheDataAndNeverSaysItListens()
     {
         using var data = new TempDirectory();
         var (exitCode, stdout, stderr) = await CliProcess.RunAsync(null, "index", "rebuild", "--data-dir", data.Path);
@@ -104,21 +103,21 @@ public sealed partial class ServeCommandTests
     }
 
     [Fact]
-    public async Task A_malformed_upstream_flag_stops_the_start_with_the_reason()
+    public async Task AMalformedUpstreamFlagStopsTheStartWithTheReason()
     {
         using var data = new TempDirectory();
         await AssertStartRefusedAsync(["serve", "--port", "0", "--data-dir", data.Path, "--upstream", "docker.io"], 1, "--upstream expects HOST=URL");
     }
 
     [Fact]
-    public async Task A_mistyped_flag_is_refused_rather_than_ignored()
+    public async Task AMistypedFlagIsRefusedRatherThanIgnored()
     {
         using var data = new TempDirectory();
         await AssertStartRefusedAsync(["serve", "--prot", "9000", "--data-dir", data.Path], 2, "unknown argument \"--prot\"");
     }
 
     [Fact]
-    public async Task A_damaged_log_stops_the_start_with_the_reason()
+    public async Task ADamagedLogStopsTheStartWithTheReason()
     {
         using var data = new TempDirectory();
         Directory.CreateDirectory(Path.Combine(data.Path, "log", "tile", "entries"));
@@ -126,7 +125,7 @@ public sealed partial class ServeCommandTests
     }
 
     [Fact]
-    public async Task An_unopenable_index_stops_the_start_with_the_reason()
+    public async Task AnUnopenableIndexStopsTheStartWithTheReason()
     {
         using var data = new TempDirectory();
         Directory.CreateDirectory(Path.Combine(data.Path, "index.db"));
@@ -134,7 +133,7 @@ public sealed partial class ServeCommandTests
     }
 
     [Fact]
-    public async Task Json_logs_are_one_object_per_line_with_the_request_fields_as_state()
+    public async Task JsonLogsAreOneObjectPerLineWithTheRequestFieldsAsState()
     {
         using var data = new TempDirectory();
         await using var registry = await DistributionRegistry.StartAsync(cancellationToken: Ct);
@@ -170,14 +169,14 @@ public sealed partial class ServeCommandTests
     }
 
     [Fact]
-    public async Task An_unknown_log_format_stops_the_start_with_the_reason()
+    public async Task AnUnknownLogFormatStopsTheStartWithTheReason()
     {
         using var data = new TempDirectory();
         await AssertStartRefusedAsync(["serve", "--port", "0", "--data-dir", data.Path, "--log-format", "xml"], 1, "--log-format must be text or json, got \"xml\"");
     }
 
     [Fact]
-    public async Task A_relative_otlp_endpoint_stops_the_start_with_the_reason()
+    public async Task ARelativeOtlpEndpointStopsTheStartWithTheReason()
     {
         using var data = new TempDirectory();
         await AssertStartRefusedAsync(["serve", "--port", "0", "--data-dir", data.Path, "--otlp-endpoint", "collector:4318"], 1, "--otlp-endpoint must be an http(s) base URL");
@@ -185,14 +184,14 @@ public sealed partial class ServeCommandTests
 
 
     [Fact]
-    public async Task An_unknown_store_stops_the_start_with_the_reason()
+    public async Task AnUnknownStoreStopsTheStartWithTheReason()
     {
         using var data = new TempDirectory();
         await AssertStartRefusedAsync(["serve", "--port", "0", "--data-dir", data.Path, "--store", "mysql=Host=db;Password=secret"], 1, "--store must be sqlite or postgres=CONNECTION STRING");
     }
 
     [Fact]
-    public async Task A_postgres_store_that_cannot_be_reached_stops_the_start_with_the_reason()
+    public async Task APostgresStoreThatCannotBeReachedStopsTheStartWithTheReason()
     {
         using var data = new TempDirectory();
         Tlogistry.Signing.InstanceKey.LoadOrCreate(Path.Combine(data.Path, "signing-key.pem")).Dispose();
@@ -201,7 +200,7 @@ public sealed partial class ServeCommandTests
     }
 
     [Fact]
-    public async Task A_postgres_store_at_a_newer_schema_stops_the_start_with_the_reason()
+    public async Task APostgresStoreAtANewerSchemaStopsTheStartWithTheReason()
     {
         using var data = new TempDirectory();
         Tlogistry.Signing.InstanceKey.LoadOrCreate(Path.Combine(data.Path, "signing-key.pem")).Dispose();

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Hostile;
 
@@ -17,7 +16,7 @@ public sealed class HostileCorpusTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Every_hostile_request_gets_a_4xx_oci_error_and_no_refused_address_is_dialled()
+    public async Task EveryHostileRequestGetsA4xxOciErrorAndNoRefusedAddressIsDialled()
     {
         var corpus = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "Hostile", "corpus.txt"))
             .Where(l => l.Length > 0 && !l.StartsWith('#'))

@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Hostile;
 
@@ -24,7 +23,7 @@ public sealed class HostileUpstreamMemoryTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Ten_thousand_hostile_repositories_with_maximal_answers_leave_the_proxy_under_300_MB()
+    public async Task TenThousandHostileRepositoriesWithMaximalAnswersLeaveTheProxyUnder300MB()
     {
         var small = ManifestOfSize(64 * 1024);
         var large = ManifestOfSize((4 * 1024 * 1024) - 1024);

@@ -6,7 +6,6 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Tlogistry.Store;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Embedded;
 
 namespace Tlogistry.Tests.Hostile;
@@ -28,7 +27,7 @@ public sealed class HostileUpstreamTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Html_from_upstream_is_never_served_as_html_and_no_manifest_of_it_is_pinned()
+    public async Task HtmlFromUpstreamIsNeverServedAsHtmlAndNoManifestOfItIsPinned()
     {
         await using var upstream = await ScriptedRegistry.StartAsync();
         upstream.Handler = async c =>
@@ -95,7 +94,7 @@ public sealed class HostileUpstreamTests
     }
 
     [Fact]
-    public async Task A_body_that_is_not_a_manifest_is_refused_and_never_pinned_and_a_manifest_then_is()
+    public async Task ABodyThatIsNotAManifestIsRefusedAndNeverPinnedAndAManifestThenIs()
     {
         await using var upstream = await ScriptedRegistry.StartAsync();
         using var data = new TempDirectory();
@@ -153,7 +152,7 @@ public sealed class HostileUpstreamTests
     }
 
     [Fact]
-    public async Task Only_pagination_links_to_the_same_endpoint_upstream_reach_the_client()
+    public async Task OnlyPaginationLinksToTheSameEndpointUpstreamReachTheClient()
     {
         await using var upstream = await ScriptedRegistry.StartAsync();
         using var data = new TempDirectory();
@@ -201,7 +200,7 @@ public sealed class HostileUpstreamTests
     }
 
     [Fact]
-    public async Task Every_answer_of_the_proxy_says_nosniff_and_only_its_pages_may_render()
+    public async Task EveryAnswerOfTheProxySaysNosniffAndOnlyItsPagesMayRender()
     {
         await using var upstream = await TagUpstream.StartAsync();
         using var data = new TempDirectory();

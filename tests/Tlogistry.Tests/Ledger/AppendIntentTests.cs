@@ -5,7 +5,6 @@ using Tlogistry.Ledger;
 using Tlogistry.Signing;
 using Tlogistry.Store;
 using Tlogistry.Tests.LogServer;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Envelopes;
@@ -31,7 +30,7 @@ public abstract class AppendIntentTests
     private static string D(char c) => "sha256:" + new string(c, 64);
 
     [Fact]
-    public async Task A_first_sighting_left_between_the_log_and_the_store_is_finished_from_its_intent_with_one_entry()
+    public async Task AFirstSightingLeftBetweenTheLogAndTheStoreIsFinishedFromItsIntentWithOneEntry()
     {
         await using var rig = await Rig.StartAsync(await CreateStoreAsync());
 
@@ -60,7 +59,7 @@ public abstract class AppendIntentTests
     }
 
     [Fact]
-    public async Task The_next_request_for_the_tag_sends_the_intent_again_and_a_moved_tag_is_compared_with_it()
+    public async Task TheNextRequestForTheTagSendsTheIntentAgainAndAMovedTagIsComparedWithIt()
     {
         await using var rig = await Rig.StartAsync(await CreateStoreAsync());
         var first = await rig.LedgerAsync();
@@ -76,7 +75,7 @@ public abstract class AppendIntentTests
     }
 
     [Fact]
-    public async Task A_pin_deleted_from_the_store_comes_back_from_its_intent_as_the_same_entry()
+    public async Task APinDeletedFromTheStoreComesBackFromItsIntentAsTheSameEntry()
     {
         await using var rig = await Rig.StartAsync(await CreateStoreAsync());
         Assert.Equal((PinOutcome.FirstSeen, 0L), await OutcomeAsync(await rig.LedgerAsync(), D('a')));
@@ -89,7 +88,7 @@ public abstract class AppendIntentTests
     }
 
     [Fact]
-    public async Task An_intent_that_names_another_tag_is_refused_and_nothing_is_logged()
+    public async Task AnIntentThatNamesAnotherTagIsRefusedAndNothingIsLogged()
     {
         await using var rig = await Rig.StartAsync(await CreateStoreAsync());
         var index = await rig.Store.OpenAsync();
@@ -104,7 +103,7 @@ public abstract class AppendIntentTests
     }
 
     [Fact]
-    public async Task An_intent_whose_certificate_expired_is_signed_anew_only_when_a_searched_log_lacks_it()
+    public async Task AnIntentWhoseCertificateExpiredIsSignedAnewOnlyWhenASearchedLogLacksIt()
     {
         using var dir = new TempDirectory();
         await using var store = await CreateStoreAsync();
@@ -131,7 +130,7 @@ public abstract class AppendIntentTests
     }
 
     [Fact]
-    public async Task Audit_explains_an_entry_no_bundle_holds_only_by_the_intent_that_sent_it()
+    public async Task AuditExplainsAnEntryNoBundleHoldsOnlyByTheIntentThatSentIt()
     {
         await using var rig = await Rig.StartAsync(await CreateStoreAsync());
 

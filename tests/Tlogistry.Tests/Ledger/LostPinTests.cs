@@ -3,7 +3,6 @@ using Tlogistry.Http;
 using Tlogistry.Ledger;
 using Tlogistry.Signing;
 using Tlogistry.Tests.LogServer;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Rekor;
 using Tlogistry.Transparency.Sigstore;
@@ -23,7 +22,7 @@ public abstract class LostPinTests
     private static string D(char c) => "sha256:" + new string(c, 64);
 
     [Fact]
-    public async Task A_v2_sighting_the_store_could_not_save_is_not_acknowledged_until_it_is_saved()
+    public async Task AV2SightingTheStoreCouldNotSaveIsNotAcknowledgedUntilItIsSaved()
     {
         using var dir = new TempDirectory();
         await using var store = await CreateStoreAsync();

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Tlogistry.Ledger;
 using Tlogistry.Signing;
 using Tlogistry.Store;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Sigstore;
@@ -32,7 +31,7 @@ public sealed class SharedStoreTests : IDisposable
     private static string D(char c) => "sha256:" + new string(c, 64);
 
     [Fact]
-    public async Task Concurrent_first_sightings_over_three_replicas_make_one_entry()
+    public async Task ConcurrentFirstSightingsOverThreeReplicasMakeOneEntry()
     {
         await using var store = await PostgresTestStore.CreateAsync();
         var replicas = new[] { Ledger(await store.OpenAsync()), Ledger(await store.OpenAsync()), Ledger(await store.OpenAsync()) };
@@ -57,7 +56,7 @@ public sealed class SharedStoreTests : IDisposable
     }
 
     [Fact]
-    public async Task A_pin_another_replica_saved_while_this_one_waited_is_used_not_logged_again()
+    public async Task APinAnotherReplicaSavedWhileThisOneWaitedIsUsedNotLoggedAgain()
     {
         await using var store = await PostgresTestStore.CreateAsync();
         var waiting = Ledger(await store.OpenAsync());
@@ -74,7 +73,7 @@ public sealed class SharedStoreTests : IDisposable
     }
 
     [Fact]
-    public async Task A_replica_waiting_on_a_stuck_holder_answers_unavailable_and_logs_nothing()
+    public async Task AReplicaWaitingOnAStuckHolderAnswersUnavailableAndLogsNothing()
     {
         await using var store = await PostgresTestStore.CreateAsync(TimeSpan.FromMilliseconds(300));
         var stuck = await (await store.OpenAsync()).LockTagAsync(Typed.Tag(Tag), Ct);

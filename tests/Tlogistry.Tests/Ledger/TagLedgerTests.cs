@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Tlogistry.Ledger;
 using Tlogistry.Signing;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Envelopes;
@@ -29,7 +28,7 @@ public abstract class TagLedgerTests : IAsyncLifetime
     public async ValueTask InitializeAsync() => _store = await CreateStoreAsync();
 
     [Fact]
-    public async Task First_sighting_pins_then_same_digest_matches_and_another_mismatches()
+    public async Task FirstSightingPinsThenSameDigestMatchesAndAnotherMismatches()
     {
         var (ledger, log, _) = await OpenAsync();
         var first = await ledger.ObserveAsync(Seen("ghcr.io/org/app:v1", D('a')), Ct);
@@ -51,7 +50,7 @@ public abstract class TagLedgerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Concurrent_first_sightings_of_one_tag_make_one_entry()
+    public async Task ConcurrentFirstSightingsOfOneTagMakeOneEntry()
     {
         var (ledger, log, _) = await OpenAsync();
         var observed = Enumerable.Range(0, 50).Select(i => D(i % 2 == 0 ? 'a' : 'b')).ToArray();
@@ -66,7 +65,7 @@ public abstract class TagLedgerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_logged_sighting_missing_from_the_index_is_indexed_again_at_start()
+    public async Task ALoggedSightingMissingFromTheIndexIsIndexedAgainAtStart()
     {
         var (ledger, log, key) = await OpenAsync();
         await ledger.ObserveAsync(Seen("ghcr.io/org/a:1", D('a')), Ct);
@@ -84,7 +83,7 @@ public abstract class TagLedgerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_second_valid_sighting_with_another_digest_is_reported_and_the_stored_pin_stays()
+    public async Task ASecondValidSightingWithAnotherDigestIsReportedAndTheStoredPinStays()
     {
         var (ledger, log, key) = await OpenAsync();
         await ledger.ObserveAsync(Seen("ghcr.io/org/a:1", D('a')), Ct);
@@ -99,7 +98,7 @@ public abstract class TagLedgerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_index_write_lost_below_a_later_one_is_indexed_again_at_start()
+    public async Task AnIndexWriteLostBelowALaterOneIsIndexedAgainAtStart()
     {
         var (ledger, log, key) = await OpenAsync();
 
@@ -118,7 +117,7 @@ public abstract class TagLedgerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_failed_index_write_after_the_log_append_is_never_acknowledged_and_the_entry_is_indexed_at_restart()
+    public async Task AFailedIndexWriteAfterTheLogAppendIsNeverAcknowledgedAndTheEntryIsIndexedAtRestart()
     {
         var (ledger, log, _) = await OpenAsync();
         await ledger.ObserveAsync(Seen("ghcr.io/org/warm:1", D('c')), Ct);
@@ -140,7 +139,7 @@ public abstract class TagLedgerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_unreachable_index_is_an_outage_not_a_new_pin()
+    public async Task AnUnreachableIndexIsAnOutageNotANewPin()
     {
         var (ledger, log, _) = await OpenAsync();
         await ledger.ObserveAsync(Seen("ghcr.io/org/app:v4", D('a')), Ct);
@@ -153,7 +152,7 @@ public abstract class TagLedgerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_index_row_whose_envelope_is_not_ours_fails_closed()
+    public async Task AnIndexRowWhoseEnvelopeIsNotOursFailsClosed()
     {
         var (ledger, _, _) = await OpenAsync();
         await ledger.ObserveAsync(Seen("ghcr.io/org/app:v5", D('a')), Ct);
@@ -164,7 +163,7 @@ public abstract class TagLedgerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_index_row_edited_behind_the_logs_back_fails_closed()
+    public async Task AnIndexRowEditedBehindTheLogsBackFailsClosed()
     {
         var (ledger, _, _) = await OpenAsync();
         await ledger.ObserveAsync(Seen("ghcr.io/org/app:v2", D('a')), Ct);
@@ -176,7 +175,7 @@ public abstract class TagLedgerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_deleted_index_row_is_found_in_the_log_so_a_moved_tag_is_refused_and_the_row_restored()
+    public async Task ADeletedIndexRowIsFoundInTheLogSoAMovedTagIsRefusedAndTheRowRestored()
     {
         var (ledger, log, _) = await OpenAsync();
         await ledger.ObserveAsync(Seen("ghcr.io/org/app:v1", D('a')), Ct);
@@ -193,7 +192,7 @@ public abstract class TagLedgerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_earlier_sighting_in_the_log_replaces_a_later_one_the_store_holds()
+    public async Task TheEarlierSightingInTheLogReplacesALaterOneTheStoreHolds()
     {
         var (_, log, key) = await OpenAsync();
         await AppendBehindTheLedgerAsync(log, key, "ghcr.io/org/a:1", D('a'));
@@ -216,7 +215,7 @@ public abstract class TagLedgerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_log_that_grew_from_the_remembered_checkpoint_is_accepted_and_remembered()
+    public async Task ALogThatGrewFromTheRememberedCheckpointIsAcceptedAndRemembered()
     {
         var (ledger, log, _) = await OpenAsync();
         await ledger.ObserveAsync(Seen("ghcr.io/org/a:1", D('a')), Ct);
@@ -231,7 +230,7 @@ public abstract class TagLedgerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_log_rolled_back_below_the_remembered_checkpoint_stops_the_start_naming_both_sizes()
+    public async Task ALogRolledBackBelowTheRememberedCheckpointStopsTheStartNamingBothSizes()
     {
         var (ledger, log, _) = await OpenAsync();
         await ledger.ObserveAsync(Seen("ghcr.io/org/a:1", D('a')), Ct);
@@ -249,7 +248,7 @@ public abstract class TagLedgerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_log_replaced_by_another_history_of_the_same_size_or_larger_is_refused()
+    public async Task ALogReplacedByAnotherHistoryOfTheSameSizeOrLargerIsRefused()
     {
         var (ledger, log, key) = await OpenAsync();
         await ledger.ObserveAsync(Seen("ghcr.io/org/a:1", D('a')), Ct);

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.LogServer;
 
@@ -12,7 +11,7 @@ public sealed class LogServeOperationsTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Log_serve_answers_readyz_serves_metrics_only_on_the_metrics_port_and_logs_JSON_lines()
+    public async Task LogServeAnswersReadyzServesMetricsOnlyOnTheMetricsPortAndLogsJSONLines()
     {
         using var dir = new TempDirectory();
         var metricsPort = FreePort.Next();
@@ -46,7 +45,7 @@ public sealed class LogServeOperationsTests
     }
 
     [Fact]
-    public async Task Log_serve_readyz_answers_503_naming_no_file_when_its_checkpoint_is_gone()
+    public async Task LogServeReadyzAnswers503NamingNoFileWhenItsCheckpointIsGone()
     {
         using var dir = new TempDirectory();
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);

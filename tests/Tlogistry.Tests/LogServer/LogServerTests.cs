@@ -8,7 +8,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Org.BouncyCastle.Math.EC.Rfc8032;
 using Tlogistry.LogServer;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency.Rekor;

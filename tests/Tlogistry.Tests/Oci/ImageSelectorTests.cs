@@ -1,5 +1,4 @@
 using Tlogistry.Oci;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Oci;
 
@@ -13,7 +12,7 @@ public sealed class ImageSelectorTests
     [InlineData("ghcr.io/org/app:v1", "ghcr.io/org/app", "v1")]
     [InlineData("localhost:5000/app", "localhost:5000/app", null)]
     [InlineData("localhost:5000/app:1", "localhost:5000/app", "1")]
-    public void Names_and_tags_are_read_as_references_spell_them(string text, string repository, string? tag)
+    public void NamesAndTagsAreReadAsReferencesSpellThem(string text, string repository, string? tag)
     {
         Assert.True(ImageSelector.TryParse(text, out var selector, out var error), error?.Message);
         Assert.Equal((repository, tag), (selector.Name.Canonical, selector.Tag));
@@ -27,14 +26,14 @@ public sealed class ImageSelectorTests
     [InlineData("alpine:")]
     [InlineData("alpine:bad tag")]
     [InlineData("alpine@sha256:0123")]
-    public void Bad_input_is_refused_with_a_message(string? text)
+    public void BadInputIsRefusedWithAMessage(string? text)
     {
         Assert.False(ImageSelector.TryParse(text, out _, out var error));
         Assert.False(string.IsNullOrEmpty(error.Message));
     }
 
     [Fact]
-    public void A_repository_selects_its_own_tags_only()
+    public void ARepositorySelectsItsOwnTagsOnly()
     {
         Assert.True(ImageSelector.TryParse("ghcr.io/org/app", out var all, out _));
         Assert.True(all.Selects(Typed.Tag("ghcr.io/org/app:v1")));

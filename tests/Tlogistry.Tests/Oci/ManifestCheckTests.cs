@@ -24,7 +24,7 @@ public sealed class ManifestCheckTests
     [InlineData("application/json", Image, MediaTypes.OciManifest)]
     [InlineData("application/vnd.oci.image.manifest.v1+json", "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"artifactType\":\"application/x.sbom\",\"config\":{},\"layers\":[{}]}", MediaTypes.OciManifest)]
     [InlineData("application/vnd.oci.image.manifest.v1+json", "{\"schemaVersion\":2,\"config\":{},\"layers\":[],\"annotations\":{\"a.title\":\"x\",\"A.Title\":\"y\"}}", MediaTypes.OciManifest)]
-    public void A_manifest_of_a_served_type_is_served_under_that_type(string? contentType, string body, string served)
+    public void AManifestOfAServedTypeIsServedUnderThatType(string? contentType, string body, string served)
     {
         Assert.True(ManifestCheck.TryAccept(contentType, Encoding.UTF8.GetBytes(body), out var mediaType, out var problem), problem);
         Assert.Equal(served, mediaType);
@@ -56,7 +56,7 @@ public sealed class ManifestCheckTests
     [InlineData("application/vnd.oci.image.manifest.v1+json", "{\"schemaVersion\":2,\"SCHEMAVERSION\":1,\"config\":{},\"layers\":[]}", "differ only in case")]
     [InlineData("application/vnd.oci.image.manifest.v1+json", "{\"schemaVersion\":2,\"config\":{},\"layers\":[],\"layer\u017F\":[{}]}", "differ only in case")]
     [InlineData("application/vnd.oci.image.index.v1+json", "{\"schemaVersion\":2,\"manifests\":[{\"digest\":\"sha256:1\",\"Digest\":\"sha256:2\"}]}", "differ only in case")]
-    public void Anything_else_is_refused_with_its_reason(string? contentType, string body, string reason)
+    public void AnythingElseIsRefusedWithItsReason(string? contentType, string body, string reason)
     {
         Assert.False(ManifestCheck.TryAccept(contentType, Encoding.UTF8.GetBytes(body), out var mediaType, out var problem));
         Assert.Null(mediaType);
@@ -64,7 +64,7 @@ public sealed class ManifestCheckTests
     }
 
     [Fact]
-    public void Bytes_that_are_not_UTF8_are_not_a_manifest()
+    public void BytesThatAreNotUTF8AreNotAManifest()
     {
         byte[] body = [.. Encoding.UTF8.GetBytes("{\"schemaVersion\":2,\"config\":{},\"layers\":[],\"x\":\""), 0xff, 0xfe, .. "\"}"u8];
         Assert.False(ManifestCheck.TryAccept(MediaTypes.OciManifest, body, out _, out var problem));
@@ -72,7 +72,7 @@ public sealed class ManifestCheckTests
     }
 
     [Fact]
-    public void Upstreams_text_in_a_refusal_is_bounded_and_printable()
+    public void UpstreamsTextInARefusalIsBoundedAndPrintable()
     {
         Assert.False(ManifestCheck.TryAccept("text/\u0007" + new string('x', 500), "{}"u8.ToArray(), out _, out var problem));
         Assert.DoesNotContain('\u0007', problem);

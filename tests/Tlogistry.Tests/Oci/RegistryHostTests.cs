@@ -38,7 +38,7 @@ public sealed class RegistryHostTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Reads_one_name_or_names_the_canonical_spelling(string input, string? canonical, string refusal)
+    public void ReadsOneNameOrNamesTheCanonicalSpelling(string input, string? canonical, string refusal)
     {
         var ok = RegistryHost.TryParse(input, out var host, out var error);
         if (canonical is null)

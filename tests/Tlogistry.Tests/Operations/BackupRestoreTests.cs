@@ -1,5 +1,4 @@
 using System.Net;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Operations;
 
@@ -22,7 +21,7 @@ public sealed class BackupRestoreTests
     [Theory]
     [InlineData("sqlite")]
     [InlineData("postgres")]
-    public async Task A_backup_taken_while_first_sightings_are_appended_restores_with_every_earlier_pin(string store)
+    public async Task ABackupTakenWhileFirstSightingsAreAppendedRestoresWithEveryEarlierPin(string store)
     {
         await using var upstream = await TagUpstream.StartAsync();
         using var work = new TempDirectory("tlogistry-backup-");

@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using Tlogistry.Oci;
 using Tlogistry.Policy;
-using static Tlogistry.Tests.Support.Registries;
+using static Tlogistry.Tests.Support.Data.Registries;
 
 namespace Tlogistry.Tests.Policy;
 
@@ -61,11 +61,11 @@ public sealed class TagPolicyTests
 
     [Theory]
     [MemberData(nameof(Rules))]
-    public void Each_tag_gets_the_rule_of_its_registry_else_the_global_one(string registry, string tag, bool mutable, string onMismatch) =>
+    public void EachTagGetsTheRuleOfItsRegistryElseTheGlobalOne(string registry, string tag, bool mutable, string onMismatch) =>
         Assert.Equal(new TagRule(mutable, TagPolicy.ParseMismatch(onMismatch, "test")), Configured.For(Named(registry), tag));
 
     [Fact]
-    public void Without_settings_nothing_is_mutable_and_a_move_is_refused()
+    public void WithoutSettingsNothingIsMutableAndAMoveIsRefused()
     {
         Assert.Equal(new TagRule(false, MismatchPolicy.Fail), TagPolicy.Default.For(Named("docker.io"), "latest"));
         Assert.Equal(new TagRule(false, MismatchPolicy.Fail), TagPolicy.Parse([], null, []).For(Named("ghcr.io"), "latest"));
@@ -74,7 +74,7 @@ public sealed class TagPolicyTests
     }
 
     [Fact]
-    public void A_registry_may_set_fail_against_a_global_serve_pinned()
+    public void ARegistryMaySetFailAgainstAGlobalServePinned()
     {
         var policy = TagPolicy.Parse([], "serve-pinned", ["ghcr.io:on-mismatch=fail", "ghcr.io:on-mismatch=fail"]);
         Assert.Equal(MismatchPolicy.Fail, policy.For(Named("ghcr.io"), "v1").OnMismatch);
@@ -82,7 +82,7 @@ public sealed class TagPolicyTests
     }
 
     [Fact]
-    public void A_pattern_may_hold_colons_and_equals_signs()
+    public void APatternMayHoldColonsAndEqualsSigns()
     {
         var policy = TagPolicy.Parse([], null, ["localhost:5000:mutable-tag=^(?:a=b|c)$"]);
         Assert.True(policy.For(Named("localhost:5000"), "c").Mutable);
@@ -93,7 +93,7 @@ public sealed class TagPolicyTests
     [InlineData("ghcr.io:443")]
     [InlineData("GHCR.io")]
     [InlineData("ghcr.io")]
-    public void A_registry_rule_holds_for_every_spelling_of_its_registry(string configured)
+    public void ARegistryRuleHoldsForEverySpellingOfItsRegistry(string configured)
     {
         // The rule is keyed on the one name, whichever spelling the setting and the request use.
         var policy = TagPolicy.Parse([], null, [$"{configured}:mutable-tag=^edge$", $"{configured}:on-mismatch=serve-pinned"]);
@@ -129,21 +129,21 @@ public sealed class TagPolicyTests
 
     [Theory]
     [MemberData(nameof(Refusals))]
-    public void Bad_settings_are_refused_naming_the_flag_and_the_reason(string[] mutableTags, string? onMismatch, string[] policies, string reason)
+    public void BadSettingsAreRefusedNamingTheFlagAndTheReason(string[] mutableTags, string? onMismatch, string[] policies, string reason)
     {
         var e = Assert.Throws<FormatException>(() => TagPolicy.Parse(mutableTags, onMismatch, policies));
         Assert.Contains(reason, e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void A_pattern_that_backtracks_without_end_times_out_instead_of_hanging()
+    public void APatternThatBacktracksWithoutEndTimesOutInsteadOfHanging()
     {
         var policy = TagPolicy.Parse(["^(a+)+$"], null, []);
         Assert.Throws<RegexMatchTimeoutException>(() => policy.For(Named("docker.io"), new string('a', 100) + "!"));
     }
 
     [Fact]
-    public void The_start_up_description_names_every_scope()
+    public void TheStartUpDescriptionNamesEveryScope()
     {
         Assert.Equal(
             [

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.Text.RegularExpressions;
 using Tlogistry.Host;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Readme;
 
@@ -14,7 +13,7 @@ namespace Tlogistry.Tests.Readme;
 public sealed partial class DocumentedFlagsTests
 {
     [Fact]
-    public void Every_flag_of_every_command_has_a_row_in_its_configuration_table_and_every_row_a_flag()
+    public void EveryFlagOfEveryCommandHasARowInItsConfigurationTableAndEveryRowAFlag()
     {
         var page = File.ReadAllLines(RepositoryRoot.Combine("docs", "CONFIGURATION.md"));
         var commands = Commands(Cli.Create(), "tlogistry").Where(c => c.Flags.Count > 0).ToList();
@@ -38,7 +37,7 @@ public sealed partial class DocumentedFlagsTests
     }
 
     [Fact]
-    public void A_section_without_a_flags_row_reads_as_missing_it()
+    public void ASectionWithoutAFlagsRowReadsAsMissingIt()
     {
         string[] page = ["## `tlogistry serve`", "", "| flag | meaning |", "|---|---|", "| `--port` | TCP port |", "| | `Tlogistry:Key` |", "", "## `tlogistry other`", "| `--data-dir D` | … |"];
         Assert.Equal(["--port"], Rows(page, "tlogistry serve"));

@@ -1,5 +1,3 @@
-using Tlogistry.Tests.Support;
-
 namespace Tlogistry.Tests.Readme;
 
 /// <summary>
@@ -9,7 +7,7 @@ namespace Tlogistry.Tests.Readme;
 public sealed class MarkdownLinkTests
 {
     [Fact]
-    public void Every_relative_link_in_the_clone_names_a_file_and_heading_that_exist()
+    public void EveryRelativeLinkInTheCloneNamesAFileAndHeadingThatExist()
     {
         var files = MarkdownLinks.MarkdownFiles(RepositoryRoot.Path).Select(f => Path.GetRelativePath(RepositoryRoot.Path, f)).ToList();
         Assert.Contains("README.md", files);
@@ -20,7 +18,7 @@ public sealed class MarkdownLinkTests
     }
 
     [Fact]
-    public void A_link_to_a_missing_file_or_heading_is_reported_and_a_good_one_is_not()
+    public void ALinkToAMissingFileOrHeadingIsReportedAndAGoodOneIsNot()
     {
         using var tree = new TempDirectory();
         Directory.CreateDirectory(tree.Combine("docs"));
@@ -47,7 +45,7 @@ public sealed class MarkdownLinkTests
     }
 
     [Fact]
-    public void Headings_get_the_anchors_github_gives_them()
+    public void HeadingsGetTheAnchorsGithubGivesThem()
     {
         // The anchors links in the tree are written with, as a forge derives them from the heading text.
         var anchors = MarkdownLinks.Anchors("# tlogistry\n\n## Serving a log: `tlogistry log serve`\n\n## In a browser: `/history`\n\n## Cloud Run (Terraform)\n");

@@ -1,5 +1,3 @@
-using Tlogistry.Tests.Support;
-
 namespace Tlogistry.Tests.Readme;
 
 /// <summary>
@@ -11,7 +9,7 @@ public sealed class SetUpCommandsTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public void The_readme_has_two_set_up_commands_and_ci_runs_exactly_the_test_one()
+    public void TheReadmeHasTwoSetUpCommandsAndCiRunsExactlyTheTestOne()
     {
         var commands = SetUpCommands();
         Assert.Equal(2, commands.Count);
@@ -28,7 +26,7 @@ public sealed class SetUpCommandsTests
     }
 
     [Fact]
-    public void The_test_command_installs_the_test_tools_before_it_runs_the_tests()
+    public void TheTestCommandInstallsTheTestToolsBeforeItRunsTheTests()
     {
         var commands = ScriptCommands(RepositoryRoot.Combine("scripts", "test.sh"));
         var install = commands.FindIndex(c => c == "bash scripts/install-test-deps.sh");
@@ -39,7 +37,7 @@ public sealed class SetUpCommandsTests
     [Trait("Category", "E2E")]
     [Fact]
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-    public async Task Without_root_a_missing_tool_stops_the_install_with_the_list_and_the_command_to_run()
+    public async Task WithoutRootAMissingToolStopsTheInstallWithTheListAndTheCommandToRun()
     {
         // A machine whose PATH has only a shell and the few utilities the script itself uses:
         // the registry, skopeo, podman and kubectl are "missing" there.

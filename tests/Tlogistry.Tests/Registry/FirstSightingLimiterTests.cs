@@ -13,11 +13,11 @@ public sealed class FirstSightingLimiterTests
     [InlineData("2001:db8:1:2::1", "2001:db8:1:2::/64")]
     [InlineData("2001:db8:1:3::1", "2001:db8:1:3::/64")]
     [InlineData("::1", "::/64")]
-    public void A_client_is_its_IPv4_address_or_its_IPv6_64(string address, string key) =>
+    public void AClientIsItsIPv4AddressOrItsIPv664(string address, string key) =>
         Assert.Equal(key, FirstSightingLimiter.ClientKey(IPAddress.Parse(address)));
 
     [Fact]
-    public void A_spent_budget_says_when_to_retry_and_others_keep_theirs()
+    public void ASpentBudgetSaysWhenToRetryAndOthersKeepTheirs()
     {
         using var limiter = FirstSightingLimiter.Create(perMinute: 0.001, burst: 2)!;
         var a = IPAddress.Parse("2001:db8::1");
@@ -31,7 +31,7 @@ public sealed class FirstSightingLimiterTests
     }
 
     [Fact]
-    public void A_tag_is_charged_once_however_many_ask_for_it_at_first()
+    public void ATagIsChargedOnceHoweverManyAskForItAtFirst()
     {
         using var limiter = FirstSightingLimiter.Create(perMinute: 0.001, burst: 1)!;
         var client = IPAddress.Parse("192.0.2.1");
@@ -44,7 +44,7 @@ public sealed class FirstSightingLimiterTests
     }
 
     [Fact]
-    public void Zero_is_off_and_nonsense_is_refused()
+    public void ZeroIsOffAndNonsenseIsRefused()
     {
         Assert.Null(FirstSightingLimiter.Create(0, 60));
         Assert.Throws<FormatException>(() => FirstSightingLimiter.Create(-1, 60));

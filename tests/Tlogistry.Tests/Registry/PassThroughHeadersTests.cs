@@ -13,7 +13,7 @@ public sealed class PassThroughHeadersTests
     private const string Proxied = "/v2/alpine/tags/list";
 
     [Fact]
-    public void The_listed_response_headers_are_copied_and_no_others()
+    public void TheListedResponseHeadersAreCopiedAndNoOthers()
     {
         using var upstream = Answer(new ByteArrayContent(new byte[5]));
         // As read off the wire: the length is a header upstream sent.
@@ -39,7 +39,7 @@ public sealed class PassThroughHeadersTests
     }
 
     [Fact]
-    public void A_next_page_link_comes_back_to_the_proxys_own_path()
+    public void ANextPageLinkComesBackToTheProxysOwnPath()
     {
         using var upstream = Answer(new ByteArrayContent([]));
         upstream.Headers.TryAddWithoutValidation("Link", "</v2/library/alpine/tags/list?n=2&last=b>; rel=\"next\"");
@@ -51,7 +51,7 @@ public sealed class PassThroughHeadersTests
     }
 
     [Fact]
-    public void A_link_elsewhere_is_dropped_and_the_first_good_one_is_kept()
+    public void ALinkElsewhereIsDroppedAndTheFirstGoodOneIsKept()
     {
         using var away = Answer(new ByteArrayContent([]));
         away.Headers.TryAddWithoutValidation("Link", "<https://evil.example/v2/library/alpine/tags/list?last=b>; rel=\"next\"");
@@ -68,7 +68,7 @@ public sealed class PassThroughHeadersTests
     }
 
     [Fact]
-    public void A_manifest_asks_upstream_for_the_served_types_whatever_the_client_accepts()
+    public void AManifestAsksUpstreamForTheServedTypesWhateverTheClientAccepts()
     {
         var request = new DefaultHttpContext().Request;
         request.Headers.Accept = "text/html";
@@ -83,7 +83,7 @@ public sealed class PassThroughHeadersTests
     }
 
     [Fact]
-    public void Range_and_If_Range_are_passed_and_other_request_headers_are_not()
+    public void RangeAndIfRangeArePassedAndOtherRequestHeadersAreNot()
     {
         var request = new DefaultHttpContext().Request;
         request.Headers.Range = "bytes=0-99";
@@ -102,7 +102,7 @@ public sealed class PassThroughHeadersTests
     }
 
     [Fact]
-    public void A_tag_list_asks_upstream_with_its_own_parameters_only()
+    public void ATagListAsksUpstreamWithItsOwnParametersOnly()
     {
         var route = RegistryRoute.Parse("GET", "/v2/alpine/tags/list");
         var query = new QueryCollection(new Dictionary<string, StringValues>
@@ -125,7 +125,7 @@ public sealed class PassThroughHeadersTests
     [InlineData("/v2/alpine/blobs/{0}", "blobs/{0}", OciErrorCodes.BlobUnknown, false, "/v2/alpine/blobs/{0}")]
     [InlineData("/v2/docker.io/library/alpine/manifests/{0}", "manifests/{0}", OciErrorCodes.ManifestUnknown, true, "/v2/docker.io/library/alpine/manifests/{0}")]
     [InlineData("/v2/alpine/referrers/{0}", "referrers/{0}?artifactType=application%2Fx", OciErrorCodes.ManifestUnknown, false, "/v2/alpine/referrers/{0}")]
-    public void Each_pass_through_route_names_its_upstream_path_and_its_unknown_code(string path, string suffix, string notFound, bool manifest, string proxied)
+    public void EachPassThroughRouteNamesItsUpstreamPathAndItsUnknownCode(string path, string suffix, string notFound, bool manifest, string proxied)
     {
         var digest = "sha256:" + new string('e', 64);
         var route = RegistryRoute.Parse("GET", string.Format(System.Globalization.CultureInfo.InvariantCulture, path, digest));

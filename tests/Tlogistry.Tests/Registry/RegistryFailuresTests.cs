@@ -26,7 +26,7 @@ public sealed class RegistryFailuresTests
     [InlineData(401, 401, RequestOutcome.UpstreamError)]
     [InlineData(502, 500, RequestOutcome.UpstreamError)]
     [InlineData(504, null, RequestOutcome.UpstreamError)]
-    public void An_upstream_failure_keeps_its_status_and_code_and_is_counted_by_whose_it_is(int status, int? upstreamStatus, string outcome)
+    public void AnUpstreamFailureKeepsItsStatusAndCodeAndIsCountedByWhoseItIs(int status, int? upstreamStatus, string outcome)
     {
         var logger = new RecordingLogger();
         var error = new OciError(OciErrorCodes.ManifestUnknown, "no such manifest");
@@ -44,7 +44,7 @@ public sealed class RegistryFailuresTests
     }
 
     [Fact]
-    public void An_unavailable_ledger_is_a_503_whose_detail_stays_in_the_log_under_the_reference_sent()
+    public void AnUnavailableLedgerIsA503WhoseDetailStaysInTheLogUnderTheReferenceSent()
     {
         var logger = new RecordingLogger();
         var answer = RegistryFailures.For(new LedgerUnavailableException("connect to 10.1.2.3:5432 failed"), "GET", Path, clientGone: false, logger);
@@ -63,7 +63,7 @@ public sealed class RegistryFailuresTests
     }
 
     [Fact]
-    public void A_ledger_that_fails_verification_is_a_503_that_says_what_failed()
+    public void ALedgerThatFailsVerificationIsA503ThatSaysWhatFailed()
     {
         var logger = new RecordingLogger();
         var answer = RegistryFailures.For(new LedgerIntegrityException("inclusion proof does not verify"), "GET", Path, clientGone: false, logger);
@@ -77,7 +77,7 @@ public sealed class RegistryFailuresTests
     }
 
     [Fact]
-    public void A_tag_pattern_that_times_out_is_a_500_naming_the_pattern()
+    public void ATagPatternThatTimesOutIsA500NamingThePattern()
     {
         var logger = new RecordingLogger();
         var answer = RegistryFailures.For(new RegexMatchTimeoutException("aaaa!", "(a+)+$", TimeSpan.FromMilliseconds(100)), "GET", Path, clientGone: false, logger);
@@ -91,7 +91,7 @@ public sealed class RegistryFailuresTests
     }
 
     [Fact]
-    public void A_client_that_went_away_gets_no_answer_and_no_log_line()
+    public void AClientThatWentAwayGetsNoAnswerAndNoLogLine()
     {
         var logger = new RecordingLogger();
         var answer = RegistryFailures.For(new OperationCanceledException(), "GET", Path, clientGone: true, logger);
@@ -104,13 +104,13 @@ public sealed class RegistryFailuresTests
     }
 
     [Fact]
-    public void A_cancellation_not_of_the_client_is_not_answered_here() =>
+    public void ACancellationNotOfTheClientIsNotAnsweredHere() =>
         Assert.Null(RegistryFailures.For(new OperationCanceledException(), "GET", Path, clientGone: false, new RecordingLogger()));
 
     [Theory]
     [InlineData(typeof(IOException))]
     [InlineData(typeof(HttpRequestException))]
-    public void A_stream_broken_mid_body_cuts_the_connection(Type broken)
+    public void AStreamBrokenMidBodyCutsTheConnection(Type broken)
     {
         var logger = new RecordingLogger();
         var answer = RegistryFailures.For((Exception)Activator.CreateInstance(broken, "reset by peer")!, "GET", Path, clientGone: false, logger);
@@ -125,11 +125,11 @@ public sealed class RegistryFailuresTests
     [Theory]
     [InlineData(typeof(InvalidOperationException))]
     [InlineData(typeof(FormatException))]
-    public void Other_failures_are_not_the_registry_APIs_to_answer(Type other) =>
+    public void OtherFailuresAreNotTheRegistryAPIsToAnswer(Type other) =>
         Assert.Null(RegistryFailures.For((Exception)Activator.CreateInstance(other, "x")!, "GET", Path, clientGone: false, new RecordingLogger()));
 
     [Fact]
-    public async Task A_reply_writes_the_OCI_body_the_retry_time_and_the_upstream_status()
+    public async Task AReplyWritesTheOCIBodyTheRetryTimeAndTheUpstreamStatus()
     {
         var context = new DefaultHttpContext();
         context.Response.Body = new MemoryStream();
@@ -148,7 +148,7 @@ public sealed class RegistryFailuresTests
     }
 
     [Fact]
-    public async Task A_broken_stream_aborts_the_request_and_writes_nothing()
+    public async Task ABrokenStreamAbortsTheRequestAndWritesNothing()
     {
         var context = new DefaultHttpContext();
         var lifetime = new AbortRecorder();

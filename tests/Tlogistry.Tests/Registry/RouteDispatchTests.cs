@@ -26,11 +26,11 @@ public sealed class RouteDispatchTests
     [InlineData("POST", "/v2/alpine/blobs/uploads/", false, nameof(RegistryHandler.Refused))]
     [InlineData("GET", "/v2/alpine/manifests/Bad%2Ftag", false, nameof(RegistryHandler.Refused))]
     [InlineData("GET", "/.env", false, nameof(RegistryHandler.Refused))]
-    public void Each_route_goes_to_its_step(string method, string path, bool range, string expected) =>
+    public void EachRouteGoesToItsStep(string method, string path, bool range, string expected) =>
         Assert.Equal(expected, RouteDispatch.For(RegistryRoute.Parse(method, path), range).ToString());
 
     [Fact]
-    public void A_manifest_by_another_algorithm_is_passed_through_not_hashed_here() =>
+    public void AManifestByAnotherAlgorithmIsPassedThroughNotHashedHere() =>
         Assert.Equal(RegistryHandler.PassThrough, RouteDispatch.For(RegistryRoute.Parse("GET", "/v2/alpine/manifests/" + Sha512), rangeRequested: false));
 
     [Theory]
@@ -42,10 +42,10 @@ public sealed class RouteDispatchTests
     [InlineData("GET", "/v2/alpine/referrers/" + Sha256, RequestOutcome.Referrers)]
     [InlineData("DELETE", "/v2/alpine/manifests/3.16.0", RequestOutcome.Other)]
     [InlineData("GET", "/favicon.ico", RequestOutcome.Other)]
-    public void Each_route_has_its_label(string method, string path, string label) =>
+    public void EachRouteHasItsLabel(string method, string path, string label) =>
         Assert.Equal(label, RouteLabels.For(RegistryRoute.Parse(method, path)));
 
     [Fact]
-    public void A_manifest_by_digest_is_labelled_so_whatever_its_algorithm() =>
+    public void AManifestByDigestIsLabelledSoWhateverItsAlgorithm() =>
         Assert.Equal(RequestOutcome.ManifestByDigest, RouteLabels.For(RegistryRoute.Parse("GET", "/v2/alpine/manifests/" + Sha512)));
 }

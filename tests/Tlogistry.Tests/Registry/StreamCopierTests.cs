@@ -9,7 +9,7 @@ public sealed class StreamCopierTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_body_of_many_chunks_arrives_whole_and_unsent_bytes_stay_under_the_pipes_bound()
+    public async Task ABodyOfManyChunksArrivesWholeAndUnsentBytesStayUnderThePipesBound()
     {
         const long PauseAt = 256 * 1024;
         var source = new CountingStream(3 * StreamCopier.ChunkSize + 12345);
@@ -47,7 +47,7 @@ public sealed class StreamCopierTests
     }
 
     [Fact]
-    public async Task A_reader_that_stops_stops_the_reads_upstream()
+    public async Task AReaderThatStopsStopsTheReadsUpstream()
     {
         var source = new CountingStream(64L * StreamCopier.ChunkSize);
         var pipe = new Pipe(new PipeOptions(useSynchronizationContext: false));
@@ -67,7 +67,7 @@ public sealed class StreamCopierTests
     }
 
     [Fact]
-    public async Task An_empty_body_writes_nothing()
+    public async Task AnEmptyBodyWritesNothing()
     {
         var pipe = new Pipe();
         await StreamCopier.CopyAsync(new MemoryStream(), pipe.Writer, Ct);

@@ -17,7 +17,7 @@ public sealed class UpstreamLinkTests
     [InlineData("<//registry.example:5000/v2/library/alpine/tags/list?last=b>; rel=\"next\"", "</v2/alpine/tags/list?last=b>; rel=\"next\"")]
     [InlineData("  </v2/library/alpine/tags/list?last=b>;rel=\"prev next\";title=\"x\"", "</v2/alpine/tags/list?last=b>; rel=\"next\"")]
     [InlineData("</v2/library/alpine/tags/list>; rel=\"next\"", "</v2/alpine/tags/list>; rel=\"next\"")]
-    public void A_next_page_of_the_same_endpoint_upstream_comes_back_to_the_proxy(string link, string expected) =>
+    public void ANextPageOfTheSameEndpointUpstreamComesBackToTheProxy(string link, string expected) =>
         Assert.Equal(expected, UpstreamLink.Rewrite(link, Requested, Proxied));
 
     [Theory]
@@ -41,6 +41,6 @@ public sealed class UpstreamLinkTests
     [InlineData("</v2/library/alpine/tags/list?last=b c>; rel=\"next\"")]
     [InlineData("</v2/library/alpine/tags/list?last=\"><x>; rel=\"next\"")]
     [InlineData("</v2/library/alpine/tags/list?last=b>; rel=\"next\", <https://evil.example/>; rel=\"next\"")]
-    public void A_link_anywhere_else_is_dropped(string link) =>
+    public void ALinkAnywhereElseIsDropped(string link) =>
         Assert.Null(UpstreamLink.Rewrite(link, Requested, Proxied));
 }

@@ -8,7 +8,7 @@ public sealed class UpstreamSlotsTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_slot_given_back_is_taken_again_and_none_is_had_while_all_are_held()
+    public async Task ASlotGivenBackIsTakenAgainAndNoneIsHadWhileAllAreHeld()
     {
         using var slots = new UpstreamSlots(2, TimeSpan.Zero);
 
@@ -23,7 +23,7 @@ public sealed class UpstreamSlotsTests
     [Theory]
     [InlineData(0)]
     [InlineData(-3)]
-    public async Task A_setting_below_one_still_lets_one_request_through(int count)
+    public async Task ASettingBelowOneStillLetsOneRequestThrough(int count)
     {
         using var slots = new UpstreamSlots(count, TimeSpan.Zero);
 
@@ -32,7 +32,7 @@ public sealed class UpstreamSlotsTests
     }
 
     [Fact]
-    public async Task A_waiting_request_gets_the_slot_released_while_it_waits()
+    public async Task AWaitingRequestGetsTheSlotReleasedWhileItWaits()
     {
         using var slots = new UpstreamSlots(1, Timeout.InfiniteTimeSpan);
         Assert.True(await slots.TryTakeAsync(Ct));

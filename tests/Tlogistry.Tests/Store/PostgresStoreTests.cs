@@ -1,6 +1,5 @@
 using Npgsql;
 using Tlogistry.Store;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Store;
 
@@ -10,7 +9,7 @@ public sealed class PostgresStoreTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Replicas_starting_together_on_a_fresh_database_migrate_it_once()
+    public async Task ReplicasStartingTogetherOnAFreshDatabaseMigrateItOnce()
     {
         await using var database = await PostgresDatabase.CreateAsync(Ct);
         var stores = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => Task.Run(() => PostgresSightingIndex.OpenAsync(database.ConnectionString, TimeSpan.FromSeconds(5), Ct))));
@@ -30,7 +29,7 @@ public sealed class PostgresStoreTests
     }
 
     [Fact]
-    public async Task A_repository_lists_in_byte_order_from_the_byte_ordered_index_whatever_the_collation()
+    public async Task ARepositoryListsInByteOrderFromTheByteOrderedIndexWhateverTheCollation()
     {
         await using var database = await PostgresDatabase.CreateAsync(Ct);
         await using var store = await PostgresSightingIndex.OpenAsync(database.ConnectionString, TimeSpan.FromSeconds(5), Ct);
@@ -79,7 +78,7 @@ public sealed class PostgresStoreTests
     }
 
     [Fact]
-    public async Task A_tag_lock_excludes_other_instances_until_released_and_other_tags_never()
+    public async Task ATagLockExcludesOtherInstancesUntilReleasedAndOtherTagsNever()
     {
         await using var store = await PostgresTestStore.CreateAsync(TimeSpan.FromMilliseconds(300));
         var first = await store.OpenAsync();
@@ -101,7 +100,7 @@ public sealed class PostgresStoreTests
     }
 
     [Fact]
-    public async Task A_holder_whose_connection_drops_releases_the_lock()
+    public async Task AHolderWhoseConnectionDropsReleasesTheLock()
     {
         await using var store = await PostgresTestStore.CreateAsync(TimeSpan.FromSeconds(5));
         var crashed = await store.OpenAsync();
@@ -122,14 +121,14 @@ public sealed class PostgresStoreTests
     [InlineData("sqlite", StoreKind.Sqlite)]
     [InlineData(" SQLite ", StoreKind.Sqlite)]
     [InlineData("postgres=Host=db;Database=tlogistry;Username=tlogistry;Password=secret", StoreKind.Postgres)]
-    internal void Store_settings_are_parsed(string text, StoreKind kind) => Assert.Equal(kind, StoreChoice.Parse(text).Kind);
+    internal void StoreSettingsAreParsed(string text, StoreKind kind) => Assert.Equal(kind, StoreChoice.Parse(text).Kind);
 
     [Theory]
     [InlineData("mysql=Host=db", "got \"mysql=…\"")]
     [InlineData("postgres", "needs a connection string")]
     [InlineData("postgres=Database=tlogistry", "needs Host=")]
     [InlineData("postgres=Hots=db;Password=secret", "Npgsql connection string")]
-    public void Bad_store_settings_stop_the_start_without_echoing_a_password(string text, string reason)
+    public void BadStoreSettingsStopTheStartWithoutEchoingAPassword(string text, string reason)
     {
         var e = Assert.Throws<FormatException>(() => StoreChoice.Parse(text));
         Assert.Contains(reason, e.Message, StringComparison.Ordinal);

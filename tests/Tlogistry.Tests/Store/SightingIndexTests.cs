@@ -1,7 +1,6 @@
 using System.Data.Common;
 using System.Text;
 using Tlogistry.Store;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency.Sigstore;
@@ -29,7 +28,7 @@ public abstract class SightingIndexTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_saved_sighting_reads_back_with_its_bundle_byte_for_byte()
+    public async Task ASavedSightingReadsBackWithItsBundleByteForByte()
     {
         var index = await Store.OpenAsync();
         var saved = Fake("ghcr.io/org/app:v1", 7);
@@ -45,7 +44,7 @@ public abstract class SightingIndexTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_second_pin_for_a_reference_or_a_second_row_for_a_log_entry_is_refused()
+    public async Task ASecondPinForAReferenceOrASecondRowForALogEntryIsRefused()
     {
         var index = await Store.OpenAsync();
         await index.SaveAsync(Fake("ghcr.io/org/app:v1", 0), Ct);
@@ -57,7 +56,7 @@ public abstract class SightingIndexTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Pages_follow_the_order_rows_were_stored_not_the_log_order()
+    public async Task PagesFollowTheOrderRowsWereStoredNotTheLogOrder()
     {
         var index = await Store.OpenAsync();
         long[] order = [4, 0, 3, 1, 2];
@@ -82,7 +81,7 @@ public abstract class SightingIndexTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_repository_lists_its_own_tags_only_in_byte_order()
+    public async Task ARepositoryListsItsOwnTagsOnlyInByteOrder()
     {
         var index = await Store.OpenAsync();
         string[] references =
@@ -103,7 +102,7 @@ public abstract class SightingIndexTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Reconciliation_resumes_at_the_first_log_index_the_store_lacks()
+    public async Task ReconciliationResumesAtTheFirstLogIndexTheStoreLacks()
     {
         var index = await Store.OpenAsync();
         Assert.Equal(0, await index.FirstUnindexedAsync(LogA, Ct));
@@ -118,7 +117,7 @@ public abstract class SightingIndexTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_readiness_check_fails_once_the_store_is_down()
+    public async Task TheReadinessCheckFailsOnceTheStoreIsDown()
     {
         var index = await Store.OpenAsync();
         await index.CheckAsync(Ct);
@@ -127,7 +126,7 @@ public abstract class SightingIndexTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_store_written_by_a_newer_tlogistry_is_refused_at_start()
+    public async Task AStoreWrittenByANewerTlogistryIsRefusedAtStart()
     {
         await (await Store.OpenAsync()).SaveAsync(Fake("ghcr.io/org/app:v1", 0), Ct);
         await Store.ClaimSchemaVersionAsync(99);
@@ -137,7 +136,7 @@ public abstract class SightingIndexTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_remembered_checkpoint_only_grows_unless_an_accepted_rollback_replaces_it()
+    public async Task TheRememberedCheckpointOnlyGrowsUnlessAnAcceptedRollbackReplacesIt()
     {
         var index = await Store.OpenAsync();
         Assert.Null(await index.RememberedCheckpointAsync("log.test/a", Ct));
@@ -155,7 +154,7 @@ public abstract class SightingIndexTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_replaced_pin_keeps_its_place_and_a_stale_replace_or_a_forgotten_row_changes_only_its_own()
+    public async Task AReplacedPinKeepsItsPlaceAndAStaleReplaceOrAForgottenRowChangesOnlyItsOwn()
     {
         var index = await Store.OpenAsync();
         var later = Fake("ghcr.io/org/app:v1", 5);
@@ -177,7 +176,7 @@ public abstract class SightingIndexTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Intents_read_back_byte_for_byte_one_per_tag_in_stored_order_and_unpinned_ones_apart()
+    public async Task IntentsReadBackByteForByteOnePerTagInStoredOrderAndUnpinnedOnesApart()
     {
         var index = await Store.OpenAsync();
         var a = Intent("ghcr.io/org/app:a", 1);
@@ -227,7 +226,7 @@ public sealed class SqliteSightingIndexTests : SightingIndexTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_store_at_schema_2_keeps_its_sightings_and_gains_the_checkpoint_memory()
+    public async Task AStoreAtSchema2KeepsItsSightingsAndGainsTheCheckpointMemory()
     {
         await using var store = new SqliteTestStore();
         await (await store.OpenAsync()).SaveAsync(Fake("ghcr.io/org/app:v1", 0), Ct);
@@ -246,7 +245,7 @@ public sealed class SqliteSightingIndexTests : SightingIndexTests
     }
 
     [Fact]
-    public async Task A_store_at_schema_3_keeps_its_sightings_and_gains_the_intents()
+    public async Task AStoreAtSchema3KeepsItsSightingsAndGainsTheIntents()
     {
         await using var store = new SqliteTestStore();
         await (await store.OpenAsync()).SaveAsync(Fake("ghcr.io/org/app:v1", 0), Ct);

@@ -14,7 +14,7 @@ public sealed class ConsoleLogTests
     private const string Batched = "Test.Requests";
 
     [Fact]
-    public void Batched_lines_wait_and_any_other_line_writes_everything_before_it_in_order()
+    public void BatchedLinesWaitAndAnyOtherLineWritesEverythingBeforeItInOrder()
     {
         var output = new LockedWriter();
         using (var services = Build("text", output, Timeout.InfiniteTimeSpan))
@@ -44,7 +44,7 @@ public sealed class ConsoleLogTests
     }
 
     [Fact]
-    public void Without_other_lines_the_timer_writes_a_batched_one()
+    public void WithoutOtherLinesTheTimerWritesABatchedOne()
     {
         var output = new LockedWriter();
         using var services = Build("text", output, ConsoleLineSink.Interval);
@@ -58,7 +58,7 @@ public sealed class ConsoleLogTests
     }
 
     [Fact]
-    public async Task The_timer_rearms_after_each_write_and_while_a_write_is_stalled()
+    public async Task TheTimerRearmsAfterEachWriteAndWhileAWriteIsStalled()
     {
         var output = new GatedWriter();
         using var sink = new ConsoleLineSink(output, TimeSpan.FromMilliseconds(10));
@@ -82,7 +82,7 @@ public sealed class ConsoleLogTests
     }
 
     [Fact]
-    public void The_json_format_writes_one_object_per_line_with_the_message_fields()
+    public void TheJsonFormatWritesOneObjectPerLineWithTheMessageFields()
     {
         var output = new LockedWriter();
         using (var services = Build("json", output, Timeout.InfiniteTimeSpan))
@@ -105,7 +105,7 @@ public sealed class ConsoleLogTests
     }
 
     [Fact]
-    public void Lines_logged_from_many_threads_arrive_whole()
+    public void LinesLoggedFromManyThreadsArriveWhole()
     {
         var output = new LockedWriter();
         using (var services = Build("text", output, ConsoleLineSink.Interval))
@@ -121,7 +121,7 @@ public sealed class ConsoleLogTests
     }
 
     [Fact]
-    public void An_unknown_format_is_refused()
+    public void AnUnknownFormatIsRefused()
     {
         var services = new ServiceCollection();
         var e = Assert.Throws<FormatException>(() => services.AddLogging(b => ConsoleLogs.Add(b, "xml")));

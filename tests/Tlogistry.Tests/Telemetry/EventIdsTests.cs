@@ -10,7 +10,7 @@ public sealed class EventIdsTests
     private static readonly Assembly Tlogistry = typeof(EventIds).Assembly;
 
     [Fact]
-    public void No_two_log_messages_share_an_event_id()
+    public void NoTwoLogMessagesShareAnEventId()
     {
         var messages = LoggerMessages().ToList();
         Assert.NotEmpty(messages);
@@ -21,7 +21,7 @@ public sealed class EventIdsTests
     }
 
     [Fact]
-    public void Every_log_message_takes_its_id_from_EventIds()
+    public void EveryLogMessageTakesItsIdFromEventIds()
     {
         var named = Constants().Select(c => c.Value).ToHashSet();
 
@@ -30,7 +30,7 @@ public sealed class EventIdsTests
     }
 
     [Fact]
-    public void No_two_names_in_EventIds_share_a_number_and_each_is_used()
+    public void NoTwoNamesInEventIdsShareANumberAndEachIsUsed()
     {
         var constants = Constants().ToList();
         var shared = constants.GroupBy(c => c.Value).Where(g => g.Count() > 1)
@@ -43,7 +43,7 @@ public sealed class EventIdsTests
     }
 
     [Fact]
-    public void Each_area_keeps_to_its_range()
+    public void EachAreaKeepsToItsRange()
     {
         var ranges = new Dictionary<string, (int Low, int High)>
         {

@@ -1,5 +1,4 @@
 using System.Net;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Telemetry;
 
@@ -16,7 +15,7 @@ public sealed class MetricsTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_first_pull_a_warm_pull_and_a_mismatch_are_counted_by_route_and_outcome()
+    public async Task AFirstPullAWarmPullAndAMismatchAreCountedByRouteAndOutcome()
     {
         using var work = new TempDirectory();
         await using var registry = await DistributionRegistry.StartAsync(cancellationToken: Ct);
@@ -76,7 +75,7 @@ public sealed class MetricsTests
     }
 
     [Fact]
-    public async Task Upstream_errors_unknown_tags_and_refusals_are_told_apart_and_no_host_becomes_a_label()
+    public async Task UpstreamErrorsUnknownTagsAndRefusalsAreToldApartAndNoHostBecomesALabel()
     {
         using var work = new TempDirectory();
         await using var registry = await DistributionRegistry.StartAsync(cancellationToken: Ct);

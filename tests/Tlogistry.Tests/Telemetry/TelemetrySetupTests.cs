@@ -1,5 +1,4 @@
 using Tlogistry.Telemetry;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Telemetry;
 
@@ -12,7 +11,7 @@ public sealed class TelemetrySetupTests
     [InlineData(null, "http://from-env:4318", "http://from-env:4318/v1/traces")]
     [InlineData("http://flag:4318", "http://from-env:4318", "http://flag:4318/v1/traces")]
     [InlineData("  ", " http://from-env:4318 ", "http://from-env:4318/v1/traces")]
-    public void The_flag_wins_over_the_environment_and_traces_go_to_v1_traces_below_the_base(string? configured, string? environment, string traces)
+    public void TheFlagWinsOverTheEnvironmentAndTracesGoToV1TracesBelowTheBase(string? configured, string? environment, string traces)
     {
         var endpoint = TelemetrySetup.OtlpEndpoint(configured, environment);
         Assert.NotNull(endpoint);
@@ -20,21 +19,21 @@ public sealed class TelemetrySetupTests
     }
 
     [Fact]
-    public void No_endpoint_means_no_traces() => Assert.Null(TelemetrySetup.OtlpEndpoint(null, ""));
+    public void NoEndpointMeansNoTraces() => Assert.Null(TelemetrySetup.OtlpEndpoint(null, ""));
 
     [Theory]
     [InlineData("collector:4318", null, "--otlp-endpoint")]
     [InlineData("ftp://collector", null, "--otlp-endpoint")]
     [InlineData(null, "/v1/traces", "OTEL_EXPORTER_OTLP_ENDPOINT")]
     [InlineData("http://collector:4318/?x=1", null, "--otlp-endpoint")]
-    public void A_bad_endpoint_is_refused_naming_where_it_came_from(string? configured, string? environment, string source)
+    public void ABadEndpointIsRefusedNamingWhereItCameFrom(string? configured, string? environment, string source)
     {
         var e = Assert.Throws<FormatException>(() => TelemetrySetup.OtlpEndpoint(configured, environment));
         Assert.StartsWith(source + " must be an http(s) base URL", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task Without_an_endpoint_nothing_listens_to_the_services_spans()
+    public async Task WithoutAnEndpointNothingListensToTheServicesSpans()
     {
         using var data = new TempDirectory();
         await using var proxy = await ProxyHost.StartAsync(data.Path, [], cancellationToken: TestContext.Current.CancellationToken);

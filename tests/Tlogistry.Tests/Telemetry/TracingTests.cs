@@ -2,7 +2,6 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Telemetry;
 
@@ -21,7 +20,7 @@ public sealed class TracingTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task A_pull_is_traced_in_the_clients_trace_without_passing_it_upstream(bool fromEnvironment)
+    public async Task APullIsTracedInTheClientsTraceWithoutPassingItUpstream(bool fromEnvironment)
     {
         using var work = new TempDirectory();
         await using var receiver = await OtlpReceiver.StartAsync();

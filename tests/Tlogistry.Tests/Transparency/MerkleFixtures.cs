@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Transparency;
 

@@ -1,5 +1,4 @@
 using System.Text;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Merkle;
 using Tlogistry.Transparency.Tiles;
 using static Tlogistry.Tests.Transparency.MerkleFixtures;

@@ -18,7 +18,7 @@ public sealed class BoundedBodyTests
     }
 
     [Fact]
-    public async Task A_body_of_its_declared_length_comes_back_whole()
+    public async Task ABodyOfItsDeclaredLengthComesBackWhole()
     {
         var body = Enumerable.Range(0, 70_000).Select(i => (byte)i).ToArray();
         using var content = Content(body, body.Length);
@@ -26,21 +26,21 @@ public sealed class BoundedBodyTests
     }
 
     [Fact]
-    public async Task A_body_declared_over_the_limit_is_refused_unread()
+    public async Task ABodyDeclaredOverTheLimitIsRefusedUnread()
     {
         using var content = Content(new byte[10], 2_000);
         Assert.Null(await Read(content, 1_000, Ct));
     }
 
     [Fact]
-    public async Task A_body_shorter_than_declared_comes_back_short_for_the_caller_to_refuse()
+    public async Task ABodyShorterThanDeclaredComesBackShortForTheCallerToRefuse()
     {
         using var content = Content([1, 2, 3], 10);
         Assert.Equal([1, 2, 3], await Read(content, 1_000, Ct));
     }
 
     [Fact]
-    public async Task A_body_without_a_length_is_read_up_to_the_limit()
+    public async Task ABodyWithoutALengthIsReadUpToTheLimit()
     {
         var body = new byte[50_000];
         using (var content = Content(body, null))
@@ -55,7 +55,7 @@ public sealed class BoundedBodyTests
     }
 
     [Fact]
-    public async Task An_empty_body_is_empty()
+    public async Task AnEmptyBodyIsEmpty()
     {
         using var content = Content([], 0);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");

@@ -2,7 +2,6 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Upstream;
 
@@ -21,7 +20,7 @@ public sealed class ExchangeDeadlineTests
     [Theory]
     [InlineData("manifests/v1")]
     [InlineData("blobs/sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a")]
-    public async Task A_drip_feeding_upstream_loses_its_slot_at_the_deadline_and_a_normal_pull_then_succeeds(string dripped)
+    public async Task ADripFeedingUpstreamLosesItsSlotAtTheDeadlineAndANormalPullThenSucceeds(string dripped)
     {
         var dripping = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var drip = true;

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using Tlogistry.Oci;
 using Tlogistry.Upstream;
-using static Tlogistry.Tests.Support.Registries;
+using static Tlogistry.Tests.Support.Data.Registries;
 
 namespace Tlogistry.Tests.Upstream;
 
@@ -10,7 +10,7 @@ public sealed class ManifestCacheTests
     private static readonly ImageName Repo = new(Named("registry.test"), "org/app");
 
     [Fact]
-    public void Holds_no_more_bytes_than_its_capacity_and_keeps_serving_new_manifests()
+    public void HoldsNoMoreBytesThanItsCapacityAndKeepsServingNewManifests()
     {
         using var cache = new ManifestCache(64 * 1024);
         for (var i = 0; i < 200; i++)
@@ -40,7 +40,7 @@ public sealed class ManifestCacheTests
     }
 
     [Fact]
-    public void Keys_are_per_repository_and_heads_oversized_or_off_caches_keep_nothing()
+    public void KeysArePerRepositoryAndHeadsOversizedOrOffCachesKeepNothing()
     {
         using var cache = new ManifestCache(16 * 1024);
         var m = Manifest(1, 100);

@@ -12,7 +12,7 @@ public sealed class TokenCacheTests
     }
 
     [Fact]
-    public void Tokens_expire_before_their_lifetime_ends()
+    public void TokensExpireBeforeTheirLifetimeEnds()
     {
         var time = new ManualTime();
         using var cache = new TokenCache(time, new UpstreamOptions().TokenCacheBytes);
@@ -27,7 +27,7 @@ public sealed class TokenCacheTests
     }
 
     [Fact]
-    public void The_cache_is_bounded_by_the_bytes_it_holds_whatever_the_tokens()
+    public void TheCacheIsBoundedByTheBytesItHoldsWhateverTheTokens()
     {
         // Ten thousand repositories, each answered with the longest token accepted: 320 MB of
         // strings unbounded, held to 1 MiB here.
@@ -55,7 +55,7 @@ public sealed class TokenCacheTests
     }
 
     [Fact]
-    public void A_token_over_the_limit_is_never_kept()
+    public void ATokenOverTheLimitIsNeverKept()
     {
         using var cache = new TokenCache(new ManualTime(), new UpstreamOptions().TokenCacheBytes);
         cache.Put("r repository:big:pull", new string('t', TokenCache.MaxTokenLength + 1), TimeSpan.FromHours(1));
@@ -67,7 +67,7 @@ public sealed class TokenCacheTests
     }
 
     [Fact]
-    public void A_capacity_of_zero_keeps_nothing()
+    public void ACapacityOfZeroKeepsNothing()
     {
         using var cache = new TokenCache(new ManualTime(), 0);
         cache.Put("r repository:x:pull", "t", TimeSpan.FromHours(1));

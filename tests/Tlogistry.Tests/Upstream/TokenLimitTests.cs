@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
-using Tlogistry.Tests.Support;
 using Tlogistry.Upstream;
 
 namespace Tlogistry.Tests.Upstream;
@@ -20,7 +19,7 @@ public sealed class TokenLimitTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task An_oversize_token_is_refused_with_502_and_never_cached_and_one_at_the_limit_is_kept()
+    public async Task AnOversizeTokenIsRefusedWith502AndNeverCachedAndOneAtTheLimitIsKept()
     {
         var tokenLength = TokenCache.MaxTokenLength + 1;
         var tokenRequests = 0;

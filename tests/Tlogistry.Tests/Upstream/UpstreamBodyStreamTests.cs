@@ -59,7 +59,7 @@ public sealed class UpstreamBodyStreamTests
     }
 
     [Fact]
-    public async Task Bytes_pass_through_in_order_over_many_reads()
+    public async Task BytesPassThroughInOrderOverManyReads()
     {
         var inner = new ChunkStream();
         await using var stream = Idle(inner, TimeSpan.FromSeconds(30));
@@ -76,7 +76,7 @@ public sealed class UpstreamBodyStreamTests
     }
 
     [Fact]
-    public async Task A_stalled_upstream_fails_the_read_with_an_IOException()
+    public async Task AStalledUpstreamFailsTheReadWithAnIOException()
     {
         var inner = new ChunkStream();
         await using var stream = Idle(inner, TimeSpan.FromMilliseconds(100));
@@ -88,7 +88,7 @@ public sealed class UpstreamBodyStreamTests
     }
 
     [Fact]
-    public async Task Time_between_reads_does_not_count_against_upstream()
+    public async Task TimeBetweenReadsDoesNotCountAgainstUpstream()
     {
         // A client slow to take the bytes leaves long pauses between reads; only a read that
         // waits on upstream is timed.
@@ -103,7 +103,7 @@ public sealed class UpstreamBodyStreamTests
     }
 
     [Fact]
-    public async Task The_callers_cancellation_is_not_reported_as_a_stall()
+    public async Task TheCallersCancellationIsNotReportedAsAStall()
     {
         var inner = new ChunkStream();
         await using var stream = Idle(inner, TimeSpan.FromSeconds(30));
@@ -118,7 +118,7 @@ public sealed class UpstreamBodyStreamTests
     }
 
     [Fact]
-    public async Task Reads_with_another_callers_token_are_timed_too()
+    public async Task ReadsWithAnotherCallersTokenAreTimedToo()
     {
         var inner = new ChunkStream();
         await using var stream = Idle(inner, TimeSpan.FromMilliseconds(100));
@@ -131,7 +131,7 @@ public sealed class UpstreamBodyStreamTests
     }
 
     [Fact]
-    public async Task A_body_that_drips_without_stalling_runs_out_of_its_budget()
+    public async Task ABodyThatDripsWithoutStallingRunsOutOfItsBudget()
     {
         // Every byte comes well inside the idle timeout; only the exchange budget can stop it.
         var inner = new ChunkStream();
@@ -150,7 +150,7 @@ public sealed class UpstreamBodyStreamTests
     }
 
     [Fact]
-    public async Task Time_taken_before_the_body_counts_against_the_budget()
+    public async Task TimeTakenBeforeTheBodyCountsAgainstTheBudget()
     {
         var inner = new ChunkStream();
         inner.Send(1);
@@ -159,7 +159,7 @@ public sealed class UpstreamBodyStreamTests
     }
 
     [Fact]
-    public async Task A_blob_that_keeps_the_minimum_rate_streams_past_the_allowance()
+    public async Task ABlobThatKeepsTheMinimumRateStreamsPastTheAllowance()
     {
         // 200 ms allowance; each 1000-byte chunk at 1000 B/s earns a second, far more than the
         // 20 ms each chunk takes, so the body outlives the allowance many times over.
@@ -179,7 +179,7 @@ public sealed class UpstreamBodyStreamTests
     }
 
     [Fact]
-    public void The_budget_is_the_allowance_plus_the_time_the_bytes_earned()
+    public void TheBudgetIsTheAllowancePlusTheTimeTheBytesEarned()
     {
         var blob = new ExchangeBudget(TimeSpan.FromSeconds(60), 32 * 1024);
         Assert.Equal(TimeSpan.FromSeconds(60), blob.Remaining(TimeSpan.Zero, 0));

@@ -1,6 +1,6 @@
 using Tlogistry.Oci;
 using Tlogistry.Upstream;
-using static Tlogistry.Tests.Support.Registries;
+using static Tlogistry.Tests.Support.Data.Registries;
 
 namespace Tlogistry.Tests.Upstream;
 
@@ -23,7 +23,7 @@ public sealed class UpstreamEndpointsTests
     [InlineData("DOCKER.IO:443")]
     [InlineData("index.docker.io")]
     [InlineData("registry-1.docker.io:443")]
-    public void A_mapping_key_is_read_as_the_registry_it_names(string key)
+    public void AMappingKeyIsReadAsTheRegistryItNames(string key)
     {
         var endpoints = With((key, "https://127.0.0.1:5443"));
         Assert.True(ImageNameParser.TryParse("alpine", out var hub, out _));
@@ -37,7 +37,7 @@ public sealed class UpstreamEndpointsTests
     [InlineData("localhost:5000", "registry.test:5000")]
     [InlineData("[2001:db8::7]:5000", "mirror.test")]
     [InlineData("mirror.example", "quay.io")]
-    public void The_authority_a_mapping_points_at_is_not_a_registry_name(string address, string owner)
+    public void TheAuthorityAMappingPointsAtIsNotARegistryName(string address, string owner)
     {
         var endpoints = With(
             ("docker.io", "https://127.0.0.1:5443"),
@@ -56,7 +56,7 @@ public sealed class UpstreamEndpointsTests
     }
 
     [Fact]
-    public void A_mapping_named_at_its_own_address_stays_a_registry()
+    public void AMappingNamedAtItsOwnAddressStaysARegistry()
     {
         var endpoints = With(("localhost:5000", "http://localhost:5000"));
         Assert.Null(endpoints.Refusal(Named("localhost:5000")));
@@ -64,7 +64,7 @@ public sealed class UpstreamEndpointsTests
 
     [Theory]
     [InlineData("docker.io", "https://a.test", "index.docker.io", "https://b.test", "maps docker.io twice")]
-    public void One_registry_mapped_twice_stops_the_start(string key1, string url1, string key2, string url2, string reason)
+    public void OneRegistryMappedTwiceStopsTheStart(string key1, string url1, string key2, string url2, string reason)
     {
         var e = Assert.Throws<FormatException>(() => With((key1, url1), (key2, url2)));
         Assert.Contains(reason, e.Message, StringComparison.Ordinal);
@@ -74,7 +74,7 @@ public sealed class UpstreamEndpointsTests
     [InlineData("docker.io.=https://a.test", "write docker.io")]
     [InlineData("2130706433:5000=https://a.test", "write 127.0.0.1")]
     [InlineData("ghcr.io:0443=https://a.test", "leading zeros")]
-    public void A_mapping_key_in_another_spelling_stops_the_start(string flag, string reason)
+    public void AMappingKeyInAnotherSpellingStopsTheStart(string flag, string reason)
     {
         var e = Assert.Throws<FormatException>(() => UpstreamEndpoints.ParseFlag(flag));
         Assert.Contains(reason, e.Message, StringComparison.Ordinal);

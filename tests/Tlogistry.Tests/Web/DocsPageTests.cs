@@ -3,7 +3,6 @@ using System.Text.Json;
 using AngleSharp.Html.Dom;
 using AngleSharp.Html.Parser;
 using Tlogistry.Tests.Readme;
-using Tlogistry.Tests.Support;
 using Tlogistry.Web;
 
 namespace Tlogistry.Tests.Web;
@@ -17,7 +16,7 @@ public sealed class DocsPageTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Every_link_on_the_home_page_and_the_docs_pages_that_stays_on_the_site_answers_200()
+    public async Task EveryLinkOnTheHomePageAndTheDocsPagesThatStaysOnTheSiteAnswers200()
     {
         using var data = new TempDirectory();
         await using var proxy = await ProxyHost.StartAsync(data.Path, [], null, Ct);
@@ -83,7 +82,7 @@ public sealed class DocsPageTests
     }
 
     [Fact]
-    public async Task An_unknown_page_answers_404_as_an_oci_error_or_as_a_page_to_a_browser()
+    public async Task AnUnknownPageAnswers404AsAnOciErrorOrAsAPageToABrowser()
     {
         using var data = new TempDirectory();
         await using var proxy = await ProxyHost.StartAsync(data.Path, [], null, Ct);

@@ -12,7 +12,6 @@ using Tlogistry.Transparency.Sigstore;
 using Tlogistry.Transparency.Sigstore.Identity;
 using Tlogistry.Web;
 using AngleSharp.Html.Parser;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Web;
 
@@ -26,7 +25,7 @@ public sealed class HistoryPageTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task After_a_pull_the_history_page_shows_the_recorded_digest_and_a_verify_command_that_passes()
+    public async Task AfterAPullTheHistoryPageShowsTheRecordedDigestAndAVerifyCommandThatPasses()
     {
         using var work = new TempDirectory("tlogistry-web-");
         await using var hub = await DistributionRegistry.StartAsync(cancellationToken: Ct);
@@ -99,7 +98,7 @@ public sealed class HistoryPageTests
     }
 
     [Fact]
-    public async Task Bad_and_unknown_images_answer_oci_errors_or_an_error_page_for_browsers()
+    public async Task BadAndUnknownImagesAnswerOciErrorsOrAnErrorPageForBrowsers()
     {
         await using var upstream = await TagUpstream.StartAsync();
         using var data = new TempDirectory();

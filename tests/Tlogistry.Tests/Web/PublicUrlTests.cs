@@ -10,7 +10,7 @@ public sealed class PublicUrlTests
     [InlineData("https://registry.example.com/", "https://registry.example.com")]
     [InlineData("http://127.0.0.1:8080", "http://127.0.0.1:8080")]
     [InlineData(" https://Registry.Example.com:8443/base/ ", "https://registry.example.com:8443/base")]
-    public void A_configured_url_is_used_as_given_without_a_trailing_slash(string text, string origin)
+    public void AConfiguredUrlIsUsedAsGivenWithoutATrailingSlash(string text, string origin)
     {
         var url = PublicUrl.Parse(text);
         Assert.True(url.Configured);
@@ -21,7 +21,7 @@ public sealed class PublicUrlTests
     [InlineData(null)]
     [InlineData("")]
     [InlineData("  ")]
-    public void Unset_is_the_placeholder(string? text)
+    public void UnsetIsThePlaceholder(string? text)
     {
         var url = PublicUrl.Parse(text);
         Assert.False(url.Configured);
@@ -36,6 +36,6 @@ public sealed class PublicUrlTests
     [InlineData("https://user:pw@registry.example.com")]
     [InlineData("https://registry.example.com/?q=1")]
     [InlineData("https://registry.example.com/#x")]
-    public void Anything_but_an_http_url_of_its_own_is_refused(string text) =>
+    public void AnythingButAnHttpUrlOfItsOwnIsRefused(string text) =>
         Assert.Contains("--public-url", Assert.Throws<FormatException>(() => PublicUrl.Parse(text)).Message, StringComparison.Ordinal);
 }

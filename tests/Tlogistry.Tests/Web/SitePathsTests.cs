@@ -14,7 +14,7 @@ public sealed class SitePathsTests
     [InlineData("docs/sub/PAGE.md", null)]
     [InlineData("docs/notes.txt", null)]
     [InlineData("docs/.md", null)]
-    public void Pages_are_served_at_their_name(string repositoryPath, string? served) =>
+    public void PagesAreServedAtTheirName(string repositoryPath, string? served) =>
         Assert.Equal(served, SitePaths.Served(repositoryPath));
 
     [Theory]
@@ -36,6 +36,6 @@ public sealed class SitePathsTests
     [InlineData("docs/TESTING.md", "../scripts/test.sh", null)]
     [InlineData("docs/TESTING.md", "../../outside.md", null)]
     [InlineData("README.md", "docs/../../docs/LOGS.md", null)]
-    public void Links_between_pages_lead_to_the_served_paths(string from, string href, string? served) =>
+    public void LinksBetweenPagesLeadToTheServedPaths(string from, string href, string? served) =>
         Assert.Equal(served, SitePaths.Rewrite(from, href));
 }

@@ -6,7 +6,6 @@ using System.Text;
 using Microsoft.AspNetCore.Http;
 using Tlogistry.Http;
 using Tlogistry.Signing.Keyless;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Keyless;
 
@@ -18,7 +17,7 @@ public sealed class FulcioClientTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task Both_answer_shapes_give_the_chain_leaf_first(bool detached)
+    public async Task BothAnswerShapesGiveTheChainLeafFirst(bool detached)
     {
         await using var fulcio = await TestFulcio.StartAsync();
         fulcio.DetachedSct = detached;
@@ -38,7 +37,7 @@ public sealed class FulcioClientTests
     }
 
     [Fact]
-    public async Task A_proof_over_the_wrong_subject_is_refused()
+    public async Task AProofOverTheWrongSubjectIsRefused()
     {
         await using var fulcio = await TestFulcio.StartAsync();
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -52,7 +51,7 @@ public sealed class FulcioClientTests
     }
 
     [Fact]
-    public async Task A_malformed_token_is_unauthorized()
+    public async Task AMalformedTokenIsUnauthorized()
     {
         await using var fulcio = await TestFulcio.StartAsync();
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -62,7 +61,7 @@ public sealed class FulcioClientTests
     }
 
     [Fact]
-    public async Task A_refusal_names_status_and_message()
+    public async Task ARefusalNamesStatusAndMessage()
     {
         var (app, url) = await LoopbackApp.StartAsync(c =>
         {
@@ -86,7 +85,7 @@ public sealed class FulcioClientTests
     }
 
     [Fact]
-    public async Task An_oversized_answer_is_refused()
+    public async Task AnOversizedAnswerIsRefused()
     {
         var (app, url) = await LoopbackApp.StartAsync(c => c.Response.WriteAsync(new string('x', 10_000)));
         try
@@ -104,7 +103,7 @@ public sealed class FulcioClientTests
     }
 
     [Fact]
-    public async Task A_silent_server_times_out()
+    public async Task ASilentServerTimesOut()
     {
         var (app, url) = await LoopbackApp.StartAsync(async c => await Task.Delay(TimeSpan.FromSeconds(30), c.RequestAborted));
         try

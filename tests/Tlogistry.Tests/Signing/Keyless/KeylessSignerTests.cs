@@ -4,7 +4,6 @@ using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using Tlogistry.Signing;
 using Tlogistry.Signing.Keyless;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency.Sigstore;
 
@@ -38,7 +37,7 @@ public sealed class KeylessSignerTests
     private static ManualTimeProvider Clock() => new(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
 
     [Fact]
-    public async Task Signatures_verify_with_the_leaf_key_and_the_leaf_chains_to_the_root()
+    public async Task SignaturesVerifyWithTheLeafKeyAndTheLeafChainsToTheRoot()
     {
         var time = Clock();
         await using var fulcio = await TestFulcio.StartAsync(time);
@@ -65,7 +64,7 @@ public sealed class KeylessSignerTests
     }
 
     [Fact]
-    public async Task Identity_comes_from_the_certificate()
+    public async Task IdentityComesFromTheCertificate()
     {
         var time = Clock();
         await using var fulcio = await TestFulcio.StartAsync(time);
@@ -80,7 +79,7 @@ public sealed class KeylessSignerTests
     }
 
     [Fact]
-    public async Task Workflow_identity_is_a_uri()
+    public async Task WorkflowIdentityIsAUri()
     {
         var time = Clock();
         await using var fulcio = await TestFulcio.StartAsync(time);
@@ -92,7 +91,7 @@ public sealed class KeylessSignerTests
     }
 
     [Fact]
-    public async Task Certificate_is_renewed_when_near_expiry()
+    public async Task CertificateIsRenewedWhenNearExpiry()
     {
         var time = Clock();
         await using var fulcio = await TestFulcio.StartAsync(time);
@@ -129,7 +128,7 @@ public sealed class KeylessSignerTests
     }
 
     [Fact]
-    public async Task Concurrent_signatures_on_a_cold_signer_share_one_certificate_request()
+    public async Task ConcurrentSignaturesOnAColdSignerShareOneCertificateRequest()
     {
         var time = Clock();
         await using var fulcio = await TestFulcio.StartAsync(time);
@@ -145,7 +144,7 @@ public sealed class KeylessSignerTests
     }
 
     [Fact]
-    public async Task A_token_source_failure_surfaces_and_the_next_call_retries()
+    public async Task ATokenSourceFailureSurfacesAndTheNextCallRetries()
     {
         var time = Clock();
         await using var fulcio = await TestFulcio.StartAsync(time);
@@ -164,7 +163,7 @@ public sealed class KeylessSignerTests
     }
 
     [Fact]
-    public async Task The_test_authority_goes_into_a_trusted_root()
+    public async Task TheTestAuthorityGoesIntoATrustedRoot()
     {
         await using var fulcio = await TestFulcio.StartAsync();
         var root = TrustedRoot.Parse(new TrustedRoot([], [fulcio.Authority()]).Write());
@@ -174,7 +173,7 @@ public sealed class KeylessSignerTests
     }
 
     [Fact]
-    public async Task Key_mode_signs_through_the_same_interface()
+    public async Task KeyModeSignsThroughTheSameInterface()
     {
         using var key = InstanceKey.FromEcdsa(System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256));
         IEnvelopeSigner signer = key;
@@ -186,7 +185,7 @@ public sealed class KeylessSignerTests
     }
 
     [Fact]
-    public async Task A_token_for_another_audience_is_never_sent_to_fulcio()
+    public async Task ATokenForAnotherAudienceIsNeverSentToFulcio()
     {
         var time = Clock();
         await using var fulcio = await TestFulcio.StartAsync(time);
@@ -205,7 +204,7 @@ public sealed class KeylessSignerTests
     }
 
     [Fact]
-    public async Task An_expired_environment_token_is_refused_before_fulcio_sees_it()
+    public async Task AnExpiredEnvironmentTokenIsRefusedBeforeFulcioSeesIt()
     {
         var time = Clock();
         await using var fulcio = await TestFulcio.StartAsync(time);
@@ -221,7 +220,7 @@ public sealed class KeylessSignerTests
     }
 
     [Fact]
-    public async Task A_certificate_the_policy_would_refuse_on_read_back_is_never_signed_with()
+    public async Task ACertificateThePolicyWouldRefuseOnReadBackIsNeverSignedWith()
     {
         var time = Clock();
         await using var fulcio = await TestFulcio.StartAsync(time);
@@ -262,7 +261,7 @@ public sealed class KeylessSignerTests
     }
 
     [Fact]
-    public async Task A_host_clock_behind_fulcio_within_the_tolerance_waits_for_the_certificate_to_start()
+    public async Task AHostClockBehindFulcioWithinTheToleranceWaitsForTheCertificateToStart()
     {
         await using var fulcio = await TestFulcio.StartAsync();
         fulcio.ClockAhead = TimeSpan.FromSeconds(1.5);
@@ -276,7 +275,7 @@ public sealed class KeylessSignerTests
     }
 
     [Fact]
-    public async Task A_host_clock_further_behind_than_the_tolerance_is_refused()
+    public async Task AHostClockFurtherBehindThanTheToleranceIsRefused()
     {
         var time = Clock();
         await using var fulcio = await TestFulcio.StartAsync(time);

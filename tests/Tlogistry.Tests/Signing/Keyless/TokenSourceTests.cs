@@ -1,7 +1,6 @@
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Tlogistry.Signing.Keyless;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Keyless;
 
@@ -10,7 +9,7 @@ public sealed class TokenSourceTests
     private static readonly HttpClient Http = new();
 
     [Fact]
-    public async Task Gcp_asks_the_metadata_server_for_a_full_sigstore_token()
+    public async Task GcpAsksTheMetadataServerForAFullSigstoreToken()
     {
         string? seen = null;
         var (app, url) = await LoopbackApp.StartAsync(async c =>
@@ -37,7 +36,7 @@ public sealed class TokenSourceTests
     }
 
     [Fact]
-    public async Task Gcp_failure_names_the_status()
+    public async Task GcpFailureNamesTheStatus()
     {
         var (app, url) = await LoopbackApp.StartAsync(c =>
         {
@@ -57,7 +56,7 @@ public sealed class TokenSourceTests
     }
 
     [Fact]
-    public async Task GitHub_actions_adds_the_audience_and_presents_the_bearer()
+    public async Task GitHubActionsAddsTheAudienceAndPresentsTheBearer()
     {
         string? query = null;
         string? auth = null;
@@ -87,7 +86,7 @@ public sealed class TokenSourceTests
     }
 
     [Fact]
-    public async Task GitHub_actions_outside_a_workflow_says_what_is_missing()
+    public async Task GitHubActionsOutsideAWorkflowSaysWhatIsMissing()
     {
         var source = new GitHubActionsTokenSource(Http, _ => null);
         var e = await Assert.ThrowsAsync<IdentityTokenException>(() => source.GetTokenAsync(TestContext.Current.CancellationToken));
@@ -95,7 +94,7 @@ public sealed class TokenSourceTests
     }
 
     [Fact]
-    public async Task File_is_read_again_after_it_changes()
+    public async Task FileIsReadAgainAfterItChanges()
     {
         using var dir = new TempDirectory("tlogistry-token-");
         var path = Path.Combine(dir.Path, "token");
@@ -111,7 +110,7 @@ public sealed class TokenSourceTests
     }
 
     [Fact]
-    public async Task Environment_variable_is_read_on_each_call()
+    public async Task EnvironmentVariableIsReadOnEachCall()
     {
         var env = new Dictionary<string, string> { ["SIGSTORE_ID_TOKEN"] = "env.token.value" };
         var source = new EnvironmentTokenSource("SIGSTORE_ID_TOKEN", n => env.GetValueOrDefault(n));
@@ -127,7 +126,7 @@ public sealed class TokenSourceTests
     [InlineData("file=/var/run/secrets/tokens/sigstore", "File", "/var/run/secrets/tokens/sigstore")]
     [InlineData("file=C:\\a=b", "File", "C:\\a=b")]
     [InlineData("env=SIGSTORE_ID_TOKEN", "Environment", "SIGSTORE_ID_TOKEN")]
-    public void Settings_parse(string setting, string kind, string? argument)
+    public void SettingsParse(string setting, string kind, string? argument)
     {
         Assert.Equal(new TokenSourceSetting(Enum.Parse<TokenSourceKind>(kind), argument), TokenSourceSetting.Parse(setting));
     }
@@ -139,14 +138,14 @@ public sealed class TokenSourceTests
     [InlineData("env=")]
     [InlineData("gcp=x")]
     [InlineData("oidc")]
-    public void Bad_settings_are_refused(string setting)
+    public void BadSettingsAreRefused(string setting)
     {
         var e = Assert.Throws<FormatException>(() => TokenSourceSetting.Parse(setting));
         Assert.Contains(TokenSourceSetting.Syntax, e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Jwt_claims_are_read_and_the_proof_subject_follows_fulcio()
+    public void JwtClaimsAreReadAndTheProofSubjectFollowsFulcio()
     {
         var exp = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
         var email = JwtClaims.Parse(TestJwt.Mint("https://accounts.google.com", "1234567890", "sa@p.iam.gserviceaccount.com", exp));
@@ -165,20 +164,20 @@ public sealed class TokenSourceTests
     [InlineData("a.!!!.c")]
     [InlineData("a.bm90IGpzb24.c")]
     [InlineData("a.e30.c")]
-    public void Malformed_jwts_are_refused(string token)
+    public void MalformedJwtsAreRefused(string token)
     {
         Assert.Throws<FormatException>(() => JwtClaims.Parse(token));
     }
 
     [Fact]
-    public void Jwt_payload_without_padding_decodes()
+    public void JwtPayloadWithoutPaddingDecodes()
     {
         var payload = Convert.ToBase64String(Encoding.UTF8.GetBytes("{\"iss\":\"i\",\"sub\":\"s?\"}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         Assert.Equal("s?", JwtClaims.Parse("h." + payload + ".s").Subject);
     }
 
     [Fact]
-    public async Task A_token_file_other_users_may_read_is_used_but_warned_about_once_without_the_token()
+    public async Task ATokenFileOtherUsersMayReadIsUsedButWarnedAboutOnceWithoutTheToken()
     {
         if (OperatingSystem.IsWindows())
         {

@@ -1,6 +1,5 @@
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Merkle;
 using Tlogistry.Transparency.Notes;
@@ -17,7 +16,7 @@ public sealed class EmbeddedLogTests
     private static EmbeddedLog Open(string dir) => EmbeddedLog.Open(dir, NullLogger.Instance);
 
     [Fact]
-    public async Task Appends_survive_a_reopen_and_every_entry_proves_inclusion()
+    public async Task AppendsSurviveAReopenAndEveryEntryProvesInclusion()
     {
         using var dir = new TempDirectory();
         var entries = new List<AppendedLeaf>();
@@ -74,7 +73,7 @@ public sealed class EmbeddedLogTests
     }
 
     [Fact]
-    public async Task A_tampered_entry_stops_the_log_from_opening()
+    public async Task ATamperedEntryStopsTheLogFromOpening()
     {
         using var dir = new TempDirectory();
         using (var log = Open(dir.Path))
@@ -95,7 +94,7 @@ public sealed class EmbeddedLogTests
     }
 
     [Fact]
-    public async Task A_forged_checkpoint_stops_the_log_from_opening()
+    public async Task AForgedCheckpointStopsTheLogFromOpening()
     {
         using var dir = new TempDirectory();
         using (var log = Open(dir.Path))
@@ -114,7 +113,7 @@ public sealed class EmbeddedLogTests
     }
 
     [Fact]
-    public async Task A_tampered_hash_tile_stops_the_log_from_opening()
+    public async Task ATamperedHashTileStopsTheLogFromOpening()
     {
         using var dir = new TempDirectory();
         using (var log = Open(dir.Path))
@@ -135,7 +134,7 @@ public sealed class EmbeddedLogTests
     }
 
     [Fact]
-    public async Task An_append_cut_before_its_checkpoint_is_rolled_back_to_the_checkpoint()
+    public async Task AnAppendCutBeforeItsCheckpointIsRolledBackToTheCheckpoint()
     {
         using var dir = new TempDirectory();
         using (var log = Open(dir.Path))
@@ -159,7 +158,7 @@ public sealed class EmbeddedLogTests
     }
 
     [Fact]
-    public async Task Tiles_the_checkpoint_does_not_name_are_removed_at_open_whatever_their_width_or_level()
+    public async Task TilesTheCheckpointDoesNotNameAreRemovedAtOpenWhateverTheirWidthOrLevel()
     {
         using var dir = new TempDirectory();
         using (var log = Open(dir.Path))

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Tlogistry.Ledger;
 using Tlogistry.Signing;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Envelopes;
@@ -14,7 +13,7 @@ public sealed class EmbeddedSightingLogDedupeTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task The_same_envelope_twice_is_one_entry_and_a_new_signature_of_the_same_claim_is_another()
+    public async Task TheSameEnvelopeTwiceIsOneEntryAndANewSignatureOfTheSameClaimIsAnother()
     {
         using var dir = new TempDirectory();
         using var key = InstanceKey.LoadOrCreate(dir.Combine("signing-key.pem"));

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Notes;
 
 namespace Tlogistry.Tests.Transparency.Notes;

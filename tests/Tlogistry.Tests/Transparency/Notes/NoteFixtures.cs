@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Notes;
 
 namespace Tlogistry.Tests.Transparency.Notes;

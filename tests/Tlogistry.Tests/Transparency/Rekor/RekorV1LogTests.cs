@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Sigstore;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Envelopes;
@@ -365,7 +364,7 @@ public sealed class RekorV1LogTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_search_by_anyone_stops_at_its_bound_instead_of_fetching_every_strangers_entry()
+    public async Task ASearchByAnyoneStopsAtItsBoundInsteadOfFetchingEveryStrangersEntry()
     {
         var uuids = Enumerable.Range(0, RekorV1Log.MaxSearchResults + 1).Select(i => Convert.ToHexStringLower(SHA256.HashData(BitConverter.GetBytes(i)))).ToArray();
         _rekor.Handler = (c, r) => ScriptedRekor.Json(c, 200, JsonSerializer.Serialize(uuids));
@@ -379,7 +378,7 @@ public sealed class RekorV1LogTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_keyless_email_identity_search_asks_the_log_for_that_email_and_hash_together()
+    public async Task AKeylessEmailIdentitySearchAsksTheLogForThatEmailAndHashTogether()
     {
         _rekor.Handler = (c, r) => ScriptedRekor.Json(c, 200, "[]");
 
@@ -394,7 +393,7 @@ public sealed class RekorV1LogTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_keyless_uri_identity_search_past_its_bound_reads_nothing_and_leaves_the_store_to_answer()
+    public async Task AKeylessUriIdentitySearchPastItsBoundReadsNothingAndLeavesTheStoreToAnswer()
     {
         var uuids = Enumerable.Range(0, RekorV1Log.MaxSearchResults + 1).Select(i => Convert.ToHexStringLower(SHA256.HashData(BitConverter.GetBytes(i)))).ToArray();
         _rekor.Handler = (c, r) => ScriptedRekor.Json(c, 200, JsonSerializer.Serialize(uuids));

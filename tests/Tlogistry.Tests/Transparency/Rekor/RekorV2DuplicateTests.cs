@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Tlogistry.Http;
 using Tlogistry.Signing;
 using Tlogistry.Tests.LogServer;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Merkle;
@@ -23,7 +22,7 @@ public sealed class RekorV2DuplicateTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_409_naming_the_entry_is_answered_with_that_entry_from_the_tiles()
+    public async Task A409NamingTheEntryIsAnsweredWithThatEntryFromTheTiles()
     {
         await using var f = await Front.StartAsync();
         var (envelope, signer) = f.Sign("first");
@@ -43,7 +42,7 @@ public sealed class RekorV2DuplicateTests
     }
 
     [Fact]
-    public async Task A_409_that_names_no_entry_or_one_beyond_the_log_is_an_outage_and_another_entry_does_not_match()
+    public async Task A409ThatNamesNoEntryOrOneBeyondTheLogIsAnOutageAndAnotherEntryDoesNotMatch()
     {
         await using var f = await Front.StartAsync();
         var (envelope, signer) = f.Sign("first");
@@ -67,7 +66,7 @@ public sealed class RekorV2DuplicateTests
     [InlineData("""{"code":6,"message":"already exists"}""", null)]
     [InlineData("""{"message":"an equivalent entry already exists in the transparency log with index 99999999999999999999"}""", null)]
     [InlineData("""{"message":"an equivalent entry already exists in the transparency log with index -1"}""", null)]
-    public void The_duplicate_index_is_read_only_from_the_rekor_tiles_message(string body, long? expected) =>
+    public void TheDuplicateIndexIsReadOnlyFromTheRekorTilesMessage(string body, long? expected) =>
         Assert.Equal(expected, DuplicateIndex.Find(System.Text.Encoding.UTF8.GetBytes(body)));
 
     /// <summary>Creates answer 409 with <paramref name="json"/>; reads are forwarded to the real log.</summary>

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Abstractions;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Rekor;
 using Tlogistry.Http;
 

@@ -144,7 +144,7 @@ public sealed class EntryBodyTests
     }
 
     [Fact]
-    public void Without_a_set_only_the_leafs_own_time_counts_and_it_must_be_the_entrys()
+    public void WithoutASetOnlyTheLeafsOwnTimeCountsAndItMustBeTheEntrys()
     {
         using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var key = InstanceKey.FromEcdsa(ecdsa);
@@ -164,7 +164,7 @@ public sealed class EntryBodyTests
     }
 
     [Fact]
-    public void A_checkpoint_from_another_origin_under_the_same_key_fails_for_a_log_id_naming_this_one()
+    public void ACheckpointFromAnotherOriginUnderTheSameKeyFailsForALogIdNamingThisOne()
     {
         using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var key = InstanceKey.FromEcdsa(ecdsa);

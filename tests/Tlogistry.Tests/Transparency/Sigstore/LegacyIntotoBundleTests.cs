@@ -29,7 +29,7 @@ public sealed class LegacyIntotoBundleTests
     }
 
     [Fact]
-    public void Without_a_named_legacy_log_and_key_an_unsigned_entry_never_verifies()
+    public void WithoutANamedLegacyLogAndKeyAnUnsignedEntryNeverVerifies()
     {
         var (bundle, key) = Build();
         using var stranger = ECDsa.Create(ECCurve.NamedCurves.nistP256);

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Sigstore;
 
 namespace Tlogistry.Tests.Transparency.Sigstore;

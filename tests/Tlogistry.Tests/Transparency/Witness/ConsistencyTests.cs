@@ -22,7 +22,7 @@ public sealed class ConsistencyTests
     }
 
     [Fact]
-    public void A_grown_tree_extends_every_earlier_one()
+    public void AGrownTreeExtendsEveryEarlierOne()
     {
         var (tree, at) = Log("a", 20);
         for (var older = 0; older <= 20; older++)
@@ -36,7 +36,7 @@ public sealed class ConsistencyTests
     }
 
     [Fact]
-    public void Two_histories_under_one_origin_are_a_fork_naming_both_sizes_and_roots()
+    public void TwoHistoriesUnderOneOriginAreAForkNamingBothSizesAndRoots()
     {
         var (_, mine) = Log("a", 9);
         var (other, theirs) = Log("b", 9);
@@ -53,7 +53,7 @@ public sealed class ConsistencyTests
     }
 
     [Fact]
-    public void A_tree_that_shrank_or_a_proof_that_does_not_fit_is_refused()
+    public void ATreeThatShrankOrAProofThatDoesNotFitIsRefused()
     {
         var (tree, at) = Log("a", 8);
         var back = Assert.Throws<LogConsistencyException>(() => Consistency.Require(at[7], at[3], null));
@@ -71,7 +71,7 @@ public sealed class ConsistencyTests
     [InlineData("rekor.sigstore.dev - 1193050959916656506", "rekor.sigstore.dev%20-%201193050959916656506")]
     [InlineData("..", "%2E.")]
     [InlineData("a/../b", "a%2F..%2Fb")]
-    public void Origins_become_single_file_names(string origin, string file)
+    public void OriginsBecomeSingleFileNames(string origin, string file)
     {
         Assert.Equal(file, CheckpointCache.Escape(origin));
         Assert.DoesNotContain('/', CheckpointCache.Escape(origin));

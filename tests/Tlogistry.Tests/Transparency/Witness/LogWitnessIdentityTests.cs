@@ -4,7 +4,6 @@ using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Notes;
 using Tlogistry.Transparency.Sigstore;
 using Tlogistry.Transparency.Witness;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Transparency.Witness;
 
@@ -18,7 +17,7 @@ public sealed class LogWitnessIdentityTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_second_origin_signed_by_the_same_log_key_is_a_fork_not_a_new_log()
+    public async Task ASecondOriginSignedByTheSameLogKeyIsAForkNotANewLog()
     {
         using var state = new TempDirectory();
         var seed = RandomNumberGenerator.GetBytes(32);

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using Tlogistry.Oci;
 using Tlogistry.Upstream.Guard;
 using Tlogistry.Upstream;
-using static Tlogistry.Tests.Support.Registries;
+using static Tlogistry.Tests.Support.Data.Registries;
 
 namespace Tlogistry.Tests.Upstream.Guard;
 
@@ -50,7 +50,7 @@ public sealed class AddressPolicyTests
     [InlineData("2001::a00:1", "Teredo")]
     [InlineData("2002:7f00:1::", "loopback")]
     [InlineData("2002:a9fe:a9fe::1", "link-local")]
-    public void Refuses_special_purpose_addresses(string address, string why) =>
+    public void RefusesSpecialPurposeAddresses(string address, string why) =>
         Assert.Contains(why, AddressPolicy.Refusal(IPAddress.Parse(address)), StringComparison.Ordinal);
 
     [Theory]
@@ -63,7 +63,7 @@ public sealed class AddressPolicyTests
     [InlineData("64:ff9b::808:808")]
     [InlineData("2a00:1450:4001:80b::200e")]
     [InlineData("2002:808:808::1")]
-    public void Allows_public_addresses(string address) =>
+    public void AllowsPublicAddresses(string address) =>
         Assert.Null(AddressPolicy.Refusal(IPAddress.Parse(address)));
 }
 
@@ -77,11 +77,11 @@ public sealed class RegistryPolicyTests
     [InlineData("ghcr.io", "ghcr.io.evil.com", false)]
     [InlineData("registry*.example.com", "registry-eu.example.com", true)]
     [InlineData("localhost:5000", "localhost:5000", true)]
-    public void Patterns_match_within_labels(string pattern, string host, bool matches) =>
+    public void PatternsMatchWithinLabels(string pattern, string host, bool matches) =>
         Assert.Equal(matches, RegistryPolicy.Matches(pattern, host));
 
     [Fact]
-    public void Deny_wins_and_an_allow_list_closes_everything_else()
+    public void DenyWinsAndAnAllowListClosesEverythingElse()
     {
         var policy = new RegistryPolicy(["docker.io", "*.gcr.io", "ghcr.io"], ["ghcr.io"]);
         Assert.Null(policy.Refusal(Named("docker.io")));
@@ -124,7 +124,7 @@ public sealed class RegistryPolicyTests
 
     [Theory]
     [MemberData(nameof(Spellings))]
-    public void Lists_hold_for_every_spelling_of_a_registry(string list, string[] patterns, string name, bool matches)
+    public void ListsHoldForEverySpellingOfARegistry(string list, string[] patterns, string name, bool matches)
     {
         Assert.True(ImageNameParser.TryParse(name, out var parsed, out var error), error?.Message);
         var policy = list == "deny" ? new RegistryPolicy([], patterns) : new RegistryPolicy(patterns, []);
@@ -137,7 +137,7 @@ public sealed class RegistryPolicyTests
     [InlineData("ghcr.io:0443", "leading zeros")]
     [InlineData("2130706433:5443", "write 127.0.0.1")]
     [InlineData("ghcr.io/org", "not a valid host name")]
-    public void A_pattern_that_is_not_a_canonical_registry_stops_the_start(string pattern, string reason)
+    public void APatternThatIsNotACanonicalRegistryStopsTheStart(string pattern, string reason)
     {
         var e = Assert.Throws<FormatException>(() => new RegistryPolicy([], [pattern]));
         Assert.Contains("--deny-registry", e.Message, StringComparison.Ordinal);
@@ -151,7 +151,7 @@ public sealed class ConnectGuardTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Loopback_is_refused_by_the_guarded_pool_and_reached_only_by_the_configured_one()
+    public async Task LoopbackIsRefusedByTheGuardedPoolAndReachedOnlyByTheConfiguredOne()
     {
         using var silent = new TcpListener(IPAddress.Loopback, 0);
         silent.Start();
@@ -174,7 +174,7 @@ public sealed class ConnectGuardTests
     }
 
     [Fact]
-    public void Trust_belongs_to_a_registry_name_not_to_an_address()
+    public void TrustBelongsToARegistryNameNotToAnAddress()
     {
         var guard = new ConnectGuard([Named("docker.io"), Named("registry.internal:5000")]);
         Assert.True(guard.IsTrusted(Named("registry-1.docker.io:443")));

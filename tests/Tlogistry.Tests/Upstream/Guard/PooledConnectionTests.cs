@@ -9,7 +9,6 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Upstream.Guard;
 
@@ -26,7 +25,7 @@ public sealed class PooledConnectionTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_trusted_token_realm_connection_never_serves_a_client_named_destination()
+    public async Task ATrustedTokenRealmConnectionNeverServesAClientNamedDestination()
     {
         using var tls = new TestTls(Internal);
         var secretReads = 0;

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Upstream.Guard;
 
@@ -16,7 +15,7 @@ public sealed class ProxyEnvironmentTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_client_named_registry_is_judged_by_its_own_address_never_through_a_proxy()
+    public async Task AClientNamedRegistryIsJudgedByItsOwnAddressNeverThroughAProxy()
     {
         // Both listen on loopback and accept nothing but count: the proxy must never be asked,
         // and the registry must be refused before it is dialled.

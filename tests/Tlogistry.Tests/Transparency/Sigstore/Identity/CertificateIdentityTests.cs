@@ -12,7 +12,7 @@ public sealed class CertificateIdentityTests
     [InlineData("spiffe://example.org/ns/registry/sa/tlogistry", "uri")]
     [InlineData("tlogistry@project.iam.gserviceaccount.com", "email")]
     [InlineData("alice@example.com", "email")]
-    public void Identities_are_typed_as_fulcio_types_them(string configured, string kind)
+    public void IdentitiesAreTypedAsFulcioTypesThem(string configured, string kind)
     {
         var identity = CertificateIdentity.Parse(configured);
         Assert.Equal(new CertificateIdentity(kind == "email" ? SanKind.Email : SanKind.Uri, configured), identity);
@@ -25,6 +25,6 @@ public sealed class CertificateIdentityTests
     [InlineData("@example.com")]
     [InlineData("alice@")]
     [InlineData("a lice@example.com")]
-    public void Neither_an_email_nor_a_uri_is_refused(string configured) =>
+    public void NeitherAnEmailNorAUriIsRefused(string configured) =>
         Assert.Throws<FormatException>(() => CertificateIdentity.Parse(configured));
 }

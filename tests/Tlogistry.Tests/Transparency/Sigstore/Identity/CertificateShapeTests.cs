@@ -18,7 +18,7 @@ public sealed class CertificateShapeTests
     private static readonly DateTimeOffset At = TestPki.Start.AddMinutes(1);
 
     [Fact]
-    public void A_strangers_certificate_fails_on_identity_before_any_chain_is_built()
+    public void AStrangersCertificateFailsOnIdentityBeforeAnyChainIsBuilt()
     {
         using var pki = new TestPki();
         using var untrusted = new TestPki("untrusted");
@@ -34,7 +34,7 @@ public sealed class CertificateShapeTests
     }
 
     [Fact]
-    public void A_uri_san_never_matches_an_email_identity_of_the_same_text()
+    public void AUriSanNeverMatchesAnEmailIdentityOfTheSameText()
     {
         using var pki = new TestPki();
         var (der, key) = pki.Leaf(alter: r => ReplaceSan(r, n => n.AddUri(new Uri("mailto:alice@example.com"))));
@@ -45,7 +45,7 @@ public sealed class CertificateShapeTests
     }
 
     [Fact]
-    public void A_second_san_is_refused()
+    public void ASecondSanIsRefused()
     {
         using var pki = new TestPki();
         var (der, key) = pki.Leaf(alter: r => ReplaceSan(r, n =>
@@ -59,7 +59,7 @@ public sealed class CertificateShapeTests
     }
 
     [Fact]
-    public void A_non_critical_san_is_refused()
+    public void ANonCriticalSanIsRefused()
     {
         using var pki = new TestPki();
         var (der, key) = pki.Leaf(alter: r => ReplaceSan(r, n => n.AddEmailAddress("alice@example.com"), critical: false));
@@ -69,7 +69,7 @@ public sealed class CertificateShapeTests
     }
 
     [Fact]
-    public void Issuer_extensions_that_disagree_are_refused()
+    public void IssuerExtensionsThatDisagreeAreRefused()
     {
         using var pki = new TestPki();
         var (der, key) = pki.Leaf(alter: r =>
@@ -83,7 +83,7 @@ public sealed class CertificateShapeTests
     }
 
     [Fact]
-    public void A_leaf_without_digital_signature_usage_is_refused()
+    public void ALeafWithoutDigitalSignatureUsageIsRefused()
     {
         using var pki = new TestPki();
         var (der, key) = pki.Leaf(alter: r =>
@@ -97,7 +97,7 @@ public sealed class CertificateShapeTests
     }
 
     [Fact]
-    public void An_intermediate_restricted_to_another_usage_breaks_the_chain()
+    public void AnIntermediateRestrictedToAnotherUsageBreaksTheChain()
     {
         using var pki = new TestPki(intermediateCodeSigning: false);
         var (der, key) = pki.Leaf();
@@ -108,7 +108,7 @@ public sealed class CertificateShapeTests
     }
 
     [Fact]
-    public void A_leaf_with_its_sct_passes_and_one_without_is_refused_unless_the_operator_opted_out()
+    public void ALeafWithItsSctPassesAndOneWithoutIsRefusedUnlessTheOperatorOptedOut()
     {
         using var pki = new TestPki();
         var (with, withKey) = pki.Leaf();
@@ -123,7 +123,7 @@ public sealed class CertificateShapeTests
     }
 
     [Fact]
-    public void An_sct_that_does_not_match_its_signature_is_refused()
+    public void AnSctThatDoesNotMatchItsSignatureIsRefused()
     {
         using var pki = new TestPki();
         var (der, key) = pki.Leaf(tamperSct: true);
@@ -134,10 +134,10 @@ public sealed class CertificateShapeTests
     }
 
     [Fact]
-    public void An_sct_from_a_ct_log_the_root_does_not_name_is_refused()
+    public void AnSctFromACtLogTheRootDoesNotNameIsRefused()
     {
         using var pki = new TestPki();
-        using var otherLog = new Support.TestCtLog(TestPki.Start.AddYears(-1));
+        using var otherLog = new TestCtLog(TestPki.Start.AddYears(-1));
         var (der, key) = pki.Leaf();
         var root = new TrustedRoot(TrustedRoot.PublicGood.Logs, [pki.Authority()], [otherLog.Describe()]);
 
@@ -146,7 +146,7 @@ public sealed class CertificateShapeTests
     }
 
     [Fact]
-    public void An_sct_made_outside_its_ct_logs_window_is_refused()
+    public void AnSctMadeOutsideItsCtLogsWindowIsRefused()
     {
         using var pki = new TestPki();
         var (der, key) = pki.Leaf();
@@ -159,7 +159,7 @@ public sealed class CertificateShapeTests
 
     [Theory]
     [MemberData(nameof(CertificatePolicyTests.Leaves), MemberType = typeof(CertificatePolicyTests))]
-    public void Real_public_good_leaves_carry_an_sct_that_verifies_only_against_the_public_good_ct_logs(string name)
+    public void RealPublicGoodLeavesCarryAnSctThatVerifiesOnlyAgainstThePublicGoodCtLogs(string name)
     {
         var leaf = FulcioLeaf.Get(name);
         var der = leaf.LeafDer();
@@ -176,7 +176,7 @@ public sealed class CertificateShapeTests
     }
 
     [Fact]
-    public void A_detached_sct_verifies_over_the_final_certificate()
+    public void ADetachedSctVerifiesOverTheFinalCertificate()
     {
         using var pki = new TestPki();
         var (der, _) = pki.Leaf(sct: false);

@@ -9,7 +9,7 @@ public sealed class SignerIdentityTests
     [InlineData("alice@example.com", "https://accounts.example.com")]
     [InlineData("https://github.com/org/repo/.github/workflows/ci.yml@refs/heads/main", "https://token.actions.githubusercontent.com")]
     [InlineData("https://example.com/path;issuer=odd", "https://issuer.example")]
-    public void A_keyless_identity_splits_back_into_its_san_and_issuer(string san, string issuer)
+    public void AKeylessIdentitySplitsBackIntoItsSanAndIssuer(string san, string issuer)
     {
         var identity = SignerIdentity.ForCertificate(CertificateIdentity.Parse(san), issuer);
         Assert.False(SignerIdentity.IsKey(identity));
@@ -22,11 +22,11 @@ public sealed class SignerIdentityTests
     [InlineData("email:alice@example.com")]
     [InlineData(";issuer=x")]
     [InlineData("")]
-    public void Anything_else_does_not_split(string identity) =>
+    public void AnythingElseDoesNotSplit(string identity) =>
         Assert.False(SignerIdentity.TrySplitCertificate(identity, out _, out _));
 
     [Fact]
-    public void A_key_identity_is_recognised_as_one()
+    public void AKeyIdentityIsRecognisedAsOne()
     {
         Assert.True(SignerIdentity.IsKey(SignerIdentity.ForKey([1, 2, 3])));
         Assert.False(SignerIdentity.IsKey("email:alice@example.com;issuer=https://i"));

@@ -2,7 +2,6 @@ using System.Formats.Asn1;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency.Sigstore;
 using Tlogistry.Transparency.Sigstore.Identity;
 

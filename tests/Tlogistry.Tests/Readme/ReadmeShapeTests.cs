@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Readme;
 

@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using Tlogistry.Host;
+using Tlogistry.Commands;
 using Tlogistry.Tests.Support;
 
 namespace Tlogistry.Tests.Deploy;

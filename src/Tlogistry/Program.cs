@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Tlogistry.Host;
+using Tlogistry.Commands;
 
 namespace Tlogistry;
 

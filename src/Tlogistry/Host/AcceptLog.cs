@@ -16,7 +16,11 @@ namespace Tlogistry.Host;
 /// </summary>
 internal static class AcceptLog
 {
-    public static async Task<int> RunAsync(IReadOnlyDictionary<string, string?> overrides, bool understood, TextWriter output, CancellationToken cancellationToken)
+    /// <param name="acceptUnsafe">
+    /// <c>--i-understand</c>: forget the sightings listed and remember the current checkpoint, so the
+    /// log that went back is accepted and their tags can be pinned to whatever upstream has now.
+    /// </param>
+    public static async Task<int> RunAsync(IReadOnlyDictionary<string, string?> overrides, bool acceptUnsafe, TextWriter output, CancellationToken cancellationToken)
     {
         await using var app = await TlogistryApp.BuildAsync(overrides, [], cancellationToken, serving: false);
         var history = app.Services.GetRequiredService<LogHistory>();
@@ -38,7 +42,7 @@ internal static class AcceptLog
             await output.WriteLineAsync($"accept-log: will forget {s.Reference} -> {s.Digest} (log index {s.LogIndex}, no longer in the log; the tag can be pinned anew)");
         }
 
-        if (!understood)
+        if (!acceptUnsafe)
         {
             await output.WriteLineAsync($"accept-log: nothing changed; run again with --i-understand to forget {forget.Count} sightings and accept the log at size {current.Size}");
             return 1;

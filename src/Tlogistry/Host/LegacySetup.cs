@@ -7,7 +7,7 @@ namespace Tlogistry.Host;
 /// <summary>
 /// <c>--legacy-log LOGID --legacy-key PEM</c>: the operator's explicit choice to honour the Go
 /// tlogistry's unsigned entries from that one log naming that one key. Both or neither; with
-/// neither no <see cref="LegacyTrust"/> is registered, and no unsigned entry counts.
+/// neither no <see cref="LegacyTrustUnsafe"/> is registered, and no unsigned entry counts.
 /// </summary>
 internal static class LegacySetup
 {
@@ -30,7 +30,7 @@ internal static class LegacySetup
             throw new FormatException($"--legacy-log must be a log ID, 64 hex digits, got \"{log}\"");
         }
 
-        var trust = new LegacyTrust(Convert.FromHexString(log), PublicKeyPem.Read(File.ReadAllText(key), $"--legacy-key {key}"));
+        var trust = new LegacyTrustUnsafe(Convert.FromHexString(log), PublicKeyPem.Read(File.ReadAllText(key), $"--legacy-key {key}"));
         services.AddSingleton(trust);
     }
 }

@@ -62,7 +62,9 @@ internal static partial class SignerSetup
             RenewBefore = KeylessSignerOptions.AppendBudget(logHttp),
             Audience = string.IsNullOrWhiteSpace(options.TokenAudience) ? KeylessSignerOptions.DefaultAudience : options.TokenAudience.Trim(),
         };
-        services.AddSingleton(sp => new CertificatePolicy(sp.GetRequiredService<TrustedRoot>(), san, issuer, requireSct: !options.UnsafeNoSct));
+        services.AddSingleton(sp => options.UnsafeNoSct
+            ? CertificatePolicy.WithoutSctUnsafe(sp.GetRequiredService<TrustedRoot>(), san, issuer)
+            : new CertificatePolicy(sp.GetRequiredService<TrustedRoot>(), san, issuer));
         services.AddSingleton(sp =>
         {
             var http = Http.JsonHttp.CreateClient();
@@ -83,7 +85,7 @@ internal static partial class SignerSetup
         services.AddSingleton<IEnvelopeSigner>(sp => sp.GetRequiredService<KeylessSigner>());
         services.AddSingleton<ISignerPolicy>(sp => sp.GetRequiredService<CertificatePolicy>());
         services.AddSingleton(sp => new SightingReader(
-            new BundleVerifier(sp.GetRequiredService<TrustedRoot>(), sp.GetService<LegacyTrust>()),
+            new BundleVerifier(sp.GetRequiredService<TrustedRoot>(), sp.GetService<LegacyTrustUnsafe>()),
             sp.GetRequiredService<ISignerPolicy>(),
             identity,
             SignerMaterial.ForKey(sp.GetRequiredService<KeylessSigner>().PublicKeyDer),
@@ -110,7 +112,7 @@ internal static partial class SignerSetup
         {
             var key = sp.GetRequiredService<InstanceKey>();
             return new SightingReader(
-                new BundleVerifier(sp.GetRequiredService<TrustedRoot>(), sp.GetService<LegacyTrust>()),
+                new BundleVerifier(sp.GetRequiredService<TrustedRoot>(), sp.GetService<LegacyTrustUnsafe>()),
                 sp.GetRequiredService<ISignerPolicy>(),
                 key.Identity,
                 SignerMaterial.ForKey(key.PublicKeyDer),

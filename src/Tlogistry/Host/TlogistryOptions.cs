@@ -117,7 +117,7 @@ internal sealed class TlogistryOptions
     public Registry.UnavailablePolicy ParseUnavailablePolicy() => OnLogUnavailable.Trim().ToLowerInvariant() switch
     {
         "fail" => Registry.UnavailablePolicy.Fail,
-        "serve" => Registry.UnavailablePolicy.Serve,
+        "serve" => Registry.UnavailablePolicy.ServeUnverifiedUnsafe,
         _ => throw new FormatException($"--on-log-unavailable must be fail or serve, got \"{OnLogUnavailable}\""),
     };
 

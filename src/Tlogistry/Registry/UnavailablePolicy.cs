@@ -6,6 +6,9 @@ internal enum UnavailablePolicy
     /// <summary>Refuse with 503: no tag is served unchecked (the default).</summary>
     Fail,
 
-    /// <summary>Serve upstream's manifest marked <c>Tlog-Unverified: true</c>, and log it loudly.</summary>
-    Serve,
+    /// <summary>
+    /// <c>--on-log-unavailable serve</c>: serve upstream's manifest unchecked, marked
+    /// <c>Tlog-Unverified: true</c>, and log it loudly; a moved tag then goes unnoticed.
+    /// </summary>
+    ServeUnverifiedUnsafe,
 }

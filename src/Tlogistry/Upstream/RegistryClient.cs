@@ -65,7 +65,7 @@ internal sealed partial class RegistryClient : IDisposable
         // One trust decision per exchange, from the registry's one name (never from the URL's
         // authority): its token realm travels on the same side of the guard, so a client-named
         // registry cannot name a private realm.
-        var destination = _guard.IsTrusted(name.Registry) ? Destination.Configured : Destination.Guarded;
+        var destination = _guard.IsExemptUnsafe(name.Registry) ? Destination.ExemptUnsafe : Destination.Guarded;
 
         // A blob may be gigabytes: it keeps streaming while it keeps a minimum average rate.
         var budget = operation == "blob" ? new ExchangeBudget(_exchangeTimeout, _blobMinimumRate) : ExchangeBudget.Fixed(_exchangeTimeout);
@@ -145,7 +145,7 @@ internal sealed partial class RegistryClient : IDisposable
         {
             throw new UpstreamException(403, new OciError(OciErrorCodes.Denied, $"{what}: {refused.Message}"), null, e);
         }
-        catch (HttpRequestException e) when (exchange.Destination == Destination.Configured)
+        catch (HttpRequestException e) when (exchange.Destination == Destination.ExemptUnsafe)
         {
             // The transport's message names the address connected to, which the operator chose
             // and may be internal: the client gets a reference, the log the detail.
@@ -186,7 +186,7 @@ internal sealed partial class RegistryClient : IDisposable
         Log.FetchingToken(_logger, realm.Authority, name.Registry.Value);
 
         using var request = new HttpRequestMessage(HttpMethod.Get, tokenUrl);
-        var tokenService = exchange.Destination == Destination.Configured ? $"the token service of {name.Registry}" : $"the token service {realm.Authority} for {name.Registry}";
+        var tokenService = exchange.Destination == Destination.ExemptUnsafe ? $"the token service of {name.Registry}" : $"the token service {realm.Authority} for {name.Registry}";
         var response = await SendMappedAsync(request, tokenService, "token", exchange);
         using (var answer = new UpstreamExchange(response, _idleTimeout, exchange.Budget, exchange.Started))
         {

@@ -10,8 +10,11 @@ internal enum Destination
     /// <summary>Named by a client (or by a registry a client named): only public addresses.</summary>
     Guarded,
 
-    /// <summary>Named by the operator (a mapping, an exact allowed registry, or a token realm one of those named).</summary>
-    Configured,
+    /// <summary>
+    /// Named by the operator (a mapping, an exact allowed registry, or a token realm one of those
+    /// named): exempt from the address policy, so it may be private.
+    /// </summary>
+    ExemptUnsafe,
 }
 
 /// <summary>
@@ -34,7 +37,7 @@ internal sealed class TransportPools : IDisposable
         _configured = Client(options, connect: null);
     }
 
-    public HttpClient For(Destination destination) => destination == Destination.Configured ? _configured : _guarded;
+    public HttpClient For(Destination destination) => destination == Destination.ExemptUnsafe ? _configured : _guarded;
 
     public void Dispose()
     {

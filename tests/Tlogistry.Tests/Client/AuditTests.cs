@@ -21,7 +21,7 @@ public sealed class AuditTests
         var output = new StringWriter();
         var progress = new StringWriter();
         var request = new AuditRequest(from, f.Proxy.BaseUri, ProxyGiven: !dataDir, LogChoice.Parse("embedded"), dataDir ? f.Data.Path : null, json, TrustFlags.None, every);
-        var exit = await AuditCommand.RunAsync(request, output, progress, Ct);
+        var exit = await LogMonitor.RunAsync(request, output, progress, Ct);
         return (exit, output.ToString(), progress.ToString());
     }
 

@@ -15,7 +15,7 @@ public sealed class HistoryTests
     {
         var output = new StringWriter();
         var errors = new StringWriter();
-        var exit = await HistoryCommand.RunAsync(new HistoryRequest(image, f.Proxy.BaseUri, dataDir ? f.Data.Path : null, json, trust ?? TrustFlags.None), output, errors, Ct);
+        var exit = await ImageHistory.RunAsync(new HistoryRequest(image, f.Proxy.BaseUri, dataDir ? f.Data.Path : null, json, trust ?? TrustFlags.None), output, errors, Ct);
         return (exit, output.ToString(), errors.ToString());
     }
 
@@ -85,7 +85,7 @@ public sealed class HistoryTests
         Assert.Contains("invalid repository name", bad.Message, StringComparison.Ordinal);
 
         var port = FreePort.Next();
-        var gone = await Assert.ThrowsAsync<ClientException>(() => HistoryCommand.RunAsync(
+        var gone = await Assert.ThrowsAsync<ClientException>(() => ImageHistory.RunAsync(
             new HistoryRequest("alpine", new Uri($"http://127.0.0.1:{port}/"), null, false, TrustFlags.None), TextWriter.Null, TextWriter.Null, Ct));
         Assert.Contains($"cannot reach the proxy at http://127.0.0.1:{port}/", gone.Message, StringComparison.Ordinal);
 

@@ -26,12 +26,12 @@ public sealed class LogServeClientTests
     };
 
     private static Task<string> Verify(ClientFixture f, string state, string image) =>
-        VerifyCommand.RunAsync(new VerifyRequest(image, null, null, f.Proxy.BaseUri, new TrustFlags(f.TrustedRoot, [f.Key], null, null), null, state), Ct);
+        TagVerification.RunAsync(new VerifyRequest(image, null, null, f.Proxy.BaseUri, new TrustFlags(f.TrustedRoot, [f.Key], null, null), null, state), Ct);
 
     private static async Task<(int Exit, string Output)> Audit(ClientFixture f, string log)
     {
         var output = new StringWriter();
-        var exit = await AuditCommand.RunAsync(new AuditRequest(0, f.Proxy.BaseUri, true, LogChoice.Parse(log), null, false, TrustFlags.None, 1000), output, TextWriter.Null, Ct);
+        var exit = await LogMonitor.RunAsync(new AuditRequest(0, f.Proxy.BaseUri, true, LogChoice.Parse(log), null, false, TrustFlags.None, 1000), output, TextWriter.Null, Ct);
         return (exit, output.ToString());
     }
 
@@ -58,7 +58,7 @@ public sealed class LogServeClientTests
 
         // Rekor v2 states no integrated time.
         var history = new StringWriter();
-        Assert.Equal(0, await HistoryCommand.RunAsync(new HistoryRequest("scripted.test/app", v2.Proxy.BaseUri, null, false, TrustFlags.None), history, TextWriter.Null, Ct));
+        Assert.Equal(0, await ImageHistory.RunAsync(new HistoryRequest("scripted.test/app", v2.Proxy.BaseUri, null, false, TrustFlags.None), history, TextWriter.Null, Ct));
         Assert.Matches(@"\na +sha256:[0-9a-f]{64} +0 +none +verified\n", history.ToString());
 
         // Both monitors are clean; then the v2 proxy's key logs a hash that no published bundle explains.

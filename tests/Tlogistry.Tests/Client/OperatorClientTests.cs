@@ -19,14 +19,14 @@ public sealed class OperatorClientTests
     {
         var output = new StringWriter();
         var errors = new StringWriter();
-        var exit = await HistoryCommand.RunAsync(request, output, errors, Ct);
+        var exit = await ImageHistory.RunAsync(request, output, errors, Ct);
         return (exit, output.ToString(), errors.ToString());
     }
 
     private static async Task<(int Exit, string Output)> Audit(Uri proxy, LogChoice? log, TrustFlags trust)
     {
         var output = new StringWriter();
-        var exit = await AuditCommand.RunAsync(new AuditRequest(0, proxy, true, log, null, false, trust, 1000), output, TextWriter.Null, Ct);
+        var exit = await LogMonitor.RunAsync(new AuditRequest(0, proxy, true, log, null, false, trust, 1000), output, TextWriter.Null, Ct);
         return (exit, output.ToString());
     }
 
@@ -60,9 +60,9 @@ public sealed class OperatorClientTests
 
         // verify reads the embedded log's checkpoint from the proxy's https URL with the same CA.
         var flags = new TrustFlags(rootFile, [keyFile], null, null, tls.AuthorityPath);
-        var verified = await VerifyCommand.RunAsync(new VerifyRequest("scripted.test/app:a", null, null, proxy.BaseUri, flags, null, stateDir), Ct);
+        var verified = await TagVerification.RunAsync(new VerifyRequest("scripted.test/app:a", null, null, proxy.BaseUri, flags, null, stateDir), Ct);
         Assert.StartsWith("verified scripted.test/app:a sha256:", verified, StringComparison.Ordinal);
-        await Assert.ThrowsAsync<ClientException>(() => VerifyCommand.RunAsync(new VerifyRequest("scripted.test/app:a", null, null, proxy.BaseUri, flags with { CaCert = null }, null, stateDir), Ct));
+        await Assert.ThrowsAsync<ClientException>(() => TagVerification.RunAsync(new VerifyRequest("scripted.test/app:a", null, null, proxy.BaseUri, flags with { CaCert = null }, null, stateDir), Ct));
 
         Assert.Equal(0, (await Audit(proxy.BaseUri, null, trusted)).Exit);
     }

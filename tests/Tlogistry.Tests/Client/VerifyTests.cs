@@ -27,7 +27,7 @@ public sealed class VerifyTests
     private static VerifyRequest Request(ClientFixture f, string image, string? digest = null, string? bundle = null, Uri? logUrl = null, string? state = null, TrustFlags? trust = null) =>
         new(image, digest, bundle, f.Proxy.BaseUri, trust ?? new TrustFlags(f.TrustedRoot, [f.Key], null, null), logUrl, state ?? f.StateDir);
 
-    private static Task<string> Verify(VerifyRequest request) => VerifyCommand.RunAsync(request, Ct);
+    private static Task<string> Verify(VerifyRequest request) => TagVerification.RunAsync(request, Ct);
 
     private static async Task<string> Fails(VerifyRequest request) => (await Assert.ThrowsAsync<ClientException>(() => Verify(request))).Message;
 

@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using k8s;
 using k8s.Models;
-using Tlogistry.Host;
+using Tlogistry.Commands;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
 

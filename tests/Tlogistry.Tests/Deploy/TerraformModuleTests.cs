@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using Tlogistry.Host;
+using Tlogistry.Commands;
 
 namespace Tlogistry.Tests.Deploy;
 

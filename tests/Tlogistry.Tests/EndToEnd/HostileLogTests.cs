@@ -157,7 +157,7 @@ public sealed class HostileLogTests
         Assert.False(pulled.Headers.Contains("Tlog-Integratedtime"));
 
         var history = new StringWriter();
-        Assert.Equal(0, await HistoryCommand.RunAsync(new HistoryRequest("scripted.test/app", rig.Proxy.BaseUri, null, true, TrustFlags.None), history, TextWriter.Null, Ct));
+        Assert.Equal(0, await ImageHistory.RunAsync(new HistoryRequest("scripted.test/app", rig.Proxy.BaseUri, null, true, TrustFlags.None), history, TextWriter.Null, Ct));
         Assert.DoesNotContain("2000-01-01", history.ToString(), StringComparison.Ordinal);
         Assert.Contains("\"verified\"", history.ToString(), StringComparison.Ordinal);
 
@@ -252,7 +252,7 @@ public sealed class HostileLogTests
     private static async Task<(int Exit, string Output)> AuditAsync(Rig rig)
     {
         var output = new StringWriter();
-        var exit = await AuditCommand.RunAsync(new AuditRequest(0, rig.Proxy.BaseUri, true, LogChoice.Parse($"rekor-v1={rig.Front.BaseUri}"), null, false, new TrustFlags(rig.Settings["Tlogistry:TrustedRoot"], [], null, null), 1000), output, TextWriter.Null, Ct);
+        var exit = await LogMonitor.RunAsync(new AuditRequest(0, rig.Proxy.BaseUri, true, LogChoice.Parse($"rekor-v1={rig.Front.BaseUri}"), null, false, new TrustFlags(rig.Settings["Tlogistry:TrustedRoot"], [], null, null), 1000), output, TextWriter.Null, Ct);
         return (exit, output.ToString());
     }
 

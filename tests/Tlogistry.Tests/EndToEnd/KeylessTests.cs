@@ -79,8 +79,8 @@ public sealed class KeylessTests
             Assert.Equal(pinnedTrust.Reader.Identity, pinnedTrust.Reader.Read(bundle).Identity);
             Tlogistry.Client.Verify.VerifyRequest Check(string identity) =>
                 new("scripted.test/app:v1", pinned, null, proxy.BaseUri, new Tlogistry.Client.TrustFlags(published, [], identity, Issuer), null, Path.Combine(data.Path, "state"));
-            Assert.EndsWith("signed by email:alice@example.com;issuer=" + Issuer, await Tlogistry.Client.Verify.VerifyCommand.RunAsync(Check(Alice), Ct), StringComparison.Ordinal);
-            var stranger = await Assert.ThrowsAsync<Tlogistry.Client.ClientException>(() => Tlogistry.Client.Verify.VerifyCommand.RunAsync(Check("mallory@example.com"), Ct));
+            Assert.EndsWith("signed by email:alice@example.com;issuer=" + Issuer, await Tlogistry.Client.Verify.TagVerification.RunAsync(Check(Alice), Ct), StringComparison.Ordinal);
+            var stranger = await Assert.ThrowsAsync<Tlogistry.Client.ClientException>(() => Tlogistry.Client.Verify.TagVerification.RunAsync(Check("mallory@example.com"), Ct));
             Assert.Contains("mallory@example.com", stranger.Message, StringComparison.Ordinal);
         }
 

@@ -55,6 +55,9 @@ internal static class LayerOrder
         "Tlogistry.Serving",
         "Tlogistry.LogServer",
         "Tlogistry.Host",
+
+        // The command line: each command's flags and the glue to the code that does its work.
+        "Tlogistry.Commands",
         "Tlogistry",
     ];
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using System.Text.RegularExpressions;
-using Tlogistry.Host;
+using Tlogistry.Commands;
 
 namespace Tlogistry.Tests.Readme;
 

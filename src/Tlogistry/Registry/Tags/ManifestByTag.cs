@@ -84,7 +84,7 @@ internal sealed class ManifestByTag
 
             decision = await _ledger.ObserveAsync(new Observation(pinned, Digest.Parse(manifest.Digest), manifest.MediaType, _record.For(name, tag, manifest.Url)), ct);
         }
-        catch (LedgerUnavailableException e) when (_onUnavailable == UnavailablePolicy.Serve)
+        catch (LedgerUnavailableException e) when (_onUnavailable == UnavailablePolicy.ServeUnverifiedUnsafe)
         {
             RegistryLog.ServedUnverified(_logger, reference, manifest.Digest, e.Message);
             headers["Tlog-Unverified"] = "true";

@@ -11,7 +11,7 @@ namespace Tlogistry.Transparency.Sigstore;
 /// failure is a <see cref="LogVerificationException"/> naming the check and the log index.
 /// </summary>
 /// <param name="legacy">The log and key whose unsigned intoto 0.0.1 entries count; none when null.</param>
-internal sealed class BundleVerifier(TrustedRoot root, LegacyTrust? legacy = null)
+internal sealed class BundleVerifier(TrustedRoot root, LegacyTrustUnsafe? legacy = null)
 {
     private readonly TrustedRoot root = root ?? throw new ArgumentNullException(nameof(root));
 

@@ -9,7 +9,7 @@ namespace Tlogistry.Upstream.Guard;
 /// (SocketsHttpHandler.ConnectCallback) the host is resolved here and only an address that
 /// passes <see cref="AddressPolicy"/> is dialled, so DNS rebinding, redirects and token realms
 /// cannot reach a refused address. Which pool a request travels in is decided per request by
-/// <see cref="IsTrusted"/>: a registry the operator configured (an <c>--upstream</c> mapping, or
+/// <see cref="IsExemptUnsafe"/>: a registry the operator configured (an <c>--upstream</c> mapping, or
 /// an exact <c>--allow-registry</c> entry) may be private, and so may a token realm it names.
 /// Trust belongs to the registry's one name, never to a URL's authority, so a name that merely
 /// spells a mapping's address gains nothing; and the configured pool never carries a
@@ -17,16 +17,16 @@ namespace Tlogistry.Upstream.Guard;
 /// </summary>
 internal sealed class ConnectGuard
 {
-    private readonly HashSet<RegistryHost> _trusted;
+    private readonly HashSet<RegistryHost> _exemptUnsafe;
 
-    /// <param name="trusted">The registries the operator configured.</param>
-    public ConnectGuard(IEnumerable<RegistryHost> trusted)
+    /// <param name="exemptUnsafe">The registries the operator configured, exempt from <see cref="AddressPolicy"/>.</param>
+    public ConnectGuard(IEnumerable<RegistryHost> exemptUnsafe)
     {
-        _trusted = [.. trusted];
+        _exemptUnsafe = [.. exemptUnsafe];
     }
 
-    /// <summary>Whether requests for <paramref name="registry"/> (and its token realm) may reach any address.</summary>
-    public bool IsTrusted(RegistryHost registry) => _trusted.Contains(registry);
+    /// <summary>Whether requests for <paramref name="registry"/> (and its token realm) skip the address policy and may reach any address.</summary>
+    public bool IsExemptUnsafe(RegistryHost registry) => _exemptUnsafe.Contains(registry);
 
     /// <summary>
     /// Opens a socket for the guarded pool: every address is judged, whatever the request. The

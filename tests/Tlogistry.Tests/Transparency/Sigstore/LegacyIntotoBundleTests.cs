@@ -36,8 +36,8 @@ public sealed class LegacyIntotoBundleTests
         foreach (var verifier in new[]
         {
             new BundleVerifier(TrustedRoot.PublicGood),
-            new BundleVerifier(TrustedRoot.PublicGood, new LegacyTrust(new byte[32], key)),
-            new BundleVerifier(TrustedRoot.PublicGood, new LegacyTrust(bundle.Entry.LogId, stranger.ExportSubjectPublicKeyInfo())),
+            new BundleVerifier(TrustedRoot.PublicGood, new LegacyTrustUnsafe(new byte[32], key)),
+            new BundleVerifier(TrustedRoot.PublicGood, new LegacyTrustUnsafe(bundle.Entry.LogId, stranger.ExportSubjectPublicKeyInfo())),
         })
         {
             var e = Assert.Throws<LogVerificationException>(() => verifier.Verify(bundle, BundleSigner.Key(key), Now(bundle)));
@@ -87,7 +87,7 @@ public sealed class LegacyIntotoBundleTests
     }
 
     /// <summary>A verifier told to honour the fixture's log and key as legacy.</summary>
-    private static BundleVerifier Legacy(SigstoreBundle bundle, byte[] key) => new(TrustedRoot.PublicGood, new LegacyTrust(bundle.Entry.LogId, key));
+    private static BundleVerifier Legacy(SigstoreBundle bundle, byte[] key) => new(TrustedRoot.PublicGood, new LegacyTrustUnsafe(bundle.Entry.LogId, key));
 
     private static DateTimeOffset Now(SigstoreBundle bundle) => DateTimeOffset.FromUnixTimeSeconds(bundle.Entry.IntegratedTime);
 

@@ -168,7 +168,7 @@ public sealed class ConnectGuardTests
         Assert.False(silent.Pending());
 
         // The same destination, on the pool for destinations the operator configured, connects.
-        var send = pools.For(Destination.Configured).GetAsync($"http://127.0.0.1:{port}/", Ct);
+        var send = pools.For(Destination.ExemptUnsafe).GetAsync($"http://127.0.0.1:{port}/", Ct);
         using var accepted = await silent.AcceptTcpClientAsync(Ct);
         Assert.True(accepted.Connected);
     }
@@ -177,9 +177,9 @@ public sealed class ConnectGuardTests
     public void TrustBelongsToARegistryNameNotToAnAddress()
     {
         var guard = new ConnectGuard([Named("docker.io"), Named("registry.internal:5000")]);
-        Assert.True(guard.IsTrusted(Named("registry-1.docker.io:443")));
-        Assert.True(guard.IsTrusted(Named("REGISTRY.internal:5000")));
-        Assert.False(guard.IsTrusted(Named("registry.internal")));
-        Assert.False(guard.IsTrusted(Named("registry.internal:5001")));
+        Assert.True(guard.IsExemptUnsafe(Named("registry-1.docker.io:443")));
+        Assert.True(guard.IsExemptUnsafe(Named("REGISTRY.internal:5000")));
+        Assert.False(guard.IsExemptUnsafe(Named("registry.internal")));
+        Assert.False(guard.IsExemptUnsafe(Named("registry.internal:5001")));
     }
 }

@@ -15,11 +15,13 @@ internal sealed class CertificatePolicy : ISignerPolicy
     private readonly TrustedRoot root;
     private readonly bool requireSct;
 
-    /// <param name="requireSct">
-    /// False only when the operator chose to trust certificates without an SCT: Fulcio's
-    /// specification forbids that, since an SCT is what makes a mis-issued certificate visible.
-    /// </param>
-    public CertificatePolicy(TrustedRoot root, CertificateIdentity identity, string issuer, bool requireSct = true)
+    /// <summary>A policy that requires an SCT, as Fulcio's specification does.</summary>
+    public CertificatePolicy(TrustedRoot root, CertificateIdentity identity, string issuer)
+        : this(root, identity, issuer, requireSct: true)
+    {
+    }
+
+    private CertificatePolicy(TrustedRoot root, CertificateIdentity identity, string issuer, bool requireSct)
     {
         ArgumentNullException.ThrowIfNull(root);
         ArgumentNullException.ThrowIfNull(identity);
@@ -29,6 +31,13 @@ internal sealed class CertificatePolicy : ISignerPolicy
         Identity = identity;
         Issuer = issuer;
     }
+
+    /// <summary>
+    /// A policy that trusts certificates without an SCT (<c>--unsafe-no-sct</c>): Fulcio's
+    /// specification forbids that, since an SCT is what makes a mis-issued certificate visible.
+    /// </summary>
+    public static CertificatePolicy WithoutSctUnsafe(TrustedRoot root, CertificateIdentity identity, string issuer) =>
+        new(root, identity, issuer, requireSct: false);
 
     /// <summary>The SAN a certificate must hold, compared by type and exact value.</summary>
     public CertificateIdentity Identity { get; }

@@ -22,7 +22,7 @@ internal sealed record VerifyRequest(string Image, string? Digest, string? Bundl
 /// the inclusion proof led to and the last one this client accepted (<see cref="LogWitness"/>),
 /// which it replaces.
 /// </summary>
-internal static class VerifyCommand
+internal static class TagVerification
 {
     /// <summary>Returns the one-line summary; every failure is a <see cref="ClientException"/> with its reason.</summary>
     public static async Task<string> RunAsync(VerifyRequest request, CancellationToken cancellationToken)

@@ -16,7 +16,7 @@ internal sealed record HistoryRequest(string Image, Uri Proxy, string? DataDir, 
 /// each bundle verified here with the service's own reader. The bundles come from the proxy's
 /// <c>/tlog/bundles?image=</c> or straight from a data directory's store.
 /// </summary>
-internal static class HistoryCommand
+internal static class ImageHistory
 {
     /// <summary>Writes the rows; 0 when every sighting verifies, 1 when one does not (the table says which).</summary>
     public static async Task<int> RunAsync(HistoryRequest request, TextWriter output, TextWriter errors, CancellationToken cancellationToken)

@@ -8,7 +8,7 @@ namespace Tlogistry.Transparency.Sigstore;
 /// </summary>
 /// <param name="LogId">The log ID the entries must carry.</param>
 /// <param name="PublicKeyDer">The key the entries' bodies must name (DER SubjectPublicKeyInfo).</param>
-internal sealed record LegacyTrust(byte[] LogId, byte[] PublicKeyDer)
+internal sealed record LegacyTrustUnsafe(byte[] LogId, byte[] PublicKeyDer)
 {
     public bool Covers(byte[] logId, byte[] key) =>
         LogId.AsSpan().SequenceEqual(logId) && PublicKeyDer.AsSpan().SequenceEqual(key);

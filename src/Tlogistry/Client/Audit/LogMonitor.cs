@@ -28,7 +28,7 @@ internal sealed record AuditRequest(long From, Uri Proxy, bool ProxyGiven, LogCh
 /// bundle the proxy publishes, requires each one of the scanned log to be among the entries read
 /// and its checkpoint to be extended by the log's current one, and reports through <see cref="AuditReport"/>.
 /// </summary>
-internal static class AuditCommand
+internal static class LogMonitor
 {
     /// <summary>Writes the report; 0 when there is nothing to report, 1 otherwise.</summary>
     public static async Task<int> RunAsync(AuditRequest request, TextWriter output, TextWriter progress, CancellationToken cancellationToken)

@@ -7,6 +7,7 @@ using Tlogistry.Telemetry;
 using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Merkle;
 using Tlogistry.Transparency.Notes;
+using Tlogistry.Transparency.Sigstore;
 
 namespace Tlogistry.LogServer;
 

@@ -43,23 +43,45 @@ internal sealed class EnvelopeRecords
             return null;
         }
 
+        return Parse(File.ReadAllBytes(path), envelopeHash);
+    }
+
+    /// <summary>The file name of an envelope's record, also its path under a log's <c>envelopes/</c> URL.</summary>
+    public static string NameOf(ReadOnlySpan<byte> envelopeHash) => Convert.ToHexStringLower(envelopeHash) + ".json";
+
+    /// <summary>The bytes of <paramref name="envelopeHash"/>'s record at <paramref name="path"/> (a file or a served copy).</summary>
+    /// <exception cref="FormatException">The record is malformed or holds another envelope.</exception>
+    public static (long IntegratedTime, byte[] Envelope) Parse(byte[] record, ReadOnlySpan<byte> envelopeHash)
+    {
+        var name = NameOf(envelopeHash);
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+            using var doc = JsonDocument.Parse(record);
             var envelope = doc.RootElement.GetProperty("envelope").GetBytesFromBase64();
             if (!SHA256.HashData(envelope).AsSpan().SequenceEqual(envelopeHash))
             {
-                throw new FormatException($"the envelope record {Path.GetFileName(path)} holds an envelope of another hash");
+                throw new FormatException($"the envelope record {name} holds an envelope of another hash");
             }
 
             return (doc.RootElement.GetProperty("integratedTime").GetInt64(), envelope);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {
-            throw new FormatException($"the envelope record {Path.GetFileName(path)} is malformed: {e.Message}", e);
+            throw new FormatException($"the envelope record {name} is malformed: {e.Message}", e);
         }
     }
 
-    private string PathOf(ReadOnlySpan<byte> envelopeHash) =>
-        Path.Combine(_directory, Convert.ToHexStringLower(envelopeHash) + ".json");
+    /// <summary>The stored bytes of a record by its file name, or null when there is none or the name is not one.</summary>
+    public byte[]? ReadFile(string name)
+    {
+        if (name.Length != 69 || !name.EndsWith(".json", StringComparison.Ordinal) || !name[..64].All(c => c is (>= '0' and <= '9') or (>= 'a' and <= 'f')))
+        {
+            return null;
+        }
+
+        var path = Path.Combine(_directory, name);
+        return File.Exists(path) ? File.ReadAllBytes(path) : null;
+    }
+
+    private string PathOf(ReadOnlySpan<byte> envelopeHash) => Path.Combine(_directory, NameOf(envelopeHash));
 }

@@ -4,7 +4,9 @@
 # shared-store tests start a private cluster of, runc to run the published image
 # (Debian's crun refuses hosts whose cgroup v2 hierarchy holds controllers while v1 ones
 # are mounted), kubectl to build the Kubernetes manifests offline, and Chromium to load
-# the web pages headless. Idempotent: installs only what is missing (as root; otherwise it
+# the web pages headless, and Node.js with sigstore-js (the versions pinned in
+# tests/sigstore-js/package-lock.json) to verify published bundles as a stock Sigstore
+# client does. Idempotent: installs only what is missing (as root; otherwise it
 # stops with the list and the command to run). scripts/test.sh runs it first.
 set -euo pipefail
 
@@ -18,6 +20,8 @@ pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 [ -x /usr/sbin/runc ] || command -v runc >/dev/null || need+=(runc)
 command -v kubectl >/dev/null || need+=(kubernetes-client)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     # Stop before building anything: the end-to-end tests would only fail one by one.
@@ -31,6 +35,17 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -q --no-install-recommends "${need[@]}" uidmap fuse-overlayfs ca-certificates
 fi
 
+# sigstore-js into the test tree, from npm, exactly as locked; skipped when what is installed
+# (npm's record in node_modules) already has every locked package at its locked version.
+js="$(cd "$(dirname "$0")/.." && pwd)/tests/sigstore-js"
+installed_as_locked() {
+  [ -f "$js/node_modules/.package-lock.json" ] && node -e '
+    const [locked, installed] = process.argv.slice(1).map(f => require(f).packages);
+    for (const k in locked) if (k && installed[k]?.version !== locked[k].version) process.exit(1);
+  ' "$js/package-lock.json" "$js/node_modules/.package-lock.json"
+}
+installed_as_locked || npm ci --prefix "$js" --no-audit --no-fund --loglevel=error
+
 docker-registry --version 2>/dev/null || true
 skopeo --version
 podman --version
@@ -38,4 +53,5 @@ if [ -n "$(pg_bin)" ]; then "$(pg_bin)/postgres" --version; else postgres --vers
 "$(command -v runc || echo /usr/sbin/runc)" --version | head -n 1
 kubectl version --client 2>/dev/null | head -n 1 || true
 /usr/bin/chromium --version 2>/dev/null || true
+echo "node $(node --version), @sigstore/verify $(node -p 'require(process.argv[1]).version' "$js/node_modules/@sigstore/verify/package.json")"
 command -v terraform >/dev/null && TF_CLI_CONFIG_FILE=/dev/null terraform version | head -n 1 || echo "terraform: not installed (the Terraform format check is skipped)"

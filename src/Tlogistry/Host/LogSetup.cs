@@ -24,7 +24,7 @@ internal static class LogSetup
         {
             // Searched by subject only when it is the log sightings go to: a log kept for its old
             // pins is never appended to, and its pins are all in the store already.
-            Func<byte[], byte[]?>? subjects = choice.Kind == LogKind.Embedded ? EmbeddedEntry.Subject : null;
+            Func<byte[], EnvelopeRecords, byte[]?>? subjects = choice.Kind == LogKind.Embedded ? EmbeddedEntry.Subject : null;
             services.AddSingleton(sp => EmbeddedLog.Open(logDir, sp.GetRequiredService<ILogger<EmbeddedLog>>(), subjects));
         }
 

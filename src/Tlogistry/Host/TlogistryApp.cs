@@ -151,7 +151,8 @@ internal static partial class TlogistryApp
             sp.GetService<Transparency.Embedded.EmbeddedLog>()?.Trusted,
             sp.GetService<InstanceKey>() is null ? [] : [.. sp.GetRequiredService<SightingReader>().SearchKeys.Select(k => k.PublicKeyDer)],
             sp.GetRequiredService<SightingReader>().Identity,
-            new PublishedLog(logChoice.Kind, sp.GetRequiredService<ITransparencyLog>().LogId)));
+            new PublishedLog(logChoice.Kind, sp.GetRequiredService<ITransparencyLog>().LogId),
+            sp.GetService<Transparency.Embedded.EmbeddedLog>() is { } embeddedLog ? Serving.TileApi.OriginPath(embeddedLog.Origin) : ""));
         services.AddSingleton(sp => new HomePage(
             sp.GetRequiredService<SightingReader>().Identity,
             sp.GetRequiredService<ITransparencyLog>().Description,
@@ -263,8 +264,7 @@ internal static partial class TlogistryApp
             // compute proofs without trusting this service's word.
             var tiles = new Serving.TileApi(embedded, Path.Combine(dataDir, "log"), (c, status, message) =>
                 OciResponses.WriteErrorAsync(c, status, new Oci.OciError(Oci.OciErrorCodes.BlobUnknown, message), Registry.RequestOutcome.NotFound, c.RequestAborted));
-            app.MapGet("/checkpoint", tiles.CheckpointAsync);
-            app.MapGet("/tile/{**path}", (HttpContext c) => UnavailableOnFailure(c, tiles.TileAsync));
+            tiles.Map(app, handler => c => UnavailableOnFailure(c, handler));
         }
 
         // The registry API routes by the raw path itself, so it takes every other path: /v2/…,

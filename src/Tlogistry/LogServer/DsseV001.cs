@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
+using System.Text;
 using Tlogistry.Transparency.Envelopes;
+using Tlogistry.Transparency.Sigstore;
 
 namespace Tlogistry.LogServer;
 
@@ -78,25 +78,9 @@ internal static class DsseV001
             throw new BadEntryException("all signatures must have a key that verifies it");
         }
 
-        var signatures = new JsonArray();
-        foreach (var (sig, key) in keyBySig)
-        {
-            signatures.Add(new JsonObject { ["signature"] = sig, ["verifier"] = Convert.ToBase64String(key.CanonicalPem) });
-        }
-
         var payloadHash = Convert.ToHexStringLower(SHA256.HashData(payload));
         var envelopeHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(envelopeText)));
-        var body = Jcs.Serialize(new JsonObject
-        {
-            ["apiVersion"] = "0.0.1",
-            ["kind"] = "dsse",
-            ["spec"] = new JsonObject
-            {
-                ["envelopeHash"] = new JsonObject { ["algorithm"] = "sha256", ["value"] = envelopeHash },
-                ["payloadHash"] = new JsonObject { ["algorithm"] = "sha256", ["value"] = payloadHash },
-                ["signatures"] = signatures,
-            },
-        });
+        var body = DsseV001Body.Build(Encoding.UTF8.GetBytes(envelopeText), payload, keyBySig.Select(p => (p.Key, p.Value.CanonicalPem)));
 
         var indexKeys = keyBySig.Values.Select(k => k.IndexKey)
             .Append("sha256:" + payloadHash).Append("sha256:" + envelopeHash)

@@ -1,7 +1,8 @@
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json.Nodes;
+using System.Text;
 using Tlogistry.Transparency.Envelopes;
+using Tlogistry.Transparency.Sigstore;
 
 namespace Tlogistry.LogServer;
 

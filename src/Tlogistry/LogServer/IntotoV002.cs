@@ -1,8 +1,9 @@
 using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
+using System.Text;
 using Tlogistry.Transparency.Envelopes;
+using Tlogistry.Transparency.Sigstore;
 
 namespace Tlogistry.LogServer;
 

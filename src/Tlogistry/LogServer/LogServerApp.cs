@@ -81,8 +81,7 @@ internal static partial class LogServerApp
         });
 
         RequestDelegate Guard(Func<HttpContext, Task> handler) => ApiResponses.Guard(handler, e => Log.Failed(logger, e));
-        app.MapGet("/checkpoint", Guard(tiles.CheckpointAsync));
-        app.MapGet("/tile/{**path}", Guard(tiles.TileAsync));
+        tiles.Map(app, Guard);
         app.MapPost("/api/v2/log/entries", Guard(v2.CreateAsync));
         app.MapPost("/api/v1/log/entries", Guard(v1.CreateAsync));
         app.MapGet("/api/v1/log/entries", Guard(v1.GetByIndexAsync));
@@ -107,6 +106,7 @@ internal static partial class LogServerApp
         var port = ListenAddress.BoundPort(app) ?? settings.Port;
         var baseUrl = (settings.PublicUrl ?? string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}")).TrimEnd('/');
         // The base URL is known only once the port is bound (port 0 in tests).
+        log.V1SignerName = new Uri(baseUrl).Authority;
         trustedRoot = TrustedRootFile.Build(log, baseUrl);
         DurableFile.Write(Path.Combine(dataDir, "trusted_root.json"), trustedRoot, atomicReplace: true);
 

@@ -207,7 +207,7 @@ internal sealed class RekorV1Api
         {
             w.WriteStartObject();
             w.WriteString("rootHash", Convert.ToHexStringLower(checkpoint.Checkpoint.RootHash));
-            w.WriteString("signedTreeHead", checkpoint.Note);
+            w.WriteString("signedTreeHead", _log.V1Note(checkpoint));
             w.WriteString("treeID", _log.TreeId.ToString(CultureInfo.InvariantCulture));
             w.WriteNumber("treeSize", checkpoint.Checkpoint.Size);
             w.WriteEndObject();
@@ -294,7 +294,7 @@ internal sealed class RekorV1Api
         w.WriteNumber("logIndex", entry.LogIndex);
         w.WriteStartObject("verification");
         w.WriteStartObject("inclusionProof");
-        w.WriteString("checkpoint", checkpoint.Note);
+        w.WriteString("checkpoint", _log.V1Note(checkpoint));
         w.WriteStartArray("hashes");
         foreach (var h in hashes)
         {

@@ -7,6 +7,7 @@ using Tlogistry.Telemetry;
 using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Merkle;
 using Tlogistry.Transparency.Notes;
+using Tlogistry.Transparency.Sigstore;
 
 namespace Tlogistry.LogServer;
 
@@ -145,6 +146,21 @@ internal sealed partial class ServedLog : IDisposable
         return (checkpoint, _log.InclusionProof(index, checkpoint.Checkpoint.Size));
     }
 
+    /// <summary>The name Rekor v1 checkpoints are signed as: the host (and port) of the log's public URL, as Rekor signs as its host.</summary>
+    public string V1SignerName { get; set; } = "localhost";
+
+    /// <summary>
+    /// <paramref name="checkpoint"/> as Rekor v1 serves one: the same text signed by the same key
+    /// twice, as the tiles log names it (its origin) and as Rekor v1 names its key (the log ID's
+    /// first four bytes, under <see cref="V1SignerName"/>), so a client finds the key by either
+    /// log ID it trusts, and one checkpoint serves both APIs' readers.
+    /// </summary>
+    public string V1Note(SignedCheckpoint checkpoint)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        return NoteOpener.Sign(checkpoint.Checkpoint.Format(), _key, new V1Signer(V1SignerName, BinaryPrimitives.ReadUInt32BigEndian(V1LogId), _key));
+    }
+
     /// <summary>Rekor v1's SET: a signature over the JCS of body, integratedTime, logID (hex) and logIndex.</summary>
     public byte[] SignEntryTimestamp(byte[] body, long integratedTime, long logIndex) =>
         _key.Sign(Encoding.UTF8.GetString(SetPayload(body, integratedTime, V1LogId, logIndex)));
@@ -229,6 +245,16 @@ internal sealed partial class ServedLog : IDisposable
         [LoggerMessage(EventId = EventIds.LogServer.Rebuilt, Level = LogLevel.Warning, Message = "rebuilt {Count} sidecar rows from the log's leaves (integrated time set now, intoto envelopes unknown)")]
         public static partial void Rebuilt(ILogger logger, long count);
     }
+}
+
+/// <summary>The log's Ed25519 key under Rekor v1's key ID.</summary>
+internal sealed class V1Signer(string name, uint keyId, Ed25519NoteSigner key) : INoteSigner
+{
+    public string Name => name;
+
+    public uint KeyId => keyId;
+
+    public byte[] Sign(string text) => key.Sign(text);
 }
 
 /// <summary>An entry as served: its sidecar row and the exact leaf bytes.</summary>

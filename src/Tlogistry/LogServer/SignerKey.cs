@@ -2,6 +2,7 @@ using System.Formats.Asn1;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using Tlogistry.Transparency.Sigstore;
 
 namespace Tlogistry.LogServer;
 
@@ -228,15 +229,5 @@ internal sealed class SignerKey
         }
     }
 
-    private static string GoPem(string label, byte[] der)
-    {
-        var b64 = Convert.ToBase64String(der);
-        var sb = new StringBuilder().Append("-----BEGIN ").Append(label).Append("-----\n");
-        for (var i = 0; i < b64.Length; i += 64)
-        {
-            sb.Append(b64, i, Math.Min(64, b64.Length - i)).Append('\n');
-        }
-
-        return sb.Append("-----END ").Append(label).Append("-----\n").ToString();
-    }
+    private static string GoPem(string label, byte[] der) => DsseV001Body.Pem(label, der);
 }

@@ -6,7 +6,9 @@ namespace Tlogistry.LogServer;
 /// <summary>
 /// A Sigstore trusted root naming this log, once per API: with the Rekor v1 log ID
 /// (SHA-256 of the DER key) and with the v2 / tiles log ID (the signed-note key hash).
-/// Verifiers match an entry to its log by log ID, so each answer's ID must be listed.
+/// Verifiers match an entry to its log by log ID, so each answer's ID must be listed. The v1
+/// entry's baseUrl is the server's (v1 checkpoints are signed as its host); the v2 entry's is
+/// the tiles API under the log's origin, which its checkpoints are signed as.
 /// </summary>
 internal static class TrustedRootFile
 {
@@ -21,7 +23,7 @@ internal static class TrustedRootFile
             w.WriteString("mediaType", MediaType);
             w.WriteStartArray("tlogs");
             WriteLog(w, log, baseUrl, log.V1LogId);
-            WriteLog(w, log, baseUrl, log.V2LogId);
+            WriteLog(w, log, baseUrl + Serving.TileApi.OriginPath(log.Embedded.Origin), log.V2LogId);
             w.WriteEndArray();
             w.WriteStartArray("certificateAuthorities");
             w.WriteEndArray();

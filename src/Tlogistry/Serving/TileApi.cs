@@ -1,4 +1,6 @@
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Merkle;
 using Tlogistry.Transparency.Tiles;
@@ -26,6 +28,30 @@ internal sealed class TileApi
         _error = error;
     }
 
+    /// <summary>
+    /// The path a tiles log is also served under: its origin, so that a trusted root's baseUrl
+    /// (this path on the server's URL) names the origin its checkpoints are signed as, which is
+    /// how Sigstore clients pair a checkpoint signature with a log.
+    /// </summary>
+    public static string OriginPath(string origin)
+    {
+        ArgumentNullException.ThrowIfNull(origin);
+        return "/" + string.Join('/', origin.Split('/').Select(Uri.EscapeDataString));
+    }
+
+    /// <summary>Maps the read API at the server's root and under <see cref="OriginPath"/>, each handler through <paramref name="guard"/>.</summary>
+    public void Map(IEndpointRouteBuilder app, Func<Func<HttpContext, Task>, RequestDelegate> guard)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        ArgumentNullException.ThrowIfNull(guard);
+        foreach (var prefix in new[] { "", OriginPath(_log.Origin) })
+        {
+            app.MapGet(prefix + "/checkpoint", guard(CheckpointAsync));
+            app.MapGet(prefix + "/tile/{**path}", guard(TileAsync));
+            app.MapGet(prefix + "/envelopes/{name}", guard(c => EnvelopeAsync(c, c.GetRouteValue("name") as string ?? "")));
+        }
+    }
+
     public Task CheckpointAsync(HttpContext context)
     {
         context.Response.ContentType = "text/plain; charset=utf-8";
@@ -33,9 +59,22 @@ internal sealed class TileApi
         return context.Response.WriteAsync(_log.LatestCheckpoint.Note, context.RequestAborted);
     }
 
+    /// <summary><c>GET envelopes/{name}</c>: the record of an envelope a dsse leaf only hashes, so a reader of the tiles rebuilds what the log holds.</summary>
+    public Task EnvelopeAsync(HttpContext context, string name)
+    {
+        if (_log.Envelopes.ReadFile(name) is not { } record)
+        {
+            return _error(context, StatusCodes.Status404NotFound, "no such envelope record");
+        }
+
+        context.Response.ContentType = "application/json";
+        context.Response.Headers.CacheControl = "public, max-age=31536000, immutable";
+        return context.Response.Body.WriteAsync(record, context.RequestAborted).AsTask();
+    }
+
     public async Task TileAsync(HttpContext context)
     {
-        if (!TilePath.TryParse(context.Request.Path.Value?.TrimStart('/'), out var tile))
+        if (!TilePath.TryParse("tile/" + context.GetRouteValue("path"), out var tile))
         {
             await _error(context, StatusCodes.Status404NotFound, "not a tile path");
             return;

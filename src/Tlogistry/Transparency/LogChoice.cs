@@ -65,7 +65,9 @@ internal sealed record LogChoice(LogKind Kind, Uri? Url)
 
     /// <summary>
     /// The log ID the trusted root gives this (Rekor) log: same base URL, and for Rekor v1 the
-    /// SHA-256 of the key, for a tiles log (v2) the signed-note key hash.
+    /// SHA-256 of the key, for a tiles log (v2) the signed-note key hash. A tiles log may be
+    /// listed at its server's URL followed by its origin (as <c>log serve</c> lists it), which
+    /// also names it.
     /// </summary>
     public byte[] FindLogId(TrustedRoot root)
     {
@@ -73,7 +75,9 @@ internal sealed record LogChoice(LogKind Kind, Uri? Url)
         var url = (PublicUrl ?? Url ?? throw new InvalidOperationException("the embedded log is not named by URL")).ToString().TrimEnd('/');
         foreach (var log in root.Logs)
         {
-            if (!string.Equals(log.BaseUrl.TrimEnd('/'), url, StringComparison.OrdinalIgnoreCase))
+            var listed = log.BaseUrl.TrimEnd('/');
+            var underOrigin = Kind == LogKind.RekorV2 && listed.StartsWith(url + "/", StringComparison.OrdinalIgnoreCase) && !listed[(url.Length + 1)..].Contains("//", StringComparison.Ordinal);
+            if (!string.Equals(listed, url, StringComparison.OrdinalIgnoreCase) && !underOrigin)
             {
                 continue;
             }

@@ -36,7 +36,7 @@ public sealed class PublishedLogTests
         // The published root names the embedded log at the URL it was asked at; the key is the instance's.
         var root = TrustedRoot.Parse(await File.ReadAllBytesAsync(f.TrustedRoot, Ct));
         var published = Assert.Single(root.Logs, l => l.LogId.AsSpan().SequenceEqual(log.Trusted.LogId));
-        Assert.Equal(f.Proxy.BaseUri.ToString().TrimEnd('/'), published.BaseUrl);
+        Assert.Equal(f.Proxy.BaseUri.ToString().TrimEnd('/') + "/" + log.Origin, published.BaseUrl);
         Assert.Same(published, root.FindByOrigin(log.Origin));
         Assert.Equal(f.Proxy.Services.GetRequiredService<InstanceKey>().PublicKeyDer, PublicKeyPem.Read(await File.ReadAllTextAsync(f.Key, Ct), "key.pem"));
     }

@@ -429,7 +429,8 @@ public sealed class LogServerTests
         var response = await http.PostAsync(new Uri("api/v2/log/entries", UriKind.Relative), new StringContent(LogServerClient.HashedRekordRequest(key, Digest), Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         using var root = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(dir.Path, "trusted_root.json")));
-        Assert.Equal("https://log.example.test", root.RootElement.GetProperty("tlogs")[1].GetProperty("baseUrl").GetString());
+        Assert.Equal("https://log.example.test", root.RootElement.GetProperty("tlogs")[0].GetProperty("baseUrl").GetString());
+        Assert.StartsWith("https://log.example.test/tlogistry.local/", root.RootElement.GetProperty("tlogs")[1].GetProperty("baseUrl").GetString(), StringComparison.Ordinal);
 
         // The request line is written when the response completes, which can trail the client's read.
         var logged = DateTime.UtcNow.AddSeconds(10);

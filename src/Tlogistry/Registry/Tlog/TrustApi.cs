@@ -8,7 +8,9 @@ namespace Tlogistry.Registry.Tlog;
 /// What a verifier needs to check this instance's bundles, published so it can be fetched
 /// once, compared out of band (the key's fingerprint is the <c>instance</c> of every sighting)
 /// and then pinned: <c>GET /tlog/trusted_root.json</c>, the logs this instance trusts with its
-/// embedded log named at the URL the request came to (where its tiles are served), and
+/// embedded log named at the URL the request came to followed by the log's origin (where its
+/// tiles are also served, and the name its checkpoints are signed as, which Sigstore clients
+/// match against the baseUrl), and
 /// <c>GET /tlog/keys</c>, every key whose sightings count (the signing key, role
 /// <c>current</c>, and each <c>--trusted-key</c>, role <c>previous</c>), each also at
 /// <c>GET /tlog/keys/KEYID.pem</c>; and <c>GET /tlog/key.pem</c>, the current key alone, for
@@ -24,12 +26,15 @@ internal sealed class TrustApi
     private readonly IReadOnlyList<PublishedKey> _keys;
     private readonly string _identity;
     private readonly PublishedLog? _log;
+    private readonly string _embeddedPath;
 
     /// <param name="embedded">The embedded log in the data directory, when there is one.</param>
     /// <param name="keys">Key mode: the signing key first, then the keys trusted from before a rotation; empty in keyless mode.</param>
     /// <param name="log">The log sightings are recorded in, for <c>GET /tlog/log</c>.</param>
-    public TrustApi(TrustedRoot root, TrustedLog? embedded, IReadOnlyList<byte[]> keys, string identity, PublishedLog? log = null)
+    /// <param name="embeddedPath">Where on this server the embedded log's tiles are also served under its origin; its published baseUrl.</param>
+    public TrustApi(TrustedRoot root, TrustedLog? embedded, IReadOnlyList<byte[]> keys, string identity, PublishedLog? log = null, string embeddedPath = "")
     {
+        _embeddedPath = embeddedPath;
         _root = root;
         _embedded = embedded;
         _keys = [.. keys.DistinctBy(Convert.ToHexString).Select((k, i) => new PublishedKey(k, i == 0 ? KeyRole.Current : KeyRole.Previous))];
@@ -55,7 +60,7 @@ internal sealed class TrustApi
     public Task TrustedRootAsync(HttpContext context)
     {
         var here = $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}";
-        var logs = _root.Logs.Select(l => _embedded is not null && l.LogId.AsSpan().SequenceEqual(_embedded.LogId) ? l with { BaseUrl = here } : l);
+        var logs = _root.Logs.Select(l => _embedded is not null && l.LogId.AsSpan().SequenceEqual(_embedded.LogId) ? l with { BaseUrl = here + _embeddedPath } : l);
         context.Response.ContentType = "application/json";
         return context.Response.Body.WriteAsync(new TrustedRoot(logs, _root.CertificateAuthorities, _root.CtLogs).Write(), context.RequestAborted).AsTask();
     }

@@ -31,7 +31,7 @@ internal sealed partial class EmbeddedLog : IDisposable
     private bool _readOnly;
 
     // Set when the owner searches the log by subject: fed every leaf, in order, at load and on append.
-    private Func<byte[], byte[]?>? _subjectOf;
+    private Func<byte[], EnvelopeRecords, byte[]?>? _subjectOf;
 
     // Deletions of superseded partial tiles, one after another, off the append's path.
     private Task _cleanup = Task.CompletedTask;
@@ -58,6 +58,9 @@ internal sealed partial class EmbeddedLog : IDisposable
 
     public SignedCheckpoint LatestCheckpoint => _checkpoint;
 
+    /// <summary>What the log's dsse leaves only hash: their envelopes and integrated times.</summary>
+    public EnvelopeRecords Envelopes { get; private init; } = null!;
+
     /// <summary>The entries by subject, when the log was opened with a way to read a leaf's subject; else null.</summary>
     public SubjectIndex? Subjects { get; private set; }
 
@@ -66,7 +69,7 @@ internal sealed partial class EmbeddedLog : IDisposable
     /// the checkpoint. With <paramref name="subjectOf"/> (a leaf's subject hash, or null) the
     /// log keeps <see cref="Subjects"/>, built from the leaves it reads back anyway.
     /// </summary>
-    public static EmbeddedLog Open(string directory, ILogger logger, Func<byte[], byte[]?>? subjectOf = null)
+    public static EmbeddedLog Open(string directory, ILogger logger, Func<byte[], EnvelopeRecords, byte[]?>? subjectOf = null)
     {
         Directory.CreateDirectory(directory);
         var key = LogKey.LoadOrCreate(Path.Combine(directory, "log-key"));
@@ -74,6 +77,7 @@ internal sealed partial class EmbeddedLog : IDisposable
         {
             VerifierKey = key.Vkey,
             Trusted = LogKey.Describe(key, "file://" + Path.GetFullPath(directory)),
+            Envelopes = new EnvelopeRecords(directory),
             _subjectOf = subjectOf,
             Subjects = subjectOf is null ? null : new SubjectIndex(),
         };
@@ -99,6 +103,7 @@ internal sealed partial class EmbeddedLog : IDisposable
         {
             VerifierKey = key.Vkey,
             Trusted = LogKey.Describe(key, "file://" + Path.GetFullPath(directory)),
+            Envelopes = new EnvelopeRecords(directory),
             _readOnly = true,
         };
         log.Load();
@@ -312,11 +317,18 @@ internal sealed partial class EmbeddedLog : IDisposable
 
     private void NoteSubject(long index, byte[] leaf)
     {
-        if (_subjectOf?.Invoke(leaf) is { } subject)
+        if (_subjectOf?.Invoke(leaf, Envelopes) is { } subject)
         {
             Subjects!.Add(subject, index);
         }
     }
+
+    /// <summary>
+    /// Rekor v1's signed entry timestamp for <paramref name="entry"/>, made with the log's
+    /// checkpoint key: what gives a stock Sigstore client the entry's integrated time.
+    /// </summary>
+    public byte[] SignEntryTimestamp(TlogEntry entry) =>
+        SignedEntryTimestamp.Sign(entry, payload => _signer.Sign(System.Text.Encoding.UTF8.GetString(payload)));
 
     /// <summary>One leaf of the tree of <paramref name="checkpoint"/>'s size.</summary>
     public byte[] ReadLeaf(long index, SignedCheckpoint checkpoint)

@@ -7,9 +7,11 @@ using Tlogistry.Transparency.Sigstore;
 namespace Tlogistry.Transparency.Embedded;
 
 /// <summary>
-/// The embedded log as the ledger uses it: each leaf holds a whole envelope (kind
-/// <c>tlogistry/sighting</c>), so scanning the log rebuilds the store, and each append
-/// answers with a bundle-ready entry whose proof is against the checkpoint it produced.
+/// The embedded log as the ledger uses it: each new leaf is a Rekor v1 dsse 0.0.1 body whose
+/// envelope and integrated time are kept in the log's <see cref="EnvelopeRecords"/>, so
+/// scanning the log rebuilds the store; leaves of the earlier <c>tlogistry/sighting</c> kind
+/// are read as before. Each append answers with a bundle-ready entry: its proof against the
+/// checkpoint it produced and, for a dsse leaf, a signed entry timestamp from the log's key.
 /// </summary>
 internal sealed class EmbeddedSightingLog : ITransparencyLog
 {
@@ -29,30 +31,34 @@ internal sealed class EmbeddedSightingLog : ITransparencyLog
     public bool FindsLostPins => true;
 
     /// <summary>
-    /// Appends the envelope, unless the log holds this very envelope (and certificate) already:
+    /// Appends the envelope, unless the log holds this very envelope (and signer) already:
     /// then that entry is the answer, so sending one request twice makes one entry. The lookup
     /// goes through the subject index; callers send one tag's envelope one at a time (the
-    /// ledger's single flight), which closes the gap between lookup and append.
+    /// ledger's single flight), which closes the gap between lookup and append. The envelope's
+    /// record is made durable before its leaf is appended.
     /// </summary>
     public async Task<TlogEntry> AppendAsync(DsseEnvelope envelope, SignerMaterial signer, CancellationToken cancellationToken)
     {
-        var integrated = _time.GetUtcNow().ToUnixTimeSeconds();
+        ArgumentNullException.ThrowIfNull(envelope);
+        ArgumentNullException.ThrowIfNull(signer);
         var json = envelope.ToJson();
         var certificate = signer.Certificates.Count > 0 ? signer.Certificates[0] : null;
-        var leaf = EmbeddedEntry.Encode(integrated, json, certificate);
-        if (FindSame(leaf, json, certificate) is { } existing)
+        var leaf = EmbeddedEntry.Leaf(json, envelope, signer);
+        if (FindSame(leaf, envelope, json, certificate) is { } existing)
         {
             return existing;
         }
 
+        var integrated = _time.GetUtcNow().ToUnixTimeSeconds();
+        _log.Envelopes.Write(json, integrated);
         var appended = await _log.AppendLeafAsync(leaf, cancellationToken);
-        return Entry(appended.Index, integrated, leaf, appended.Checkpoint, appended.Proof);
+        return Entry(appended.Index, new ReadLeaf(DsseV001Body.Kind, DsseV001Body.Version, integrated, json), leaf, appended.Checkpoint, appended.Proof);
     }
 
-    /// <summary>The entry whose leaf differs from <paramref name="leaf"/> at most in its integrated time, or null.</summary>
-    private TlogEntry? FindSame(byte[] leaf, byte[] envelope, byte[]? certificate)
+    /// <summary>The entry that already holds this envelope from this signer (a leaf of either kind), or null.</summary>
+    private TlogEntry? FindSame(byte[] leaf, DsseEnvelope envelope, byte[] json, byte[]? certificate)
     {
-        if (_log.Subjects is not { } subjects || EmbeddedEntry.Subject(leaf) is not { } subject)
+        if (_log.Subjects is not { } subjects || EmbeddedEntry.Subject(envelope) is not { } subject)
         {
             return null;
         }
@@ -67,20 +73,23 @@ internal sealed class EmbeddedSightingLog : ITransparencyLog
             }
 
             var held = _log.ReadLeaf(index, checkpoint);
-            long integrated;
+            ReadLeaf read;
             try
             {
-                integrated = EmbeddedEntry.Decode(held).IntegratedTime;
+                read = EmbeddedEntry.Read(held, _log.Envelopes);
             }
             catch (FormatException)
             {
                 continue;
             }
 
-            // The encoding is deterministic: the same envelope and certificate at that time give the same bytes.
-            if (EmbeddedEntry.Encode(integrated, envelope, certificate).AsSpan().SequenceEqual(held))
+            // Both encodings are deterministic: the same envelope and signer give the same bytes.
+            var same = read.Kind == EmbeddedEntry.Kind
+                ? EmbeddedEntry.Encode(read.IntegratedTime, json, certificate).AsSpan().SequenceEqual(held)
+                : leaf.AsSpan().SequenceEqual(held);
+            if (same)
             {
-                return Entry(index, integrated, held, checkpoint, _log.InclusionProof(index, size));
+                return Entry(index, read, held, checkpoint, _log.InclusionProof(index, size));
             }
         }
 
@@ -124,9 +133,7 @@ internal sealed class EmbeddedSightingLog : ITransparencyLog
                 continue;
             }
 
-            var leaf = _log.ReadLeaf(index, checkpoint);
-            var (integrated, envelope) = Decode(leaf);
-            yield return new LogRecord(Entry(index, integrated, leaf, checkpoint, _log.InclusionProof(index, size)), envelope);
+            yield return Record(index, _log.ReadLeaf(index, checkpoint), checkpoint, _log.InclusionProof(index, size));
         }
 
         await Task.CompletedTask;
@@ -137,34 +144,39 @@ internal sealed class EmbeddedSightingLog : ITransparencyLog
         var checkpoint = _log.LatestCheckpoint;
         await foreach (var (index, leaf) in _log.ReadLeavesAsync(startIndex, checkpoint, cancellationToken))
         {
-            var (integrated, envelope) = Decode(leaf);
-            var proof = _log.InclusionProof(index, checkpoint.Checkpoint.Size);
-            yield return new LogRecord(Entry(index, integrated, leaf, checkpoint, proof), envelope);
+            yield return Record(index, leaf, checkpoint, _log.InclusionProof(index, checkpoint.Checkpoint.Size));
         }
     }
 
-    /// <summary>A leaf that is not a sighting is handed on without an envelope; the reader reports it.</summary>
-    private static (long IntegratedTime, DsseEnvelope? Envelope) Decode(byte[] leaf)
+    /// <summary>A leaf that is not a readable sighting is handed on without an envelope; the reader reports it.</summary>
+    private LogRecord Record(long index, byte[] leaf, SignedCheckpoint checkpoint, IReadOnlyList<byte[]> proof)
     {
         try
         {
-            var (integrated, json) = EmbeddedEntry.Decode(leaf);
-            return (integrated, DsseEnvelope.Parse(json));
+            var read = EmbeddedEntry.Read(leaf, _log.Envelopes);
+            return new LogRecord(Entry(index, read, leaf, checkpoint, proof), DsseEnvelope.Parse(read.Envelope));
         }
         catch (FormatException)
         {
-            return (0, null);
+            var unread = new ReadLeaf(EmbeddedEntry.Kind, EntryBody.SightingVersion, 0, []);
+            return new LogRecord(Entry(index, unread, leaf, checkpoint, proof), null);
         }
     }
 
-    private TlogEntry Entry(long index, long integrated, byte[] leaf, SignedCheckpoint checkpoint, IReadOnlyList<byte[]> proof) =>
-        new(
+    private TlogEntry Entry(long index, ReadLeaf read, byte[] leaf, SignedCheckpoint checkpoint, IReadOnlyList<byte[]> proof)
+    {
+        var entry = new TlogEntry(
             index,
             _log.Trusted.LogId,
-            EmbeddedEntry.Kind,
-            EntryBody.SightingVersion,
-            integrated,
+            read.Kind,
+            read.Version,
+            read.IntegratedTime,
             SignedEntryTimestamp: null,
             new InclusionProof(index, checkpoint.Checkpoint.RootHash, checkpoint.Checkpoint.Size, proof, checkpoint.Note),
             leaf);
+
+        // A leaf of the earlier kind states its own time, bound by the inclusion proof; a dsse
+        // leaf's time is the log's word, given as Rekor v1 gives it.
+        return read.Kind == EmbeddedEntry.Kind ? entry : entry with { SignedEntryTimestamp = _log.SignEntryTimestamp(entry) };
+    }
 }

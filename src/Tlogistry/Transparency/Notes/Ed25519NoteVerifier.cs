@@ -9,6 +9,11 @@ internal sealed class Ed25519NoteVerifier : INoteVerifier
     private readonly byte[] publicKey;
 
     public Ed25519NoteVerifier(string name, ReadOnlySpan<byte> publicKey)
+        : this(name, publicKey, null)
+    {
+    }
+
+    private Ed25519NoteVerifier(string name, ReadOnlySpan<byte> publicKey, uint? keyId)
     {
         if (!NoteSyntax.IsValidKeyName(name))
         {
@@ -22,8 +27,15 @@ internal sealed class Ed25519NoteVerifier : INoteVerifier
 
         Name = name;
         this.publicKey = publicKey.ToArray();
-        KeyId = NoteKeyId.Ed25519(name, this.publicKey);
+        KeyId = keyId ?? NoteKeyId.Ed25519(name, this.publicKey);
     }
+
+    /// <summary>
+    /// The key as Rekor v1 names it in checkpoints: by the first four bytes of SHA-256 of its
+    /// DER SubjectPublicKeyInfo (its log ID), whatever the signer's name.
+    /// </summary>
+    public static Ed25519NoteVerifier ForRekorV1(string name, ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> subjectPublicKeyInfo) =>
+        new(name, publicKey, NoteKeyId.Ecdsa(subjectPublicKeyInfo));
 
     public string Name { get; }
 

@@ -24,6 +24,7 @@ namespace Tlogistry.Transparency.Rekor;
 internal sealed class RekorV2Log : ITransparencyLog, ICheckpointSource
 {
     private const int MaxCheckpointBytes = 64 << 10;
+    private const int MaxEnvelopeRecordBytes = 1 << 20;
     private readonly RekorHttp _http;
     private readonly byte[] _logId;
 
@@ -104,7 +105,7 @@ internal sealed class RekorV2Log : ITransparencyLog, ICheckpointSource
         var leaves = await ReadEntryBundleAsync(bundle, (int)Math.Min(TileMath.TileWidth, checkpoint.Size - (bundle * TileMath.TileWidth)), cancellationToken);
         var hashes = await Proofs().InclusionProofAsync(index, checkpoint.Size, cancellationToken);
         var proof = new InclusionProof(index, checkpoint.RootHash, checkpoint.Size, hashes, note);
-        return Record(index, leaves[(int)(index % TileMath.TileWidth)], proof).Entry;
+        return (await RecordAsync(index, leaves[(int)(index % TileMath.TileWidth)], proof, cancellationToken)).Entry;
     }
 
     /// <summary>The checkpoint: the one small file a tiles log always serves.</summary>
@@ -146,7 +147,7 @@ internal sealed class RekorV2Log : ITransparencyLog, ICheckpointSource
                 var index = first + i;
                 var hashes = await proofs.InclusionProofAsync(index, checkpoint.Size, cancellationToken);
                 var proof = new InclusionProof(index, checkpoint.RootHash, checkpoint.Size, hashes, note);
-                yield return Record(index, leaves[i], proof);
+                yield return await RecordAsync(index, leaves[i], proof, cancellationToken);
             }
         }
     }
@@ -155,8 +156,11 @@ internal sealed class RekorV2Log : ITransparencyLog, ICheckpointSource
     public Task<IReadOnlyList<byte[]>> ConsistencyProofAsync(long size1, long size2, CancellationToken cancellationToken) =>
         Proofs().ConsistencyProofAsync(size1, size2, cancellationToken);
 
-    /// <summary>A leaf as a log record: an embedded sighting leaf with its envelope, else a Rekor body by its kind.</summary>
-    private LogRecord Record(long index, byte[] leaf, InclusionProof proof)
+    /// <summary>
+    /// A leaf as a log record: an embedded sighting leaf with its envelope (a dsse 0.0.1 leaf's
+    /// from the record the log serves beside its tiles, when it has one), else a Rekor body by its kind.
+    /// </summary>
+    private async Task<LogRecord> RecordAsync(long index, byte[] leaf, InclusionProof proof, CancellationToken cancellationToken)
     {
         try
         {
@@ -166,10 +170,28 @@ internal sealed class RekorV2Log : ITransparencyLog, ICheckpointSource
         }
         catch (FormatException)
         {
-            // Not a sighting leaf: a Rekor body, or something the verifier will name.
+            // Not a sighting leaf of the earlier kind: a Rekor body, or something the verifier will name.
         }
 
         var (kind, version) = KindOf(leaf);
+        if (DsseV001Body.EnvelopeHash(leaf) is { } hash)
+        {
+            var answer = await _http.GetAsync("envelopes/" + EnvelopeRecords.NameOf(hash), MaxEnvelopeRecordBytes, cancellationToken);
+            if (answer.Status == HttpStatusCode.OK)
+            {
+                try
+                {
+                    // Only the envelope is taken: the time is the log's word, which only a SET could carry.
+                    var (_, envelope) = EnvelopeRecords.Parse(answer.Body, hash);
+                    return new LogRecord(new TlogEntry(index, _logId, kind, version, 0, null, proof, leaf), DsseEnvelope.Parse(envelope));
+                }
+                catch (FormatException)
+                {
+                    // A record that does not hash to the leaf's envelopeHash is no record of it.
+                }
+            }
+        }
+
         return new LogRecord(new TlogEntry(index, _logId, kind, version, 0, null, proof, leaf), null);
     }
 

@@ -6,7 +6,8 @@ namespace Tlogistry.Transparency.Sigstore;
 /// Opens a log's signed checkpoint with the key a trusted root gives for that log. Ed25519
 /// (tiles) keys are named by the checkpoint origin, since their note key ID binds the name.
 /// ECDSA (Rekor v1) key IDs hash only the key, and Rekor signs as its host name rather than
-/// its origin line, so any name on a line with the key's ID is checked against the key.
+/// its origin line, so any name on a line with the key's ID is checked against the key; an
+/// Ed25519 log listed under its Rekor v1 ID is read both ways.
 /// </summary>
 internal static class CheckpointVerifier
 {
@@ -40,7 +41,19 @@ internal static class CheckpointVerifier
             var boundToOrigin = !log.LogId.AsSpan().SequenceEqual(LogIds.ForRekorV1(log.PublicKeyDer));
             var ok = NoteSyntax.IsValidKeyName(origin)
                 && (!boundToOrigin || LogIds.ForEd25519NoteKey(origin, raw).AsSpan().SequenceEqual(log.LogId));
-            return ok ? [new Ed25519NoteVerifier(origin, raw)] : [];
+            List<INoteVerifier> verifiers = ok ? [new Ed25519NoteVerifier(origin, raw)] : [];
+            if (!boundToOrigin)
+            {
+                // Rekor v1 names its key by the log ID's first four bytes and signs as its host.
+                var v1KeyId = NoteKeyId.Ecdsa(log.PublicKeyDer);
+                verifiers.AddRange(note.Signatures
+                    .Where(s => s.KeyId == v1KeyId && NoteSyntax.IsValidKeyName(s.Name))
+                    .Select(s => s.Name)
+                    .Distinct(StringComparer.Ordinal)
+                    .Select(name => Ed25519NoteVerifier.ForRekorV1(name, raw, log.PublicKeyDer)));
+            }
+
+            return verifiers;
         }
 
         var keyId = NoteKeyId.Ecdsa(log.PublicKeyDer);

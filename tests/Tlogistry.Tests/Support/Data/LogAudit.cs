@@ -23,7 +23,7 @@ internal static class LogAudit
         {
             // The stored leaf holds exactly the stored envelope, and is in the final tree.
             var entry = s.Bundle.Entry;
-            var (_, envelope) = EmbeddedEntry.Decode(entry.CanonicalizedBody);
+            var envelope = EmbeddedEntry.Read(entry.CanonicalizedBody, log.Envelopes).Envelope;
             Assert.Equal(s.Bundle.Envelope!.ToJson(), Tlogistry.Transparency.Envelopes.DsseEnvelope.Parse(envelope).ToJson());
             var leafHash = Rfc6962.LeafHash(entry.CanonicalizedBody);
             MerkleProof.VerifyInclusion(entry.LogIndex, checkpoint.Size, leafHash, log.InclusionProof(entry.LogIndex, checkpoint.Size), checkpoint.RootHash);

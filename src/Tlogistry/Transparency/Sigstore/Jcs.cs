@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace Tlogistry.LogServer;
+namespace Tlogistry.Transparency.Sigstore;
 
 /// <summary>
 /// RFC 8785 JSON canonicalization for the values Rekor bodies hold: objects with sorted

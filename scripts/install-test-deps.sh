@@ -4,7 +4,8 @@
 # shared-store tests start a private cluster of, runc to run the published image
 # (Debian's crun refuses hosts whose cgroup v2 hierarchy holds controllers while v1 ones
 # are mounted), kubectl to build the Kubernetes manifests offline, and Chromium to load
-# the web pages headless. Idempotent: installs only what is missing (as root; otherwise it
+# the web pages headless, and OpenSSL, whose `openssl ts -reply` is the independent RFC 3161
+# timestamp authority the timestamp tests ask. Idempotent: installs only what is missing (as root; otherwise it
 # stops with the list and the command to run). scripts/test.sh runs it first.
 set -euo pipefail
 
@@ -18,6 +19,7 @@ pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 [ -x /usr/sbin/runc ] || command -v runc >/dev/null || need+=(runc)
 command -v kubectl >/dev/null || need+=(kubernetes-client)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v openssl >/dev/null || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     # Stop before building anything: the end-to-end tests would only fail one by one.
@@ -38,4 +40,5 @@ if [ -n "$(pg_bin)" ]; then "$(pg_bin)/postgres" --version; else postgres --vers
 "$(command -v runc || echo /usr/sbin/runc)" --version | head -n 1
 kubectl version --client 2>/dev/null | head -n 1 || true
 /usr/bin/chromium --version 2>/dev/null || true
+openssl version
 command -v terraform >/dev/null && TF_CLI_CONFIG_FILE=/dev/null terraform version | head -n 1 || echo "terraform: not installed (the Terraform format check is skipped)"

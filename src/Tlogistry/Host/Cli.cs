@@ -105,6 +105,7 @@ internal static class Cli
         var tokenAudience = new Option<string?>("--token-audience") { Description = "Keyless: the aud an identity token must name before it is sent to Fulcio (default sigstore)." };
         var unsafeNoSct = new Option<bool>("--unsafe-no-sct") { Description = "Keyless: trust Fulcio certificates without a verified SCT from a trusted CT log (default: an SCT is required, as Fulcio's specification says)." };
         var trustedKey = new Option<string[]>("--trusted-key") { Description = "Key mode: a PEM public key whose sightings also count (an earlier key after a rotation). Repeatable.", Arity = ArgumentArity.ZeroOrMore };
+        var timestampAuthority = new Option<string[]>("--timestamp-authority") { Description = "An RFC 3161 timestamp authority (Sigstore TSA API, e.g. https://timestamp.sigstore.dev/api/v1/timestamp) that dates every new signature; the trusted root must name it. Needed for keyless on rekor-v2. Repeatable.", Arity = ArgumentArity.ZeroOrMore };
 
         var legacyLog = new Option<string?>("--legacy-log") { Description = "The log ID (hex) whose unsigned Go tlogistry (intoto 0.0.1) entries count, for tags already stored or imported; needs --legacy-key. Default: none count." };
         var legacyKey = new Option<string?>("--legacy-key") { Description = "The PEM public key those legacy entries must name; needs --legacy-log." };
@@ -132,7 +133,7 @@ internal static class Cli
 
         var serve = new Command("serve", "Run the registry front on the embedded defaults.")
         {
-            port, listen, dataDir, upstream, allow, deny, onUnavailable, log, trustedRoot, store, signer, tokenSource, identity, issuer, trustedKey, legacyLog, legacyKey, logFormat, otlpEndpoint,
+            port, listen, dataDir, upstream, allow, deny, onUnavailable, log, trustedRoot, store, signer, tokenSource, identity, issuer, trustedKey, timestampAuthority, legacyLog, legacyKey, logFormat, otlpEndpoint,
             mutableTag, onMismatch, registryPolicy, tlsCert, tlsKey, proxyUrl, firstPerMinute, firstBurst, tokenAudience, unsafeNoSct, metricsPort, logPublicUrl, recordUpstream,
         };
         serve.TreatUnmatchedTokensAsErrors = false;
@@ -167,6 +168,7 @@ internal static class Cli
             AddSigner(overrides, parse.GetValue(signer), parse.GetValue(tokenSource), parse.GetValue(identity), parse.GetValue(issuer), parse.GetValue(trustedKey));
             AddLegacy(overrides, parse.GetValue(legacyLog), parse.GetValue(legacyKey));
             AddList(overrides, $"{TlogistryOptions.Section}:MutableTags", parse.GetValue(mutableTag));
+            AddList(overrides, $"{TlogistryOptions.Section}:TimestampAuthorities", parse.GetValue(timestampAuthority));
             AddList(overrides, $"{TlogistryOptions.Section}:Policies", parse.GetValue(registryPolicy));
             foreach (var (key, value) in new[]
             {

@@ -121,32 +121,30 @@ internal static class SignedTimestamp
                 return "the token's signature does not verify with the certificate it names";
             }
 
-            using (signer)
+            // The signer may be the token's own embedded certificate: the token keeps it, so it is not disposed here.
+            using var chain = new X509Chain();
+            var policy = chain.ChainPolicy;
+            policy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            policy.CustomTrustStore.Add(loaded[^1]);
+            for (var i = 0; i < loaded.Count - 1; i++)
             {
-                using var chain = new X509Chain();
-                var policy = chain.ChainPolicy;
-                policy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                policy.CustomTrustStore.Add(loaded[^1]);
-                for (var i = 0; i < loaded.Count - 1; i++)
-                {
-                    policy.ExtraStore.Add(loaded[i]);
-                }
-
-                policy.RevocationMode = X509RevocationMode.NoCheck;
-                policy.DisableCertificateDownloads = true;
-                policy.VerificationTime = at.UtcDateTime;
-                policy.VerificationTimeIgnored = false;
-                policy.ApplicationPolicy.Add(new Oid(TimeStampingOid));
-                if (!chain.Build(signer))
-                {
-                    var statuses = string.Join(", ", chain.ChainStatus.Where(s => s.Status != X509ChainStatusFlags.NoError).Select(s => s.Status.ToString()).Distinct());
-                    return "the signing certificate does not chain to it at the token's time: " + (statuses.Length == 0 ? "the chain does not build" : statuses);
-                }
-
-                return signer.Extensions["2.5.29.37"] is X509EnhancedKeyUsageExtension eku && eku.EnhancedKeyUsages[TimeStampingOid] is not null
-                    ? null
-                    : "the signing certificate does not allow timestamping";
+                policy.ExtraStore.Add(loaded[i]);
             }
+
+            policy.RevocationMode = X509RevocationMode.NoCheck;
+            policy.DisableCertificateDownloads = true;
+            policy.VerificationTime = at.UtcDateTime;
+            policy.VerificationTimeIgnored = false;
+            policy.ApplicationPolicy.Add(new Oid(TimeStampingOid));
+            if (!chain.Build(signer))
+            {
+                var statuses = string.Join(", ", chain.ChainStatus.Where(s => s.Status != X509ChainStatusFlags.NoError).Select(s => s.Status.ToString()).Distinct());
+                return "the signing certificate does not chain to it at the token's time: " + (statuses.Length == 0 ? "the chain does not build" : statuses);
+            }
+
+            return signer.Extensions["2.5.29.37"] is X509EnhancedKeyUsageExtension eku && eku.EnhancedKeyUsages[TimeStampingOid] is not null
+                ? null
+                : "the signing certificate does not allow timestamping";
         }
         catch (CryptographicException e)
         {

@@ -4,9 +4,10 @@
 # shared-store tests start a private cluster of, runc to run the published image
 # (Debian's crun refuses hosts whose cgroup v2 hierarchy holds controllers while v1 ones
 # are mounted), kubectl to build the Kubernetes manifests offline, and Chromium to load
-# the web pages headless, and Node.js with sigstore-js (the versions pinned in
+# the web pages headless, Node.js with sigstore-js (the versions pinned in
 # tests/sigstore-js/package-lock.json) to verify published bundles as a stock Sigstore
-# client does. Idempotent: installs only what is missing (as root; otherwise it
+# client does, and OpenSSL, whose `openssl ts -reply` is the independent RFC 3161
+# timestamp authority the timestamp tests ask. Idempotent: installs only what is missing (as root; otherwise it
 # stops with the list and the command to run). scripts/test.sh runs it first.
 set -euo pipefail
 
@@ -22,6 +23,7 @@ command -v kubectl >/dev/null || need+=(kubernetes-client)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
+command -v openssl >/dev/null || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     # Stop before building anything: the end-to-end tests would only fail one by one.
@@ -54,4 +56,5 @@ if [ -n "$(pg_bin)" ]; then "$(pg_bin)/postgres" --version; else postgres --vers
 kubectl version --client 2>/dev/null | head -n 1 || true
 /usr/bin/chromium --version 2>/dev/null || true
 echo "node $(node --version), @sigstore/verify $(node -p 'require(process.argv[1]).version' "$js/node_modules/@sigstore/verify/package.json")"
+openssl version
 command -v terraform >/dev/null && TF_CLI_CONFIG_FILE=/dev/null terraform version | head -n 1 || echo "terraform: not installed (the Terraform format check is skipped)"

@@ -25,6 +25,7 @@ locals {
       "--metrics-port", "9090",
     ],
     var.trusted_root_secret == null ? [] : ["--trusted-root", "/etc/tlogistry/trusted_root.json"],
+    flatten([for t in var.timestamp_authorities : ["--timestamp-authority", t]]),
     flatten([for u in var.upstreams : ["--upstream", u]]),
     flatten([for r in var.allow_registries : ["--allow-registry", r]]),
     var.rate_limit_per_client == 0 ? [] : ["--Tlogistry:RateLimitPerClient=${var.rate_limit_per_client}"],
@@ -196,6 +197,10 @@ resource "google_cloud_run_v2_service" "tlogistry" {
     precondition {
       condition     = !local.public_log || var.allow_public_log
       error_message = "log names a public Rekor log: every sighting (tag, digest, time, this service account) becomes public and permanent. Set allow_public_log = true to mean it, or run your own log (tlogistry log serve) and give its trusted root."
+    }
+    precondition {
+      condition     = !startswith(var.log, "rekor-v2=") || length(var.timestamp_authorities) > 0
+      error_message = "a rekor-v2 log states no time for its entries, and a keyless certificate is checked at a verified time: list at least one timestamp authority in timestamp_authorities (and name it in the trusted root), or use a rekor-v1 log."
     }
     precondition {
       condition     = !var.allow_public_invoke || length(var.allow_registries) > 0

@@ -25,12 +25,23 @@ variable "image" {
 }
 
 variable "log" {
-  description = "Where sightings are logged (--log). Keyless signing needs a log that states the time of each entry: rekor-v1=URL (your own tlogistry log serve or Rekor; the public-good https://rekor.sigstore.dev only with allow_public_log) or embedded. The embedded log lives on the instance's in-memory volume and is lost with it: use it only to try the service."
+  description = "Where sightings are logged (--log). Keyless signing needs a time for each signature: rekor-v1=URL (your own tlogistry log serve or Rekor; the public-good https://rekor.sigstore.dev only with allow_public_log) states it, rekor-v2=URL does not and needs timestamp_authorities; embedded lives on the instance's in-memory volume and is lost with it: use it only to try the service."
   type        = string
 
   validation {
-    condition     = can(regex("^(embedded|rekor-v1=https?://[^ ]+)$", var.log))
-    error_message = "log must be rekor-v1=URL or embedded: keyless sightings need the log's integrated time, which Rekor v2 entries do not carry."
+    condition     = can(regex("^(embedded|rekor-v[12]=https?://[^ ]+)$", var.log))
+    error_message = "log must be rekor-v1=URL, rekor-v2=URL (with timestamp_authorities) or embedded."
+  }
+}
+
+variable "timestamp_authorities" {
+  description = "RFC 3161 timestamp authorities (--timestamp-authority, Sigstore TSA API URLs such as https://timestamp.sigstore.dev/api/v1/timestamp or a tlogistry log serve's /api/v1/timestamp) that date every signature. Required with a rekor-v2 log, whose entries state no time; the trusted root must name each."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for u in var.timestamp_authorities : can(regex("^https?://[^ ]+$", u))])
+    error_message = "timestamp_authorities must be http(s) URLs."
   }
 }
 

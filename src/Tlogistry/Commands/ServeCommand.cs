@@ -34,6 +34,7 @@ internal static class ServeCommand
         var unsafeNoSct = new Option<bool>("--unsafe-no-sct") { Description = "Keyless: trust Fulcio certificates without a verified SCT from a trusted CT log (default: an SCT is required, as Fulcio's specification says)." };
         var logFormat = ServiceOptions.LogFormat();
         var otlpEndpoint = new Option<string?>("--otlp-endpoint") { Description = "OTLP/HTTP base URL to export traces to, e.g. http://collector:4318 (also OTEL_EXPORTER_OTLP_ENDPOINT; default: no traces)." };
+        var timestampAuthority = new Option<string[]>("--timestamp-authority") { Description = "An RFC 3161 timestamp authority (Sigstore TSA API, e.g. https://timestamp.sigstore.dev/api/v1/timestamp) that dates every new signature; the trusted root must name it. Needed for keyless on rekor-v2. Repeatable.", Arity = ArgumentArity.ZeroOrMore };
         var mutableTag = new Option<string[]>("--mutable-tag")
         {
             Description = "A .NET regular expression matched against the tag alone (e.g. ^latest$): matching tags are served as upstream has them now, never pinned or logged. Repeatable.",
@@ -56,7 +57,7 @@ internal static class ServeCommand
 
         var serve = new Command("serve", "Run the registry front on the embedded defaults.")
         {
-            port, listen, data.DataDir, upstream, allow, deny, onUnavailable, data.Log, data.TrustedRoot, data.Store, data.Signer, data.TokenSource, data.Identity, data.Issuer, data.TrustedKey,
+            port, listen, data.DataDir, upstream, allow, deny, onUnavailable, data.Log, data.TrustedRoot, data.Store, data.Signer, data.TokenSource, data.Identity, data.Issuer, data.TrustedKey, timestampAuthority,
             data.LegacyLog, data.LegacyKey, logFormat, otlpEndpoint, mutableTag, onMismatch, registryPolicy, tlsCert, tlsKey, proxyUrl, firstPerMinute, firstBurst, tokenAudience, unsafeNoSct,
             metricsPort, logPublicUrl, recordUpstream,
         };
@@ -73,6 +74,7 @@ internal static class ServeCommand
             overrides.SetList("Upstream:DenyRegistries", parse.GetValue(deny));
             overrides.Set("OnLogUnavailable", parse.GetValue(onUnavailable));
             overrides.SetList("MutableTags", parse.GetValue(mutableTag));
+            overrides.SetList("TimestampAuthorities", parse.GetValue(timestampAuthority));
             overrides.SetList("Policies", parse.GetValue(registryPolicy));
             overrides.Set("LogFormat", parse.GetValue(logFormat));
             overrides.Set("OtlpEndpoint", parse.GetValue(otlpEndpoint));

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Tlogistry.Ledger;
 using Tlogistry.Signing;
 using Tlogistry.Signing.Keyless;
+using Tlogistry.Signing.Timestamps;
 using Tlogistry.Telemetry;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Sigstore;
@@ -47,10 +48,10 @@ internal static partial class SignerSetup
             throw new FormatException("keyless signing needs --token-source, --identity and --issuer: the identity and issuer say whose sightings count");
         }
 
-        if (log.Kind == LogKind.RekorV2)
+        if (log.Kind == LogKind.RekorV2 && options.TimestampAuthorities.Count == 0)
         {
-            // A v2 entry carries no log time, and a certificate's validity is judged at that time.
-            throw new FormatException("keyless signing needs a log that states when it integrated an entry (embedded or rekor-v1); rekor-v2 entries carry no time, and RFC 3161 timestamps are not supported");
+            // A v2 entry carries no log time, and a certificate's validity is judged at a verified time.
+            throw new FormatException("keyless signing on rekor-v2 needs --timestamp-authority: a v2 entry carries no log time, so an RFC 3161 timestamp must date each signature (or use the embedded log or rekor-v1)");
         }
 
         var tokens = TokenSourceSetting.Parse(options.TokenSource);
@@ -82,7 +83,7 @@ internal static partial class SignerSetup
                 logger,
                 sp.GetRequiredService<CertificatePolicy>());
         });
-        services.AddSingleton<IEnvelopeSigner>(sp => sp.GetRequiredService<KeylessSigner>());
+        services.AddSingleton(sp => Timestamped(sp, options, sp.GetRequiredService<KeylessSigner>()));
         services.AddSingleton<ISignerPolicy>(sp => sp.GetRequiredService<CertificatePolicy>());
         services.AddSingleton(sp => new SightingReader(
             new BundleVerifier(sp.GetRequiredService<TrustedRoot>(), sp.GetService<LegacyTrustUnsafe>()),
@@ -91,6 +92,28 @@ internal static partial class SignerSetup
             SignerMaterial.ForKey(sp.GetRequiredService<KeylessSigner>().PublicKeyDer),
             sp.GetRequiredService<TimeProvider>(),
             [SignerMaterial.AnyKeyFor(san)]));
+    }
+
+    /// <summary>The signer, with every <c>--timestamp-authority</c> dating its signatures; the trusted root must name them.</summary>
+    private static IEnvelopeSigner Timestamped(IServiceProvider sp, TlogistryOptions options, IEnvelopeSigner signer)
+    {
+        if (options.TimestampAuthorities.Count == 0)
+        {
+            return signer;
+        }
+
+        var root = sp.GetRequiredService<TrustedRoot>();
+        if (root.TimestampAuthorities.Count == 0)
+        {
+            throw new FormatException("--timestamp-authority is set, but the trusted root names no timestamp authorities: give --trusted-root a root that lists the authority's certificate chain");
+        }
+
+        var http = Http.JsonHttp.CreateClient();
+        var clients = options.TimestampAuthorities.Select(text =>
+            Uri.TryCreate(text?.Trim(), UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttps || url.Scheme == Uri.UriSchemeHttp)
+                ? new TimestampClient(url, http)
+                : throw new FormatException($"--timestamp-authority must be an http(s) URL such as https://timestamp.sigstore.dev/api/v1/timestamp, got \"{text}\""));
+        return new TimestampingSigner(signer, [.. clients], root);
     }
 
     private static void AddKeyMode(IServiceCollection services, TlogistryOptions options, string dataDir, bool sharedStore)
@@ -106,7 +129,7 @@ internal static partial class SignerSetup
         }
 
         services.AddSingleton(_ => InstanceKey.LoadOrCreate(keyFile));
-        services.AddSingleton<IEnvelopeSigner>(sp => sp.GetRequiredService<InstanceKey>());
+        services.AddSingleton(sp => Timestamped(sp, options, sp.GetRequiredService<InstanceKey>()));
         services.AddSingleton<ISignerPolicy>(sp => new KeyPolicy([sp.GetRequiredService<InstanceKey>().PublicKeyDer, .. trusted]));
         services.AddSingleton(sp =>
         {

@@ -62,6 +62,9 @@ internal sealed class TlogistryOptions
     /// <summary>Keyless: trust Fulcio certificates without a verified SCT (unsafe: a mis-issued certificate could go unseen).</summary>
     public bool UnsafeNoSct { get; set; }
 
+    /// <summary>RFC 3161 timestamp authorities (Sigstore TSA API URLs) that date every new signature; the trusted root must name them.</summary>
+    public List<string> TimestampAuthorities { get; init; } = [];
+
     /// <summary>Key mode: more PEM public key files whose sightings count (earlier keys, after a rotation).</summary>
     public List<string> TrustedKeys { get; init; } = [];
 

@@ -100,7 +100,8 @@ internal sealed partial class PinRecorder
         try
         {
             // The log's answer is checked like any other: a log that misreports is not trusted.
-            sighting = _reader.Read(_reader.Bundle(entry, envelope));
+            var bundle = _reader.Bundle(entry, envelope);
+            sighting = _reader.Read(bundle with { Material = bundle.Material with { Rfc3161Timestamps = intent.Timestamps } });
         }
         catch (Exception e) when (e is FormatException or LogVerificationException)
         {

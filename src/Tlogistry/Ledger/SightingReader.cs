@@ -53,11 +53,19 @@ internal sealed class SightingReader
 
         var verified = _verifier.Verify(bundle, _policy.ExpectedSigner(bundle), now);
         var keyless = verified.LeafCertificateDer is not null;
-        var signedAt = verified.IntegratedTime
-            ?? (keyless
-                ? throw new LogVerificationException($"log entry {bundle.Entry.LogIndex}: time check failed: the log states no integrated time, so the certificate's validity cannot be checked")
-                : now);
-        _policy.Check(verified, signedAt);
+        // Every verified time (the log's, each RFC 3161 timestamp's) must satisfy the signer
+        // policy; a keyless certificate lives minutes, so it needs at least one such time.
+        var times = verified.VerifiedTimes;
+        if (times.Count == 0 && keyless)
+        {
+            throw new LogVerificationException($"log entry {bundle.Entry.LogIndex}: time check failed: the log states no integrated time and the bundle carries no verified RFC 3161 timestamp, so the certificate's validity cannot be checked");
+        }
+
+        var signedAt = times.Count > 0 ? times[0] : now;
+        foreach (var at in times.Count > 0 ? times : [now])
+        {
+            _policy.Check(verified, at);
+        }
 
         var envelope = verified.Envelope ?? throw new LogVerificationException($"log entry {bundle.Entry.LogIndex}: the bundle holds no DSSE envelope");
         if (envelope.PayloadType != Dsse.InTotoPayloadType)

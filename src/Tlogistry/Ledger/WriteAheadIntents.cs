@@ -81,8 +81,12 @@ internal sealed partial class WriteAheadIntents
         {
             throw new LedgerUnavailableException("signing failed: " + e.Message, e);
         }
+        catch (Signing.Timestamps.TimestampException e)
+        {
+            throw new LedgerUnavailableException("timestamping failed: " + e.Message, e);
+        }
 
-        var intent = new AppendIntent(observed.Reference, signed.Envelope, signed.Signer);
+        var intent = new AppendIntent(observed.Reference, signed.Envelope, signed.Signer) { Timestamps = signed.Timestamps };
         await LedgerGuard.Store("intent write", () => _journal.SaveIntentAsync(intent, CancellationToken.None));
         return (intent, false);
     }

@@ -23,7 +23,8 @@ internal sealed record LogServerSettings(string DataDir, int Port, string? Publi
 /// <summary>
 /// <c>tlogistry log serve</c>: the embedded log over HTTP, speaking the Rekor v2 write API,
 /// the C2SP tiles read API and a Rekor v1 subset, plus <c>GET /api/v1/trusted_root.json</c>
-/// (not a Rekor route) so a verifier can fetch the trust material for this log.
+/// (not a Rekor route) so a verifier can fetch the trust material for this log, and an RFC 3161
+/// timestamp authority (<c>POST /api/v1/timestamp</c>) that the trusted root names.
 /// </summary>
 internal static partial class LogServerApp
 {
@@ -64,6 +65,8 @@ internal static partial class LogServerApp
             Log.OpenLog(logger);
         }
 
+        var tsa = LogTimestampAuthority.LoadOrCreate(dataDir, TimeProvider.System);
+        app.Lifetime.ApplicationStopped.Register(tsa.Dispose);
         var tiles = new TileApi(log.Embedded, log.LogDirectory, ApiResponses.ErrorAsync);
         var v1 = new RekorV1Api(log);
         var v2 = new RekorV2Api(log);
@@ -91,6 +94,7 @@ internal static partial class LogServerApp
         app.MapGet("/api/v1/log", Guard(v1.LogInfoAsync));
         app.MapGet("/api/v1/log/proof", Guard(v1.ConsistencyProofAsync));
         app.MapGet("/api/v1/log/publicKey", Guard(v1.PublicKeyAsync));
+        app.MapPost("/api/v1/timestamp", Guard(tsa.HandleAsync));
         byte[] trustedRoot = [];
         app.MapGet("/api/v1/trusted_root.json", (HttpContext c) =>
         {
@@ -107,7 +111,7 @@ internal static partial class LogServerApp
         var baseUrl = (settings.PublicUrl ?? string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}")).TrimEnd('/');
         // The base URL is known only once the port is bound (port 0 in tests).
         log.V1SignerName = new Uri(baseUrl).Authority;
-        trustedRoot = TrustedRootFile.Build(log, baseUrl);
+        trustedRoot = TrustedRootFile.Build(log, baseUrl, tsa);
         DurableFile.Write(Path.Combine(dataDir, "trusted_root.json"), trustedRoot, atomicReplace: true);
 
         Log.Started(logger, port, (settings.Listen ?? ListenAddress.Any).ToString(), dataDir, log.Embedded.Origin, log.Embedded.Size, baseUrl);

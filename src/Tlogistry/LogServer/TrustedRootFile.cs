@@ -14,7 +14,7 @@ internal static class TrustedRootFile
 {
     public const string MediaType = "application/vnd.dev.sigstore.trustedroot+json;version=0.1";
 
-    public static byte[] Build(ServedLog log, string baseUrl)
+    public static byte[] Build(ServedLog log, string baseUrl, LogTimestampAuthority? tsa = null)
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = ApiResponses.Writer.Encoder }))
@@ -30,12 +30,42 @@ internal static class TrustedRootFile
             w.WriteStartArray("ctlogs");
             w.WriteEndArray();
             w.WriteStartArray("timestampAuthorities");
+            if (tsa is not null)
+            {
+                WriteTimestampAuthority(w, tsa, baseUrl);
+            }
+
             w.WriteEndArray();
             w.WriteEndObject();
         }
 
         buffer.WriteByte((byte)'\n');
         return buffer.ToArray();
+    }
+
+    private static void WriteTimestampAuthority(Utf8JsonWriter w, LogTimestampAuthority tsa, string baseUrl)
+    {
+        w.WriteStartObject();
+        w.WriteStartObject("subject");
+        w.WriteString("organization", "tlogistry");
+        w.WriteString("commonName", "tlogistry log TSA");
+        w.WriteEndObject();
+        w.WriteString("uri", baseUrl + "/api/v1/timestamp");
+        w.WriteStartObject("certChain");
+        w.WriteStartArray("certificates");
+        foreach (var c in tsa.Chain)
+        {
+            w.WriteStartObject();
+            w.WriteBase64String("rawBytes", c.RawData);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+        w.WriteStartObject("validFor");
+        w.WriteString("start", tsa.Chain[0].NotBefore.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
+        w.WriteEndObject();
+        w.WriteEndObject();
     }
 
     private static void WriteLog(Utf8JsonWriter w, ServedLog log, string baseUrl, byte[] logId)

@@ -16,4 +16,8 @@ internal interface IEnvelopeSigner
 }
 
 /// <summary>An envelope and the material (key, certificate chain) that verifies its signature.</summary>
-internal sealed record SignedEnvelope(DsseEnvelope Envelope, SignerMaterial Signer);
+internal sealed record SignedEnvelope(DsseEnvelope Envelope, SignerMaterial Signer)
+{
+    /// <summary>DER TimeStampResp answers dating the signature, as the bundle carries them; empty without a timestamp authority.</summary>
+    public IReadOnlyList<byte[]> Timestamps { get; init; } = [];
+}

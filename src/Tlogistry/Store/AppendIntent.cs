@@ -15,6 +15,9 @@ namespace Tlogistry.Store;
 /// </summary>
 internal sealed record AppendIntent(TagReference Reference, DsseEnvelope Envelope, SignerMaterial Signer)
 {
+    /// <summary>RFC 3161 answers dating the signature (DER TimeStampResp); they go into the bundle, not the log.</summary>
+    public IReadOnlyList<byte[]> Timestamps { get; init; } = [];
+
     /// <summary>Intents are small (one envelope, a key or a short chain); anything larger is not one of ours.</summary>
     public const int MaxBytes = 64 << 10;
 
@@ -36,6 +39,17 @@ internal sealed record AppendIntent(TagReference Reference, DsseEnvelope Envelop
             }
 
             w.WriteEndArray();
+            if (Timestamps.Count > 0)
+            {
+                w.WriteStartArray("timestamps");
+                foreach (var der in Timestamps)
+                {
+                    w.WriteStringValue(Convert.ToBase64String(der));
+                }
+
+                w.WriteEndArray();
+            }
+
             w.WriteEndObject();
         }
 
@@ -65,7 +79,10 @@ internal sealed record AppendIntent(TagReference Reference, DsseEnvelope Envelop
             var envelope = DsseEnvelope.Parse(System.Text.Encoding.UTF8.GetBytes(root.GetProperty("envelope").GetRawText()));
             var key = Convert.FromBase64String(root.GetProperty("publicKey").GetString() ?? "");
             var certificates = root.GetProperty("certificates").EnumerateArray().Select(c => Convert.FromBase64String(c.GetString() ?? "")).ToList();
-            return new AppendIntent(reference, envelope, new SignerMaterial(key, certificates));
+            var timestamps = root.TryGetProperty("timestamps", out var t)
+                ? t.EnumerateArray().Select(c => Convert.FromBase64String(c.GetString() ?? "")).ToList()
+                : [];
+            return new AppendIntent(reference, envelope, new SignerMaterial(key, certificates)) { Timestamps = timestamps };
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {

@@ -159,6 +159,36 @@ public sealed partial class TerraformModuleTests
         Assert.Matches(@"allow_registries\s+= \[""docker.io""", example);
     }
 
+    [Fact]
+    public void RekorV2IsAcceptedForKeylessOnlyWithTimestampAuthorities()
+    {
+        var module = string.Join('\n', Directory.GetFiles(Module, "*.tf").Select(File.ReadAllText));
+        var variables = VariableBlock().Matches(module).ToDictionary(m => m.Groups[1].Value, m => m.Value);
+
+        // The log variable's own validation, run here as the regex it is.
+        var validation = LogValidation().Match(variables["log"]);
+        Assert.True(validation.Success, "the log variable is validated by a regex");
+        var accepts = new Regex(validation.Groups[1].Value.Replace(@"\\", @"\", StringComparison.Ordinal));
+        foreach (var log in new[] { "embedded", "rekor-v1=https://log.example.com", "rekor-v2=http://tlogistry-log" })
+        {
+            Assert.Matches(accepts, log);
+            Assert.True(Tlogistry.Transparency.LogChoice.Parse(log) is not null);
+        }
+
+        Assert.DoesNotMatch(accepts, "rekor-v3=https://log.example.com");
+        Assert.DoesNotMatch(accepts, "rekor-v2=");
+
+        // rekor-v2 needs the timestamp authorities, which become --timestamp-authority flags.
+        Assert.Contains("\n  type        = list(string)", variables["timestamp_authorities"], StringComparison.Ordinal);
+        Assert.Contains("\n  default     = []", variables["timestamp_authorities"], StringComparison.Ordinal);
+        var main = Code(File.ReadAllText(Path.Combine(Module, "main.tf")));
+        Assert.Contains(@"flatten([for t in var.timestamp_authorities : [""--timestamp-authority"", t]])", LocalsBlock().Match(main).Groups[1].Value, StringComparison.Ordinal);
+        Assert.Contains(@"condition     = !startswith(var.log, ""rekor-v2="") || length(var.timestamp_authorities) > 0", main, StringComparison.Ordinal);
+    }
+
+    [GeneratedRegex(@"condition\s*=\s*can\(regex\(""([^""]+)"", var\.log\)\)")]
+    private static partial Regex LogValidation();
+
     [GeneratedRegex(@"!can\(regex\(""(\^rekor[^""]+)"", var\.log\)\)")]
     private static partial Regex PublicLogPattern();
 

@@ -29,6 +29,7 @@ internal static class LayerOrder
         // Producing signatures.
         "Tlogistry.Signing",
         "Tlogistry.Signing.Keyless",
+        "Tlogistry.Signing.Timestamps",
 
         // The proxy's parts.
         "Tlogistry.Store",

@@ -62,7 +62,7 @@ internal sealed class TrustApi
         var here = $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}";
         var logs = _root.Logs.Select(l => _embedded is not null && l.LogId.AsSpan().SequenceEqual(_embedded.LogId) ? l with { BaseUrl = here + _embeddedPath } : l);
         context.Response.ContentType = "application/json";
-        return context.Response.Body.WriteAsync(new TrustedRoot(logs, _root.CertificateAuthorities, _root.CtLogs).Write(), context.RequestAborted).AsTask();
+        return context.Response.Body.WriteAsync(new TrustedRoot(logs, _root.CertificateAuthorities, _root.CtLogs, _root.TimestampAuthorities).Write(), context.RequestAborted).AsTask();
     }
 
     public Task KeyAsync(HttpContext context) =>

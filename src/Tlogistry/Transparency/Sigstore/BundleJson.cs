@@ -6,8 +6,9 @@ namespace Tlogistry.Transparency.Sigstore;
 
 /// <summary>
 /// The protobuf-JSON form of bundles and log entries (int64 as strings, bytes as base64),
-/// as Sigstore clients and Rekor v2 write it. Readers accept numbers for int64 fields and
-/// null for absent messages, since real services send both.
+/// as Sigstore clients and Rekor v2 write it. Reading follows the mapping through
+/// <see cref="ProtoJson"/>: absent fields are zero values, so an entry at index 0 or a
+/// proof with no hashes reads as such, and errors name the field.
 /// </summary>
 internal static class BundleJson
 {
@@ -35,6 +36,21 @@ internal static class BundleJson
             w.WriteStartArray("tlogEntries");
             WriteEntry(w, bundle.Entry);
             w.WriteEndArray();
+            if (bundle.Material.Rfc3161Timestamps.Count > 0)
+            {
+                w.WriteStartObject("timestampVerificationData");
+                w.WriteStartArray("rfc3161Timestamps");
+                foreach (var t in bundle.Material.Rfc3161Timestamps)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("signedTimestamp", Convert.ToBase64String(t));
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+
             w.WriteEndObject();
             if (bundle.Envelope is { } envelope)
             {
@@ -113,78 +129,74 @@ internal static class BundleJson
     }
 
     /// <summary>Reads a v0.1–v0.3 bundle; throws <see cref="FormatException"/> naming what is wrong.</summary>
-    public static SigstoreBundle Read(ReadOnlySpan<byte> json)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(json.ToArray());
-            return Read(doc.RootElement);
-        }
-        catch (JsonException e)
-        {
-            throw new FormatException("bundle is not JSON: " + e.Message, e);
-        }
-    }
+    public static SigstoreBundle Read(ReadOnlySpan<byte> json) => ProtoJson.Parse(json, "bundle", Read);
 
-    public static SigstoreBundle Read(JsonElement root)
+    public static SigstoreBundle Read(JsonElement root) => Read(ProtoJson.Root(root, "bundle"));
+
+    private static SigstoreBundle Read(ProtoJson root)
     {
         try
         {
-            var mediaType = Str(root, "mediaType");
+            var mediaType = root.String("mediaType");
             if (!mediaType.StartsWith("application/vnd.dev.sigstore.bundle", StringComparison.Ordinal))
             {
-                throw new FormatException("not a Sigstore bundle: mediaType " + mediaType);
+                throw new FormatException($"not a Sigstore bundle: mediaType is '{mediaType}'");
             }
 
-            var vm = root.GetProperty("verificationMaterial");
+            var vm = root.RequiredMessage("verificationMaterial");
             var certificates = new List<byte[]>();
             string? hint = null;
-            if (vm.TryGetProperty("certificate", out var cert) && cert.ValueKind == JsonValueKind.Object)
+            if (vm.Message("certificate") is { } cert)
             {
-                certificates.Add(Bytes(cert, "rawBytes"));
+                certificates.Add(cert.RequiredBytes("rawBytes"));
             }
-            else if (vm.TryGetProperty("x509CertificateChain", out var chain) && chain.ValueKind == JsonValueKind.Object)
+            else if (vm.Message("x509CertificateChain") is { } chain)
             {
-                foreach (var c in chain.GetProperty("certificates").EnumerateArray())
+                certificates.AddRange(chain.Messages("certificates").Select(c => c.RequiredBytes("rawBytes")));
+                if (certificates.Count == 0)
                 {
-                    certificates.Add(Bytes(c, "rawBytes"));
+                    throw new FormatException("verificationMaterial.x509CertificateChain.certificates is empty");
                 }
             }
-            else if (vm.TryGetProperty("publicKey", out var pk) && pk.ValueKind == JsonValueKind.Object)
+            else if (vm.Message("publicKey") is { } pk)
             {
-                hint = pk.TryGetProperty("hint", out var h) ? h.GetString() ?? "" : "";
+                hint = pk.String("hint");
             }
             else
             {
                 throw new FormatException("bundle has no certificate, chain or public key");
             }
 
-            var entries = vm.GetProperty("tlogEntries");
-            if (entries.GetArrayLength() != 1)
+            var entries = vm.Messages("tlogEntries");
+            if (entries.Count != 1)
             {
-                throw new FormatException($"bundle has {entries.GetArrayLength()} log entries; exactly one is supported");
+                throw new FormatException($"bundle has {entries.Count} log entries; exactly one is supported");
             }
 
             var entry = ReadEntry(entries[0]);
+            var timestamps = vm.Message("timestampVerificationData") is { } tvd
+                ? tvd.Messages("rfc3161Timestamps").Select(t => t.RequiredBytes("signedTimestamp")).ToList()
+                : [];
             DsseEnvelope? envelope = null;
             MessageSignature? message = null;
-            if (root.TryGetProperty("dsseEnvelope", out var env) && env.ValueKind == JsonValueKind.Object)
+            if (root.Message("dsseEnvelope") is { } env)
             {
-                envelope = DsseEnvelope.Parse(System.Text.Encoding.UTF8.GetBytes(env.GetRawText()));
+                var signatures = env.Messages("signatures").Select(s => new DsseSignature(s.String("keyid"), s.Bytes("sig"))).ToList();
+                envelope = new DsseEnvelope(env.String("payloadType"), env.Bytes("payload"), signatures);
             }
-            else if (root.TryGetProperty("messageSignature", out var ms) && ms.ValueKind == JsonValueKind.Object)
+            else if (root.Message("messageSignature") is { } ms)
             {
-                var md = ms.GetProperty("messageDigest");
-                message = new MessageSignature(Str(md, "algorithm"), Bytes(md, "digest"), Bytes(ms, "signature"));
+                var md = ms.Message("messageDigest");
+                message = new MessageSignature(md?.String("algorithm") ?? "", md?.Bytes("digest") ?? [], ms.RequiredBytes("signature"));
             }
             else
             {
                 throw new FormatException("bundle has neither dsseEnvelope nor messageSignature");
             }
 
-            return new SigstoreBundle(new VerificationMaterial(hint, certificates), entry, envelope, message);
+            return new SigstoreBundle(new VerificationMaterial(hint, certificates) { Rfc3161Timestamps = timestamps }, entry, envelope, message);
         }
-        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or IndexOutOfRangeException)
+        catch (FormatException e)
         {
             throw new FormatException("malformed bundle: " + e.Message, e);
         }
@@ -195,66 +207,42 @@ internal static class BundleJson
     {
         try
         {
-            var kv = e.GetProperty("kindVersion");
-            InclusionProof? proof = null;
-            if (e.TryGetProperty("inclusionProof", out var p) && p.ValueKind == JsonValueKind.Object)
-            {
-                var hashes = new List<byte[]>();
-                foreach (var h in p.GetProperty("hashes").EnumerateArray())
-                {
-                    hashes.Add(Convert.FromBase64String(h.GetString() ?? ""));
-                }
-
-                proof = new InclusionProof(Int64(p, "logIndex"), Bytes(p, "rootHash"), Int64(p, "treeSize"), hashes, Str(p.GetProperty("checkpoint"), "envelope"));
-            }
-
-            byte[]? set = null;
-            if (e.TryGetProperty("inclusionPromise", out var promise) && promise.ValueKind == JsonValueKind.Object)
-            {
-                set = Bytes(promise, "signedEntryTimestamp");
-            }
-
-            return new TlogEntry(
-                Int64(e, "logIndex"),
-                Bytes(e.GetProperty("logId"), "keyId"),
-                Str(kv, "kind"),
-                Str(kv, "version"),
-                e.TryGetProperty("integratedTime", out _) ? Int64(e, "integratedTime") : 0,
-                set,
-                proof,
-                Bytes(e, "canonicalizedBody"));
+            return ReadEntry(ProtoJson.Root(e, "log entry"));
         }
-        catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException)
+        catch (FormatException ex)
         {
             throw new FormatException("malformed log entry: " + ex.Message, ex);
         }
     }
 
-    private static string Str(JsonElement e, string name) =>
-        e.GetProperty(name).GetString() ?? throw new FormatException(name + " is null");
-
-    private static byte[] Bytes(JsonElement e, string name)
+    private static TlogEntry ReadEntry(ProtoJson e)
     {
-        try
+        var kv = e.RequiredMessage("kindVersion");
+        InclusionProof? proof = null;
+        if (e.Message("inclusionProof") is { } p)
         {
-            return Convert.FromBase64String(Str(e, name));
+            proof = new InclusionProof(
+                p.NonNegativeInt64("logIndex"),
+                p.RequiredBytes("rootHash"),
+                p.NonNegativeInt64("treeSize"),
+                p.BytesList("hashes"),
+                p.Message("checkpoint")?.String("envelope") ?? "");
         }
-        catch (FormatException ex)
-        {
-            throw new FormatException(name + " is not base64", ex);
-        }
-    }
 
-    /// <summary>protobuf-JSON int64: a decimal string, though numbers are accepted too. Never negative here.</summary>
-    private static long Int64(JsonElement e, string name)
-    {
-        var v = e.GetProperty(name);
-        var value = v.ValueKind switch
+        byte[]? set = null;
+        if (e.Message("inclusionPromise") is { } promise)
         {
-            JsonValueKind.Number => v.GetInt64(),
-            JsonValueKind.String when long.TryParse(v.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) => n,
-            _ => throw new FormatException($"{name} is not an int64"),
-        };
-        return value >= 0 ? value : throw new FormatException($"{name} is negative");
+            set = promise.RequiredBytes("signedEntryTimestamp");
+        }
+
+        return new TlogEntry(
+            e.NonNegativeInt64("logIndex"),
+            e.RequiredMessage("logId").RequiredBytes("keyId"),
+            kv.RequiredString("kind"),
+            kv.RequiredString("version"),
+            e.NonNegativeInt64("integratedTime"),
+            set,
+            proof,
+            e.RequiredBytes("canonicalizedBody"));
     }
 }

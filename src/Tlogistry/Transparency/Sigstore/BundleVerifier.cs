@@ -92,7 +92,51 @@ internal sealed class BundleVerifier(TrustedRoot root, LegacyTrustUnsafe? legacy
             verified = verified with { IntegratedTime = DateTimeOffset.FromUnixTimeSeconds(leafTime) };
         }
 
-        return new VerifiedBundle(verified, key, leaf, bundle.Envelope, bundle.MessageSignature);
+        var times = VerifyTimestamps(bundle, verified.Log);
+        return new VerifiedBundle(verified, key, leaf, bundle.Envelope, bundle.MessageSignature) { TimestampTimes = times };
+    }
+
+    /// <summary>
+    /// The times the bundle's RFC 3161 timestamps state. Each must verify against the root's
+    /// timestamp authorities over exactly the signature (a DSSE envelope's first signature, or
+    /// the message signature) and fall inside the log key's window: one that does not fails
+    /// the bundle, since a forged or misplaced time is an attack, not noise. A root that names
+    /// no timestamp authority trusts no timestamp, so there they date nothing and are not read.
+    /// </summary>
+    private List<DateTimeOffset> VerifyTimestamps(SigstoreBundle bundle, TrustedLog log)
+    {
+        var entry = bundle.Entry;
+        if (bundle.Material.Rfc3161Timestamps.Count == 0 || root.TimestampAuthorities.Count == 0)
+        {
+            return [];
+        }
+
+        var signature = bundle.Envelope is { Signatures.Count: > 0 } envelope
+            ? envelope.Signatures[0].Signature
+            : bundle.MessageSignature?.Signature
+            ?? throw Fail(entry, "timestamp", "the bundle holds no signature for its timestamps to date");
+        var times = new List<DateTimeOffset>();
+        for (var i = 0; i < bundle.Material.Rfc3161Timestamps.Count; i++)
+        {
+            DateTimeOffset at;
+            try
+            {
+                at = SignedTimestamp.Verify(bundle.Material.Rfc3161Timestamps[i], signature, root.TimestampAuthorities);
+            }
+            catch (Exception ex) when (ex is FormatException or CryptographicException)
+            {
+                throw Fail(entry, "timestamp", $"RFC 3161 timestamp {i}: {ex.Message}", ex);
+            }
+
+            if (at < log.ValidFrom || (log.ValidUntil is { } until && at > until))
+            {
+                throw Fail(entry, "validity window", $"timestamp {i}'s time {at:u} is outside the log key's validity ({log.ValidFrom:u} to {log.ValidUntil?.ToString("u", System.Globalization.CultureInfo.InvariantCulture) ?? "open"})");
+            }
+
+            times.Add(at);
+        }
+
+        return times;
     }
 
     private static bool IsUnsignedIntoto(TlogEntry entry) => entry.Kind == "intoto" && entry.Version == "0.0.1";

@@ -18,10 +18,14 @@ internal sealed record SigstoreBundle(
 
 /// <summary>
 /// How to check the signature: a public key named by a hint (the key itself is configured
-/// by the verifier), or an X.509 certificate (leaf first; v0.3 bundles carry only the leaf).
+/// by the verifier), or an X.509 certificate (leaf first; v0.3 bundles carry only the leaf);
+/// and RFC 3161 timestamps over the signature, which date it where the log does not.
 /// </summary>
 internal sealed record VerificationMaterial(string? PublicKeyHint, IReadOnlyList<byte[]> Certificates)
 {
+    /// <summary>DER TimeStampResp (or bare token) bytes, as the bundle's <c>signedTimestamp</c> fields hold them.</summary>
+    public IReadOnlyList<byte[]> Rfc3161Timestamps { get; init; } = [];
+
     public static VerificationMaterial ForKey(string hint) => new(hint, []);
 }
 

@@ -16,13 +16,18 @@ internal sealed class TrustedRoot
 
     private static readonly Lazy<TrustedRoot> PublicGoodRoot = new(LoadPublicGood);
 
-    public TrustedRoot(IEnumerable<TrustedLog> logs, IEnumerable<CertificateAuthority> certificateAuthorities, IEnumerable<TrustedLog>? ctLogs = null)
+    public TrustedRoot(
+        IEnumerable<TrustedLog> logs,
+        IEnumerable<CertificateAuthority> certificateAuthorities,
+        IEnumerable<TrustedLog>? ctLogs = null,
+        IEnumerable<CertificateAuthority>? timestampAuthorities = null)
     {
         ArgumentNullException.ThrowIfNull(logs);
         ArgumentNullException.ThrowIfNull(certificateAuthorities);
         Logs = [.. logs];
         CertificateAuthorities = [.. certificateAuthorities];
         CtLogs = [.. ctLogs ?? []];
+        TimestampAuthorities = [.. timestampAuthorities ?? []];
     }
 
     /// <summary>The Sigstore public-good root (rekor.sigstore.dev, log2025-1, Fulcio) as shipped with this build.</summary>
@@ -34,6 +39,9 @@ internal sealed class TrustedRoot
 
     /// <summary>The certificate transparency logs whose SCTs prove a Fulcio certificate was logged.</summary>
     public IReadOnlyList<TrustedLog> CtLogs { get; }
+
+    /// <summary>The RFC 3161 timestamp authorities whose tokens date a signature where the log does not.</summary>
+    public IReadOnlyList<CertificateAuthority> TimestampAuthorities { get; }
 
     /// <summary>The trusted log with this ID, or null.</summary>
     public TrustedLog? FindLog(ReadOnlySpan<byte> logId)
@@ -68,85 +76,53 @@ internal sealed class TrustedRoot
     }
 
     /// <summary>This root plus more logs; the certificate authorities and CT logs are kept.</summary>
-    public TrustedRoot WithLogs(IEnumerable<TrustedLog> logs) => new([.. Logs, .. logs], CertificateAuthorities, CtLogs);
+    public TrustedRoot WithLogs(IEnumerable<TrustedLog> logs) => new([.. Logs, .. logs], CertificateAuthorities, CtLogs, TimestampAuthorities);
 
-    /// <summary>This root's logs with the certificate authorities and CT logs of <paramref name="other"/> only.</summary>
+    /// <summary>This root plus more timestamp authorities.</summary>
+    public TrustedRoot WithTimestampAuthorities(IEnumerable<CertificateAuthority> authorities) =>
+        new(Logs, CertificateAuthorities, CtLogs, [.. TimestampAuthorities, .. authorities]);
+
+    /// <summary>This root's logs with the certificate, CT log and timestamp authorities of <paramref name="other"/> only.</summary>
     public TrustedRoot WithAuthoritiesOf(TrustedRoot other)
     {
         ArgumentNullException.ThrowIfNull(other);
-        return new(Logs, other.CertificateAuthorities, other.CtLogs);
+        return new(Logs, other.CertificateAuthorities, other.CtLogs, other.TimestampAuthorities);
     }
 
     /// <summary>Reads a trusted_root.json; throws <see cref="FormatException"/> naming what is wrong.</summary>
     public static TrustedRoot Parse(ReadOnlySpan<byte> json)
     {
-        JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(json.ToArray());
-        }
-        catch (JsonException e)
-        {
-            throw new FormatException("trusted root is not JSON: " + e.Message, e);
-        }
-
-        using (doc)
-        {
-            var root = doc.RootElement;
-            try
+            return ProtoJson.Parse(json, "trusted root", root =>
             {
-                var mediaType = Str(root, "mediaType");
+                var mediaType = root.String("mediaType");
                 if (mediaType != MediaType)
                 {
-                    throw new FormatException($"trusted root has mediaType {mediaType}; expected {MediaType}");
+                    throw new FormatException($"trusted root has mediaType '{mediaType}'; expected {MediaType}");
                 }
 
-                var logs = new List<TrustedLog>();
-                if (root.TryGetProperty("tlogs", out var tlogs))
-                {
-                    var i = 0;
-                    foreach (var t in tlogs.EnumerateArray())
-                    {
-                        logs.Add(ReadLog(t, $"tlogs[{i++}]"));
-                    }
-                }
-
-                var cas = new List<CertificateAuthority>();
-                if (root.TryGetProperty("certificateAuthorities", out var authorities))
-                {
-                    var i = 0;
-                    foreach (var a in authorities.EnumerateArray())
-                    {
-                        cas.Add(ReadAuthority(a, $"certificateAuthorities[{i++}]"));
-                    }
-                }
-
-                var ctLogs = new List<TrustedLog>();
-                if (root.TryGetProperty("ctlogs", out var ct))
-                {
-                    var i = 0;
-                    foreach (var t in ct.EnumerateArray())
-                    {
-                        ctLogs.Add(ReadLog(t, $"ctlogs[{i++}]"));
-                    }
-                }
-
-                return new TrustedRoot(logs, cas, ctLogs);
-            }
-            catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException)
-            {
-                throw new FormatException("malformed trusted root: " + e.Message, e);
-            }
+                return new TrustedRoot(
+                    root.Messages("tlogs").Select(ReadLog),
+                    root.Messages("certificateAuthorities").Select(ReadAuthority),
+                    root.Messages("ctlogs").Select(ReadLog),
+                    root.Messages("timestampAuthorities").Select(ReadAuthority));
+            });
+        }
+        catch (FormatException e) when (!e.Message.StartsWith("trusted root", StringComparison.Ordinal))
+        {
+            throw new FormatException("malformed trusted root: " + e.Message, e);
         }
     }
 
     /// <summary>This root in trusted_root.json form (logs, certificate authorities and CT logs).</summary>
-    public byte[] Write() => Write(Logs, CertificateAuthorities, CtLogs);
+    public byte[] Write() => Write(Logs, CertificateAuthorities, CtLogs, TimestampAuthorities);
 
-    /// <summary>A trusted_root.json naming only these logs, as a self-hosted log publishes about itself.</summary>
-    public static byte[] Write(IEnumerable<TrustedLog> logs) => Write(logs, [], []);
+    /// <summary>A trusted_root.json naming only these logs (and timestamp authorities), as a self-hosted log publishes about itself.</summary>
+    public static byte[] Write(IEnumerable<TrustedLog> logs, IEnumerable<CertificateAuthority>? timestampAuthorities = null) =>
+        Write(logs, [], [], timestampAuthorities ?? []);
 
-    private static byte[] Write(IEnumerable<TrustedLog> logs, IEnumerable<CertificateAuthority> authorities, IEnumerable<TrustedLog> ctLogs)
+    private static byte[] Write(IEnumerable<TrustedLog> logs, IEnumerable<CertificateAuthority> authorities, IEnumerable<TrustedLog> ctLogs, IEnumerable<CertificateAuthority> timestampAuthorities)
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
@@ -154,36 +130,42 @@ internal sealed class TrustedRoot
             w.WriteStartObject();
             w.WriteString("mediaType", MediaType);
             WriteLogs(w, "tlogs", logs);
-            w.WriteStartArray("certificateAuthorities");
-            foreach (var ca in authorities)
-            {
-                w.WriteStartObject();
-                w.WriteStartObject("subject");
-                w.WriteString("organization", ca.Organization);
-                w.WriteString("commonName", ca.CommonName);
-                w.WriteEndObject();
-                w.WriteString("uri", ca.Uri);
-                w.WriteStartObject("certChain");
-                w.WriteStartArray("certificates");
-                foreach (var c in ca.Certificates)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("rawBytes", Convert.ToBase64String(c));
-                    w.WriteEndObject();
-                }
-
-                w.WriteEndArray();
-                w.WriteEndObject();
-                WriteValidFor(w, ca.ValidFrom, ca.ValidUntil);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
+            WriteAuthorities(w, "certificateAuthorities", authorities);
             WriteLogs(w, "ctlogs", ctLogs);
+            WriteAuthorities(w, "timestampAuthorities", timestampAuthorities);
             w.WriteEndObject();
         }
 
         return buffer.ToArray();
+    }
+
+    private static void WriteAuthorities(Utf8JsonWriter w, string name, IEnumerable<CertificateAuthority> authorities)
+    {
+        w.WriteStartArray(name);
+        foreach (var ca in authorities)
+        {
+            w.WriteStartObject();
+            w.WriteStartObject("subject");
+            w.WriteString("organization", ca.Organization);
+            w.WriteString("commonName", ca.CommonName);
+            w.WriteEndObject();
+            w.WriteString("uri", ca.Uri);
+            w.WriteStartObject("certChain");
+            w.WriteStartArray("certificates");
+            foreach (var c in ca.Certificates)
+            {
+                w.WriteStartObject();
+                w.WriteString("rawBytes", Convert.ToBase64String(c));
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+            WriteValidFor(w, ca.ValidFrom, ca.ValidUntil);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
     }
 
     private static void WriteLogs(Utf8JsonWriter w, string name, IEnumerable<TrustedLog> logs)
@@ -217,46 +199,39 @@ internal sealed class TrustedRoot
         return Parse(copy.ToArray());
     }
 
-    private static TrustedLog ReadLog(JsonElement t, string where)
+    private static TrustedLog ReadLog(ProtoJson t)
     {
-        var key = Member(t, "publicKey", where);
-        var (from, until) = ReadValidFor(key, where);
+        var key = t.RequiredMessage("publicKey");
+        var (from, until) = ReadValidFor(key);
         return new TrustedLog(
-            Str(t, "baseUrl"),
-            Bytes(Member(t, "logId", where), "keyId", where),
-            Bytes(key, "rawBytes", where),
-            Str(key, "keyDetails"),
+            t.String("baseUrl"),
+            t.RequiredMessage("logId").RequiredBytes("keyId"),
+            key.RequiredBytes("rawBytes"),
+            key.String("keyDetails"),
             from,
             until);
     }
 
-    private static CertificateAuthority ReadAuthority(JsonElement a, string where)
+    private static CertificateAuthority ReadAuthority(ProtoJson a)
     {
-        var subject = a.TryGetProperty("subject", out var s) ? s : default;
-        var certificates = new List<byte[]>();
-        foreach (var c in Member(Member(a, "certChain", where), "certificates", where).EnumerateArray())
-        {
-            certificates.Add(Bytes(c, "rawBytes", where));
-        }
-
-        var (from, until) = ReadValidFor(a, where);
+        var subject = a.Message("subject");
+        var (from, until) = ReadValidFor(a);
         return new CertificateAuthority(
-            OptionalStr(subject, "organization"),
-            OptionalStr(subject, "commonName"),
-            OptionalStr(a, "uri"),
-            certificates,
+            subject?.String("organization") ?? "",
+            subject?.String("commonName") ?? "",
+            a.String("uri"),
+            [.. a.RequiredMessage("certChain").Messages("certificates").Select(c => c.RequiredBytes("rawBytes"))],
             from,
             until);
     }
 
-    private static (DateTimeOffset From, DateTimeOffset? Until) ReadValidFor(JsonElement holder, string where)
+    /// <summary>A TimeRange: the start is required here (a window with no start would trust all history).</summary>
+    private static (DateTimeOffset From, DateTimeOffset? Until) ReadValidFor(ProtoJson holder)
     {
-        var validFor = Member(holder, "validFor", where);
-        var from = Time(Str(validFor, "start"), where);
-        DateTimeOffset? until = validFor.TryGetProperty("end", out var end) && end.ValueKind == JsonValueKind.String
-            ? Time(end.GetString()!, where)
-            : null;
-        return (from, until);
+        var validFor = holder.RequiredMessage("validFor");
+        var from = Time(validFor.RequiredString("start"), validFor.Path + ".start");
+        var end = validFor.String("end");
+        return (from, end.Length == 0 ? null : Time(end, validFor.Path + ".end"));
     }
 
     private static void WriteValidFor(Utf8JsonWriter w, DateTimeOffset from, DateTimeOffset? until)
@@ -278,29 +253,4 @@ internal sealed class TrustedRoot
         DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t)
             ? t
             : throw new FormatException($"{where}: '{value}' is not an RFC 3339 time");
-
-    private static JsonElement Member(JsonElement e, string name, string where) =>
-        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null
-            ? v
-            : throw new FormatException($"{where} has no {name}");
-
-    private static string Str(JsonElement e, string name) =>
-        e.GetProperty(name).GetString() ?? throw new FormatException(name + " is null");
-
-    private static string OptionalStr(JsonElement e, string name) =>
-        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String
-            ? v.GetString()!
-            : "";
-
-    private static byte[] Bytes(JsonElement e, string name, string where)
-    {
-        try
-        {
-            return Convert.FromBase64String(Str(e, name));
-        }
-        catch (FormatException ex)
-        {
-            throw new FormatException($"{where}: {name} is not base64", ex);
-        }
-    }
 }

@@ -25,4 +25,13 @@ internal sealed record VerifiedBundle(
     public TrustedLog Log => Entry.Log;
 
     public DateTimeOffset? IntegratedTime => Entry.IntegratedTime;
+
+    /// <summary>The times of the bundle's RFC 3161 timestamps, each verified against a trusted timestamp authority.</summary>
+    public IReadOnlyList<DateTimeOffset> TimestampTimes { get; init; } = [];
+
+    /// <summary>
+    /// Every verified time for the signature: the log's signed integrated time and each
+    /// timestamp's. A signer's validity is checked at each of them; empty when nothing dates it.
+    /// </summary>
+    public IReadOnlyList<DateTimeOffset> VerifiedTimes => [.. IntegratedTime is { } t ? [t] : Array.Empty<DateTimeOffset>(), .. TimestampTimes];
 }

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Tlogistry.Ledger;
 using Tlogistry.Signing;
-using Tlogistry.Tests.Support;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Envelopes;

@@ -10,7 +10,9 @@
 #      checkpoint replaced atomically, but each new checkpoint lets the service delete partial
 #      tiles the previous one needed. So the directory is copied between two reads of the
 #      checkpoint, and copied again until no checkpoint was published during the copy; tiles
-#      beyond the copied checkpoint are cut back when the copy is opened.
+#      beyond the copied checkpoint are cut back when the copy is opened. A copy that fails because
+#      a file vanished under it (a temporary file renamed into place) is a write during the copy
+#      too, and is taken again.
 set -eu
 data=$1
 backup=$2
@@ -33,14 +35,17 @@ if [ -d "$data/log" ]; then
   while :; do
     before=$(cat "$data/log/checkpoint" 2>/dev/null || true)
     rm -rf "$backup/log.partial"
-    cp -pR "$data/log" "$backup/log.partial"
+    copy_ok=yes
+    cp -pR "$data/log" "$backup/log.partial" 2>"$backup/log.copy-errors" || copy_ok=no
     after=$(cat "$data/log/checkpoint" 2>/dev/null || true)
     copied=$(cat "$backup/log.partial/checkpoint" 2>/dev/null || true)
-    if [ "$before" = "$after" ] && [ "$before" = "$copied" ]; then
+    if [ "$copy_ok" = yes ] && [ "$before" = "$after" ] && [ "$before" = "$copied" ]; then
+      rm -f "$backup/log.copy-errors"
       break
     fi
     attempts=$((attempts + 1))
     if [ "$attempts" -ge 20 ]; then
+      cat "$backup/log.copy-errors" >&2
       echo "backup-data-dir: the log kept growing during 20 copies; take a volume snapshot or stop the writer" >&2
       exit 1
     fi

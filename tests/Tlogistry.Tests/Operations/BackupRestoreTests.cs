@@ -102,4 +102,32 @@ public sealed class BackupRestoreTests
         var password = string.IsNullOrEmpty(c.Password) ? "" : ":" + Uri.EscapeDataString(c.Password);
         return $"postgresql://{user}{password}@{authority}/{Uri.EscapeDataString(c.Database ?? "")}{host}{(host.Length > 0 ? "&" : "?")}port={c.Port}";
     }
+
+    [Fact]
+    public async Task ALogCopyThatLosesAFileUnderItIsTakenAgain()
+    {
+        // A file renamed into place while cp walks the directory makes cp fail ("cannot stat"):
+        // that is a write during the copy, and the copy is taken again, not the backup abandoned.
+        using var work = new TempDirectory("tlogistry-backup-");
+        var data = work.Combine("data");
+        Directory.CreateDirectory(Path.Combine(data, "log"));
+        await File.WriteAllTextAsync(Path.Combine(data, "log", "checkpoint"), "origin\n1\nroot\n", Ct);
+        var bin = work.Combine("bin");
+        Directory.CreateDirectory(bin);
+        var marker = work.Combine("failed-once");
+        var cp = Path.Combine(bin, "cp");
+        await File.WriteAllTextAsync(cp, $"#!/bin/sh\nif [ \"$1\" = -pR ] && [ ! -e '{marker}' ]; then touch '{marker}'; echo \"cp: cannot stat 'checkpoint.tmp'\" >&2; exit 1; fi\nexec /bin/cp \"$@\"\n", Ct);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(cp, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        var result = await Tool.RunAsync(
+            "sh",
+            [RepositoryRoot.Combine("scripts", "backup-data-dir.sh"), data, work.Combine("backup")],
+            TimeSpan.FromSeconds(60),
+            environment: new Dictionary<string, string> { ["PATH"] = bin + ":" + Environment.GetEnvironmentVariable("PATH") },
+            cancellationToken: Ct);
+
+        Assert.True(File.Exists(marker), "the first copy did not fail, so the test proves nothing");
+        Assert.Contains("backed up", result.StandardOutput, StringComparison.Ordinal);
+        Assert.Equal("origin\n1\nroot\n", await File.ReadAllTextAsync(work.Combine("backup", "log", "checkpoint"), Ct));
+    }
 }

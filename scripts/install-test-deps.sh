@@ -4,7 +4,7 @@
 # shared-store tests start a private cluster of, runc to run the published image
 # (Debian's crun refuses hosts whose cgroup v2 hierarchy holds controllers while v1 ones
 # are mounted), kubectl to build the Kubernetes manifests offline, and Chromium to load
-# the web pages headless. Idempotent: installs only what is missing (as root; otherwise it
+# the web pages headless, and containerd (with ctr) to pull through the proxy as a mirror. Idempotent: installs only what is missing (as root; otherwise it
 # stops with the list and the command to run). scripts/test.sh runs it first.
 set -euo pipefail
 
@@ -17,6 +17,7 @@ pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 [ -n "$(pg_bin)" ] && [ -x "$(pg_bin)/initdb" ] || command -v initdb >/dev/null || need+=(postgresql)
 [ -x /usr/sbin/runc ] || command -v runc >/dev/null || need+=(runc)
 command -v kubectl >/dev/null || need+=(kubernetes-client)
+command -v containerd >/dev/null && command -v ctr >/dev/null || need+=(containerd)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
@@ -37,5 +38,6 @@ podman --version
 if [ -n "$(pg_bin)" ]; then "$(pg_bin)/postgres" --version; else postgres --version; fi
 "$(command -v runc || echo /usr/sbin/runc)" --version | head -n 1
 kubectl version --client 2>/dev/null | head -n 1 || true
+containerd --version
 /usr/bin/chromium --version 2>/dev/null || true
 command -v terraform >/dev/null && TF_CLI_CONFIG_FILE=/dev/null terraform version | head -n 1 || echo "terraform: not installed (the Terraform format check is skipped)"

@@ -3,9 +3,10 @@
 # registry as upstream, skopeo and podman as clients, the PostgreSQL server the
 # shared-store tests start a private cluster of, runc to run the published image
 # (Debian's crun refuses hosts whose cgroup v2 hierarchy holds controllers while v1 ones
-# are mounted), kubectl to build the Kubernetes manifests offline, and Chromium to load
-# the web pages headless, and containerd (with ctr) to pull through the proxy as a mirror. Idempotent: installs only what is missing (as root; otherwise it
-# stops with the list and the command to run). scripts/test.sh runs it first.
+# are mounted), kubectl to build the Kubernetes manifests offline, Chromium to load the web
+# pages headless, and containerd (with ctr) to pull through the proxy as a mirror.
+# Idempotent: installs only what is missing (as root; otherwise it stops with the list and
+# the command to run). scripts/test.sh runs it first.
 set -euo pipefail
 
 need=()

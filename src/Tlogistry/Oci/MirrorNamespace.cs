@@ -45,6 +45,15 @@ internal static class MirrorNamespace
             return false;
         }
 
+        // A dotless host without a port is a Docker Hub namespace in a path, so it is no registry
+        // here either: the full name the request is proxied under would name Docker Hub.
+        if (!ImageNameParser.NamesRegistry(registry.Value))
+        {
+            error = Invalid($"the {Parameter} query parameter does not name a registry: {Display.Quote(values[0]!)} has no '.' and no port and is not localhost");
+            registry = null;
+            return false;
+        }
+
         return true;
     }
 

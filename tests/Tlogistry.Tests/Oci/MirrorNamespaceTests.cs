@@ -52,6 +52,12 @@ public sealed class MirrorNamespaceTests
         { "/v2/org/app/manifests/v1", "ghcr.io/evil", OciErrorCodes.NameInvalid },
         { "/v2/org/app/manifests/v1", "ghcr.io@evil", OciErrorCodes.NameInvalid },
         { "/v2/org/app/manifests/v1", "gh cr.io", OciErrorCodes.NameInvalid },
+
+        // A dotless host without a port names a Docker Hub namespace in a path, so no registry here.
+        { "/v2/org/app/manifests/v1", "a", OciErrorCodes.NameInvalid },
+        { "/v2/org/app/manifests/v1", "registry", OciErrorCodes.NameInvalid },
+        { "/v2/org/app/manifests/v1", "registry:5000", "registry:5000/org/app" },
+        { "/v2/org/app/manifests/v1", "localhost", "localhost/org/app" },
         { "/v2/org/app/manifests/v1", "ghcr.io\n", OciErrorCodes.NameInvalid },
 
         // A bad path is still refused for what it is.

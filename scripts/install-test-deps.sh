@@ -3,12 +3,13 @@
 # registry as upstream, skopeo and podman as clients, the PostgreSQL server the
 # shared-store tests start a private cluster of, runc to run the published image
 # (Debian's crun refuses hosts whose cgroup v2 hierarchy holds controllers while v1 ones
-# are mounted), kubectl to build the Kubernetes manifests offline, and Chromium to load
-# the web pages headless, Node.js with sigstore-js (the versions pinned in
-# tests/sigstore-js/package-lock.json) to verify published bundles as a stock Sigstore
-# client does, and OpenSSL, whose `openssl ts -reply` is the independent RFC 3161
-# timestamp authority the timestamp tests ask. Idempotent: installs only what is missing (as root; otherwise it
-# stops with the list and the command to run). scripts/test.sh runs it first.
+# are mounted), kubectl to build the Kubernetes manifests offline, Chromium to load the web
+# pages headless, containerd (with ctr) to pull through the proxy as a mirror, Node.js with
+# sigstore-js (the versions pinned in tests/sigstore-js/package-lock.json) to verify published
+# bundles as a stock Sigstore client does, and OpenSSL, whose `openssl ts -reply` is the
+# independent RFC 3161 timestamp authority the timestamp tests ask. Idempotent: installs only
+# what is missing (as root; otherwise it stops with the list and the command to run).
+# scripts/test.sh runs it first.
 set -euo pipefail
 
 need=()
@@ -20,6 +21,7 @@ pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 [ -n "$(pg_bin)" ] && [ -x "$(pg_bin)/initdb" ] || command -v initdb >/dev/null || need+=(postgresql)
 [ -x /usr/sbin/runc ] || command -v runc >/dev/null || need+=(runc)
 command -v kubectl >/dev/null || need+=(kubernetes-client)
+command -v containerd >/dev/null && command -v ctr >/dev/null || need+=(containerd)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
@@ -54,6 +56,7 @@ podman --version
 if [ -n "$(pg_bin)" ]; then "$(pg_bin)/postgres" --version; else postgres --version; fi
 "$(command -v runc || echo /usr/sbin/runc)" --version | head -n 1
 kubectl version --client 2>/dev/null | head -n 1 || true
+containerd --version
 /usr/bin/chromium --version 2>/dev/null || true
 echo "node $(node --version), @sigstore/verify $(node -p 'require(process.argv[1]).version' "$js/node_modules/@sigstore/verify/package.json")"
 openssl version

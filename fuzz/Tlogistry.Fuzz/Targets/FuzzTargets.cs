@@ -7,6 +7,7 @@ internal static class FuzzTargets
     [
         OciTargets.Name,
         OciTargets.Route,
+        OciTargets.Mirror,
         OciTargets.DigestAndTag,
         RegistryTargets.RegistryHostTarget,
         AuthTargets.WwwAuthenticateTarget,

@@ -69,6 +69,17 @@ internal static class OciTargets
         "route", "RegistryRoute.Parse(\"METHOD path\"): statuses and routed names", CheckRoute,
         RouteSeeds, RouteTokens);
 
+    private static readonly string[] MirrorSeeds =
+    [
+        "ghcr.io\n/v2/org/app/manifests/v1", "docker.io\n/v2/alpine/manifests/3", "index.docker.io\n/v2/library/alpine/tags/list",
+        "ghcr.io\n/v2/ghcr.io/org/app/manifests/v1", "docker.io\n/v2/ghcr.io/org/app/manifests/v1", "ghcr.io\tdocker.io\n/v2/a/manifests/v1",
+        "\n/v2/a/manifests/v1", "ghcr.io.\n/v2/a/blobs/" + Sha256, "127.1:5000\n/v2/a/referrers/" + Sha256, "GHCR.IO:443\n/v2/foo.bar/manifests/x",
+    ];
+
+    public static readonly FuzzTarget Mirror = FuzzTarget.ForText(
+        "mirror", "RegistryRoute.Parse with ns (\"NS[\\tNS…]\\nPATH\"): the registry is ns's, and the full name routes alike without it",
+        CheckMirror, MirrorSeeds, [.. RouteTokens, "?ns=", "\t", "\n", "docker.io", "ghcr.io", "index.docker.io"]);
+
     public static readonly FuzzTarget DigestAndTag = FuzzTarget.ForText(
         "digest-tag", "Digest.TryParse, Tag.TryValidate and ImageReference.TryParse on one input",
         CheckDigestAndTag, DigestSeeds, DigestTokens);
@@ -146,6 +157,45 @@ internal static class OciTargets
         }
 
         return match.Kind.ToString();
+    }
+
+    public static string CheckMirror(string input)
+    {
+        var newline = input.IndexOf('\n', StringComparison.Ordinal);
+        var (nsText, path) = newline < 0 ? (input, "/v2/a/manifests/v1") : (input[..newline], input[(newline + 1)..]);
+        string[] ns = [.. nsText.Split('\t')];
+        var match = RegistryRoute.Parse("GET", path, ns);
+        var plain = RegistryRoute.Parse("GET", path);
+        if (plain.Kind is RouteKind.Base or RouteKind.UnknownRoute)
+        {
+            Require(match.Kind == plain.Kind, $"ns changed a {plain.Kind} route into {match.Kind}");
+            return plain.Kind.ToString();
+        }
+
+        if (match.IsError)
+        {
+            Require(match.StatusCode == 400 && match.Error.Code == OciErrorCodes.NameInvalid || match.Kind == plain.Kind, $"ns refused with {match.StatusCode} {match.Error.Code}");
+            CheckError(match.Error, null);
+            return "error: " + FuzzInput.Shape(match.Error.Message);
+        }
+
+        RegistryHost? host = null;
+        Require(ns.Length == 1 && RegistryHost.TryParse(ns[0], out host, out _), "a route with ns was accepted without exactly one valid ns");
+        Require(match.Name!.Registry == host, $"routed to {match.Name.Registry}, not to ns {host}");
+        CheckAcceptedName(match.Name);
+
+        // The full name the proxy answers it under routes to the same repository without ns.
+        var suffix = match.Kind switch
+        {
+            RouteKind.Manifest => "manifests/" + match.Reference!.ManifestReference,
+            RouteKind.Blob => "blobs/" + match.Digest,
+            RouteKind.Referrers => "referrers/" + match.Digest,
+            RouteKind.TagsList => "tags/list",
+            _ => throw new PropertyViolation($"unexpected route kind {match.Kind}"),
+        };
+        var again = RegistryRoute.Parse("GET", "/v2/" + match.ProxiedName + "/" + suffix);
+        Require(again.Name == match.Name, $"{match.ProxiedName} does not route back to {match.Name}");
+        return "ok";
     }
 
     public static string CheckDigestAndTag(string input)

@@ -33,6 +33,18 @@ internal static partial class ImageNameParser
     public static bool TryParse(
         string? proxiedName,
         [NotNullWhen(true)] out ImageName? name,
+        [NotNullWhen(false)] out OciError? error) => TryParse(proxiedName, null, out name, out error);
+
+    /// <summary>
+    /// Reads a name whose registry a mirror request gave apart (<see cref="MirrorNamespace"/>):
+    /// the whole path is a repository on <paramref name="mirrored"/>, unless its first component
+    /// names a registry, which must then be the same one (a mirror whose path keeps the
+    /// registry, as containerd's <c>override_path</c> writes it); any other is refused.
+    /// </summary>
+    public static bool TryParse(
+        string? proxiedName,
+        RegistryHost? mirrored,
+        [NotNullWhen(true)] out ImageName? name,
         [NotNullWhen(false)] out OciError? error)
     {
         name = null;
@@ -73,6 +85,25 @@ internal static partial class ImageNameParser
 
         var first = components[0];
         var looksLikeHost = NamesRegistry(first);
+        if (mirrored is not null && looksLikeHost && components.Length > 1)
+        {
+            if (!RegistryHost.TryParse(first, out var inPath, out var pathHostError))
+            {
+                error = Invalid($"invalid repository name {shown}: {pathHostError}");
+                return false;
+            }
+
+            if (inPath != mirrored)
+            {
+                error = MirrorNamespace.Conflict(proxiedName, inPath, mirrored);
+                return false;
+            }
+        }
+        else if (mirrored is not null)
+        {
+            // The path is the repository alone: its first component is a namespace, whatever it looks like.
+            looksLikeHost = false;
+        }
 
         RegistryHost registry;
         string[] path;
@@ -104,7 +135,7 @@ internal static partial class ImageNameParser
                 return false;
             }
 
-            registry = RegistryHost.DockerHub;
+            registry = mirrored ?? RegistryHost.DockerHub;
             path = components;
         }
 

@@ -17,8 +17,15 @@ namespace Tlogistry.Oci;
 /// </para>
 /// <para>
 /// Checks run in this order: route shape (else 404 UNSUPPORTED), method (anything but GET and
-/// HEAD is 405 UNSUPPORTED), name (400 NAME_INVALID), then tag or digest (400 TAG_INVALID or
-/// DIGEST_INVALID). Both <c>/v2/</c> and <c>/v2</c> are the base route.
+/// HEAD is 405 UNSUPPORTED), the mirror's <c>ns</c> parameter and the name (400 NAME_INVALID),
+/// then tag or digest (400 TAG_INVALID or DIGEST_INVALID). Both <c>/v2/</c> and <c>/v2</c> are
+/// the base route, whatever <c>ns</c> says.
+/// </para>
+/// <para>
+/// A mirror request's <c>ns</c> (<see cref="MirrorNamespace"/>) names the registry of a path
+/// that leaves it out; the route's <see cref="RouteMatch.ProxiedName"/> is then the full
+/// <c>registry/repository</c>, the one path on the proxy that names the same repository
+/// without the parameter.
 /// </para>
 /// </summary>
 internal static class RegistryRoute
@@ -43,7 +50,12 @@ internal static class RegistryRoute
         Upload,
     }
 
-    public static RouteMatch Parse(string method, string rawPath)
+    public static RouteMatch Parse(string method, string rawPath) => Parse(method, rawPath, []);
+
+    /// <param name="method">the request method</param>
+    /// <param name="rawPath">the raw request path</param>
+    /// <param name="ns">every value of the request's <c>ns</c> query parameter, none when absent</param>
+    public static RouteMatch Parse(string method, string rawPath, IReadOnlyList<string?> ns)
     {
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(rawPath);
@@ -77,10 +89,20 @@ internal static class RegistryRoute
             return WriteAttempt();
         }
 
+        if (!MirrorNamespace.TryRead(ns, out var mirrored, out var nsError))
+        {
+            return RouteMatch.Invalid(nsError);
+        }
+
         var proxiedName = name.ToString();
-        if (!ImageNameParser.TryParse(proxiedName, out var imageName, out var nameError))
+        if (!ImageNameParser.TryParse(proxiedName, mirrored, out var imageName, out var nameError))
         {
             return RouteMatch.Invalid(nameError);
+        }
+
+        if (mirrored is not null)
+        {
+            proxiedName = imageName.ToString();
         }
 
         switch (shape)

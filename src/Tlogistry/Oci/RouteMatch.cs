@@ -26,7 +26,11 @@ internal sealed record RouteMatch
 
     public ImageName? Name { get; private init; }
 
-    /// <summary>The name exactly as the client wrote it in the path (e.g. <c>alpine</c> for <c>docker.io/library/alpine</c>).</summary>
+    /// <summary>
+    /// The name exactly as the client wrote it in the path (e.g. <c>alpine</c> for
+    /// <c>docker.io/library/alpine</c>); for a mirror request (<c>ns</c>), the full
+    /// <c>registry/repository</c>, which names it on the proxy without the parameter.
+    /// </summary>
     public string? ProxiedName { get; private init; }
 
     public ImageReference? Reference { get; private init; }

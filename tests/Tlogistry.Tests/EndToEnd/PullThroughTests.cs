@@ -70,9 +70,12 @@ public sealed class PullThroughTests(PullThroughFixture f) : IClassFixture<PullT
     public async Task AMovedTagIsRefusedNamingBothDigestsEvenAfterRestart()
     {
         var a = await f.PushToHubAsync("team/svc", "v1", "service A");
+        string pinIndex, pinUuid;
         using (var http = f.Client())
         {
             using var first = await GetManifest(http, "/v2/team/svc/manifests/v1");
+            pinIndex = Header(first, "Tlog-Logindex")!;
+            pinUuid = Header(first, "Tlog-Uuid")!;
             Assert.Equal(HttpStatusCode.OK, first.StatusCode);
             Assert.Equal("true", Header(first, "Tlog-First-Seen"));
             Assert.Equal(a.ManifestDigest, Header(first, "Docker-Content-Digest"));
@@ -88,10 +91,11 @@ public sealed class PullThroughTests(PullThroughFixture f) : IClassFixture<PullT
         }
 
         var b = await f.PushToHubAsync("team/svc", "v1", "service B, pushed over v1");
-        var want = $"tag \"index.docker.io/team/svc:v1\" mismatch; got \"{b.ManifestDigest}\", want \"{a.ManifestDigest}\"";
+        var want = $"tag \"index.docker.io/team/svc:v1\" moved: upstream now serves \"{b.ManifestDigest}\", but it was pinned to \"{a.ManifestDigest}\" by log entry {pinIndex} (uuid {pinUuid}); refused: digest mismatch";
         await AssertRefused(want);
         var skopeo = await Assert.ThrowsAsync<InvalidOperationException>(() => Skopeo.InspectRawAsync($"docker://{f.Proxy.HostPort}/team/svc:v1", cancellationToken: Ct));
         Assert.Contains("mismatch", skopeo.Message, StringComparison.Ordinal);
+        Assert.Contains($"by log entry {pinIndex} (uuid {pinUuid})", skopeo.Message, StringComparison.Ordinal);
 
         await f.RestartProxyAsync();
         await AssertRefused(want);

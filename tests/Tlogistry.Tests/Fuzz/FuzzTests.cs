@@ -52,6 +52,7 @@ public sealed class FuzzTests
     {
         "name" => Column(ImageNameParserTests.Cases, 0),
         "route" => Rows(RegistryRouteTests.Cases).Select(r => $"{r[0]} {r[1]}"),
+        "mirror" => Rows(MirrorNamespaceTests.Cases).Select(r => $"{((string)r[1]!).Replace('|', '\t')}\n{r[0]}"),
         "digest-tag" => Column(DigestTests.Cases, 0).Concat(Column(TagTests.Cases, 0)),
         "www-authenticate" => Column(WwwAuthenticateTests.Cases, 0),
         _ => [],

@@ -67,7 +67,8 @@ internal sealed class RegistryApi : IDisposable
         var ct = context.RequestAborted;
         context.Response.Headers["Docker-Distribution-API-Version"] = "registry/2.0";
         var rawPath = RawPath(context);
-        var route = RegistryRoute.Parse(context.Request.Method, rawPath);
+        // Query keys are read case-insensitively: NS= and ns= together are a repeated ns, refused.
+        var route = RegistryRoute.Parse(context.Request.Method, rawPath, context.Request.Query[MirrorNamespace.Parameter]);
         RequestOutcome.SetRoute(context, RouteLabels.For(route));
         // A mapping's address is not a second name for the mapped registry: 400, like any other bad name.
         if (route.Name is { } addressed && _endpoints.Refusal(addressed.Registry) is { } notAName)

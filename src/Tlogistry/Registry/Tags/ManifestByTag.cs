@@ -93,7 +93,6 @@ internal sealed class ManifestByTag
             return;
         }
 
-        var entry = decision.Pin.Bundle.Entry;
         if (decision.Outcome == PinOutcome.Mismatch && rule.OnMismatch == MismatchPolicy.ServePinned)
         {
             // Read before any header is set: if the pinned manifest cannot be had, the answer is an error alone.
@@ -110,15 +109,7 @@ internal sealed class ManifestByTag
         if (decision.Outcome == PinOutcome.Mismatch)
         {
             RegistryLog.Mismatch(_logger, reference, manifest.Digest, decision.Pin.Digest.ToString());
-            await OciResponses.WriteErrorAsync(
-                context,
-                400,
-                new OciError(
-                    OciErrorCodes.TagInvalid,
-                    $"tag \"{reference}\" mismatch; got \"{manifest.Digest}\", want \"{decision.Pin.Digest}\"",
-                    new Dictionary<string, object> { ["logIndex"] = entry.LogIndex, ["uuid"] = decision.Pin.Uuid }),
-                RequestOutcome.Mismatch,
-                ct);
+            await MovedTagRefusal.WriteAsync(context, reference, manifest.Digest, decision.Pin, ct);
             return;
         }
 

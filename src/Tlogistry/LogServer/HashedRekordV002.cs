@@ -24,45 +24,50 @@ internal static class HashedRekordV002
 
         var signature = EntryJson.Object(request, "signature", where);
         var content = EntryJson.Base64(signature, "content", where + ".signature");
-        var verifier = EntryJson.Object(signature, "verifier", where + ".signature");
-        var keyDetails = EntryJson.String(verifier, "keyDetails", where + ".signature.verifier");
+        var (key, isCertificate, raw) = Verifier(EntryJson.Object(signature, "verifier", where + ".signature"), where + ".signature.verifier");
+        if (!key.VerifyDigest(digest, content))
+        {
+            throw new BadEntryException("verifying signature: the signature does not verify over the digest with the given key");
+        }
+
+        var body = Body(digest, content, isCertificate ? "x509Certificate" : "publicKey", raw);
+        return new CanonicalEntry("hashedrekord", "0.0.2", body, ["sha256:" + Convert.ToHexStringLower(digest), key.IndexKey], null, [key]);
+    }
+
+    /// <summary>
+    /// A Rekor v2 Verifier: the key or certificate with its keyDetails, which must be
+    /// <see cref="KeyDetails"/> naming an ECDSA P-256 key.
+    /// </summary>
+    public static (SignerKey Key, bool IsCertificate, byte[] Raw) Verifier(JsonElement verifier, string where)
+    {
+        var keyDetails = EntryJson.String(verifier, "keyDetails", where);
         if (keyDetails != KeyDetails)
         {
             throw new BadEntryException($"unsupported keyDetails {keyDetails}; this log accepts only {KeyDetails}");
         }
 
         SignerKey key;
-        string verifierField;
+        bool isCertificate;
         byte[] raw;
         if (EntryJson.OptionalObject(verifier, "publicKey") is { } pk)
         {
-            raw = EntryJson.Base64(pk, "rawBytes", where + ".signature.verifier.publicKey");
+            raw = EntryJson.Base64(pk, "rawBytes", where + ".publicKey");
             key = SignerKey.FromSpki(raw);
-            verifierField = "publicKey";
+            isCertificate = false;
         }
         else if (EntryJson.OptionalObject(verifier, "x509Certificate") is { } cert)
         {
-            raw = EntryJson.Base64(cert, "rawBytes", where + ".signature.verifier.x509Certificate");
+            raw = EntryJson.Base64(cert, "rawBytes", where + ".x509Certificate");
             key = SignerKey.FromCertificateDer(raw);
-            verifierField = "x509Certificate";
+            isCertificate = true;
         }
         else
         {
             throw new BadEntryException("verifier must contain either a publicKey or an x509Certificate");
         }
 
-        if (!key.IsEcdsaP256)
-        {
-            throw new BadEntryException($"the verifier key is not ECDSA P-256, as keyDetails {KeyDetails} requires");
-        }
-
-        if (!key.VerifyDigest(digest, content))
-        {
-            throw new BadEntryException("verifying signature: the signature does not verify over the digest with the given key");
-        }
-
-        var body = Body(digest, content, verifierField, raw);
-        return new CanonicalEntry("hashedrekord", "0.0.2", body, ["sha256:" + Convert.ToHexStringLower(digest), key.IndexKey], null, [key]);
+        return key.IsEcdsaP256 ? (key, isCertificate, raw)
+            : throw new BadEntryException($"the verifier key is not ECDSA P-256, as keyDetails {KeyDetails} requires");
     }
 
     /// <summary>The leaf for these values; also what a verifier rebuilds from a bundle.</summary>

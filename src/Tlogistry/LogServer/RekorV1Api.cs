@@ -37,7 +37,7 @@ internal sealed class RekorV1Api
             ("intoto", "0.0.1") => IntotoV001.Canonicalize(spec),
             ("intoto", "0.0.2") => IntotoV002.Canonicalize(spec),
             ("dsse", "0.0.1") => DsseV001.Canonicalize(spec),
-            _ => throw new BadEntryException($"unsupported entry type {kind} {version}; this log accepts intoto 0.0.1 and 0.0.2 and dsse 0.0.1 (and hashedrekord 0.0.2 at /api/v2/log/entries)"),
+            _ => throw new BadEntryException($"unsupported entry type {kind} {version}; this log accepts intoto 0.0.1 and 0.0.2 and dsse 0.0.1 (and hashedrekord 0.0.2 and dsse 0.0.2 at /api/v2/log/entries)"),
         };
 
         var (entry, created) = await _log.AppendAsync(canonical, context.RequestAborted);

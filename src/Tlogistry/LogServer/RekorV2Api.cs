@@ -5,8 +5,9 @@ using Tlogistry.Transparency.Sigstore;
 namespace Tlogistry.LogServer;
 
 /// <summary>
-/// Rekor v2's write API, <c>POST /api/v2/log/entries</c>: hashedrekord v0.0.2 only, as the
-/// public log now accepts. The answer is the TransparencyLogEntry with an inclusion proof
+/// Rekor v2's write API, <c>POST /api/v2/log/entries</c>: hashedrekord v0.0.2, the one kind
+/// rekor-tiles now takes (a DSSE envelope as the digest of its PAE), and dsse v0.0.2, which
+/// it took before and which clients written for that API still send. The answer is the TransparencyLogEntry with an inclusion proof
 /// against the latest checkpoint and integratedTime "0", like rekor-tiles.
 /// </summary>
 internal sealed class RekorV2Api
@@ -27,13 +28,10 @@ internal sealed class RekorV2Api
         }
 
         var root = doc.RootElement;
-        if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("dsseRequestV002", out _))
-        {
-            throw new BadEntryException("dsseRequestV002 is not accepted: this log, like the public Rekor v2 log, takes only hashedRekordRequestV002 (sign the DSSE PAE's SHA-256)");
-        }
-
-        var request = EntryJson.Object(root, "hashedRekordRequestV002", "request");
-        var (entry, _) = await _log.AppendAsync(HashedRekordV002.Canonicalize(request), context.RequestAborted);
+        var canonical = EntryJson.OptionalObject(root, "dsseRequestV002") is { } dsse
+            ? DsseV002.Canonicalize(dsse)
+            : HashedRekordV002.Canonicalize(EntryJson.Object(root, "hashedRekordRequestV002", "request"));
+        var (entry, _) = await _log.AppendAsync(canonical, context.RequestAborted);
         var (checkpoint, hashes) = _log.Prove(entry.LogIndex);
         var answer = new TlogEntry(
             entry.LogIndex,

@@ -29,6 +29,18 @@ internal static class StoredBody
                         ? SignerKey.FromSpki(Convert.FromBase64String(pk.GetProperty("rawBytes").GetString()!)).IndexKey
                         : SignerKey.FromCertificateDer(Convert.FromBase64String(verifier.GetProperty("x509Certificate").GetProperty("rawBytes").GetString()!)).IndexKey);
                     break;
+                case ("dsse", "0.0.2"):
+                    var dsse = spec.GetProperty("dsseV002");
+                    foreach (var s in dsse.GetProperty("signatures").EnumerateArray())
+                    {
+                        var v = s.GetProperty("verifier");
+                        keys.Add(v.TryGetProperty("publicKey", out var key)
+                            ? SignerKey.FromSpki(Convert.FromBase64String(key.GetProperty("rawBytes").GetString()!)).IndexKey
+                            : SignerKey.FromCertificateDer(Convert.FromBase64String(v.GetProperty("x509Certificate").GetProperty("rawBytes").GetString()!)).IndexKey);
+                    }
+
+                    keys.Add("sha256:" + Convert.ToHexStringLower(Convert.FromBase64String(dsse.GetProperty("payloadHash").GetProperty("digest").GetString()!)));
+                    break;
                 case ("intoto", "0.0.2"):
                     var content = spec.GetProperty("content");
                     foreach (var s in content.GetProperty("envelope").GetProperty("signatures").EnumerateArray())

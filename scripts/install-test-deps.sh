@@ -43,10 +43,18 @@ fi
 # (npm's record in node_modules) already has every locked package at its locked version.
 js="$(cd "$(dirname "$0")/.." && pwd)/tests/sigstore-js"
 installed_as_locked() {
-  [ -f "$js/node_modules/.package-lock.json" ] && node -e '
-    const [locked, installed] = process.argv.slice(1).map(f => require(f).packages);
-    for (const k in locked) if (k && installed[k]?.version !== locked[k].version) process.exit(1);
-  ' "$js/package-lock.json" "$js/node_modules/.package-lock.json"
+  # Each locked package's own package.json, not npm's record of them, which can run ahead.
+  node -e '
+    const fs = require("fs"), path = require("path");
+    const dir = path.resolve(process.argv[1]);
+    const locked = JSON.parse(fs.readFileSync(path.join(dir, "package-lock.json"))).packages;
+    for (const k in locked) {
+      if (!k) continue;
+      let version;
+      try { version = JSON.parse(fs.readFileSync(path.join(dir, k, "package.json"))).version; } catch { process.exit(1); }
+      if (version !== locked[k].version) process.exit(1);
+    }
+  ' "$js"
 }
 installed_as_locked || npm ci --prefix "$js" --no-audit --no-fund --loglevel=error
 

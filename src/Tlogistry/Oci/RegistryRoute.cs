@@ -17,8 +17,8 @@ namespace Tlogistry.Oci;
 /// </para>
 /// <para>
 /// Checks run in this order: route shape (else 404 UNSUPPORTED), method (anything but GET and
-/// HEAD is 405 UNSUPPORTED), name (400 NAME_INVALID), then tag or digest (400 TAG_INVALID or
-/// DIGEST_INVALID). Both <c>/v2/</c> and <c>/v2</c> are the base route.
+/// HEAD is 405 UNSUPPORTED), name (400 NAME_INVALID), then tag or digest (a tag that cannot
+/// exist is 404 MANIFEST_UNKNOWN, a malformed digest 400 DIGEST_INVALID). Both <c>/v2/</c> and <c>/v2</c> are the base route.
 /// </para>
 /// </summary>
 internal static class RegistryRoute
@@ -91,7 +91,7 @@ internal static class RegistryRoute
             case Shape.Manifest:
                 return ImageReference.TryParse(imageName, last.ToString(), out var reference, out var referenceError)
                     ? RouteMatch.Manifest(reference, proxiedName)
-                    : RouteMatch.Invalid(referenceError);
+                    : referenceError.Code == OciErrorCodes.TagInvalid ? RouteMatch.NoSuchTag(referenceError) : RouteMatch.Invalid(referenceError);
 
             default:
                 if (!Digest.TryParse(last.ToString(), out var digest, out var digestError))

@@ -16,6 +16,18 @@ namespace Tlogistry.Registry.Tags;
 /// </summary>
 internal sealed class ManifestByTag
 {
+    /// <summary>
+    /// A moved tag's refusal: 409, the tag's upstream state conflicts with its pin, a status no
+    /// malformed request and no other refusal answers with. 4xx, so podman, skopeo, crane and
+    /// containerd print the body's message; DENIED, the spec's code for a refusal, because
+    /// containers/image and go-containerregistry do not retry it (a TAG_INVALID or an unknown
+    /// code is retried, and a moved tag does not come back by asking again).
+    /// </summary>
+    internal const int MovedStatus = 409;
+
+    /// <inheritdoc cref="MovedStatus"/>
+    internal const string MovedCode = OciErrorCodes.Denied;
+
     private readonly TagManifests _manifests;
     private readonly TagLedger _ledger;
     private readonly TagPolicy _tagPolicy;
@@ -112,9 +124,9 @@ internal sealed class ManifestByTag
             RegistryLog.Mismatch(_logger, reference, manifest.Digest, decision.Pin.Digest.ToString());
             await OciResponses.WriteErrorAsync(
                 context,
-                400,
+                MovedStatus,
                 new OciError(
-                    OciErrorCodes.TagInvalid,
+                    MovedCode,
                     $"tag \"{reference}\" mismatch; got \"{manifest.Digest}\", want \"{decision.Pin.Digest}\"",
                     new Dictionary<string, object> { ["logIndex"] = entry.LogIndex, ["uuid"] = decision.Pin.Uuid }),
                 RequestOutcome.Mismatch,

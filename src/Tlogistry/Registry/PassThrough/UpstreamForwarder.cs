@@ -66,6 +66,21 @@ internal sealed class UpstreamForwarder
             return;
         }
 
+        if (status == 405)
+        {
+            // Upstream serves no such method here (Distribution answers a HEAD of a tag list so):
+            // the client is told the same, with the read methods upstream says it allows.
+            var allowed = response.Content.Headers.Allow.Where(m => m is "GET" or "HEAD" && m != method.Method).Distinct();
+            context.Response.Headers.Allow = string.Join(", ", allowed);
+            await OciResponses.WriteErrorAsync(
+                context,
+                405,
+                new OciError(OciErrorCodes.Unsupported, $"{name.Registry} does not serve {method.Method} for {name.Repository} {suffix}"),
+                RequestOutcome.ClientError,
+                ct);
+            return;
+        }
+
         if (status is not (200 or 206))
         {
             throw UpstreamErrors.FromStatus(response, forwarded.NotFoundCode, $"{name.Registry}/{name.Repository} {suffix}");

@@ -78,12 +78,7 @@ public sealed class ProxyParityTests(ConformanceFixture f)
             Assert.Equal(direct.ContentDigest, proxied.ContentDigest);
             Assert.Equal(direct.ContentRange, proxied.ContentRange);
 
-            // A blob is opaque bytes to the proxy (served as octet-stream whatever upstream
-            // declares); a manifest and a tag list keep their type.
-            if (!path.StartsWith("blobs/", StringComparison.Ordinal))
-            {
-                Assert.Equal(direct.ContentType, proxied.ContentType);
-            }
+            Assert.Equal(direct.ContentType, proxied.ContentType);
         }
         else if (method == "GET" && direct.ErrorCode() is { } code)
         {

@@ -49,7 +49,7 @@ public sealed class ReferrersAndPaginationTests
         }
 
         // The filter reached upstream as the client wrote it, and nothing else did.
-        Assert.Contains($"referrers/{subject}?artifactType={Uri.EscapeDataString(TypeA)}", upstream.Requests);
+        Assert.Contains($"GET referrers/{subject}?artifactType={Uri.EscapeDataString(TypeA)}", upstream.Requests);
 
         // A subject nothing refers to: 200 and an empty index, passed on as upstream sent it.
         using var none = await rig.Http.GetAsync($"/v2/{Registry}/org/app/referrers/{Oci11Registry.Digest("nothing"u8.ToArray())}", Ct);
@@ -91,7 +91,7 @@ public sealed class ReferrersAndPaginationTests
         Assert.Equal([$"/v2/{Registry}/org/app/tags/list?n=2&last=b", $"/v2/{Registry}/org/app/tags/list?n=2&last=d"], links);
 
         // n and last reached upstream; the last page came without a Link.
-        Assert.Contains("tags/list?n=2&last=d", upstream.Requests);
+        Assert.Contains("GET tags/list?n=2&last=d", upstream.Requests);
 
         // last alone: the tags after it, all of them.
         using var after = await rig.Http.GetAsync($"/v2/{Registry}/org/app/tags/list?last=c", Ct);

@@ -35,7 +35,7 @@ public sealed class Oci11Registry : IAsyncDisposable
     /// <summary>The repository every route answers for; any other name is 404 NAME_UNKNOWN.</summary>
     public string Repository { get; init; } = "org/app";
 
-    /// <summary>The path and query of every request under /v2/&lt;name&gt;/, in order.</summary>
+    /// <summary>Every request under /v2/&lt;name&gt;/ as <c>METHOD path?query</c>, in order.</summary>
     public IReadOnlyCollection<string> Requests => _requests;
 
     public static async Task<Oci11Registry> StartAsync(string repository = "org/app")
@@ -123,7 +123,7 @@ public sealed class Oci11Registry : IAsyncDisposable
         }
 
         var rest = path[prefix.Length..];
-        _requests.Enqueue(rest + context.Request.QueryString.Value);
+        _requests.Enqueue(context.Request.Method + " " + rest + context.Request.QueryString.Value);
         var head = HttpMethods.IsHead(context.Request.Method);
         if (rest.StartsWith("manifests/", StringComparison.Ordinal))
         {

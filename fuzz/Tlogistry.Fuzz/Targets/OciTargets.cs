@@ -108,6 +108,8 @@ internal static class OciTargets
         var isRead = method is "GET" or "HEAD";
         var expected = match.Kind switch
         {
+            // A tag that cannot exist is a manifest the registry does not hold; the rest is malformed.
+            RouteKind.Invalid when match.Error?.Code == OciErrorCodes.ManifestUnknown => 404,
             RouteKind.Invalid => 400,
             RouteKind.UnknownRoute => 404,
             RouteKind.WriteAttempt => 405,
@@ -116,6 +118,7 @@ internal static class OciTargets
         Require(match.StatusCode == expected, $"{match.Kind} answered {match.StatusCode}");
         if (match.IsError)
         {
+            Require(match.Error.Code != OciErrorCodes.TagInvalid, "a tag that cannot exist answered TAG_INVALID");
             Require(match.StatusCode != 200, "an error route answered 200");
             CheckError(match.Error, match.Kind == RouteKind.Invalid ? null : OciErrorCodes.Unsupported);
             return $"{match.Kind}: {FuzzInput.Shape(match.Error.Message)}";

@@ -40,7 +40,7 @@ internal static class ServeCommand
             Description = "A .NET regular expression matched against the tag alone (e.g. ^latest$): matching tags are served as upstream has them now, never pinned or logged. Repeatable.",
             Arity = ArgumentArity.ZeroOrMore,
         };
-        var onMismatch = new Option<string?>("--on-mismatch") { Description = "fail (default): a tag whose upstream digest differs from its pin answers 400 TAG_INVALID; serve-pinned: serve the pinned manifest with Tlog-Mismatch." };
+        var onMismatch = new Option<string?>("--on-mismatch") { Description = "fail (default): a tag whose upstream digest differs from its pin answers 409 DENIED; serve-pinned: serve the pinned manifest with Tlog-Mismatch." };
         var registryPolicy = new Option<string[]>("--policy")
         {
             Description = "REGISTRY:mutable-tag=REGEX or REGISTRY:on-mismatch=fail|serve-pinned: a registry's own setting, replacing the global one of that kind. Repeatable.",

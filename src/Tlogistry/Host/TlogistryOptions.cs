@@ -101,7 +101,7 @@ internal sealed class TlogistryOptions
     /// <summary>Tags served as upstream has them now, never pinned: .NET regular expressions matched against the tag alone.</summary>
     public List<string> MutableTags { get; init; } = [];
 
-    /// <summary>What a request for a tag that moved upstream gets: <c>fail</c> (400 TAG_INVALID) or <c>serve-pinned</c>.</summary>
+    /// <summary>What a request for a tag that moved upstream gets: <c>fail</c> (409 DENIED) or <c>serve-pinned</c>.</summary>
     public string OnMismatch { get; set; } = "fail";
 
     /// <summary>Per-registry tag policy entries, <c>REGISTRY:mutable-tag=REGEX</c> or <c>REGISTRY:on-mismatch=VALUE</c>, as given to <c>--policy</c>.</summary>

@@ -18,7 +18,8 @@ namespace Tlogistry.Oci;
 /// <para>
 /// Checks run in this order: route shape (else 404 UNSUPPORTED), method (anything but GET and
 /// HEAD is 405 UNSUPPORTED), the mirror's <c>ns</c> parameter and the name (400 NAME_INVALID),
-/// then tag or digest (400 TAG_INVALID or DIGEST_INVALID). Both <c>/v2/</c> and <c>/v2</c> are
+/// then tag or digest (a tag that cannot exist is 404 MANIFEST_UNKNOWN, a malformed digest 400
+/// DIGEST_INVALID). Both <c>/v2/</c> and <c>/v2</c> are
 /// the base route, whatever <c>ns</c> says.
 /// </para>
 /// <para>
@@ -113,7 +114,7 @@ internal static class RegistryRoute
             case Shape.Manifest:
                 return ImageReference.TryParse(imageName, last.ToString(), out var reference, out var referenceError)
                     ? RouteMatch.Manifest(reference, proxiedName)
-                    : RouteMatch.Invalid(referenceError);
+                    : referenceError.Code == OciErrorCodes.TagInvalid ? RouteMatch.NoSuchTag(referenceError) : RouteMatch.Invalid(referenceError);
 
             default:
                 if (!Digest.TryParse(last.ToString(), out var digest, out var digestError))

@@ -64,4 +64,13 @@ internal sealed record RouteMatch
 
     internal static RouteMatch Invalid(OciError error) =>
         new(RouteKind.Invalid, 400) { Error = error };
+
+    /// <summary>
+    /// A tag that cannot exist: no manifest can be stored under it, so it answers as any tag
+    /// upstream does not hold (404 MANIFEST_UNKNOWN, as the distribution spec and its
+    /// conformance suite have it), with the reason it cannot exist. 400 TAG_INVALID is legacy
+    /// since spec v1.0, and a moved tag's refusal must not look like a malformed request.
+    /// </summary>
+    internal static RouteMatch NoSuchTag(OciError reason) =>
+        new(RouteKind.Invalid, 404) { Error = new OciError(OciErrorCodes.ManifestUnknown, reason.Message) };
 }

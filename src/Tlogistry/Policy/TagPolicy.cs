@@ -5,6 +5,8 @@ namespace Tlogistry.Policy;
 
 /// <summary>
 /// Which tags are mutable and what a moved tag gets: (registry, tag) → <see cref="TagRule"/>.
+/// The signing tools' tags (<see cref="SigningToolTags"/>) are mutable unless a registry sets
+/// its own list.
 /// There is a global setting of each kind (<c>--mutable-tag</c>, <c>--on-mismatch</c>) and
 /// per-registry ones (<c>--policy REGISTRY:KEY=VALUE</c>); a registry's own setting of a kind
 /// replaces the global one of that kind, and the kinds it leaves out come from the global
@@ -32,8 +34,18 @@ internal sealed class TagPolicy
         _registries = registries;
     }
 
-    /// <summary>No tag is mutable and a moved tag is refused: the behaviour without any setting.</summary>
-    public static TagPolicy Default { get; } = new(new Scope([], MismatchPolicy.Fail), new Dictionary<RegistryHost, Scope>());
+    /// <summary>
+    /// The tags signing tools move by design, mutable unless a registry sets its own list: the
+    /// referrers fallback tag (<c>sha256-HEX</c>, an index that gains an entry with each
+    /// signature or attestation) and cosign's <c>sha256-HEX.sig</c>, <c>.att</c> and <c>.sbom</c>
+    /// (each signing appends a layer). Pinned, the second signature of an image would refuse
+    /// its verification; mutable, a verifier checks the signatures themselves, which is what
+    /// they are for.
+    /// </summary>
+    public const string SigningToolTags = @"^sha256-[0-9a-f]{64}(\.(sig|att|sbom))?$";
+
+    /// <summary>Only the signing tools' tags are mutable and a moved tag is refused: the behaviour without any setting.</summary>
+    public static TagPolicy Default { get; } = new(new Scope([Compile(SigningToolTags, "the built-in pattern")], MismatchPolicy.Fail), new Dictionary<RegistryHost, Scope>());
 
     /// <summary>
     /// The rule for a tag of a registry. Throws <see cref="RegexMatchTimeoutException"/> when a
@@ -60,6 +72,7 @@ internal sealed class TagPolicy
     public IEnumerable<string> Describe()
     {
         yield return "all registries: " + Describe(_global);
+        yield return "signing tools' tags " + SigningToolTags + ": mutable, except at a registry with its own mutable tags";
         foreach (var (registry, scope) in _registries.OrderBy(r => r.Key.Value, StringComparer.Ordinal))
         {
             yield return registry + ": " + Describe(scope);
@@ -75,7 +88,9 @@ internal sealed class TagPolicy
     /// <param name="policies">Per-registry <c>REGISTRY:mutable-tag=REGEX</c> and <c>REGISTRY:on-mismatch=VALUE</c> entries.</param>
     public static TagPolicy Parse(IEnumerable<string> mutableTags, string? onMismatch, IEnumerable<string> policies)
     {
-        var globalPatterns = new List<Regex>();
+        // The signing tools' tags come first; --mutable-tag adds to them, and a registry's own
+        // list (empty included) replaces both there.
+        var globalPatterns = new List<Regex> { Compile(SigningToolTags, "the built-in pattern") };
         foreach (var pattern in mutableTags)
         {
             if (string.IsNullOrEmpty(pattern))
@@ -184,7 +199,9 @@ internal sealed class TagPolicy
         var parts = new List<string>();
         if (scope.MutableTags is { } patterns)
         {
-            parts.Add("mutable tags " + (patterns.Length == 0 ? "none" : string.Join(" ", patterns.Select(p => p.ToString()))));
+            // The built-in pattern has a line of its own.
+            var own = patterns.Select(p => p.ToString()).Where(p => p != SigningToolTags).ToList();
+            parts.Add("mutable tags " + (own.Count == 0 ? "none" : string.Join(" ", own)));
         }
 
         if (scope.OnMismatch is { } policy)

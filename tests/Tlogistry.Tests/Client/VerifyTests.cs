@@ -105,7 +105,7 @@ public sealed class VerifyTests
         f.Upstream.Move("a");
         using (var refused = await f.Http.GetAsync("/v2/scripted.test/app/manifests/a", Ct))
         {
-            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
         }
 
         var moved = await Fails(Request(f, "scripted.test/app:a", TagUpstream.DigestOf("a", moved: true)));

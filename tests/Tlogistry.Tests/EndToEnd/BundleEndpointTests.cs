@@ -79,7 +79,7 @@ public sealed class BundleEndpointTests
         {
             using var http = new HttpClient { BaseAddress = proxy.BaseUri };
             using var moved = await http.GetAsync("/v2/scripted.test/app/manifests/a", Ct);
-            Assert.Equal(HttpStatusCode.BadRequest, moved.StatusCode);
+            Assert.Equal(HttpStatusCode.Conflict, moved.StatusCode);
             Assert.Contains(digests["a"], await moved.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
             using var same = await http.GetAsync("/v2/scripted.test/app/manifests/b", Ct);
             Assert.Equal(HttpStatusCode.OK, same.StatusCode);

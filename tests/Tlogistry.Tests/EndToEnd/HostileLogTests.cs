@@ -63,7 +63,7 @@ public sealed class HostileLogTests
         await AssertFirstSeenAsync(http, "t3");
         upstream.Move("t0");
         using var moved = await http.GetAsync("/v2/scripted.test/app/manifests/t0", Ct);
-        Assert.Equal(HttpStatusCode.BadRequest, moved.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, moved.StatusCode);
     }
 
     [Fact]
@@ -86,7 +86,7 @@ public sealed class HostileLogTests
         rig.Upstream.Move("t0");
         using (var t0 = await rig.Http.GetAsync("/v2/scripted.test/app/manifests/t0", Ct))
         {
-            Assert.Equal(HttpStatusCode.BadRequest, t0.StatusCode);
+            Assert.Equal(HttpStatusCode.Conflict, t0.StatusCode);
         }
 
         using var t2 = await rig.Http.GetAsync("/v2/scripted.test/app/manifests/t2", Ct);
@@ -118,7 +118,7 @@ public sealed class HostileLogTests
         rig.Upstream.Move("t1");
         using (var moved = await http.GetAsync("/v2/scripted.test/app/manifests/t1", Ct))
         {
-            Assert.Equal(HttpStatusCode.BadRequest, moved.StatusCode);
+            Assert.Equal(HttpStatusCode.Conflict, moved.StatusCode);
         }
 
         // A tag with no pin cannot be recorded without the log: that is the outage.

@@ -35,8 +35,8 @@ public sealed class KeyRotationTests
         {
             using var http = new HttpClient { BaseAddress = proxy.BaseUri };
             using var moved = await http.GetAsync("/v2/scripted.test/app/manifests/v1", Ct);
-            Assert.Equal(HttpStatusCode.BadRequest, moved.StatusCode);
-            Assert.Contains("TAG_INVALID", await moved.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+            Assert.Equal(HttpStatusCode.Conflict, moved.StatusCode);
+            Assert.Contains("DENIED", await moved.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
 
             // New sightings are signed with the new key.
             using var fresh = await http.GetAsync("/v2/scripted.test/app/manifests/v2", Ct);

@@ -75,7 +75,7 @@ public sealed class KeylessIdentityTests
         // The pin was read back under the same typed identity: a moved tag is refused.
         upstream.Move("v1");
         using var moved = await http.GetAsync("/v2/scripted.test/app/manifests/v1", Ct);
-        Assert.Equal(HttpStatusCode.BadRequest, moved.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, moved.StatusCode);
     }
 
     [Fact]
@@ -139,7 +139,7 @@ public sealed class KeylessIdentityTests
                 await using var restarted = await ProxyHost.StartAsync(data.Path, upstream.Mapping, settings, Ct);
                 using var again = new HttpClient { BaseAddress = restarted.BaseUri };
                 using var refused = await again.GetAsync("/v2/scripted.test/app/manifests/" + Tag, Ct);
-                Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+                Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
                 Assert.Contains(TagUpstream.DigestOf(Tag, moved: false), await refused.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
             }
         }

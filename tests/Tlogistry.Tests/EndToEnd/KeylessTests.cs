@@ -91,7 +91,7 @@ public sealed class KeylessTests
         {
             using var http = new HttpClient { BaseAddress = proxy.BaseUri };
             using var moved = await http.GetAsync("/v2/scripted.test/app/manifests/v1", Ct);
-            Assert.Equal(HttpStatusCode.BadRequest, moved.StatusCode);
+            Assert.Equal(HttpStatusCode.Conflict, moved.StatusCode);
             Assert.Contains(pinned, await moved.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
         }
     }
@@ -173,7 +173,7 @@ public sealed class KeylessTests
         await using var restarted = await ProxyHost.StartAsync(data.Path, upstream.Mapping, settings, Ct);
         using var again = new HttpClient { BaseAddress = restarted.BaseUri };
         using var refused = await again.GetAsync("/v2/scripted.test/app/manifests/ours", Ct);
-        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
         Assert.Contains(TagUpstream.DigestOf("ours", moved: false), await refused.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
     }
 

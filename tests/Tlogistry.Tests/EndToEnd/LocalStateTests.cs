@@ -39,8 +39,8 @@ public sealed class LocalStateTests
             using var http = new HttpClient { BaseAddress = proxy.BaseUri };
             using var moved = await http.GetAsync(Tag, Ct);
             var body = await moved.Content.ReadAsStringAsync(Ct);
-            Assert.Equal(HttpStatusCode.BadRequest, moved.StatusCode);
-            Assert.Contains("TAG_INVALID", body, StringComparison.Ordinal);
+            Assert.Equal(HttpStatusCode.Conflict, moved.StatusCode);
+            Assert.Contains("DENIED", body, StringComparison.Ordinal);
             Assert.Contains(original, body, StringComparison.Ordinal);
             Assert.Null(Header(moved, "Tlog-First-Seen"));
             using var ready = await http.GetAsync("/readyz", Ct);
@@ -120,7 +120,7 @@ public sealed class LocalStateTests
             Assert.Equal(2L, Sql(data.Path, "SELECT count(*) FROM sightings"));
             using var http = new HttpClient { BaseAddress = proxy.BaseUri };
             using var moved = await http.GetAsync(Tag, Ct);
-            Assert.Equal(HttpStatusCode.BadRequest, moved.StatusCode);
+            Assert.Equal(HttpStatusCode.Conflict, moved.StatusCode);
         }
     }
 

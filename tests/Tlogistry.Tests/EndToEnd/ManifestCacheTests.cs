@@ -83,9 +83,9 @@ public sealed class ManifestCacheTests
         env.Serve("v1", moved);
         using (var refused = await env.Http.GetAsync("/v2/scripted.test/x/manifests/v1", Ct))
         {
-            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
             using var error = JsonDocument.Parse(await refused.Content.ReadAsStringAsync(Ct));
-            Assert.Equal("TAG_INVALID", error.RootElement.GetProperty("errors")[0].GetProperty("code").GetString());
+            Assert.Equal("DENIED", error.RootElement.GetProperty("errors")[0].GetProperty("code").GetString());
         }
 
         Assert.Equal(["HEAD /v2/x/manifests/v1", "GET /v2/x/manifests/v1"], env.Seen()[^2..]);

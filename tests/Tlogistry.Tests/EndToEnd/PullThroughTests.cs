@@ -107,7 +107,7 @@ public sealed class PullThroughTests(PullThroughFixture f) : IClassFixture<PullT
 
         using var head = new HttpRequestMessage(HttpMethod.Head, "/v2/team/svc/manifests/v1");
         using var headResponse = await http2.SendAsync(head, Ct);
-        Assert.Equal(HttpStatusCode.BadRequest, headResponse.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, headResponse.StatusCode);
     }
 
     [Fact]
@@ -311,7 +311,7 @@ public sealed class PullThroughTests(PullThroughFixture f) : IClassFixture<PullT
         await AssertError(http, HttpMethod.Get, "/v2/Alpine/manifests/latest", HttpStatusCode.BadRequest, "NAME_INVALID");
         await AssertError(http, HttpMethod.Get, "/v2/a%2Fb/manifests/latest", HttpStatusCode.BadRequest, "NAME_INVALID");
         await AssertError(http, HttpMethod.Get, "/v2/alpine/blobs/sha256:1234", HttpStatusCode.BadRequest, "DIGEST_INVALID");
-        await AssertError(http, HttpMethod.Get, "/v2/alpine/manifests/-bad-tag", HttpStatusCode.BadRequest, "TAG_INVALID");
+        await AssertError(http, HttpMethod.Get, "/v2/alpine/manifests/-bad-tag", HttpStatusCode.NotFound, "MANIFEST_UNKNOWN");
         await AssertError(http, HttpMethod.Get, "/v2/alpine/manifests/no-such-tag", HttpStatusCode.NotFound, "MANIFEST_UNKNOWN");
         await AssertError(http, HttpMethod.Get, "/v2/alpine/blobs/sha256:" + new string('0', 64), HttpStatusCode.NotFound, "BLOB_UNKNOWN");
 
@@ -338,10 +338,10 @@ public sealed class PullThroughTests(PullThroughFixture f) : IClassFixture<PullT
     {
         using var http = f.Client();
         using var response = await GetManifest(http, "/v2/team/svc/manifests/v1");
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
         using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct));
         var error = doc.RootElement.GetProperty("errors")[0];
-        Assert.Equal("TAG_INVALID", error.GetProperty("code").GetString());
+        Assert.Equal("DENIED", error.GetProperty("code").GetString());
         Assert.Equal(message, error.GetProperty("message").GetString());
     }
 

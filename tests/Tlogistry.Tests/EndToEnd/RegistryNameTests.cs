@@ -143,7 +143,7 @@ public sealed class RegistryNameTests
 
             var ok = expected switch
             {
-                Mismatch => response.StatusCode == HttpStatusCode.BadRequest && ErrorCode(body) == "TAG_INVALID",
+                Mismatch => response.StatusCode == HttpStatusCode.Conflict && ErrorCode(body) == "DENIED",
                 NameInvalid => response.StatusCode == HttpStatusCode.BadRequest && ErrorCode(body) == "NAME_INVALID",
                 Denied => response.StatusCode == HttpStatusCode.Forbidden && ErrorCode(body) == "DENIED",
                 _ => response.StatusCode == HttpStatusCode.OK && digest == first.ManifestDigest

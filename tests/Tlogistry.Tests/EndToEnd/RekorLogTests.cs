@@ -119,7 +119,7 @@ public sealed class RekorLogTests
             // The later entry's digest is not a pin either: a tag moved anywhere is refused.
             upstream.Move("v1");
             using var moved = await http.GetAsync("/v2/scripted.test/app/manifests/v1", Ct);
-            Assert.Equal(HttpStatusCode.BadRequest, moved.StatusCode);
+            Assert.Equal(HttpStatusCode.Conflict, moved.StatusCode);
         }
     }
 
@@ -304,9 +304,9 @@ public sealed class RekorLogTests
     private static async Task AssertMismatch(HttpClient http, string path, string pinned)
     {
         using var response = await http.GetAsync(path, Ct);
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
         var body = await response.Content.ReadAsStringAsync(Ct);
-        Assert.Contains("TAG_INVALID", body, StringComparison.Ordinal);
+        Assert.Contains("DENIED", body, StringComparison.Ordinal);
         Assert.Contains(pinned, body, StringComparison.Ordinal);
     }
 

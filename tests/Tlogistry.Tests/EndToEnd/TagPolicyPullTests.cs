@@ -52,7 +52,7 @@ public sealed class TagPolicyPullTests
 
         using (var refused = await env.GetAsync("scripted.test/app", "v1"))
         {
-            await AssertErrorAsync(refused, HttpStatusCode.BadRequest, "TAG_INVALID", TagUpstream.DigestOf("v1", moved: true));
+            await AssertErrorAsync(refused, HttpStatusCode.Conflict, "DENIED", TagUpstream.DigestOf("v1", moved: true));
         }
 
         Assert.Equal(2, env.LogSize);
@@ -85,7 +85,7 @@ public sealed class TagPolicyPullTests
         // Made immutable again, the tag answers to its old pin.
         await env.RestartAsync();
         using var refused = await env.GetAsync("scripted.test/app", "latest");
-        await AssertErrorAsync(refused, HttpStatusCode.BadRequest, "TAG_INVALID", TagUpstream.DigestOf("latest", moved: false));
+        await AssertErrorAsync(refused, HttpStatusCode.Conflict, "DENIED", TagUpstream.DigestOf("latest", moved: false));
     }
 
     [Fact]
@@ -210,7 +210,7 @@ public sealed class TagPolicyPullTests
 
         using (var refused = await env.GetAsync("other.test/app", "v1"))
         {
-            await AssertErrorAsync(refused, HttpStatusCode.BadRequest, "TAG_INVALID", TagUpstream.DigestOf("v1", moved: true));
+            await AssertErrorAsync(refused, HttpStatusCode.Conflict, "DENIED", TagUpstream.DigestOf("v1", moved: true));
         }
 
         // docker.io (named index.docker.io in the setting) keeps the global serve-pinned.

@@ -135,14 +135,14 @@ public sealed class MirrorRequestTests(MirrorFixture f) : IClassFixture<MirrorFi
         foreach (var method in new[] { "GET", "HEAD" })
         {
             var refused = await SendAsync(method, "/v2/team/moves/manifests/v1?ns=ghcr.io");
-            Assert.Equal(400, refused.Status);
+            Assert.Equal(409, refused.Status);
 
             // containerd resolves with HEAD and shows only the status line: the reason phrase is the sentence.
             Assert.Equal(sentence, refused.Reason);
             if (method == "GET")
             {
                 var error = JsonDocument.Parse(refused.Body).RootElement.GetProperty("errors")[0];
-                Assert.Equal("TAG_INVALID", error.GetProperty("code").GetString());
+                Assert.Equal("DENIED", error.GetProperty("code").GetString());
                 Assert.Equal(sentence, error.GetProperty("message").GetString());
             }
         }

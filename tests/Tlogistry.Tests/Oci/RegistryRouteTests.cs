@@ -30,8 +30,9 @@ public sealed class RegistryRouteTests
         { "GET", "/v2/localhost:5000/foo/manifests/dev", "Manifest", 200, null, "localhost:5000/foo", "dev" },
         { "GET", "/v2/alpine/manifests/" + D, "Manifest", 200, null, "docker.io/library/alpine", D },
         { "GET", "/v2/alpine/manifests/sha256:BAD", "Invalid", 400, "DIGEST_INVALID", null, null },
-        { "GET", "/v2/alpine/manifests/-bad", "Invalid", 400, "TAG_INVALID", null, null },
-        { "GET", "/v2/alpine/manifests/", "Invalid", 400, "TAG_INVALID", null, null },
+        { "GET", "/v2/alpine/manifests/-bad", "Invalid", 404, "MANIFEST_UNKNOWN", null, null },
+        { "GET", "/v2/alpine/manifests/", "Invalid", 404, "MANIFEST_UNKNOWN", null, null },
+        { "HEAD", "/v2/alpine/manifests/.INVALID_MANIFEST_NAME", "Invalid", 404, "MANIFEST_UNKNOWN", null, null },
 
         // Blobs.
         { "GET", "/v2/alpine/blobs/" + D, "Blob", 200, null, "docker.io/library/alpine", D },

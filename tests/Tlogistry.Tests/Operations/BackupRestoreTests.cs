@@ -84,7 +84,7 @@ public sealed class BackupRestoreTests
         foreach (var (tag, digest) in pinned)
         {
             // Upstream moved every tag: the restored pins refuse the new digest and still publish the old one.
-            Assert.Equal(HttpStatusCode.BadRequest, (await PullAsync(client, tag)).Status);
+            Assert.Equal(HttpStatusCode.Conflict, (await PullAsync(client, tag)).Status);
             var bundle = Tlogistry.Transparency.Sigstore.BundleJson.Read(await client.GetByteArrayAsync($"/tlog/bundle?image=scripted.test/app:{tag}", Ct));
             Assert.Equal(digest, Tlogistry.Ledger.SightingStatement.Decode(bundle.Envelope!.Payload).Digest.ToString());
         }

@@ -7,6 +7,8 @@ namespace Tlogistry.Tests.Policy;
 
 public sealed class TagPolicyTests
 {
+    private const string Hex = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
     private static readonly TagPolicy Configured = TagPolicy.Parse(
         ["^latest$", "^nightly-"],
         "fail",
@@ -47,9 +49,24 @@ public sealed class TagPolicyTests
         { "docker.io", "nightly-1", false, "serve-pinned" },
         { "index.docker.io", "rolling", true, "serve-pinned" },
 
-        // An empty pattern list: nothing is mutable there.
+        // An empty pattern list: nothing is mutable there, the signing tools' tags included.
         { "localhost:5000", "latest", false, "fail" },
+        { "localhost:5000", "sha256-" + Hex + ".sig", false, "fail" },
         { "localhost:5001", "latest", true, "fail" },
+
+        // The signing tools' tags are mutable wherever the global list holds, beside --mutable-tag;
+        // a registry's own list replaces them too.
+        { "example.com", "sha256-" + Hex, true, "fail" },
+        { "example.com", "sha256-" + Hex + ".sig", true, "fail" },
+        { "example.com", "sha256-" + Hex + ".att", true, "fail" },
+        { "example.com", "sha256-" + Hex + ".sbom", true, "fail" },
+        { "ghcr.io", "sha256-" + Hex + ".sig", true, "serve-pinned" },
+        { "quay.io", "sha256-" + Hex + ".sig", false, "fail" },
+        { "example.com", "sha256-" + Hex + ".sig2", false, "fail" },
+        { "example.com", "sha256-" + Hex[..63] + ".sig", false, "fail" },
+        { "example.com", "sha256-" + Hex.ToUpperInvariant() + ".sig", false, "fail" },
+        { "example.com", "v1.sig", false, "fail" },
+        { "example.com", "sha512-" + Hex + ".sig", false, "fail" },
 
         // Hosts and values are case-insensitive.
         { "gcr.io", "v1", false, "serve-pinned" },
@@ -65,9 +82,11 @@ public sealed class TagPolicyTests
         Assert.Equal(new TagRule(mutable, TagPolicy.ParseMismatch(onMismatch, "test")), Configured.For(Named(registry), tag));
 
     [Fact]
-    public void WithoutSettingsNothingIsMutableAndAMoveIsRefused()
+    public void WithoutSettingsOnlySigningToolTagsAreMutableAndAMoveIsRefused()
     {
         Assert.Equal(new TagRule(false, MismatchPolicy.Fail), TagPolicy.Default.For(Named("docker.io"), "latest"));
+        Assert.Equal(new TagRule(true, MismatchPolicy.Fail), TagPolicy.Default.For(Named("docker.io"), "sha256-" + Hex + ".sig"));
+        Assert.Equal(new TagRule(true, MismatchPolicy.Fail), TagPolicy.Parse([], null, []).For(Named("ghcr.io"), "sha256-" + Hex + ".att"));
         Assert.Equal(new TagRule(false, MismatchPolicy.Fail), TagPolicy.Parse([], null, []).For(Named("ghcr.io"), "latest"));
         Assert.Equal(new TagRule(false, MismatchPolicy.Fail), TagPolicy.Parse([], " ", []).For(Named("ghcr.io"), "latest"));
         Assert.Equal(new TagRule(false, MismatchPolicy.ServePinned), TagPolicy.Parse([], "SERVE-PINNED", []).For(Named("ghcr.io"), "latest"));
@@ -148,6 +167,7 @@ public sealed class TagPolicyTests
         Assert.Equal(
             [
                 "all registries: mutable tags ^latest$ ^nightly-; on mismatch fail",
+                "signing tools' tags " + TagPolicy.SigningToolTags + ": mutable, except at a registry with its own mutable tags",
                 "docker.io: mutable tags ^latest$ ^rolling$; on mismatch serve-pinned",
                 "gcr.io: on mismatch serve-pinned",
                 "ghcr.io: on mismatch serve-pinned",

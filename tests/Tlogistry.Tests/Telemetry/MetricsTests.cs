@@ -34,7 +34,7 @@ public sealed class MetricsTests
         await ExpectAsync(http, "/v2/app/manifests/" + first.ManifestDigest, HttpStatusCode.OK);
         await ExpectAsync(http, "/v2/app/blobs/" + first.ConfigDigest, HttpStatusCode.OK);
         await PushAsync(registryHttp, images, images.AddImage("moved", "the tag moved"), "1.0");
-        await ExpectAsync(http, "/v2/app/manifests/1.0", HttpStatusCode.BadRequest);
+        await ExpectAsync(http, "/v2/app/manifests/1.0", HttpStatusCode.Conflict);
 
         using var scrape = await http.GetAsync("/metrics", Ct);
         Assert.Equal(HttpStatusCode.OK, scrape.StatusCode);
@@ -87,7 +87,7 @@ public sealed class MetricsTests
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1 }) { BaseAddress = proxy.BaseUri };
         await ExpectAsync(http, "/v2/app/manifests/not-there", HttpStatusCode.NotFound);
         await ExpectAsync(http, "/v2/down.example.test/app/manifests/1.0", HttpStatusCode.BadGateway);
-        await ExpectAsync(http, "/v2/app/manifests/bad%20tag", HttpStatusCode.BadRequest);
+        await ExpectAsync(http, "/v2/app/manifests/bad%20tag", HttpStatusCode.NotFound);
         await ExpectAsync(http, "/v2/denied.example.test/app/blobs/sha256:" + new string('0', 64), HttpStatusCode.Forbidden);
 
         var text = await http.GetStringAsync("/metrics", Ct);

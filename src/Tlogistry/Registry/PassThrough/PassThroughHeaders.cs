@@ -39,6 +39,18 @@ internal static class PassThroughHeaders
         }
     }
 
+    /// <summary>Takes back what <see cref="CopyResponse"/> set, for an error answered in place of a body not yet begun.</summary>
+    public static void ClearResponse(HttpResponse to)
+    {
+        foreach (var header in Response)
+        {
+            to.Headers.Remove(header);
+        }
+
+        to.Headers.Remove("Link");
+        to.ContentType = null;
+    }
+
     /// <summary>The listed headers, and a pagination link rewritten to <paramref name="proxiedPath"/>.</summary>
     public static void CopyResponse(HttpResponseMessage from, HttpResponse to, string proxiedPath)
     {

@@ -46,7 +46,42 @@ internal sealed class UpstreamForwarder
             return;
         }
 
-        if (status is not (200 or 206 or 416))
+        if (status == 416 && request.Headers.Range.Count > 0)
+        {
+            // Upstream's 416 body is not read (a misbehaving one may be long, short, or of any
+            // type): the client gets the proxy's own OCI error, and the blob's size when
+            // upstream stated it in the one form RFC 9110 gives a 416.
+            var size = UnsatisfiedRange.SizeOf(response);
+            if (size is long total)
+            {
+                context.Response.Headers.ContentRange = UnsatisfiedRange.Format(total);
+            }
+
+            await OciResponses.WriteErrorAsync(
+                context,
+                416,
+                new OciError(DistributionErrorCodes.RangeInvalid, $"{name.Registry}/{name.Repository} {suffix} cannot serve the range {request.Headers.Range}{(size is long s ? $" of a blob of {s} bytes" : "")}"),
+                RequestOutcome.ClientError,
+                ct);
+            return;
+        }
+
+        if (status == 405)
+        {
+            // Upstream serves no such method here (Distribution answers a HEAD of a tag list so):
+            // the client is told the same, with the read methods upstream says it allows.
+            var allowed = response.Content.Headers.Allow.Where(m => m is "GET" or "HEAD" && m != method.Method).Distinct();
+            context.Response.Headers.Allow = string.Join(", ", allowed);
+            await OciResponses.WriteErrorAsync(
+                context,
+                405,
+                new OciError(OciErrorCodes.Unsupported, $"{name.Registry} does not serve {method.Method} for {name.Repository} {suffix}"),
+                RequestOutcome.ClientError,
+                ct);
+            return;
+        }
+
+        if (status is not (200 or 206))
         {
             throw UpstreamErrors.FromStatus(response, forwarded.NotFoundCode, $"{name.Registry}/{name.Repository} {suffix}");
         }
@@ -66,10 +101,23 @@ internal sealed class UpstreamForwarder
             return;
         }
 
-        await using var body = await exchange.OpenBodyAsync(ct);
-        // Kestrel checks the written length against Content-Length: a short upstream body
-        // ends in an aborted connection, never in a truncated blob that looks complete.
-        await StreamCopier.CopyAsync(body, context.Response.BodyWriter, ct);
+        try
+        {
+            await using var body = await exchange.OpenBodyAsync(ct);
+            // Kestrel checks the written length against Content-Length: a short upstream body
+            // ends in an aborted connection, never in a truncated blob that looks complete.
+            await StreamCopier.CopyAsync(body, context.Response.BodyWriter, ct);
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException && !context.Response.HasStarted && !ct.IsCancellationRequested)
+        {
+            // Upstream broke off before the first byte reached the client: nothing is under way
+            // yet, so the client gets a status rather than a reset connection.
+            PassThroughHeaders.ClearResponse(context.Response);
+            throw new UpstreamException(502, new OciError(DistributionErrorCodes.Unknown, $"upstream's answer for {name.Registry}/{name.Repository} {suffix} broke off before its body began; nothing was served"), inner: e)
+            {
+                UpstreamStatus = status,
+            };
+        }
     }
 
     private static bool IsRedirect(HttpStatusCode status) =>

@@ -10,17 +10,27 @@ namespace Tlogistry.Registry.Tags;
 /// The answer to a pull of a tag that moved away from its pin: its status, code and wording, in
 /// this one place. Runtimes show different parts of it: podman and skopeo print the OCI error's
 /// message; containerd resolves with HEAD and prints only the status line, so over HTTP/1.1 the
-/// same sentence is the reason phrase (<c>400 tag "…" moved: …</c>). Kubernetes events repeat
+/// same sentence is the reason phrase (<c>409 tag "…" moved: …</c>). Kubernetes events repeat
 /// the runtime's text. The sentence names the tag, both digests and the log entry of the pin.
 /// </summary>
 internal static class MovedTagRefusal
 {
-    public const int Status = 400;
+    /// <summary>
+    /// 409: the tag's upstream state conflicts with its pin, a status no malformed request and no
+    /// other refusal answers with. 4xx, so podman, skopeo, crane and containerd print the body's
+    /// message; DENIED, the spec's code for a refusal, because containers/image and
+    /// go-containerregistry do not retry it (a TAG_INVALID or an unknown code is retried, and a
+    /// moved tag does not come back by asking again).
+    /// </summary>
+    public const int Status = 409;
+
+    /// <inheritdoc cref="Status"/>
+    public const string Code = OciErrorCodes.Denied;
 
     /// <summary>The OCI error: the sentence, and the pin's log entry as detail for tools.</summary>
     public static OciError Error(string reference, string upstreamDigest, Sighting pin) =>
         new(
-            OciErrorCodes.TagInvalid,
+            Code,
             Sentence(reference, upstreamDigest, pin),
             new Dictionary<string, object> { ["logIndex"] = pin.LogIndex, ["uuid"] = pin.Uuid });
 

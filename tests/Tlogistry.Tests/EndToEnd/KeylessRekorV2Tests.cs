@@ -72,7 +72,7 @@ public sealed class KeylessRekorV2Tests
         {
             using var http = new HttpClient { BaseAddress = proxy.BaseUri };
             using var moved = await http.GetAsync("/v2/scripted.test/app/manifests/v1", Ct);
-            Assert.Equal(HttpStatusCode.BadRequest, moved.StatusCode);
+            Assert.Equal(HttpStatusCode.Conflict, moved.StatusCode);
             Assert.Contains(pinned, await moved.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
         }
     }

@@ -122,20 +122,8 @@ internal static class SignedTimestamp
             }
 
             // The signer may be the token's own embedded certificate: the token keeps it, so it is not disposed here.
-            using var chain = new X509Chain();
-            var policy = chain.ChainPolicy;
-            policy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            policy.CustomTrustStore.Add(loaded[^1]);
-            for (var i = 0; i < loaded.Count - 1; i++)
-            {
-                policy.ExtraStore.Add(loaded[i]);
-            }
-
-            policy.RevocationMode = X509RevocationMode.NoCheck;
-            policy.DisableCertificateDownloads = true;
-            policy.VerificationTime = at.UtcDateTime;
-            policy.VerificationTimeIgnored = false;
-            policy.ApplicationPolicy.Add(new Oid(TimeStampingOid));
+            using var chain = AuthorityChain.For(loaded, at);
+            chain.ChainPolicy.ApplicationPolicy.Add(new Oid(TimeStampingOid));
             if (!chain.Build(signer))
             {
                 var statuses = string.Join(", ", chain.ChainStatus.Where(s => s.Status != X509ChainStatusFlags.NoError).Select(s => s.Status.ToString()).Distinct());

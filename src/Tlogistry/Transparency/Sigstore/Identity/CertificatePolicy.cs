@@ -190,19 +190,7 @@ internal sealed class CertificatePolicy : ISignerPolicy
                 loaded.Add(X509CertificateLoader.LoadCertificate(der));
             }
 
-            using var chain = new X509Chain();
-            var policy = chain.ChainPolicy;
-            policy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            policy.CustomTrustStore.Add(loaded[^1]);
-            for (var i = 0; i < loaded.Count - 1; i++)
-            {
-                policy.ExtraStore.Add(loaded[i]);
-            }
-
-            policy.RevocationMode = X509RevocationMode.NoCheck;
-            policy.DisableCertificateDownloads = true;
-            policy.VerificationTime = signedAt.UtcDateTime;
-            policy.VerificationTimeIgnored = false;
+            using var chain = AuthorityChain.For(loaded, signedAt);
             if (chain.Build(leaf) && chain.ChainElements.Count >= 2)
             {
                 for (var i = 1; i < chain.ChainElements.Count; i++)

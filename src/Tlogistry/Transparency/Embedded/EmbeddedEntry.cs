@@ -73,7 +73,8 @@ internal static class EmbeddedEntry
 
     /// <summary>
     /// Any leaf the proxy wrote: its kind and version as a bundle names them, the integrated
-    /// time, and the envelope bytes (from the leaf, or for a dsse leaf from its record).
+    /// time, and the envelope bytes (from the leaf, or for a dsse leaf from its record, whose
+    /// timestamp is not checked here: the log checks it, see <see cref="EmbeddedLog.ReadEntry"/>).
     /// </summary>
     /// <exception cref="FormatException">Not a sighting leaf, or a dsse leaf without a readable record.</exception>
     public static ReadLeaf Read(byte[] leaf, EnvelopeRecords records)
@@ -83,25 +84,27 @@ internal static class EmbeddedEntry
         {
             var record = records.Read(hash)
                 ?? throw new FormatException($"no envelope record {Convert.ToHexStringLower(hash)} for this dsse leaf");
-            return new ReadLeaf(DsseV001Body.Kind, DsseV001Body.Version, record.IntegratedTime, record.Envelope);
+            return new ReadLeaf(DsseV001Body.Kind, DsseV001Body.Version, record.IntegratedTime, record.Envelope, record.SignedEntryTimestamp);
         }
 
         var (integrated, envelope) = Decode(leaf);
-        return new ReadLeaf(Kind, EntryBody.SightingVersion, integrated, envelope);
+        return new ReadLeaf(Kind, EntryBody.SightingVersion, integrated, envelope, null);
     }
 
     /// <summary>
     /// The SHA-256 that names the first subject of the leaf's in-toto statement (a sighting
     /// names its tag reference this way), or null for a leaf that holds none. Nothing is
     /// verified here: the entry is only a candidate for a search, read and checked later.
+    /// A dsse leaf whose record cannot be read is no leaf without a subject: that throws.
     /// </summary>
+    /// <exception cref="FormatException">A dsse leaf without a readable record.</exception>
     public static byte[]? Subject(byte[] leaf, EnvelopeRecords records)
     {
         try
         {
             return Subject(DsseEnvelope.Parse(Read(leaf, records).Envelope));
         }
-        catch (FormatException)
+        catch (FormatException) when (DsseV001Body.EnvelopeHash(leaf) is null)
         {
             return null;
         }
@@ -123,5 +126,8 @@ internal static class EmbeddedEntry
     }
 }
 
-/// <summary>A sighting leaf as read back: the kind and version its entry names, its time and envelope bytes.</summary>
-internal sealed record ReadLeaf(string Kind, string Version, long IntegratedTime, byte[] Envelope);
+/// <summary>
+/// A sighting leaf as read back: the kind and version its entry names, its time and envelope
+/// bytes, and for a dsse leaf the log's signed entry timestamp kept in its record.
+/// </summary>
+internal sealed record ReadLeaf(string Kind, string Version, long IntegratedTime, byte[] Envelope, byte[]? SignedEntryTimestamp);

@@ -112,9 +112,11 @@ internal sealed partial class EmbeddedLog : IDisposable
 
     /// <summary>
     /// Appends one leaf and returns once its tiles and the new checkpoint are durable, with
-    /// the leaf's inclusion proof against that checkpoint.
+    /// the leaf's inclusion proof against that checkpoint. <paramref name="prepare"/>, given the
+    /// index the leaf will have, runs first under the append lock: what must be durable before
+    /// the leaf (its envelope record); if it throws, nothing is appended.
     /// </summary>
-    public async Task<AppendedLeaf> AppendLeafAsync(byte[] leaf, CancellationToken cancellationToken)
+    public async Task<AppendedLeaf> AppendLeafAsync(byte[] leaf, CancellationToken cancellationToken, Action<long>? prepare = null)
     {
         if (leaf.Length > EntryBundle.MaxEntrySize)
         {
@@ -134,6 +136,7 @@ internal sealed partial class EmbeddedLog : IDisposable
                 throw new InvalidOperationException("the embedded log is closed after a failed append: " + _broken);
             }
 
+            prepare?.Invoke(_tree.Size);
             var oldSize = _tree.Size;
             var index = _tree.Append(Rfc6962.LeafHash(leaf));
             _tail.Add(leaf);
@@ -286,7 +289,14 @@ internal sealed partial class EmbeddedLog : IDisposable
 
             foreach (var entry in entries)
             {
-                NoteSubject(_tree.Append(Rfc6962.LeafHash(entry)), entry);
+                var index = _tree.Append(Rfc6962.LeafHash(entry));
+                if (DsseV001Body.EnvelopeHash(entry) is not null)
+                {
+                    // A dsse leaf without its believable record is a log that cannot say what it holds.
+                    ReadEntry(index, entry);
+                }
+
+                NoteSubject(index, entry);
             }
 
             if (width < TileMath.TileWidth)
@@ -324,11 +334,53 @@ internal sealed partial class EmbeddedLog : IDisposable
     }
 
     /// <summary>
-    /// Rekor v1's signed entry timestamp for <paramref name="entry"/>, made with the log's
-    /// checkpoint key: what gives a stock Sigstore client the entry's integrated time.
+    /// Rekor v1's signed entry timestamp for the leaf at <paramref name="index"/>, made with the
+    /// log's checkpoint key once, at append: what gives a stock Sigstore client the entry's
+    /// integrated time. It is kept in the envelope record and never made again on a read.
     /// </summary>
-    public byte[] SignEntryTimestamp(TlogEntry entry) =>
-        SignedEntryTimestamp.Sign(entry, payload => _signer.Sign(System.Text.Encoding.UTF8.GetString(payload)));
+    public byte[] SignEntryTimestamp(byte[] leaf, long integratedTime, long index) =>
+        _signer.Sign(System.Text.Encoding.UTF8.GetString(SignedEntryTimestamp.CanonicalPayload(leaf, integratedTime, Trusted.LogId, index)));
+
+    /// <summary>Whether <paramref name="record"/>'s timestamp is the log's signature over <paramref name="leaf"/>, its time and index.</summary>
+    public bool Signed(byte[] leaf, EnvelopeRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var payload = SignedEntryTimestamp.CanonicalPayload(leaf, record.IntegratedTime, Trusted.LogId, record.LogIndex);
+        return PublicKeySignature.VerifyData(Trusted.PublicKeyDer, payload, record.SignedEntryTimestamp);
+    }
+
+    /// <summary>
+    /// The leaf at <paramref name="index"/> read back: a dsse leaf with the envelope, time and
+    /// timestamp of its record, which must be there, hash to the leaf's envelopeHash, and carry
+    /// the log's signature over this leaf, time and index; a leaf of the earlier kind decoded.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A dsse leaf's record is missing or not to be believed: the log is damaged.</exception>
+    /// <exception cref="FormatException">A leaf of neither kind.</exception>
+    public ReadLeaf ReadEntry(long index, byte[] leaf)
+    {
+        if (DsseV001Body.EnvelopeHash(leaf) is not { } hash)
+        {
+            return EmbeddedEntry.Read(leaf, Envelopes);
+        }
+
+        var file = Envelopes.PathOf(hash);
+        EnvelopeRecord record;
+        try
+        {
+            record = Envelopes.Read(hash) ?? throw new InvalidDataException($"the embedded log is damaged: the envelope record {file} of leaf {index} is missing");
+        }
+        catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidDataException($"the embedded log is damaged: the envelope record {file} of leaf {index} cannot be read: {e.Message}", e);
+        }
+
+        if (record.LogIndex != index || !Signed(leaf, record))
+        {
+            throw new InvalidDataException($"the embedded log is damaged: the envelope record {file} of leaf {index} does not carry the log's signed entry timestamp over this leaf, its index and integratedTime {record.IntegratedTime}");
+        }
+
+        return new ReadLeaf(DsseV001Body.Kind, DsseV001Body.Version, record.IntegratedTime, record.Envelope, record.SignedEntryTimestamp);
+    }
 
     /// <summary>One leaf of the tree of <paramref name="checkpoint"/>'s size.</summary>
     public byte[] ReadLeaf(long index, SignedCheckpoint checkpoint)

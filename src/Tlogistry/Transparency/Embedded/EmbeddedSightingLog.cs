@@ -35,7 +35,8 @@ internal sealed class EmbeddedSightingLog : ITransparencyLog
     /// then that entry is the answer, so sending one request twice makes one entry. The lookup
     /// goes through the subject index; callers send one tag's envelope one at a time (the
     /// ledger's single flight), which closes the gap between lookup and append. The envelope's
-    /// record is made durable before its leaf is appended.
+    /// record, with the signed entry timestamp made for it now, is durable before its leaf is
+    /// appended; a record already there is never overwritten with another time.
     /// </summary>
     public async Task<TlogEntry> AppendAsync(DsseEnvelope envelope, SignerMaterial signer, CancellationToken cancellationToken)
     {
@@ -49,10 +50,52 @@ internal sealed class EmbeddedSightingLog : ITransparencyLog
             return existing;
         }
 
-        var integrated = _time.GetUtcNow().ToUnixTimeSeconds();
-        _log.Envelopes.Write(json, integrated);
-        var appended = await _log.AppendLeafAsync(leaf, cancellationToken);
-        return Entry(appended.Index, new ReadLeaf(DsseV001Body.Kind, DsseV001Body.Version, integrated, json), leaf, appended.Checkpoint, appended.Proof);
+        var first = FirstRecord(leaf, json);
+        if (first is { } held && held.LogIndex < _log.Size)
+        {
+            var checkpoint = _log.LatestCheckpoint;
+            if (_log.ReadLeaf(held.LogIndex, checkpoint).AsSpan().SequenceEqual(leaf))
+            {
+                // The log holds this leaf already (found through its record, as when no subject index is kept).
+                return Record(held.LogIndex, leaf, checkpoint, _log.InclusionProof(held.LogIndex, checkpoint.Checkpoint.Size)).Entry;
+            }
+        }
+
+        // A record whose leaf never came (an append cut short) keeps its time; only its index is new.
+        var integrated = first?.IntegratedTime ?? _time.GetUtcNow().ToUnixTimeSeconds();
+        byte[]? timestamp = null;
+        var appended = await _log.AppendLeafAsync(leaf, cancellationToken, index =>
+        {
+            timestamp = _log.SignEntryTimestamp(leaf, integrated, index);
+            if (!_log.Envelopes.Write(new EnvelopeRecord(integrated, index, timestamp, json), replace: first is not null))
+            {
+                throw new InvalidOperationException($"the envelope record {_log.Envelopes.PathOf(SHA256.HashData(json))} appeared during its append");
+            }
+        });
+        return Entry(appended.Index, new ReadLeaf(DsseV001Body.Kind, DsseV001Body.Version, integrated, json, timestamp), leaf, appended.Checkpoint, appended.Proof);
+    }
+
+    /// <summary>The record this envelope already has, verified with the log's key; null when there is none.</summary>
+    /// <exception cref="LogVerificationException">A record that is not to be believed: the log's files were changed.</exception>
+    private EnvelopeRecord? FirstRecord(byte[] leaf, byte[] json)
+    {
+        var hash = SHA256.HashData(json);
+        EnvelopeRecord? record;
+        try
+        {
+            record = _log.Envelopes.Read(hash);
+        }
+        catch (FormatException e)
+        {
+            throw new LogVerificationException($"the embedded log is damaged: {e.Message}", e);
+        }
+
+        if (record is not null && !_log.Signed(leaf, record))
+        {
+            throw new LogVerificationException($"the embedded log is damaged: the envelope record {_log.Envelopes.PathOf(hash)} does not carry the log's signed entry timestamp over its leaf, index {record.LogIndex} and integratedTime {record.IntegratedTime}");
+        }
+
+        return record;
     }
 
     /// <summary>The entry that already holds this envelope from this signer (a leaf of either kind), or null.</summary>
@@ -76,11 +119,16 @@ internal sealed class EmbeddedSightingLog : ITransparencyLog
             ReadLeaf read;
             try
             {
-                read = EmbeddedEntry.Read(held, _log.Envelopes);
+                read = _log.ReadEntry(index, held);
             }
             catch (FormatException)
             {
                 continue;
+            }
+            catch (InvalidDataException e)
+            {
+                // Never "not found" for a leaf that cannot be read: it may be this very sighting.
+                throw new LogVerificationException(e.Message, e);
             }
 
             // Both encodings are deterministic: the same envelope and signer give the same bytes.
@@ -148,35 +196,40 @@ internal sealed class EmbeddedSightingLog : ITransparencyLog
         }
     }
 
-    /// <summary>A leaf that is not a readable sighting is handed on without an envelope; the reader reports it.</summary>
+    /// <summary>
+    /// A leaf that is not a readable sighting is handed on without an envelope; the reader
+    /// reports it. A dsse leaf whose record is gone or not to be believed is a damaged log.
+    /// </summary>
+    /// <exception cref="LogVerificationException">A dsse leaf's record is missing, malformed or not signed by the log.</exception>
     private LogRecord Record(long index, byte[] leaf, SignedCheckpoint checkpoint, IReadOnlyList<byte[]> proof)
     {
         try
         {
-            var read = EmbeddedEntry.Read(leaf, _log.Envelopes);
+            var read = _log.ReadEntry(index, leaf);
             return new LogRecord(Entry(index, read, leaf, checkpoint, proof), DsseEnvelope.Parse(read.Envelope));
+        }
+        catch (InvalidDataException e)
+        {
+            throw new LogVerificationException(e.Message, e);
         }
         catch (FormatException)
         {
-            var unread = new ReadLeaf(EmbeddedEntry.Kind, EntryBody.SightingVersion, 0, []);
+            var unread = new ReadLeaf(EmbeddedEntry.Kind, EntryBody.SightingVersion, 0, [], null);
             return new LogRecord(Entry(index, unread, leaf, checkpoint, proof), null);
         }
     }
 
-    private TlogEntry Entry(long index, ReadLeaf read, byte[] leaf, SignedCheckpoint checkpoint, IReadOnlyList<byte[]> proof)
-    {
-        var entry = new TlogEntry(
-            index,
-            _log.Trusted.LogId,
-            read.Kind,
-            read.Version,
-            read.IntegratedTime,
-            SignedEntryTimestamp: null,
-            new InclusionProof(index, checkpoint.Checkpoint.RootHash, checkpoint.Checkpoint.Size, proof, checkpoint.Note),
-            leaf);
-
-        // A leaf of the earlier kind states its own time, bound by the inclusion proof; a dsse
-        // leaf's time is the log's word, given as Rekor v1 gives it.
-        return read.Kind == EmbeddedEntry.Kind ? entry : entry with { SignedEntryTimestamp = _log.SignEntryTimestamp(entry) };
-    }
+    /// <summary>
+    /// A leaf of the earlier kind states its own time, bound by the inclusion proof; a dsse
+    /// leaf's time is the log's word, given as Rekor v1 gives it by the timestamp signed at append.
+    /// </summary>
+    private TlogEntry Entry(long index, ReadLeaf read, byte[] leaf, SignedCheckpoint checkpoint, IReadOnlyList<byte[]> proof) => new(
+        index,
+        _log.Trusted.LogId,
+        read.Kind,
+        read.Version,
+        read.IntegratedTime,
+        read.SignedEntryTimestamp,
+        new InclusionProof(index, checkpoint.Checkpoint.RootHash, checkpoint.Checkpoint.Size, proof, checkpoint.Note),
+        leaf);
 }

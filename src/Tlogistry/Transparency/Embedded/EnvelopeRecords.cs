@@ -6,12 +6,16 @@ namespace Tlogistry.Transparency.Embedded;
 /// <summary>
 /// What a dsse leaf only hashes, kept beside the log so that the log alone still rebuilds the
 /// store: per envelope (named by the SHA-256 the leaf records as its envelopeHash) the exact
-/// envelope bytes and the time the log integrated it, which its signed entry timestamp states.
-/// A record is durable before its leaf is appended; one whose leaf never came is harmless. A
-/// record is only believed when its envelope hashes to its name.
+/// envelope bytes, the time the log integrated it, the leaf's index, and the signed entry
+/// timestamp the log made over those once, at append. The file is not signed, so a record is
+/// only believed when its envelope hashes to its name and its timestamp verifies with the log's
+/// key. A record is durable before its leaf is appended; one whose leaf never came is harmless.
 /// </summary>
 internal sealed class EnvelopeRecords
 {
+    // DateTimeOffset's range: a time outside it is no time a verifier can state.
+    private static readonly long MaxTime = DateTimeOffset.MaxValue.ToUnixTimeSeconds();
+
     private readonly string _directory;
 
     public EnvelopeRecords(string logDirectory)
@@ -19,23 +23,58 @@ internal sealed class EnvelopeRecords
         _directory = Path.Combine(logDirectory, "envelopes");
     }
 
-    public void Write(ReadOnlySpan<byte> envelope, long integratedTime)
+    /// <summary>
+    /// Writes the record of <paramref name="record"/>'s envelope unless one is there: the first
+    /// record stays (false). With <paramref name="replace"/> an existing one is replaced, for a
+    /// record whose leaf never came.
+    /// </summary>
+    public bool Write(EnvelopeRecord record, bool replace = false)
     {
+        ArgumentNullException.ThrowIfNull(record);
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer))
         {
             w.WriteStartObject();
-            w.WriteNumber("integratedTime", integratedTime);
-            w.WriteBase64String("envelope", envelope);
+            w.WriteNumber("integratedTime", record.IntegratedTime);
+            w.WriteNumber("logIndex", record.LogIndex);
+            w.WriteBase64String("signedEntryTimestamp", record.SignedEntryTimestamp);
+            w.WriteBase64String("envelope", record.Envelope);
             w.WriteEndObject();
         }
 
-        DurableFile.Write(PathOf(SHA256.HashData(envelope)), buffer.ToArray(), atomicReplace: true);
+        var path = PathOf(SHA256.HashData(record.Envelope));
+        if (replace)
+        {
+            DurableFile.Write(path, buffer.ToArray(), atomicReplace: true);
+            return true;
+        }
+
+        if (File.Exists(path))
+        {
+            return false;
+        }
+
+        // Written whole under a temporary name, then linked in without replacing: a record is
+        // either absent or complete, and never overwritten.
+        var temporary = path + ".new";
+        DurableFile.Write(temporary, buffer.ToArray(), atomicReplace: false);
+        try
+        {
+            File.Move(temporary, path, overwrite: false);
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            File.Delete(temporary);
+            return false;
+        }
+
+        DurableFile.SyncDirectory(_directory);
+        return true;
     }
 
     /// <summary>The record of the envelope whose SHA-256 is <paramref name="envelopeHash"/>, or null when there is none.</summary>
     /// <exception cref="FormatException">The record is malformed or holds another envelope.</exception>
-    public (long IntegratedTime, byte[] Envelope)? Read(ReadOnlySpan<byte> envelopeHash)
+    public EnvelopeRecord? Read(ReadOnlySpan<byte> envelopeHash)
     {
         var path = PathOf(envelopeHash);
         if (!File.Exists(path))
@@ -46,24 +85,40 @@ internal sealed class EnvelopeRecords
         return Parse(File.ReadAllBytes(path), envelopeHash);
     }
 
+    /// <summary>Where the record of <paramref name="envelopeHash"/> is kept, for messages naming it.</summary>
+    public string PathOf(ReadOnlySpan<byte> envelopeHash) => Path.Combine(_directory, NameOf(envelopeHash));
+
     /// <summary>The file name of an envelope's record, also its path under a log's <c>envelopes/</c> URL.</summary>
     public static string NameOf(ReadOnlySpan<byte> envelopeHash) => Convert.ToHexStringLower(envelopeHash) + ".json";
 
-    /// <summary>The bytes of <paramref name="envelopeHash"/>'s record at <paramref name="path"/> (a file or a served copy).</summary>
-    /// <exception cref="FormatException">The record is malformed or holds another envelope.</exception>
-    public static (long IntegratedTime, byte[] Envelope) Parse(byte[] record, ReadOnlySpan<byte> envelopeHash)
+    /// <summary>The bytes of <paramref name="envelopeHash"/>'s record (a file or a served copy). Its timestamp is not checked here.</summary>
+    /// <exception cref="FormatException">The record is malformed, out of range, or holds another envelope.</exception>
+    public static EnvelopeRecord Parse(byte[] record, ReadOnlySpan<byte> envelopeHash)
     {
         var name = NameOf(envelopeHash);
         try
         {
             using var doc = JsonDocument.Parse(record);
-            var envelope = doc.RootElement.GetProperty("envelope").GetBytesFromBase64();
+            var root = doc.RootElement;
+            var envelope = root.GetProperty("envelope").GetBytesFromBase64();
             if (!SHA256.HashData(envelope).AsSpan().SequenceEqual(envelopeHash))
             {
                 throw new FormatException($"the envelope record {name} holds an envelope of another hash");
             }
 
-            return (doc.RootElement.GetProperty("integratedTime").GetInt64(), envelope);
+            var integrated = root.GetProperty("integratedTime").GetInt64();
+            if (integrated is < 0 || integrated > MaxTime)
+            {
+                throw new FormatException($"the envelope record {name} has integratedTime {integrated}, outside 0..{MaxTime}");
+            }
+
+            var index = root.GetProperty("logIndex").GetInt64();
+            if (index < 0)
+            {
+                throw new FormatException($"the envelope record {name} has a negative logIndex");
+            }
+
+            return new EnvelopeRecord(integrated, index, root.GetProperty("signedEntryTimestamp").GetBytesFromBase64(), envelope);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {
@@ -83,5 +138,7 @@ internal sealed class EnvelopeRecords
         return File.Exists(path) ? File.ReadAllBytes(path) : null;
     }
 
-    private string PathOf(ReadOnlySpan<byte> envelopeHash) => Path.Combine(_directory, NameOf(envelopeHash));
 }
+
+/// <summary>An envelope's record: the integrated time and index the log signed, that signature, and the envelope bytes.</summary>
+internal sealed record EnvelopeRecord(long IntegratedTime, long LogIndex, byte[] SignedEntryTimestamp, byte[] Envelope);

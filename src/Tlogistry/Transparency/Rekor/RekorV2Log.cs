@@ -182,7 +182,7 @@ internal sealed class RekorV2Log : ITransparencyLog, ICheckpointSource
                 try
                 {
                     // Only the envelope is taken: the time is the log's word, which only a SET could carry.
-                    var (_, envelope) = EnvelopeRecords.Parse(answer.Body, hash);
+                    var envelope = EnvelopeRecords.Parse(answer.Body, hash).Envelope;
                     return new LogRecord(new TlogEntry(index, _logId, kind, version, 0, null, proof, leaf), DsseEnvelope.Parse(envelope));
                 }
                 catch (FormatException)

@@ -193,7 +193,7 @@ internal sealed class BundleVerifier(TrustedRoot root, LegacyTrustUnsafe? legacy
 
         // Only a SET signs the integrated time; without one it is the bundle's word, and the
         // caller treats the time as unknown (an embedded leaf's own time is bound by Verify).
-        DateTimeOffset? integrated = entry.IntegratedTime != 0 && entry.SignedEntryTimestamp is not null ? DateTimeOffset.FromUnixTimeSeconds(entry.IntegratedTime) : null;
+        DateTimeOffset? integrated = entry.IntegratedTime != 0 && entry.SignedEntryTimestamp is not null ? (entry.IntegratedTime >= DateTimeOffset.MinValue.ToUnixTimeSeconds() && entry.IntegratedTime <= DateTimeOffset.MaxValue.ToUnixTimeSeconds() ? DateTimeOffset.FromUnixTimeSeconds(entry.IntegratedTime) : throw Fail(entry, "integratedTime", $"{entry.IntegratedTime} is not a time")) : null;
         var at = integrated ?? now;
         if (at < log.ValidFrom || (log.ValidUntil is { } until && at > until))
         {

@@ -55,11 +55,14 @@ public sealed class EmbeddedLeafFormatTests
             Assert.Equal(r.Entry.IntegratedTime, verified.Entry.IntegratedTime!.Value.ToUnixTimeSeconds());
         }
 
-        // A dsse leaf whose record is gone is handed on without an envelope, not guessed at.
+        // A dsse leaf whose record is gone is a damaged log, not a leaf to skip or guess at.
         File.Delete(Assert.Single(Directory.GetFiles(dir.Combine("log", "envelopes"))));
-        await foreach (var r in log.ReadFromAsync(1, [signer], Ct))
+        await Assert.ThrowsAsync<LogVerificationException>(async () =>
         {
-            Assert.Null(r.Envelope);
-        }
+            await foreach (var r in log.ReadFromAsync(1, [signer], Ct))
+            {
+                Assert.Fail("a leaf without its record was read");
+            }
+        });
     }
 }

@@ -53,6 +53,32 @@ public sealed class LocalStateTests
     }
 
     [Fact]
+    public async Task ADeletedEnvelopeRecordWithItsRowAndIntentStopsTheStartInsteadOfPinningAMovedTag()
+    {
+        await using var upstream = await TagUpstream.StartAsync();
+        using var data = new TempDirectory();
+        await using (var proxy = await ProxyHost.StartAsync(data.Path, upstream.Mapping, null, Ct))
+        {
+            using var http = new HttpClient { BaseAddress = proxy.BaseUri };
+            using var first = await http.GetAsync(Tag, Ct);
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+
+        // Everything that names the pin outside the Merkle tree goes: the store row, any intent, the leaf's envelope record.
+        Sql(data.Path, "DELETE FROM sightings");
+        Sql(data.Path, "DELETE FROM append_intents");
+        var record = Assert.Single(Directory.GetFiles(Path.Combine(data.Path, "log", "envelopes"), "*.json"));
+        File.Delete(record);
+        upstream.Move("v1");
+
+        var (exit, stderr) = await ServeProcess.RunRefusedAsync(data.Path, upstream.Mapping, Ct);
+        Assert.NotEqual(0, exit);
+        Assert.Contains("leaf 0", stderr, StringComparison.Ordinal);
+        Assert.Contains(Path.GetFileName(record), stderr, StringComparison.Ordinal);
+        Assert.Equal(0L, Sql(data.Path, "SELECT count(*) FROM sightings"));
+    }
+
+    [Fact]
     public async Task ADeletedLogStopsTheStartUntilTheOperatorAcceptsItAndForgetsItsPins()
     {
         await using var upstream = await TagUpstream.StartAsync();

@@ -355,6 +355,7 @@ internal sealed partial class EmbeddedLog : IDisposable
     /// the log's signature over this leaf, time and index; a leaf of the earlier kind decoded.
     /// </summary>
     /// <exception cref="InvalidDataException">A dsse leaf's record is missing or not to be believed: the log is damaged.</exception>
+    /// <exception cref="IOException">The record could not be read.</exception>
     /// <exception cref="FormatException">A leaf of neither kind.</exception>
     public ReadLeaf ReadEntry(long index, byte[] leaf)
     {
@@ -369,8 +370,9 @@ internal sealed partial class EmbeddedLog : IDisposable
         {
             record = Envelopes.Read(hash) ?? throw new InvalidDataException($"the embedded log is damaged: the envelope record {file} of leaf {index} is missing");
         }
-        catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
+        catch (FormatException e)
         {
+            // A file that cannot be opened is an outage, left to propagate; one that reads wrong is damage.
             throw new InvalidDataException($"the embedded log is damaged: the envelope record {file} of leaf {index} cannot be read: {e.Message}", e);
         }
 

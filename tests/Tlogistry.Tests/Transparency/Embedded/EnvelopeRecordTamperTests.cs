@@ -137,6 +137,39 @@ public sealed class EnvelopeRecordTamperTests
     }
 
     [Fact]
+    public async Task ARecordWhoseLeafNeverCameKeepsItsTimeAndAnEditedOneIsRefused()
+    {
+        using var rig = await Rig.WriteAsync(1);
+        var orphan = rig.NewEnvelope(5);
+        var json = orphan.ToJson();
+        var leaf = EmbeddedEntry.Leaf(json, orphan, rig.Signer);
+        const long CutShort = 1_700_000_000;
+        using (var embedded = rig.Open())
+        {
+            var log = new EmbeddedSightingLog(embedded, rig.Time);
+
+            // An append cut short after its record: the record names index 1, which another sighting then takes.
+            embedded.Envelopes.Write(new EnvelopeRecord(CutShort, 1, embedded.SignEntryTimestamp(leaf, CutShort, 1), json));
+            Assert.Equal(1, (await log.AppendAsync(rig.NewEnvelope(6), rig.Signer, Ct)).LogIndex);
+
+            var file = Path.Combine(rig.LogDir, "envelopes", EnvelopeRecords.NameOf(SHA256.HashData(json)));
+            var kept = File.ReadAllBytes(file);
+            Edit(file, "integratedTime", CutShort + 1);
+            await Assert.ThrowsAsync<LogVerificationException>(() => log.AppendAsync(orphan, rig.Signer, Ct));
+            Assert.Equal(2, embedded.Size);
+            File.WriteAllBytes(file, kept);
+
+            rig.Time.Advance(TimeSpan.FromHours(1));
+            var entry = await log.AppendAsync(orphan, rig.Signer, Ct);
+            Assert.Equal((2L, CutShort), (entry.LogIndex, entry.IntegratedTime));
+            Assert.True(SignedEntryTimestamp.Verify(entry, embedded.Trusted.PublicKeyDer));
+        }
+
+        using var reopened = rig.Open();
+        Assert.Equal(3, reopened.Size);
+    }
+
+    [Fact]
     public void ARecordIsWrittenOnceAndNeverReplacedWithAnotherTime()
     {
         using var dir = new TempDirectory();
@@ -231,14 +264,19 @@ public sealed class EnvelopeRecordTamperTests
             var log = new EmbeddedSightingLog(embedded, rig.Time);
             for (var i = 0; i < count; i++)
             {
-                var claim = new SightingClaim(Typed.Tag(Reference + i), Typed.Digest("sha256:" + new string('a', 64)), "m", rig.Time.GetUtcNow(), "u", rig._key.Identity);
-                var envelope = rig._key.SignEnvelope(Dsse.InTotoPayloadType, SightingStatement.Encode(claim));
+                var envelope = rig.NewEnvelope(i);
                 rig.Envelopes.Add(envelope);
                 rig.Written.Add(await log.AppendAsync(envelope, rig.Signer, Ct));
                 rig.Time.Advance(TimeSpan.FromMinutes(1));
             }
 
             return rig;
+        }
+
+        public DsseEnvelope NewEnvelope(int i)
+        {
+            var claim = new SightingClaim(Typed.Tag(Reference + i), Typed.Digest("sha256:" + new string('a', 64)), "m", Time.GetUtcNow(), "u", _key.Identity);
+            return _key.SignEnvelope(Dsse.InTotoPayloadType, SightingStatement.Encode(claim));
         }
 
         public EmbeddedLog Open() => EmbeddedLog.Open(LogDir, NullLogger.Instance, EmbeddedEntry.Subject);

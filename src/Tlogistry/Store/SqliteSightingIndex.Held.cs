@@ -6,7 +6,7 @@ namespace Tlogistry.Store;
 internal sealed partial class SqliteSightingIndex
 {
     private const string HeldTable = """
-        CREATE TABLE held_manifests (
+        CREATE TABLE IF NOT EXISTS held_manifests (
             reference TEXT PRIMARY KEY,
             digest TEXT NOT NULL,
             media_type TEXT NOT NULL,

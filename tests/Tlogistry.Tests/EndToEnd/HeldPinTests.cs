@@ -204,6 +204,12 @@ public sealed class HeldPinTests
         }
 
         using var data = new TempDirectory();
+        if (database is not null)
+        {
+            // Replicas sharing a store never make their own key.
+            Tlogistry.Signing.InstanceKey.LoadOrCreate(Path.Combine(data.Path, "signing-key.pem")).Dispose();
+        }
+
         await using var upstream = await Upstream.StartAsync();
         string uuid;
         await using (var first = await ProxyHost.StartAsync(data.Path, [upstream.Mapping], settings, Ct))

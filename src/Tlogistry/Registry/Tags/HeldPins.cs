@@ -70,27 +70,38 @@ internal sealed class HeldPins
         && _time.GetUtcNow() - at < Settings.RevalidateAfter;
 
     /// <summary>The tag's held manifest if its bytes hash to <paramref name="pin"/>'s digest; otherwise null.</summary>
-    public async Task<UpstreamManifest?> ReadAsync(TagReference reference, Store.Sighting pin, Uri url, CancellationToken ct)
+    public async Task<UpstreamManifest?> ReadAsync(TagReference reference, Store.Sighting pin, Uri url, CancellationToken ct) =>
+        await FindAsync(reference, ct) is { } held ? Verify(held, pin, url) : null;
+
+    /// <summary>The row held for the tag, unverified; null when none is held or the store cannot say.</summary>
+    public async Task<HeldManifest?> FindAsync(TagReference reference, CancellationToken ct)
     {
         if (Settings.MaxBytes == 0)
         {
             return null;
         }
 
-        HeldManifest? held;
         try
         {
-            held = await _store.FindHeldManifestAsync(reference, ct);
+            return await _store.FindHeldManifestAsync(reference, ct);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             RegistryLog.HeldManifestUnavailable(_logger, reference.Canonical, e.Message);
             return null;
         }
+    }
 
-        if (held is null || held.Digest != pin.Digest)
+    /// <summary>
+    /// <paramref name="held"/> as a manifest to serve, if it was held for <paramref name="pin"/>
+    /// and its bytes hash to the pin's digest and parse as a manifest of a served type; otherwise null.
+    /// </summary>
+    public UpstreamManifest? Verify(HeldManifest held, Store.Sighting pin, Uri url)
+    {
+        var reference = held.Reference;
+        if (held.Digest != pin.Digest)
         {
-            // None held, or held for an earlier pin (replaced at the next confirmation).
+            // Held for an earlier pin (replaced at the next confirmation).
             return null;
         }
 

@@ -159,6 +159,12 @@ internal sealed class ManifestByTag
     /// </summary>
     private async Task<bool> ServeStaleAsync(HttpContext context, ImageName name, TagReference pinned, bool head, UpstreamException failure, CancellationToken ct)
     {
+        // The store is asked for a pin only when something is held for the tag.
+        if (await _held.FindAsync(pinned, ct) is not { } row)
+        {
+            return false;
+        }
+
         Store.Sighting? pin;
         try
         {
@@ -169,7 +175,7 @@ internal sealed class ManifestByTag
             return false;
         }
 
-        if (pin is null || await _held.ReadAsync(pinned, pin, _manifests.UrlFor(name, pin.Digest.ToString()), ct) is not { } held)
+        if (pin is null || _held.Verify(row, pin, _manifests.UrlFor(name, pin.Digest.ToString())) is not { } held)
         {
             return false;
         }

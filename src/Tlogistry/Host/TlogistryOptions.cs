@@ -159,7 +159,7 @@ internal sealed class TlogistryOptions
         }
 
         var unit = text.Length > 1 ? text[^1] : ' ';
-        if (long.TryParse(text[..^1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n is > 0 and <= 100_000)
+        if (text.Length > 1 && long.TryParse(text[..^1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n is > 0 and <= 100_000)
         {
             switch (unit)
             {

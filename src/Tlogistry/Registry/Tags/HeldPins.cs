@@ -23,6 +23,10 @@ internal sealed class HeldPins
     // What this process already wrote, so a warm tag costs the store one write per pin, not one per pull.
     private readonly ConcurrentDictionary<TagReference, Digest> _written = new();
 
+    // Both maps are forgotten past this many tags: memory stays bounded, and forgetting costs
+    // only one more question upstream or one more write per tag.
+    private const int MaxTracked = 100_000;
+
     public HeldPins(IHeldManifests store, HeldPinSettings settings, TimeProvider time, ILogger logger)
     {
         _store = store;
@@ -42,6 +46,12 @@ internal sealed class HeldPins
         if (!string.Equals(manifest.Digest, pin.Digest.ToString(), StringComparison.Ordinal))
         {
             return;
+        }
+
+        if (_confirmed.Count >= MaxTracked)
+        {
+            _confirmed.Clear();
+            _written.Clear();
         }
 
         _confirmed[reference] = _time.GetUtcNow();

@@ -66,6 +66,7 @@ internal static partial class TlogistryApp
 
         var onUnavailable = options.ParseUnavailablePolicy();
         var tagPolicy = options.ParseTagPolicy();
+        var heldPins = options.ParseHeldPinSettings();
         var tls = ServerTls.Load(options.TlsCert, options.TlsKey);
         var storeChoice = StoreChoice.Parse(options.Store);
         builder.WebHost.ConfigureKestrel(k =>
@@ -137,6 +138,11 @@ internal static partial class TlogistryApp
             services.AddSingleton(firstSightings);
         }
 
+        services.AddSingleton(sp => new HeldPins(
+            sp.GetRequiredService<ISightingIndex>(),
+            heldPins,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<HeldPins>()));
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<RegistryApi>(sp, onUnavailable));
         services.AddSingleton<BundleApi>();
         services.AddSingleton(sp => new Readiness(

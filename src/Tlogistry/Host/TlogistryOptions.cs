@@ -92,6 +92,15 @@ internal sealed class TlogistryOptions
     /// <summary>Bytes of manifests kept in memory by digest (immutable, so never stale); 0 turns the cache off.</summary>
     public long ManifestCacheBytes { get; set; } = 64L * 1024 * 1024;
 
+    /// <summary>Bytes of pinned manifests held in the store for answering without upstream; 0 holds none.</summary>
+    public long HeldManifestBytes { get; set; } = Registry.Tags.HeldPinSettings.DefaultMaxBytes;
+
+    /// <summary>How long a pinned tag confirmed upstream is answered from its held manifest without asking again: <c>0</c> (ask every time), or e.g. <c>30s</c>, <c>5m</c>, <c>1h</c>.</summary>
+    public string RevalidateAfter { get; set; } = "0";
+
+    /// <summary>What a pinned tag gets when upstream fails to answer: <c>serve-pinned</c> (its held manifest, marked stale) or <c>fail</c> (the upstream error).</summary>
+    public string OnUpstreamError { get; set; } = "serve-pinned";
+
     /// <summary>Console log format: <c>text</c> (one line a person reads) or <c>json</c> (one JSON object per line).</summary>
     public string LogFormat { get; set; } = "text";
 
@@ -123,6 +132,46 @@ internal sealed class TlogistryOptions
         "serve" => Registry.UnavailablePolicy.ServeUnverifiedUnsafe,
         _ => throw new FormatException($"--on-log-unavailable must be fail or serve, got \"{OnLogUnavailable}\""),
     };
+
+    public Registry.Tags.HeldPinSettings ParseHeldPinSettings()
+    {
+        if (HeldManifestBytes < 0)
+        {
+            throw new FormatException($"--held-manifest-bytes must be 0 (hold none) or more, got {HeldManifestBytes}");
+        }
+
+        var serve = OnUpstreamError.Trim().ToLowerInvariant() switch
+        {
+            "serve-pinned" => true,
+            "fail" => false,
+            _ => throw new FormatException($"--on-upstream-error must be serve-pinned or fail, got \"{OnUpstreamError}\""),
+        };
+        return new Registry.Tags.HeldPinSettings(HeldManifestBytes, ParseDuration("--revalidate-after", RevalidateAfter), serve);
+    }
+
+    /// <summary>A duration as a whole number with a unit (<c>s</c>, <c>m</c>, <c>h</c>, <c>d</c>), or <c>0</c>.</summary>
+    internal static TimeSpan ParseDuration(string flag, string value)
+    {
+        var text = value.Trim();
+        if (text == "0")
+        {
+            return TimeSpan.Zero;
+        }
+
+        var unit = text.Length > 1 ? text[^1] : ' ';
+        if (text.Length > 1 && long.TryParse(text[..^1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n is > 0 and <= 100_000)
+        {
+            switch (unit)
+            {
+                case 's': return TimeSpan.FromSeconds(n);
+                case 'm': return TimeSpan.FromMinutes(n);
+                case 'h': return TimeSpan.FromHours(n);
+                case 'd': return TimeSpan.FromDays(n);
+            }
+        }
+
+        throw new FormatException($"{flag} must be 0 or a whole number of s, m, h or d (e.g. 30s, 5m, 1h), got \"{value}\"");
+    }
 
     /// <summary>The flag or configured port, else <c>PORT</c> from the environment (as container platforms set it), else 8080.</summary>
     public int ResolvePort(string? portVariable)

@@ -35,4 +35,13 @@ internal static partial class RegistryLog
 
     [LoggerMessage(EventId = EventIds.Registry.FirstSightingLimited, Level = LogLevel.Warning, Message = "refused first sighting of {Reference}: client {Client} is over its first-sighting limit")]
     public static partial void FirstSightingLimited(ILogger logger, string reference, string client);
+
+    [LoggerMessage(EventId = EventIds.Registry.ServedStale, Level = LogLevel.Warning, Message = "serving held {Reference} -> {Digest}: upstream failed to answer ({Reason}) (on-upstream-error=serve-pinned)")]
+    public static partial void ServedStale(ILogger logger, string reference, string digest, string reason);
+
+    [LoggerMessage(EventId = EventIds.Registry.HeldManifestRejected, Level = LogLevel.Error, Message = "held manifest of {Reference} not served: {Reason}")]
+    public static partial void HeldManifestRejected(ILogger logger, string reference, string reason);
+
+    [LoggerMessage(EventId = EventIds.Registry.HeldManifestUnavailable, Level = LogLevel.Warning, Message = "held manifest of {Reference} could not be stored or read: {Reason}")]
+    public static partial void HeldManifestUnavailable(ILogger logger, string reference, string reason);
 }

@@ -14,6 +14,7 @@ internal static class RequestOutcome
     public const string FirstSeen = "first_seen";
     public const string Mismatch = "mismatch";
     public const string ServedPinned = "served_pinned";
+    public const string ServedStale = "served_stale";
     public const string Mutable = "mutable";
     public const string Redirected = "redirected";
     public const string Unverified = "unverified";

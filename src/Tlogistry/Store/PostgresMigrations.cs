@@ -53,6 +53,17 @@ internal static class PostgresMigrations
             intent bytea NOT NULL,
             stored_at timestamptz NOT NULL DEFAULT now())
         """,
+
+        // Each pinned tag's manifest bytes, so the tag can be answered while upstream is down.
+        """
+        CREATE TABLE tlogistry_held_manifests (
+            reference text PRIMARY KEY,
+            digest text NOT NULL,
+            media_type text NOT NULL,
+            size bigint NOT NULL,
+            bytes bytea NOT NULL,
+            held_at timestamptz NOT NULL DEFAULT now())
+        """,
     ];
 
     public static int Latest => Steps.Length;

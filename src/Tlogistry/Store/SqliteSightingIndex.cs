@@ -15,8 +15,9 @@ internal sealed partial class SqliteSightingIndex : ISightingIndex
 {
     // Schema 2 keeps whole bundles. Schema 1 kept envelopes only, and only the embedded log
     // existed then: its table is dropped and rebuilt from that log at start. Schema 3 adds the
-    // remembered checkpoints, schema 4 the append intents. Steps only ever move forward.
-    private const int SchemaVersion = 4;
+    // remembered checkpoints, schema 4 the append intents, schema 5 the held manifests. Steps
+    // only ever move forward.
+    private const int SchemaVersion = 5;
     private const string Columns = "reference, digest, media_type, observed_at, upstream, identity, bundle";
     private readonly string _connectionString;
     private readonly string _pragmas;
@@ -78,6 +79,11 @@ internal sealed partial class SqliteSightingIndex : ISightingIndex
         if (found < 4)
         {
             Exec(c, IntentsTable);
+        }
+
+        if (found < 5)
+        {
+            Exec(c, HeldTable);
         }
 
         Exec(c, $"PRAGMA user_version = {SchemaVersion}; COMMIT;");

@@ -72,6 +72,9 @@ internal static class EventIds
         public const int ServedPinned = 4007;
         public const int PolicyTimeout = 4008;
         public const int FirstSightingLimited = 4009;
+        public const int ServedStale = 4010;
+        public const int HeldManifestRejected = 4011;
+        public const int HeldManifestUnavailable = 4012;
         public const int TlogUnavailable = 4020;
     }
 

@@ -38,4 +38,13 @@ internal sealed class UpstreamException : Exception
 
     /// <summary>The status upstream answered with, when it answered at all.</summary>
     public int? UpstreamStatus { get; init; }
+
+    /// <summary>
+    /// Upstream did not answer the question: a 5xx or 429, or no answer at all (refused
+    /// connection, timeout, broken transfer). An answer (404, 401, bytes that do not hash or do
+    /// not parse, a destination the guard refused) is not a failure to answer.
+    /// </summary>
+    public bool FailedToAnswer => UpstreamStatus is int status
+        ? status >= 500 || status == 429
+        : Status == 502 && Error.Code == DistributionErrorCodes.Unknown;
 }

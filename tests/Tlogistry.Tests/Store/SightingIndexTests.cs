@@ -44,6 +44,44 @@ public abstract class SightingIndexTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AHeldManifestReadsBackAfterReopenAndIsReplacedForItsTag()
+    {
+        var index = await Store.OpenAsync();
+        var tag = Typed.Tag("ghcr.io/org/app:v1");
+        var first = Held(tag, "one");
+        Assert.True(await index.HoldManifestAsync(first, 1 << 20, Ct));
+
+        var reopened = await Store.OpenAsync();
+        var found = await reopened.FindHeldManifestAsync(tag, Ct);
+        Assert.NotNull(found);
+        Assert.Equal((first.Digest, first.MediaType), (found.Digest, found.MediaType));
+        Assert.Equal(first.Bytes, found.Bytes);
+        Assert.Null(await reopened.FindHeldManifestAsync(Typed.Tag("ghcr.io/org/app:v2"), Ct));
+
+        var second = Held(tag, "two");
+        Assert.True(await reopened.HoldManifestAsync(second, 1 << 20, Ct));
+        Assert.Equal(second.Bytes, (await index.FindHeldManifestAsync(tag, Ct))!.Bytes);
+    }
+
+    [Fact]
+    public async Task AManifestThatWouldPassTheBoundIsNotHeldAndWhatIsHeldStays()
+    {
+        var index = await Store.OpenAsync();
+        var a = Held(Typed.Tag("ghcr.io/org/app:a"), "a");
+        var b = Held(Typed.Tag("ghcr.io/org/app:b"), "b");
+        var bound = a.Bytes.Length + b.Bytes.Length - 1;
+
+        Assert.True(await index.HoldManifestAsync(a, bound, Ct));
+        Assert.False(await index.HoldManifestAsync(b, bound, Ct));
+        Assert.Null(await index.FindHeldManifestAsync(b.Reference, Ct));
+        Assert.Equal(a.Bytes, (await index.FindHeldManifestAsync(a.Reference, Ct))!.Bytes);
+
+        // A tag's own row does not count against its replacement.
+        Assert.True(await index.HoldManifestAsync(Held(a.Reference, "A"), bound, Ct));
+        Assert.False(await index.HoldManifestAsync(a, 0, Ct));
+    }
+
+    [Fact]
     public async Task ASecondPinForAReferenceOrASecondRowForALogEntryIsRefused()
     {
         var index = await Store.OpenAsync();
@@ -210,6 +248,12 @@ public abstract class SightingIndexTests : IAsyncLifetime
     private static RememberedCheckpoint Remembered(long size, byte root) => new("log.test/a", size, [root, .. new byte[31]], $"note {size}");
 
     private protected abstract Task<TestStore> CreateStoreAsync();
+
+    private static HeldManifest Held(Tlogistry.Oci.TagReference reference, string annotation)
+    {
+        var bytes = Encoding.UTF8.GetBytes($"{{\"schemaVersion\":2,\"annotations\":{{\"a\":\"{annotation}\"}}}}");
+        return new HeldManifest(reference, Typed.Digest(OciImageBuilder.Sha256Digest(bytes)), "application/vnd.oci.image.manifest.v1+json", bytes);
+    }
 
     /// <summary>A sighting as the store sees it; nothing here is verified, so nothing needs to be real.</summary>
     internal static Sighting Fake(string reference, long logIndex, string logId = LogA)

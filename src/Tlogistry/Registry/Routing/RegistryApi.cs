@@ -40,6 +40,7 @@ internal sealed class RegistryApi : IDisposable
         TagPolicy tagPolicy,
         UpstreamOptions upstream,
         UnavailablePolicy onUnavailable,
+        HeldPins held,
         ILogger<RegistryApi> logger,
         FirstSightingLimiter? firstSightings = null,
         UpstreamRecord? record = null)
@@ -54,6 +55,7 @@ internal sealed class RegistryApi : IDisposable
             onUnavailable,
             firstSightings,
             record ?? UpstreamRecord.Canonical,
+            held,
             logger);
         _digests = new ManifestByDigest(manifests, manifestCache);
         _forwarder = new UpstreamForwarder(client);

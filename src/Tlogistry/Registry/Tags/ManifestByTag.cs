@@ -12,7 +12,9 @@ namespace Tlogistry.Registry.Tags;
 /// <summary>
 /// A manifest by tag: the tag policy first (a mutable tag is served as upstream has it and
 /// never reaches the ledger), then resolve upstream, take a first sighting from the client's
-/// budget, consult the ledger, and serve, refuse, or serve the pinned manifest.
+/// budget, consult the ledger, and serve, refuse, or serve the pinned manifest. A pinned tag
+/// confirmed within the revalidation window, or whose upstream fails to answer, is answered
+/// from its held manifest (<see cref="HeldPins"/>).
 /// </summary>
 internal sealed class ManifestByTag
 {
@@ -22,6 +24,7 @@ internal sealed class ManifestByTag
     private readonly UnavailablePolicy _onUnavailable;
     private readonly FirstSightingLimiter? _firstSightings;
     private readonly UpstreamRecord _record;
+    private readonly HeldPins _held;
     private readonly ILogger _logger;
 
     public ManifestByTag(
@@ -31,8 +34,10 @@ internal sealed class ManifestByTag
         UnavailablePolicy onUnavailable,
         FirstSightingLimiter? firstSightings,
         UpstreamRecord record,
+        HeldPins held,
         ILogger logger)
     {
+        _held = held;
         _manifests = manifests;
         _ledger = ledger;
         _tagPolicy = tagPolicy;
@@ -56,11 +61,34 @@ internal sealed class ManifestByTag
             return;
         }
 
-        var manifest = head ? await _manifests.HeadAsync(name, tag, ct) : await _manifests.FetchWarmAsync(name, tag, reference, ct);
+        var headers = context.Response.Headers;
+        if (_held.Fresh(pinned) && _ledger.CachedPin(pinned) is { } confirmed
+            && await _held.ReadAsync(pinned, confirmed, _manifests.UrlFor(name, confirmed.Digest.ToString()), ct) is { } fresh)
+        {
+            PinHeaders.Set(headers, confirmed);
+            RequestOutcome.Set(context, RequestOutcome.Served);
+            await ManifestResponse.WriteAsync(context, fresh, head, ct);
+            return;
+        }
+
+        UpstreamManifest manifest;
+        try
+        {
+            manifest = head ? await _manifests.HeadAsync(name, tag, ct) : await _manifests.FetchWarmAsync(name, tag, reference, ct);
+        }
+        catch (UpstreamException e) when (e.FailedToAnswer && _held.Settings.ServeOnUpstreamError)
+        {
+            if (!await ServeStaleAsync(context, name, pinned, head, e, ct))
+            {
+                throw;
+            }
+
+            return;
+        }
+
         RequestOutcome.SetUpstreamStatus(context, 200);
         _manifests.Keep(name, manifest);
 
-        var headers = context.Response.Headers;
         LedgerDecision decision;
         try
         {
@@ -118,8 +146,51 @@ internal sealed class ManifestByTag
             headers["Tlog-First-Seen"] = "true";
         }
 
+        await _held.ConfirmedAsync(pinned, decision.Pin, manifest, ct);
+
         RequestOutcome.Set(context, decision.Outcome == PinOutcome.FirstSeen ? RequestOutcome.FirstSeen : RequestOutcome.Served);
         await ManifestResponse.WriteAsync(context, manifest, head, ct);
+    }
+
+    /// <summary>
+    /// Upstream failed to answer for a tag: its pin's held manifest, marked <c>Tlog-Stale</c>,
+    /// when the tag has a pin and held bytes that hash to it; false (the failure is the answer)
+    /// otherwise, and when the store cannot say what the pin is.
+    /// </summary>
+    private async Task<bool> ServeStaleAsync(HttpContext context, ImageName name, TagReference pinned, bool head, UpstreamException failure, CancellationToken ct)
+    {
+        // The store is asked for a pin only when something is held for the tag.
+        if (await _held.FindAsync(pinned, ct) is not { } row)
+        {
+            return false;
+        }
+
+        Store.Sighting? pin;
+        try
+        {
+            pin = _ledger.CachedPin(pinned) ?? await _ledger.FindPinAsync(pinned, ct);
+        }
+        catch (LedgerUnavailableException)
+        {
+            return false;
+        }
+
+        if (pin is null || _held.Verify(row, pin, _manifests.UrlFor(name, pin.Digest.ToString())) is not { } held)
+        {
+            return false;
+        }
+
+        if (failure.UpstreamStatus is int status)
+        {
+            RequestOutcome.SetUpstreamStatus(context, status);
+        }
+
+        RegistryLog.ServedStale(_logger, pinned.Canonical, held.Digest, failure.Message);
+        PinHeaders.Set(context.Response.Headers, pin);
+        context.Response.Headers["Tlog-Stale"] = "true";
+        RequestOutcome.Set(context, RequestOutcome.ServedStale);
+        await ManifestResponse.WriteAsync(context, held, head, ct);
+        return true;
     }
 
     /// <summary>429 with Retry-After: the client's budget of new entries is spent, and nothing was recorded.</summary>

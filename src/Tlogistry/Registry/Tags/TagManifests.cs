@@ -28,6 +28,9 @@ internal sealed class TagManifests
     /// <summary>The tag's bytes as upstream has them now, read whole and hashed.</summary>
     public Task<UpstreamManifest> GetAsync(ImageName name, string tag, CancellationToken ct) => _manifests.GetAsync(name, tag, ct);
 
+    /// <summary>Where upstream serves the manifest <paramref name="reference"/> of <paramref name="name"/>.</summary>
+    public Uri UrlFor(ImageName name, string reference) => _manifests.UrlFor(name, reference);
+
     /// <summary>Kept by digest, so a later pull of the pin or by digest is served from memory.</summary>
     public void Keep(ImageName name, UpstreamManifest manifest) => _manifestCache.Add(name, manifest);
 

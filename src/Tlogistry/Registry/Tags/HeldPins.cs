@@ -1,0 +1,135 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Tlogistry.Oci;
+using Tlogistry.Store;
+using Tlogistry.Upstream;
+
+namespace Tlogistry.Registry.Tags;
+
+/// <summary>
+/// Pinned manifests held in the store, and when each tag was last confirmed upstream: what lets
+/// a pinned tag be answered without upstream, inside the revalidation window or while upstream
+/// fails to answer. Held bytes are served only when their SHA-256 is the pin's digest, checked
+/// on every read, so a row altered in the store is never served.
+/// </summary>
+internal sealed class HeldPins
+{
+    private readonly IHeldManifests _store;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<TagReference, DateTimeOffset> _confirmed = new();
+
+    // What this process already wrote, so a warm tag costs the store one write per pin, not one per pull.
+    private readonly ConcurrentDictionary<TagReference, Digest> _written = new();
+
+    // Both maps are forgotten past this many tags: memory stays bounded, and forgetting costs
+    // only one more question upstream or one more write per tag.
+    private const int MaxTracked = 100_000;
+
+    public HeldPins(IHeldManifests store, HeldPinSettings settings, TimeProvider time, ILogger logger)
+    {
+        _store = store;
+        Settings = settings;
+        _time = time;
+        _logger = logger;
+    }
+
+    public HeldPinSettings Settings { get; }
+
+    /// <summary>
+    /// Upstream just served the pinned digest for the tag: the confirmation time restarts, and
+    /// the bytes (when read) are held. A store that cannot take them costs the pull nothing.
+    /// </summary>
+    public async Task ConfirmedAsync(TagReference reference, Store.Sighting pin, UpstreamManifest manifest, CancellationToken ct)
+    {
+        if (!string.Equals(manifest.Digest, pin.Digest.ToString(), StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        if (_confirmed.Count >= MaxTracked)
+        {
+            _confirmed.Clear();
+            _written.Clear();
+        }
+
+        _confirmed[reference] = _time.GetUtcNow();
+        if (Settings.MaxBytes == 0 || manifest.Bytes is null || (_written.TryGetValue(reference, out var written) && written == pin.Digest))
+        {
+            return;
+        }
+
+        try
+        {
+            if (await _store.HoldManifestAsync(new HeldManifest(reference, pin.Digest, manifest.MediaType, manifest.Bytes), Settings.MaxBytes, ct))
+            {
+                _written[reference] = pin.Digest;
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            RegistryLog.HeldManifestUnavailable(_logger, reference.Canonical, e.Message);
+        }
+    }
+
+    /// <summary>Whether the tag was confirmed upstream within the revalidation window (never, with a window of 0).</summary>
+    public bool Fresh(TagReference reference) =>
+        Settings.RevalidateAfter > TimeSpan.Zero
+        && _confirmed.TryGetValue(reference, out var at)
+        && _time.GetUtcNow() - at < Settings.RevalidateAfter;
+
+    /// <summary>The tag's held manifest if its bytes hash to <paramref name="pin"/>'s digest; otherwise null.</summary>
+    public async Task<UpstreamManifest?> ReadAsync(TagReference reference, Store.Sighting pin, Uri url, CancellationToken ct) =>
+        await FindAsync(reference, ct) is { } held ? Verify(held, pin, url) : null;
+
+    /// <summary>The row held for the tag, unverified; null when none is held or the store cannot say.</summary>
+    public async Task<HeldManifest?> FindAsync(TagReference reference, CancellationToken ct)
+    {
+        if (Settings.MaxBytes == 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            return await _store.FindHeldManifestAsync(reference, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            RegistryLog.HeldManifestUnavailable(_logger, reference.Canonical, e.Message);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="held"/> as a manifest to serve, if it was held for <paramref name="pin"/>
+    /// and its bytes hash to the pin's digest and parse as a manifest of a served type; otherwise null.
+    /// </summary>
+    public UpstreamManifest? Verify(HeldManifest held, Store.Sighting pin, Uri url)
+    {
+        var reference = held.Reference;
+        if (held.Digest != pin.Digest)
+        {
+            // Held for an earlier pin (replaced at the next confirmation).
+            return null;
+        }
+
+        var actual = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(held.Bytes));
+        if (!string.Equals(actual, pin.Digest.ToString(), StringComparison.Ordinal))
+        {
+            _written.TryRemove(reference, out _);
+            RegistryLog.HeldManifestRejected(_logger, reference.Canonical, $"its bytes hash to {actual}, the pin is {pin.Digest}");
+            return null;
+        }
+
+        if (!ManifestCheck.TryAccept(held.MediaType, held.Bytes, out var mediaType, out var problem))
+        {
+            _written.TryRemove(reference, out _);
+            RegistryLog.HeldManifestRejected(_logger, reference.Canonical, problem);
+            return null;
+        }
+
+        return new UpstreamManifest(held.Bytes, mediaType, actual, held.Bytes.Length, url);
+    }
+}

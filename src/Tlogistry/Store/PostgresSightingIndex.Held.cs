@@ -1,0 +1,41 @@
+using Tlogistry.Oci;
+
+namespace Tlogistry.Store;
+
+/// <summary>The shared store's held manifests (migration step 5), one row per tag.</summary>
+internal sealed partial class PostgresSightingIndex
+{
+    public Task<bool> HoldManifestAsync(HeldManifest manifest, long maxTotalBytes, CancellationToken cancellationToken) =>
+        RetryOnceAsync(() => HoldManifestOnceAsync(manifest, maxTotalBytes, cancellationToken), cancellationToken);
+
+    public Task<HeldManifest?> FindHeldManifestAsync(TagReference reference, CancellationToken cancellationToken) =>
+        RetryOnceAsync(() => FindHeldManifestOnceAsync(reference, cancellationToken), cancellationToken);
+
+    private async Task<bool> HoldManifestOnceAsync(HeldManifest manifest, long maxTotalBytes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        // Replicas writing at once may each see room for their row: the bound is approximate by a few manifests.
+        await using var cmd = _source.CreateCommand("""
+            INSERT INTO tlogistry_held_manifests (reference, digest, media_type, size, bytes)
+            SELECT @r, @d, @mt, @n, @b WHERE (SELECT coalesce(sum(size), 0) FROM tlogistry_held_manifests WHERE reference <> @r) + @n <= @max
+            ON CONFLICT (reference) DO UPDATE SET digest = excluded.digest, media_type = excluded.media_type, size = excluded.size, bytes = excluded.bytes, held_at = now()
+            """);
+        cmd.Parameters.AddWithValue("r", manifest.Reference.Canonical);
+        cmd.Parameters.AddWithValue("d", manifest.Digest.ToString());
+        cmd.Parameters.AddWithValue("mt", manifest.MediaType);
+        cmd.Parameters.AddWithValue("n", (long)manifest.Bytes.Length);
+        cmd.Parameters.AddWithValue("b", manifest.Bytes);
+        cmd.Parameters.AddWithValue("max", maxTotalBytes);
+        return await cmd.ExecuteNonQueryAsync(cancellationToken) > 0;
+    }
+
+    private async Task<HeldManifest?> FindHeldManifestOnceAsync(TagReference reference, CancellationToken cancellationToken)
+    {
+        await using var cmd = _source.CreateCommand("SELECT digest, media_type, bytes FROM tlogistry_held_manifests WHERE reference = @r");
+        cmd.Parameters.AddWithValue("r", reference.Canonical);
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+        return await r.ReadAsync(cancellationToken) && Digest.TryParse(r.GetString(0), out var digest, out _)
+            ? new HeldManifest(reference, digest, r.GetString(1), r.GetFieldValue<byte[]>(2))
+            : null;
+    }
+}

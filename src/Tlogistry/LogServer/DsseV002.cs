@@ -32,19 +32,15 @@ internal static class DsseV002
         var signers = new List<SignerKey>();
         foreach (var (key, isCertificate, raw) in verifiers)
         {
-            if (pending.Count == 0)
-            {
-                break;
-            }
-
-            var accepted = pending.Where(s => key.VerifyMessage(pae, s)).ToList();
-            if (accepted.Count == 0)
+            // Every verifier is checked against every signature, even once all are verified: a
+            // verifier that verifies nothing would be logged as a signer it is not.
+            if (!signatures.Any(s => key.VerifyMessage(pae, s)))
             {
                 throw new BadEntryException("could not verify envelope: no signature verifies over the PAE with a given verifier");
             }
 
             signers.Add(key);
-            foreach (var sig in accepted)
+            foreach (var sig in pending.Where(s => key.VerifyMessage(pae, s)).ToList())
             {
                 pending.Remove(sig);
                 verified.Add(new DsseV002Signature(sig, isCertificate, raw, HashedRekordV002.KeyDetails));

@@ -28,7 +28,14 @@ internal sealed class RekorV2Api
         }
 
         var root = doc.RootElement;
-        var canonical = EntryJson.OptionalObject(root, "dsseRequestV002") is { } dsse
+        // CreateEntryRequest's spec is a protobuf oneof: a request naming both kinds is not one entry.
+        var dsseRequest = EntryJson.OptionalObject(root, "dsseRequestV002");
+        if (dsseRequest is not null && root.TryGetProperty("hashedRekordRequestV002", out var other) && other.ValueKind != JsonValueKind.Null)
+        {
+            throw new BadEntryException("a request holds one of dsseRequestV002 and hashedRekordRequestV002, not both");
+        }
+
+        var canonical = dsseRequest is { } dsse
             ? DsseV002.Canonicalize(dsse)
             : HashedRekordV002.Canonicalize(EntryJson.Object(root, "hashedRekordRequestV002", "request"));
         var (entry, _) = await _log.AppendAsync(canonical, context.RequestAborted);

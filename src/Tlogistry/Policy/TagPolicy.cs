@@ -37,12 +37,13 @@ internal sealed class TagPolicy
     /// <summary>
     /// The tags signing tools move by design, mutable unless a registry sets its own list: the
     /// referrers fallback tag (<c>sha256-HEX</c>, an index that gains an entry with each
-    /// signature or attestation) and cosign's <c>sha256-HEX.sig</c>, <c>.att</c> and <c>.sbom</c>
-    /// (each signing appends a layer). Pinned, the second signature of an image would refuse
-    /// its verification; mutable, a verifier checks the signatures themselves, which is what
-    /// they are for.
+    /// signature or attestation) and cosign's <c>sha256-HEX.sig</c> and <c>.att</c> (each
+    /// signing appends a layer). Pinned, the second signature of an image would refuse its
+    /// verification; mutable, a verifier checks the signatures themselves, which is what they
+    /// are for. cosign's <c>.sbom</c> tag holds an SBOM no one signs or verifies: the pin is
+    /// its only integrity, so it stays pinned.
     /// </summary>
-    public const string SigningToolTags = @"^sha256-[0-9a-f]{64}(\.(sig|att|sbom))?$";
+    public const string SigningToolTags = @"^sha256-[0-9a-f]{64}(\.(sig|att))?$";
 
     /// <summary>Only the signing tools' tags are mutable and a moved tag is refused: the behaviour without any setting.</summary>
     public static TagPolicy Default { get; } = new(new Scope([Compile(SigningToolTags, "the built-in pattern")], MismatchPolicy.Fail), new Dictionary<RegistryHost, Scope>());

@@ -5,10 +5,10 @@ using Tlogistry.Transparency.Embedded;
 namespace Tlogistry.Tests.EndToEnd;
 
 /// <summary>
-/// The tags signing tools move by design (cosign's <c>sha256-HEX.sig</c>, <c>.att</c>,
-/// <c>.sbom</c>, the referrers fallback tag <c>sha256-HEX</c>): through the proxy each is
-/// served as upstream has it now, so a second signature does not refuse verification, while
-/// the image's own tag stays pinned; a registry's own mutable-tag list pins them again.
+/// The tags signing tools move by design (cosign's <c>sha256-HEX.sig</c>, <c>.att</c>, the
+/// referrers fallback tag <c>sha256-HEX</c>): through the proxy each is served as upstream has
+/// it now, so a second signature does not refuse verification, while the image's own tag and
+/// cosign's unsigned <c>.sbom</c> tag stay pinned; a registry's own mutable-tag list pins them again.
 /// </summary>
 [Trait("Category", "E2E")]
 public sealed class SigningToolTagTests
@@ -23,7 +23,7 @@ public sealed class SigningToolTagTests
         await using var upstream = await Oci11Registry.StartAsync();
         var image = upstream.PutManifest(upstream.Manifest("signed image"), OciImageBuilder.ManifestMediaType, "v1");
         var hex = image["sha256:".Length..];
-        var suffixes = new[] { ".sig", ".att", ".sbom", "" };
+        var suffixes = new[] { ".sig", ".att", "" };
         foreach (var suffix in suffixes)
         {
             upstream.PutManifest(upstream.Manifest("first " + suffix), OciImageBuilder.ManifestMediaType, "sha256-" + hex + suffix);
@@ -46,6 +46,20 @@ public sealed class SigningToolTagTests
         }
 
         Assert.Equal(pinned, log.Size);
+
+        // The .sbom tag holds an SBOM nothing signs: pinned at first sight, and refused once moved.
+        var sbomTag = "sha256-" + hex + ".sbom";
+        var sbom = upstream.PutManifest(upstream.Manifest("first sbom"), OciImageBuilder.ManifestMediaType, sbomTag);
+        Assert.Equal(sbom, await RawDigestAsync($"{proxied}:{sbomTag}"));
+        Assert.Equal(pinned + 1, log.Size);
+        upstream.PutManifest(upstream.Manifest("replaced sbom"), OciImageBuilder.ManifestMediaType, sbomTag);
+        using (var http0 = new HttpClient { BaseAddress = proxy.BaseUri })
+        using (var sbomRequest = new HttpRequestMessage(HttpMethod.Get, $"/v2/{Registry}/org/app/manifests/{sbomTag}"))
+        {
+            sbomRequest.Headers.TryAddWithoutValidation("Accept", OciImageBuilder.ManifestMediaType);
+            using var moved = await http0.SendAsync(sbomRequest, Ct);
+            Assert.Equal(HttpStatusCode.Conflict, moved.StatusCode);
+        }
 
         // The image's own tag is still pinned: moved, it is refused.
         upstream.PutManifest(upstream.Manifest("replaced image"), OciImageBuilder.ManifestMediaType, "v1");

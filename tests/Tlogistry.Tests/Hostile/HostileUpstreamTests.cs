@@ -200,6 +200,47 @@ public sealed class HostileUpstreamTests
     }
 
     [Fact]
+    public async Task APaginationLinkCarriesOnlyTheEndpointsParametersAndStaysOnItsRegistry()
+    {
+        await using var hub = await ScriptedRegistry.StartAsync();
+        await using var evil = await ScriptedRegistry.StartAsync();
+        using var data = new TempDirectory();
+        await using var proxy = await ProxyHost.StartAsync(data.Path, ["docker.io=" + hub.BaseUri, "evil.example=" + evil.BaseUri], cancellationToken: Ct);
+        using var http = new HttpClient { BaseAddress = proxy.BaseUri };
+        var extra = "";
+        var seen = new List<string>();
+        hub.Handler = c =>
+        {
+            seen.Add(c.Request.Path + c.Request.QueryString);
+            c.Response.Headers.Link = $"</v2/library/alpine/tags/list?{extra}&last=b&n=2>; rel=\"next\"";
+            c.Response.ContentType = "application/json";
+            return c.Response.WriteAsync("{\"name\":\"library/alpine\",\"tags\":[\"a\"]}");
+        };
+        evil.Handler = c =>
+        {
+            c.Response.ContentType = "application/json";
+            return c.Response.WriteAsync("{\"name\":\"alpine\",\"tags\":[\"evil\"]}");
+        };
+
+        // ns names another registry to the proxy, in any case and percent-encoded; the rest is no parameter of the endpoint.
+        foreach (var lie in new[] { "ns=evil.example", "NS=evil.example", "%6Es=evil.example", "%4E%53=evil.example", "callback=x", "n%00=1" })
+        {
+            extra = lie;
+            using var first = await http.GetAsync("/v2/alpine/tags/list?n=2", Ct);
+            var link = first.Headers.GetValues("Link").Single();
+            Assert.Equal("</v2/alpine/tags/list?last=b&n=2>; rel=\"next\"", link);
+
+            using var next = await http.GetAsync(link[1..link.IndexOf('>', StringComparison.Ordinal)], Ct);
+            Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+            Assert.Contains("\"a\"", await next.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(0, evil.Requests);
+        Assert.Equal(12, seen.Count);
+        Assert.All(seen.Where((_, i) => i % 2 == 1), s => Assert.Equal("/v2/library/alpine/tags/list?n=2&last=b", s));
+    }
+
+    [Fact]
     public async Task EveryAnswerOfTheProxySaysNosniffAndOnlyItsPagesMayRender()
     {
         await using var upstream = await TagUpstream.StartAsync();

@@ -149,6 +149,41 @@ public sealed class DsseV002Tests
         Assert.Equal(bundle.Entry.CanonicalizedBody, DsseV002Body.Build(envelope.Payload, [signature]));
     }
 
+    [Fact]
+    public async Task AVerifierThatVerifiesNoSignatureIsRefusedAfterAllAreVerified()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await LogServerClient.StartAsync(dir.Path);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var bystander = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var envelope = Sign(key, LogServerClient.Statement(Tag));
+
+        // The signer's verifier first verifies every signature; the bystander's, named after it, verifies none.
+        var response = await server.PostAsync("api/v2/log/entries", Request(envelope, Verifier(key), Verifier(bystander)));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("could not verify envelope: no signature verifies over the PAE with a given verifier", (await server.JsonAsync(response)).GetProperty("message").GetString());
+        Assert.Equal(0, Checkpoint.Parse(SignedNote.Parse(await File.ReadAllTextAsync(dir.Combine("log", "checkpoint"))).Text).Size);
+    }
+
+    [Fact]
+    public async Task ARequestNamingBothEntryKindsIsRefused()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await LogServerClient.StartAsync(dir.Path);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var envelope = Sign(key, LogServerClient.Statement(Tag));
+        var both = JsonNode.Parse(Request(envelope, Verifier(key)))!.AsObject();
+        var digest = SHA256.HashData("artifact"u8);
+        both["hashedRekordRequestV002"] = JsonNode.Parse(LogServerClient.HashedRekordRequest(key, digest))!["hashedRekordRequestV002"]!.DeepClone();
+
+        var response = await server.PostAsync("api/v2/log/entries", both.ToJsonString());
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("a request holds one of dsseRequestV002 and hashedRekordRequestV002, not both", (await server.JsonAsync(response)).GetProperty("message").GetString());
+        Assert.Equal(0, Checkpoint.Parse(SignedNote.Parse(await File.ReadAllTextAsync(dir.Combine("log", "checkpoint"))).Text).Size);
+    }
+
     private static DsseEnvelope Sign(ECDsa key, byte[] payload) =>
         new(Dsse.InTotoPayloadType, payload, [new DsseSignature("", key.SignData(Dsse.Pae(Dsse.InTotoPayloadType, payload), HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence))]);
 

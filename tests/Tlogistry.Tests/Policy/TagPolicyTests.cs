@@ -59,7 +59,9 @@ public sealed class TagPolicyTests
         { "example.com", "sha256-" + Hex, true, "fail" },
         { "example.com", "sha256-" + Hex + ".sig", true, "fail" },
         { "example.com", "sha256-" + Hex + ".att", true, "fail" },
-        { "example.com", "sha256-" + Hex + ".sbom", true, "fail" },
+        // cosign's .sbom tag holds an unsigned SBOM: the pin is all that guards it.
+        { "example.com", "sha256-" + Hex + ".sbom", false, "fail" },
+        { "ghcr.io", "sha256-" + Hex + ".sbom", false, "serve-pinned" },
         { "ghcr.io", "sha256-" + Hex + ".sig", true, "serve-pinned" },
         { "quay.io", "sha256-" + Hex + ".sig", false, "fail" },
         { "example.com", "sha256-" + Hex + ".sig2", false, "fail" },

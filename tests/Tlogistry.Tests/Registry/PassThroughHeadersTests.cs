@@ -11,6 +11,7 @@ public sealed class PassThroughHeadersTests
 {
     private static readonly Uri Requested = new("https://registry.example/v2/library/alpine/tags/list?n=2");
     private const string Proxied = "/v2/alpine/tags/list";
+    private static readonly ForwardedRoute TagsList = ForwardedRoute.For(RegistryRoute.Parse("GET", Proxied), new QueryCollection());
 
     [Fact]
     public void TheListedResponseHeadersAreCopiedAndNoOthers()
@@ -26,7 +27,7 @@ public sealed class PassThroughHeadersTests
         upstream.Headers.TryAddWithoutValidation("Accept-Ranges", "bytes");
         var response = new DefaultHttpContext().Response;
 
-        PassThroughHeaders.CopyResponse(upstream, response, Proxied);
+        PassThroughHeaders.CopyResponse(upstream, response, Proxied, TagsList);
 
         Assert.Equal("5", response.Headers.ContentLength?.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal("\"abc\"", response.Headers.ETag.ToString());
@@ -45,7 +46,7 @@ public sealed class PassThroughHeadersTests
         upstream.Headers.TryAddWithoutValidation("Link", "</v2/library/alpine/tags/list?n=2&last=b>; rel=\"next\"");
         var response = new DefaultHttpContext().Response;
 
-        PassThroughHeaders.CopyResponse(upstream, response, Proxied);
+        PassThroughHeaders.CopyResponse(upstream, response, Proxied, TagsList);
 
         Assert.Equal("</v2/alpine/tags/list?n=2&last=b>; rel=\"next\"", response.Headers["Link"].ToString());
     }
@@ -56,14 +57,14 @@ public sealed class PassThroughHeadersTests
         using var away = Answer(new ByteArrayContent([]));
         away.Headers.TryAddWithoutValidation("Link", "<https://evil.example/v2/library/alpine/tags/list?last=b>; rel=\"next\"");
         var dropped = new DefaultHttpContext().Response;
-        PassThroughHeaders.CopyResponse(away, dropped, Proxied);
+        PassThroughHeaders.CopyResponse(away, dropped, Proxied, TagsList);
         Assert.False(dropped.Headers.ContainsKey("Link"));
 
         using var both = Answer(new ByteArrayContent([]));
         both.Headers.TryAddWithoutValidation("Link", "<https://evil.example/x?last=a>; rel=\"next\"");
         both.Headers.TryAddWithoutValidation("Link", "<?last=c>; rel=\"next\"");
         var kept = new DefaultHttpContext().Response;
-        PassThroughHeaders.CopyResponse(both, kept, Proxied);
+        PassThroughHeaders.CopyResponse(both, kept, Proxied, TagsList);
         Assert.Equal("</v2/alpine/tags/list?last=c>; rel=\"next\"", kept.Headers["Link"].ToString());
     }
 

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http;
+using Tlogistry.Oci;
 using Tlogistry.Registry.PassThrough;
 
 namespace Tlogistry.Tests.Registry;
@@ -7,6 +9,7 @@ public sealed class UpstreamLinkTests
 {
     private static readonly Uri Requested = new("https://registry.example:5000/v2/library/alpine/tags/list?n=2");
     private const string Proxied = "/v2/alpine/tags/list";
+    private static readonly ForwardedRoute TagsList = ForwardedRoute.For(RegistryRoute.Parse("GET", Proxied), new QueryCollection());
 
     [Theory]
     [InlineData("</v2/library/alpine/tags/list?last=b&n=2>; rel=\"next\"", "</v2/alpine/tags/list?last=b&n=2>; rel=\"next\"")]
@@ -18,7 +21,7 @@ public sealed class UpstreamLinkTests
     [InlineData("  </v2/library/alpine/tags/list?last=b>;rel=\"prev next\";title=\"x\"", "</v2/alpine/tags/list?last=b>; rel=\"next\"")]
     [InlineData("</v2/library/alpine/tags/list>; rel=\"next\"", "</v2/alpine/tags/list>; rel=\"next\"")]
     public void ANextPageOfTheSameEndpointUpstreamComesBackToTheProxy(string link, string expected) =>
-        Assert.Equal(expected, UpstreamLink.Rewrite(link, Requested, Proxied));
+        Assert.Equal(expected, UpstreamLink.Rewrite(link, Requested, Proxied, TagsList));
 
     [Theory]
     [InlineData("<//evil.example/v2/library/alpine/tags/list?last=b>; rel=\"next\"")]
@@ -42,5 +45,5 @@ public sealed class UpstreamLinkTests
     [InlineData("</v2/library/alpine/tags/list?last=\"><x>; rel=\"next\"")]
     [InlineData("</v2/library/alpine/tags/list?last=b>; rel=\"next\", <https://evil.example/>; rel=\"next\"")]
     public void ALinkAnywhereElseIsDropped(string link) =>
-        Assert.Null(UpstreamLink.Rewrite(link, Requested, Proxied));
+        Assert.Null(UpstreamLink.Rewrite(link, Requested, Proxied, TagsList));
 }

@@ -51,8 +51,8 @@ internal static class PassThroughHeaders
         to.ContentType = null;
     }
 
-    /// <summary>The listed headers, and a pagination link rewritten to <paramref name="proxiedPath"/>.</summary>
-    public static void CopyResponse(HttpResponseMessage from, HttpResponse to, string proxiedPath)
+    /// <summary>The listed headers, and a pagination link rewritten to <paramref name="proxiedPath"/> with <paramref name="route"/>'s parameters.</summary>
+    public static void CopyResponse(HttpResponseMessage from, HttpResponse to, string proxiedPath, ForwardedRoute route)
     {
         foreach (var header in Response)
         {
@@ -65,7 +65,7 @@ internal static class PassThroughHeaders
         // Pagination comes back to the proxy, and only for the same endpoint upstream: a link
         // anywhere else is dropped (UpstreamLink).
         if (from.Headers.NonValidated.TryGetValues("Link", out var links) && from.RequestMessage?.RequestUri is { } requested
-            && links.Select(l => UpstreamLink.Rewrite(l, requested, proxiedPath)).FirstOrDefault(l => l is not null) is { } next)
+            && links.Select(l => UpstreamLink.Rewrite(l, requested, proxiedPath, route)).FirstOrDefault(l => l is not null) is { } next)
         {
             to.Headers["Link"] = next;
         }

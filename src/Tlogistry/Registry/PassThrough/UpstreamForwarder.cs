@@ -40,7 +40,7 @@ internal sealed class UpstreamForwarder
 
             context.Response.StatusCode = status;
             context.Response.Headers.Location = (location.IsAbsoluteUri ? location : new Uri(response.RequestMessage!.RequestUri!, location)).AbsoluteUri;
-            PassThroughHeaders.CopyResponse(response, context.Response, proxiedPath);
+            PassThroughHeaders.CopyResponse(response, context.Response, proxiedPath, forwarded);
             context.Response.ContentLength = 0;
             RequestOutcome.Set(context, RequestOutcome.Redirected);
             return;
@@ -95,7 +95,7 @@ internal sealed class UpstreamForwarder
 
         context.Response.StatusCode = status;
         context.Response.ContentType = contentType;
-        PassThroughHeaders.CopyResponse(response, context.Response, proxiedPath);
+        PassThroughHeaders.CopyResponse(response, context.Response, proxiedPath, forwarded);
         if (method == HttpMethod.Head)
         {
             return;

@@ -5,17 +5,19 @@ namespace Tlogistry.Registry.PassThrough;
 /// proxy, or dropped. The next page is only ever the same endpoint on the same upstream with
 /// another query: a target that resolves (relative, protocol-relative or absolute) to another
 /// scheme, host, port or path, or that carries user info, is not passed on. What is passed is
-/// the proxy's own path for that endpoint, the query, and <c>rel="next"</c>; nothing else of
-/// upstream's text.
+/// the proxy's own path for that endpoint, the endpoint's own query parameters
+/// (<see cref="ForwardedRoute.LinkQuery"/>), and <c>rel="next"</c>; nothing else of upstream's text.
 /// </summary>
 internal static class UpstreamLink
 {
     /// <param name="link">one Link header value as upstream sent it</param>
     /// <param name="requested">the URL the proxy asked upstream for this page</param>
     /// <param name="proxiedPath">the same endpoint's path on the proxy, as the client named it</param>
+    /// <param name="route">the endpoint, which decides which query parameters cross</param>
     /// <returns>the Link value for the client, or null to send none</returns>
-    public static string? Rewrite(string link, Uri requested, string proxiedPath)
+    public static string? Rewrite(string link, Uri requested, string proxiedPath, ForwardedRoute route)
     {
+        ArgumentNullException.ThrowIfNull(route);
         var value = link.Trim();
         var close = value.IndexOf('>', StringComparison.Ordinal);
         if (!value.StartsWith('<') || close < 0 || !IsNext(value[(close + 1)..]))
@@ -34,8 +36,7 @@ internal static class UpstreamLink
             return null;
         }
 
-        var query = resolved.Query;
-        return query.All(IsQueryChar) ? $"<{proxiedPath}{query}>; rel=\"next\"" : null;
+        return resolved.Query.All(IsQueryChar) ? $"<{proxiedPath}{route.LinkQuery(resolved.Query)}>; rel=\"next\"" : null;
     }
 
     /// <summary>True when the link's parameters are a list of <c>name=value</c> whose <c>rel</c> names <c>next</c>.</summary>

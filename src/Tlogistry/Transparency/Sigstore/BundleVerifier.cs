@@ -31,6 +31,9 @@ internal sealed class BundleVerifier(TrustedRoot root, LegacyTrustUnsafe? legacy
             throw Fail(entry, "signer", "the certificate's key is not the expected key");
         }
 
+        // The signature the signer's key verified: the one timestamps may date.
+        byte[]? signed = null;
+
         if (bundle.Envelope is { Signatures.Count: 0 } && IsUnsignedIntoto(entry))
         {
             // intoto v0.0.1 keeps no signature anywhere: Rekor checked it against the body's
@@ -49,10 +52,8 @@ internal sealed class BundleVerifier(TrustedRoot root, LegacyTrustUnsafe? legacy
         else if (bundle.Envelope is { } envelope)
         {
             var pae = envelope.Pae();
-            if (!envelope.Signatures.Any(s => PublicKeySignature.VerifyData(key, pae, s.Signature)))
-            {
-                throw Fail(entry, "signature", "no envelope signature verifies with the signer's key");
-            }
+            signed = envelope.Signatures.FirstOrDefault(s => PublicKeySignature.VerifyData(key, pae, s.Signature))?.Signature
+                ?? throw Fail(entry, "signature", "no envelope signature verifies with the signer's key");
         }
         else if (bundle.MessageSignature is { } message)
         {
@@ -60,6 +61,8 @@ internal sealed class BundleVerifier(TrustedRoot root, LegacyTrustUnsafe? legacy
             {
                 throw Fail(entry, "signature", "the message signature does not verify with the signer's key");
             }
+
+            signed = message.Signature;
         }
         else
         {
@@ -92,18 +95,18 @@ internal sealed class BundleVerifier(TrustedRoot root, LegacyTrustUnsafe? legacy
             verified = verified with { IntegratedTime = DateTimeOffset.FromUnixTimeSeconds(leafTime) };
         }
 
-        var times = VerifyTimestamps(bundle, verified.Log);
+        var times = VerifyTimestamps(bundle, signed, verified.Log);
         return new VerifiedBundle(verified, key, leaf, bundle.Envelope, bundle.MessageSignature) { TimestampTimes = times };
     }
 
     /// <summary>
     /// The times the bundle's RFC 3161 timestamps state. Each must verify against the root's
-    /// timestamp authorities over exactly the signature (a DSSE envelope's first signature, or
-    /// the message signature) and fall inside the log key's window: one that does not fails
+    /// timestamp authorities over exactly the signature that verified with the signer's key (not
+    /// a co-signer's, whose time says nothing of this signer) and fall inside the log key's window: one that does not fails
     /// the bundle, since a forged or misplaced time is an attack, not noise. A root that names
     /// no timestamp authority trusts no timestamp, so there they date nothing and are not read.
     /// </summary>
-    private List<DateTimeOffset> VerifyTimestamps(SigstoreBundle bundle, TrustedLog log)
+    private List<DateTimeOffset> VerifyTimestamps(SigstoreBundle bundle, byte[]? signature, TrustedLog log)
     {
         var entry = bundle.Entry;
         if (bundle.Material.Rfc3161Timestamps.Count == 0 || root.TimestampAuthorities.Count == 0)
@@ -111,10 +114,11 @@ internal sealed class BundleVerifier(TrustedRoot root, LegacyTrustUnsafe? legacy
             return [];
         }
 
-        var signature = bundle.Envelope is { Signatures.Count: > 0 } envelope
-            ? envelope.Signatures[0].Signature
-            : bundle.MessageSignature?.Signature
-            ?? throw Fail(entry, "timestamp", "the bundle holds no signature for its timestamps to date");
+        if (signature is null)
+        {
+            throw Fail(entry, "timestamp", "the bundle holds no signature for its timestamps to date");
+        }
+
         var times = new List<DateTimeOffset>();
         for (var i = 0; i < bundle.Material.Rfc3161Timestamps.Count; i++)
         {

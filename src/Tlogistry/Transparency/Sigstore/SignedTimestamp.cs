@@ -12,7 +12,8 @@ namespace Tlogistry.Transparency.Sigstore;
 /// root's timestamp authorities: the token's imprint is the hash of exactly the signature it
 /// dates, its signature verifies with the certificate it names, and that certificate chains,
 /// at the token's time, to an authority of the root whose window holds that time, with the
-/// timeStamping usage. The nonce is the requester's business and is not checked here.
+/// timeStamping usage (critical and alone); when the authority lists its signing certificate,
+/// that certificate is the signer. The nonce is the requester's business and is not checked here.
 /// </summary>
 internal static class SignedTimestamp
 {
@@ -121,6 +122,15 @@ internal static class SignedTimestamp
                 return "the token's signature does not verify with the certificate it names";
             }
 
+            // An authority listing more than its root names its signing certificate first, as
+            // sigstore-go reads it: only that certificate may sign, not any other timestamping
+            // certificate its CA issued. An authority listing a root alone accepts any
+            // timestamping certificate that chains to it.
+            if (loaded.Count > 1 && !signer.RawData.AsSpan().SequenceEqual(loaded[0].RawData))
+            {
+                return $"the token is signed by {signer.Subject}, not by the authority's timestamping certificate {loaded[0].Subject}";
+            }
+
             // The signer may be the token's own embedded certificate: the token keeps it, so it is not disposed here.
             using var chain = AuthorityChain.For(loaded, at);
             chain.ChainPolicy.ApplicationPolicy.Add(new Oid(TimeStampingOid));
@@ -130,9 +140,11 @@ internal static class SignedTimestamp
                 return "the signing certificate does not chain to it at the token's time: " + (statuses.Length == 0 ? "the chain does not build" : statuses);
             }
 
-            return signer.Extensions["2.5.29.37"] is X509EnhancedKeyUsageExtension eku && eku.EnhancedKeyUsages[TimeStampingOid] is not null
+            // RFC 3161 section 2.3: the TSA certificate's extended key usage is critical and names timeStamping alone.
+            return signer.Extensions["2.5.29.37"] is X509EnhancedKeyUsageExtension { Critical: true } eku
+                && eku.EnhancedKeyUsages.Count == 1 && eku.EnhancedKeyUsages[0].Value == TimeStampingOid
                 ? null
-                : "the signing certificate does not allow timestamping";
+                : "the signing certificate's extended key usage is not a critical timeStamping alone";
         }
         catch (CryptographicException e)
         {

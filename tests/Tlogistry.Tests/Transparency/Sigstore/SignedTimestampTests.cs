@@ -1,6 +1,14 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.Pkcs;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json.Nodes;
 using Tlogistry.Client;
 using Tlogistry.Client.Verify;
+using Tlogistry.LogServer;
+using Tlogistry.Signing.Timestamps;
+using Tlogistry.Tests.LogServer;
 using Tlogistry.Tests.Transparency.Sigstore.Identity;
+using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency.Sigstore;
 using Tlogistry.Transparency.Sigstore.Identity;
 
@@ -162,6 +170,154 @@ public sealed class SignedTimestampTests
         Assert.Empty(verified.VerifiedTimes);
     }
 
+    [Fact]
+    public void TokenFromAnotherCertificateOfTheAuthoritysCaIsRefused()
+    {
+        using var ca = new TestTsaCa();
+        using var listed = ca.Issue("listed", TimeStampingOnly, critical: true);
+        using var sibling = ca.Issue("sibling", TimeStampingOnly, critical: true);
+        var signature = RandomNumberGenerator.GetBytes(64);
+
+        var honest = SignedTimestamp.Verify(ca.Stamp(listed, signature), signature, [ca.Authority(listed)]);
+        var e = Assert.Throws<FormatException>(() => SignedTimestamp.Verify(ca.Stamp(sibling, signature), signature, [ca.Authority(listed)]));
+
+        Assert.Equal(ca.Now, honest);
+        Assert.Contains("not by the authority's timestamping certificate", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TokenFromACaListedAloneVerifiesWithAnyOfItsTimestampingCertificates()
+    {
+        using var ca = new TestTsaCa();
+        using var leaf = ca.Issue("any", TimeStampingOnly, critical: true);
+        var signature = RandomNumberGenerator.GetBytes(64);
+
+        Assert.Equal(ca.Now, SignedTimestamp.Verify(ca.Stamp(leaf, signature), signature, [ca.Authority()]));
+    }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    [InlineData(false, true)]
+    public void TsaCertificateWithoutACriticalTimeStampingUsageAloneIsRefused(bool critical, bool extraUsage)
+    {
+        using var ca = new TestTsaCa();
+        string[] usages = extraUsage ? [SignedTimestamp.TimeStampingOid, "1.3.6.1.5.5.7.3.3"] : TimeStampingOnly;
+        using var leaf = ca.Issue("loose", usages, critical);
+        var signature = RandomNumberGenerator.GetBytes(64);
+
+        // Not embedded in the token (which .NET's decoder checks too): taken from the trusted root's listing.
+        var e = Assert.Throws<FormatException>(() => SignedTimestamp.Verify(ca.Stamp(leaf, signature, embed: false), signature, [ca.Authority(leaf)]));
+
+        // .NET's own signer check already refuses a non-critical usage; an extra usage is refused here.
+        Assert.Contains("no trusted timestamp authority issued it", e.Message, StringComparison.Ordinal);
+        Assert.Contains(critical ? "extended key usage is not a critical timeStamping alone" : "tsa (https://tsa.example/): ", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TimestampOverACoSignersSignatureDoesNotDateTheSigner()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await LogServerClient.StartAsync(dir.Path);
+        using var signer = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var coSigner = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var payload = LogServerClient.Statement("ghcr.io/org/app:v1");
+        var pae = Dsse.Pae(Dsse.InTotoPayloadType, payload);
+        var ours = new DsseSignature("", signer.SignData(pae, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
+        var theirs = new DsseSignature("", coSigner.SignData(pae, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
+        // The co-signer's signature first: the one a verifier reading the first signature would date.
+        var envelope = new DsseEnvelope(Dsse.InTotoPayloadType, payload, [theirs, ours]);
+        var response = await server.PostAsync("api/v2/log/entries", DsseRequest(envelope, signer, coSigner));
+        var entry = BundleJson.ReadEntry(await server.JsonAsync(response));
+        using var ca = new TestTsaCa();
+        using var tsa = ca.Issue("tsa", TimeStampingOnly, critical: true);
+        var logged = TrustedRoot.Parse(await File.ReadAllBytesAsync(dir.Combine("trusted_root.json"), Ct));
+        var root = new TrustedRoot(logged.Logs, logged.CertificateAuthorities, logged.CtLogs, [ca.Authority(tsa)]);
+        SigstoreBundle Stamped(DsseSignature dated) =>
+            new(VerificationMaterial.ForKey("") with { Rfc3161Timestamps = [ca.Stamp(tsa, dated.Signature)] }, entry, envelope, null);
+        var verifier = new BundleVerifier(root);
+        var key = BundleSigner.Key(signer.ExportSubjectPublicKeyInfo());
+
+        var dated = verifier.Verify(Stamped(ours), key, DateTimeOffset.UtcNow);
+        var e = Assert.Throws<LogVerificationException>(() => verifier.Verify(Stamped(theirs), key, DateTimeOffset.UtcNow));
+
+        Assert.Equal([ca.Now], dated.TimestampTimes);
+        Assert.Contains("message imprint is not the hash of this signature", e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A Rekor v2 dsseRequestV002 as protobuf JSON, one verifier per key.</summary>
+    private static string DsseRequest(DsseEnvelope envelope, params ECDsa[] keys) => new JsonObject
+    {
+        ["dsseRequestV002"] = new JsonObject
+        {
+            ["envelope"] = new JsonObject
+            {
+                ["payload"] = Convert.ToBase64String(envelope.Payload),
+                ["payloadType"] = envelope.PayloadType,
+                ["signatures"] = new JsonArray([.. envelope.Signatures.Select(s => (JsonNode)new JsonObject { ["sig"] = Convert.ToBase64String(s.Signature), ["keyid"] = s.KeyId })]),
+            },
+            ["verifiers"] = new JsonArray([.. keys.Select(k => (JsonNode)new JsonObject
+            {
+                ["publicKey"] = new JsonObject { ["rawBytes"] = Convert.ToBase64String(k.ExportSubjectPublicKeyInfo()) },
+                ["keyDetails"] = HashedRekordV002.KeyDetails,
+            })]),
+        },
+    }.ToJsonString();
+
+    private static readonly string[] TimeStampingOnly = [SignedTimestamp.TimeStampingOid];
+
     private static string Reject(SigstoreBundle bundle, TrustedRoot root) =>
         Assert.Throws<LogVerificationException>(() => new BundleVerifier(root).Verify(bundle, BundleSigner.AnyCertificate, SigstoreFixtures.Now)).Message;
+}
+
+/// <summary>A P-256 CA issuing timestamping certificates, each able to stamp through <see cref="TimestampIssuer"/>.</summary>
+internal sealed class TestTsaCa : IDisposable
+{
+    private readonly ECDsa key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    private readonly X509Certificate2 root;
+
+    public TestTsaCa()
+    {
+        var request = new CertificateRequest("O=tlogistry tests, CN=tsa ca", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
+        root = request.CreateSelfSigned(Now.AddDays(-1), Now.AddDays(30));
+    }
+
+    public DateTimeOffset Now { get; } = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+
+    public X509Certificate2 Issue(string name, string[] usages, bool critical)
+    {
+        using var leafKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"O=tlogistry tests, CN={name}", leafKey, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+        var oids = new OidCollection();
+        foreach (var u in usages)
+        {
+            oids.Add(new Oid(u));
+        }
+
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(oids, critical));
+        using var issued = request.Create(root, Now.AddDays(-1), Now.AddDays(10), RandomNumberGenerator.GetBytes(16));
+        return issued.CopyWithPrivateKey(leafKey);
+    }
+
+    /// <summary>A token by <paramref name="signer"/> over <paramref name="signature"/>, its certificate embedded unless not asked.</summary>
+    public byte[] Stamp(X509Certificate2 signer, byte[] signature, bool embed = true)
+    {
+        using var signerKey = signer.GetECDsaPrivateKey()!;
+        var request = Rfc3161TimestampRequest.CreateFromData(signature, HashAlgorithmName.SHA256, requestSignerCertificates: embed);
+        return new TimestampIssuer(signer, signerKey).Answer(request.Encode(), Now);
+    }
+
+    /// <summary>The authority as a trusted root lists it: <paramref name="leaf"/> (when given), then the CA.</summary>
+    public CertificateAuthority Authority(X509Certificate2? leaf = null) => new(
+        "tlogistry tests", "tsa", "https://tsa.example/", leaf is null ? [root.RawData] : [leaf.RawData, root.RawData], Now.AddDays(-1), null);
+
+    public void Dispose()
+    {
+        root.Dispose();
+        key.Dispose();
+    }
 }

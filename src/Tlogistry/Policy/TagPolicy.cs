@@ -45,8 +45,14 @@ internal sealed class TagPolicy
     /// </summary>
     public const string SigningToolTags = @"^sha256-[0-9a-f]{64}(\.(sig|att))?$";
 
+    /// <summary>
+    /// The built-in pattern, matched in linear time (non-backtracking) and so with no time limit:
+    /// a limit measured by the clock can fire on a busy machine, and this pattern needs none.
+    /// </summary>
+    private static readonly Regex BuiltIn = new(SigningToolTags, RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
+
     /// <summary>Only the signing tools' tags are mutable and a moved tag is refused: the behaviour without any setting.</summary>
-    public static TagPolicy Default { get; } = new(new Scope([Compile(SigningToolTags, "the built-in pattern")], MismatchPolicy.Fail), new Dictionary<RegistryHost, Scope>());
+    public static TagPolicy Default { get; } = new(new Scope([BuiltIn], MismatchPolicy.Fail), new Dictionary<RegistryHost, Scope>());
 
     /// <summary>
     /// The rule for a tag of a registry. Throws <see cref="RegexMatchTimeoutException"/> when a
@@ -91,7 +97,7 @@ internal sealed class TagPolicy
     {
         // The signing tools' tags come first; --mutable-tag adds to them, and a registry's own
         // list (empty included) replaces both there.
-        var globalPatterns = new List<Regex> { Compile(SigningToolTags, "the built-in pattern") };
+        var globalPatterns = new List<Regex> { BuiltIn };
         foreach (var pattern in mutableTags)
         {
             if (string.IsNullOrEmpty(pattern))

@@ -163,16 +163,7 @@ internal sealed partial class ServedLog : IDisposable
 
     /// <summary>Rekor v1's SET: a signature over the JCS of body, integratedTime, logID (hex) and logIndex.</summary>
     public byte[] SignEntryTimestamp(byte[] body, long integratedTime, long logIndex) =>
-        _key.Sign(Encoding.UTF8.GetString(SetPayload(body, integratedTime, V1LogId, logIndex)));
-
-    public static byte[] SetPayload(byte[] body, long integratedTime, byte[] logId, long logIndex) =>
-        Jcs.Serialize(new System.Text.Json.Nodes.JsonObject
-        {
-            ["body"] = Convert.ToBase64String(body),
-            ["integratedTime"] = integratedTime,
-            ["logID"] = Convert.ToHexStringLower(logId),
-            ["logIndex"] = logIndex,
-        });
+        _key.Sign(Encoding.UTF8.GetString(SignedEntryTimestamp.CanonicalPayload(body, integratedTime, V1LogId, logIndex)));
 
     public void Dispose()
     {

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Tlogistry.LogServer;
 using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Notes;
+using Tlogistry.Transparency.Sigstore;
 
 namespace Tlogistry.Tests.Support.Doubles;
 
@@ -63,7 +64,7 @@ internal sealed class HostileLog : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(entry);
         var body = Convert.FromBase64String(entry["body"]!.GetValue<string>());
-        var payload = ServedLog.SetPayload(body, entry["integratedTime"]!.GetValue<long>(), logId, entry["logIndex"]!.GetValue<long>());
+        var payload = SignedEntryTimestamp.CanonicalPayload(body, entry["integratedTime"]!.GetValue<long>(), logId, entry["logIndex"]!.GetValue<long>());
         return Convert.ToBase64String(Key.Sign(Encoding.UTF8.GetString(payload)));
     }
 

@@ -38,6 +38,7 @@ internal static class LayerOrder
         "Tlogistry.Upstream.Guard",
         "Tlogistry.Upstream",
         "Tlogistry.Ledger",
+        "Tlogistry.Moves",                  // the record of tags seen moved upstream, and who is told
         "Tlogistry.Registry",               // what every step of the API shares: OCI error bodies, outcomes, log lines
         "Tlogistry.Registry.Tlog",
         "Tlogistry.Registry.PassThrough",

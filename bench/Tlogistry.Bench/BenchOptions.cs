@@ -19,14 +19,29 @@ internal sealed record BenchOptions
     /// <summary>Seconds of GET-by-tag load on each server after start, before any path.</summary>
     public int StartupWarmup { get; init; } = 5;
 
-    /// <summary>Whether the blob paths also go through socat, a plain TCP relay, as a reference (when installed).</summary>
+    /// <summary>Whether the blob paths also go through the plain relays (HAProxy, socat), the baseline for a streaming proxy.</summary>
     public bool Relay { get; init; } = true;
+
+    /// <summary>HAProxy's mode in front of the upstream: http or tcp (both with splice-auto).</summary>
+    public string HaproxyMode { get; init; } = "http";
 
     /// <summary>Timed runs per server and path; servers take turns, the median counts.</summary>
     public int Rounds { get; init; } = 5;
 
     /// <summary>Connections and wrk threads for the manifest paths.</summary>
     public int Connections { get; init; } = 8;
+
+    /// <summary>Connection counts for warm GET by tag, each measured <see cref="TagRuns"/> times.</summary>
+    public IReadOnlyList<int> TagConnections { get; init; } = [8, 16];
+
+    /// <summary>Independent runs (each of <see cref="Rounds"/> rounds) of warm GET by tag per connection count; the target must hold in every one.</summary>
+    public int TagRuns { get; init; } = 3;
+
+    /// <summary>
+    /// A second tlogistry serves warm tags with this <c>--revalidate-after</c> (held bytes, no
+    /// upstream request inside the window) beside the first; "0" leaves it out.
+    /// </summary>
+    public string RevalidateAfter { get; init; } = "60s";
 
     public int Threads { get; init; } = 2;
 
@@ -52,7 +67,8 @@ internal sealed record BenchOptions
     public const string Usage = """
         usage: Tlogistry.Bench <tlogistry.dll> [--duration S] [--warmup S] [--startup-warmup S] [--rounds N] [--connections N]
                                [--threads N] [--blob-connections 1,4] [--cold N] [--burst N] [--huge-mib N]
-                               [--only tag,head,digest,blob,cold,burst,rss] [--relay 0|1]
+                               [--tag-connections 8,16] [--tag-runs N] [--revalidate-after 60s|0]
+                               [--only tag,head,digest,blob,cold,burst,rss] [--relay 0|1] [--haproxy-mode http|tcp]
         (each also as BENCH_DURATION, BENCH_WARMUP, ... in the environment)
         """;
 
@@ -101,6 +117,11 @@ internal sealed record BenchOptions
         int Int(string name, int fallback, int min) =>
             Get(name) is { } s ? Math.Max(min, int.Parse(s, CultureInfo.InvariantCulture)) : fallback;
 
+        IReadOnlyList<int>? Ints(string name) =>
+            Get(name) is { } list
+                ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => Math.Max(1, int.Parse(s, CultureInfo.InvariantCulture))).ToArray()
+                : null;
+
         var defaults = new BenchOptions { ProxyDll = args[0] };
         var options = defaults with
         {
@@ -111,9 +132,11 @@ internal sealed record BenchOptions
             Rounds = Int("rounds", defaults.Rounds, 1),
             Connections = Int("connections", defaults.Connections, 1),
             Threads = Int("threads", defaults.Threads, 1),
-            BlobConnections = Get("blob-connections") is { } bc
-                ? bc.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => Math.Max(1, int.Parse(s, CultureInfo.InvariantCulture))).ToArray()
-                : defaults.BlobConnections,
+            BlobConnections = Ints("blob-connections") ?? defaults.BlobConnections,
+            TagConnections = Ints("tag-connections") ?? defaults.TagConnections,
+            TagRuns = Int("tag-runs", defaults.TagRuns, 1),
+            RevalidateAfter = Get("revalidate-after") ?? defaults.RevalidateAfter,
+            HaproxyMode = Get("haproxy-mode") ?? defaults.HaproxyMode,
             Cold = Int("cold", defaults.Cold, 1),
             Burst = Int("burst", defaults.Burst, 1),
             HugeMiB = Int("huge-mib", defaults.HugeMiB, 1),
@@ -124,6 +147,11 @@ internal sealed record BenchOptions
         if (options.Only.FirstOrDefault(p => !AllParts.Contains(p)) is { } unknown)
         {
             throw new ArgumentException($"--only knows {string.Join(',', AllParts)}, not \"{unknown}\"");
+        }
+
+        if (options.HaproxyMode is not ("http" or "tcp"))
+        {
+            throw new ArgumentException($"--haproxy-mode is http or tcp, not \"{options.HaproxyMode}\"");
         }
 
         if (flags.Count > 0)

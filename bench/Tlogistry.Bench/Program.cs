@@ -51,10 +51,17 @@ internal static class Program
         private Server _direct = null!;
         private Server _peer = null!;
         private Server _tlog = null!;
-        private Server? _relay;
+        private Server? _held;
+        private Server? _haproxy;
+        private Server? _socat;
         private bool _wrongAnswers;
 
         private Server[] Servers => [_direct, _peer, _tlog];
+
+        /// <summary>Every server that answers registry requests itself (not the relays).</summary>
+        private Server[] Registries => _held is null ? Servers : [.. Servers, _held];
+
+        private Server[] Relays => new[] { _haproxy, _socat }.OfType<Server>().ToArray();
 
         public async Task<int> ExecuteAsync()
         {
@@ -79,25 +86,38 @@ internal static class Program
                 await Seed.ManifestAsync(http, _direct.BaseUri, "burst", config, layer, "burst");
             }
 
-            Progress($"pushed {Seed.Repository}: v1, {o.Cold} cold tags, burst; blobs of 64 MiB and {o.HugeMiB} MiB");
+            Progress($"pushed {Seed.Repository}: v1, {o.Cold} cold tags, burst; blobs of 64 MiB{(o.Runs("rss") ? $" and {o.HugeMiB} MiB" : "")}");
 
             await using var peer = _peer = await Server.StartDistributionAsync("distribution-proxy", work, _direct.BaseUri);
             Progress($"peer: Distribution proxy at {_peer.BaseUri} (pid {_peer.Pid}), remoteurl {_direct.BaseUri}");
             Directory.CreateDirectory(Path.GetDirectoryName(_dataDir)!);
             var extra = (Environment.GetEnvironmentVariable("BENCH_TLOGISTRY_ARGS") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            await using var tlog = _tlog = await Server.StartTlogistryAsync(o.ProxyDll, _dataDir, _direct.BaseUri, extra);
+            await using var tlog = _tlog = await Server.StartTlogistryAsync("tlogistry", o.ProxyDll, _dataDir, _direct.BaseUri, extra);
             Progress($"tlogistry at {_tlog.BaseUri} (pid {_tlog.Pid}), data {_dataDir}{(extra.Length > 0 ? ", extra args: " + string.Join(' ', extra) : "")}");
 
-            await using var relay = _relay = o.Relay && o.Runs("blob") ? await Server.StartRelayAsync(_direct.BaseUri) : null;
-            if (_relay is not null)
+            var holds = o.Runs("tag") && o.RevalidateAfter is not ("0" or "");
+            var heldDir = Path.Combine(work, "tlogistry-held", "data");
+            Directory.CreateDirectory(Path.GetDirectoryName(heldDir)!);
+            await using var held = _held = holds
+                ? await Server.StartTlogistryAsync("tlogistry-held", o.ProxyDll, heldDir, _direct.BaseUri, [.. extra, "--revalidate-after", o.RevalidateAfter])
+                : null;
+            if (_held is not null)
             {
-                Progress($"relay: socat at {_relay.BaseUri} (pid {_relay.Pid}) to {_direct.BaseUri}, for the blob paths");
+                Progress($"tlogistry --revalidate-after {o.RevalidateAfter} at {_held.BaseUri} (pid {_held.Pid})");
+            }
+
+            var relays = o.Relay && o.Runs("blob");
+            await using var haproxy = _haproxy = relays ? await Server.StartHaproxyAsync(_direct.BaseUri, work, o.HaproxyMode) : null;
+            await using var socat = _socat = relays ? await Server.StartRelayAsync(_direct.BaseUri) : null;
+            foreach (var r in Relays)
+            {
+                Progress($"relay: {r.Name} at {r.BaseUri} (pid {r.Pid}) to {_direct.BaseUri}, for the blob paths");
             }
 
             // The first pull pins v1 in tlogistry and fills the peer's cache: what follows is warm.
             using (var http = Pulls.Client())
             {
-                foreach (var s in Servers)
+                foreach (var s in Registries)
                 {
                     var first = await Pulls.ManifestAsync(http, s.BaseUri, "v1");
                     Check(first.Status == 200 && first.Digest == v1Digest, $"{s.Name}: first pull of v1 answered {first.Status} {first.Digest}");
@@ -111,7 +131,7 @@ internal static class Program
                 // anything is timed; every server gets the same load.
                 Progress($"start-up warm-up: {o.StartupWarmup} s of GET by tag on each server");
                 var warm = new WrkLoad(work, "get", Pulls.ManifestAccept, o.Threads, o.Connections);
-                foreach (var s in Servers)
+                foreach (var s in Registries)
                 {
                     await warm.RunAsync(new Uri(s.BaseUri, manifestTag), o.StartupWarmup);
                 }
@@ -119,24 +139,25 @@ internal static class Program
 
             if (o.Runs("tag"))
             {
-                await PathAsync("warm GET manifest by tag", manifestTag, new WrkLoad(work, "get", Pulls.ManifestAccept, o.Threads, o.Connections), blob: false,
-                    "≥ 0.8x direct, ≥ 3x Distribution proxy", (d, p) => d >= 0.8 && p >= 3.0);
+                foreach (var c in o.TagConnections)
+                {
+                    await TagAsync(manifestTag, new WrkLoad(work, "get", Pulls.ManifestAccept, o.Threads, c));
+                }
             }
 
             if (o.Runs("head"))
             {
-                await PathAsync("warm HEAD manifest by tag", manifestTag, new RawLoad("HEAD", Pulls.ManifestAccept, o.Connections), blob: false, "", null);
+                await PathAsync("warm HEAD manifest by tag", manifestTag, new RawLoad("HEAD", Pulls.ManifestAccept, o.Connections));
             }
 
             if (o.Runs("digest"))
             {
-                await PathAsync("GET manifest by digest", $"/v2/{Seed.Repository}/manifests/{v1Digest}", new WrkLoad(work, "get", Pulls.ManifestAccept, o.Threads, o.Connections), blob: false, "", null);
+                await PathAsync("GET manifest by digest", $"/v2/{Seed.Repository}/manifests/{v1Digest}", new WrkLoad(work, "get", Pulls.ManifestAccept, o.Threads, o.Connections));
             }
 
-            foreach (var c in o.Runs("blob") ? o.BlobConnections : [])
+            if (o.Runs("blob"))
             {
-                await PathAsync("64 MiB blob", $"/v2/{Seed.Repository}/blobs/{layer.Digest}", new WrkLoad(work, "blob", null, o.Threads, c), blob: true,
-                    "≥ 0.9x direct", (d, _) => d >= 0.9);
+                await BlobAsync($"/v2/{Seed.Repository}/blobs/{layer.Digest}", work);
             }
 
             if (o.Runs("cold"))
@@ -157,6 +178,7 @@ internal static class Program
             var settings = string.Create(Inv,
                 $"each timed run {o.Duration} s, {o.Rounds} rounds with the servers taking turns (medians reported; a ratio is the median of the per-round ratios), "
                 + $"{o.StartupWarmup} s start-up warm-up and {o.Warmup} s warm-up per server and path; "
+                + $"warm GET by tag measured {o.TagRuns} times (each a full set of rounds) at {string.Join(" and ", o.TagConnections)} connections; "
                 + $"{o.Cold} cold tags; burst of {o.Burst}; {o.HugeMiB} MiB blob for RSS. Latencies in ms; MB = 10^6 bytes.");
             Console.WriteLine();
             Console.WriteLine(_report.Render(machine, settings));
@@ -164,81 +186,130 @@ internal static class Program
         }
 
         /// <summary>
-        /// One path under one load: a warm-up on each server, then rounds in which the three
-        /// take turns (the first of a round rotates), so drift on the machine hits all alike.
+        /// One path under one load on <paramref name="turns"/>: a warm-up on each server (unless
+        /// <paramref name="warmUp"/> is false), then rounds in which the servers take turns (the
+        /// first of a round rotates), so drift on the machine hits all alike.
         /// </summary>
-        private async Task PathAsync(string path, string relative, ILoad load, bool blob, string target, Func<double, double, bool>? pass)
+        private async Task<Measurement> MeasureAsync(string path, string relative, ILoad load, Server[] turns, bool blob, bool warmUp = true)
         {
-            // A blob also goes through the plain relay, when there is one, as a reference.
-            Server[] turns = blob && _relay is not null ? [.. Servers, _relay] : Servers;
-            Progress($"{path}, {load.Describe}: warming up");
-            foreach (var s in turns)
+            if (warmUp && o.Warmup > 0)
             {
-                if (o.Warmup > 0)
+                Progress($"{path}, {load.Describe}: warming up");
+                foreach (var s in turns)
                 {
                     await load.RunAsync(new Uri(s.BaseUri, relative), o.Warmup);
                 }
             }
 
-            var runs = turns.ToDictionary(s => s, _ => new List<LoadResult>());
-            var cpu = turns.ToDictionary(s => s, _ => new double[3]);
+            var m = new Measurement(turns, blob);
             for (var round = 0; round < o.Rounds; round++)
             {
                 for (var k = 0; k < turns.Length; k++)
                 {
                     var s = turns[(round + k) % turns.Length];
-                    var before = Servers.Select(x => x.CpuSeconds()).ToArray();
+                    var before = (Own: s.CpuSeconds(), Upstream: _direct.CpuSeconds());
                     var r = await load.RunAsync(new Uri(s.BaseUri, relative), o.Duration);
-                    var after = Servers.Select(x => x.CpuSeconds()).ToArray();
-                    for (var i = 0; i < 3; i++)
-                    {
-                        cpu[s][i] += after[i] - before[i];
-                    }
-
+                    var after = (Own: s.CpuSeconds(), Upstream: _direct.CpuSeconds());
+                    m.Add(s, r, after.Own - before.Own, s == _direct ? 0 : after.Upstream - before.Upstream);
                     Check(r.Errors == 0 && r.Requests > 0, $"{path} via {s.Name}: {r.Errors} errors in {r.Requests} requests");
-                    runs[s].Add(r);
                 }
             }
 
-            double Rate(LoadResult r) => blob ? r.MiBPerSecond : r.RequestsPerSecond;
-            double Median(IEnumerable<double> xs)
-            {
-                var a = xs.Order().ToArray();
-                return a.Length % 2 == 1 ? a[a.Length / 2] : (a[(a.Length / 2) - 1] + a[a.Length / 2]) / 2;
-            }
-
-            var rate = Servers.ToDictionary(s => s, s => Median(runs[s].Select(Rate)));
-            string Cell(Server s) => string.Create(Inv,
-                $"{Rate0(rate[s])} {(blob ? "MiB/s" : "req/s")} · p50 {Ms(Median(runs[s].Select(r => r.P50Ms)))} · p99 {Ms(Median(runs[s].Select(r => r.P99Ms)))}");
-
-            // A ratio is the median of per-round ratios: each pairs runs made seconds apart,
-            // which holds up better than a ratio of medians when other work comes and goes.
-            var vsDirect = Median(runs[_tlog].Zip(runs[_direct], (t, d) => Rate(t) / Rate(d)));
-            var vsPeer = Median(runs[_tlog].Zip(runs[_peer], (t, p) => Rate(t) / Rate(p)));
-            _report.Add(new Row(path, load.Describe, Cell(_direct), Cell(_peer), Cell(_tlog), $"{vsDirect:0.00}x", $"{vsPeer:0.00}x", target, pass?.Invoke(vsDirect, vsPeer)));
-            var perRound = string.Join(", ", runs[_tlog].Zip(runs[_direct], (t, d) => (Rate(t) / Rate(d)).ToString("0.00", Inv)));
-
-            // Server CPU per request (or per GiB) during each server's own runs: where the time goes.
-            var unit = blob ? "s/GiB" : "µs/req";
-            string Per(Server measured, Server spender)
-            {
-                var work = runs[measured].Sum(r => blob ? r.Bytes / (double)(1L << 30) : r.Requests);
-                var c = cpu[measured][Array.IndexOf(Servers, spender)] / work;
-                return (blob ? c : c * 1e6).ToString(blob ? "0.00" : "0", Inv);
-            }
-
-            var relay = "";
-            if (_relay is not null && runs.TryGetValue(_relay, out var relayRuns))
-            {
-                var relayVsDirect = Median(relayRuns.Zip(runs[_direct], (r, d) => Rate(r) / Rate(d)));
-                relay = string.Create(Inv, $"; socat relay (a plain user-space TCP relay, for reference) {Rate0(Median(relayRuns.Select(Rate)))} MiB/s, {relayVsDirect:0.00}x direct");
-            }
-
-            _report.Note($"{path} ({load.Describe}): tlogistry/direct per round {perRound}; server CPU {unit}: direct run upstream {Per(_direct, _direct)}; "
-                + $"Distribution proxy run proxy {Per(_peer, _peer)} + upstream {Per(_peer, _direct)}; tlogistry run tlogistry {Per(_tlog, _tlog)} + upstream {Per(_tlog, _direct)}" + relay);
-            Progress($"{path}, {load.Describe}: direct {Rate0(rate[_direct])}, Distribution proxy {Rate0(rate[_peer])}, tlogistry {Rate0(rate[_tlog])}; "
-                + $"tlogistry/direct {vsDirect:0.00} (rounds {perRound}), tlogistry/peer {vsPeer:0.00}");
+            return m;
         }
+
+        /// <summary>A manifest path on the three servers: one row of the main table.</summary>
+        private async Task PathAsync(string path, string relative, ILoad load)
+        {
+            var m = await MeasureAsync(path, relative, load, Servers, blob: false);
+            var vsDirect = m.Ratio(_tlog, _direct);
+            var vsPeer = m.Ratio(_tlog, _peer);
+            _report.Add(new Row(path, load.Describe, m.Cell(_direct), m.Cell(_peer), m.Cell(_tlog), $"{vsDirect:0.00}x", $"{vsPeer:0.00}x", "", null));
+            _report.Note($"{path} ({load.Describe}): tlogistry/direct per round {m.PerRound(_tlog, _direct)}; server CPU µs/req: {CpuNotes(m)}");
+            Progress($"{path}, {load.Describe}: direct {Rate0(m.Median(_direct))}, Distribution proxy {Rate0(m.Median(_peer))}, tlogistry {Rate0(m.Median(_tlog))}; "
+                + $"tlogistry/direct {vsDirect:0.00} (rounds {m.PerRound(_tlog, _direct)}), tlogistry/peer {vsPeer:0.00}");
+        }
+
+        /// <summary>
+        /// Warm GET by tag at one connection count, measured <c>TagRuns</c> times over: the
+        /// target (0.8x direct) must hold in every run, not in a lucky one. The tlogistry that
+        /// holds confirmed tags (--revalidate-after) takes its turns in the same rounds.
+        /// </summary>
+        private async Task TagAsync(string relative, WrkLoad load)
+        {
+            var path = "warm GET manifest by tag";
+            Server[] turns = _held is null ? Servers : [.. Servers, _held];
+            var runs = new List<Measurement>();
+            for (var run = 0; run < o.TagRuns; run++)
+            {
+                var m = await MeasureAsync(path, relative, load, turns, blob: false, warmUp: run == 0);
+                runs.Add(m);
+                Progress(string.Create(Inv, $"{path}, {load.Describe}, run {run + 1}/{o.TagRuns}: direct {Rate0(m.Median(_direct))}, Distribution proxy {Rate0(m.Median(_peer))}, tlogistry {Rate0(m.Median(_tlog))}")
+                    + (_held is null ? "" : $", held {Rate0(m.Median(_held))}")
+                    + string.Create(Inv, $"; tlogistry/direct {m.Ratio(_tlog, _direct):0.00} (rounds {m.PerRound(_tlog, _direct)})")
+                    + (_held is null ? "" : string.Create(Inv, $", held/direct {m.Ratio(_held, _direct):0.00}, held/peer {m.Ratio(_held, _peer):0.00}")));
+                _report.Note($"{path} ({load.Describe}) run {run + 1}: tlogistry/direct per round {m.PerRound(_tlog, _direct)}; server CPU µs/req: {CpuNotes(m)}");
+            }
+
+            var vsDirect = runs.Select(m => m.Ratio(_tlog, _direct)).ToArray();
+            var vsPeer = runs.Select(m => m.Ratio(_tlog, _peer)).ToArray();
+            var met = vsDirect.Count(r => r >= 0.8);
+            string Runs(IEnumerable<double> xs) => string.Join(", ", xs.Select(x => x.ToString("0.00", Inv) + "x"));
+            string Cell(Server s) => string.Join(" / ", runs.Select(m => m.Cell(s)));
+            var load3 = $"{load.Describe}, {o.TagRuns} runs";
+            _report.Add(new Row(path, load3, Cell(_direct), Cell(_peer), Cell(_tlog),
+                $"{Runs(vsDirect)} ({met}/{o.TagRuns} ≥ 0.8x)", Runs(vsPeer),
+                $"≥ 0.8x direct in {o.TagRuns} of {o.TagRuns} runs, ≥ 3x Distribution proxy", met == o.TagRuns && vsPeer.All(p => p >= 3.0)));
+            Progress($"{path}, {load.Describe}: tlogistry/direct {Runs(vsDirect)}: {met}/{o.TagRuns} runs ≥ 0.8x");
+            if (_held is not null)
+            {
+                var heldDirect = runs.Select(m => m.Ratio(_held, _direct)).ToArray();
+                var heldPeer = runs.Select(m => m.Ratio(_held, _peer)).ToArray();
+                _report.Add(new Row($"{path}, tlogistry --revalidate-after {o.RevalidateAfter}", load3, Cell(_direct), Cell(_peer), Cell(_held),
+                    Runs(heldDirect), Runs(heldPeer), "", null));
+            }
+        }
+
+        /// <summary>
+        /// The 64 MiB blob at each connection count through every server and both plain relays.
+        /// A proxy that streams bytes cannot beat the registry's own sendfile; what it can be held
+        /// to is the best a relay does on the same machine in the same rounds.
+        /// </summary>
+        private async Task BlobAsync(string relative, string work)
+        {
+            var path = "64 MiB blob";
+            Server[] turns = [_direct, .. Relays, _peer, _tlog];
+            var rows = new List<IReadOnlyList<string>>();
+            foreach (var c in o.BlobConnections)
+            {
+                var load = new WrkLoad(work, "blob", null, o.Threads, c);
+                var m = await MeasureAsync(path, relative, load, turns, blob: true);
+                var best = Relays.OrderByDescending(m.Median).FirstOrDefault();
+                var vsBest = best is null ? double.NaN : m.Ratio(_tlog, best);
+                string Relay(Server? r) => r is null ? "(not installed)" : m.Cell(r) + string.Create(Inv, $" ({m.Ratio(r, _direct):0.00}x direct)");
+                rows.Add([
+                    load.Describe, m.Cell(_direct), Relay(_haproxy), Relay(_socat), m.Cell(_peer), m.Cell(_tlog),
+                    $"{m.Ratio(_tlog, _direct):0.00}x",
+                    best is null ? "" : $"{vsBest:0.00}x ({best.Name})",
+                    "≥ the best relay",
+                    best is null ? "" : vsBest >= 1.0 ? "PASS" : "FAIL",
+                ]);
+                _report.Note($"{path} ({load.Describe}): tlogistry/best relay per round {(best is null ? "-" : m.PerRound(_tlog, best))}; "
+                    + $"tlogistry/direct per round {m.PerRound(_tlog, _direct)}; server CPU s/GiB: {CpuNotes(m)}");
+                Progress($"{path}, {load.Describe}: " + string.Join(", ", turns.Select(s => $"{s.Name} {Rate0(m.Median(s))}")) + " MiB/s; "
+                    + (best is null ? "no relay" : string.Create(Inv, $"tlogistry/{best.Name} {vsBest:0.00} (rounds {m.PerRound(_tlog, best)}): {(vsBest >= 1.0 ? "PASS" : "FAIL")}")));
+            }
+
+            var haproxy = $"HAProxy ({o.HaproxyMode}, splice-auto)";
+            _report.Table(
+                $"{path}, direct and through two plain relays (MiB/s, medians of {o.Rounds} rounds; Distribution proxy serves its own disk copy):",
+                ["load", "direct upstream", haproxy, "socat", "Distribution proxy", "tlogistry", "tlogistry / direct", "tlogistry / best relay", "target", "result"],
+                rows);
+        }
+
+        /// <summary>Each server's CPU per request (or per GiB) during its own runs, and the upstream's behind it.</summary>
+        private string CpuNotes(Measurement m) => string.Join("; ", m.Servers.Select(s =>
+            s == _direct ? $"direct {m.CpuPer(s, upstream: false)}" : $"{s.Name} {m.CpuPer(s, upstream: false)} + upstream {m.CpuPer(s, upstream: true)}"));
 
         /// <summary>
         /// New tags one at a time, each never seen by either proxy, interleaved across the three

@@ -13,8 +13,25 @@ internal sealed class Report
 {
     private readonly List<Row> _rows = [];
     private readonly List<string> _notes = [];
+    private readonly List<string> _sections = [];
 
     public void Add(Row row) => _rows.Add(row);
+
+    /// <summary>A further table, printed under the main one: a heading line, then Markdown rows.</summary>
+    public void Table(string heading, IReadOnlyList<string> header, IEnumerable<IReadOnlyList<string>> rows)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine(heading);
+        sb.AppendLine();
+        sb.AppendLine("| " + string.Join(" | ", header) + " |");
+        sb.AppendLine("|" + string.Concat(header.Select(_ => "---|")));
+        foreach (var r in rows)
+        {
+            sb.AppendLine("| " + string.Join(" | ", r) + " |");
+        }
+
+        _sections.Add(sb.ToString());
+    }
 
     public void Note(string line) => _notes.Add(line);
 
@@ -43,6 +60,12 @@ internal sealed class Report
         {
             var result = r.Pass switch { true => "PASS", false => "FAIL", null => "" };
             sb.AppendLine(CultureInfo.InvariantCulture, $"| {r.Path} | {r.Load} | {r.Direct} | {r.Peer} | {r.Tlogistry} | {r.VsDirect} | {r.VsPeer} | {r.Target} | {result} |");
+        }
+
+        foreach (var section in _sections)
+        {
+            sb.AppendLine();
+            sb.Append(section);
         }
 
         if (_notes.Count > 0)

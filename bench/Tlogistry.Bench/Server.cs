@@ -148,6 +148,44 @@ internal sealed class Server : IAsyncDisposable
         throw new InvalidOperationException($"no {field} in /proc/{Pid}/status");
     }
 
+    /// <summary>
+    /// CPU seconds the .NET runtime's tiered compilation thread has used, per thread id (the
+    /// runtime ends that thread when idle and starts another later, so a sum alone could go
+    /// down). Empty for a process that is not .NET or has no such thread now.
+    /// </summary>
+    public Dictionary<int, double> JitThreadCpu()
+    {
+        var ticks = new Dictionary<int, double>();
+        try
+        {
+            foreach (var task in Directory.EnumerateDirectories($"/proc/{Pid}/task"))
+            {
+                try
+                {
+                    if (!File.ReadAllText(Path.Combine(task, "comm")).StartsWith(".NET Tiered Com", StringComparison.Ordinal))
+                    {
+                        continue;
+                    }
+
+                    var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                    ticks[int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture)] =
+                        (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+                }
+                catch (IOException)
+                {
+                    // The thread ended while being read.
+                }
+            }
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // The process is gone.
+        }
+
+        return ticks;
+    }
+
     /// <summary>Resets VmHWM to the current RSS (Linux clear_refs 5), so a later VmHWM is the peak since now.</summary>
     public bool TryResetPeakRss()
     {

@@ -7,7 +7,7 @@
 #
 #   bash bench/run.sh [--duration S] [--warmup S] [--rounds N] [--connections N] [--threads N]
 #                     [--tag-connections 8,16] [--tag-runs N] [--revalidate-after 60s|0]
-#                     [--blob-connections 1,4] [--relay 0|1] [--haproxy-mode http|tcp]
+#                     [--blob-connections 1,4] [--relay 0|1] [--haproxy-mode tcp|http]
 #                     [--cold N] [--burst N] [--huge-mib N] [--only tag,head,digest,blob,cold,burst,rss]
 #
 # Each option can also be set as BENCH_DURATION, BENCH_WARMUP, ... ; BENCH_TLOGISTRY_ARGS

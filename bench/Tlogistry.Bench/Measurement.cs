@@ -44,6 +44,13 @@ internal sealed class Measurement(Server[] servers, bool blob)
         return (blob ? c : c * 1e6).ToString(blob ? "0.00" : "0", Inv);
     }
 
+    /// <summary>
+    /// Server CPU (the server's own and the upstream's behind it) per request or per GiB: what a
+    /// request costs the machine, which other work on it disturbs less than throughput.
+    /// </summary>
+    public double CpuCost(Server s) =>
+        (_cpu[s].Own + _cpu[s].Upstream) / _runs[s].Sum(r => blob ? r.Bytes / (double)(1L << 30) : r.Requests);
+
     public static double MedianOf(IEnumerable<double> xs)
     {
         var a = xs.Order().ToArray();

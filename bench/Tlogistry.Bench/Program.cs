@@ -281,7 +281,9 @@ internal static class Program
                     + (_held is null ? "" : $", held {Rate0(m.Median(_held))}")
                     + string.Create(Inv, $"; tlogistry/direct {m.Ratio(_tlog, _direct):0.00} (rounds {m.PerRound(_tlog, _direct)})")
                     + (_held is null ? "" : string.Create(Inv, $", held/direct {m.Ratio(_held, _direct):0.00}, held/peer {m.Ratio(_held, _peer):0.00}")));
-                _report.Note($"{path} ({load.Describe}) run {run + 1}: tlogistry/direct per round {m.PerRound(_tlog, _direct)}; server CPU µs/req: {CpuNotes(m)}");
+                // Where CPU is what runs out, throughput goes as the inverse of server CPU per request.
+                _report.Note($"{path} ({load.Describe}) run {run + 1}: tlogistry/direct per round {m.PerRound(_tlog, _direct)}; server CPU µs/req: {CpuNotes(m)}; "
+                    + string.Create(Inv, $"direct's CPU per request over tlogistry's with its upstream's {m.CpuCost(_direct) / m.CpuCost(_tlog):0.00}"));
             }
 
             var vsDirect = runs.Select(m => m.Ratio(_tlog, _direct)).ToArray();

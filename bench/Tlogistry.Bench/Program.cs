@@ -182,7 +182,7 @@ internal static class Program
 
             var settings = string.Create(Inv,
                 $"each timed run {o.Duration} s, {o.Rounds} rounds with the servers taking turns (medians reported; a ratio is the median of the per-round ratios), "
-                + $"{o.StartupWarmup} s start-up warm-up and {o.Warmup} s warm-up per server and path; "
+                + $"{o.StartupWarmup} s start-up warm-up and {o.Warmup} s warm-up per server and path, then more for tlogistry until its tier-1 recompilation settled; "
                 + $"warm GET by tag measured {o.TagRuns} times (each a full set of rounds) at {string.Join(" and ", o.TagConnections)} connections; "
                 + $"{o.Cold} cold tags; burst of {o.Burst}; {o.HugeMiB} MiB blob for RSS. Latencies in ms; MB = 10^6 bytes.");
             Console.WriteLine();
@@ -321,7 +321,7 @@ internal static class Program
                 var m = await MeasureAsync(path, relative, load, turns, blob: true);
                 var best = Relays.OrderByDescending(m.Median).FirstOrDefault();
                 var vsBest = best is null ? double.NaN : m.Ratio(_tlog, best);
-                string Relay(Server? r) => r is null ? "(not installed)" : m.Cell(r) + string.Create(Inv, $" ({m.Ratio(r, _direct):0.00}x direct)");
+                string Relay(Server? r) => r is null ? "(not run)" : m.Cell(r) + string.Create(Inv, $" ({m.Ratio(r, _direct):0.00}x direct)");
                 rows.Add([
                     load.Describe, m.Cell(_direct), Relay(_haproxy), Relay(_socat), m.Cell(_peer), m.Cell(_tlog),
                     $"{m.Ratio(_tlog, _direct):0.00}x",

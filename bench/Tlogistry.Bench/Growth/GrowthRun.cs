@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Tlogistry.Bench.Growth;
+
+/// <summary>
+/// One store's series: the data directory grows from size to size (seeded by
+/// <see cref="Seeder"/> in a process of its own), and at each size a fresh tlogistry server
+/// process is measured, then <c>tlogistry audit</c> and <c>tlogistry index rebuild</c>.
+/// </summary>
+internal sealed class GrowthRun(GrowthOptions o, string work, ScriptedUpstream upstream, ThrowawayPostgres? postgres)
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+    private const string Database = "tlogistry_growth";
+
+    public List<string> Wrong { get; } = [];
+
+    public async Task<List<GrowthRow>> StoreAsync(string kind)
+    {
+        var dataDir = Path.Combine(work, kind, "data");
+        Directory.CreateDirectory(dataDir);
+        var store = kind == "postgres" ? await postgres!.CreateStoreAsync(Database) : null;
+        var rows = new List<GrowthRow>();
+        long seeded = 0;
+        foreach (var size in o.Sizes)
+        {
+            Progress($"{kind}: seeding sightings {seeded:#,0} to {size:#,0}");
+            var seedRate = await SeedAsync(dataDir, store, seeded, size);
+            seeded = size;
+            Progress($"{kind}: seeded {size:#,0} at {seedRate:#,0}/s; starting tlogistry");
+
+            GrowthRow row;
+            await using (var server = await ServerProcess.StartAsync(o.ProxyDll, dataDir, store, upstream.BaseUri, Path.Combine(work, kind, "tlogistry-output.log")))
+            {
+                Progress($"{kind} at {size:#,0}: ready in {server.StartupMs:#,0} ms (pid {server.Pid}); {o.WarmUp} warm-up GETs, then {o.Warm} timed, {o.Connections} clients, random seeded tags");
+                var spread = size;
+                Func<int, (string, string)> seededTag = i => GrowthTags.Seeded(Spread(i, spread));
+                Check(await GrowthLoad.PullAsync(server.BaseUri, o.WarmUp, o.Connections, i => GrowthTags.Seeded(Spread(i + o.Warm, spread)), firstSeen: false), "warm-up");
+                var warm = Check(await GrowthLoad.PullAsync(server.BaseUri, o.Warm, o.Connections, seededTag, firstSeen: false), "warm GET");
+                var rss = server.RssKiB() * 1024.0 / 1e6;
+                Progress($"{kind} at {size:#,0}: warm p50 {warm.P50:0.00} ms p99 {warm.P99:0.00} ms, RSS {rss:0} MB; {o.Cold} cold first sightings, one at a time");
+                var cold = Check(await GrowthLoad.PullAsync(server.BaseUri, o.Cold, 1, i => GrowthTags.Fresh("c", size, i), firstSeen: true), "cold GET");
+                Progress($"{kind} at {size:#,0}: cold p50 {cold.P50:0.00} ms p99 {cold.P99:0.00} ms; {o.First} first sightings from {o.Clients} clients");
+                var first = Check(await GrowthLoad.PullAsync(server.BaseUri, o.First, o.Clients, i => GrowthTags.Fresh("f", size, i), firstSeen: true), "first sightings");
+                var bundles = Check(await GrowthLoad.GetAsync(server.BaseUri, "/tlog/bundles?image=" + GrowthTags.Repository(0), o.Listings), "bundles listing");
+                var intents = Check(await GrowthLoad.GetAsync(server.BaseUri, "/tlog/intents", o.Listings), "intents listing");
+                Progress($"{kind} at {size:#,0}: {first.PerSecond:#,0} first sightings/s; listings p50 {bundles.P50:0.00} / {intents.P50:0.00} ms; tlogistry audit");
+                var audit = await ServerProcess.RunCommandAsync(o.ProxyDll, ["audit", "--proxy", server.BaseUri.AbsoluteUri, "--data-dir", dataDir, "--progress-every", "1000000000"]);
+                CheckCommand(audit, "audit");
+                row = new GrowthRow(size, 0, seedRate, server.StartupMs, rss, warm.P50, warm.P99, cold.P50, cold.P99, first.PerSecond, bundles.P50, intents.P50, audit.Seconds, 0, 0);
+            }
+
+            var entries = LogSize(dataDir);
+            var bytes = DirectoryBytes(dataDir) + (postgres is not null && store is not null ? await postgres.DatabaseBytesAsync(Database) : 0);
+            Progress($"{kind} at {size:#,0}: {entries:#,0} entries, {bytes / 1e6:0.0} MB; tlogistry index rebuild");
+            List<string> rebuildArgs = ["index", "rebuild", "--data-dir", dataDir];
+            if (store is not null)
+            {
+                rebuildArgs.AddRange(["--store", store]);
+            }
+
+            var rebuild = await ServerProcess.RunCommandAsync(o.ProxyDll, rebuildArgs);
+            CheckCommand(rebuild, "index rebuild");
+            rows.Add(row with { Entries = entries, RebuildSeconds = rebuild.Seconds, BytesPerSighting = bytes / (double)entries });
+            Progress($"{kind} at {size:#,0}: audit {row.AuditSeconds:0.0} s, rebuild {rebuild.Seconds:0.0} s");
+        }
+
+        return rows;
+    }
+
+    /// <summary>Request <paramref name="i"/>'s seeded tag: a fixed pseudo-random spread over all <paramref name="size"/> of them.</summary>
+    private static long Spread(long i, long size) => (long)(((ulong)i + 1) * 11400714819323198485UL % (ulong)size);
+
+    private async Task<double> SeedAsync(string dataDir, string? store, long from, long to)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true };
+        List<string> args =
+        [
+            typeof(GrowthRun).Assembly.Location, GrowthCommand.SeedCommand, "--data-dir", dataDir,
+            "--from", from.ToString(Inv), "--to", to.ToString(Inv), "--concurrency", o.SeedConcurrency.ToString(Inv),
+        ];
+        if (store is not null)
+        {
+            args.AddRange(["--store", store]);
+        }
+
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start the seeder");
+        var output = await p.StandardOutput.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        var line = output.Split('\n').FirstOrDefault(l => l.StartsWith("SEEDED ", StringComparison.Ordinal));
+        return p.ExitCode == 0 && line is not null
+            ? double.Parse(line["SEEDED ".Length..], Inv)
+            : throw new InvalidOperationException($"the seeder exited with {p.ExitCode}:\n{output}");
+    }
+
+    private Timings Check(Timings t, string what)
+    {
+        if (t.Wrong > 0)
+        {
+            Wrong.Add($"{what}: {t.Wrong} of {t.Ms.Length} answered wrongly, e.g. {t.FirstWrong}");
+            Progress("WRONG ANSWER: " + Wrong[^1]);
+        }
+
+        return t;
+    }
+
+    private void CheckCommand((int Code, double Seconds, string Output) run, string what)
+    {
+        if (run.Code != 0)
+        {
+            var tail = string.Join('\n', run.Output.Split('\n').TakeLast(15));
+            Wrong.Add($"tlogistry {what} exited with {run.Code}: {tail}");
+            Progress("WRONG ANSWER: " + Wrong[^1]);
+        }
+    }
+
+    private static long LogSize(string dataDir) => long.Parse(File.ReadAllLines(Path.Combine(dataDir, "log", "checkpoint"))[1], Inv);
+
+    private static long DirectoryBytes(string dir) =>
+        new DirectoryInfo(dir).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
+
+    public static void Progress(string line) => Console.Error.WriteLine(string.Create(Inv, $"[growth {DateTime.Now:HH:mm:ss}] {line}"));
+}

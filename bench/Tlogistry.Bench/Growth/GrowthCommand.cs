@@ -89,14 +89,14 @@ internal static class GrowthCommand
             return 2;
         }
 
-        var rate = await Seeder.RunAsync(
+        var (rate, cpuMs) = await Seeder.RunAsync(
             dataDir,
             flags.GetValueOrDefault("store"),
             long.Parse(flags.GetValueOrDefault("from", "0"), CultureInfo.InvariantCulture),
             long.Parse(to, CultureInfo.InvariantCulture),
             int.Parse(flags.GetValueOrDefault("concurrency", "256"), CultureInfo.InvariantCulture),
             CancellationToken.None);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"SEEDED {rate:0.0}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"SEEDED {rate:0.0} {cpuMs:0.000}"));
         return 0;
     }
 }

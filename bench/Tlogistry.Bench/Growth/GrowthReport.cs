@@ -15,6 +15,7 @@ internal static class GrowthReport
     private static readonly (string Header, Func<GrowthRow, double> Value, string Format)[] Columns =
     [
         ("seeded/s", r => r.SeedPerSecond, "#,0"),
+        ("seed CPU ms", r => r.SeedCpuMs, "0.00"),
         ("start-up ms", r => r.StartupMs, "#,0"),
         ("RSS MB", r => r.RssMB, "0"),
         ("warm p50", r => r.WarmP50, "0.00"),

@@ -5,6 +5,7 @@ internal sealed record GrowthRow(
     long Size,
     long Entries,
     double SeedPerSecond,
+    double SeedCpuMs,
     double StartupMs,
     double RssMB,
     double WarmP50,

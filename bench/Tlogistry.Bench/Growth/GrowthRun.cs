@@ -21,6 +21,12 @@ internal sealed class GrowthRun(GrowthOptions o, string work, ScriptedUpstream u
         var dataDir = Path.Combine(work, kind, "data");
         Directory.CreateDirectory(dataDir);
         var store = kind == "postgres" ? await postgres!.CreateStoreAsync(Database) : null;
+        if (store is not null)
+        {
+            // A shared store never makes the instance key itself: the operator provides it, as here.
+            Signing.InstanceKey.LoadOrCreate(Path.Combine(dataDir, Host.SignerSetup.KeyFile)).Dispose();
+        }
+
         var rows = new List<GrowthRow>();
         long seeded = 0;
         foreach (var size in o.Sizes)
@@ -85,7 +91,7 @@ internal sealed class GrowthRun(GrowthOptions o, string work, ScriptedUpstream u
         [
             .. fast ? (string[])["dotnet"] : [],
             typeof(GrowthRun).Assembly.Location, GrowthCommand.SeedCommand, "--data-dir", dataDir,
-            "--from", from.ToString(Inv), "--to", to.ToString(Inv), "--concurrency", o.SeedConcurrency.ToString(Inv),
+            "--from", from.ToString(Inv), "--to", to.ToString(Inv), "--concurrency", SeedConcurrency(store).ToString(Inv),
         ];
         if (store is not null)
         {
@@ -106,6 +112,13 @@ internal sealed class GrowthRun(GrowthOptions o, string work, ScriptedUpstream u
             ? (double.Parse(f[1], Inv), double.Parse(f[2], Inv))
             : throw new InvalidOperationException($"the seeder exited with {p.ExitCode}:\n{output}");
     }
+
+    /// <summary>
+    /// With PostgreSQL each first sighting in flight holds a pooled connection for its tag lock
+    /// and takes another for its writes: more than half of Npgsql's default pool of 100 in
+    /// flight waits out the pool's timeout. The seeder stays under that.
+    /// </summary>
+    private int SeedConcurrency(string? store) => store is null ? o.SeedConcurrency : Math.Min(o.SeedConcurrency, 40);
 
     private Timings Check(Timings t, string what)
     {

@@ -20,6 +20,7 @@ internal sealed class ThrowawayPostgres : IAsyncDisposable
     private readonly string _dir;
     private readonly string _binDir;
     private readonly string[] _asOsUser;
+    private long _emptyBytes;
 
     private ThrowawayPostgres(Process server, string dir, string binDir, string[] asOsUser, int port)
     {
@@ -36,8 +37,9 @@ internal sealed class ThrowawayPostgres : IAsyncDisposable
     {
         var binDir = FindBinDir();
         string[] asOsUser = Environment.UserName == "root" ? ["setpriv", "--reuid=" + OsUser, "--regid=" + OsUser, "--init-groups", "--"] : [];
-        var dir = Path.Combine(work, "postgres");
-        Directory.CreateDirectory(dir);
+
+        // A directory of its own under the temp root: the postgres user cannot enter the bench's (mode 700).
+        var dir = Directory.CreateTempSubdirectory("tlogistry-growth-pg-").FullName;
         if (asOsUser.Length > 0)
         {
             await RunAsync([], "chown", [OsUser + ":" + OsUser, dir]);
@@ -71,14 +73,20 @@ internal sealed class ThrowawayPostgres : IAsyncDisposable
         await c.OpenAsync();
         await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", c);
         await create.ExecuteNonQueryAsync();
+        _emptyBytes = await SizeAsync(c, name);
         return "postgres=" + new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name, Pooling = true };
     }
 
-    /// <summary>Bytes the database takes on disk (tables, indexes, TOAST; pg_database_size).</summary>
+    /// <summary>Bytes the database takes on disk (tables, indexes, TOAST; pg_database_size), less what it took when created empty.</summary>
     public async Task<long> DatabaseBytesAsync(string name)
     {
         await using var c = new NpgsqlConnection(AdminConnectionString);
         await c.OpenAsync();
+        return await SizeAsync(c, name) - _emptyBytes;
+    }
+
+    private static async Task<long> SizeAsync(NpgsqlConnection c, string name)
+    {
         await using var size = new NpgsqlCommand("SELECT pg_database_size(@n)", c);
         size.Parameters.AddWithValue("n", name);
         return (long)(await size.ExecuteScalarAsync())!;
@@ -97,6 +105,14 @@ internal sealed class ThrowawayPostgres : IAsyncDisposable
 
         await _server.WaitForExitAsync();
         _server.Dispose();
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: a temp directory left behind is harmless.
+        }
     }
 
     private static Process Start(string[] asOsUser, string executable, string[] args, string logFile)

@@ -12,19 +12,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# PostgreSQL (initdb, postgres) is needed unless the run is for SQLite alone.
+want_pg=1
+prev=
 for a in "$@"; do
-  if [ "$a" = "postgres" ] || [ "$a" = "both" ]; then pg=1; fi
+  if [ "$prev" = --store ] && [ "$a" = sqlite ]; then want_pg=0; fi
+  prev=$a
 done
-if [ "${pg:-}" = 1 ] || ! printf '%s\n' "$@" | grep -qx -- --store; then
-  if ! ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 && ! command -v initdb >/dev/null; then
-    if [ "$(id -u)" -ne 0 ]; then
-      echo "missing PostgreSQL (initdb, postgres); install it with apt-get or run with --store sqlite" >&2
-      exit 1
-    fi
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q
-    apt-get install -y -q --no-install-recommends postgresql
+if [ "$want_pg" = 1 ] && ! ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 && ! command -v initdb >/dev/null; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing PostgreSQL (initdb, postgres); install it with apt-get or run with --store sqlite" >&2
+    exit 1
   fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends postgresql
 fi
 
 # eatmydata lets the seeder skip its fsyncs (same files, written faster); without it seeding is slower.

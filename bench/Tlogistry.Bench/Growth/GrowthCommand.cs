@@ -89,13 +89,15 @@ internal static class GrowthCommand
             return 2;
         }
 
-        var (rate, cpuMs) = await Seeder.RunAsync(
-            dataDir,
-            flags.GetValueOrDefault("store"),
-            long.Parse(flags.GetValueOrDefault("from", "0"), CultureInfo.InvariantCulture),
-            long.Parse(to, CultureInfo.InvariantCulture),
-            int.Parse(flags.GetValueOrDefault("concurrency", "256"), CultureInfo.InvariantCulture),
-            CancellationToken.None);
+        if (!long.TryParse(flags.GetValueOrDefault("from", "0"), NumberStyles.None, CultureInfo.InvariantCulture, out var first)
+            || !long.TryParse(to, NumberStyles.None, CultureInfo.InvariantCulture, out var end) || end < first
+            || !int.TryParse(flags.GetValueOrDefault("concurrency", "256"), NumberStyles.None, CultureInfo.InvariantCulture, out var concurrency) || concurrency < 1)
+        {
+            Console.Error.WriteLine("growth-seed: --from and --to must be whole numbers with --from ≤ --to, --concurrency 1 or more");
+            return 2;
+        }
+
+        var (rate, cpuMs) = await Seeder.RunAsync(dataDir, flags.GetValueOrDefault("store"), first, end, concurrency, CancellationToken.None);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"SEEDED {rate:0.0} {cpuMs:0.000}"));
         return 0;
     }

@@ -14,6 +14,7 @@ internal static class Program
 
     public static async Task<int> Main(string[] args)
     {
+        if (Growth.GrowthCommand.Handles(args)) return await Growth.GrowthCommand.RunAsync(args);
         BenchOptions o;
         try
         {

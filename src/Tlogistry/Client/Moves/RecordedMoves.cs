@@ -40,8 +40,8 @@ internal static class RecordedMoves
                 throw new ClientException($"the proxy at {proxy.BaseUrl} sent pages of moves that do not end (page {page} again, or more than {MaxPages})");
             }
 
-            var (moves, next) = await proxy.MovesPageAsync(page, cancellationToken);
-            rows.AddRange(moves);
+            var (body, next) = await proxy.ListingPageAsync(page, Tlogistry.Registry.Tlog.MovesApi.Path, cancellationToken);
+            rows.AddRange(Read(body, proxy.BaseUrl));
             if (request.Limit is int limit && rows.Count >= limit)
             {
                 rows.RemoveRange(limit, rows.Count - limit);
@@ -104,6 +104,22 @@ internal static class RecordedMoves
         }
 
         return sb.ToString();
+    }
+
+    /// <summary>The rows of one page; anything else is the proxy's fault, said as such.</summary>
+    private static List<MoveRow> Read(byte[] body, Uri proxy)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("moves", out var moves) && moves.ValueKind == JsonValueKind.Array
+                ? [.. moves.EnumerateArray().Select(MoveRow.Read)]
+                : throw new FormatException("no \"moves\" array");
+        }
+        catch (Exception e) when (e is JsonException or FormatException)
+        {
+            throw new ClientException($"the proxy at {proxy} sent a malformed list of moves: {e.Message}", e);
+        }
     }
 
     private static void Add(List<string> parts, string name, string? value)

@@ -23,6 +23,7 @@ internal static class BundleExport
         }
 
         using var http = new HttpClient((servers ?? ServerCertificates.System).Handler()) { Timeout = TimeSpan.FromSeconds(60) };
+        var visited = new HashSet<string>(StringComparer.Ordinal) { url.AbsoluteUri };
         for (Uri? page = url; page is not null;)
         {
             using var response = await http.GetAsync(page, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
@@ -40,6 +41,11 @@ internal static class BundleExport
             }
 
             page = NextPage(page, response);
+            if (page is not null && !visited.Add(page.AbsoluteUri))
+            {
+                // A listing whose next pages go round in a circle is refused, not followed without end.
+                throw new HttpRequestException($"{page} was sent as a next page before: the listing goes round in a circle");
+            }
         }
     }
 

@@ -45,7 +45,8 @@ internal sealed class ProxyClient : IDisposable
     public async Task<IReadOnlyList<SigstoreBundle>> ImageBundlesAsync(string image, CancellationToken cancellationToken)
     {
         var bundles = new List<SigstoreBundle>();
-        for (string? page = $"{BundleApi.ExportPath}?image={Uri.EscapeDataString(image)}"; page is not null;)
+        var visited = new HashSet<string>(StringComparer.Ordinal);
+        for (string? page = NotSeen(visited, $"{BundleApi.ExportPath}?image={Uri.EscapeDataString(image)}"); page is not null;)
         {
             var (body, next) = await GetPageAsync(page, cancellationToken);
             using var stream = new MemoryStream(body);
@@ -58,8 +59,8 @@ internal sealed class ProxyClient : IDisposable
                 throw new ClientException($"the proxy at {BaseUrl} sent a malformed bundle list: {e.Message}", e);
             }
 
-            // Only a next page of the same listing on the same proxy is followed.
-            page = next is not null && next.StartsWith(BundleApi.ExportPath + "?image=", StringComparison.Ordinal) ? next : null;
+            // Only a next page of the same listing on the same proxy is followed, and never one already read.
+            page = next is not null && next.StartsWith(BundleApi.ExportPath + "?image=", StringComparison.Ordinal) ? NotSeen(visited, next) : null;
         }
 
         return bundles;
@@ -107,7 +108,8 @@ internal sealed class ProxyClient : IDisposable
     public async Task<IReadOnlyList<Store.AppendIntent>> IntentsAsync(CancellationToken cancellationToken)
     {
         var intents = new List<Store.AppendIntent>();
-        for (string? page = IntentApi.Path; page is not null;)
+        var visited = new HashSet<string>(StringComparer.Ordinal);
+        for (string? page = NotSeen(visited, IntentApi.Path); page is not null;)
         {
             byte[] body;
             string? next;
@@ -126,11 +128,15 @@ internal sealed class ProxyClient : IDisposable
             }
 
             // Only a next page of the same listing on the same proxy is followed.
-            page = next is not null && next.StartsWith(IntentApi.Path + "?", StringComparison.Ordinal) ? next : null;
+            page = next is not null && next.StartsWith(IntentApi.Path + "?", StringComparison.Ordinal) ? NotSeen(visited, next) : null;
         }
 
         return intents;
     }
+
+    /// <summary><paramref name="page"/>, unless a listing already led to it: a proxy whose next pages go round in a circle is refused, not followed without end.</summary>
+    private string NotSeen(HashSet<string> visited, string page) =>
+        visited.Add(page) ? page : throw new ClientException($"the proxy at {BaseUrl} sent a next page it had sent before ({page}): its listing goes round in a circle");
 
     /// <summary>The checkpoint of the proxy's embedded log, unverified.</summary>
     public async Task<string> CheckpointAsync(CancellationToken cancellationToken) =>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Tlogistry.Caching;
 using Tlogistry.Store;
 using Tlogistry.Telemetry;
 
@@ -14,7 +15,9 @@ internal sealed partial class LedgerFindings
 {
     private readonly ILogger _logger;
     private readonly ConcurrentQueue<string> _conflicts = new();
-    private readonly ConcurrentDictionary<string, bool> _conflictsSeen = new(StringComparer.Ordinal);
+    // The conflicts logged already, so a pair met from both sides is told once; bounded by bytes
+    // (a log full of conflicts could otherwise grow it without end), past which one may be told twice.
+    private readonly ByteBoundedCache<string, bool> _conflictsSeen = new(1024 * 1024, static (conflict, _) => MemorySize.Of(conflict), StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _unverifiable = new();
 
     public LedgerFindings(ILogger logger) => _logger = logger;
@@ -28,7 +31,14 @@ internal sealed partial class LedgerFindings
     {
         // Once each: a scan meets the pair from both sides.
         var conflict = $"{first.Reference}: log index {first.LogIndex} says {first.Digest}, log index {later.LogIndex} says {later.Digest}; the first (log index {first.LogIndex}) is the pin";
-        if (_conflictsSeen.TryAdd(conflict, true))
+        bool untold;
+        lock (_conflictsSeen)
+        {
+            untold = !_conflictsSeen.TryGet(conflict, out _);
+            _conflictsSeen.Set(conflict, true);
+        }
+
+        if (untold)
         {
             _conflicts.Enqueue(conflict);
             Log.Conflict(_logger, conflict);

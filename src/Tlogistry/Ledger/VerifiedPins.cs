@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using Tlogistry.Caching;
 using Tlogistry.Oci;
 using Tlogistry.Store;
 
@@ -6,27 +6,32 @@ namespace Tlogistry.Ledger;
 
 /// <summary>
 /// Pins already verified against the log, by tag reference, so a warm tag asks neither the
-/// store nor the log. Bounded: when full it starts over, since any pin can be read and
-/// verified again from the store and the log.
+/// store nor the log. Bounded by bytes (<see cref="DefaultCapacityBytes"/>): when full, the
+/// tags least recently pulled go first, and such a tag's next pull reads and verifies its pin
+/// again from the store and the log.
 /// </summary>
 internal sealed class VerifiedPins
 {
-    public const int Capacity = 100_000;
+    /// <summary>About 20,000 pins signed by a key, or 6,000 keyless pins with their certificates.</summary>
+    public const long DefaultCapacityBytes = 64L * 1024 * 1024;
 
-    private readonly ConcurrentDictionary<TagReference, Sighting> _pins = new();
+    private readonly ByteBoundedCache<TagReference, Sighting> _pins;
 
-    public bool TryGet(TagReference reference, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Sighting? pin) =>
-        _pins.TryGetValue(reference, out pin);
-
-    public void Remember(Sighting pin)
+    public VerifiedPins(long capacityBytes = DefaultCapacityBytes)
     {
-        if (_pins.Count >= Capacity)
-        {
-            _pins.Clear();
-        }
-
-        _pins[pin.Reference] = pin;
+        _pins = new ByteBoundedCache<TagReference, Sighting>(capacityBytes, static (_, pin) => PinBytes.Of(pin));
     }
 
-    public void Forget(TagReference reference) => _pins.TryRemove(reference, out _);
+    public long CapacityBytes => _pins.CapacityBytes;
+
+    public long HeldBytes => _pins.HeldBytes;
+
+    public int Count => _pins.Count;
+
+    public bool TryGet(TagReference reference, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Sighting? pin) =>
+        _pins.TryGet(reference, out pin);
+
+    public void Remember(Sighting pin) => _pins.Set(pin.Reference, pin);
+
+    public void Forget(TagReference reference) => _pins.Remove(reference);
 }

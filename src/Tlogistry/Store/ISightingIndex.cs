@@ -60,12 +60,51 @@ internal interface ISightingIndex : IIntentJournal, IHeldManifests, ITagMoves
     Task<IReadOnlyList<Sighting>> ListRepositoryAsync(ImageName image, CancellationToken cancellationToken);
 
     /// <summary>
+    /// One page of <paramref name="image"/>'s tags' sightings in byte order of tag: at most
+    /// <paramref name="limit"/>, those whose tag sorts after <paramref name="afterTag"/> (from
+    /// the first when null). Keyset paged on the index of references, so a page costs the same
+    /// at any depth and however many tags the repository has.
+    /// </summary>
+    Task<RepositoryPage> ListRepositoryPageAsync(ImageName image, string? afterTag, int limit, CancellationToken cancellationToken);
+
+    /// <summary>How many tags of <paramref name="image"/> have a sighting: counted on the index of references alone, no row read.</summary>
+    Task<long> CountRepositoryAsync(ImageName image, CancellationToken cancellationToken);
+
+    /// <summary>
     /// The canonical tag references of one repository's tags, exclusive bounds in byte order:
     /// with <c>IMAGE</c> the image's <see cref="ImageName.Canonical"/> text, they all start with
     /// <c>IMAGE:</c> and sort before <c>IMAGE;</c> (';' follows ':'); a nested repository
     /// (<c>IMAGE/…</c>) or a digest reference (<c>IMAGE@…</c>) falls outside.
     /// </summary>
     static (string After, string Before) RepositoryRange(ImageName image) => (image.Canonical + ":", image.Canonical + ";");
+}
+
+/// <summary>One page of a repository's sightings, and the tag the next page starts after (null at the end).</summary>
+internal sealed record RepositoryPage(IReadOnlyList<Sighting> Sightings, string? NextAfter)
+{
+    /// <summary>
+    /// Reads a page from rows ordered by reference, asked for with a limit of
+    /// <paramref name="limit"/> + 1: one row more than the page means a next page exists.
+    /// </summary>
+    public static async Task<RepositoryPage> ReadAsync(System.Data.Common.DbDataReader rows, int limit, Func<System.Data.Common.DbDataReader, Sighting> read, CancellationToken cancellationToken)
+    {
+        var page = new List<Sighting>();
+        while (await rows.ReadAsync(cancellationToken))
+        {
+            if (page.Count == limit)
+            {
+                return new RepositoryPage(page, page[^1].Reference.Tag);
+            }
+
+            page.Add(read(rows));
+        }
+
+        return new RepositoryPage(page, null);
+    }
+
+    /// <summary>The exclusive lower bound of a page: past the last tag shown, or the repository's start.</summary>
+    public static string LowerBound(ImageName image, string? afterTag) =>
+        ISightingIndex.RepositoryRange(image).After + (afterTag ?? "");
 }
 
 /// <summary>One page of sightings and the position to continue from (null at the end).</summary>

@@ -41,11 +41,14 @@ internal sealed partial class PostgresSightingIndex
         return await cmd.ExecuteScalarAsync(cancellationToken) is byte[] json ? AppendIntent.Parse(json) : null;
     }
 
+    /// <summary>A page of the stored intents: a range of the primary key, in its order, limited.</summary>
+    internal const string IntentListQuery = "SELECT seq, intent FROM tlogistry_intents WHERE seq > @after ORDER BY seq LIMIT @limit";
+
     private async Task<IntentPage> ListIntentsOnceAsync(long after, int limit, bool unpinnedOnly, CancellationToken cancellationToken)
     {
         await using var cmd = _source.CreateCommand(unpinnedOnly
             ? "SELECT i.seq, i.intent FROM tlogistry_intents i WHERE i.seq > @after AND NOT EXISTS (SELECT 1 FROM tlogistry_sightings s WHERE s.reference = i.reference) ORDER BY i.seq LIMIT @limit"
-            : "SELECT seq, intent FROM tlogistry_intents WHERE seq > @after ORDER BY seq LIMIT @limit");
+            : IntentListQuery);
         cmd.Parameters.AddWithValue("after", after);
         cmd.Parameters.AddWithValue("limit", (long)limit + 1);
         await using var r = await cmd.ExecuteReaderAsync(cancellationToken);

@@ -185,7 +185,7 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
 
     private async Task<SightingPage> ListOnceAsync(long after, int limit, CancellationToken cancellationToken)
     {
-        await using var cmd = _source.CreateCommand($"SELECT {Columns}, seq FROM tlogistry_sightings WHERE seq > @after ORDER BY seq LIMIT @limit");
+        await using var cmd = _source.CreateCommand(ListQuery);
         cmd.Parameters.AddWithValue("after", after);
         cmd.Parameters.AddWithValue("limit", (long)limit + 1);
         await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
@@ -197,6 +197,44 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
         SELECT {Columns} FROM tlogistry_sightings
         WHERE reference COLLATE "C" > @lo AND reference COLLATE "C" < @hi ORDER BY reference COLLATE "C"
         """;
+
+    /// <summary>A page of one repository's tags: a range of the byte-ordered index, in its order, limited.</summary>
+    internal const string RepositoryPageQuery = $"""
+        SELECT {Columns} FROM tlogistry_sightings
+        WHERE reference COLLATE "C" > @lo AND reference COLLATE "C" < @hi ORDER BY reference COLLATE "C" LIMIT @limit
+        """;
+
+    /// <summary>A page of the export: a range of the primary key, in its order, limited.</summary>
+    internal const string ListQuery = $"SELECT {Columns}, seq FROM tlogistry_sightings WHERE seq > @after ORDER BY seq LIMIT @limit";
+
+    public Task<RepositoryPage> ListRepositoryPageAsync(ImageName image, string? afterTag, int limit, CancellationToken cancellationToken) =>
+        RetryOnceAsync(() => ListRepositoryPageOnceAsync(image, afterTag, limit, cancellationToken), cancellationToken);
+
+    private async Task<RepositoryPage> ListRepositoryPageOnceAsync(ImageName image, string? afterTag, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        await using var cmd = _source.CreateCommand(RepositoryPageQuery);
+        cmd.Parameters.AddWithValue("lo", RepositoryPage.LowerBound(image, afterTag));
+        cmd.Parameters.AddWithValue("hi", ISightingIndex.RepositoryRange(image).Before);
+        cmd.Parameters.AddWithValue("limit", (long)limit + 1);
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+        return await RepositoryPage.ReadAsync(r, limit, Read, cancellationToken);
+    }
+
+    /// <summary>One repository's tags counted on the byte-ordered index of references.</summary>
+    internal const string RepositoryCountQuery = """SELECT count(*) FROM tlogistry_sightings WHERE reference COLLATE "C" > @lo AND reference COLLATE "C" < @hi""";
+
+    public Task<long> CountRepositoryAsync(ImageName image, CancellationToken cancellationToken) =>
+        RetryOnceAsync(
+            async () =>
+            {
+                var (after, before) = ISightingIndex.RepositoryRange(image);
+                await using var cmd = _source.CreateCommand(RepositoryCountQuery);
+                cmd.Parameters.AddWithValue("lo", after);
+                cmd.Parameters.AddWithValue("hi", before);
+                return Convert.ToInt64(await cmd.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+            },
+            cancellationToken);
 
     public Task<IReadOnlyList<Sighting>> ListRepositoryAsync(ImageName image, CancellationToken cancellationToken) =>
         RetryOnceAsync(() => ListRepositoryOnceAsync(image, cancellationToken), cancellationToken);

@@ -45,13 +45,16 @@ internal sealed partial class SqliteSightingIndex
         return Task.FromResult(r.Read() ? AppendIntent.Parse(r.GetFieldValue<byte[]>(0)) : null);
     }
 
+    /// <summary>A page of the stored intents: a range of the primary key, in its order, limited.</summary>
+    internal const string IntentListQuery = "SELECT seq, intent FROM append_intents WHERE seq > $after ORDER BY seq LIMIT $limit";
+
     public Task<IntentPage> ListIntentsAsync(long after, int limit, bool unpinnedOnly, CancellationToken cancellationToken)
     {
         using var c = Open();
         using var cmd = c.CreateCommand();
         cmd.CommandText = unpinnedOnly
             ? "SELECT i.seq, i.intent FROM append_intents i WHERE i.seq > $after AND NOT EXISTS (SELECT 1 FROM sightings s WHERE s.reference = i.reference) ORDER BY i.seq LIMIT $limit"
-            : "SELECT seq, intent FROM append_intents WHERE seq > $after ORDER BY seq LIMIT $limit";
+            : IntentListQuery;
         cmd.Parameters.AddWithValue("$after", after);
         cmd.Parameters.AddWithValue("$limit", (long)limit + 1);
         using var r = cmd.ExecuteReader();

@@ -211,7 +211,7 @@ internal sealed partial class SqliteSightingIndex : ISightingIndex
     {
         using var c = Open();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = $"SELECT {Columns}, seq FROM sightings WHERE seq > $after ORDER BY seq LIMIT $limit";
+        cmd.CommandText = ListQuery;
         cmd.Parameters.AddWithValue("$after", after);
         cmd.Parameters.AddWithValue("$limit", limit + 1);
         using var r = await cmd.ExecuteReaderAsync(cancellationToken);
@@ -249,6 +249,39 @@ internal sealed partial class SqliteSightingIndex : ISightingIndex
         }
 
         return found;
+    }
+
+    /// <summary>A page of one repository's tags: a range of the unique index on reference, in its order, limited.</summary>
+    internal const string RepositoryPageQuery = $"SELECT {Columns} FROM sightings WHERE reference > $lo AND reference < $hi ORDER BY reference LIMIT $limit";
+
+    /// <summary>A page of the export: a range of the primary key, in its order, limited.</summary>
+    internal const string ListQuery = $"SELECT {Columns}, seq FROM sightings WHERE seq > $after ORDER BY seq LIMIT $limit";
+
+    public async Task<RepositoryPage> ListRepositoryPageAsync(ImageName image, string? afterTag, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = RepositoryPageQuery;
+        cmd.Parameters.AddWithValue("$lo", RepositoryPage.LowerBound(image, afterTag));
+        cmd.Parameters.AddWithValue("$hi", ISightingIndex.RepositoryRange(image).Before);
+        cmd.Parameters.AddWithValue("$limit", (long)limit + 1);
+        using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+        return await RepositoryPage.ReadAsync(r, limit, Read, cancellationToken);
+    }
+
+    /// <summary>One repository's tags counted on the unique index of references (a covering index: no row is read).</summary>
+    internal const string RepositoryCountQuery = "SELECT count(*) FROM sightings WHERE reference > $lo AND reference < $hi";
+
+    public Task<long> CountRepositoryAsync(ImageName image, CancellationToken cancellationToken)
+    {
+        var (after, before) = ISightingIndex.RepositoryRange(image);
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = RepositoryCountQuery;
+        cmd.Parameters.AddWithValue("$lo", after);
+        cmd.Parameters.AddWithValue("$hi", before);
+        return Task.FromResult(Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture));
     }
 
     private SqliteConnection Open()

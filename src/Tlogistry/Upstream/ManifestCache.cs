@@ -1,4 +1,4 @@
-using Microsoft.Extensions.Caching.Memory;
+using Tlogistry.Caching;
 using Tlogistry.Oci;
 using Tlogistry.Telemetry;
 
@@ -11,11 +11,11 @@ internal sealed record CachedManifest(byte[] Bytes, string MediaType, string Dig
 /// Manifests by digest, held in memory: content under a digest never changes, so bytes read
 /// and hashed once answer later requests for that digest without asking upstream. Entries are
 /// per repository (upstream may answer one repository and not another) and the cache is
-/// bounded by the bytes it holds: when full, a compaction drops the least recently used quarter.
+/// bounded by the bytes it holds, keys included: when full, the least recently used go first.
 /// </summary>
 internal sealed class ManifestCache : IDisposable
 {
-    private readonly MemoryCache? _cache;
+    private readonly ByteBoundedCache<string, CachedManifest>? _cache;
     private readonly TlogistryMetrics? _metrics;
 
     /// <param name="capacityBytes">Bytes of manifests to hold; 0 turns the cache off.</param>
@@ -26,7 +26,10 @@ internal sealed class ManifestCache : IDisposable
         CapacityBytes = capacityBytes;
         if (capacityBytes > 0)
         {
-            _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = capacityBytes, CompactionPercentage = 0.25, TrackStatistics = true });
+            _cache = new ByteBoundedCache<string, CachedManifest>(
+                capacityBytes,
+                static (key, m) => MemorySize.Of(key) + MemorySize.Object + MemorySize.Of(m.Bytes) + MemorySize.Of(m.MediaType) + MemorySize.Of(m.Digest),
+                StringComparer.Ordinal);
         }
     }
 
@@ -34,8 +37,8 @@ internal sealed class ManifestCache : IDisposable
 
     public bool Enabled => _cache is not null;
 
-    /// <summary>Bytes held now (an estimate while a compaction runs).</summary>
-    public long HeldBytes => _cache?.GetCurrentStatistics()?.CurrentEstimatedSize ?? 0;
+    /// <summary>Bytes held now, keys included; at most <see cref="CapacityBytes"/>.</summary>
+    public long HeldBytes => _cache?.HeldBytes ?? 0;
 
     public bool TryGet(ImageName name, string digest, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out CachedManifest? manifest)
     {
@@ -45,7 +48,7 @@ internal sealed class ManifestCache : IDisposable
             return false;
         }
 
-        var hit = _cache.TryGetValue(Key(name, digest), out manifest) && manifest is not null;
+        var hit = _cache.TryGet(Key(name, digest), out manifest);
         _metrics?.CacheLookup("manifest", hit);
         return hit;
     }
@@ -59,17 +62,18 @@ internal sealed class ManifestCache : IDisposable
         }
 
         var key = Key(name, manifest.Digest);
-        if (_cache.TryGetValue(key, out _))
+        if (_cache.TryGet(key, out _))
         {
             return;
         }
 
-        using var entry = _cache.CreateEntry(key);
-        entry.Size = manifest.Bytes.Length;
-        entry.Value = new CachedManifest(manifest.Bytes, manifest.MediaType, manifest.Digest);
+        _cache.Set(key, new CachedManifest(manifest.Bytes, manifest.MediaType, manifest.Digest));
     }
 
-    public void Dispose() => _cache?.Dispose();
+    /// <summary>Nothing to release: the cache holds managed memory only (kept disposable for its owners).</summary>
+    public void Dispose()
+    {
+    }
 
     private static string Key(ImageName name, string digest) => name.Registry + "/" + name.Repository + "@" + digest;
 }

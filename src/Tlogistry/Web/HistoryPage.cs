@@ -64,7 +64,7 @@ internal sealed class HistoryPage
         ImageSightingPage sightings;
         try
         {
-            sightings = await ImageSightings.PageAsync(_index, selector, listing, ct);
+            sightings = await ImageSightings.PageAsync(_index, selector, listing, ct, count: true);
         }
         catch (Exception e) when (e is IOException or System.Data.Common.DbException or FormatException)
         {
@@ -72,7 +72,7 @@ internal sealed class HistoryPage
             return;
         }
 
-        if (sightings.Total == 0)
+        if (!sightings.Known)
         {
             await WriteErrorAsync(context, 404, ImageSightings.Missing(selector), RequestOutcome.NotFound, image);
             return;

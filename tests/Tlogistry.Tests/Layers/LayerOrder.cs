@@ -13,6 +13,7 @@ internal static class LayerOrder
         "Tlogistry.Files",
         "Tlogistry.Http",
         "Tlogistry.Telemetry",
+        "Tlogistry.Caching",                // maps bounded by the bytes they hold
         "Tlogistry.Transparency.Merkle",
         "Tlogistry.Transparency.Tiles",
         "Tlogistry.Transparency.Notes",

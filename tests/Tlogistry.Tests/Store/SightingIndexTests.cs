@@ -119,6 +119,45 @@ public abstract class SightingIndexTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARepositoryPagesByKeysetInByteOrderAndPastItsEndIsEmpty()
+    {
+        var index = await Store.OpenAsync();
+        string[] tags = ["v1", "V9", "_1", "v2", "a", "b", "z", "0"];
+        for (var i = 0; i < tags.Length; i++)
+        {
+            await index.SaveAsync(Fake("ghcr.io/org/app:" + tags[i], i), Ct);
+        }
+
+        // Neighbours that sort next to the repository's range never leak into its pages.
+        await index.SaveAsync(Fake("ghcr.io/org/app-x:a", 100), Ct);
+        await index.SaveAsync(Fake("ghcr.io/org/app/sub:a", 101), Ct);
+        var image = Typed.Image("ghcr.io/org/app");
+        var read = new List<string>();
+        string? after = null;
+        var pages = 0;
+        do
+        {
+            var page = await index.ListRepositoryPageAsync(image, after, 3, Ct);
+            Assert.InRange(page.Sightings.Count, 1, 3);
+            read.AddRange(page.Sightings.Select(s => s.Reference.Tag));
+            after = page.NextAfter;
+            pages++;
+        }
+        while (after is not null);
+
+        Assert.Equal(tags.Order(StringComparer.Ordinal), read);
+        Assert.Equal(3, pages);
+        Assert.Equal(tags.Length, await index.CountRepositoryAsync(image, Ct));
+
+        // A cursor past the last tag, or one that names no tag held, continues in byte order.
+        Assert.Empty((await index.ListRepositoryPageAsync(image, "zzz", 3, Ct)).Sightings);
+        Assert.Null((await index.ListRepositoryPageAsync(image, "zzz", 3, Ct)).NextAfter);
+        Assert.Equal(["v1", "v2", "z"], (await index.ListRepositoryPageAsync(image, "c", 3, Ct)).Sightings.Select(s => s.Reference.Tag));
+        Assert.Empty((await index.ListRepositoryPageAsync(Typed.Image("ghcr.io/org/none"), null, 3, Ct)).Sightings);
+        Assert.Equal(0, await index.CountRepositoryAsync(Typed.Image("ghcr.io/org/none"), Ct));
+    }
+
+    [Fact]
     public async Task ARepositoryListsItsOwnTagsOnlyInByteOrder()
     {
         var index = await Store.OpenAsync();

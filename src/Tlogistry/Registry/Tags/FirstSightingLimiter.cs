@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.RateLimiting;
+using Tlogistry.Caching;
 
 namespace Tlogistry.Registry.Tags;
 
@@ -18,11 +19,12 @@ internal sealed class FirstSightingLimiter : IDisposable
     /// <summary>How long a charged tag stays charged: longer than a first sighting takes, after which its pin answers.</summary>
     private const long ChargedMilliseconds = 60_000;
 
-    /// <summary>Charged tags remembered at most; past it a tag is charged again (never the other way round).</summary>
-    private const int MaxCharged = 10_000;
+    /// <summary>Bytes of charged tags remembered at most (about 20,000 tags); past it the least recently charged is charged again (never the other way round).</summary>
+    public const long ChargedCapacityBytes = 4L * 1024 * 1024;
 
     private readonly PartitionedRateLimiter<IPAddress?> _buckets;
-    private readonly Dictionary<string, long> _charged = new(StringComparer.Ordinal);
+    private readonly ByteBoundedCache<string, long> _charged = new(ChargedCapacityBytes, static (reference, _) => MemorySize.Of(reference) + sizeof(long), StringComparer.Ordinal);
+    private readonly Lock _gate = new();
 
     private FirstSightingLimiter(double perMinute, int burst)
     {
@@ -43,6 +45,9 @@ internal sealed class FirstSightingLimiter : IDisposable
     public double PerMinute { get; }
 
     public int Burst { get; }
+
+    /// <summary>Bytes the charged tags hold now, at most <see cref="ChargedCapacityBytes"/>.</summary>
+    public long ChargedBytes => _charged.HeldBytes;
 
     /// <summary>The limiter for these settings, or null when <paramref name="perMinute"/> is 0 (off).</summary>
     public static FirstSightingLimiter? Create(double perMinute, int burst)
@@ -70,9 +75,9 @@ internal sealed class FirstSightingLimiter : IDisposable
         retryAfter = TimeSpan.Zero;
         var now = Environment.TickCount64;
         // One lock, taken only for tags with no pin: checking and charging a tag is one step.
-        lock (_charged)
+        lock (_gate)
         {
-            if (_charged.TryGetValue(reference, out var until) && until > now)
+            if (_charged.TryGet(reference, out var until) && until > now)
             {
                 return true;
             }
@@ -84,19 +89,7 @@ internal sealed class FirstSightingLimiter : IDisposable
                 return false;
             }
 
-            if (_charged.Count >= MaxCharged)
-            {
-                foreach (var expired in _charged.Where(c => c.Value <= now).Select(c => c.Key).ToList())
-                {
-                    _charged.Remove(expired);
-                }
-            }
-
-            if (_charged.Count < MaxCharged)
-            {
-                _charged[reference] = now + ChargedMilliseconds;
-            }
-
+            _charged.Set(reference, now + ChargedMilliseconds);
             return true;
         }
     }

@@ -1,6 +1,7 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
+using Tlogistry.Caching;
+using Tlogistry.Ledger;
 using Tlogistry.Oci;
 using Tlogistry.Store;
 using Tlogistry.Upstream;
@@ -18,17 +19,22 @@ internal sealed class HeldPins
     private readonly IHeldManifests _store;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly ConcurrentDictionary<TagReference, DateTimeOffset> _confirmed = new();
+    /// <summary>
+    /// The bytes each of the two maps below holds at most (about 50,000 tags of typical length):
+    /// a tag forgotten costs only one more question upstream, or one more write.
+    /// </summary>
+    public const long DefaultCapacityBytes = 16L * 1024 * 1024;
+
+    // When each tag was last confirmed upstream, in this process's memory (each replica keeps its own).
+    private readonly ByteBoundedCache<TagReference, DateTimeOffset> _confirmed;
 
     // What this process already wrote, so a warm tag costs the store one write per pin, not one per pull.
-    private readonly ConcurrentDictionary<TagReference, Digest> _written = new();
+    private readonly ByteBoundedCache<TagReference, Digest> _written;
 
-    // Both maps are forgotten past this many tags: memory stays bounded, and forgetting costs
-    // only one more question upstream or one more write per tag.
-    private const int MaxTracked = 100_000;
-
-    public HeldPins(IHeldManifests store, HeldPinSettings settings, TimeProvider time, ILogger logger)
+    public HeldPins(IHeldManifests store, HeldPinSettings settings, TimeProvider time, ILogger logger, long capacityBytes = DefaultCapacityBytes)
     {
+        _confirmed = new ByteBoundedCache<TagReference, DateTimeOffset>(capacityBytes, static (reference, _) => PinBytes.Of(reference) + 16);
+        _written = new ByteBoundedCache<TagReference, Digest>(capacityBytes, static (reference, digest) => PinBytes.Of(reference) + MemorySize.Object + MemorySize.Of(digest.Hex) + MemorySize.Of(digest.Algorithm));
         _store = store;
         Settings = settings;
         _time = time;
@@ -36,6 +42,9 @@ internal sealed class HeldPins
     }
 
     public HeldPinSettings Settings { get; }
+
+    /// <summary>Bytes the two maps of tags hold now (each at most <see cref="DefaultCapacityBytes"/> unless set otherwise).</summary>
+    public long HeldBytes => _confirmed.HeldBytes + _written.HeldBytes;
 
     /// <summary>
     /// Upstream just served the pinned digest for the tag: the confirmation time restarts, and
@@ -48,14 +57,8 @@ internal sealed class HeldPins
             return;
         }
 
-        if (_confirmed.Count >= MaxTracked)
-        {
-            _confirmed.Clear();
-            _written.Clear();
-        }
-
-        _confirmed[reference] = _time.GetUtcNow();
-        if (Settings.MaxBytes == 0 || manifest.Bytes is null || (_written.TryGetValue(reference, out var written) && written == pin.Digest))
+        _confirmed.Set(reference, _time.GetUtcNow());
+        if (Settings.MaxBytes == 0 || manifest.Bytes is null || (_written.TryGet(reference, out var written) && written == pin.Digest))
         {
             return;
         }
@@ -64,7 +67,7 @@ internal sealed class HeldPins
         {
             if (await _store.HoldManifestAsync(new HeldManifest(reference, pin.Digest, manifest.MediaType, manifest.Bytes), Settings.MaxBytes, ct))
             {
-                _written[reference] = pin.Digest;
+                _written.Set(reference, pin.Digest);
             }
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -76,7 +79,7 @@ internal sealed class HeldPins
     /// <summary>Whether the tag was confirmed upstream within the revalidation window (never, with a window of 0).</summary>
     public bool Fresh(TagReference reference) =>
         Settings.RevalidateAfter > TimeSpan.Zero
-        && _confirmed.TryGetValue(reference, out var at)
+        && _confirmed.TryGet(reference, out var at)
         && _time.GetUtcNow() - at < Settings.RevalidateAfter;
 
     /// <summary>The tag's held manifest if its bytes hash to <paramref name="pin"/>'s digest; otherwise null.</summary>
@@ -118,14 +121,14 @@ internal sealed class HeldPins
         var actual = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(held.Bytes));
         if (!string.Equals(actual, pin.Digest.ToString(), StringComparison.Ordinal))
         {
-            _written.TryRemove(reference, out _);
+            _written.Remove(reference);
             RegistryLog.HeldManifestRejected(_logger, reference.Canonical, $"its bytes hash to {actual}, the pin is {pin.Digest}");
             return null;
         }
 
         if (!ManifestCheck.TryAccept(held.MediaType, held.Bytes, out var mediaType, out var problem))
         {
-            _written.TryRemove(reference, out _);
+            _written.Remove(reference);
             RegistryLog.HeldManifestRejected(_logger, reference.Canonical, problem);
             return null;
         }

@@ -130,7 +130,7 @@ internal sealed partial class BundleApi
             return;
         }
 
-        if (sightings.Total == 0)
+        if (!sightings.Known)
         {
             await OciResponses.WriteErrorAsync(context, 404, ImageSightings.Missing(selector), RequestOutcome.NotFound, ct);
             return;

@@ -1,0 +1,101 @@
+using Microsoft.Data.Sqlite;
+using Npgsql;
+using Tlogistry.Store;
+
+namespace Tlogistry.Tests.Store;
+
+/// <summary>
+/// Every listing the proxy serves from its store costs one bounded read per page: the query
+/// walks an index in the order it returns rows and stops at its LIMIT, with no sort of the
+/// whole range and no scan of the table. Checked on the plans each database chooses.
+/// </summary>
+public sealed class QueryPlanTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public static TheoryData<string> SqlitePagedQueries() =>
+    [
+        SqliteSightingIndex.RepositoryPageQuery,
+        SqliteSightingIndex.ListQuery,
+        SqliteSightingIndex.IntentListQuery,
+    ];
+
+    [Theory]
+    [MemberData(nameof(SqlitePagedQueries))]
+    public void SqlitePagesWalkAnIndexInOrderWithALimit(string query)
+    {
+        using var dir = new TempDirectory();
+        var path = Path.Combine(dir.Path, "index.db");
+        _ = new SqliteSightingIndex(path);
+        using var c = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path }.ToString());
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "EXPLAIN QUERY PLAN " + query;
+        foreach (var name in new[] { "$lo", "$hi", "$after", "$limit" })
+        {
+            cmd.Parameters.AddWithValue(name, name == "$limit" ? 101 : name == "$after" ? 0 : "ghcr.io/org/app:");
+        }
+
+        var plan = new List<string>();
+        using (var r = cmd.ExecuteReader())
+        {
+            while (r.Read())
+            {
+                plan.Add(r.GetString(3));
+            }
+        }
+
+        Assert.Contains("LIMIT", query, StringComparison.Ordinal);
+        Assert.NotEmpty(plan);
+        Assert.All(plan, step => Assert.StartsWith("SEARCH ", step, StringComparison.Ordinal));
+        Assert.All(plan, step => Assert.True(step.Contains("INDEX", StringComparison.Ordinal) || step.Contains("PRIMARY KEY", StringComparison.Ordinal), step));
+        Assert.DoesNotContain(plan, step => step.Contains("TEMP B-TREE", StringComparison.Ordinal));
+    }
+
+    public static TheoryData<string> PostgresPagedQueries() =>
+    [
+        PostgresSightingIndex.RepositoryPageQuery,
+        PostgresSightingIndex.ListQuery,
+        PostgresSightingIndex.IntentListQuery,
+    ];
+
+    [Theory]
+    [MemberData(nameof(PostgresPagedQueries))]
+    public async Task PostgresPagesWalkAnIndexInOrderWithALimit(string query)
+    {
+        await using var database = await PostgresDatabase.CreateAsync(Ct);
+        await using (await PostgresSightingIndex.OpenAsync(database.ConnectionString, TimeSpan.FromSeconds(5), Ct))
+        {
+        }
+
+        // Enough rows, analyzed, that the planner's choice is the one it makes for a real store.
+        await database.ExecAsync("""
+            INSERT INTO tlogistry_sightings (reference, digest, media_type, observed_at, upstream, identity, log_id, log_index, bundle)
+            SELECT 'ghcr.io/org/app' || (g % 50) || ':t' || g, 'sha256:00', 'm', now(), 'u', 'i', 'aa', g, '\x00'::bytea FROM generate_series(1, 20000) g;
+            INSERT INTO tlogistry_intents (reference, intent)
+            SELECT 'ghcr.io/org/app' || (g % 50) || ':t' || g, '\x00'::bytea FROM generate_series(1, 20000) g;
+            ANALYZE tlogistry_sightings; ANALYZE tlogistry_intents;
+            """);
+        await using var c = new NpgsqlConnection(database.ConnectionString);
+        await c.OpenAsync(Ct);
+        await using var cmd = new NpgsqlCommand("EXPLAIN " + query, c);
+        cmd.Parameters.AddWithValue("lo", "ghcr.io/org/app7:");
+        cmd.Parameters.AddWithValue("hi", "ghcr.io/org/app7;");
+        cmd.Parameters.AddWithValue("after", 0L);
+        cmd.Parameters.AddWithValue("limit", 101L);
+        var plan = new List<string>();
+        await using (var r = await cmd.ExecuteReaderAsync(Ct))
+        {
+            while (await r.ReadAsync(Ct))
+            {
+                plan.Add(r.GetString(0).Trim());
+            }
+        }
+
+        var text = string.Join("\n", plan);
+        Assert.StartsWith("Limit", plan[0], StringComparison.Ordinal);
+        Assert.Contains("Index Scan", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Seq Scan", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Sort", text, StringComparison.Ordinal);
+    }
+}

@@ -7,15 +7,15 @@ namespace Tlogistry.Store;
 /// </summary>
 internal interface ISightingCounts
 {
-    /// <summary>Counts every sighting and every image (repository) with one; a scan of the reference index.</summary>
+    /// <summary>Counts every sighting, every image (repository) with one, and the moves recorded: scans of the reference index and of the (bounded) record of moves.</summary>
     Task<SightingCounts> CountAsync(CancellationToken cancellationToken);
 
     /// <summary>The last <paramref name="limit"/> sightings stored, newest first.</summary>
     Task<IReadOnlyList<Sighting>> LatestAsync(int limit, CancellationToken cancellationToken);
 }
 
-/// <summary>How many sightings a store holds, and of how many images (repositories).</summary>
-internal sealed record SightingCounts(long Sightings, long Images)
+/// <summary>How many sightings a store holds, of how many images (repositories), and how many moves it records.</summary>
+internal sealed record SightingCounts(long Sightings, long Images, long Moves)
 {
     /// <summary>
     /// The characters a tag may hold: stripped from the right of a canonical reference

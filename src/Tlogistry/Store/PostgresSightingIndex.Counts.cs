@@ -11,11 +11,11 @@ internal sealed partial class PostgresSightingIndex : ISightingCounts
 
     private async Task<SightingCounts> CountOnceAsync(CancellationToken cancellationToken)
     {
-        await using var cmd = _source.CreateCommand("SELECT count(*), count(DISTINCT rtrim(reference, @t)) FROM tlogistry_sightings");
+        await using var cmd = _source.CreateCommand("SELECT count(*), count(DISTINCT rtrim(reference, @t)), (SELECT count(*) FROM tlogistry_tag_moves) FROM tlogistry_sightings");
         cmd.Parameters.AddWithValue("t", SightingCounts.TagCharacters);
         await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
         await r.ReadAsync(cancellationToken);
-        return new SightingCounts(r.GetInt64(0), r.GetInt64(1));
+        return new SightingCounts(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2));
     }
 
     private async Task<IReadOnlyList<Sighting>> LatestOnceAsync(int limit, CancellationToken cancellationToken)

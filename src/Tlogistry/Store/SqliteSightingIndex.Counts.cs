@@ -7,11 +7,11 @@ internal sealed partial class SqliteSightingIndex : ISightingCounts
     {
         using var c = Open();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT count(*), count(DISTINCT rtrim(reference, $t)) FROM sightings";
+        cmd.CommandText = "SELECT count(*), count(DISTINCT rtrim(reference, $t)), (SELECT count(*) FROM tag_moves) FROM sightings";
         cmd.Parameters.AddWithValue("$t", SightingCounts.TagCharacters);
         using var r = cmd.ExecuteReader();
         r.Read();
-        return Task.FromResult(new SightingCounts(r.GetInt64(0), r.GetInt64(1)));
+        return Task.FromResult(new SightingCounts(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2)));
     }
 
     public async Task<IReadOnlyList<Sighting>> LatestAsync(int limit, CancellationToken cancellationToken)

@@ -4,17 +4,17 @@ using Tlogistry.Store;
 namespace Tlogistry.Web;
 
 /// <summary>The figures the home page shows, and when they were counted.</summary>
-/// <param name="Moves">Moves recorded, at most <see cref="SiteCounts.MaxCountedMoves"/>; null when the proxy keeps no record.</param>
+/// <param name="Moves">Moves recorded; null when the proxy keeps no record.</param>
 /// <param name="LogSize">Entries in the log's largest checkpoint this store verified.</param>
 internal sealed record SiteTotals(long Sightings, long Images, long? Moves, long LogSize, DateTimeOffset CountedAt)
 {
-    /// <summary>The move count as shown: "1000+" when the count stopped at its bound.</summary>
-    public string MovesText => Moves is not { } n ? "not recorded" : n >= SiteCounts.MaxCountedMoves ? $"{SiteCounts.MaxCountedMoves}+" : n.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>The move count as shown.</summary>
+    public string MovesText => Moves is { } n ? n.ToString(System.Globalization.CultureInfo.InvariantCulture) : "not recorded";
 }
 
 /// <summary>
-/// The home page's counts, cached: counting sightings and images reads every row of the
-/// store, so it is done at most once per <see cref="MaxAge"/>, by one caller at a time and
+/// The home page's counts, cached: counting sightings, images and moves reads every row of
+/// the store, so it is done at most once per <see cref="MaxAge"/>, by one caller at a time and
 /// off the request that found the figures stale (that request, and every other meanwhile,
 /// gets the previous figures). Only the first request of a process waits for a count. Page
 /// views therefore cost nothing in store reads however many sightings there are; the figures
@@ -23,9 +23,6 @@ internal sealed record SiteTotals(long Sightings, long Images, long? Moves, long
 internal sealed class SiteCounts
 {
     public static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(1);
-
-    /// <summary>Moves counted at most (the record is read a page at a time; its size is bounded anyway).</summary>
-    public const int MaxCountedMoves = 1000;
 
     private readonly ISightingCounts _counts;
     private readonly ITagMoves? _moves;
@@ -75,8 +72,7 @@ internal sealed class SiteCounts
         {
             // Not the request's token: the count outlives the request that started it.
             var counted = await _counts.CountAsync(CancellationToken.None);
-            var moves = await CountMovesAsync();
-            var totals = new SiteTotals(counted.Sightings, counted.Images, moves, await _logSize(CancellationToken.None), _time.GetUtcNow());
+            var totals = new SiteTotals(counted.Sightings, counted.Images, _moves is null ? null : counted.Moves, await _logSize(CancellationToken.None), _time.GetUtcNow());
             lock (_gate)
             {
                 _last = totals;
@@ -91,25 +87,5 @@ internal sealed class SiteCounts
                 _counting = null;
             }
         }
-    }
-
-    private async Task<long?> CountMovesAsync()
-    {
-        if (_moves is null)
-        {
-            return null;
-        }
-
-        long n = 0;
-        string? after = null;
-        do
-        {
-            var page = await _moves.ListMovesAsync(new MoveQuery(null, null, null, after, ImageMoves.PageRows), CancellationToken.None);
-            n += page.Moves.Count;
-            after = page.Next;
-        }
-        while (after is not null && n < MaxCountedMoves);
-
-        return Math.Min(n, MaxCountedMoves);
     }
 }

@@ -1,7 +1,7 @@
 // Loads each page given in Debian's Chromium (never a browser Playwright downloads) at each
 // width given, and prints one JSON array: per page and width, the document's scroll width,
-// every element whose box reaches past the viewport's right edge, the page's visible text,
-// and where its full-page screenshot was saved.
+// every element whose box reaches past the viewport's right edge, the page's visible text and
+// its DOM, and where its full-page screenshot was saved.
 //
 //   node layout.js OUT_DIR '[{"name":"home","url":"http://..."}]' '[[1280,1000],[390,844]]'
 'use strict';
@@ -45,6 +45,7 @@ async function main() {
             scrollWidth: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth),
             overflowing,
             text: document.body.innerText,
+            html: document.documentElement.outerHTML,
           };
         });
         const screenshot = path.join(outDir, `${p.name}-${width}.png`);

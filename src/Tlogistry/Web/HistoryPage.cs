@@ -134,7 +134,7 @@ internal sealed class HistoryPage
                 .Append(CultureInfo.InvariantCulture, $"<td class=\"tag\" data-label=\"Tag\">{PageShell.Encode(row.Tag)}</td>")
                 .Append(CultureInfo.InvariantCulture, $"<td class=\"digest-cell\" data-label=\"Digest\">{digest}</td>")
                 .Append(CultureInfo.InvariantCulture, $"<td data-label=\"Status\">{StateHtml(state)}<br><span class=\"status {statusClass}\">{PageShell.Encode(row.Status)}</span></td>")
-                .Append(CultureInfo.InvariantCulture, $"<td data-label=\"First seen\">{Time(sighting.ObservedAt)}<br>from {PageShell.Encode(sighting.Upstream)}</td>")
+                .Append(CultureInfo.InvariantCulture, $"<td data-label=\"First seen\">{Time(sighting.ObservedAt)}<br>from <span class=\"from\">{PageShell.Encode(sighting.Upstream)}</span></td>")
                 .Append(CultureInfo.InvariantCulture, $"<td class=\"entry\" data-label=\"Log entry\">index <span class=\"log-index\">{row.LogIndex.ToString(CultureInfo.InvariantCulture)}</span><br>{integrated}<details><summary>uuid, log id</summary>uuid <code>{sighting.Uuid}</code><br>log id <code>{row.LogId}</code></details></td>")
                 .Append(CultureInfo.InvariantCulture, $"<td data-label=\"Check\"><a href=\"{BundleApi.BundlePath}?image={Uri.EscapeDataString(pull)}\">bundle</a>{movesLink}{verify}</td>")
                 .Append("</tr>\n");
@@ -206,7 +206,7 @@ internal sealed class HistoryPage
     private static Task WritePageAsync(HttpContext context, int status, string html, CancellationToken ct) =>
         PageShell.WriteAsync(context, status, html, ct);
 
-    private static string Time(DateTimeOffset t) => Times.Utc(t);
+    private static string Time(DateTimeOffset t) => Times.Html(t);
 
     /// <summary>The tag's state now: the policy may have made it mutable (a policy that cannot be evaluated leaves it pinned).</summary>
     private TagStatus State(Sighting sighting, IReadOnlyList<TagMove> moves)
@@ -228,7 +228,7 @@ internal sealed class HistoryPage
     {
         TagState.MovedUpstream when status.Move is { } m =>
             $"<span class=\"pin moved\">moved upstream</span>: now answers {DigestView.Html(m.Upstream, "upstream")}"
-            + $"seen <span class=\"moved-at\">{Times.Utc(m.FirstSeen)}</span> (last {Times.Utc(m.LastSeen)}), refused {m.Refusals.ToString(CultureInfo.InvariantCulture)}, "
+            + $"seen <span class=\"moved-at\">{Times.Html(m.FirstSeen)}</span> (last {Times.Html(m.LastSeen)}), refused {m.Refusals.ToString(CultureInfo.InvariantCulture)}, "
             + $"served pinned {m.PinnedServes.ToString(CultureInfo.InvariantCulture)} (this proxy's observation, not a signed claim)",
         TagState.Mutable => "<span class=\"pin mutable\">mutable</span>: served as upstream has it now",
         _ => "<span class=\"pin pinned\">pinned</span>",

@@ -57,10 +57,10 @@ internal sealed class HomePage
     {
         var ct = context.RequestAborted;
         var sb = new StringBuilder(_top);
+        sb.Append(_docs);
         sb.Append(await CountsAsync(ct));
         sb.Append(await LatestSightingsAsync(ct));
         sb.Append(await LatestMovesAsync(ct));
-        sb.Append(_docs);
         await PageShell.WriteAsync(context, 200, PageShell.Wrap("tlogistry", sb.ToString()), ct);
     }
 
@@ -101,7 +101,7 @@ internal sealed class HomePage
         {
             sb.Append(CultureInfo.InvariantCulture, $"<tr class=\"sighting\"><td data-label=\"Tag\"><a class=\"ref\" href=\"{HistoryPage.Path}?image={Uri.EscapeDataString(s.Reference.Canonical)}\">{PageShell.Encode(s.Reference.Canonical)}</a></td>")
                 .Append(CultureInfo.InvariantCulture, $"<td data-label=\"Digest\">{DigestView.Html(s.Digest)}</td>")
-                .Append(CultureInfo.InvariantCulture, $"<td data-label=\"First seen\">{Times.Utc(s.ObservedAt)}</td></tr>\n");
+                .Append(CultureInfo.InvariantCulture, $"<td data-label=\"First seen\">{Times.Html(s.ObservedAt)}</td></tr>\n");
         }
 
         return sb.Append("</tbody></table></section>\n").ToString();

@@ -20,7 +20,7 @@ internal sealed class MovesPage
     public const int DefaultRows = 50;
     public const int MaxRows = 200;
 
-    /// <summary>A cursor is the store's own text; anything longer is not one it handed out.</summary>
+    /// <summary>A cursor is the store's own short text; anything longer is not one it handed out.</summary>
     private const int MaxCursorLength = 512;
 
     private readonly ITagMoves? _moves;
@@ -43,12 +43,7 @@ internal sealed class MovesPage
         {
             page = _moves is null ? new MovePage([], null) : await _moves.ListMovesAsync(query, ct);
         }
-        catch (FormatException)
-        {
-            await WriteErrorAsync(context, 400, new OciError(DistributionErrorCodes.PaginationNumberInvalid, "after must be the cursor of a previous page"), RequestOutcome.ClientError, registryText, imageText);
-            return;
-        }
-        catch (Exception e) when (e is IOException or System.Data.Common.DbException)
+        catch (Exception e) when (e is IOException or System.Data.Common.DbException or FormatException)
         {
             await WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, "the record of moves cannot be read: " + e.Message), RequestOutcome.LogError, registryText, imageText);
             return;
@@ -103,7 +98,7 @@ internal sealed class MovesPage
                 .Append(CultureInfo.InvariantCulture, $"<td class=\"tag\" data-label=\"Tag\"><a class=\"ref\" href=\"{history}\">{PageShell.Encode(m.Tag.Canonical)}</a></td>")
                 .Append(CultureInfo.InvariantCulture, $"<td data-label=\"Signed sighting\">{DigestView.Html(m.Pinned, "pinned")} log index <span class=\"log-index\">{m.PinLogIndex.ToString(CultureInfo.InvariantCulture)}</span></td>")
                 .Append(CultureInfo.InvariantCulture, $"<td data-label=\"Upstream answered\">{DigestView.Html(m.Upstream, "upstream")}</td>")
-                .Append(CultureInfo.InvariantCulture, $"<td data-label=\"Seen\">first <span class=\"first-seen\">{Times.Utc(m.FirstSeen)}</span><br>last <span class=\"last-seen\">{Times.Utc(m.LastSeen)}</span></td>")
+                .Append(CultureInfo.InvariantCulture, $"<td data-label=\"Seen\">first <span class=\"first-seen\">{Times.Html(m.FirstSeen)}</span><br>last <span class=\"last-seen\">{Times.Html(m.LastSeen)}</span></td>")
                 .Append(CultureInfo.InvariantCulture, $"<td data-label=\"This proxy\">refused <span class=\"refusals\">{m.Refusals.ToString(CultureInfo.InvariantCulture)}</span>, served the pinned manifest <span class=\"pinned-serves\">{m.PinnedServes.ToString(CultureInfo.InvariantCulture)}</span></td>")
                 .Append("</tr>\n");
         }
@@ -145,7 +140,7 @@ internal sealed class MovesPage
             registryFilter ??= selector.Name.Registry.Value;
         }
 
-        if (after.Length > MaxCursorLength || after.Any(c => c is < '!' or > '~'))
+        if (after.Length > 0 && (after.Length > MaxCursorLength || !MoveCursor.TryParse(after, out _)))
         {
             error = new OciError(DistributionErrorCodes.PaginationNumberInvalid, "after must be the cursor of a previous page");
             return false;

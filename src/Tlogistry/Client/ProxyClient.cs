@@ -65,6 +65,34 @@ internal sealed class ProxyClient : IDisposable
         return bundles;
     }
 
+    /// <summary>
+    /// One page of the record of moved tags (<paramref name="page"/>: path and query) and the
+    /// next page, when the proxy names one of the same listing.
+    /// </summary>
+    public async Task<(IReadOnlyList<Moves.MoveRow> Moves, string? Next)> MovesPageAsync(string page, CancellationToken cancellationToken)
+    {
+        var (body, next) = await GetPageAsync(page, cancellationToken);
+        var rows = Parse(
+            () =>
+            {
+                try
+                {
+                    using var doc = JsonDocument.Parse(body);
+                    return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("moves", out var moves) && moves.ValueKind == JsonValueKind.Array
+                        ? moves.EnumerateArray().Select(Moves.MoveRow.Read).ToList()
+                        : throw new FormatException("no \"moves\" array");
+                }
+                catch (JsonException e)
+                {
+                    throw new FormatException(e.Message, e);
+                }
+            },
+            "list of moves");
+
+        // Only a next page of the same listing on the same proxy is followed.
+        return (rows, next is not null && next.StartsWith(MovesApi.Path + "?", StringComparison.Ordinal) ? next : null);
+    }
+
     /// <summary>Every published bundle, page after page.</summary>
     public async IAsyncEnumerable<SigstoreBundle> ExportAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {

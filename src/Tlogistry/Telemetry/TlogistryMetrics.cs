@@ -19,6 +19,8 @@ internal sealed class TlogistryMetrics
     private readonly Histogram<double> _upstream;
     private readonly Histogram<double> _log;
     private readonly Counter<long> _cacheLookups;
+    private readonly Counter<long> _tagMoves;
+    private readonly Counter<long> _moveObservations;
 
     public TlogistryMetrics(Meter meter)
     {
@@ -28,6 +30,8 @@ internal sealed class TlogistryMetrics
         _upstream = meter.CreateHistogram("tlogistry.upstream.duration", "s", "Time until an upstream registry or token service answered with headers, by operation.", advice: latency);
         _log = meter.CreateHistogram("tlogistry.log.duration", "s", "Time a transparency log call took, by operation.", advice: latency);
         _cacheLookups = meter.CreateCounter<long>("tlogistry.cache.lookups", "{lookup}", "Lookups in an in-memory cache, by cache and result (hit or miss).");
+        _tagMoves = meter.CreateCounter<long>("tlogistry.tag_moves", "{move}", "Moves of a pinned tag (tag, pinned digest, upstream digest) this replica recorded first, by registry.");
+        _moveObservations = meter.CreateCounter<long>("tlogistry.tag_move.observations", "{observation}", "Pulls that saw a moved tag, by registry, answer (refused or served_pinned) and result (recorded or failed, when the store could not take it).");
     }
 
     /// <summary>One answered request; <paramref name="route"/> and <paramref name="outcome"/> come from <c>RequestOutcome</c>.</summary>
@@ -48,4 +52,16 @@ internal sealed class TlogistryMetrics
     /// </summary>
     public void CacheLookup(string cache, bool hit) =>
         _cacheLookups.Add(1, new KeyValuePair<string, object?>("cache", cache), new KeyValuePair<string, object?>("result", hit ? "hit" : "miss"));
+
+    /// <summary>A move recorded for the first time anywhere (counted by the replica that recorded it).</summary>
+    public void TagMoveFirstSeen(string registry) =>
+        _tagMoves.Add(1, new KeyValuePair<string, object?>("registry", registry));
+
+    /// <summary>One pull that saw a moved tag; <paramref name="recorded"/> false when the store did not take it.</summary>
+    public void TagMoveObserved(string registry, string answer, bool recorded) =>
+        _moveObservations.Add(
+            1,
+            new KeyValuePair<string, object?>("registry", registry),
+            new KeyValuePair<string, object?>("answer", answer),
+            new KeyValuePair<string, object?>("result", recorded ? "recorded" : "failed"));
 }

@@ -165,12 +165,12 @@ internal static partial class TlogistryApp
             sp.GetRequiredService<SightingReader>().Identity,
             new PublishedLog(logChoice.Kind, sp.GetRequiredService<ITransparencyLog>().LogId),
             sp.GetService<Transparency.Embedded.EmbeddedLog>() is { } embeddedLog ? Serving.TileApi.OriginPath(embeddedLog.Origin) : ""));
-        // The pages read the record of moves the store keeps (a page given none says none is recorded).
+        // The pages read the record of moves when one is kept (a page given none says none is recorded).
         // Both stores count; a store that could not would stop the start here, not a page view later.
         services.AddSingleton(_ => (ISightingCounts)store);
         services.AddSingleton(sp => new SiteCounts(
             sp.GetRequiredService<ISightingCounts>(),
-            (sp.GetService<ITagMoves>() ?? sp.GetRequiredService<ISightingIndex>()),
+            sp.GetService<ITagMoves>(),
             sp.GetRequiredService<LogHistory>(),
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new HomePage(
@@ -180,15 +180,15 @@ internal static partial class TlogistryApp
             PublicUrl.Parse(options.PublicUrl),
             sp.GetRequiredService<SiteCounts>(),
             sp.GetRequiredService<ISightingCounts>(),
-            (sp.GetService<ITagMoves>() ?? sp.GetRequiredService<ISightingIndex>())));
+            sp.GetService<ITagMoves>()));
         services.AddSingleton(sp => new HistoryPage(
             sp.GetRequiredService<ISightingIndex>(),
             sp.GetRequiredService<SightingReader>(),
             sp.GetRequiredService<ITransparencyLog>().Description,
             PublicUrl.Parse(options.PublicUrl),
             policy: sp.GetRequiredService<Policy.TagPolicy>(),
-            moves: (sp.GetService<ITagMoves>() ?? sp.GetRequiredService<ISightingIndex>())));
-        services.AddSingleton(sp => new MovesPage((sp.GetService<ITagMoves>() ?? sp.GetRequiredService<ISightingIndex>())));
+            moves: sp.GetService<ITagMoves>()));
+        services.AddSingleton(sp => new MovesPage(sp.GetService<ITagMoves>()));
 
         var app = builder.Build();
         TelemetrySetup.Start(app.Services);

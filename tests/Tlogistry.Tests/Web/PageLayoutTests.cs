@@ -54,8 +54,6 @@ public sealed class PageLayoutTests
             Assert.False(refused.IsSuccessStatusCode, $"the moved tag was served ({(int)refused.StatusCode})");
         }
 
-        await RecordMoveAsync(proxy, pinned.ManifestDigest, moved.ManifestDigest);
-
         var screenshots = Path.Combine(AppContext.BaseDirectory, "TestResults", "screenshots");
         var pages = new (string Name, Uri Url)[]
         {
@@ -164,16 +162,6 @@ public sealed class PageLayoutTests
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct));
         Assert.Equal(code, Assert.Single(body.RootElement.GetProperty("errors").EnumerateArray()).GetProperty("code").GetString());
-    }
-
-    /// <summary>The move the refused pull saw, as the store records it.</summary>
-    private static async Task RecordMoveAsync(ProxyHost proxy, string pinned, string upstream)
-    {
-        var store = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Tlogistry.Store.ISightingIndex>(proxy.Services);
-        var tag = Typed.Tag("index.docker.io/library/alpine:3.16.0");
-        var sighting = (await store.FindAsync(tag, Ct))!;
-        Assert.Equal(pinned, sighting.Digest.ToString());
-        await store.ObserveMoveAsync(tag, sighting.Digest, Tlogistry.Oci.Digest.Parse(upstream), sighting.LogIndex, Tlogistry.Store.MoveAnswer.Refused, DateTimeOffset.UtcNow, Ct);
     }
 
     private static IHtmlDocument Parse(string html) => new HtmlParser().ParseDocument(html);

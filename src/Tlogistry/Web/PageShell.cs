@@ -18,7 +18,7 @@ internal static class PageShell
         "*{box-sizing:border-box}" +
         "body{font-family:system-ui,sans-serif;max-width:76rem;margin:1.5rem auto;padding:0 1rem;line-height:1.5;overflow-wrap:break-word}" +
         "pre,code{background:#f4f4f4}code{overflow-wrap:anywhere}pre{padding:.5rem .75rem;white-space:pre-wrap;overflow-wrap:anywhere}" +
-        "table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:.25rem .5rem;vertical-align:top;text-align:left}td a,td.tag,.from{overflow-wrap:anywhere}time{white-space:nowrap}" +
+        "table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:.25rem .5rem;vertical-align:top;text-align:left}td a,td.tag,.from{overflow-wrap:anywhere}td.tag{min-width:7rem}time{white-space:nowrap}" +
         ".doc table{display:block;width:auto;max-width:100%;overflow-x:auto}" +
         "nav{display:flex;flex-wrap:wrap;gap:.25rem 1rem;margin-bottom:1.5rem}" +
         ".box{border:1px solid #ccc;padding:.5rem 1rem;margin-bottom:1.5rem}" +

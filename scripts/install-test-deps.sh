@@ -4,7 +4,7 @@
 # shared-store tests start a private cluster of, runc to run the published image
 # (Debian's crun refuses hosts whose cgroup v2 hierarchy holds controllers while v1 ones
 # are mounted), kubectl to build the Kubernetes manifests offline, Chromium to load the web
-# pages headless, containerd (with ctr) to pull through the proxy as a mirror, Node.js with
+# pages headless (driven by playwright-core from npm, as locked in tests/browser), containerd (with ctr) to pull through the proxy as a mirror, Node.js with
 # sigstore-js (the versions pinned in tests/sigstore-js/package-lock.json) to verify published
 # bundles as a stock Sigstore client does, and OpenSSL, whose `openssl ts -reply` is the
 # independent RFC 3161 timestamp authority the timestamp tests ask. Idempotent: installs only
@@ -54,9 +54,12 @@ installed_as_locked() {
       try { version = JSON.parse(fs.readFileSync(path.join(dir, k, "package.json"))).version; } catch { process.exit(1); }
       if (version !== locked[k].version) process.exit(1);
     }
-  ' "$js"
+  ' "$1"
 }
-installed_as_locked || npm ci --prefix "$js" --no-audit --no-fund --loglevel=error
+installed_as_locked "$js" || npm ci --prefix "$js" --no-audit --no-fund --loglevel=error
+# playwright-core, the same way, to drive the Debian Chromium above (it never downloads a browser).
+browser="$(dirname "$js")/browser"
+installed_as_locked "$browser" || npm ci --prefix "$browser" --no-audit --no-fund --loglevel=error
 
 docker-registry --version 2>/dev/null || true
 skopeo --version
@@ -66,6 +69,6 @@ if [ -n "$(pg_bin)" ]; then "$(pg_bin)/postgres" --version; else postgres --vers
 kubectl version --client 2>/dev/null | head -n 1 || true
 containerd --version
 /usr/bin/chromium --version 2>/dev/null || true
-echo "node $(node --version), @sigstore/verify $(node -p 'require(process.argv[1]).version' "$js/node_modules/@sigstore/verify/package.json")"
+echo "node $(node --version), @sigstore/verify $(node -p 'require(process.argv[1]).version' "$js/node_modules/@sigstore/verify/package.json"), playwright-core $(node -p 'require(process.argv[1]).version' "$browser/node_modules/playwright-core/package.json")"
 openssl version
 command -v terraform >/dev/null && TF_CLI_CONFIG_FILE=/dev/null terraform version | head -n 1 || echo "terraform: not installed (the Terraform format check is skipped)"

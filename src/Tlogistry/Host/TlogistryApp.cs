@@ -165,15 +165,30 @@ internal static partial class TlogistryApp
             sp.GetRequiredService<SightingReader>().Identity,
             new PublishedLog(logChoice.Kind, sp.GetRequiredService<ITransparencyLog>().LogId),
             sp.GetService<Transparency.Embedded.EmbeddedLog>() is { } embeddedLog ? Serving.TileApi.OriginPath(embeddedLog.Origin) : ""));
+        // The pages read the record of moves when one is kept (a page given none says none is recorded).
+        // Both stores count; a store that could not would stop the start here, not a page view later.
+        services.AddSingleton(_ => (ISightingCounts)store);
+        services.AddSingleton(sp => new SiteCounts(
+            sp.GetRequiredService<ISightingCounts>(),
+            sp.GetService<ITagMoves>(),
+            sp.GetRequiredService<LogHistory>(),
+            sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new HomePage(
             sp.GetRequiredService<SightingReader>().Identity,
             sp.GetRequiredService<ITransparencyLog>().Description,
-            string.Join(", ", sp.GetRequiredService<TrustedRoot>().Logs.Select(l => l.BaseUrl).Distinct())));
+            string.Join(", ", sp.GetRequiredService<TrustedRoot>().Logs.Select(l => l.BaseUrl).Distinct()),
+            PublicUrl.Parse(options.PublicUrl),
+            sp.GetRequiredService<SiteCounts>(),
+            sp.GetRequiredService<ISightingCounts>(),
+            sp.GetService<ITagMoves>()));
         services.AddSingleton(sp => new HistoryPage(
             sp.GetRequiredService<ISightingIndex>(),
             sp.GetRequiredService<SightingReader>(),
             sp.GetRequiredService<ITransparencyLog>().Description,
-            PublicUrl.Parse(options.PublicUrl)));
+            PublicUrl.Parse(options.PublicUrl),
+            policy: sp.GetRequiredService<Policy.TagPolicy>(),
+            moves: sp.GetService<ITagMoves>()));
+        services.AddSingleton(sp => new MovesPage(sp.GetService<ITagMoves>()));
 
         var app = builder.Build();
         TelemetrySetup.Start(app.Services);
@@ -250,8 +265,9 @@ internal static partial class TlogistryApp
         RateLimits.Use(app, options);
         var api = app.Services.GetRequiredService<RegistryApi>();
         var home = app.Services.GetRequiredService<HomePage>();
-        app.MapGet("/", (HttpContext c) => PageShell.WriteAsync(c, 200, home.Html, c.RequestAborted));
+        app.MapGet("/", home.HandleAsync);
         app.MapGet(HistoryPage.Path, app.Services.GetRequiredService<HistoryPage>().HandleAsync);
+        app.MapGet(MovesPage.Path, app.Services.GetRequiredService<MovesPage>().HandleAsync);
         var docs = new DocsPage();
         app.MapGet(DocsPage.Path, docs.HandleAsync);
         app.MapGet(DocsPage.NamedPath, docs.HandleAsync);

@@ -57,6 +57,6 @@ internal sealed class DocsPage
     private static string Render(string repositoryPath)
     {
         var markdown = SiteMarkdown.Read(repositoryPath);
-        return PageShell.Wrap(SiteMarkdown.Title(markdown) + " · tlogistry", SiteMarkdown.ToHtml(markdown, repositoryPath));
+        return PageShell.Wrap(SiteMarkdown.Title(markdown) + " · tlogistry", "<div class=\"doc\">" + SiteMarkdown.ToHtml(markdown, repositoryPath) + "</div>");
     }
 }

@@ -5,6 +5,7 @@ using Microsoft.Net.Http.Headers;
 using Tlogistry.Client.History;
 using Tlogistry.Ledger;
 using Tlogistry.Oci;
+using Tlogistry.Policy;
 using Tlogistry.Registry;
 using Tlogistry.Registry.Tlog;
 using Tlogistry.Store;
@@ -32,10 +33,14 @@ internal sealed class HistoryPage
     private readonly string _log;
     private readonly PublicUrl _publicUrl;
     private readonly int _defaultRows;
+    private readonly TagPolicy _policy;
+    private readonly ITagMoves? _moves;
 
-    public HistoryPage(ISightingIndex index, SightingReader reader, string log, PublicUrl publicUrl, int defaultRows = DefaultRows)
+    public HistoryPage(ISightingIndex index, SightingReader reader, string log, PublicUrl publicUrl, int defaultRows = DefaultRows, TagPolicy? policy = null, ITagMoves? moves = null)
     {
         _defaultRows = defaultRows;
+        _policy = policy ?? TagPolicy.Default;
+        _moves = moves;
         _index = index;
         _reader = reader;
         _log = log;
@@ -84,34 +89,54 @@ internal sealed class HistoryPage
             context.Response.Headers.Link = $"<{next}>; rel=\"next\"";
         }
 
-        await WritePageAsync(context, 200, PageShell.Wrap($"history of {selector}", Body(image, selector, sightings, next)), ct);
+        // The moves mark rows; a record that cannot be read leaves them unmarked, and the page says so.
+        IReadOnlyList<TagMove>? moves;
+        try
+        {
+            moves = await ImageMoves.OfAsync(_moves, selector.Name, ct);
+        }
+        catch (Exception e) when (e is IOException or System.Data.Common.DbException or FormatException)
+        {
+            moves = null;
+        }
+
+        await WritePageAsync(context, 200, PageShell.Wrap($"history of {selector}", Body(image, selector, sightings, moves, next)), ct);
     }
 
-    private string Body(string typed, ImageSelector selector, ImageSightingPage page, string? next)
+    private string Body(string typed, ImageSelector selector, ImageSightingPage page, IReadOnlyList<TagMove>? moves, string? next)
     {
         var origin = _publicUrl.Origin;
         var shortName = selector.Tag is null ? typed : typed[..typed.LastIndexOf(':')];
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"<h1>Sightings of <code id=\"image\">{PageShell.Encode(selector.ToString())}</code></h1>\n");
         sb.Append(CultureInfo.InvariantCulture, $"<p>Recorded in <code>{PageShell.Encode(_log)}</code>, each signed by this instance.</p>\n");
-        sb.Append("<table id=\"sightings\"><thead><tr><th>Tag</th><th>Digest</th><th>First seen</th><th>Log entry</th><th>Status</th><th>Verify</th></tr></thead><tbody>\n");
+        if (moves is null)
+        {
+            sb.Append("<p class=\"bad\" id=\"moves-unread\">The record of moved tags cannot be read now: no row is marked moved.</p>\n");
+        }
+
+        sb.Append("<table class=\"rows\" id=\"sightings\"><thead><tr><th>Tag</th><th>Digest</th><th>Status</th><th>First seen</th><th>Log entry</th><th>Check</th></tr></thead><tbody>\n");
         foreach (var sighting in page.Sightings)
         {
             var row = HistoryRow.Of(sighting.Bundle, _reader, selector);
             var pull = $"{shortName}:{row.Tag}";
             // No command for a bundle that does not verify: its tag and digest are only its own claim.
             var verify = row.Verified
-                ? $"<pre class=\"verify\">{PageShell.Encode($"tlogistry verify {pull} --digest {row.Digest} --proxy {origin} --trusted-root root.json {TrustFlags()}")}</pre>"
+                ? $"<details class=\"cmd\"><summary>tlogistry verify</summary><pre class=\"verify\">{PageShell.Encode($"tlogistry verify {pull} --digest {row.Digest} --proxy {origin} --trusted-root root.json {TrustFlags()}")}</pre></details>"
                 : "";
             var statusClass = row.Verified ? "ok" : "bad";
+            var state = State(sighting, moves ?? []);
+            // After the bundle link, which stays the row's first link.
+            var movesLink = state.Move is { } move ? $" <a class=\"moves\" href=\"{MovesPage.Path}?image={Uri.EscapeDataString(move.Tag.Name.Canonical)}\">moves</a>" : "";
             var integrated = row.IntegratedTime is { } t ? "integrated " + Time(t) : "the log states no time";
-            sb.Append("<tr class=\"sighting\">")
-                .Append(CultureInfo.InvariantCulture, $"<td class=\"tag\">{PageShell.Encode(row.Tag)}</td>")
-                .Append(CultureInfo.InvariantCulture, $"<td class=\"digest\"><code>{PageShell.Encode(row.Digest)}</code></td>")
-                .Append(CultureInfo.InvariantCulture, $"<td>{Time(sighting.ObservedAt)}<br>from {PageShell.Encode(sighting.Upstream)}</td>")
-                .Append(CultureInfo.InvariantCulture, $"<td class=\"entry\">index <span class=\"log-index\">{row.LogIndex.ToString(CultureInfo.InvariantCulture)}</span><br>{integrated}<br>uuid <code>{sighting.Uuid}</code><br>log id <code>{row.LogId}</code></td>")
-                .Append(CultureInfo.InvariantCulture, $"<td class=\"status {statusClass}\">{PageShell.Encode(row.Status)}</td>")
-                .Append(CultureInfo.InvariantCulture, $"<td><a href=\"{BundleApi.BundlePath}?image={Uri.EscapeDataString(pull)}\">bundle</a>{verify}</td>")
+            var digest = Digest.TryParse(row.Digest, out var parsed, out _) ? DigestView.Html(parsed) : $"<code class=\"digest\">{PageShell.Encode(row.Digest)}</code>";
+            sb.Append(CultureInfo.InvariantCulture, $"<tr class=\"sighting {state.State.ToString().ToLowerInvariant()}\">")
+                .Append(CultureInfo.InvariantCulture, $"<td class=\"tag\" data-label=\"Tag\">{PageShell.Encode(row.Tag)}</td>")
+                .Append(CultureInfo.InvariantCulture, $"<td class=\"digest-cell\" data-label=\"Digest\">{digest}</td>")
+                .Append(CultureInfo.InvariantCulture, $"<td data-label=\"Status\">{StateHtml(state)}<br><span class=\"status {statusClass}\">{PageShell.Encode(row.Status)}</span></td>")
+                .Append(CultureInfo.InvariantCulture, $"<td data-label=\"First seen\">{Time(sighting.ObservedAt)}<br>from <span class=\"from\">{PageShell.Encode(sighting.Upstream)}</span></td>")
+                .Append(CultureInfo.InvariantCulture, $"<td class=\"entry\" data-label=\"Log entry\">index <span class=\"log-index\">{row.LogIndex.ToString(CultureInfo.InvariantCulture)}</span><br>{integrated}<details><summary>uuid, log id</summary>uuid <code>{sighting.Uuid}</code><br>log id <code>{row.LogId}</code></details></td>")
+                .Append(CultureInfo.InvariantCulture, $"<td data-label=\"Check\"><a href=\"{BundleApi.BundlePath}?image={Uri.EscapeDataString(pull)}\">bundle</a>{movesLink}{verify}</td>")
                 .Append("</tr>\n");
         }
 
@@ -181,5 +206,31 @@ internal sealed class HistoryPage
     private static Task WritePageAsync(HttpContext context, int status, string html, CancellationToken ct) =>
         PageShell.WriteAsync(context, status, html, ct);
 
-    private static string Time(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
+    private static string Time(DateTimeOffset t) => Times.Html(t);
+
+    /// <summary>The tag's state now: the policy may have made it mutable (a policy that cannot be evaluated leaves it pinned).</summary>
+    private TagStatus State(Sighting sighting, IReadOnlyList<TagMove> moves)
+    {
+        bool mutable;
+        try
+        {
+            mutable = _policy.For(sighting.Reference.Name.Registry, sighting.Reference.Tag).Mutable;
+        }
+        catch (System.Text.RegularExpressions.RegexMatchTimeoutException)
+        {
+            mutable = false;
+        }
+
+        return TagStatus.Of(mutable, sighting.Reference, sighting.Digest, moves);
+    }
+
+    private static string StateHtml(TagStatus status) => status.State switch
+    {
+        TagState.MovedUpstream when status.Move is { } m =>
+            $"<span class=\"pin moved\">moved upstream</span>: now answers {DigestView.Html(m.Upstream, "upstream")}"
+            + $"seen <span class=\"moved-at\">{Times.Html(m.FirstSeen)}</span> (last {Times.Html(m.LastSeen)}), refused {m.Refusals.ToString(CultureInfo.InvariantCulture)}, "
+            + $"served pinned {m.PinnedServes.ToString(CultureInfo.InvariantCulture)} (this proxy's observation, not a signed claim)",
+        TagState.Mutable => "<span class=\"pin mutable\">mutable</span>: served as upstream has it now",
+        _ => "<span class=\"pin pinned\">pinned</span>",
+    };
 }

@@ -8,7 +8,7 @@ using Tlogistry.Web;
 namespace Tlogistry.Tests.Web;
 
 /// <summary>
-/// The README at <c>/</c> and the pages of docs/ at <c>/docs/NAME</c>, as a running service
+/// The home page at <c>/</c> and the pages of docs/ at <c>/docs/NAME</c>, as a running service
 /// serves them: every link that stays on the site answers, and every section it names is there.
 /// </summary>
 public sealed class DocsPageTests
@@ -68,11 +68,12 @@ public sealed class DocsPageTests
         var docs = Directory.EnumerateFiles(RepositoryRoot.Combine("docs"), "*.md").Select(f => SitePaths.Served("docs/" + Path.GetFileName(f))!);
         Assert.All(docs, d => Assert.Contains(d, pages.Keys));
 
-        // The home page is the README: each of its headings is there, and the instance above them.
+        // The home page is the instance and a way into the docs, not the README (none of its headings is there).
         var readme = File.ReadAllText(RepositoryRoot.Combine("README.md"));
         var home = pages["/"]!;
-        Assert.All(MarkdownLinks.Anchors(readme), id => Assert.NotNull(home.GetElementById(id)));
+        Assert.All(MarkdownLinks.Anchors(readme), id => Assert.Null(home.GetElementById(id)));
         Assert.NotNull(home.GetElementById("identity"));
+        Assert.All(docs, d => Assert.Contains(d, home.QuerySelectorAll("#docs a").Select(a => a.GetAttribute("href"))));
         Assert.Contains("/docs/CONFIGURATION", home.QuerySelectorAll("a").Select(a => a.GetAttribute("href")));
 
         // A docs page is its Markdown: each heading, and no link left pointing at a .md file.

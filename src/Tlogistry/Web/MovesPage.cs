@@ -1,0 +1,196 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
+using Tlogistry.Oci;
+using Tlogistry.Registry;
+using Tlogistry.Store;
+
+namespace Tlogistry.Web;
+
+/// <summary>
+/// <c>GET /moves?registry=HOST&amp;image=NAME&amp;after=CURSOR&amp;limit=N</c>: the tags this proxy saw
+/// upstream move away from their signed sighting, newest first, a page at a time, each beside
+/// the sighting it contradicts. A move is this proxy's observation, not a signed claim; the
+/// page says so. Errors answer a page to browsers and the OCI error body to everything else.
+/// </summary>
+internal sealed class MovesPage
+{
+    public const string Path = "/moves";
+    public const int DefaultRows = 50;
+    public const int MaxRows = 200;
+
+    /// <summary>A cursor is the store's own short text; anything longer is not one it handed out.</summary>
+    private const int MaxCursorLength = 512;
+
+    private readonly ITagMoves? _moves;
+
+    public MovesPage(ITagMoves? moves) => _moves = moves;
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var ct = context.RequestAborted;
+        var q = context.Request.Query;
+        string registryText = q["registry"].ToString().Trim(), imageText = q["image"].ToString().Trim(), after = q["after"].ToString();
+        if (!TryQuery(registryText, imageText, after, q["limit"].ToString(), out var query, out var error))
+        {
+            await WriteErrorAsync(context, 400, error, RequestOutcome.ClientError, registryText, imageText);
+            return;
+        }
+
+        MovePage page;
+        try
+        {
+            page = _moves is null ? new MovePage([], null) : await _moves.ListMovesAsync(query, ct);
+        }
+        catch (Exception e) when (e is IOException or System.Data.Common.DbException or FormatException)
+        {
+            await WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, "the record of moves cannot be read: " + e.Message), RequestOutcome.LogError, registryText, imageText);
+            return;
+        }
+
+        var next = page.Next is { } cursor ? $"{Path}?{NextQuery(registryText, imageText, cursor, query.Limit)}" : null;
+        if (next is not null)
+        {
+            context.Response.Headers.Link = $"<{next}>; rel=\"next\"";
+        }
+
+        var sb = new StringBuilder("<h1>Moved tags</h1>\n").Append(Preamble);
+        sb.Append(Form(registryText, imageText));
+        if (_moves is null)
+        {
+            sb.Append("<p id=\"no-moves\">No moves recorded: this proxy keeps no record of moved tags.</p>\n");
+        }
+        else if (page.Moves.Count == 0)
+        {
+            sb.Append(after.Length == 0 ? "<p id=\"no-moves\">No moves recorded.</p>\n" : "<p id=\"no-moves\">No more moves.</p>\n");
+        }
+        else
+        {
+            sb.Append(Table(page.Moves));
+        }
+
+        if (next is not null)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"<p id=\"more\"><a id=\"next\" rel=\"next\" href=\"{PageShell.Encode(next)}\">Older moves</a></p>\n");
+        }
+
+        await PageShell.WriteAsync(context, 200, PageShell.Wrap("moved tags", sb.ToString()), ct);
+    }
+
+    /// <summary>What a move is, and is not, said above every list of them.</summary>
+    public const string Preamble = """
+        <p id="not-signed">These are <strong>observations by this proxy, not signed claims</strong>: each row is a tag
+        for which the upstream registry answered another digest than the one in this proxy's signed sighting.
+        The sighting, beside it, is in the transparency log and anyone can check it; the move is only this
+        proxy's account of what upstream said, kept so that people can see which tags changed under them.</p>
+
+        """;
+
+    /// <summary>Moves as a table that becomes stacked rows on a narrow screen.</summary>
+    public static string Table(IEnumerable<TagMove> moves)
+    {
+        var sb = new StringBuilder("<table class=\"rows\" id=\"moves\"><thead><tr><th>Tag</th><th>Signed sighting</th><th>Upstream answered</th><th>Seen</th><th>This proxy</th></tr></thead><tbody>\n");
+        foreach (var m in moves)
+        {
+            var history = $"{HistoryPage.Path}?image={Uri.EscapeDataString(m.Tag.Canonical)}";
+            sb.Append("<tr class=\"move\">")
+                .Append(CultureInfo.InvariantCulture, $"<td class=\"tag\" data-label=\"Tag\"><a class=\"ref\" href=\"{history}\">{PageShell.Encode(m.Tag.Canonical)}</a></td>")
+                .Append(CultureInfo.InvariantCulture, $"<td data-label=\"Signed sighting\">{DigestView.Html(m.Pinned, "pinned")} log index <span class=\"log-index\">{m.PinLogIndex.ToString(CultureInfo.InvariantCulture)}</span></td>")
+                .Append(CultureInfo.InvariantCulture, $"<td data-label=\"Upstream answered\">{DigestView.Html(m.Upstream, "upstream")}</td>")
+                .Append(CultureInfo.InvariantCulture, $"<td data-label=\"Seen\">first <span class=\"first-seen\">{Times.Html(m.FirstSeen)}</span><br>last <span class=\"last-seen\">{Times.Html(m.LastSeen)}</span></td>")
+                .Append(CultureInfo.InvariantCulture, $"<td data-label=\"This proxy\">refused <span class=\"refusals\">{m.Refusals.ToString(CultureInfo.InvariantCulture)}</span>, served the pinned manifest <span class=\"pinned-serves\">{m.PinnedServes.ToString(CultureInfo.InvariantCulture)}</span></td>")
+                .Append("</tr>\n");
+        }
+
+        return sb.Append("</tbody></table>\n").ToString();
+    }
+
+    private static bool TryQuery(string registry, string image, string after, string limit, out MoveQuery query, out OciError error)
+    {
+        query = null!;
+        error = null!;
+        string? registryFilter = null, imageFilter = null;
+        if (registry.Length > 0)
+        {
+            if (!RegistryHost.TryParse(registry, out var host, out var reason))
+            {
+                error = new OciError(OciErrorCodes.NameInvalid, "registry: " + reason);
+                return false;
+            }
+
+            registryFilter = host.Value;
+        }
+
+        if (image.Length > 0)
+        {
+            if (!ImageSelector.TryParse(image, out var selector, out var invalid))
+            {
+                error = invalid;
+                return false;
+            }
+
+            if (selector.Tag is not null)
+            {
+                error = new OciError(OciErrorCodes.NameInvalid, "image is a repository, without a tag: its moves are listed for every tag");
+                return false;
+            }
+
+            imageFilter = selector.Name.Canonical;
+            registryFilter ??= selector.Name.Registry.Value;
+        }
+
+        if (after.Length > 0 && (after.Length > MaxCursorLength || !MoveCursor.TryParse(after, out _)))
+        {
+            error = new OciError(DistributionErrorCodes.PaginationNumberInvalid, "after must be the cursor of a previous page");
+            return false;
+        }
+
+        var rows = DefaultRows;
+        if (limit.Length > 0 && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out rows) || rows is < 1 or > MaxRows))
+        {
+            error = new OciError(DistributionErrorCodes.PaginationNumberInvalid, $"limit must be 1 to {MaxRows}");
+            return false;
+        }
+
+        query = new MoveQuery(registryFilter, imageFilter, null, after.Length == 0 ? null : after, rows);
+        return true;
+    }
+
+    private static string NextQuery(string registry, string image, string cursor, int limit)
+    {
+        var parts = new List<string>();
+        if (registry.Length > 0)
+        {
+            parts.Add("registry=" + Uri.EscapeDataString(registry));
+        }
+
+        if (image.Length > 0)
+        {
+            parts.Add("image=" + Uri.EscapeDataString(image));
+        }
+
+        parts.Add("after=" + Uri.EscapeDataString(cursor));
+        parts.Add("limit=" + limit.ToString(CultureInfo.InvariantCulture));
+        return string.Join('&', parts);
+    }
+
+    private static string Form(string registry, string image) => $"""
+        <form action="{Path}" method="get"><label>Registry <input name="registry" value="{PageShell.Encode(registry)}" placeholder="docker.io" size="16"></label>
+        <label>Image <input name="image" value="{PageShell.Encode(image)}" placeholder="alpine" size="24"></label> <button>Filter</button></form>
+
+        """;
+
+    private static async Task WriteErrorAsync(HttpContext context, int status, OciError error, string outcome, string registry, string image)
+    {
+        if (!PageShell.WantsHtml(context.Request))
+        {
+            await OciResponses.WriteErrorAsync(context, status, error, outcome, context.RequestAborted);
+            return;
+        }
+
+        RequestOutcome.Set(context, outcome);
+        var body = $"<h1>Moved tags</h1><p class=\"bad\" id=\"error\">{PageShell.Encode(error.Code)}: {PageShell.Encode(error.Message)}</p>{Form(registry, image)}";
+        await PageShell.WriteAsync(context, status, PageShell.Wrap("moved tags", body), context.RequestAborted);
+    }
+}

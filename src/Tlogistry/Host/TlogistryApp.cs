@@ -69,6 +69,8 @@ internal static partial class TlogistryApp
         var heldPins = options.ParseHeldPinSettings();
         var tls = ServerTls.Load(options.TlsCert, options.TlsKey);
         var storeChoice = StoreChoice.Parse(options.Store);
+        var notify = Moves.Notify.WebhookUrl.ParseAll(options.Notify);
+        var publicUrl = PublicUrl.Parse(options.PublicUrl);
         builder.WebHost.ConfigureKestrel(k =>
         {
             // One port: HTTPS when a certificate is configured (HTTP/2 or 1.1 chosen by ALPN), else plain HTTP.
@@ -167,7 +169,8 @@ internal static partial class TlogistryApp
             sp.GetRequiredService<ISightingIndex>(),
             sp.GetRequiredService<SightingReader>(),
             sp.GetRequiredService<ITransparencyLog>().Description,
-            PublicUrl.Parse(options.PublicUrl)));
+            publicUrl));
+        NotifySetup.Add(services, notify, publicUrl);
 
         var app = builder.Build();
         TelemetrySetup.Start(app.Services);

@@ -107,5 +107,6 @@ internal static class EventIds
         public const int Failed = 4403;
         public const int Dropped = 4404;
         public const int Abandoned = 4405;
+        public const int Faulted = 4406;
     }
 }

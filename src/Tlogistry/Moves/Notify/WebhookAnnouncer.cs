@@ -99,7 +99,7 @@ internal sealed partial class WebhookAnnouncer : IMoveAnnouncer, IHostedService,
             await foreach (var move in _queue.Reader.ReadAllAsync(cancellationToken))
             {
                 var message = MoveEvent.Create(move, _publicUrl);
-                await Task.WhenAll(_urls.Select(url => _sender.DeliverAsync(url, message, cancellationToken)));
+                await Task.WhenAll(_urls.Select(url => DeliverAsync(url, message, cancellationToken)));
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -112,6 +112,20 @@ internal sealed partial class WebhookAnnouncer : IMoveAnnouncer, IHostedService,
             }
 
             Log.Abandoned(_logger, left);
+        }
+    }
+
+    /// <summary>One event to one URL; a fault of the sender itself fails that delivery, never the loop.</summary>
+    private async Task DeliverAsync(WebhookUrl url, MoveEvent message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _sender.DeliverAsync(url, message, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            _metrics.NotifyDelivery("failed");
+            Log.Faulted(_logger, message.Id, url.Display, e);
         }
     }
 
@@ -138,5 +152,8 @@ internal sealed partial class WebhookAnnouncer : IMoveAnnouncer, IHostedService,
 
         [LoggerMessage(EventId = EventIds.Notify.Abandoned, Level = LogLevel.Warning, Message = "stopped before move events were sent: the one in flight and {Left} queued were not delivered")]
         public static partial void Abandoned(ILogger logger, int left);
+
+        [LoggerMessage(EventId = EventIds.Notify.Faulted, Level = LogLevel.Error, Message = "move event {Id} not delivered to {Url}: the sender failed")]
+        public static partial void Faulted(ILogger logger, string id, string url, Exception exception);
     }
 }

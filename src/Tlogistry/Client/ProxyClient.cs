@@ -65,6 +65,18 @@ internal sealed class ProxyClient : IDisposable
         return bundles;
     }
 
+    /// <summary>
+    /// One page of a JSON listing (<paramref name="page"/>: path and query) and the next page,
+    /// when the proxy names one of the same listing (<paramref name="listing"/>, its path).
+    /// </summary>
+    public async Task<(byte[] Body, string? Next)> ListingPageAsync(string page, string listing, CancellationToken cancellationToken)
+    {
+        var (body, next) = await GetPageAsync(page, cancellationToken);
+
+        // Only a next page of the same listing on the same proxy is followed.
+        return (body, next is not null && next.StartsWith(listing + "?", StringComparison.Ordinal) ? next : null);
+    }
+
     /// <summary>Every published bundle, page after page.</summary>
     public async IAsyncEnumerable<SigstoreBundle> ExportAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {

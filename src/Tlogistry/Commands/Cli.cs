@@ -19,5 +19,6 @@ internal static class Cli
             HistoryCommand.Create(),
             VerifyCommand.Create(),
             AuditCommand.Create(),
+            MovesCommand.Create(),
         };
 }

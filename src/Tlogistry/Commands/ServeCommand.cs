@@ -49,6 +49,7 @@ internal static class ServeCommand
         var onUpstreamError = new Option<string?>("--on-upstream-error") { Description = "serve-pinned (default): when upstream fails to answer (5xx, 429, timeout, refused connection), a pinned tag is served from its held manifest with Tlog-Stale: true; fail: the upstream error." };
         var revalidateAfter = new Option<string?>("--revalidate-after") { Description = "How long a pinned tag confirmed upstream is served from its held manifest without asking upstream again, e.g. 30s, 5m, 1h (default 0: ask every time)." };
         var heldManifestBytes = new Option<long?>("--held-manifest-bytes") { Description = "Bytes of pinned manifests held in the store for --revalidate-after and --on-upstream-error (default 268435456, 256 MiB); a manifest past the bound is not held; 0 holds none." };
+        var movesMaxRows = new Option<int?>("--moves-max-rows") { Description = "Rows the record of moved tags (/tlog/moves) keeps in the store (default 100000); past it, the rows last seen longest ago are dropped." };
         var tlsCert = new Option<string?>("--tls-cert") { Description = "PEM certificate (then its chain) to serve HTTPS with, HTTP/2 and HTTP/1.1, on the same port; needs --tls-key." };
         var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert." };
         var proxyUrl = new Option<string?>("--public-url") { Description = "The URL clients reach this proxy at, e.g. https://registry.example.com, for the commands the history page shows (default: a PROXY_URL placeholder; the request's Host is never used)." };
@@ -67,7 +68,7 @@ internal static class ServeCommand
         {
             port, listen, data.DataDir, upstream, allow, deny, onUnavailable, data.Log, data.TrustedRoot, data.Store, data.Signer, data.TokenSource, data.Identity, data.Issuer, data.TrustedKey, timestampAuthority,
             data.LegacyLog, data.LegacyKey, logFormat, otlpEndpoint, mutableTag, onMismatch, registryPolicy, tlsCert, tlsKey, proxyUrl, firstPerMinute, firstBurst, tokenAudience, unsafeNoSct,
-            metricsPort, logPublicUrl, recordUpstream, onUpstreamError, revalidateAfter, heldManifestBytes, notify,
+            metricsPort, logPublicUrl, recordUpstream, onUpstreamError, revalidateAfter, heldManifestBytes, movesMaxRows, notify,
         };
         serve.TreatUnmatchedTokensAsErrors = false;
         serve.SetAction(async (parse, ct) =>
@@ -101,6 +102,7 @@ internal static class ServeCommand
             overrides.Set("OnUpstreamError", parse.GetValue(onUpstreamError));
             overrides.Set("RevalidateAfter", parse.GetValue(revalidateAfter));
             overrides.Set("HeldManifestBytes", parse.GetValue(heldManifestBytes)?.ToString(CultureInfo.InvariantCulture));
+            overrides.Set("MovesMaxRows", parse.GetValue(movesMaxRows)?.ToString(CultureInfo.InvariantCulture));
 
             // Only --Section:Key=value reaches configuration; anything else is a mistyped flag.
             var unknown = parse.UnmatchedTokens.FirstOrDefault(t => !t.StartsWith("--", StringComparison.Ordinal) || !t.Contains(':', StringComparison.Ordinal));

@@ -68,7 +68,10 @@ internal static partial class TlogistryApp
         var tagPolicy = options.ParseTagPolicy();
         var heldPins = options.ParseHeldPinSettings();
         var tls = ServerTls.Load(options.TlsCert, options.TlsKey);
-        var storeChoice = StoreChoice.Parse(options.Store);
+        var storeChoice = StoreChoice.Parse(options.Store) with
+        {
+            MaxMoveRows = options.MovesMaxRows >= 1 ? options.MovesMaxRows : throw new FormatException($"--moves-max-rows must be 1 or more, got {options.MovesMaxRows}"),
+        };
         var notify = Moves.Notify.WebhookUrl.ParseAll(options.Notify);
         var publicUrl = PublicUrl.Parse(options.PublicUrl);
         builder.WebHost.ConfigureKestrel(k =>
@@ -134,6 +137,8 @@ internal static partial class TlogistryApp
         // Opened now, after every setting is read, so a store that is down or at a newer schema stops the start.
         var store = await storeChoice.OpenAsync(dataDir, options.StoreLockTimeout, logChoice.Kind != LogKind.RekorV2, cancellationToken);
         services.AddSingleton(_ => store);
+        services.AddSingleton<ITagMoves>(_ => store);
+        services.AddSingleton<Moves.MoveRecorder>();
         services.AddSingleton<TagLedger>();
         if (FirstSightingLimiter.Create(options.FirstSightingsPerMinute, options.FirstSightingBurst) is { } firstSightings)
         {
@@ -147,6 +152,7 @@ internal static partial class TlogistryApp
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<HeldPins>()));
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<RegistryApi>(sp, onUnavailable));
         services.AddSingleton<BundleApi>();
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<MovesApi>(sp, PublicUrl.Parse(options.PublicUrl).Origin));
         services.AddSingleton(sp => new Readiness(
             sp.GetRequiredService<ISightingIndex>(),
             sp.GetRequiredService<ITransparencyLog>(),
@@ -260,6 +266,7 @@ internal static partial class TlogistryApp
         var bundles = app.Services.GetRequiredService<BundleApi>();
         app.MapGet(BundleApi.BundlePath, bundles.BundleAsync);
         app.MapGet(BundleApi.ExportPath, bundles.ExportAsync);
+        app.MapGet(MovesApi.Path, app.Services.GetRequiredService<MovesApi>().ListAsync);
         app.MapGet(IntentApi.Path, new IntentApi(app.Services.GetRequiredService<ISightingIndex>()).ListAsync);
         var trust = app.Services.GetRequiredService<TrustApi>();
         app.MapGet(TrustApi.TrustedRootPath, trust.TrustedRootAsync);

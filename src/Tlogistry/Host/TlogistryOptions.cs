@@ -98,6 +98,9 @@ internal sealed class TlogistryOptions
     /// <summary>Bytes of pinned manifests held in the store for answering without upstream; 0 holds none.</summary>
     public long HeldManifestBytes { get; set; } = Registry.Tags.HeldPinSettings.DefaultMaxBytes;
 
+    /// <summary>Rows the record of moved tags keeps; past it, the rows last seen longest ago are dropped.</summary>
+    public int MovesMaxRows { get; set; } = Tlogistry.Store.ITagMoves.DefaultMaxRows;
+
     /// <summary>How long a pinned tag confirmed upstream is answered from its held manifest without asking again: <c>0</c> (ask every time), or e.g. <c>30s</c>, <c>5m</c>, <c>1h</c>.</summary>
     public string RevalidateAfter { get; set; } = "0";
 

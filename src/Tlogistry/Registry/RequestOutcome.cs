@@ -38,6 +38,7 @@ internal static class RequestOutcome
     public const string Base = "base";
     public const string Bundle = "bundle";
     public const string History = "history";
+    public const string Moves = "moves";
     public const string Other = "other";
 
     private const string OutcomeKey = "tlogistry.outcome";

@@ -7,7 +7,7 @@ namespace Tlogistry.Store;
 /// the first lookup for every log. For logs that keep whole envelopes it can be rebuilt from
 /// the log; for Rekor v2, which keeps only a hash, it is rebuilt from a bundle export.
 /// </summary>
-internal interface ISightingIndex : IIntentJournal, IHeldManifests
+internal interface ISightingIndex : IIntentJournal, IHeldManifests, ITagMoves
 {
     /// <summary>Where the store lives, for the start-up log (never a password).</summary>
     string Description { get; }

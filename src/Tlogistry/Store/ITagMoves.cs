@@ -8,6 +8,12 @@ namespace Tlogistry.Store;
 /// </summary>
 internal interface ITagMoves
 {
+    /// <summary>The default bound in rows; beyond it the rows last seen longest ago are dropped.</summary>
+    const int DefaultMaxRows = 100_000;
+
+    /// <summary>The most rows one page holds.</summary>
+    const int MaxPage = 1000;
+
     /// <summary>
     /// Records one observation of a move at <paramref name="at"/>: creates the row the first
     /// time (atomically, so across replicas exactly one caller gets <see cref="MoveObservation.FirstSeen"/>),

@@ -64,6 +64,25 @@ internal static class PostgresMigrations
             bytes bytea NOT NULL,
             held_at timestamptz NOT NULL DEFAULT now())
         """,
+
+        // Tags seen moved upstream, one row per (tag, pinned, upstream), newest first by last seen.
+        """
+        CREATE TABLE tlogistry_tag_moves (
+            row_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            reference text NOT NULL,
+            image text NOT NULL,
+            registry text NOT NULL,
+            pinned text NOT NULL,
+            upstream text NOT NULL,
+            pin_log_index bigint NOT NULL,
+            first_seen timestamptz NOT NULL,
+            last_seen timestamptz NOT NULL,
+            refusals bigint NOT NULL,
+            pinned_serves bigint NOT NULL,
+            UNIQUE (reference, pinned, upstream));
+        CREATE INDEX tlogistry_tag_moves_last_seen ON tlogistry_tag_moves (last_seen, row_id);
+        CREATE INDEX tlogistry_tag_moves_image ON tlogistry_tag_moves (image, last_seen, row_id)
+        """,
     ];
 
     public static int Latest => Steps.Length;

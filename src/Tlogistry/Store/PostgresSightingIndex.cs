@@ -17,9 +17,11 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
     private const string Columns = "reference, digest, media_type, observed_at, upstream, identity, bundle";
     private readonly NpgsqlDataSource _source;
     private readonly TimeSpan _lockTimeout;
+    private readonly int _maxMoveRows;
 
-    private PostgresSightingIndex(NpgsqlDataSource source, TimeSpan lockTimeout, string description)
+    private PostgresSightingIndex(NpgsqlDataSource source, TimeSpan lockTimeout, int maxMoveRows, string description)
     {
+        _maxMoveRows = maxMoveRows;
         _source = source;
         _lockTimeout = lockTimeout;
         Description = description;
@@ -29,7 +31,12 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
 
     /// <summary>Connects, applies the schema migrations and returns the store.</summary>
     /// <param name="lockTimeout">Longest wait for a tag's first-sighting lock held by another replica.</param>
-    public static async Task<PostgresSightingIndex> OpenAsync(string connectionString, TimeSpan lockTimeout, CancellationToken cancellationToken)
+    public static Task<PostgresSightingIndex> OpenAsync(string connectionString, TimeSpan lockTimeout, CancellationToken cancellationToken) =>
+        OpenAsync(connectionString, lockTimeout, ITagMoves.DefaultMaxRows, cancellationToken);
+
+    /// <inheritdoc cref="OpenAsync(string, TimeSpan, CancellationToken)"/>
+    /// <param name="maxMoveRows">The bound of the record of moved tags, in rows.</param>
+    public static async Task<PostgresSightingIndex> OpenAsync(string connectionString, TimeSpan lockTimeout, int maxMoveRows, CancellationToken cancellationToken)
     {
         var builder = new NpgsqlDataSourceBuilder(connectionString);
         builder.ConnectionStringBuilder.ApplicationName ??= "tlogistry";
@@ -46,7 +53,7 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
             throw;
         }
 
-        return new PostgresSightingIndex(source, lockTimeout, description);
+        return new PostgresSightingIndex(source, lockTimeout, maxMoveRows, description);
     }
 
     public Task<Sighting?> FindAsync(TagReference reference, CancellationToken cancellationToken) =>

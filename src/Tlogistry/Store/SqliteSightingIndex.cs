@@ -15,15 +15,18 @@ internal sealed partial class SqliteSightingIndex : ISightingIndex
 {
     // Schema 2 keeps whole bundles. Schema 1 kept envelopes only, and only the embedded log
     // existed then: its table is dropped and rebuilt from that log at start. Schema 3 adds the
-    // remembered checkpoints, schema 4 the append intents, schema 5 the held manifests. Steps
+    // remembered checkpoints, schema 4 the append intents, schema 5 the held manifests, schema 6 the moved tags. Steps
     // only ever move forward.
-    private const int SchemaVersion = 5;
+    private const int SchemaVersion = 6;
     private const string Columns = "reference, digest, media_type, observed_at, upstream, identity, bundle";
     private readonly string _connectionString;
     private readonly string _pragmas;
+    private readonly int _maxMoveRows;
 
-    public SqliteSightingIndex(string path, bool durableCommits = true)
+    /// <param name="maxMoveRows">The bound of the record of moved tags, in rows.</param>
+    public SqliteSightingIndex(string path, bool durableCommits = true, int maxMoveRows = ITagMoves.DefaultMaxRows)
     {
+        _maxMoveRows = maxMoveRows;
         _pragmas = $"PRAGMA synchronous = {(durableCommits ? "FULL" : "NORMAL")}; PRAGMA busy_timeout = 5000;";
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         Description = $"sqlite ({Path.GetFullPath(path)})";
@@ -84,6 +87,11 @@ internal sealed partial class SqliteSightingIndex : ISightingIndex
         if (found < 5)
         {
             Exec(c, HeldTable);
+        }
+
+        if (found < 6)
+        {
+            Exec(c, MovesTable);
         }
 
         Exec(c, $"PRAGMA user_version = {SchemaVersion}; COMMIT;");

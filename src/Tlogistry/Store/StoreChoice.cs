@@ -18,6 +18,9 @@ internal sealed record StoreChoice(StoreKind Kind, string? ConnectionString)
 
     public bool IsShared => Kind == StoreKind.Postgres;
 
+    /// <summary>The bound of the record of moved tags, in rows (<c>--moves-max-rows</c>).</summary>
+    public int MaxMoveRows { get; init; } = ITagMoves.DefaultMaxRows;
+
     /// <exception cref="FormatException">Not a store this tlogistry knows, or a connection string Npgsql cannot read.</exception>
     public static StoreChoice Parse(string? text)
     {
@@ -67,8 +70,8 @@ internal sealed record StoreChoice(StoreKind Kind, string? ConnectionString)
     /// </summary>
     public async Task<ISightingIndex> OpenAsync(string dataDir, TimeSpan lockTimeout, bool logKeepsStatements, CancellationToken cancellationToken) => Kind switch
     {
-        StoreKind.Postgres => await PostgresSightingIndex.OpenAsync(ConnectionString!, lockTimeout, cancellationToken),
-        _ => new SqliteSightingIndex(Path.Combine(dataDir, SqliteFile), durableCommits: !logKeepsStatements),
+        StoreKind.Postgres => await PostgresSightingIndex.OpenAsync(ConnectionString!, lockTimeout, MaxMoveRows, cancellationToken),
+        _ => new SqliteSightingIndex(Path.Combine(dataDir, SqliteFile), durableCommits: !logKeepsStatements, MaxMoveRows),
     };
 
     // The record's own ToString would print the connection string, password and all.

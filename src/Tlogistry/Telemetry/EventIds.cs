@@ -75,7 +75,11 @@ internal static class EventIds
         public const int ServedStale = 4010;
         public const int HeldManifestRejected = 4011;
         public const int HeldManifestUnavailable = 4012;
+        public const int MoveFirstSeen = 4013;
+        public const int MoveNotRecorded = 4014;
+        public const int MoveAnnouncerFailed = 4015;
         public const int TlogUnavailable = 4020;
+        public const int MovesUnavailable = 4021;
     }
 
     /// <summary>4100–4199: <c>tlogistry log serve</c>.</summary>

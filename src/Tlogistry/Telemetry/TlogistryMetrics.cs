@@ -20,6 +20,8 @@ internal sealed class TlogistryMetrics
     private readonly Histogram<double> _log;
     private readonly Counter<long> _cacheLookups;
     private readonly Counter<long> _notifyDeliveries;
+    private readonly Counter<long> _tagMoves;
+    private readonly Counter<long> _moveObservations;
 
     public TlogistryMetrics(Meter meter)
     {
@@ -30,6 +32,8 @@ internal sealed class TlogistryMetrics
         _log = meter.CreateHistogram("tlogistry.log.duration", "s", "Time a transparency log call took, by operation.", advice: latency);
         _cacheLookups = meter.CreateCounter<long>("tlogistry.cache.lookups", "{lookup}", "Lookups in an in-memory cache, by cache and result (hit or miss).");
         _notifyDeliveries = meter.CreateCounter<long>("tlogistry.notify.deliveries", "{delivery}", "Move notifications by result: delivered, retried (one per retry), failed or dropped.");
+        _tagMoves = meter.CreateCounter<long>("tlogistry.tag_moves", "{move}", "Moves of a pinned tag (tag, pinned digest, upstream digest) this replica recorded first, by registry.");
+        _moveObservations = meter.CreateCounter<long>("tlogistry.tag_move.observations", "{observation}", "Pulls that saw a moved tag, by registry, answer (refused or served_pinned) and result (recorded or failed, when the store could not take it).");
     }
 
     /// <summary>One answered request; <paramref name="route"/> and <paramref name="outcome"/> come from <c>RequestOutcome</c>.</summary>
@@ -57,4 +61,16 @@ internal sealed class TlogistryMetrics
     /// </summary>
     public void NotifyDelivery(string result) =>
         _notifyDeliveries.Add(1, new KeyValuePair<string, object?>("result", result));
+
+    /// <summary>A move recorded for the first time anywhere (counted by the replica that recorded it).</summary>
+    public void TagMoveFirstSeen(string registry) =>
+        _tagMoves.Add(1, new KeyValuePair<string, object?>("registry", registry));
+
+    /// <summary>One pull that saw a moved tag; <paramref name="recorded"/> false when the store did not take it.</summary>
+    public void TagMoveObserved(string registry, string answer, bool recorded) =>
+        _moveObservations.Add(
+            1,
+            new KeyValuePair<string, object?>("registry", registry),
+            new KeyValuePair<string, object?>("answer", answer),
+            new KeyValuePair<string, object?>("result", recorded ? "recorded" : "failed"));
 }

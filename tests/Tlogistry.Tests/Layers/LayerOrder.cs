@@ -52,6 +52,7 @@ internal static class LayerOrder
         "Tlogistry.Client.History",
         "Tlogistry.Client.Verify",
         "Tlogistry.Client.Audit",
+        "Tlogistry.Client.Moves",
         "Tlogistry.Web",
 
         // Servers and their composition.

@@ -43,7 +43,8 @@ internal sealed class RegistryApi : IDisposable
         HeldPins held,
         ILogger<RegistryApi> logger,
         FirstSightingLimiter? firstSightings = null,
-        UpstreamRecord? record = null)
+        UpstreamRecord? record = null,
+        Moves.MoveRecorder? moves = null)
     {
         _registries = registries;
         _endpoints = endpoints;
@@ -56,7 +57,8 @@ internal sealed class RegistryApi : IDisposable
             firstSightings,
             record ?? UpstreamRecord.Canonical,
             held,
-            logger);
+            logger,
+            moves);
         _digests = new ManifestByDigest(manifests, manifestCache);
         _forwarder = new UpstreamForwarder(client);
         _logger = logger;

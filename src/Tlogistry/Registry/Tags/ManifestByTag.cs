@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Tlogistry.Ledger;
+using Tlogistry.Moves;
 using Tlogistry.Oci;
 using Tlogistry.Policy;
 using Tlogistry.Registry.Manifests;
@@ -25,6 +26,7 @@ internal sealed class ManifestByTag
     private readonly FirstSightingLimiter? _firstSightings;
     private readonly UpstreamRecord _record;
     private readonly HeldPins _held;
+    private readonly MoveRecorder? _moves;
     private readonly ILogger _logger;
 
     public ManifestByTag(
@@ -35,9 +37,11 @@ internal sealed class ManifestByTag
         FirstSightingLimiter? firstSightings,
         UpstreamRecord record,
         HeldPins held,
-        ILogger logger)
+        ILogger logger,
+        MoveRecorder? moves = null)
     {
         _held = held;
+        _moves = moves;
         _manifests = manifests;
         _ledger = ledger;
         _tagPolicy = tagPolicy;
@@ -126,6 +130,7 @@ internal sealed class ManifestByTag
             // Read before any header is set: if the pinned manifest cannot be had, the answer is an error alone.
             var pinnedManifest = await _manifests.FetchPinnedAsync(context, name, reference, manifest.Digest, decision.Pin.Digest.ToString(), ct);
             RegistryLog.ServedPinned(_logger, reference, manifest.Digest, decision.Pin.Digest.ToString());
+            await RecordMoveAsync(pinned, decision.Pin, manifest.Digest, Store.MoveAnswer.ServedPinned);
             PinHeaders.Set(headers, decision.Pin);
             headers["Tlog-Mismatch"] = manifest.Digest;
             RequestOutcome.Set(context, RequestOutcome.ServedPinned);
@@ -137,6 +142,7 @@ internal sealed class ManifestByTag
         if (decision.Outcome == PinOutcome.Mismatch)
         {
             RegistryLog.Mismatch(_logger, reference, manifest.Digest, decision.Pin.Digest.ToString());
+            await RecordMoveAsync(pinned, decision.Pin, manifest.Digest, Store.MoveAnswer.Refused);
             await MovedTagRefusal.WriteAsync(context, reference, manifest.Digest, decision.Pin, ct);
             return;
         }
@@ -151,6 +157,12 @@ internal sealed class ManifestByTag
         RequestOutcome.Set(context, decision.Outcome == PinOutcome.FirstSeen ? RequestOutcome.FirstSeen : RequestOutcome.Served);
         await ManifestResponse.WriteAsync(context, manifest, head, ct);
     }
+
+    /// <summary>The move goes on record before the answer, so whoever reads the record after the answer finds it; the recorder never throws.</summary>
+    private Task RecordMoveAsync(TagReference tag, Store.Sighting pin, string upstreamDigest, Store.MoveAnswer answer) =>
+        _moves is null || !Digest.TryParse(upstreamDigest, out var upstream, out _)
+            ? Task.CompletedTask
+            : _moves.RecordAsync(tag, pin.Digest, upstream, pin.LogIndex, answer);
 
     /// <summary>
     /// Upstream failed to answer for a tag: its pin's held manifest, marked <c>Tlog-Stale</c>,

@@ -12,9 +12,12 @@ internal abstract class TestStore : IAsyncDisposable
     private readonly List<ISightingIndex> _opened = [];
 
     /// <summary>A new store instance over the same data, as a process starting afresh has.</summary>
-    public async Task<ISightingIndex> OpenAsync()
+    public Task<ISightingIndex> OpenAsync() => OpenAsync(ITagMoves.DefaultMaxRows);
+
+    /// <summary>As <see cref="OpenAsync()"/>, with the record of moved tags bounded to <paramref name="maxMoveRows"/>.</summary>
+    public async Task<ISightingIndex> OpenAsync(int maxMoveRows)
     {
-        var index = await OpenCoreAsync();
+        var index = await OpenCoreAsync(maxMoveRows);
         lock (_opened)
         {
             _opened.Add(index);
@@ -56,7 +59,7 @@ internal abstract class TestStore : IAsyncDisposable
         }
     }
 
-    protected abstract Task<ISightingIndex> OpenCoreAsync();
+    protected abstract Task<ISightingIndex> OpenCoreAsync(int maxMoveRows);
 }
 
 /// <summary>index.db in a temporary directory.</summary>
@@ -95,7 +98,7 @@ internal sealed class SqliteTestStore : TestStore
         _dir.Dispose();
     }
 
-    protected override Task<ISightingIndex> OpenCoreAsync() => Task.FromResult<ISightingIndex>(new SqliteSightingIndex(Path));
+    protected override Task<ISightingIndex> OpenCoreAsync(int maxMoveRows) => Task.FromResult<ISightingIndex>(new SqliteSightingIndex(Path, maxMoveRows: maxMoveRows));
 
     private Task<int> Exec(string sql)
     {
@@ -158,6 +161,6 @@ internal sealed class PostgresTestStore : TestStore
         await Database.DisposeAsync();
     }
 
-    protected override async Task<ISightingIndex> OpenCoreAsync() =>
-        await PostgresSightingIndex.OpenAsync(Database.ConnectionString, LockTimeout, TestContext.Current.CancellationToken);
+    protected override async Task<ISightingIndex> OpenCoreAsync(int maxMoveRows) =>
+        await PostgresSightingIndex.OpenAsync(Database.ConnectionString, LockTimeout, maxMoveRows, TestContext.Current.CancellationToken);
 }

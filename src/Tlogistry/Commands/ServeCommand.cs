@@ -57,13 +57,18 @@ internal static class ServeCommand
         var firstBurst = new Option<string?>("--first-sighting-burst") { Description = "First sightings a client address may make at once before the per-minute rate applies (default 60)." };
         var metricsPort = ServiceOptions.MetricsPort();
         var logPublicUrl = new Option<string?>("--log-public-url") { Description = "The URL the trusted root names the --log at, when the proxy writes to it at another (e.g. an in-cluster address); the log's key is what is checked." };
+        var notify = new Option<string[]>("--notify")
+        {
+            Description = "URL: POST a CloudEvents JSON event there for each tag move, the first time any replica sees it (retried with backoff, bounded). Repeatable.",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
         var recordUpstream = new Option<string?>("--record-upstream") { Description = "What each sighting records as its upstream: canonical (default: the registry's public API URL, e.g. https://registry-1.docker.io/v2/...) or mapped (the --upstream address it was fetched from; refused with a log on a public host)." };
 
         var serve = new Command("serve", "Run the registry front on the embedded defaults.")
         {
             port, listen, data.DataDir, upstream, allow, deny, onUnavailable, data.Log, data.TrustedRoot, data.Store, data.Signer, data.TokenSource, data.Identity, data.Issuer, data.TrustedKey, timestampAuthority,
             data.LegacyLog, data.LegacyKey, logFormat, otlpEndpoint, mutableTag, onMismatch, registryPolicy, tlsCert, tlsKey, proxyUrl, firstPerMinute, firstBurst, tokenAudience, unsafeNoSct,
-            metricsPort, logPublicUrl, recordUpstream, onUpstreamError, revalidateAfter, heldManifestBytes, movesMaxRows,
+            metricsPort, logPublicUrl, recordUpstream, onUpstreamError, revalidateAfter, heldManifestBytes, movesMaxRows, notify,
         };
         serve.TreatUnmatchedTokensAsErrors = false;
         serve.SetAction(async (parse, ct) =>
@@ -80,6 +85,7 @@ internal static class ServeCommand
             overrides.SetList("MutableTags", parse.GetValue(mutableTag));
             overrides.SetList("TimestampAuthorities", parse.GetValue(timestampAuthority));
             overrides.SetList("Policies", parse.GetValue(registryPolicy));
+            overrides.SetList("Notify", parse.GetValue(notify));
             overrides.Set("LogFormat", parse.GetValue(logFormat));
             overrides.Set("OtlpEndpoint", parse.GetValue(otlpEndpoint));
             overrides.Set("OnMismatch", parse.GetValue(onMismatch));

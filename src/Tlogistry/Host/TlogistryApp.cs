@@ -72,6 +72,8 @@ internal static partial class TlogistryApp
         {
             MaxMoveRows = options.MovesMaxRows >= 1 ? options.MovesMaxRows : throw new FormatException($"--moves-max-rows must be 1 or more, got {options.MovesMaxRows}"),
         };
+        var notify = Moves.Notify.WebhookUrl.ParseAll(options.Notify);
+        var publicUrl = PublicUrl.Parse(options.PublicUrl);
         builder.WebHost.ConfigureKestrel(k =>
         {
             // One port: HTTPS when a certificate is configured (HTTP/2 or 1.1 chosen by ALPN), else plain HTTP.
@@ -185,10 +187,11 @@ internal static partial class TlogistryApp
             sp.GetRequiredService<ISightingIndex>(),
             sp.GetRequiredService<SightingReader>(),
             sp.GetRequiredService<ITransparencyLog>().Description,
-            PublicUrl.Parse(options.PublicUrl),
+            publicUrl,
             policy: sp.GetRequiredService<Policy.TagPolicy>(),
             moves: sp.GetService<ITagMoves>()));
         services.AddSingleton(sp => new MovesPage(sp.GetService<ITagMoves>()));
+        NotifySetup.Add(services, notify, publicUrl);
 
         var app = builder.Build();
         TelemetrySetup.Start(app.Services);

@@ -89,6 +89,9 @@ internal sealed class TlogistryOptions
     /// <summary>The URL clients reach this proxy at, for the commands the history page shows; unset, they show PROXY_URL.</summary>
     public string? PublicUrl { get; set; }
 
+    /// <summary>Webhook URLs told of every tag move the first time any replica records it (CloudEvents over HTTP POST).</summary>
+    public List<string> Notify { get; init; } = [];
+
     /// <summary>Bytes of manifests kept in memory by digest (immutable, so never stale); 0 turns the cache off.</summary>
     public long ManifestCacheBytes { get; set; } = 64L * 1024 * 1024;
 

@@ -101,4 +101,16 @@ internal static class EventIds
         public const int NoSct = 4202;
         public const int TokenFileExposed = 4203;
     }
+
+    /// <summary>4400–4499: move notifications (<c>--notify</c> webhooks).</summary>
+    public static class Notify
+    {
+        public const int Sending = 4400;
+        public const int Delivered = 4401;
+        public const int Retrying = 4402;
+        public const int Failed = 4403;
+        public const int Dropped = 4404;
+        public const int Abandoned = 4405;
+        public const int Faulted = 4406;
+    }
 }

@@ -19,6 +19,7 @@ internal sealed class TlogistryMetrics
     private readonly Histogram<double> _upstream;
     private readonly Histogram<double> _log;
     private readonly Counter<long> _cacheLookups;
+    private readonly Counter<long> _notifyDeliveries;
     private readonly Counter<long> _tagMoves;
     private readonly Counter<long> _moveObservations;
 
@@ -30,6 +31,7 @@ internal sealed class TlogistryMetrics
         _upstream = meter.CreateHistogram("tlogistry.upstream.duration", "s", "Time until an upstream registry or token service answered with headers, by operation.", advice: latency);
         _log = meter.CreateHistogram("tlogistry.log.duration", "s", "Time a transparency log call took, by operation.", advice: latency);
         _cacheLookups = meter.CreateCounter<long>("tlogistry.cache.lookups", "{lookup}", "Lookups in an in-memory cache, by cache and result (hit or miss).");
+        _notifyDeliveries = meter.CreateCounter<long>("tlogistry.notify.deliveries", "{delivery}", "Move notifications by result: delivered, retried (one per retry), failed or dropped.");
         _tagMoves = meter.CreateCounter<long>("tlogistry.tag_moves", "{move}", "Moves of a pinned tag (tag, pinned digest, upstream digest) this replica recorded first, by registry.");
         _moveObservations = meter.CreateCounter<long>("tlogistry.tag_move.observations", "{observation}", "Pulls that saw a moved tag, by registry, answer (refused or served_pinned) and result (recorded or failed, when the store could not take it).");
     }
@@ -52,6 +54,13 @@ internal sealed class TlogistryMetrics
     /// </summary>
     public void CacheLookup(string cache, bool hit) =>
         _cacheLookups.Add(1, new KeyValuePair<string, object?>("cache", cache), new KeyValuePair<string, object?>("result", hit ? "hit" : "miss"));
+
+    /// <summary>
+    /// One step of a move notification: <c>delivered</c> or <c>failed</c> (once per event and
+    /// URL), <c>retried</c> (once per retry), <c>dropped</c> (an event the full queue refused).
+    /// </summary>
+    public void NotifyDelivery(string result) =>
+        _notifyDeliveries.Add(1, new KeyValuePair<string, object?>("result", result));
 
     /// <summary>A move recorded for the first time anywhere (counted by the replica that recorded it).</summary>
     public void TagMoveFirstSeen(string registry) =>

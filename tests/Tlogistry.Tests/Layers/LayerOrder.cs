@@ -40,6 +40,7 @@ internal static class LayerOrder
         "Tlogistry.Upstream",
         "Tlogistry.Ledger",
         "Tlogistry.Moves",                  // the record of tags seen moved upstream, and who is told
+        "Tlogistry.Moves.Notify",           // telling webhooks of each move (CloudEvents)
         "Tlogistry.Registry",               // what every step of the API shares: OCI error bodies, outcomes, log lines
         "Tlogistry.Registry.Tlog",
         "Tlogistry.Registry.PassThrough",

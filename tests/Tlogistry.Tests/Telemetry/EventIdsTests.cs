@@ -54,6 +54,7 @@ public sealed class EventIdsTests
             [nameof(EventIds.Registry)] = (4000, 4099),
             [nameof(EventIds.LogServer)] = (4100, 4199),
             [nameof(EventIds.Signing)] = (4200, 4299),
+            [nameof(EventIds.Notify)] = (4400, 4499),
         };
 
         foreach (var (name, value) in Constants())

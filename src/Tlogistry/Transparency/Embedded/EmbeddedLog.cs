@@ -176,11 +176,23 @@ internal sealed partial class EmbeddedLog : IDisposable
             }
         }
 
-        (long Index, LogState State) done;
-        using (cancellationToken.Register(() => Withdraw(pending)))
+        // Withdrawn first, then released: a caller whose batch has not started never appends.
+        var gaveUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (cancellationToken.Register(() =>
         {
-            done = await pending.Done.Task.WaitAsync(cancellationToken);
+            Withdraw(pending);
+            gaveUp.TrySetResult();
+        }))
+        {
+            await Task.WhenAny(pending.Done.Task, gaveUp.Task);
         }
+
+        if (!pending.Done.Task.IsCompleted)
+        {
+            throw new OperationCanceledException(cancellationToken);
+        }
+
+        var done = await pending.Done.Task;
 
         var size = done.State.Checkpoint.Checkpoint.Size;
         return new AppendedLeaf(done.Index, done.State.Checkpoint, Proofs(done.State).InclusionProofAsync(done.Index, size, CancellationToken.None).GetAwaiter().GetResult());

@@ -36,7 +36,7 @@ internal static partial class DurableFile
     /// The data is written first and the fsyncs are then made at once, so the file system
     /// can commit them in one journal transaction instead of one after another.
     /// </summary>
-    public static async Task WriteAllAsync(IReadOnlyList<(string Path, byte[] Data)> files)
+    public static async Task WriteAllAsync(IReadOnlyList<(string Path, byte[] Data)> files, IEnumerable<string>? alsoSyncDirectories = null)
     {
         var streams = new List<FileStream>(files.Count);
         try
@@ -59,9 +59,25 @@ internal static partial class DurableFile
             }
         }
 
-        var dirs = files.Select(f => System.IO.Path.GetDirectoryName(f.Path)!).Distinct(StringComparer.Ordinal);
+        var dirs = files.Select(f => System.IO.Path.GetDirectoryName(f.Path)!).Concat(alsoSyncDirectories ?? []).Distinct(StringComparer.Ordinal);
         await Task.WhenAll(dirs.Select(d => Task.Run(() => SyncDirectory(d))));
     }
+
+    /// <summary>Writes a file without syncing it: its sync is left to <see cref="SyncFilesAsync"/>, with others.</summary>
+    public static void WriteUnsynced(string path, ReadOnlySpan<byte> data)
+    {
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        using var fs = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None);
+        fs.Write(data);
+    }
+
+    /// <summary>Fsyncs the data of existing files, all at once.</summary>
+    public static Task SyncFilesAsync(IEnumerable<string> paths) =>
+        Task.WhenAll(paths.Select(p => Task.Run(() =>
+        {
+            using var fs = new FileStream(p, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+            fs.Flush(flushToDisk: true);
+        })));
 
     /// <summary>Renames a durable temporary file over <paramref name="path"/> and syncs the directory: an atomic, durable replace.</summary>
     public static void Replace(string temporary, string path)

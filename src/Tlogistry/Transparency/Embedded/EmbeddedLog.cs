@@ -10,27 +10,49 @@ using Tlogistry.Transparency.Tiles;
 namespace Tlogistry.Transparency.Embedded;
 
 /// <summary>
-/// A file-backed RFC 6962 log in the data directory. The Merkle tree lives in memory
-/// (two hashes per leaf); entries and hashes live on disk as C2SP tiles, and a signed
-/// C2SP checkpoint is written on every append. An append returns only once its tiles and
-/// checkpoint are fsynced. At start the files are re-read and the rebuilt tree must match
-/// the checkpoint, or the log refuses to open.
+/// A file-backed RFC 6962 log in the data directory: entries and hashes on disk as C2SP
+/// tiles, and a signed C2SP checkpoint, the commit point of every append. Appends are group
+/// committed: those that arrive while a batch is being written wait and go together in the
+/// next one, with one write of the tiles they share, one signed checkpoint and one fsync wave;
+/// each caller is answered once that checkpoint is durable, and a batch that fails fails all of
+/// its callers and closes the log to appends until a restart. In memory the log keeps only the
+/// tree's right edge (<see cref="TileEdge"/>), the leaves of the trailing partial entry bundle,
+/// and a cache of verified tiles bounded in bytes: nothing grows with the log. At start the
+/// checkpoint's signature is checked and its root recomputed from the right-edge tiles; every
+/// other tile is checked when it is read, against the checked tile above it (see <see cref="VerifyAll"/>
+/// for a whole-log check).
 /// </summary>
 internal sealed partial class EmbeddedLog : IDisposable
 {
+    /// <summary>The default bound, in bytes, of the cache of verified hash tiles (8 KiB each).</summary>
+    public const long DefaultHashCacheBytes = 4L << 20;
+
+    /// <summary>The default bound, in bytes, of the cache of verified entry bundles.</summary>
+    public const long DefaultEntryCacheBytes = 8L << 20;
+
+    /// <summary>The most leaves one batch commits.</summary>
+    public const int MaxBatch = 1024;
+
     private readonly TileStore _store;
     private readonly INoteSigner _signer;
     private readonly INoteVerifier _verifier;
-    private readonly MerkleTree _tree = new();
-    private readonly List<byte[]> _tail = [];
-    // Guards the tree and the tail: appends, and proofs read from the tree.
-    private readonly SemaphoreSlim _treeLock = new(1, 1);
     private readonly ILogger _logger;
-    private volatile SignedCheckpoint _checkpoint;
-    private string? _broken;
+    private readonly TileCache<byte[]> _hashTiles = new(DefaultHashCacheBytes);
+    private readonly TileCache<IReadOnlyList<byte[]>> _entryTiles = new(DefaultEntryCacheBytes);
+
+    // What readers see: replaced whole once a batch is durable, never changed in place.
+    private volatile LogState _state;
+
+    // Appends waiting for the next batch, and whether a batch is being committed.
+    private readonly Lock _queueLock = new();
+    private readonly List<PendingAppend> _queue = [];
+    private Task _committer = Task.CompletedTask;
+    private bool _committing;
+
+    private volatile string? _broken;
     private bool _readOnly;
 
-    // Set when the owner searches the log by subject: fed every leaf, in order, at load and on append.
+    // Set when the owner searches the log by subject: fed every leaf, in order, on append.
     private Func<byte[], EnvelopeRecords, byte[]?>? _subjectOf;
 
     // Deletions of superseded partial tiles, one after another, off the append's path.
@@ -43,7 +65,7 @@ internal sealed partial class EmbeddedLog : IDisposable
         _verifier = verifier;
         _logger = logger;
         Origin = origin;
-        _checkpoint = new SignedCheckpoint(new Checkpoint(origin, 0, Rfc6962.EmptyRoot(), []), "");
+        _state = new LogState(new SignedCheckpoint(new Checkpoint(origin, 0, Rfc6962.EmptyRoot(), []), ""), TileEdge.Empty(), []);
     }
 
     public string Origin { get; }
@@ -54,9 +76,9 @@ internal sealed partial class EmbeddedLog : IDisposable
     /// <summary>The log as a verifier trusts it: its Ed25519 key, and its signed-note key hash as log ID.</summary>
     public TrustedLog Trusted { get; private set; } = null!;
 
-    public long Size => _checkpoint.Checkpoint.Size;
+    public long Size => _state.Checkpoint.Checkpoint.Size;
 
-    public SignedCheckpoint LatestCheckpoint => _checkpoint;
+    public SignedCheckpoint LatestCheckpoint => _state.Checkpoint;
 
     /// <summary>What the log's dsse leaves only hash: their envelopes and integrated times.</summary>
     public EnvelopeRecords Envelopes { get; private init; } = null!;
@@ -64,10 +86,13 @@ internal sealed partial class EmbeddedLog : IDisposable
     /// <summary>The entries by subject, when the log was opened with a way to read a leaf's subject; else null.</summary>
     public SubjectIndex? Subjects { get; private set; }
 
+    /// <summary>Bytes held by the caches of verified tiles (hash tiles and entry bundles), each bounded.</summary>
+    public long CachedBytes => _hashTiles.Bytes + _entryTiles.Bytes;
+
     /// <summary>
-    /// Opens (or creates) the log in <paramref name="directory"/>, checking every file against
-    /// the checkpoint. With <paramref name="subjectOf"/> (a leaf's subject hash, or null) the
-    /// log keeps <see cref="Subjects"/>, built from the leaves it reads back anyway.
+    /// Opens (or creates) the log in <paramref name="directory"/>, checking the checkpoint
+    /// against its right-edge tiles. With <paramref name="subjectOf"/> (a leaf's subject hash,
+    /// or null) the log keeps <see cref="Subjects"/> on disk beside its tiles.
     /// </summary>
     public static EmbeddedLog Open(string directory, ILogger logger, Func<byte[], EnvelopeRecords, byte[]?>? subjectOf = null)
     {
@@ -79,18 +104,19 @@ internal sealed partial class EmbeddedLog : IDisposable
             Trusted = LogKey.Describe(key, "file://" + Path.GetFullPath(directory)),
             Envelopes = new EnvelopeRecords(directory),
             _subjectOf = subjectOf,
-            Subjects = subjectOf is null ? null : new SubjectIndex(),
+            Subjects = subjectOf is null ? null : new SubjectIndex(directory),
         };
         log.Load();
         return log;
     }
 
     /// <summary>
-    /// Opens an existing log to read it, checked like <see cref="Open"/> but writing nothing: no
-    /// key or checkpoint is created and no stray tile is removed, so a running service's log can
-    /// be read beside it (its appends only add files). Appends are refused.
+    /// Opens an existing log to read it, writing nothing: no key or checkpoint is created and no
+    /// stray tile is removed, so a running service's log can be read beside it (its appends only
+    /// add files). Appends are refused. With <paramref name="verifyAll"/> every tile and record is
+    /// checked first (<see cref="VerifyAll"/>), as an offline audit wants.
     /// </summary>
-    public static EmbeddedLog OpenReadOnly(string directory, ILogger logger)
+    public static EmbeddedLog OpenReadOnly(string directory, ILogger logger, bool verifyAll = true)
     {
         var keyPath = Path.Combine(directory, "log-key");
         if (!File.Exists(keyPath))
@@ -107,103 +133,110 @@ internal sealed partial class EmbeddedLog : IDisposable
             _readOnly = true,
         };
         log.Load();
+        if (verifyAll)
+        {
+            log.VerifyAll();
+        }
+
         return log;
     }
 
     /// <summary>
-    /// Appends one leaf and returns once its tiles and the new checkpoint are durable, with
-    /// the leaf's inclusion proof against that checkpoint. <paramref name="prepare"/>, given the
-    /// index the leaf will have, runs first under the append lock: what must be durable before
-    /// the leaf (its envelope record); if it throws, nothing is appended.
+    /// Appends one leaf and returns once its tiles and a checkpoint including it are durable,
+    /// with the leaf's inclusion proof against that checkpoint. <paramref name="prepare"/>, given
+    /// the index the leaf will have, runs first, one append at a time: what must be durable before
+    /// the leaf (its envelope record) is staged in the <see cref="DeferredSync"/> and made durable
+    /// with the batch, before its checkpoint. If prepare throws, this leaf is not appended (the
+    /// rest of the batch is). A caller cancelled before its batch starts appends nothing; once its
+    /// batch is being written, cancelling only stops the wait: the leaf is appended or the batch fails.
     /// </summary>
-    public async Task<AppendedLeaf> AppendLeafAsync(byte[] leaf, CancellationToken cancellationToken, Action<long>? prepare = null)
+    public async Task<AppendedLeaf> AppendLeafAsync(byte[] leaf, CancellationToken cancellationToken, Action<long, DeferredSync>? prepare = null)
     {
+        ArgumentNullException.ThrowIfNull(leaf);
         if (leaf.Length > EntryBundle.MaxEntrySize)
         {
             throw new InvalidOperationException($"log entry of {leaf.Length} bytes exceeds the {EntryBundle.MaxEntrySize}-byte tile entry limit");
         }
 
-        await _treeLock.WaitAsync(cancellationToken);
-        try
+        if (_readOnly)
         {
-            if (_readOnly)
-            {
-                throw new InvalidOperationException("the embedded log was opened read-only");
-            }
-
-            if (_broken is not null)
-            {
-                throw new InvalidOperationException("the embedded log is closed after a failed append: " + _broken);
-            }
-
-            prepare?.Invoke(_tree.Size);
-            var oldSize = _tree.Size;
-            var index = _tree.Append(Rfc6962.LeafHash(leaf));
-            _tail.Add(leaf);
-            try
-            {
-                var next = Sign(new Checkpoint(Origin, _tree.Size, _tree.Root(), []));
-                await _store.CommitAppendAsync(NewTiles(oldSize), next.Note);
-                _checkpoint = next;
-            }
-            catch (Exception e)
-            {
-                // The in-memory tree now runs ahead of the files. Refuse further appends
-                // until a restart re-reads the files and settles on the last checkpoint.
-                _broken = e.Message;
-                throw new InvalidOperationException($"embedded log append failed and the log is closed until restart: {e.Message}", e);
-            }
-
-            NoteSubject(index, leaf);
-
-            // Superseded partials are only clutter now: removing them need not hold up the answer.
-            var newSize = _tree.Size;
-            _cleanup = _cleanup.ContinueWith(_ => DeleteSuperseded(oldSize, newSize), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
-            if (_tail.Count == TileMath.TileWidth)
-            {
-                _tail.Clear();
-            }
-
-            return new AppendedLeaf(index, _checkpoint, _tree.InclusionProof(index, _tree.Size));
+            throw new InvalidOperationException("the embedded log was opened read-only");
         }
-        finally
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var pending = new PendingAppend(leaf, prepare);
+        lock (_queueLock)
         {
-            _treeLock.Release();
+            ThrowIfBroken();
+            _queue.Add(pending);
+            if (!_committing)
+            {
+                _committing = true;
+                _committer = Task.Run(CommitLoopAsync, CancellationToken.None);
+            }
         }
+
+        // Withdrawn first, then released: a caller whose batch has not started never appends.
+        var gaveUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (cancellationToken.Register(() =>
+        {
+            Withdraw(pending);
+            gaveUp.TrySetResult();
+        }))
+        {
+            await Task.WhenAny(pending.Done.Task, gaveUp.Task);
+        }
+
+        if (!pending.Done.Task.IsCompleted)
+        {
+            throw new OperationCanceledException(cancellationToken);
+        }
+
+        var done = await pending.Done.Task;
+
+        var size = done.State.Checkpoint.Checkpoint.Size;
+        return new AppendedLeaf(done.Index, done.State.Checkpoint, Proofs(done.State).InclusionProofAsync(done.Index, size, CancellationToken.None).GetAwaiter().GetResult());
     }
 
     /// <summary>
     /// Throws unless the log takes appends (none failed since the start) and its checkpoint
-    /// file can still be read: the files, not the in-memory tree, are what must survive.
+    /// file can still be read: the files, not the memory, are what must survive.
     /// </summary>
     public void CheckReadable()
     {
-        if (_broken is { } reason)
-        {
-            throw new InvalidOperationException("the embedded log is closed after a failed append: " + reason);
-        }
-
+        ThrowIfBroken();
         if (Size > 0 && _store.ReadCheckpoint() is null)
         {
             throw new IOException($"the checkpoint {_store.CheckpointPath} is missing");
         }
     }
 
-    /// <summary>An inclusion proof for <paramref name="index"/> against the tree of <paramref name="size"/> leaves.</summary>
-    public IReadOnlyList<byte[]> InclusionProof(long index, long size) =>
-        UnderLockAsync(() => _tree.InclusionProof(index, size), CancellationToken.None).GetAwaiter().GetResult();
+    /// <summary>An inclusion proof for <paramref name="index"/> against the tree of <paramref name="size"/> leaves, read from verified tiles.</summary>
+    public IReadOnlyList<byte[]> InclusionProof(long index, long size)
+    {
+        var state = _state;
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(size, state.Edge.Size);
+        return Proofs(state).InclusionProofAsync(index, size, CancellationToken.None).GetAwaiter().GetResult();
+    }
 
-    public IReadOnlyList<byte[]> ConsistencyProof(long size1, long size2) =>
-        UnderLockAsync(() => _tree.ConsistencyProof(size1, size2), CancellationToken.None).GetAwaiter().GetResult();
+    public IReadOnlyList<byte[]> ConsistencyProof(long size1, long size2)
+    {
+        var state = _state;
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(size2, state.Edge.Size);
+        return Proofs(state).ConsistencyProofAsync(size1, size2, CancellationToken.None).GetAwaiter().GetResult();
+    }
 
     /// <summary>Leaves from <paramref name="startIndex"/> up to the size of <paramref name="checkpoint"/>.</summary>
     public async IAsyncEnumerable<(long Index, byte[] Leaf)> ReadLeavesAsync(long startIndex, SignedCheckpoint checkpoint, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(checkpoint);
         var size = checkpoint.Checkpoint.Size;
+        var state = _state;
         for (var tile = startIndex / TileMath.TileWidth; tile * TileMath.TileWidth < size; tile++)
         {
-            var entries = _store.ReadEntryTile(tile, Width(size, tile));
-            for (var i = 0; i < entries.Count; i++)
+            var entries = EntryTile(state, tile);
+            var width = Width(size, tile);
+            for (var i = 0; i < width; i++)
             {
                 var index = (tile * TileMath.TileWidth) + i;
                 if (index >= startIndex)
@@ -217,23 +250,234 @@ internal sealed partial class EmbeddedLog : IDisposable
         }
     }
 
-    public void Dispose()
+    /// <summary>
+    /// Checks the whole log: every hash tile against the one above it, every entry bundle against
+    /// its hash tile, every dsse leaf's envelope record. It reads every file once, so it is the
+    /// explicit full check (an offline audit opens the log with it), never part of a start.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A tile or record does not match the checkpoint.</exception>
+    public void VerifyAll()
     {
-        _cleanup.Wait();
-        _treeLock.Dispose();
+        var state = _state;
+        var size = state.Edge.Size;
+        for (var level = 0; TileMath.NodeCount(size, level) > 0; level++)
+        {
+            for (long tile = 0; tile < TileMath.FullTiles(size, level); tile++)
+            {
+                ReadFullHashTile(state, level, tile, useCache: false);
+            }
+        }
+
+        for (long tile = 0; tile * TileMath.TileWidth < size; tile++)
+        {
+            var entries = tile < TileMath.FullTiles(size, 0) ? ReadFullEntryTile(state, tile, useCache: false) : state.Tail;
+            for (var i = 0; i < entries.Count; i++)
+            {
+                CheckRecord((tile * TileMath.TileWidth) + i, entries[i]);
+            }
+        }
     }
 
-    /// <summary>MerkleTree is not thread-safe: reads of it take the same lock as appends.</summary>
-    private async Task<T> UnderLockAsync<T>(Func<T> read, CancellationToken cancellationToken)
+    public void Dispose()
     {
-        await _treeLock.WaitAsync(cancellationToken);
+        Task committer;
+        lock (_queueLock)
+        {
+            committer = _committer;
+        }
+
         try
         {
-            return read();
+            committer.Wait();
         }
-        finally
+        catch (AggregateException)
         {
-            _treeLock.Release();
+            // A failed batch has answered its callers already.
+        }
+
+        _cleanup.Wait();
+        if (Subjects is { } subjects && !_readOnly && _broken is null)
+        {
+            try
+            {
+                subjects.Sync(Size);
+            }
+            catch (IOException e)
+            {
+                // The next start adds what is not synced from the log again.
+                Log.SubjectSyncFailed(_logger, e.Message);
+            }
+        }
+    }
+
+    private void ThrowIfBroken()
+    {
+        if (_broken is { } reason)
+        {
+            throw new InvalidOperationException("the embedded log is closed after a failed append: " + reason);
+        }
+    }
+
+    /// <summary>A caller that gave up before its batch started appends nothing.</summary>
+    private void Withdraw(PendingAppend pending)
+    {
+        lock (_queueLock)
+        {
+            if (_queue.Remove(pending))
+            {
+                pending.Done.TrySetCanceled();
+            }
+        }
+    }
+
+    private async Task CommitLoopAsync()
+    {
+        while (true)
+        {
+            List<PendingAppend> batch;
+            lock (_queueLock)
+            {
+                if (_queue.Count == 0)
+                {
+                    _committing = false;
+                    return;
+                }
+
+                var take = Math.Min(_queue.Count, MaxBatch);
+                batch = _queue.GetRange(0, take);
+                _queue.RemoveRange(0, take);
+            }
+
+            await CommitBatchAsync(batch);
+        }
+    }
+
+    /// <summary>
+    /// Commits one batch: each leaf's preparation in order, then the tiles they change, their
+    /// staged files and one signed checkpoint, durable together. Only then is the new state
+    /// published and are the callers answered; on failure every caller of the batch is failed
+    /// and the log refuses appends until a restart settles it on its last durable checkpoint.
+    /// </summary>
+    private async Task CommitBatchAsync(List<PendingAppend> batch)
+    {
+        if (_broken is { } reason)
+        {
+            var closed = new InvalidOperationException("the embedded log is closed after a failed append: " + reason);
+            batch.ForEach(p => p.Done.TrySetException(closed));
+            return;
+        }
+
+        var before = _state;
+        var oldSize = before.Edge.Size;
+        var edge = before.Edge.Clone();
+        var tail = new List<byte[]>(before.Tail);
+        var deferred = new DeferredSync();
+        var tiles = new List<(string Relative, byte[] Data)>();
+        var accepted = new List<(PendingAppend Append, long Index)>();
+        foreach (var pending in batch)
+        {
+            var index = edge.Size;
+            var staged = deferred.Files.Count;
+            try
+            {
+                pending.Prepare?.Invoke(index, deferred);
+            }
+            catch (Exception e)
+            {
+                deferred.Truncate(staged);
+                pending.Done.TrySetException(e);
+                continue;
+            }
+
+            edge.Append(Rfc6962.LeafHash(pending.Leaf), (level, tile, hashes) => tiles.Add((TilePath.Hash(level, tile, TileMath.TileWidth), hashes)));
+            tail.Add(pending.Leaf);
+            if (tail.Count == TileMath.TileWidth)
+            {
+                tiles.Add((TilePath.Entries(index / TileMath.TileWidth, TileMath.TileWidth), EntryBundle.Encode(tail)));
+                tail = [];
+            }
+
+            accepted.Add((pending, index));
+        }
+
+        if (accepted.Count == 0)
+        {
+            return;
+        }
+
+        var newSize = edge.Size;
+        if (tail.Count > 0)
+        {
+            tiles.Add((TilePath.Entries(newSize / TileMath.TileWidth, tail.Count), EntryBundle.Encode(tail)));
+        }
+
+        for (var level = 0; level < edge.Levels; level++)
+        {
+            var (tile, hashes) = edge.Partial(level);
+            if (hashes.Count > 0 && TileMath.NodeCount(newSize, level) != TileMath.NodeCount(oldSize, level))
+            {
+                tiles.Add((TilePath.Hash(level, tile, hashes.Count), edge.PartialBytes(level)));
+            }
+        }
+
+        SignedCheckpoint next;
+        try
+        {
+            next = Sign(new Checkpoint(Origin, newSize, edge.Root(), []));
+            await _store.CommitAppendAsync(tiles, next.Note, deferred);
+        }
+        catch (Exception e)
+        {
+            // Nothing of this batch may count: its files may be partly written, and the
+            // checkpoint that would name them is not durable. Refuse further appends until a
+            // restart settles the files on the last checkpoint.
+            _broken = e.Message;
+            var failed = new InvalidOperationException($"embedded log append failed and the log is closed until restart: {e.Message}", e);
+            accepted.ForEach(a => a.Append.Done.TrySetException(failed));
+            return;
+        }
+
+        // The subject index is derived from durable leaves; if the process stops before it is
+        // written, the next start adds these again from the tiles.
+        NoteSubjects(accepted.Select(a => (a.Index, a.Append.Leaf)), newSize);
+
+        var after = new LogState(next, edge, tail);
+        _state = after;
+        accepted.ForEach(a => a.Append.Done.TrySetResult((a.Index, after)));
+
+        // Superseded partials are only clutter now: removing them need not hold up the answer.
+        _cleanup = _cleanup.ContinueWith(_ => DeleteSuperseded(oldSize, newSize), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+    }
+
+    private void NoteSubjects(IEnumerable<(long Index, byte[] Leaf)> leaves, long size)
+    {
+        if (Subjects is not { } subjects)
+        {
+            return;
+        }
+
+        try
+        {
+            var found = new List<(byte[], long)>();
+            foreach (var (index, leaf) in leaves)
+            {
+                if (_subjectOf!(leaf, Envelopes) is { } subject)
+                {
+                    found.Add((subject, index));
+                }
+            }
+
+            subjects.Add(found);
+            if (size - subjects.Synced >= SubjectIndex.SyncEvery)
+            {
+                subjects.Sync(size);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The leaves are durable and answered; a search that misses them could pin a tag
+            // twice, so the log takes no more appends and the next start indexes them again.
+            _broken = "the subject index could not be written: " + e.Message;
         }
     }
 
@@ -254,7 +498,7 @@ internal sealed partial class EmbeddedLog : IDisposable
 
             var empty = Sign(new Checkpoint(Origin, 0, Rfc6962.EmptyRoot(), []));
             _store.WriteCheckpoint(empty.Note);
-            _checkpoint = empty;
+            _state = new LogState(empty, TileEdge.Empty(), []);
             return;
         }
 
@@ -274,46 +518,46 @@ internal sealed partial class EmbeddedLog : IDisposable
         }
 
         var size = checkpoint.Size;
-        for (long tile = 0; tile * TileMath.TileWidth < size; tile++)
+        TileEdge edge;
+        IReadOnlyList<byte[]> tail;
+        try
         {
-            var width = Width(size, tile);
-            IReadOnlyList<byte[]> entries;
-            try
-            {
-                entries = _store.ReadEntryTile(tile, width);
-            }
-            catch (Exception e) when (e is InvalidDataException or FormatException or IOException)
-            {
-                throw new InvalidDataException($"the embedded log cannot be read back to its checkpoint size {size}: {e.Message}", e);
-            }
-
-            foreach (var entry in entries)
-            {
-                var index = _tree.Append(Rfc6962.LeafHash(entry));
-                if (DsseV001Body.EnvelopeHash(entry) is not null)
-                {
-                    // A dsse leaf without its believable record is a log that cannot say what it holds.
-                    ReadEntry(index, entry);
-                }
-
-                NoteSubject(index, entry);
-            }
-
-            if (width < TileMath.TileWidth)
-            {
-                _tail.AddRange(entries);
-            }
+            // The right edge is the tree's compact range: the root follows from it alone.
+            edge = TileEdge.Read(size, (level, tile, width) => _store.ReadHashTile(level, tile, width));
+            var width = TileMath.PartialWidth(size, 0);
+            tail = width > 0 ? _store.ReadEntryTile(TileMath.FullTiles(size, 0), width) : [];
+        }
+        catch (Exception e) when (e is InvalidDataException or FormatException or IOException)
+        {
+            throw new InvalidDataException($"the embedded log cannot be read back to its checkpoint size {size}: {e.Message}", e);
         }
 
-        if (!CryptographicOperations.FixedTimeEquals(_tree.Root(), checkpoint.RootHash))
+        var root = edge.Root();
+        if (!CryptographicOperations.FixedTimeEquals(root, checkpoint.RootHash))
         {
             throw new InvalidDataException(
-                $"the embedded log's entries do not match its checkpoint: size {size}, checkpoint root {Convert.ToBase64String(checkpoint.RootHash)}, entries hash to {Convert.ToBase64String(_tree.Root())}");
+                $"the embedded log's right-edge hash tiles hash to a root that does not match its checkpoint: size {size}, checkpoint root {Convert.ToBase64String(checkpoint.RootHash)}, tiles hash to {Convert.ToBase64String(root)}");
         }
 
-        CheckHashTiles(size);
+        var (_, edgeLeaves) = edge.Partial(0);
+        for (var i = 0; i < tail.Count; i++)
+        {
+            if (!Rfc6962.LeafHash(tail[i]).AsSpan().SequenceEqual(edgeLeaves[i]))
+            {
+                throw new InvalidDataException($"the embedded log's entries do not match its checkpoint: entry {size - tail.Count + i} does not hash to its leaf hash in the checked hash tile");
+            }
+        }
 
-        // Only now, with the checkpoint and its tiles verified, is anything else disposable
+        var state = new LogState(new SignedCheckpoint(checkpoint, note), edge, [.. tail]);
+
+        // The newest leaves' records are checked now (an append cut short leaves its damage
+        // there); older ones when they are read, or by VerifyAll.
+        for (var i = 0; i < tail.Count; i++)
+        {
+            CheckRecord(size - tail.Count + i, tail[i]);
+        }
+
+        // Only now, with the checkpoint and its edge verified, is anything else disposable
         // (by the log's owner: a reader may be looking at a live log mid-append).
         var removed = _readOnly ? 0 : _store.DeleteUnnamed(size);
         if (removed > 0)
@@ -321,16 +565,140 @@ internal sealed partial class EmbeddedLog : IDisposable
             Log.CutBack(_logger, removed, size);
         }
 
-        _checkpoint = new SignedCheckpoint(checkpoint, note);
+        _state = state;
+        if (Subjects is { } subjects)
+        {
+            // Entries appended after the index's last sync may be missing from it: add them again.
+            var from = Math.Min(subjects.Synced, size);
+            var leaves = new List<(long, byte[])>();
+            for (var tile = from / TileMath.TileWidth; tile * TileMath.TileWidth < size; tile++)
+            {
+                var entries = EntryTile(state, tile);
+                for (var i = 0; i < Width(size, tile); i++)
+                {
+                    var index = (tile * TileMath.TileWidth) + i;
+                    if (index >= from)
+                    {
+                        leaves.Add((index, entries[i]));
+                    }
+                }
+            }
+
+            NoteSubjects(leaves, size);
+            if (leaves.Count > 0)
+            {
+                subjects.Sync(size);
+            }
+        }
+
         Log.Opened(_logger, Origin, size);
     }
 
-    private void NoteSubject(long index, byte[] leaf)
+    /// <summary>A dsse leaf without its believable record is a log that cannot say what it holds.</summary>
+    private void CheckRecord(long index, byte[] leaf)
     {
-        if (_subjectOf?.Invoke(leaf, Envelopes) is { } subject)
+        if (DsseV001Body.EnvelopeHash(leaf) is not null)
         {
-            Subjects!.Add(subject, index);
+            ReadEntry(index, leaf);
         }
+    }
+
+    /// <summary>Proofs over <paramref name="state"/>'s tree, from its edge and verified tiles.</summary>
+    private TileProofs Proofs(LogState state) =>
+        new((tile, _) =>
+        {
+            var hashes = HashTile(state, tile.Level, tile.Index);
+            var need = tile.Width * Rfc6962.HashSize;
+            return Task.FromResult(hashes.Length == need ? hashes : hashes[..need]);
+        });
+
+    /// <summary>The hash tile (level, index) of <paramref name="state"/>'s tree at its widest, verified.</summary>
+    private byte[] HashTile(LogState state, int level, long index)
+    {
+        var size = state.Edge.Size;
+        var full = TileMath.FullTiles(size, level);
+        if (index < full)
+        {
+            return ReadFullHashTile(state, level, index, useCache: true);
+        }
+
+        var (edgeIndex, hashes) = state.Edge.Partial(level);
+        if (index == edgeIndex && hashes.Count > 0)
+        {
+            return state.Edge.PartialBytes(level);
+        }
+
+        throw new ArgumentOutOfRangeException(nameof(index), index, $"the log of size {size} has no hash tile {level}/{index}");
+    }
+
+    /// <summary>
+    /// A full hash tile from disk, believed only when its 256 hashes fold to the node the tile
+    /// above holds for it (that tile checked the same way, up to the edge the checkpoint names).
+    /// </summary>
+    private byte[] ReadFullHashTile(LogState state, int level, long index, bool useCache)
+    {
+        if (useCache && _hashTiles.Get(level, index) is { } cached)
+        {
+            return cached;
+        }
+
+        byte[] tile;
+        try
+        {
+            tile = _store.ReadHashTile(level, index, TileMath.TileWidth);
+        }
+        catch (IOException e)
+        {
+            throw new InvalidDataException($"the embedded log is missing hash tile {TilePath.Hash(level, index, TileMath.TileWidth)}: {e.Message}", e);
+        }
+
+        var parent = HashTile(state, level + 1, index / TileMath.TileWidth);
+        var slot = (int)(index % TileMath.TileWidth) * Rfc6962.HashSize;
+        if (!TileEdge.FullTileRoot(tile).AsSpan().SequenceEqual(parent.AsSpan(slot, Rfc6962.HashSize)))
+        {
+            throw new InvalidDataException($"hash tile {TilePath.Hash(level, index, TileMath.TileWidth)} does not match the log's checkpoint");
+        }
+
+        _hashTiles.Put(level, index, tile, tile.Length);
+        return tile;
+    }
+
+    /// <summary>The entries of bundle <paramref name="tile"/> of <paramref name="state"/>'s tree, verified.</summary>
+    private IReadOnlyList<byte[]> EntryTile(LogState state, long tile) =>
+        tile < TileMath.FullTiles(state.Edge.Size, 0) ? ReadFullEntryTile(state, tile, useCache: true) : state.Tail;
+
+    /// <summary>A full entry bundle from disk, believed only when its leaves hash to its verified level-0 hash tile.</summary>
+    private IReadOnlyList<byte[]> ReadFullEntryTile(LogState state, long tile, bool useCache)
+    {
+        if (useCache && _entryTiles.Get(0, tile) is { } cached)
+        {
+            return cached;
+        }
+
+        IReadOnlyList<byte[]> entries;
+        try
+        {
+            entries = _store.ReadEntryTile(tile, TileMath.TileWidth);
+        }
+        catch (Exception e) when (e is IOException or FormatException)
+        {
+            throw new InvalidDataException($"the embedded log cannot read entry bundle {TilePath.Entries(tile, TileMath.TileWidth)}: {e.Message}", e);
+        }
+
+        var hashes = HashTile(state, 0, tile);
+        long bytes = 0;
+        for (var i = 0; i < entries.Count; i++)
+        {
+            if (!Rfc6962.LeafHash(entries[i]).AsSpan().SequenceEqual(hashes.AsSpan(i * Rfc6962.HashSize, Rfc6962.HashSize)))
+            {
+                throw new InvalidDataException($"the embedded log's entries do not match its checkpoint: entry {(tile * TileMath.TileWidth) + i} in {TilePath.Entries(tile, TileMath.TileWidth)} does not hash to its leaf hash");
+            }
+
+            bytes += entries[i].Length;
+        }
+
+        _entryTiles.Put(0, tile, entries, bytes);
+        return entries;
     }
 
     /// <summary>
@@ -384,63 +752,14 @@ internal sealed partial class EmbeddedLog : IDisposable
         return new ReadLeaf(DsseV001Body.Kind, DsseV001Body.Version, record.IntegratedTime, record.Envelope, record.SignedEntryTimestamp);
     }
 
-    /// <summary>One leaf of the tree of <paramref name="checkpoint"/>'s size.</summary>
+    /// <summary>One leaf of the tree of <paramref name="checkpoint"/>'s size, from a verified bundle.</summary>
     public byte[] ReadLeaf(long index, SignedCheckpoint checkpoint)
     {
+        ArgumentNullException.ThrowIfNull(checkpoint);
         var size = checkpoint.Checkpoint.Size;
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, size);
-        var tile = index / TileMath.TileWidth;
-        return _store.ReadEntryTile(tile, Width(size, tile))[(int)(index % TileMath.TileWidth)];
-    }
-
-    /// <summary>Every stored hash tile must equal the one recomputed from the entries.</summary>
-    private void CheckHashTiles(long size)
-    {
-        for (var level = 0; TileMath.NodeCount(size, level) > 0; level++)
-        {
-            var nodes = TileMath.NodeCount(size, level);
-            for (long tile = 0; tile * TileMath.TileWidth < nodes; tile++)
-            {
-                var width = Width(nodes, tile);
-                byte[] stored;
-                try
-                {
-                    stored = _store.ReadHashTile(level, tile, width);
-                }
-                catch (Exception e) when (e is InvalidDataException or IOException)
-                {
-                    throw new InvalidDataException($"the embedded log is missing hash tiles for size {size}: {e.Message}", e);
-                }
-
-                if (!stored.AsSpan().SequenceEqual(TileMath.TileHashes(_tree, level, tile, width)))
-                {
-                    throw new InvalidDataException($"hash tile {TilePath.Hash(level, tile, width)} does not match the log's entries");
-                }
-            }
-        }
-    }
-
-    /// <summary>The entry bundle and every hash tile that changed when the tree grew from <paramref name="oldSize"/>.</summary>
-    private List<(string Relative, byte[] Data)> NewTiles(long oldSize)
-    {
-        var newSize = _tree.Size;
-        var tile = oldSize / TileMath.TileWidth;
-        var tiles = new List<(string, byte[])> { (TilePath.Entries(tile, _tail.Count), EntryBundle.Encode(_tail)) };
-        for (var level = 0; TileMath.NodeCount(newSize, level) > 0; level++)
-        {
-            var nodes = TileMath.NodeCount(newSize, level);
-            if (nodes == TileMath.NodeCount(oldSize, level))
-            {
-                break;
-            }
-
-            var t = (nodes - 1) / TileMath.TileWidth;
-            var width = (int)(((nodes - 1) % TileMath.TileWidth) + 1);
-            tiles.Add((TilePath.Hash(level, t, width), TileMath.TileHashes(_tree, level, t, width)));
-        }
-
-        return tiles;
+        return EntryTile(_state, index / TileMath.TileWidth)[(int)(index % TileMath.TileWidth)];
     }
 
     private void DeleteSuperseded(long oldSize, long newSize)
@@ -481,6 +800,22 @@ internal sealed partial class EmbeddedLog : IDisposable
 
         [LoggerMessage(EventId = EventIds.Transparency.EmbeddedCutBack, Level = LogLevel.Warning, Message = "removed {Count} tile files that checkpoint size {Size} does not name (an append cut short, or superseded partials)")]
         public static partial void CutBack(ILogger logger, int count, long size);
+
+        [LoggerMessage(EventId = EventIds.Transparency.EmbeddedSubjectSyncFailed, Level = LogLevel.Warning, Message = "could not sync the subject index at close: {Reason}; the next start indexes the newest entries again")]
+        public static partial void SubjectSyncFailed(ILogger logger, string reason);
+    }
+
+    /// <summary>What readers see at once: the durable checkpoint, the edge of its tree, and the leaves of its trailing partial bundle.</summary>
+    private sealed record LogState(SignedCheckpoint Checkpoint, TileEdge Edge, IReadOnlyList<byte[]> Tail);
+
+    /// <summary>An append waiting for, or in, a batch.</summary>
+    private sealed class PendingAppend(byte[] leaf, Action<long, DeferredSync>? prepare)
+    {
+        public byte[] Leaf { get; } = leaf;
+
+        public Action<long, DeferredSync>? Prepare { get; } = prepare;
+
+        public TaskCompletionSource<(long Index, LogState State)> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
 

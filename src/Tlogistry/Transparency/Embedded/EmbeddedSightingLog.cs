@@ -64,10 +64,12 @@ internal sealed class EmbeddedSightingLog : ITransparencyLog
         // A record whose leaf never came (an append cut short) keeps its time; only its index is new.
         var integrated = first?.IntegratedTime ?? _time.GetUtcNow().ToUnixTimeSeconds();
         byte[]? timestamp = null;
-        var appended = await _log.AppendLeafAsync(leaf, cancellationToken, index =>
+        var appended = await _log.AppendLeafAsync(leaf, cancellationToken, (index, deferred) =>
         {
             timestamp = _log.SignEntryTimestamp(leaf, integrated, index);
-            if (!_log.Envelopes.Write(new EnvelopeRecord(integrated, index, timestamp, json), replace: first is not null))
+
+            // Staged here, made durable with the whole batch before the checkpoint that names the leaf.
+            if (!_log.Envelopes.Write(new EnvelopeRecord(integrated, index, timestamp, json), replace: first is not null, deferred))
             {
                 throw new InvalidOperationException($"the envelope record {_log.Envelopes.PathOf(SHA256.HashData(json))} appeared during its append");
             }

@@ -28,7 +28,11 @@ internal sealed class EnvelopeRecords
     /// record stays (false). With <paramref name="replace"/> an existing one is replaced, for a
     /// record whose leaf never came.
     /// </summary>
-    public bool Write(EnvelopeRecord record, bool replace = false)
+    /// <remarks>
+    /// With <paramref name="deferred"/> the record is only written under a temporary name here;
+    /// the batch commit syncs it and links it in before its leaf's checkpoint.
+    /// </remarks>
+    public bool Write(EnvelopeRecord record, bool replace = false, DeferredSync? deferred = null)
     {
         ArgumentNullException.ThrowIfNull(record);
         using var buffer = new MemoryStream();
@@ -43,6 +47,19 @@ internal sealed class EnvelopeRecords
         }
 
         var path = PathOf(SHA256.HashData(record.Envelope));
+        if (deferred is not null)
+        {
+            if (deferred.Claims(path) || (!replace && File.Exists(path)))
+            {
+                return false;
+            }
+
+            var staged = path + ".new";
+            DurableFile.WriteUnsynced(staged, buffer.ToArray());
+            deferred.Add(staged, path, replace);
+            return true;
+        }
+
         if (replace)
         {
             DurableFile.Write(path, buffer.ToArray(), atomicReplace: true);

@@ -5,35 +5,101 @@ namespace Tlogistry.Transparency.Embedded;
 /// <summary>
 /// Which log indexes hold an entry about a subject (for sightings: the SHA-256 of the tag
 /// reference), so the embedded log can be searched like Rekor v1 is. It is derived from the
-/// log's own leaves, filled while the log is read back at start and on every append, and
-/// lives only in memory: it can never disagree with the tiles, which stay the only truth.
-/// Keys are the first 8 bytes of the subject hash; a shared prefix only costs a candidate
-/// that the reader then finds not to match. A lookup is O(1).
+/// log's own leaves and kept on disk beside them, in <c>subjects/</c>: 256 bucket files (by
+/// the subject hash's first byte) of 16-byte records, the first 8 bytes of the subject hash
+/// and the index. A lookup reads one bucket (about 16 bytes × entries / 256: 64 KiB at a
+/// million entries); nothing is held in memory. A shared prefix only costs a candidate the
+/// reader then finds not to match, so a stray record is harmless; a missing one is not, so
+/// the file <c>indexed</c> names the size below which every record is synced, and the log
+/// adds what lies between it and its checkpoint again at start.
 /// </summary>
 internal sealed class SubjectIndex
 {
+    private const int RecordSize = 16;
+
+    /// <summary>How many entries may be added before the buckets are synced and <c>indexed</c> moves on.</summary>
+    public const int SyncEvery = 4096;
+
+    private readonly string _directory;
     private readonly Lock _lock = new();
+    private readonly HashSet<int> _dirty = [];
+    private long _synced;
 
-    // Nearly every subject has one entry; the rare second one goes to the overflow lists.
-    private readonly Dictionary<long, long> _first = [];
-    private readonly Dictionary<long, List<long>> _more = [];
-
-    public void Add(ReadOnlySpan<byte> subjectHash, long index)
+    public SubjectIndex(string logDirectory)
     {
-        var key = Key(subjectHash);
+        _directory = Path.Combine(logDirectory, "subjects");
+        Directory.CreateDirectory(_directory);
+        var marker = MarkerPath;
+        _synced = File.Exists(marker) && File.ReadAllBytes(marker) is { Length: 8 } bytes ? BinaryPrimitives.ReadInt64BigEndian(bytes) : 0;
+        for (var bucket = 0; bucket < 256; bucket++)
+        {
+            // A record torn by a stop mid-write is dropped; the log adds its entry again.
+            var path = BucketPath(bucket);
+            if (File.Exists(path) && new FileInfo(path).Length % RecordSize is var torn and > 0)
+            {
+                using var fs = new FileStream(path, FileMode.Open, FileAccess.Write);
+                fs.SetLength(fs.Length - torn);
+            }
+        }
+    }
+
+    /// <summary>The log size below which every entry's record is durable: the start of what the log must add again.</summary>
+    public long Synced
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _synced;
+            }
+        }
+    }
+
+    /// <summary>Adds entries (subject hash, index), appended to their buckets unsynced.</summary>
+    public void Add(IEnumerable<(byte[] Subject, long Index)> entries)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        var byBucket = entries.GroupBy(e => (int)e.Subject[0]);
+        var record = new byte[RecordSize];
         lock (_lock)
         {
-            if (_first.TryAdd(key, index))
+            foreach (var group in byBucket)
             {
-                return;
+                using var fs = new FileStream(BucketPath(group.Key), FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+                foreach (var (subject, index) in group)
+                {
+                    BinaryPrimitives.WriteInt64BigEndian(record, Key(subject));
+                    BinaryPrimitives.WriteInt64BigEndian(record.AsSpan(8), index);
+                    fs.Write(record);
+                }
+
+                _dirty.Add(group.Key);
+            }
+        }
+    }
+
+    public void Add(ReadOnlySpan<byte> subjectHash, long index) => Add([(subjectHash.ToArray(), index)]);
+
+    /// <summary>
+    /// Syncs the buckets written since the last sync and records that every entry below
+    /// <paramref name="size"/> is durable here.
+    /// </summary>
+    public void Sync(long size)
+    {
+        lock (_lock)
+        {
+            foreach (var bucket in _dirty)
+            {
+                using var fs = new FileStream(BucketPath(bucket), FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+                fs.Flush(flushToDisk: true);
             }
 
-            if (!_more.TryGetValue(key, out var list))
-            {
-                _more[key] = list = [];
-            }
-
-            list.Add(index);
+            _dirty.Clear();
+            DurableFile.SyncDirectory(_directory);
+            var bytes = new byte[8];
+            BinaryPrimitives.WriteInt64BigEndian(bytes, size);
+            DurableFile.Write(MarkerPath, bytes, atomicReplace: true);
+            _synced = size;
         }
     }
 
@@ -41,16 +107,33 @@ internal sealed class SubjectIndex
     public IReadOnlyList<long> Find(ReadOnlySpan<byte> subjectHash)
     {
         var key = Key(subjectHash);
+        var path = BucketPath(subjectHash[0]);
+        byte[] data;
         lock (_lock)
         {
-            if (!_first.TryGetValue(key, out var index))
+            if (!File.Exists(path))
             {
                 return [];
             }
 
-            return _more.TryGetValue(key, out var list) ? [index, .. list] : [index];
+            data = File.ReadAllBytes(path);
         }
+
+        var found = new SortedSet<long>();
+        for (var at = 0; at + RecordSize <= data.Length; at += RecordSize)
+        {
+            if (BinaryPrimitives.ReadInt64BigEndian(data.AsSpan(at)) == key)
+            {
+                found.Add(BinaryPrimitives.ReadInt64BigEndian(data.AsSpan(at + 8)));
+            }
+        }
+
+        return [.. found];
     }
+
+    private string MarkerPath => Path.Combine(_directory, "indexed");
+
+    private string BucketPath(int bucket) => Path.Combine(_directory, bucket.ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
 
     private static long Key(ReadOnlySpan<byte> subjectHash) =>
         subjectHash.Length >= 8 ? BinaryPrimitives.ReadInt64BigEndian(subjectHash) : throw new ArgumentException("a subject hash has at least 8 bytes", nameof(subjectHash));

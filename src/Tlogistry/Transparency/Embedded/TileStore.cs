@@ -31,11 +31,27 @@ internal sealed class TileStore
     /// name) are written and synced together, then the checkpoint replaces the old one, the
     /// commit point. Until that rename the old checkpoint and the tiles it names stand.
     /// </summary>
-    public async Task CommitAppendAsync(IReadOnlyList<(string Relative, byte[] Data)> tiles, string signedNote)
+    /// <remarks>
+    /// The files of <paramref name="deferred"/> (what the batch's leaves depend on) are synced
+    /// under their temporary names, linked in, and their directories synced with the tiles: all
+    /// before the checkpoint. A file that may not replace one already there fails the commit.
+    /// </remarks>
+    public async Task CommitAppendAsync(IReadOnlyList<(string Relative, byte[] Data)> tiles, string signedNote, DeferredSync? deferred = null)
     {
+        var linkedDirs = new List<string>();
+        if (deferred is { Files.Count: > 0 })
+        {
+            await DurableFile.SyncFilesAsync(deferred.Files.Select(f => f.Temporary));
+            foreach (var file in deferred.Files)
+            {
+                File.Move(file.Temporary, file.Final, overwrite: file.Replace);
+                linkedDirs.Add(Path.GetDirectoryName(file.Final)!);
+            }
+        }
+
         var pending = CheckpointPath + ".tmp";
         var files = tiles.Select(t => (Full(t.Relative), t.Data)).Append((pending, System.Text.Encoding.UTF8.GetBytes(signedNote))).ToList();
-        await DurableFile.WriteAllAsync(files);
+        await DurableFile.WriteAllAsync(files, linkedDirs);
         DurableFile.Replace(pending, CheckpointPath);
     }
 

@@ -47,8 +47,10 @@ internal sealed class TimestampIssuer
             return Rejection();
         }
 
+        // DER wants a positive serial in its fewest bytes: a first byte of 01xxxxxx is neither
+        // negative nor a redundant leading zero (which the encoder refuses), whatever follows.
         var serial = RandomNumberGenerator.GetBytes(16);
-        serial[0] &= 0x7f;
+        serial[0] = (byte)((serial[0] & 0x3f) | 0x40);
         var info = new Rfc3161TimestampTokenInfo(
             new Oid(PolicyOid),
             parsed.HashAlgorithmId,

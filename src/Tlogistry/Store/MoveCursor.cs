@@ -23,6 +23,13 @@ internal readonly record struct MoveCursor(long LastSeenMicros, long Row)
             return false;
         }
 
+        // A forged cursor may name a time no store can hold; refuse it here so every store answers
+        // a bad cursor the same way instead of overflowing when it turns the micros into a time.
+        if (!InRange(micros))
+        {
+            return false;
+        }
+
         cursor = new MoveCursor(micros, row);
         return true;
     }
@@ -40,7 +47,23 @@ internal readonly record struct MoveCursor(long LastSeenMicros, long Row)
         return TryParse(query.After, out var cursor) ? cursor : throw new ArgumentException("not a cursor of a page of moves", nameof(query));
     }
 
+    private static readonly long MaxMicros = (DateTimeOffset.MaxValue.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond;
+
+    /// <summary>Whether <paramref name="micros"/> after the epoch is a time <see cref="DateTimeOffset"/> can hold.</summary>
+    private static bool InRange(long micros)
+    {
+        try
+        {
+            var ticks = checked(micros * TimeSpan.TicksPerMicrosecond);
+            return micros <= MaxMicros && checked(DateTimeOffset.UnixEpoch.UtcTicks + ticks) <= DateTimeOffset.MaxValue.UtcTicks;
+        }
+        catch (OverflowException)
+        {
+            return false;
+        }
+    }
+
     public static long Micros(DateTimeOffset at) => (at.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond;
 
-    public static DateTimeOffset FromMicros(long micros) => DateTimeOffset.UnixEpoch.AddTicks(micros * TimeSpan.TicksPerMicrosecond);
+    public static DateTimeOffset FromMicros(long micros) => DateTimeOffset.UnixEpoch.AddTicks(checked(micros * TimeSpan.TicksPerMicrosecond));
 }

@@ -50,6 +50,21 @@ public sealed class MovesPageTests
         Assert.Contains("not signed claims", page.GetElementById("not-signed")!.TextContent, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("300000000000000000-1")]
+    [InlineData("9223372036854775807-1")]
+    [InlineData("253402300800000000-0")]
+    public async Task ACursorNamingATimeNoStoreHoldsIsRefusedWith400(string after)
+    {
+        await using var store = new SqliteTestStore();
+        var context = new DefaultHttpContext();
+        context.Request.QueryString = new QueryString("?after=" + after);
+        context.Response.Body = new MemoryStream();
+        await new MovesPage(await store.OpenAsync()).HandleAsync(context);
+        Assert.Equal(400, context.Response.StatusCode);
+        Assert.Contains("PAGINATION_NUMBER_INVALID", Encoding.UTF8.GetString(((MemoryStream)context.Response.Body).ToArray()), StringComparison.Ordinal);
+    }
+
     private static async Task<(AngleSharp.Html.Dom.IHtmlDocument Page, string? Link)> RenderAsync(MovesPage page, string query)
     {
         var context = new DefaultHttpContext();

@@ -190,7 +190,7 @@ internal static partial class TlogistryApp
             publicUrl,
             policy: sp.GetRequiredService<Policy.TagPolicy>(),
             moves: sp.GetService<ITagMoves>()));
-        services.AddSingleton(sp => new MovesPage(sp.GetService<ITagMoves>()));
+        services.AddSingleton(sp => new MovesPage(sp.GetService<ITagMoves>(), sp.GetService<ILogger<MovesPage>>()));
         NotifySetup.Add(services, notify, publicUrl);
 
         var app = builder.Build();

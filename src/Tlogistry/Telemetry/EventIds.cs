@@ -81,6 +81,7 @@ internal static class EventIds
         public const int MoveAnnouncerFailed = 4015;
         public const int TlogUnavailable = 4020;
         public const int MovesUnavailable = 4021;
+        public const int MovesPageUnavailable = 4022;
     }
 
     /// <summary>4100–4199: <c>tlogistry log serve</c>.</summary>

@@ -1,10 +1,14 @@
 using System.Globalization;
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Net.Http.Headers;
+using Tlogistry.Http;
 using Tlogistry.Oci;
 using Tlogistry.Registry;
 using Tlogistry.Store;
+using Tlogistry.Telemetry;
 
 namespace Tlogistry.Web;
 
@@ -14,7 +18,7 @@ namespace Tlogistry.Web;
 /// the sighting it contradicts. A move is this proxy's observation, not a signed claim; the
 /// page says so. Errors answer a page to browsers and the OCI error body to everything else.
 /// </summary>
-internal sealed class MovesPage
+internal sealed partial class MovesPage
 {
     public const string Path = "/moves";
     public const int DefaultRows = 50;
@@ -24,8 +28,13 @@ internal sealed class MovesPage
     private const int MaxCursorLength = 512;
 
     private readonly ITagMoves? _moves;
+    private readonly ILogger _logger;
 
-    public MovesPage(ITagMoves? moves) => _moves = moves;
+    public MovesPage(ITagMoves? moves, ILogger<MovesPage>? logger = null)
+    {
+        _moves = moves;
+        _logger = logger ?? NullLogger<MovesPage>.Instance;
+    }
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -43,9 +52,13 @@ internal sealed class MovesPage
         {
             page = _moves is null ? new MovePage([], null) : await _moves.ListMovesAsync(query, ct);
         }
-        catch (Exception e) when (e is IOException or System.Data.Common.DbException or FormatException)
+        catch (Exception e) when (e is IOException or System.Data.Common.DbException or FormatException or InvalidOperationException)
         {
-            await WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, "the record of moves cannot be read: " + e.Message), RequestOutcome.LogError, registryText, imageText);
+            // The store's own words may name its host, tables or paths: they go to the log, the
+            // client gets a reference to quote.
+            var incident = Incident.New();
+            Log.Unavailable(_logger, incident.Reference, e.Message);
+            await WriteErrorAsync(context, 503, new OciError(DistributionErrorCodes.Unavailable, incident.Tell("the record of moved tags cannot be read")), RequestOutcome.LogError, registryText, imageText);
             return;
         }
 
@@ -192,5 +205,11 @@ internal sealed class MovesPage
         RequestOutcome.Set(context, outcome);
         var body = $"<h1>Moved tags</h1><p class=\"bad\" id=\"error\">{PageShell.Encode(error.Code)}: {PageShell.Encode(error.Message)}</p>{Form(registry, image)}";
         await PageShell.WriteAsync(context, status, PageShell.Wrap("moved tags", body), context.RequestAborted);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = EventIds.Registry.MovesPageUnavailable, Level = LogLevel.Error, Message = "/moves: unavailable (reference {Reference}): {Reason}")]
+        public static partial void Unavailable(ILogger logger, string reference, string reason);
     }
 }

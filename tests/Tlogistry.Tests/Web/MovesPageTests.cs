@@ -1,6 +1,7 @@
 using System.Text;
 using AngleSharp.Html.Parser;
 using Microsoft.AspNetCore.Http;
+using Tlogistry.Oci;
 using Tlogistry.Store;
 using Tlogistry.Web;
 
@@ -63,6 +64,28 @@ public sealed class MovesPageTests
         await new MovesPage(await store.OpenAsync()).HandleAsync(context);
         Assert.Equal(400, context.Response.StatusCode);
         Assert.Contains("PAGINATION_NUMBER_INVALID", Encoding.UTF8.GetString(((MemoryStream)context.Response.Body).ToArray()), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnUnreadableRecordAnswers503WithAReferenceNotTheStoresWords()
+    {
+        const string Secret = "password=hunter2 host=db.internal.example";
+        var context = new DefaultHttpContext();
+        context.Response.Body = new MemoryStream();
+        await new MovesPage(new FailingMoves(new IOException(Secret))).HandleAsync(context);
+        Assert.Equal(503, context.Response.StatusCode);
+        var body = Encoding.UTF8.GetString(((MemoryStream)context.Response.Body).ToArray());
+        Assert.DoesNotContain("hunter2", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("db.internal", body, StringComparison.Ordinal);
+        Assert.Contains("UNAVAILABLE", body, StringComparison.Ordinal);
+        Assert.Contains("reference", body, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private sealed class FailingMoves(Exception failure) : ITagMoves
+    {
+        public Task<MoveObservation> ObserveMoveAsync(TagReference tag, Digest pinned, Digest upstream, long pinLogIndex, MoveAnswer answer, DateTimeOffset at, CancellationToken cancellationToken) => Task.FromException<MoveObservation>(failure);
+
+        public Task<MovePage> ListMovesAsync(MoveQuery query, CancellationToken cancellationToken) => Task.FromException<MovePage>(failure);
     }
 
     private static async Task<(AngleSharp.Html.Dom.IHtmlDocument Page, string? Link)> RenderAsync(MovesPage page, string query)

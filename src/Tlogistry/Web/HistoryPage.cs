@@ -135,7 +135,7 @@ internal sealed class HistoryPage
                 .Append(CultureInfo.InvariantCulture, $"<td class=\"digest-cell\" data-label=\"Digest\">{digest}</td>")
                 .Append(CultureInfo.InvariantCulture, $"<td data-label=\"Status\">{StateHtml(state)}<br><span class=\"status {statusClass}\">{PageShell.Encode(row.Status)}</span></td>")
                 .Append(CultureInfo.InvariantCulture, $"<td data-label=\"First seen\">{Time(sighting.ObservedAt)}<br>from <span class=\"from\">{PageShell.Encode(sighting.Upstream)}</span></td>")
-                .Append(CultureInfo.InvariantCulture, $"<td class=\"entry\" data-label=\"Log entry\">index <span class=\"log-index\">{row.LogIndex.ToString(CultureInfo.InvariantCulture)}</span><br>{integrated}<details><summary>uuid, log id</summary>uuid <code>{sighting.Uuid}</code><br>log id <code>{row.LogId}</code></details></td>")
+                .Append(CultureInfo.InvariantCulture, $"<td class=\"entry\" data-label=\"Log entry\">index <span class=\"log-index\">{row.LogIndex.ToString(CultureInfo.InvariantCulture)}</span><br>{integrated}<details><summary>uuid, log id</summary>uuid <code>{PageShell.Encode(sighting.Uuid)}</code><br>log id <code>{PageShell.Encode(row.LogId)}</code></details></td>")
                 .Append(CultureInfo.InvariantCulture, $"<td data-label=\"Check\"><a href=\"{BundleApi.BundlePath}?image={Uri.EscapeDataString(pull)}\">bundle</a>{movesLink}{verify}</td>")
                 .Append("</tr>\n");
         }

@@ -20,6 +20,25 @@ public sealed class WebhookUrlTests
         Assert.DoesNotContain("pw", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("https://sekrit-user:sekrit-pw@hooks.example.com/sekrit-path?sekrit-query=1")]
+    [InlineData("https://hooks.example.com/sekrit-path?sekrit-query=1#sekrit-fragment")]
+    [InlineData("ftp://hooks.example.com/sekrit-path?sekrit-query=1")]
+    [InlineData("gopher:sekrit-path?sekrit-query=1")]
+    [InlineData("hooks.example.com/sekrit-path?sekrit-query=1")]
+    public void ARefusalNeverRepeatsTheSecretPartsOfTheValue(string text)
+    {
+        var e = Assert.Throws<FormatException>(() => WebhookUrl.Parse(text));
+        Assert.DoesNotContain("sekrit", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ARefusalOfUserInfoNamesTheOriginItWasGivenFor()
+    {
+        var e = Assert.Throws<FormatException>(() => WebhookUrl.Parse("https://u:p@hooks.example.com:8443/x"));
+        Assert.Contains("https://hooks.example.com:8443", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void ShowsOnlyTheOriginOfAUrlThatCarriesASecret()
     {

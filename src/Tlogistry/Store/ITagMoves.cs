@@ -11,6 +11,12 @@ internal interface ITagMoves
     /// <summary>The default bound in rows; beyond it the rows last seen longest ago are dropped.</summary>
     const int DefaultMaxRows = 100_000;
 
+    /// <summary>
+    /// Upstream digests kept per tag and pin: a tag that keeps moving keeps its latest ones, and a
+    /// further digest replaces the one seen longest ago without being announced again.
+    /// </summary>
+    const int MaxUpstreamsPerPin = 8;
+
     /// <summary>The most rows one page holds.</summary>
     const int MaxPage = 1000;
 

@@ -27,6 +27,7 @@ internal sealed partial class PostgresSightingIndex
         await using var c = await _source.OpenConnectionAsync(cancellationToken);
         await using var tx = await c.BeginTransactionAsync(cancellationToken);
         TagMove move;
+        MoveCursor stored;
         await using (var upsert = new NpgsqlCommand(
             $"""
             INSERT INTO tlogistry_tag_moves (reference, image, registry, pinned, upstream, pin_log_index, first_seen, last_seen, refusals, pinned_serves)
@@ -51,16 +52,44 @@ internal sealed partial class PostgresSightingIndex
             upsert.Parameters.AddWithValue("s", answer == MoveAnswer.ServedPinned ? 1L : 0L);
             await using var r = await upsert.ExecuteReaderAsync(cancellationToken);
             await r.ReadAsync(cancellationToken);
-            move = ReadMove(r).Move;
+            (move, stored) = ReadMove(r);
         }
 
         var first = move.Refusals + move.PinnedServes == 1;
         if (first)
         {
-            // Only a new row can take the record past its bound. Replicas adding rows at once may
-            // each drop the same oldest row, leaving it over by a few until the next new row.
+            // A registry serving a new digest on every pull must not grow the record or announce
+            // each one: past the cap the tag's longest-unseen digest makes room, and the tag's move
+            // was announced already. The count reads only this tag's slice of the unique index.
+            await using var cap = new NpgsqlCommand(
+                """
+                DELETE FROM tlogistry_tag_moves WHERE row_id IN (
+                    SELECT row_id FROM tlogistry_tag_moves WHERE reference = @ref AND pinned = @pin AND row_id <> @new ORDER BY last_seen, row_id
+                    LIMIT greatest(0, (SELECT count(*) FROM tlogistry_tag_moves WHERE reference = @ref AND pinned = @pin) - @cap))
+                """,
+                c,
+                tx);
+            cap.Parameters.AddWithValue("ref", tag.Canonical);
+            cap.Parameters.AddWithValue("pin", pinned.ToString());
+            cap.Parameters.AddWithValue("new", stored.Row);
+            cap.Parameters.AddWithValue("cap", (long)ITagMoves.MaxUpstreamsPerPin);
+            first = await cap.ExecuteNonQueryAsync(cancellationToken) == 0;
+        }
+
+        if (first)
+        {
+            // Only a new row can take the record past its bound. Room is made in the registry
+            // holding the most rows, so one registry cannot push out the others' moves. Both counts
+            // run only for a new tag move (each needs a sighting of its own first), not per pull.
+            // Replicas adding rows at once may each drop the same row, leaving the record over by
+            // a few until the next new row.
             await using var evict = new NpgsqlCommand(
-                "DELETE FROM tlogistry_tag_moves WHERE row_id IN (SELECT row_id FROM tlogistry_tag_moves ORDER BY last_seen, row_id LIMIT greatest(0, (SELECT count(*) FROM tlogistry_tag_moves) - @max))",
+                """
+                DELETE FROM tlogistry_tag_moves WHERE row_id IN (
+                    SELECT row_id FROM tlogistry_tag_moves
+                    WHERE registry = (SELECT registry FROM tlogistry_tag_moves GROUP BY registry ORDER BY count(*) DESC, registry LIMIT 1)
+                    ORDER BY last_seen, row_id LIMIT greatest(0, (SELECT count(*) FROM tlogistry_tag_moves) - @max))
+                """,
                 c,
                 tx);
             evict.Parameters.AddWithValue("max", (long)_maxMoveRows);

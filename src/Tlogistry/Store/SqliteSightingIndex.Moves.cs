@@ -52,19 +52,45 @@ internal sealed partial class SqliteSightingIndex
         upsert.Parameters.AddWithValue("$r", answer == MoveAnswer.Refused ? 1L : 0L);
         upsert.Parameters.AddWithValue("$s", answer == MoveAnswer.ServedPinned ? 1L : 0L);
         TagMove move;
+        MoveCursor stored;
         using (var r = upsert.ExecuteReader())
         {
             r.Read();
-            move = ReadMove(r).Move;
+            (move, stored) = ReadMove(r);
         }
 
         var first = move.Refusals + move.PinnedServes == 1;
         if (first)
         {
-            // Only a new row can take the record past its bound.
+            // A registry serving a new digest on every pull must not grow the record or announce
+            // each one: past the cap the tag's longest-unseen digest makes room, and the tag's move
+            // was announced already. The count reads only this tag's slice of the unique index.
+            using var cap = c.CreateCommand();
+            cap.Transaction = tx;
+            cap.CommandText = """
+                DELETE FROM tag_moves WHERE row IN (
+                    SELECT row FROM tag_moves WHERE reference = $ref AND pinned = $pin AND row <> $new ORDER BY last_seen, row
+                    LIMIT max(0, (SELECT count(*) FROM tag_moves WHERE reference = $ref AND pinned = $pin) - $cap))
+                """;
+            cap.Parameters.AddWithValue("$ref", tag.Canonical);
+            cap.Parameters.AddWithValue("$pin", pinned.ToString());
+            cap.Parameters.AddWithValue("$new", stored.Row);
+            cap.Parameters.AddWithValue("$cap", ITagMoves.MaxUpstreamsPerPin);
+            first = cap.ExecuteNonQuery() == 0;
+        }
+
+        if (first)
+        {
+            // Only a new row can take the record past its bound. Room is made in the registry
+            // holding the most rows, so one registry cannot push out the others' moves. Both counts
+            // run only for a new tag move (each needs a sighting of its own first), not per pull.
             using var evict = c.CreateCommand();
             evict.Transaction = tx;
-            evict.CommandText = "DELETE FROM tag_moves WHERE row IN (SELECT row FROM tag_moves ORDER BY last_seen, row LIMIT max(0, (SELECT count(*) FROM tag_moves) - $max))";
+            evict.CommandText = """
+                DELETE FROM tag_moves WHERE row IN (
+                    SELECT row FROM tag_moves WHERE registry = (SELECT registry FROM tag_moves GROUP BY registry ORDER BY count(*) DESC, registry LIMIT 1)
+                    ORDER BY last_seen, row LIMIT max(0, (SELECT count(*) FROM tag_moves) - $max))
+                """;
             evict.Parameters.AddWithValue("$max", _maxMoveRows);
             evict.ExecuteNonQuery();
         }

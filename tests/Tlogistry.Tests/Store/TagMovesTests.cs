@@ -134,6 +134,43 @@ public abstract class TagMovesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ATagThatKeepsMovingKeepsItsLatestUpstreamDigestsAndIsAnnouncedNoMoreThanTheCap()
+    {
+        var moves = await Store.OpenAsync();
+        var firsts = 0;
+        for (var i = 0; i < 50; i++)
+        {
+            firsts += (await ObserveAsync(moves, "evil.example/x:1", 1, 100 + i, MoveAnswer.Refused, T0.AddSeconds(i))).FirstSeen ? 1 : 0;
+        }
+
+        // Each of the first digests is its own move; past the cap none is announced again.
+        Assert.Equal(ITagMoves.MaxUpstreamsPerPin, firsts);
+        var page = await moves.ListMovesAsync(new MoveQuery(null, null, null, null, ITagMoves.MaxPage), Ct);
+        Assert.Equal(Enumerable.Range(100 + 50 - ITagMoves.MaxUpstreamsPerPin, ITagMoves.MaxUpstreamsPerPin).Reverse().Select(D), page.Moves.Select(m => m.Upstream));
+    }
+
+    [Fact]
+    public async Task ARegistryFloodingTheRecordDoesNotEvictAnotherRegistrysMoves()
+    {
+        const int bound = 100;
+        var moves = await Store.OpenAsync(maxMoveRows: bound);
+        for (var i = 0; i < 5; i++)
+        {
+            await ObserveAsync(moves, $"ghcr.io/org/app:v{i}", 1, 2, MoveAnswer.Refused, T0.AddSeconds(i));
+        }
+
+        for (var i = 0; i < 1000; i++)
+        {
+            await ObserveAsync(moves, $"evil.example/x:{i}", 1, 2, MoveAnswer.Refused, T0.AddSeconds(10 + i));
+        }
+
+        var legitimate = await moves.ListMovesAsync(new MoveQuery("ghcr.io", null, null, null, ITagMoves.MaxPage), Ct);
+        Assert.Equal(Enumerable.Range(0, 5).Reverse().Select(i => $"ghcr.io/org/app:v{i}"), legitimate.Moves.Select(m => m.Tag.Canonical));
+        var all = await moves.ListMovesAsync(new MoveQuery(null, null, null, null, ITagMoves.MaxPage), Ct);
+        Assert.Equal(bound, all.Moves.Count);
+    }
+
+    [Fact]
     public async Task ACursorTheStoreDidNotGiveOutIsRefused()
     {
         var moves = await Store.OpenAsync();

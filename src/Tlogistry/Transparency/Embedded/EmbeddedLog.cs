@@ -451,33 +451,39 @@ internal sealed partial class EmbeddedLog : IDisposable
 
     private void NoteSubjects(IEnumerable<(long Index, byte[] Leaf)> leaves, long size)
     {
-        if (Subjects is not { } subjects)
-        {
-            return;
-        }
-
         try
         {
-            var found = new List<(byte[], long)>();
-            foreach (var (index, leaf) in leaves)
-            {
-                if (_subjectOf!(leaf, Envelopes) is { } subject)
-                {
-                    found.Add((subject, index));
-                }
-            }
-
-            subjects.Add(found);
-            if (size - subjects.Synced >= SubjectIndex.SyncEvery)
-            {
-                subjects.Sync(size);
-            }
+            IndexSubjects(leaves, size);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // The leaves are durable and answered; a search that misses them could pin a tag
             // twice, so the log takes no more appends and the next start indexes them again.
             _broken = "the subject index could not be written: " + e.Message;
+        }
+    }
+
+    /// <summary>Adds the leaves' subjects to the index, syncing it every <see cref="SubjectIndex.SyncEvery"/> entries; throws what the index or the subject reader throws.</summary>
+    private void IndexSubjects(IEnumerable<(long Index, byte[] Leaf)> leaves, long size)
+    {
+        if (Subjects is not { } subjects)
+        {
+            return;
+        }
+
+        var found = new List<(byte[], long)>();
+        foreach (var (index, leaf) in leaves)
+        {
+            if (_subjectOf!(leaf, Envelopes) is { } subject)
+            {
+                found.Add((subject, index));
+            }
+        }
+
+        subjects.Add(found);
+        if (size - subjects.Synced >= SubjectIndex.SyncEvery)
+        {
+            subjects.Sync(size);
         }
     }
 
@@ -584,10 +590,19 @@ internal sealed partial class EmbeddedLog : IDisposable
                 }
             }
 
-            NoteSubjects(leaves, size);
-            if (leaves.Count > 0)
+            // The marker moves only past what was indexed: a start that cannot index the log
+            // refuses to open rather than serve lookups that miss pinned entries.
+            try
             {
-                subjects.Sync(size);
+                IndexSubjects(leaves, size);
+                if (leaves.Count > 0)
+                {
+                    subjects.Sync(size);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new IOException($"the embedded log's subject index ({subjects.Directory}) cannot be brought up to the log's size {size} from {from}: {e.Message}; refusing to start with entries missing from it", e);
             }
         }
 

@@ -28,7 +28,7 @@ internal sealed class SubjectIndex
     public SubjectIndex(string logDirectory)
     {
         _directory = Path.Combine(logDirectory, "subjects");
-        Directory.CreateDirectory(_directory);
+        System.IO.Directory.CreateDirectory(_directory);
         var marker = MarkerPath;
         _synced = File.Exists(marker) && File.ReadAllBytes(marker) is { Length: 8 } bytes ? BinaryPrimitives.ReadInt64BigEndian(bytes) : 0;
         for (var bucket = 0; bucket < 256; bucket++)
@@ -42,6 +42,9 @@ internal sealed class SubjectIndex
             }
         }
     }
+
+    /// <summary>The folder of the bucket files and the marker.</summary>
+    public string Directory => _directory;
 
     /// <summary>The log size below which every entry's record is durable: the start of what the log must add again.</summary>
     public long Synced

@@ -1,0 +1,47 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using Tlogistry.Transparency.Embedded;
+
+namespace Tlogistry.Tests.Transparency.Embedded;
+
+/// <summary>The embedded log's subject index never silently misses an entry of the log.</summary>
+public sealed class EmbeddedSubjectIndexTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static readonly Func<byte[], EnvelopeRecords, byte[]?> SubjectOf = (leaf, _) => SHA256.HashData(leaf);
+
+    private static byte[] Leaf(int i) => Encoding.UTF8.GetBytes($"leaf {i}");
+
+    private static string BucketOf(string dir, byte[] subject) =>
+        Path.Combine(dir, "subjects", subject[0].ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
+
+    [Fact]
+    public async Task FailedReindexAtStartStillAdvancesTheMarker()
+    {
+        using var dir = new TempDirectory();
+        var subject = SHA256.HashData(Leaf(0));
+        var crashed = EmbeddedLog.Open(dir.Path, NullLogger.Instance, SubjectOf);
+        for (var i = 0; i < 10; i++)
+        {
+            await crashed.AppendLeafAsync(Leaf(i), Ct);
+        }
+
+        // No Dispose: a stop before the index synced, so the next start indexes all ten again;
+        // and one bucket cannot be written then.
+        var bucket = BucketOf(dir.Path, subject);
+        File.Delete(bucket);
+        Directory.CreateDirectory(bucket);
+
+        var refused = Assert.ThrowsAny<IOException>(() => EmbeddedLog.Open(dir.Path, NullLogger.Instance, SubjectOf));
+        Assert.Contains("subject index", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(0, new SubjectIndex(dir.Path).Synced);
+
+        Directory.Delete(bucket);
+        using var reopened = EmbeddedLog.Open(dir.Path, NullLogger.Instance, SubjectOf);
+        Assert.Equal(10, reopened.Size);
+        Assert.Equal(10, reopened.Subjects!.Synced);
+        Assert.Contains(0L, reopened.Subjects.Find(subject));
+    }
+}

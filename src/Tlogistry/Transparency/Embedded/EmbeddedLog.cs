@@ -332,23 +332,51 @@ internal sealed partial class EmbeddedLog : IDisposable
 
     private async Task CommitLoopAsync()
     {
-        while (true)
+        var drained = false;
+        try
         {
-            List<PendingAppend> batch;
-            lock (_queueLock)
+            while (true)
             {
-                if (_queue.Count == 0)
+                List<PendingAppend> batch;
+                lock (_queueLock)
                 {
-                    _committing = false;
-                    return;
+                    if (_queue.Count == 0)
+                    {
+                        _committing = false;
+                        drained = true;
+                        return;
+                    }
+
+                    var take = Math.Min(_queue.Count, MaxBatch);
+                    batch = _queue.GetRange(0, take);
+                    _queue.RemoveRange(0, take);
                 }
 
-                var take = Math.Min(_queue.Count, MaxBatch);
-                batch = _queue.GetRange(0, take);
-                _queue.RemoveRange(0, take);
+                try
+                {
+                    await CommitBatchAsync(batch);
+                }
+                catch (Exception e)
+                {
+                    // Unforeseen: what was durable is answered already; the rest of the batch
+                    // fails, and so does every later append until a restart.
+                    _broken ??= e.Message;
+                    var failed = new InvalidOperationException($"embedded log append failed and the log is closed until restart: {e.Message}", e);
+                    batch.ForEach(p => p.Done.TrySetException(failed));
+                }
             }
-
-            await CommitBatchAsync(batch);
+        }
+        finally
+        {
+            // However the loop ends, the next append starts a committer again (once drained, a
+            // new one may be running already: that one is not ours to reset).
+            if (!drained)
+            {
+                lock (_queueLock)
+                {
+                    _committing = false;
+                }
+            }
         }
     }
 
@@ -437,13 +465,20 @@ internal sealed partial class EmbeddedLog : IDisposable
             return;
         }
 
-        // The subject index is derived from durable leaves; if the process stops before it is
-        // written, the next start adds these again from the tiles.
-        NoteSubjects(accepted.Select(a => (a.Index, a.Append.Leaf)), newSize);
-
+        // The leaves are durable now: whatever happens next, the new state is published and
+        // every caller is answered with success.
         var after = new LogState(next, edge, tail);
-        _state = after;
-        accepted.ForEach(a => a.Append.Done.TrySetResult((a.Index, after)));
+        try
+        {
+            // The subject index is derived from durable leaves; if the process stops before it
+            // is written, the next start adds these again from the tiles.
+            NoteSubjects(accepted.Select(a => (a.Index, a.Append.Leaf)), newSize);
+        }
+        finally
+        {
+            _state = after;
+            accepted.ForEach(a => a.Append.Done.TrySetResult((a.Index, after)));
+        }
 
         // Superseded partials are only clutter now: removing them need not hold up the answer.
         _cleanup = _cleanup.ContinueWith(_ => DeleteSuperseded(oldSize, newSize), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
@@ -455,10 +490,11 @@ internal sealed partial class EmbeddedLog : IDisposable
         {
             IndexSubjects(leaves, size);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e)
         {
             // The leaves are durable and answered; a search that misses them could pin a tag
             // twice, so the log takes no more appends and the next start indexes them again.
+            // Any failure counts (a subject reader that throws too), never only I/O.
             _broken = "the subject index could not be written: " + e.Message;
         }
     }

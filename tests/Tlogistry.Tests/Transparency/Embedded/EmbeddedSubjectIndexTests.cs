@@ -44,4 +44,33 @@ public sealed class EmbeddedSubjectIndexTests
         Assert.Equal(10, reopened.Subjects!.Synced);
         Assert.Contains(0L, reopened.Subjects.Find(subject));
     }
+
+    [Fact]
+    public async Task SubjectReaderThrowingAfterCommitWedgesTheLog()
+    {
+        using var dir = new TempDirectory();
+        var calls = 0;
+        var log = EmbeddedLog.Open(dir.Path, NullLogger.Instance, (leaf, _) =>
+            Interlocked.Increment(ref calls) == 1 ? throw new FormatException("record unreadable") : SHA256.HashData(leaf));
+
+        // A bound only to tell a hang from an answer.
+        var hang = TimeSpan.FromMinutes(1);
+
+        // The leaf is durable, so its caller is answered with success.
+        var first = await log.AppendLeafAsync(Leaf(0), Ct).WaitAsync(hang, Ct);
+        Assert.Equal(0, first.Index);
+        Assert.Equal(1, log.Size);
+
+        // Its subject is missing from the index: further appends fail, with the reason, at once.
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => log.AppendLeafAsync(Leaf(1), Ct).WaitAsync(hang, Ct));
+        Assert.Contains("record unreadable", refused.Message, StringComparison.Ordinal);
+        var unreadable = Assert.Throws<InvalidOperationException>(log.CheckReadable);
+        Assert.Contains("subject index", unreadable.Message, StringComparison.Ordinal);
+        log.Dispose();
+
+        // A restart indexes the durable leaf again.
+        using var reopened = EmbeddedLog.Open(dir.Path, NullLogger.Instance, SubjectOf);
+        Assert.Equal(1, reopened.Size);
+        Assert.Contains(0L, reopened.Subjects!.Find(SHA256.HashData(Leaf(0))));
+    }
 }

@@ -610,39 +610,55 @@ internal sealed partial class EmbeddedLog : IDisposable
         _state = state;
         if (Subjects is { } subjects)
         {
-            // Entries appended after the index's last sync may be missing from it: add them again.
-            var from = Math.Min(subjects.Synced, size);
-            var leaves = new List<(long, byte[])>();
-            for (var tile = from / TileMath.TileWidth; tile * TileMath.TileWidth < size; tile++)
-            {
-                var entries = EntryTile(state, tile);
-                for (var i = 0; i < Width(size, tile); i++)
-                {
-                    var index = (tile * TileMath.TileWidth) + i;
-                    if (index >= from)
-                    {
-                        leaves.Add((index, entries[i]));
-                    }
-                }
-            }
-
-            // The marker moves only past what was indexed: a start that cannot index the log
-            // refuses to open rather than serve lookups that miss pinned entries.
             try
             {
-                IndexSubjects(leaves, size);
-                if (leaves.Count > 0)
-                {
-                    subjects.Sync(size);
-                }
+                IndexSubjectsAtStart(subjects, state, size);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                throw new IOException($"the embedded log's subject index ({subjects.Directory}) cannot be brought up to the log's size {size} from {from}: {e.Message}; refusing to start with entries missing from it", e);
+                // The marker moves only past what was indexed: a start that cannot index the log
+                // refuses to open rather than serve lookups that miss pinned entries.
+                throw new IOException($"the embedded log's subject index ({subjects.Directory}) cannot be brought up to the log's size {size}: {e.Message}; refusing to start with entries missing from it", e);
             }
         }
 
         Log.Opened(_logger, Origin, size);
+    }
+
+    /// <summary>Adds the entries the subject index may miss: those after its last sync, or all of them when it is damaged.</summary>
+    private void IndexSubjectsAtStart(SubjectIndex subjects, LogState state, long size)
+    {
+        // An index that lost synced records, or that names more of the log than there is,
+        // would miss entries: it is rebuilt from the log (a full read, only after damage).
+        var damage = subjects.Damage ?? (subjects.Synced > size ? $"it names {subjects.Synced} entries but the log has {size}" : null);
+        if (damage is not null)
+        {
+            Log.SubjectIndexRebuilt(_logger, damage, size);
+            subjects.Clear();
+        }
+
+        // One entry bundle at a time, so a rebuild holds no more than a bundle in memory.
+        var from = subjects.Synced;
+        for (var tile = from / TileMath.TileWidth; tile * TileMath.TileWidth < size; tile++)
+        {
+            var entries = EntryTile(state, tile);
+            var leaves = new List<(long, byte[])>();
+            for (var i = 0; i < Width(size, tile); i++)
+            {
+                var index = (tile * TileMath.TileWidth) + i;
+                if (index >= from)
+                {
+                    leaves.Add((index, entries[i]));
+                }
+            }
+
+            IndexSubjects(leaves, (tile * TileMath.TileWidth) + Width(size, tile));
+        }
+
+        if (from < size)
+        {
+            subjects.Sync(size);
+        }
     }
 
     /// <summary>A dsse leaf without its believable record is a log that cannot say what it holds.</summary>
@@ -854,6 +870,9 @@ internal sealed partial class EmbeddedLog : IDisposable
 
         [LoggerMessage(EventId = EventIds.Transparency.EmbeddedSubjectSyncFailed, Level = LogLevel.Warning, Message = "could not sync the subject index at close: {Reason}; the next start indexes the newest entries again")]
         public static partial void SubjectSyncFailed(ILogger logger, string reason);
+
+        [LoggerMessage(EventId = EventIds.Transparency.EmbeddedSubjectIndexRebuilt, Level = LogLevel.Warning, Message = "the subject index cannot be trusted ({Reason}); rebuilding it from the log's {Size} entries")]
+        public static partial void SubjectIndexRebuilt(ILogger logger, string reason, long size);
     }
 
     /// <summary>What readers see at once: the durable checkpoint, the edge of its tree, and the leaves of its trailing partial bundle.</summary>

@@ -17,6 +17,9 @@ internal sealed class SubjectIndex
 {
     private const int RecordSize = 16;
 
+    // The marker: the synced log size, then each bucket's synced record count.
+    private const int MarkerSize = 8 * 257;
+
     /// <summary>How many entries may be added before the buckets are synced and <c>indexed</c> moves on.</summary>
     public const int SyncEvery = 4096;
 
@@ -30,16 +33,62 @@ internal sealed class SubjectIndex
         _directory = Path.Combine(logDirectory, "subjects");
         System.IO.Directory.CreateDirectory(_directory);
         var marker = MarkerPath;
-        _synced = File.Exists(marker) && File.ReadAllBytes(marker) is { Length: 8 } bytes ? BinaryPrimitives.ReadInt64BigEndian(bytes) : 0;
+        long[]? counts = null;
+        if (File.Exists(marker))
+        {
+            var bytes = File.ReadAllBytes(marker);
+            if (bytes.Length == MarkerSize)
+            {
+                _synced = BinaryPrimitives.ReadInt64BigEndian(bytes);
+                counts = new long[256];
+                for (var bucket = 0; bucket < 256; bucket++)
+                {
+                    counts[bucket] = BinaryPrimitives.ReadInt64BigEndian(bytes.AsSpan(8 * (bucket + 1)));
+                }
+            }
+            else
+            {
+                Damage = $"its marker {marker} does not parse ({bytes.Length} bytes)";
+            }
+        }
+
         for (var bucket = 0; bucket < 256; bucket++)
         {
             // A record torn by a stop mid-write is dropped; the log adds its entry again.
             var path = BucketPath(bucket);
-            if (File.Exists(path) && new FileInfo(path).Length % RecordSize is var torn and > 0)
+            var length = File.Exists(path) ? new FileInfo(path).Length : 0;
+            if (length % RecordSize is var torn and > 0)
             {
                 using var fs = new FileStream(path, FileMode.Open, FileAccess.Write);
-                fs.SetLength(fs.Length - torn);
+                fs.SetLength(length - torn);
+                length -= torn;
             }
+
+            // Fewer records than were synced: lost or replaced, so lookups would miss entries.
+            if (counts is not null && length / RecordSize < counts[bucket] && Damage is null)
+            {
+                Damage = $"bucket {path} holds {length / RecordSize} records, but {counts[bucket]} were synced";
+            }
+        }
+    }
+
+    /// <summary>Why the index on disk cannot be trusted to hold every synced entry, or null: the log then rebuilds it (<see cref="Clear"/>).</summary>
+    public string? Damage { get; private set; }
+
+    /// <summary>Empties the index so that the log adds every entry again.</summary>
+    public void Clear()
+    {
+        lock (_lock)
+        {
+            for (var bucket = 0; bucket < 256; bucket++)
+            {
+                File.Delete(BucketPath(bucket));
+            }
+
+            File.Delete(MarkerPath);
+            _dirty.Clear();
+            _synced = 0;
+            Damage = null;
         }
     }
 
@@ -99,8 +148,15 @@ internal sealed class SubjectIndex
 
             _dirty.Clear();
             DurableFile.SyncDirectory(_directory);
-            var bytes = new byte[8];
+            var bytes = new byte[MarkerSize];
             BinaryPrimitives.WriteInt64BigEndian(bytes, size);
+            for (var bucket = 0; bucket < 256; bucket++)
+            {
+                var path = BucketPath(bucket);
+                var records = File.Exists(path) ? new FileInfo(path).Length / RecordSize : 0;
+                BinaryPrimitives.WriteInt64BigEndian(bytes.AsSpan(8 * (bucket + 1)), records);
+            }
+
             DurableFile.Write(MarkerPath, bytes, atomicReplace: true);
             _synced = size;
         }

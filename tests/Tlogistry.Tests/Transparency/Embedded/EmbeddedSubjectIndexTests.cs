@@ -73,4 +73,90 @@ public sealed class EmbeddedSubjectIndexTests
         Assert.Equal(1, reopened.Size);
         Assert.Contains(0L, reopened.Subjects!.Find(SHA256.HashData(Leaf(0))));
     }
+
+    [Theory]
+    [InlineData("deleted")]
+    [InlineData("truncated")]
+    [InlineData("restored")]
+    [InlineData("marker")]
+    public async Task DamagedSubjectBucketMakesLookupMissAnExistingEntry(string damage)
+    {
+        using var dir = new TempDirectory();
+        var subject = SHA256.HashData(Leaf(0));
+        var bucket = BucketOf(dir.Path, subject);
+        byte[]? older = null;
+        using (var log = EmbeddedLog.Open(dir.Path, NullLogger.Instance, SubjectOf))
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                if (i == 0)
+                {
+                    // The index as an older backup holds it: synced, before the entry.
+                    log.Subjects!.Sync(0);
+                    older = File.Exists(bucket) ? File.ReadAllBytes(bucket) : [];
+                }
+
+                await log.AppendLeafAsync(Leaf(i), Ct);
+            }
+
+            Assert.Contains(0L, log.Subjects!.Find(subject));
+        }
+
+        Assert.True(File.Exists(bucket));
+        var marker = Path.Combine(dir.Path, "subjects", "indexed");
+        switch (damage)
+        {
+            case "deleted":
+                File.Delete(bucket);
+                break;
+            case "truncated":
+                File.WriteAllBytes(bucket, File.ReadAllBytes(bucket)[..^16]);
+                break;
+            case "restored":
+                // Buckets from one backup, the marker from a later one.
+                File.WriteAllBytes(bucket, older!);
+                break;
+            default:
+                File.WriteAllBytes(marker, [1, 2, 3]);
+                break;
+        }
+
+        using (var log = EmbeddedLog.Open(dir.Path, NullLogger.Instance, SubjectOf))
+        {
+            Assert.Equal(10, log.Size);
+            Assert.Equal(10, log.Subjects!.Synced);
+            for (var i = 0; i < 10; i++)
+            {
+                Assert.Contains((long)i, log.Subjects.Find(SHA256.HashData(Leaf(i))));
+            }
+        }
+    }
+
+    [Fact]
+    public async Task UnsyncedTailOfABucketIsKeptAndIndexedAgain()
+    {
+        using var dir = new TempDirectory();
+        var crashed = EmbeddedLog.Open(dir.Path, NullLogger.Instance, SubjectOf);
+        for (var i = 0; i < 5; i++)
+        {
+            await crashed.AppendLeafAsync(Leaf(i), Ct);
+        }
+
+        crashed.Subjects!.Sync(crashed.Size);
+        for (var i = 5; i < 10; i++)
+        {
+            await crashed.AppendLeafAsync(Leaf(i), Ct);
+        }
+
+        // No Dispose: the buckets are longer than the marker records, and one ends torn.
+        var bucket = BucketOf(dir.Path, SHA256.HashData(Leaf(9)));
+        File.AppendAllText(bucket, "torn");
+        using var reopened = EmbeddedLog.Open(dir.Path, NullLogger.Instance, SubjectOf);
+        Assert.Equal(0, new FileInfo(bucket).Length % 16);
+        Assert.Equal(10, reopened.Subjects!.Synced);
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.Contains((long)i, reopened.Subjects.Find(SHA256.HashData(Leaf(i))));
+        }
+    }
 }

@@ -167,23 +167,35 @@ internal sealed class SubjectIndex
     {
         var key = Key(subjectHash);
         var path = BucketPath(subjectHash[0]);
-        byte[] data;
-        lock (_lock)
+        var found = new SortedSet<long>();
+        FileStream fs;
+        try
         {
-            if (!File.Exists(path))
-            {
-                return [];
-            }
-
-            data = File.ReadAllBytes(path);
+            // Buckets only grow: read without the lock the committer's Add takes, up to the
+            // whole records present now, so a crowded bucket does not hold up appends.
+            fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        }
+        catch (FileNotFoundException)
+        {
+            return [];
         }
 
-        var found = new SortedSet<long>();
-        for (var at = 0; at + RecordSize <= data.Length; at += RecordSize)
+        using (fs)
         {
-            if (BinaryPrimitives.ReadInt64BigEndian(data.AsSpan(at)) == key)
+            var remaining = fs.Length - (fs.Length % RecordSize);
+            var chunk = new byte[RecordSize * 4096];
+            while (remaining > 0)
             {
-                found.Add(BinaryPrimitives.ReadInt64BigEndian(data.AsSpan(at + 8)));
+                var want = (int)Math.Min(chunk.Length, remaining);
+                fs.ReadExactly(chunk, 0, want);
+                remaining -= want;
+                for (var at = 0; at < want; at += RecordSize)
+                {
+                    if (BinaryPrimitives.ReadInt64BigEndian(chunk.AsSpan(at)) == key)
+                    {
+                        found.Add(BinaryPrimitives.ReadInt64BigEndian(chunk.AsSpan(at + 8)));
+                    }
+                }
             }
         }
 

@@ -56,6 +56,7 @@ internal static class EventIds
         public const int EmbeddedCleanupFailed = 3002;
         public const int EmbeddedCutBack = 3003;
         public const int EmbeddedSubjectSyncFailed = 3004;
+        public const int EmbeddedSubjectIndexRebuilt = 3005;
         public const int HttpRetrying = 3101;
         public const int RekorAlreadyLogged = 3111;
         public const int RekorSearchSkipped = 3112;

@@ -332,23 +332,51 @@ internal sealed partial class EmbeddedLog : IDisposable
 
     private async Task CommitLoopAsync()
     {
-        while (true)
+        var drained = false;
+        try
         {
-            List<PendingAppend> batch;
-            lock (_queueLock)
+            while (true)
             {
-                if (_queue.Count == 0)
+                List<PendingAppend> batch;
+                lock (_queueLock)
                 {
-                    _committing = false;
-                    return;
+                    if (_queue.Count == 0)
+                    {
+                        _committing = false;
+                        drained = true;
+                        return;
+                    }
+
+                    var take = Math.Min(_queue.Count, MaxBatch);
+                    batch = _queue.GetRange(0, take);
+                    _queue.RemoveRange(0, take);
                 }
 
-                var take = Math.Min(_queue.Count, MaxBatch);
-                batch = _queue.GetRange(0, take);
-                _queue.RemoveRange(0, take);
+                try
+                {
+                    await CommitBatchAsync(batch);
+                }
+                catch (Exception e)
+                {
+                    // Unforeseen: what was durable is answered already; the rest of the batch
+                    // fails, and so does every later append until a restart.
+                    _broken ??= e.Message;
+                    var failed = new InvalidOperationException($"embedded log append failed and the log is closed until restart: {e.Message}", e);
+                    batch.ForEach(p => p.Done.TrySetException(failed));
+                }
             }
-
-            await CommitBatchAsync(batch);
+        }
+        finally
+        {
+            // However the loop ends, the next append starts a committer again (once drained, a
+            // new one may be running already: that one is not ours to reset).
+            if (!drained)
+            {
+                lock (_queueLock)
+                {
+                    _committing = false;
+                }
+            }
         }
     }
 
@@ -437,13 +465,20 @@ internal sealed partial class EmbeddedLog : IDisposable
             return;
         }
 
-        // The subject index is derived from durable leaves; if the process stops before it is
-        // written, the next start adds these again from the tiles.
-        NoteSubjects(accepted.Select(a => (a.Index, a.Append.Leaf)), newSize);
-
+        // The leaves are durable now: whatever happens next, the new state is published and
+        // every caller is answered with success.
         var after = new LogState(next, edge, tail);
-        _state = after;
-        accepted.ForEach(a => a.Append.Done.TrySetResult((a.Index, after)));
+        try
+        {
+            // The subject index is derived from durable leaves; if the process stops before it
+            // is written, the next start adds these again from the tiles.
+            NoteSubjects(accepted.Select(a => (a.Index, a.Append.Leaf)), newSize);
+        }
+        finally
+        {
+            _state = after;
+            accepted.ForEach(a => a.Append.Done.TrySetResult((a.Index, after)));
+        }
 
         // Superseded partials are only clutter now: removing them need not hold up the answer.
         _cleanup = _cleanup.ContinueWith(_ => DeleteSuperseded(oldSize, newSize), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
@@ -451,33 +486,40 @@ internal sealed partial class EmbeddedLog : IDisposable
 
     private void NoteSubjects(IEnumerable<(long Index, byte[] Leaf)> leaves, long size)
     {
+        try
+        {
+            IndexSubjects(leaves, size);
+        }
+        catch (Exception e)
+        {
+            // The leaves are durable and answered; a search that misses them could pin a tag
+            // twice, so the log takes no more appends and the next start indexes them again.
+            // Any failure counts (a subject reader that throws too), never only I/O.
+            _broken = "the subject index could not be written: " + e.Message;
+        }
+    }
+
+    /// <summary>Adds the leaves' subjects to the index, syncing it every <see cref="SubjectIndex.SyncEvery"/> entries; throws what the index or the subject reader throws.</summary>
+    private void IndexSubjects(IEnumerable<(long Index, byte[] Leaf)> leaves, long size)
+    {
         if (Subjects is not { } subjects)
         {
             return;
         }
 
-        try
+        var found = new List<(byte[], long)>();
+        foreach (var (index, leaf) in leaves)
         {
-            var found = new List<(byte[], long)>();
-            foreach (var (index, leaf) in leaves)
+            if (_subjectOf!(leaf, Envelopes) is { } subject)
             {
-                if (_subjectOf!(leaf, Envelopes) is { } subject)
-                {
-                    found.Add((subject, index));
-                }
-            }
-
-            subjects.Add(found);
-            if (size - subjects.Synced >= SubjectIndex.SyncEvery)
-            {
-                subjects.Sync(size);
+                found.Add((subject, index));
             }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+
+        subjects.Add(found);
+        if (size - subjects.Synced >= SubjectIndex.SyncEvery)
         {
-            // The leaves are durable and answered; a search that misses them could pin a tag
-            // twice, so the log takes no more appends and the next start indexes them again.
-            _broken = "the subject index could not be written: " + e.Message;
+            subjects.Sync(size);
         }
     }
 
@@ -568,30 +610,55 @@ internal sealed partial class EmbeddedLog : IDisposable
         _state = state;
         if (Subjects is { } subjects)
         {
-            // Entries appended after the index's last sync may be missing from it: add them again.
-            var from = Math.Min(subjects.Synced, size);
-            var leaves = new List<(long, byte[])>();
-            for (var tile = from / TileMath.TileWidth; tile * TileMath.TileWidth < size; tile++)
+            try
             {
-                var entries = EntryTile(state, tile);
-                for (var i = 0; i < Width(size, tile); i++)
-                {
-                    var index = (tile * TileMath.TileWidth) + i;
-                    if (index >= from)
-                    {
-                        leaves.Add((index, entries[i]));
-                    }
-                }
+                IndexSubjectsAtStart(subjects, state, size);
             }
-
-            NoteSubjects(leaves, size);
-            if (leaves.Count > 0)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                subjects.Sync(size);
+                // The marker moves only past what was indexed: a start that cannot index the log
+                // refuses to open rather than serve lookups that miss pinned entries.
+                throw new IOException($"the embedded log's subject index ({subjects.Directory}) cannot be brought up to the log's size {size}: {e.Message}; refusing to start with entries missing from it", e);
             }
         }
 
         Log.Opened(_logger, Origin, size);
+    }
+
+    /// <summary>Adds the entries the subject index may miss: those after its last sync, or all of them when it is damaged.</summary>
+    private void IndexSubjectsAtStart(SubjectIndex subjects, LogState state, long size)
+    {
+        // An index that lost synced records, or that names more of the log than there is,
+        // would miss entries: it is rebuilt from the log (a full read, only after damage).
+        var damage = subjects.Damage ?? (subjects.Synced > size ? $"it names {subjects.Synced} entries but the log has {size}" : null);
+        if (damage is not null)
+        {
+            Log.SubjectIndexRebuilt(_logger, damage, size);
+            subjects.Clear();
+        }
+
+        // One entry bundle at a time, so a rebuild holds no more than a bundle in memory.
+        var from = subjects.Synced;
+        for (var tile = from / TileMath.TileWidth; tile * TileMath.TileWidth < size; tile++)
+        {
+            var entries = EntryTile(state, tile);
+            var leaves = new List<(long, byte[])>();
+            for (var i = 0; i < Width(size, tile); i++)
+            {
+                var index = (tile * TileMath.TileWidth) + i;
+                if (index >= from)
+                {
+                    leaves.Add((index, entries[i]));
+                }
+            }
+
+            IndexSubjects(leaves, (tile * TileMath.TileWidth) + Width(size, tile));
+        }
+
+        if (from < size)
+        {
+            subjects.Sync(size);
+        }
     }
 
     /// <summary>A dsse leaf without its believable record is a log that cannot say what it holds.</summary>
@@ -803,6 +870,9 @@ internal sealed partial class EmbeddedLog : IDisposable
 
         [LoggerMessage(EventId = EventIds.Transparency.EmbeddedSubjectSyncFailed, Level = LogLevel.Warning, Message = "could not sync the subject index at close: {Reason}; the next start indexes the newest entries again")]
         public static partial void SubjectSyncFailed(ILogger logger, string reason);
+
+        [LoggerMessage(EventId = EventIds.Transparency.EmbeddedSubjectIndexRebuilt, Level = LogLevel.Warning, Message = "the subject index cannot be trusted ({Reason}); rebuilding it from the log's {Size} entries")]
+        public static partial void SubjectIndexRebuilt(ILogger logger, string reason, long size);
     }
 
     /// <summary>What readers see at once: the durable checkpoint, the edge of its tree, and the leaves of its trailing partial bundle.</summary>

@@ -17,6 +17,9 @@ internal sealed class SubjectIndex
 {
     private const int RecordSize = 16;
 
+    // The marker: the synced log size, then each bucket's synced record count.
+    private const int MarkerSize = 8 * 257;
+
     /// <summary>How many entries may be added before the buckets are synced and <c>indexed</c> moves on.</summary>
     public const int SyncEvery = 4096;
 
@@ -28,20 +31,69 @@ internal sealed class SubjectIndex
     public SubjectIndex(string logDirectory)
     {
         _directory = Path.Combine(logDirectory, "subjects");
-        Directory.CreateDirectory(_directory);
+        System.IO.Directory.CreateDirectory(_directory);
         var marker = MarkerPath;
-        _synced = File.Exists(marker) && File.ReadAllBytes(marker) is { Length: 8 } bytes ? BinaryPrimitives.ReadInt64BigEndian(bytes) : 0;
+        long[]? counts = null;
+        if (File.Exists(marker))
+        {
+            var bytes = File.ReadAllBytes(marker);
+            if (bytes.Length == MarkerSize)
+            {
+                _synced = BinaryPrimitives.ReadInt64BigEndian(bytes);
+                counts = new long[256];
+                for (var bucket = 0; bucket < 256; bucket++)
+                {
+                    counts[bucket] = BinaryPrimitives.ReadInt64BigEndian(bytes.AsSpan(8 * (bucket + 1)));
+                }
+            }
+            else
+            {
+                Damage = $"its marker {marker} does not parse ({bytes.Length} bytes)";
+            }
+        }
+
         for (var bucket = 0; bucket < 256; bucket++)
         {
             // A record torn by a stop mid-write is dropped; the log adds its entry again.
             var path = BucketPath(bucket);
-            if (File.Exists(path) && new FileInfo(path).Length % RecordSize is var torn and > 0)
+            var length = File.Exists(path) ? new FileInfo(path).Length : 0;
+            if (length % RecordSize is var torn and > 0)
             {
                 using var fs = new FileStream(path, FileMode.Open, FileAccess.Write);
-                fs.SetLength(fs.Length - torn);
+                fs.SetLength(length - torn);
+                length -= torn;
+            }
+
+            // Fewer records than were synced: lost or replaced, so lookups would miss entries.
+            if (counts is not null && length / RecordSize < counts[bucket] && Damage is null)
+            {
+                Damage = $"bucket {path} holds {length / RecordSize} records, but {counts[bucket]} were synced";
             }
         }
     }
+
+    /// <summary>Why the index on disk cannot be trusted to hold every synced entry, or null: the log then rebuilds it (<see cref="Clear"/>).</summary>
+    public string? Damage { get; private set; }
+
+    /// <summary>Empties the index so that the log adds every entry again.</summary>
+    public void Clear()
+    {
+        lock (_lock)
+        {
+            for (var bucket = 0; bucket < 256; bucket++)
+            {
+                File.Delete(BucketPath(bucket));
+            }
+
+            File.Delete(MarkerPath);
+            _dirty.Clear();
+            _synced = 0;
+            Damage = null;
+        }
+    }
+
+    /// <summary>The folder of the bucket files and the marker.</summary>
+    public string Directory => _directory;
 
     /// <summary>The log size below which every entry's record is durable: the start of what the log must add again.</summary>
     public long Synced
@@ -96,8 +148,15 @@ internal sealed class SubjectIndex
 
             _dirty.Clear();
             DurableFile.SyncDirectory(_directory);
-            var bytes = new byte[8];
+            var bytes = new byte[MarkerSize];
             BinaryPrimitives.WriteInt64BigEndian(bytes, size);
+            for (var bucket = 0; bucket < 256; bucket++)
+            {
+                var path = BucketPath(bucket);
+                var records = File.Exists(path) ? new FileInfo(path).Length / RecordSize : 0;
+                BinaryPrimitives.WriteInt64BigEndian(bytes.AsSpan(8 * (bucket + 1)), records);
+            }
+
             DurableFile.Write(MarkerPath, bytes, atomicReplace: true);
             _synced = size;
         }
@@ -108,23 +167,35 @@ internal sealed class SubjectIndex
     {
         var key = Key(subjectHash);
         var path = BucketPath(subjectHash[0]);
-        byte[] data;
-        lock (_lock)
+        var found = new SortedSet<long>();
+        FileStream fs;
+        try
         {
-            if (!File.Exists(path))
-            {
-                return [];
-            }
-
-            data = File.ReadAllBytes(path);
+            // Buckets only grow: read without the lock the committer's Add takes, up to the
+            // whole records present now, so a crowded bucket does not hold up appends.
+            fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        }
+        catch (FileNotFoundException)
+        {
+            return [];
         }
 
-        var found = new SortedSet<long>();
-        for (var at = 0; at + RecordSize <= data.Length; at += RecordSize)
+        using (fs)
         {
-            if (BinaryPrimitives.ReadInt64BigEndian(data.AsSpan(at)) == key)
+            var remaining = fs.Length - (fs.Length % RecordSize);
+            var chunk = new byte[RecordSize * 4096];
+            while (remaining > 0)
             {
-                found.Add(BinaryPrimitives.ReadInt64BigEndian(data.AsSpan(at + 8)));
+                var want = (int)Math.Min(chunk.Length, remaining);
+                fs.ReadExactly(chunk, 0, want);
+                remaining -= want;
+                for (var at = 0; at < want; at += RecordSize)
+                {
+                    if (BinaryPrimitives.ReadInt64BigEndian(chunk.AsSpan(at)) == key)
+                    {
+                        found.Add(BinaryPrimitives.ReadInt64BigEndian(chunk.AsSpan(at + 8)));
+                    }
+                }
             }
         }
 

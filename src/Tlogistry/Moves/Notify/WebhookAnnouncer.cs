@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Tlogistry.Store;
@@ -8,9 +7,10 @@ namespace Tlogistry.Moves.Notify;
 
 /// <summary>
 /// Tells every <c>--notify</c> URL of each move. <see cref="Announce"/> only queues (the pull
-/// that saw the move is waiting); one background loop takes events in order and sends each to
-/// every URL at once. The queue is bounded: when it is full, a new event is dropped, logged and
-/// counted rather than held or waited for. Stopping lets the loop drain for
+/// that saw the move is waiting); each URL has its own bounded queue and loop
+/// (<see cref="WebhookQueue"/>), so one slow or failing receiver never holds up the others.
+/// When a URL's queue is full, a new event for it is dropped, logged and counted rather than
+/// held or waited for. Stopping lets the loops drain for
 /// <see cref="DeliverySettings.DrainTimeout"/>, then abandons what is left.
 /// </summary>
 internal sealed partial class WebhookAnnouncer : IMoveAnnouncer, IHostedService, IAsyncDisposable
@@ -21,7 +21,7 @@ internal sealed partial class WebhookAnnouncer : IMoveAnnouncer, IHostedService,
     private readonly TlogistryMetrics _metrics;
     private readonly ILogger _logger;
     private readonly WebhookSender _sender;
-    private readonly Channel<TagMove> _queue;
+    private readonly IReadOnlyList<WebhookQueue> _queues;
     private readonly CancellationTokenSource _stopping = new();
     private Task? _loop;
 
@@ -44,38 +44,35 @@ internal sealed partial class WebhookAnnouncer : IMoveAnnouncer, IHostedService,
         _metrics = metrics;
         _logger = logger;
         _sender = new WebhookSender(settings, metrics, time, logger);
-
-        // Wait mode makes TryWrite answer false when full, so the caller sees (and counts) the drop.
-        _queue = Channel.CreateBounded<TagMove>(new BoundedChannelOptions(settings.QueueCapacity)
-        {
-            FullMode = BoundedChannelFullMode.Wait,
-            SingleReader = true,
-            SingleWriter = false,
-        });
+        _queues = [.. urls.Select(url => new WebhookQueue(url, settings.QueueCapacity))];
     }
 
     /// <summary>Queues the move and returns at once; never throws for a full queue or a stopped service.</summary>
     public void Announce(TagMove move)
     {
         ArgumentNullException.ThrowIfNull(move);
-        if (!_queue.Writer.TryWrite(move))
+        var message = MoveEvent.Create(move, _publicUrl);
+        foreach (var queue in _queues)
         {
-            _metrics.NotifyDelivery("dropped");
-            Log.Dropped(_logger, move.Tag.Canonical, move.Upstream.ToString(), _settings.QueueCapacity);
+            if (!queue.TryAdd(message))
+            {
+                _metrics.NotifyDelivery("dropped");
+                Log.Dropped(_logger, move.Tag.Canonical, move.Upstream.ToString(), queue.Url.Display, _settings.QueueCapacity);
+            }
         }
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
         Log.Sending(_logger, string.Join(", ", _urls.Select(u => u.Display)));
-        _loop ??= Task.Run(() => SendLoopAsync(_stopping.Token), CancellationToken.None);
+        _loop ??= Task.WhenAll(_queues.Select(queue => Task.Run(() => SendLoopAsync(queue, _stopping.Token), CancellationToken.None)));
         return Task.CompletedTask;
     }
 
-    /// <summary>Closes the queue, waits up to the drain time (or the host's own deadline), then cancels what is still sending.</summary>
+    /// <summary>Closes the queues, waits up to the drain time (or the host's own deadline), then cancels what is still sending.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        _queue.Writer.TryComplete();
+        CloseQueues();
         if (_loop is null)
         {
             return;
@@ -92,26 +89,25 @@ internal sealed partial class WebhookAnnouncer : IMoveAnnouncer, IHostedService,
         }
     }
 
-    private async Task SendLoopAsync(CancellationToken cancellationToken)
+    private async Task SendLoopAsync(WebhookQueue queue, CancellationToken cancellationToken)
     {
-        try
+        var left = await queue.SendAllAsync(DeliverAsync, cancellationToken);
+        if (cancellationToken.IsCancellationRequested)
         {
-            await foreach (var move in _queue.Reader.ReadAllAsync(cancellationToken))
+            for (var i = 0; i < left; i++)
             {
-                var message = MoveEvent.Create(move, _publicUrl);
-                await Task.WhenAll(_urls.Select(url => DeliverAsync(url, message, cancellationToken)));
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            var left = 0;
-            while (_queue.Reader.TryRead(out _))
-            {
-                left++;
                 _metrics.NotifyDelivery("dropped");
             }
 
-            Log.Abandoned(_logger, left);
+            Log.Abandoned(_logger, queue.Url.Display, left);
+        }
+    }
+
+    private void CloseQueues()
+    {
+        foreach (var queue in _queues)
+        {
+            queue.Close();
         }
     }
 
@@ -131,7 +127,7 @@ internal sealed partial class WebhookAnnouncer : IMoveAnnouncer, IHostedService,
 
     public async ValueTask DisposeAsync()
     {
-        _queue.Writer.TryComplete();
+        CloseQueues();
         await _stopping.CancelAsync();
         if (_loop is not null)
         {
@@ -147,11 +143,11 @@ internal sealed partial class WebhookAnnouncer : IMoveAnnouncer, IHostedService,
         [LoggerMessage(EventId = EventIds.Notify.Sending, Level = LogLevel.Information, Message = "tag moves are announced to {Urls}")]
         public static partial void Sending(ILogger logger, string urls);
 
-        [LoggerMessage(EventId = EventIds.Notify.Dropped, Level = LogLevel.Error, Message = "move of {Reference} to {Upstream} not announced: {Capacity} events are already waiting to be sent")]
-        public static partial void Dropped(ILogger logger, string reference, string upstream, int capacity);
+        [LoggerMessage(EventId = EventIds.Notify.Dropped, Level = LogLevel.Error, Message = "move of {Reference} to {Upstream} not announced to {Url}: {Capacity} events are already waiting to be sent there")]
+        public static partial void Dropped(ILogger logger, string reference, string upstream, string url, int capacity);
 
-        [LoggerMessage(EventId = EventIds.Notify.Abandoned, Level = LogLevel.Warning, Message = "stopped before move events were sent: the one in flight and {Left} queued were not delivered")]
-        public static partial void Abandoned(ILogger logger, int left);
+        [LoggerMessage(EventId = EventIds.Notify.Abandoned, Level = LogLevel.Warning, Message = "stopped before move events were sent to {Url}: the one in flight and {Left} queued were not delivered")]
+        public static partial void Abandoned(ILogger logger, string url, int left);
 
         [LoggerMessage(EventId = EventIds.Notify.Faulted, Level = LogLevel.Error, Message = "move event {Id} not delivered to {Url}: the sender failed")]
         public static partial void Faulted(ILogger logger, string id, string url, Exception exception);

@@ -224,6 +224,29 @@ public sealed class WebhookDeliveryTests
     }
 
     [Fact]
+    public async Task AReceiverThatHangsDelaysOnlyItself()
+    {
+        await using var hanging = await WebhookReceiver.StartAsync(_ => Reply.Gated);
+        await using var healthy = await WebhookReceiver.StartAsync(_ => Reply.Ok);
+        await using var probe = await NotifyProbe.StartAsync([hanging.HookUri, healthy.HookUri]);
+
+        for (var i = 0; i < 10; i++)
+        {
+            probe.Announcer.Announce(NotifyProbe.Move("v" + i));
+        }
+
+        // Every event reaches the healthy receiver while the other still holds its first POST.
+        await NotifyProbe.WaitUntilAsync(() => healthy.Requests.Count == 10, "all ten at the healthy receiver");
+        Assert.Equal(0, hanging.Answered);
+        Assert.Equal(10, probe.Count("delivered"));
+
+        hanging.Open();
+        await NotifyProbe.WaitUntilAsync(() => probe.Count("delivered") == 20, "the held receiver catches up");
+        Assert.Equal(10, hanging.Requests.Count);
+        Assert.Equal(0, probe.Count("dropped"));
+    }
+
+    [Fact]
     public async Task ASlowReceiverDoesNotSlowAnnounce()
     {
         await using var receiver = await WebhookReceiver.StartAsync(_ => Reply.Gated);

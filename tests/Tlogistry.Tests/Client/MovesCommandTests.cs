@@ -55,6 +55,36 @@ public sealed class MovesCommandTests
         }
     }
 
+    [Fact]
+    public async Task ATableOfMoreRowsThanItMayHoldIsRefusedWhileJsonLinesAreWrittenAsTheyArrive()
+    {
+        var page = $$"""{"statement":"s","moves":[{{string.Join(',', Enumerable.Repeat(Row, 1000))}}],"next":null}""";
+        var served = 0;
+        var (app, url) = await LoopbackApp.StartAsync(async context =>
+        {
+            var n = Interlocked.Increment(ref served);
+            context.Response.Headers.Link = $"</tlog/moves?after={n}-{n}&limit=1000>; rel=\"next\"";
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync(page, context.RequestAborted);
+        });
+        try
+        {
+            // A table is aligned over every row, so it holds them: a proxy listing without end is refused at the bound.
+            var error = await Assert.ThrowsAsync<ClientException>(() => RecordedMoves.RunAsync(new MovesRequest(url, null, null, null, false, null, null), TextWriter.Null, TextWriter.Null, Ct));
+            Assert.Contains("--json", error.Message, StringComparison.Ordinal);
+            Assert.Equal((RecordedMoves.MaxTableRows / 1000) + 1, served);
+
+            // JSON lines leave each page as it arrives and hold none, so they pass that bound.
+            var lines = new LineCounter();
+            Assert.Equal(0, await RecordedMoves.RunAsync(new MovesRequest(url, null, null, null, true, RecordedMoves.MaxTableRows + 1500, null), lines, TextWriter.Null, Ct));
+            Assert.Equal(RecordedMoves.MaxTableRows + 1500, lines.Lines);
+        }
+        finally
+        {
+            await LoopbackApp.StopAsync(app);
+        }
+    }
+
     [Theory]
     [InlineData("""{"moves":[{"tag":"ghcr.io/org/app:v1"}]}""")]
     [InlineData("""{"moves":[{"tag":"NOT A TAG","registry":"x","pinned":"sha256:1","upstream":"sha256:2","pinLogIndex":1,"verify":"","firstSeen":"x","lastSeen":"x","refusals":1,"pinnedServes":0}]}""")]
@@ -76,6 +106,24 @@ public sealed class MovesCommandTests
         finally
         {
             await LoopbackApp.StopAsync(app);
+        }
+    }
+
+    /// <summary>Counts the lines written to it, keeping none.</summary>
+    private sealed class LineCounter : TextWriter
+    {
+        public int Lines { get; private set; }
+
+        public override System.Text.Encoding Encoding => System.Text.Encoding.UTF8;
+
+        public override void Write(char value) => Lines += value == '\n' ? 1 : 0;
+
+        public override void Write(string? value) => Lines += value?.Count(c => c == '\n') ?? 0;
+
+        public override Task WriteAsync(string? value)
+        {
+            Write(value);
+            return Task.CompletedTask;
         }
     }
 }

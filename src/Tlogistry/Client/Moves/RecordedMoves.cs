@@ -20,6 +20,12 @@ internal static class RecordedMoves
     /// <summary>The most pages followed: a proxy whose pages never end is not followed for ever.</summary>
     public const int MaxPages = 10_000;
 
+    /// <summary>
+    /// The most rows a table holds: its columns are aligned over all rows, so they are kept until
+    /// the end. JSON lines are written a page at a time and hold none.
+    /// </summary>
+    public const int MaxTableRows = 100_000;
+
     public static async Task<int> RunAsync(MovesRequest request, TextWriter output, TextWriter errors, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -32,6 +38,7 @@ internal static class RecordedMoves
 
         using var proxy = new ProxyClient(request.Proxy, ServerCertificates.Load(request.CaCert));
         var rows = new List<MoveRow>();
+        var count = 0;
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (string? page = FirstPage(request); page is not null;)
         {
@@ -41,18 +48,36 @@ internal static class RecordedMoves
             }
 
             var (body, next) = await proxy.ListingPageAsync(page, Tlogistry.Registry.Tlog.MovesApi.Path, cancellationToken);
-            rows.AddRange(Read(body, proxy.BaseUrl));
-            if (request.Limit is int limit && rows.Count >= limit)
+            var read = Read(body, proxy.BaseUrl);
+            if (request.Limit is int limit && count + read.Count >= limit)
             {
-                rows.RemoveRange(limit, rows.Count - limit);
-                break;
+                read.RemoveRange(limit - count, count + read.Count - limit);
+                next = null;
+            }
+
+            count += read.Count;
+            if (request.Json)
+            {
+                await output.WriteAsync(JsonLines(read));
+            }
+            else if (count > MaxTableRows)
+            {
+                throw new ClientException($"the proxy at {proxy.BaseUrl} lists more than {MaxTableRows} moves: ask for --json (written as it arrives) or a --limit");
+            }
+            else
+            {
+                rows.AddRange(read);
             }
 
             page = next;
         }
 
-        await output.WriteAsync(request.Json ? JsonLines(rows) : Table(rows));
-        await errors.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"tlogistry moves: {rows.Count} move(s) recorded by {proxy.BaseUrl}. {Caution}"));
+        if (!request.Json)
+        {
+            await output.WriteAsync(Table(rows));
+        }
+
+        await errors.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"tlogistry moves: {count} move(s) recorded by {proxy.BaseUrl}. {Caution}"));
         return 0;
     }
 

@@ -54,12 +54,17 @@ internal static class IndexRebuild
             await progressOut.WriteLineAsync("index rebuild: not verifiable with the configured keys or identity, not restored: " + gap);
         }
 
-        if (ledger.Unverifiable.Count > 0)
+        if (ledger.ConflictCount > ledger.Conflicts.Count)
         {
-            await progressOut.WriteLineAsync($"index rebuild: {ledger.Unverifiable.Count} entries were not restored; give every key the deployment ever signed with (--trusted-key) and run it again");
+            await progressOut.WriteLineAsync($"index rebuild: {ledger.ConflictCount} conflicts in all, the first {ledger.Conflicts.Count} shown; every one is in the service log");
         }
 
-        return ledger.Conflicts.Count == 0 && ledger.Unverifiable.Count == 0 ? 0 : 1;
+        if (ledger.UnverifiableCount > 0)
+        {
+            await progressOut.WriteLineAsync($"index rebuild: {ledger.UnverifiableCount} entries were not restored; give every key the deployment ever signed with (--trusted-key) and run it again");
+        }
+
+        return ledger.ConflictCount == 0 && ledger.UnverifiableCount == 0 ? 0 : 1;
     }
 
     /// <summary>Reports on stderr at most once a second, and once at the end.</summary>

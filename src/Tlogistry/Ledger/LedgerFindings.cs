@@ -13,8 +13,16 @@ namespace Tlogistry.Ledger;
 /// </summary>
 internal sealed partial class LedgerFindings
 {
+    /// <summary>
+    /// How many of each kind are kept to report: all are logged and counted, but a log full of
+    /// conflicts or unverifiable entries must not grow the process without end.
+    /// </summary>
+    public const int Kept = 1000;
+
     private readonly ILogger _logger;
     private readonly ConcurrentQueue<string> _conflicts = new();
+    private long _conflictCount;
+    private long _unverifiableCount;
     // The conflicts logged already, so a pair met from both sides is told once; bounded by bytes
     // (a log full of conflicts could otherwise grow it without end), past which one may be told twice.
     private readonly ByteBoundedCache<string, bool> _conflictsSeen = new(1024 * 1024, static (conflict, _) => MemorySize.Of(conflict), StringComparer.Ordinal);
@@ -22,9 +30,17 @@ internal sealed partial class LedgerFindings
 
     public LedgerFindings(ILogger logger) => _logger = logger;
 
+    /// <summary>The first <see cref="Kept"/> conflicts met.</summary>
     public IReadOnlyCollection<string> Conflicts => _conflicts;
 
+    /// <summary>Every conflict met, kept or not.</summary>
+    public long ConflictCount => Interlocked.Read(ref _conflictCount);
+
+    /// <summary>The first <see cref="Kept"/> unverifiable entries met.</summary>
     public IReadOnlyCollection<string> Unverifiable => _unverifiable;
+
+    /// <summary>Every unverifiable entry met, kept or not.</summary>
+    public long UnverifiableCount => Interlocked.Read(ref _unverifiableCount);
 
     /// <summary>Two valid sightings of ours disagree: the first stays the pin, and the operator must hear of it.</summary>
     public void Conflict(Sighting first, Sighting later)
@@ -40,13 +56,23 @@ internal sealed partial class LedgerFindings
 
         if (untold)
         {
-            _conflicts.Enqueue(conflict);
+            if (Interlocked.Increment(ref _conflictCount) <= Kept)
+            {
+                _conflicts.Enqueue(conflict);
+            }
+
             Log.Conflict(_logger, conflict);
         }
     }
 
     /// <summary>An entry rebuild or import read but could not verify: a sighting the store may now lack.</summary>
-    public void Unverified(long logIndex, string reason) => _unverifiable.Enqueue($"log entry {logIndex}: {reason}");
+    public void Unverified(long logIndex, string reason)
+    {
+        if (Interlocked.Increment(ref _unverifiableCount) <= Kept)
+        {
+            _unverifiable.Enqueue($"log entry {logIndex}: {reason}");
+        }
+    }
 
     private static partial class Log
     {

@@ -49,11 +49,17 @@ internal sealed class TagLedger
     /// <summary>Tags for which reconcile, rebuild or import met two valid sightings of ours with different digests.</summary>
     public IReadOnlyCollection<string> Conflicts => _findings.Conflicts;
 
+    /// <summary>How many conflicts were met; <see cref="Conflicts"/> keeps the first <see cref="LedgerFindings.Kept"/>.</summary>
+    public long ConflictCount => _findings.ConflictCount;
+
     /// <summary>
     /// Entries that rebuild or import read but could not verify as sightings of a signer that
     /// counts (a key not configured, say): each is a sighting the store may now lack.
     /// </summary>
     public IReadOnlyCollection<string> Unverifiable => _findings.Unverifiable;
+
+    /// <summary>How many entries could not be verified; <see cref="Unverifiable"/> keeps the first <see cref="LedgerFindings.Kept"/>.</summary>
+    public long UnverifiableCount => _findings.UnverifiableCount;
 
     /// <summary>The identity new sightings record.</summary>
     public string Identity { get; }

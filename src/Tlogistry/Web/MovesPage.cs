@@ -7,6 +7,7 @@ using Microsoft.Net.Http.Headers;
 using Tlogistry.Http;
 using Tlogistry.Oci;
 using Tlogistry.Registry;
+using Tlogistry.Registry.Tlog;
 using Tlogistry.Store;
 using Tlogistry.Telemetry;
 
@@ -25,7 +26,6 @@ internal sealed partial class MovesPage
     public const int MaxRows = 200;
 
     /// <summary>A cursor is the store's own short text; anything longer is not one it handed out.</summary>
-    private const int MaxCursorLength = 512;
 
     private readonly ITagMoves? _moves;
     private readonly ILogger _logger;
@@ -41,7 +41,7 @@ internal sealed partial class MovesPage
         var ct = context.RequestAborted;
         var q = context.Request.Query;
         string registryText = q["registry"].ToString().Trim(), imageText = q["image"].ToString().Trim(), after = q["after"].ToString();
-        if (!TryQuery(registryText, imageText, after, q["limit"].ToString(), out var query, out var error))
+        if (!MoveListing.TryParse(registryText, imageText, since: null, after, q["limit"].ToString(), DefaultRows, MaxRows, out var query, out var error))
         {
             await WriteErrorAsync(context, 400, error, RequestOutcome.ClientError, registryText, imageText);
             return;
@@ -62,7 +62,7 @@ internal sealed partial class MovesPage
             return;
         }
 
-        var next = page.Next is { } cursor ? $"{Path}?{NextQuery(registryText, imageText, cursor, query.Limit)}" : null;
+        var next = page.Next is { } cursor ? $"{Path}?{MoveListing.NextQuery(query, imageText, cursor)}" : null;
         if (next is not null)
         {
             context.Response.Headers.Link = $"<{next}>; rel=\"next\"";
@@ -117,75 +117,6 @@ internal sealed partial class MovesPage
         }
 
         return sb.Append("</tbody></table>\n").ToString();
-    }
-
-    private static bool TryQuery(string registry, string image, string after, string limit, out MoveQuery query, out OciError error)
-    {
-        query = null!;
-        error = null!;
-        string? registryFilter = null, imageFilter = null;
-        if (registry.Length > 0)
-        {
-            if (!RegistryHost.TryParse(registry, out var host, out var reason))
-            {
-                error = new OciError(OciErrorCodes.NameInvalid, "registry: " + reason);
-                return false;
-            }
-
-            registryFilter = host.Value;
-        }
-
-        if (image.Length > 0)
-        {
-            if (!ImageSelector.TryParse(image, out var selector, out var invalid))
-            {
-                error = invalid;
-                return false;
-            }
-
-            if (selector.Tag is not null)
-            {
-                error = new OciError(OciErrorCodes.NameInvalid, "image is a repository, without a tag: its moves are listed for every tag");
-                return false;
-            }
-
-            imageFilter = selector.Name.Canonical;
-            registryFilter ??= selector.Name.Registry.Value;
-        }
-
-        if (after.Length > 0 && (after.Length > MaxCursorLength || !MoveCursor.TryParse(after, out _)))
-        {
-            error = new OciError(DistributionErrorCodes.PaginationNumberInvalid, "after must be the cursor of a previous page");
-            return false;
-        }
-
-        var rows = DefaultRows;
-        if (limit.Length > 0 && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out rows) || rows is < 1 or > MaxRows))
-        {
-            error = new OciError(DistributionErrorCodes.PaginationNumberInvalid, $"limit must be 1 to {MaxRows}");
-            return false;
-        }
-
-        query = new MoveQuery(registryFilter, imageFilter, null, after.Length == 0 ? null : after, rows);
-        return true;
-    }
-
-    private static string NextQuery(string registry, string image, string cursor, int limit)
-    {
-        var parts = new List<string>();
-        if (registry.Length > 0)
-        {
-            parts.Add("registry=" + Uri.EscapeDataString(registry));
-        }
-
-        if (image.Length > 0)
-        {
-            parts.Add("image=" + Uri.EscapeDataString(image));
-        }
-
-        parts.Add("after=" + Uri.EscapeDataString(cursor));
-        parts.Add("limit=" + limit.ToString(CultureInfo.InvariantCulture));
-        return string.Join('&', parts);
     }
 
     private static string Form(string registry, string image) => $"""

@@ -14,8 +14,14 @@ internal static class MoveListing
 {
     public const int DefaultLimit = 100;
 
-    /// <summary>Reads the parameters into a store query; on failure, the OCI error that says which one is wrong.</summary>
-    public static bool TryParse(string? registry, string? image, string? since, string? after, string? limit, [NotNullWhen(true)] out MoveQuery? query, [NotNullWhen(false)] out OciError? error)
+    /// <summary>The longest cursor read: the store's are two numbers and a dash, far shorter.</summary>
+    public const int MaxCursorLength = 512;
+
+    /// <summary>
+    /// Reads the parameters into a store query, <paramref name="limit"/> 1 to <paramref name="max"/>
+    /// (else <paramref name="fallback"/>); on failure, the OCI error that says which one is wrong.
+    /// </summary>
+    public static bool TryParse(string? registry, string? image, string? since, string? after, string? limit, int fallback, int max, [NotNullWhen(true)] out MoveQuery? query, [NotNullWhen(false)] out OciError? error)
     {
         query = null;
         error = null;
@@ -54,16 +60,16 @@ internal static class MoveListing
             from = at;
         }
 
-        if (!string.IsNullOrEmpty(after) && !MoveCursor.TryParse(after, out _))
+        if (!string.IsNullOrEmpty(after) && (after.Length > MaxCursorLength || !MoveCursor.TryParse(after, out _)))
         {
             error = new OciError(DistributionErrorCodes.PaginationNumberInvalid, "after must be the next cursor of a previous page");
             return false;
         }
 
-        var size = DefaultLimit;
-        if (!string.IsNullOrEmpty(limit) && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size < 1 || size > ITagMoves.MaxPage))
+        var size = fallback;
+        if (!string.IsNullOrEmpty(limit) && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size < 1 || size > max))
         {
-            error = new OciError(DistributionErrorCodes.PaginationNumberInvalid, $"limit must be 1 to {ITagMoves.MaxPage}");
+            error = new OciError(DistributionErrorCodes.PaginationNumberInvalid, $"limit must be 1 to {max}");
             return false;
         }
 

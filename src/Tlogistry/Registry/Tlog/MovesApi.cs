@@ -41,7 +41,7 @@ internal sealed partial class MovesApi
         RequestOutcome.SetRoute(context, RequestOutcome.Moves);
         var q = context.Request.Query;
         var image = q["image"].ToString();
-        if (!MoveListing.TryParse(q["registry"], image, q["since"], q["after"], q["limit"], out var query, out var error))
+        if (!MoveListing.TryParse(q["registry"], image, q["since"], q["after"], q["limit"], MoveListing.DefaultLimit, ITagMoves.MaxPage, out var query, out var error))
         {
             await OciResponses.WriteErrorAsync(context, 400, error, RequestOutcome.ClientError, ct);
             return;

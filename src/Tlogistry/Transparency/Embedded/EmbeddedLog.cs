@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
+using Tlogistry.Caching;
 using Tlogistry.Telemetry;
 using Tlogistry.Transparency.Merkle;
 using Tlogistry.Transparency.Notes;
@@ -37,8 +38,10 @@ internal sealed partial class EmbeddedLog : IDisposable
     private readonly INoteSigner _signer;
     private readonly INoteVerifier _verifier;
     private readonly ILogger _logger;
-    private readonly TileCache<byte[]> _hashTiles = new(DefaultHashCacheBytes);
-    private readonly TileCache<IReadOnlyList<byte[]>> _entryTiles = new(DefaultEntryCacheBytes);
+    // Tiles already checked against the checkpoint, bounded by the bytes they hold: an entry
+    // bundle can be far larger than a hash tile. Full tiles never change, so none goes stale.
+    private readonly ByteBoundedCache<(int Level, long Index), byte[]> _hashTiles = new(DefaultHashCacheBytes, static (_, tile) => tile.Length);
+    private readonly ByteBoundedCache<long, IReadOnlyList<byte[]>> _entryTiles = new(DefaultEntryCacheBytes, static (_, entries) => entries.Sum(e => (long)e.Length));
 
     // What readers see: replaced whole once a batch is durable, never changed in place.
     private volatile LogState _state;
@@ -87,7 +90,7 @@ internal sealed partial class EmbeddedLog : IDisposable
     public SubjectIndex? Subjects { get; private set; }
 
     /// <summary>Bytes held by the caches of verified tiles (hash tiles and entry bundles), each bounded.</summary>
-    public long CachedBytes => _hashTiles.Bytes + _entryTiles.Bytes;
+    public long CachedBytes => _hashTiles.HeldBytes + _entryTiles.HeldBytes;
 
     /// <summary>
     /// Opens (or creates) the log in <paramref name="directory"/>, checking the checkpoint
@@ -704,7 +707,7 @@ internal sealed partial class EmbeddedLog : IDisposable
     /// </summary>
     private byte[] ReadFullHashTile(LogState state, int level, long index, bool useCache)
     {
-        if (useCache && _hashTiles.Get(level, index) is { } cached)
+        if (useCache && _hashTiles.TryGet((level, index), out var cached))
         {
             return cached;
         }
@@ -726,7 +729,7 @@ internal sealed partial class EmbeddedLog : IDisposable
             throw new InvalidDataException($"hash tile {TilePath.Hash(level, index, TileMath.TileWidth)} does not match the log's checkpoint");
         }
 
-        _hashTiles.Put(level, index, tile, tile.Length);
+        _hashTiles.Set((level, index), tile);
         return tile;
     }
 
@@ -737,7 +740,7 @@ internal sealed partial class EmbeddedLog : IDisposable
     /// <summary>A full entry bundle from disk, believed only when its leaves hash to its verified level-0 hash tile.</summary>
     private IReadOnlyList<byte[]> ReadFullEntryTile(LogState state, long tile, bool useCache)
     {
-        if (useCache && _entryTiles.Get(0, tile) is { } cached)
+        if (useCache && _entryTiles.TryGet(tile, out var cached))
         {
             return cached;
         }
@@ -753,18 +756,15 @@ internal sealed partial class EmbeddedLog : IDisposable
         }
 
         var hashes = HashTile(state, 0, tile);
-        long bytes = 0;
         for (var i = 0; i < entries.Count; i++)
         {
             if (!Rfc6962.LeafHash(entries[i]).AsSpan().SequenceEqual(hashes.AsSpan(i * Rfc6962.HashSize, Rfc6962.HashSize)))
             {
                 throw new InvalidDataException($"the embedded log's entries do not match its checkpoint: entry {(tile * TileMath.TileWidth) + i} in {TilePath.Entries(tile, TileMath.TileWidth)} does not hash to its leaf hash");
             }
-
-            bytes += entries[i].Length;
         }
 
-        _entryTiles.Put(0, tile, entries, bytes);
+        _entryTiles.Set(tile, entries);
         return entries;
     }
 

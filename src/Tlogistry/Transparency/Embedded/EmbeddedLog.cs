@@ -150,8 +150,9 @@ internal sealed partial class EmbeddedLog : IDisposable
     /// the index the leaf will have, runs first, one append at a time: what must be durable before
     /// the leaf (its envelope record) is staged in the <see cref="DeferredSync"/> and made durable
     /// with the batch, before its checkpoint. If prepare throws, this leaf is not appended (the
-    /// rest of the batch is). A caller cancelled before its batch starts appends nothing; once its
-    /// batch is being written, cancelling only stops the wait: the leaf is appended or the batch fails.
+    /// rest of the batch is). A caller cancelled before its batch starts appends nothing and gets an
+    /// <see cref="OperationCanceledException"/>; once its batch has taken the leaf, cancelling is
+    /// ignored and the call returns the leaf's index (or the batch's failure).
     /// </summary>
     public async Task<AppendedLeaf> AppendLeafAsync(byte[] leaf, CancellationToken cancellationToken, Action<long, DeferredSync>? prepare = null)
     {
@@ -179,20 +180,13 @@ internal sealed partial class EmbeddedLog : IDisposable
             }
         }
 
-        // Withdrawn first, then released: a caller whose batch has not started never appends.
-        var gaveUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using (cancellationToken.Register(() =>
+        // A caller whose batch has not started is withdrawn and appends nothing. Once its batch
+        // has taken the leaf, cancelling changes nothing: the caller waits for the batch's
+        // outcome, so a cancelled call always means "not appended" and a caller that dedupes
+        // (the log server) never takes a leaf in flight for one that was never sent.
+        using (cancellationToken.Register(() => Withdraw(pending, cancellationToken)))
         {
-            Withdraw(pending);
-            gaveUp.TrySetResult();
-        }))
-        {
-            await Task.WhenAny(pending.Done.Task, gaveUp.Task);
-        }
-
-        if (!pending.Done.Task.IsCompleted)
-        {
-            throw new OperationCanceledException(cancellationToken);
+            await ((Task)pending.Done.Task).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
         var done = await pending.Done.Task;
@@ -322,13 +316,13 @@ internal sealed partial class EmbeddedLog : IDisposable
     }
 
     /// <summary>A caller that gave up before its batch started appends nothing.</summary>
-    private void Withdraw(PendingAppend pending)
+    private void Withdraw(PendingAppend pending, CancellationToken cancellationToken)
     {
         lock (_queueLock)
         {
             if (_queue.Remove(pending))
             {
-                pending.Done.TrySetCanceled();
+                pending.Done.TrySetCanceled(cancellationToken);
             }
         }
     }

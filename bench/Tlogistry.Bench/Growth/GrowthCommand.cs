@@ -30,7 +30,7 @@ internal static class GrowthCommand
             return 2;
         }
 
-        var work = Directory.CreateTempSubdirectory("tlogistry-growth-");
+        var work = o.Work is { } kept ? Directory.CreateDirectory(kept) : Directory.CreateTempSubdirectory("tlogistry-growth-");
         var tables = new List<string>();
         var wrong = new List<string>();
         try
@@ -64,7 +64,10 @@ internal static class GrowthCommand
 
             try
             {
-                work.Delete(recursive: true);
+                if (o.Work is null)
+                {
+                    work.Delete(recursive: true);
+                }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

@@ -34,9 +34,16 @@ internal sealed record GrowthOptions
     /// <summary>Observations in flight at once while seeding.</summary>
     public int SeedConcurrency { get; init; } = 256;
 
+    /// <summary>A work directory to keep: data seeded there by an earlier run is measured again, not seeded anew.</summary>
+    public string? Work { get; init; }
+
+    /// <summary>False skips <c>tlogistry audit</c> and <c>index rebuild</c> (their columns show 0).</summary>
+    public bool Audit { get; init; } = true;
+
     public const string Usage = """
         usage: bash bench/growth.sh [SIZE ...] [--store sqlite|postgres|both] [--warm N] [--warm-up N] [--connections N]
                                     [--cold N] [--first N] [--clients N] [--listings N] [--seed-concurrency N]
+                                    [--work DIR] [--audit yes|no]
         (default sizes 10000 100000 1000000, both stores)
         """;
 
@@ -92,6 +99,13 @@ internal sealed record GrowthOptions
             Clients = Int("clients", defaults.Clients, 1),
             Listings = Int("listings", defaults.Listings, 1),
             SeedConcurrency = Int("seed-concurrency", defaults.SeedConcurrency, 1),
+            Work = flags.Remove("work", out var work) ? Path.GetFullPath(work) : null,
+            Audit = !flags.Remove("audit", out var audit) || audit switch
+            {
+                "yes" => true,
+                "no" => false,
+                _ => throw new ArgumentException($"--audit must be yes or no, got \"{audit}\""),
+            },
         };
         return flags.Count == 0 ? o : throw new ArgumentException("unknown option --" + string.Join(", --", flags.Keys));
     }

@@ -14,11 +14,20 @@ internal sealed class GrowthRun(GrowthOptions o, string work, ScriptedUpstream u
     private const string Database = "tlogistry_growth";
     private const string EatMyData = "/usr/bin/eatmydata";
 
+    // Fresh tags differ from run to run, so data kept with --work still has tags never seen.
+    private static readonly string Run = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(Inv) + "-";
+
     public List<string> Wrong { get; } = [];
 
     public async Task<List<GrowthRow>> StoreAsync(string kind)
     {
         var dataDir = Path.Combine(work, kind, "data");
+        if (kind == "postgres" && Directory.Exists(dataDir))
+        {
+            // The PostgreSQL cluster is new on every run: its data directory cannot be kept.
+            Directory.Delete(dataDir, recursive: true);
+        }
+
         Directory.CreateDirectory(dataDir);
         var store = kind == "postgres" ? await postgres!.CreateStoreAsync(Database) : null;
         if (store is not null)
@@ -28,12 +37,19 @@ internal sealed class GrowthRun(GrowthOptions o, string work, ScriptedUpstream u
         }
 
         var rows = new List<GrowthRow>();
-        long seeded = 0;
+        var marker = Path.Combine(dataDir, "growth-seeded");
+        var seeded = File.Exists(marker) ? long.Parse(File.ReadAllText(marker), Inv) : 0;
         foreach (var size in o.Sizes)
         {
-            Progress($"{kind}: seeding sightings {seeded:#,0} to {size:#,0}");
-            var (seedRate, seedCpu) = await SeedAsync(dataDir, store, seeded, size);
-            seeded = size;
+            var (seedRate, seedCpu) = (0.0, 0.0);
+            if (size > seeded)
+            {
+                Progress($"{kind}: seeding sightings {seeded:#,0} to {size:#,0}");
+                (seedRate, seedCpu) = await SeedAsync(dataDir, store, seeded, size);
+                seeded = size;
+                File.WriteAllText(marker, seeded.ToString(Inv));
+            }
+
             Progress($"{kind}: seeded {size:#,0} at {seedRate:#,0}/s, {seedCpu:0.00} ms CPU each; starting tlogistry");
 
             GrowthRow row;
@@ -46,14 +62,20 @@ internal sealed class GrowthRun(GrowthOptions o, string work, ScriptedUpstream u
                 var warm = Check(await GrowthLoad.PullAsync(server.BaseUri, o.Warm, o.Connections, seededTag, firstSeen: false), "warm GET");
                 var rss = server.RssKiB() * 1024.0 / 1e6;
                 Progress($"{kind} at {size:#,0}: warm p50 {warm.P50:0.00} ms p99 {warm.P99:0.00} ms, RSS {rss:0} MB; {o.Cold} cold first sightings, one at a time");
-                var cold = Check(await GrowthLoad.PullAsync(server.BaseUri, o.Cold, 1, i => GrowthTags.Fresh("c", size, i), firstSeen: true), "cold GET");
+                var cold = Check(await GrowthLoad.PullAsync(server.BaseUri, o.Cold, 1, i => GrowthTags.Fresh("c" + Run, size, i), firstSeen: true), "cold GET");
                 Progress($"{kind} at {size:#,0}: cold p50 {cold.P50:0.00} ms p99 {cold.P99:0.00} ms; {o.First} first sightings from {o.Clients} clients");
-                var first = Check(await GrowthLoad.PullAsync(server.BaseUri, o.First, o.Clients, i => GrowthTags.Fresh("f", size, i), firstSeen: true), "first sightings");
+                var first = Check(await GrowthLoad.PullAsync(server.BaseUri, o.First, o.Clients, i => GrowthTags.Fresh("f" + Run, size, i), firstSeen: true), "first sightings");
                 var bundles = Check(await GrowthLoad.GetAsync(server.BaseUri, "/tlog/bundles?image=" + GrowthTags.Repository(0), o.Listings), "bundles listing");
                 var intents = Check(await GrowthLoad.GetAsync(server.BaseUri, "/tlog/intents", o.Listings), "intents listing");
-                Progress($"{kind} at {size:#,0}: {first.PerSecond:#,0} first sightings/s; listings p50 {bundles.P50:0.00} / {intents.P50:0.00} ms; tlogistry audit");
-                var audit = await ServerProcess.RunCommandAsync(o.ProxyDll, ["audit", "--proxy", server.BaseUri.AbsoluteUri, "--data-dir", dataDir, "--progress-every", "1000000000"]);
-                CheckCommand(audit, "audit");
+                Progress($"{kind} at {size:#,0}: {first.PerSecond:#,0} first sightings/s; listings p50 {bundles.P50:0.00} / {intents.P50:0.00} ms");
+                var audit = (Code: 0, Seconds: 0.0, Output: "");
+                if (o.Audit)
+                {
+                    Progress($"{kind} at {size:#,0}: tlogistry audit");
+                    audit = await ServerProcess.RunCommandAsync(o.ProxyDll, ["audit", "--proxy", server.BaseUri.AbsoluteUri, "--data-dir", dataDir, "--progress-every", "1000000000"]);
+                    CheckCommand(audit, "audit");
+                }
+
                 row = new GrowthRow(size, 0, seedRate, seedCpu, server.StartupMs, rss, warm.P50, warm.P99, cold.P50, cold.P99, first.PerSecond, bundles.P50, intents.P50, audit.Seconds, 0, 0);
             }
 
@@ -66,7 +88,7 @@ internal sealed class GrowthRun(GrowthOptions o, string work, ScriptedUpstream u
                 rebuildArgs.AddRange(["--store", store]);
             }
 
-            var rebuild = await ServerProcess.RunCommandAsync(o.ProxyDll, rebuildArgs);
+            var rebuild = o.Audit ? await ServerProcess.RunCommandAsync(o.ProxyDll, rebuildArgs) : (Code: 0, Seconds: 0.0, Output: "");
             CheckCommand(rebuild, "index rebuild");
             rows.Add(row with { Entries = entries, RebuildSeconds = rebuild.Seconds, BytesPerSighting = bytes / (double)entries });
             Progress($"{kind} at {size:#,0}: audit {row.AuditSeconds:0.0} s, rebuild {rebuild.Seconds:0.0} s");

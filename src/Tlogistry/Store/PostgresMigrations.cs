@@ -83,6 +83,26 @@ internal static class PostgresMigrations
         CREATE INDEX tlogistry_tag_moves_last_seen ON tlogistry_tag_moves (last_seen, row_id);
         CREATE INDEX tlogistry_tag_moves_image ON tlogistry_tag_moves (image, last_seen, row_id)
         """,
+
+        // The held manifests' total bytes, kept by a trigger, so their bound is checked without summing every row.
+        """
+        CREATE TABLE tlogistry_held_total (id integer PRIMARY KEY CHECK (id = 1), bytes bigint NOT NULL);
+        INSERT INTO tlogistry_held_total (id, bytes) SELECT 1, coalesce(sum(size), 0) FROM tlogistry_held_manifests;
+        CREATE FUNCTION tlogistry_held_total_track() RETURNS trigger LANGUAGE plpgsql AS $body$
+        BEGIN
+            IF TG_OP = 'INSERT' THEN
+                UPDATE tlogistry_held_total SET bytes = bytes + NEW.size WHERE id = 1;
+            ELSIF TG_OP = 'UPDATE' THEN
+                UPDATE tlogistry_held_total SET bytes = bytes - OLD.size + NEW.size WHERE id = 1;
+            ELSE
+                UPDATE tlogistry_held_total SET bytes = bytes - OLD.size WHERE id = 1;
+            END IF;
+            RETURN NULL;
+        END
+        $body$;
+        CREATE TRIGGER tlogistry_held_total_track AFTER INSERT OR UPDATE OF size OR DELETE ON tlogistry_held_manifests
+            FOR EACH ROW EXECUTE FUNCTION tlogistry_held_total_track()
+        """,
     ];
 
     public static int Latest => Steps.Length;

@@ -5,6 +5,17 @@ namespace Tlogistry.Store;
 /// <summary>The shared store's held manifests (migration step 5), one row per tag.</summary>
 internal sealed partial class PostgresSightingIndex
 {
+    /// <summary>
+    /// The total is a row kept by a trigger (migration 7), read in constant time. Replicas
+    /// writing at once may each see room for their row: the bound is approximate by a few manifests.
+    /// </summary>
+    internal const string HoldQuery = """
+        INSERT INTO tlogistry_held_manifests (reference, digest, media_type, size, bytes)
+        SELECT @r, @d, @mt, @n, @b
+        WHERE (SELECT bytes FROM tlogistry_held_total WHERE id = 1) - coalesce((SELECT size FROM tlogistry_held_manifests WHERE reference = @r), 0) + @n <= @max
+        ON CONFLICT (reference) DO UPDATE SET digest = excluded.digest, media_type = excluded.media_type, size = excluded.size, bytes = excluded.bytes, held_at = now()
+        """;
+
     public Task<bool> HoldManifestAsync(HeldManifest manifest, long maxTotalBytes, CancellationToken cancellationToken) =>
         RetryOnceAsync(() => HoldManifestOnceAsync(manifest, maxTotalBytes, cancellationToken), cancellationToken);
 
@@ -14,12 +25,21 @@ internal sealed partial class PostgresSightingIndex
     private async Task<bool> HoldManifestOnceAsync(HeldManifest manifest, long maxTotalBytes, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(manifest);
-        // Replicas writing at once may each see room for their row: the bound is approximate by a few manifests.
-        await using var cmd = _source.CreateCommand("""
-            INSERT INTO tlogistry_held_manifests (reference, digest, media_type, size, bytes)
-            SELECT @r, @d, @mt, @n, @b WHERE (SELECT coalesce(sum(size), 0) FROM tlogistry_held_manifests WHERE reference <> @r) + @n <= @max
-            ON CONFLICT (reference) DO UPDATE SET digest = excluded.digest, media_type = excluded.media_type, size = excluded.size, bytes = excluded.bytes, held_at = now()
-            """);
+
+        // Already held (another replica, or this one before a restart): a read, which locks no row.
+        await using (var held = _source.CreateCommand("SELECT 1 FROM tlogistry_held_manifests WHERE reference = @r AND digest = @d AND media_type = @mt AND size = @n"))
+        {
+            held.Parameters.AddWithValue("r", manifest.Reference.Canonical);
+            held.Parameters.AddWithValue("d", manifest.Digest.ToString());
+            held.Parameters.AddWithValue("mt", manifest.MediaType);
+            held.Parameters.AddWithValue("n", (long)manifest.Bytes.Length);
+            if (await held.ExecuteScalarAsync(cancellationToken) is not null)
+            {
+                return true;
+            }
+        }
+
+        await using var cmd = _source.CreateCommand(HoldQuery);
         cmd.Parameters.AddWithValue("r", manifest.Reference.Canonical);
         cmd.Parameters.AddWithValue("d", manifest.Digest.ToString());
         cmd.Parameters.AddWithValue("mt", manifest.MediaType);

@@ -2,7 +2,7 @@ using Tlogistry.Oci;
 
 namespace Tlogistry.Store;
 
-/// <summary>The SQLite store's held manifests (schema step 5).</summary>
+/// <summary>The SQLite store's held manifests (schema step 5) and their running total (step 7).</summary>
 internal sealed partial class SqliteSightingIndex
 {
     private const string HeldTable = """
@@ -14,17 +14,47 @@ internal sealed partial class SqliteSightingIndex
             bytes BLOB NOT NULL);
         """;
 
+    // The bytes held, kept by triggers, so the bound is checked in constant time, not by summing every row.
+    private const string HeldTotal = """
+        CREATE TABLE IF NOT EXISTS held_total (id INTEGER PRIMARY KEY CHECK (id = 1), bytes INTEGER NOT NULL);
+        INSERT OR REPLACE INTO held_total (id, bytes) SELECT 1, coalesce(sum(size), 0) FROM held_manifests;
+        CREATE TRIGGER IF NOT EXISTS held_total_insert AFTER INSERT ON held_manifests BEGIN UPDATE held_total SET bytes = bytes + NEW.size WHERE id = 1; END;
+        CREATE TRIGGER IF NOT EXISTS held_total_update AFTER UPDATE OF size ON held_manifests BEGIN UPDATE held_total SET bytes = bytes - OLD.size + NEW.size WHERE id = 1; END;
+        CREATE TRIGGER IF NOT EXISTS held_total_delete AFTER DELETE ON held_manifests BEGIN UPDATE held_total SET bytes = bytes - OLD.size WHERE id = 1; END;
+        """;
+
+    /// <summary>
+    /// One statement, so the bound is checked against what is held when the row is written; the
+    /// total comes from <c>held_total</c>, so the cost does not grow with the rows held.
+    /// </summary>
+    internal const string HoldQuery = """
+        INSERT INTO held_manifests (reference, digest, media_type, size, bytes)
+        SELECT $r, $d, $mt, $n, $b
+        WHERE (SELECT bytes FROM held_total WHERE id = 1) - coalesce((SELECT size FROM held_manifests WHERE reference = $r), 0) + $n <= $max
+        ON CONFLICT (reference) DO UPDATE SET digest = excluded.digest, media_type = excluded.media_type, size = excluded.size, bytes = excluded.bytes
+        """;
+
     public Task<bool> HoldManifestAsync(HeldManifest manifest, long maxTotalBytes, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         using var c = Open();
+
+        // Already held (another process, or this one before a restart): a read, which takes no write lock.
+        using (var held = c.CreateCommand())
+        {
+            held.CommandText = "SELECT 1 FROM held_manifests WHERE reference = $r AND digest = $d AND media_type = $mt AND size = $n";
+            held.Parameters.AddWithValue("$r", manifest.Reference.Canonical);
+            held.Parameters.AddWithValue("$d", manifest.Digest.ToString());
+            held.Parameters.AddWithValue("$mt", manifest.MediaType);
+            held.Parameters.AddWithValue("$n", (long)manifest.Bytes.Length);
+            if (held.ExecuteScalar() is not null)
+            {
+                return Task.FromResult(true);
+            }
+        }
+
         using var cmd = c.CreateCommand();
-        // One statement, so the bound is checked against what is held when the row is written.
-        cmd.CommandText = """
-            INSERT INTO held_manifests (reference, digest, media_type, size, bytes)
-            SELECT $r, $d, $mt, $n, $b WHERE (SELECT coalesce(sum(size), 0) FROM held_manifests WHERE reference <> $r) + $n <= $max
-            ON CONFLICT (reference) DO UPDATE SET digest = excluded.digest, media_type = excluded.media_type, size = excluded.size, bytes = excluded.bytes
-            """;
+        cmd.CommandText = HoldQuery;
         cmd.Parameters.AddWithValue("$r", manifest.Reference.Canonical);
         cmd.Parameters.AddWithValue("$d", manifest.Digest.ToString());
         cmd.Parameters.AddWithValue("$mt", manifest.MediaType);

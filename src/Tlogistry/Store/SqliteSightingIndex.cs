@@ -15,9 +15,9 @@ internal sealed partial class SqliteSightingIndex : ISightingIndex
 {
     // Schema 2 keeps whole bundles. Schema 1 kept envelopes only, and only the embedded log
     // existed then: its table is dropped and rebuilt from that log at start. Schema 3 adds the
-    // remembered checkpoints, schema 4 the append intents, schema 5 the held manifests, schema 6 the moved tags. Steps
+    // remembered checkpoints, schema 4 the append intents, schema 5 the held manifests, schema 6 the moved tags, schema 7 the held manifests' running total. Steps
     // only ever move forward.
-    private const int SchemaVersion = 6;
+    private const int SchemaVersion = 7;
     private const string Columns = "reference, digest, media_type, observed_at, upstream, identity, bundle";
     private readonly string _connectionString;
     private readonly string _pragmas;
@@ -92,6 +92,11 @@ internal sealed partial class SqliteSightingIndex : ISightingIndex
         if (found < 6)
         {
             Exec(c, MovesTable);
+        }
+
+        if (found < 7)
+        {
+            Exec(c, HeldTotal);
         }
 
         Exec(c, $"PRAGMA user_version = {SchemaVersion}; COMMIT;");

@@ -98,4 +98,71 @@ public sealed class QueryPlanTests
         Assert.DoesNotContain("Seq Scan", text, StringComparison.Ordinal);
         Assert.DoesNotContain("Sort", text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void SqliteHoldingAManifestReadsTheTotalNotEveryHeldRow()
+    {
+        using var dir = new TempDirectory();
+        var path = Path.Combine(dir.Path, "index.db");
+        _ = new SqliteSightingIndex(path);
+        using var c = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path }.ToString());
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "EXPLAIN QUERY PLAN " + SqliteSightingIndex.HoldQuery;
+        foreach (var name in new[] { "$r", "$d", "$mt", "$n", "$b", "$max" })
+        {
+            cmd.Parameters.AddWithValue(name, name is "$n" or "$max" ? 1 : "x");
+        }
+
+        var plan = new List<string>();
+        using (var r = cmd.ExecuteReader())
+        {
+            while (r.Read())
+            {
+                plan.Add(r.GetString(3));
+            }
+        }
+
+        Assert.Contains(plan, step => step.Contains("held_total", StringComparison.Ordinal));
+        Assert.DoesNotContain(plan, step => step.StartsWith("SCAN held_manifests", StringComparison.Ordinal));
+        Assert.Contains(plan, step => step.StartsWith("SEARCH held_manifests USING", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task PostgresHoldingAManifestReadsTheTotalNotEveryHeldRow()
+    {
+        await using var database = await PostgresDatabase.CreateAsync(Ct);
+        await using (await PostgresSightingIndex.OpenAsync(database.ConnectionString, TimeSpan.FromSeconds(5), Ct))
+        {
+        }
+
+        await database.ExecAsync("""
+            INSERT INTO tlogistry_held_manifests (reference, digest, media_type, size, bytes)
+            SELECT 'ghcr.io/org/app:t' || g, 'sha256:00', 'm', 100, '\x00'::bytea FROM generate_series(1, 20000) g;
+            ANALYZE tlogistry_held_manifests;
+            """);
+        Assert.Equal(2_000_000L, await database.ScalarAsync<long>("SELECT bytes FROM tlogistry_held_total"));
+        await using var c = new NpgsqlConnection(database.ConnectionString);
+        await c.OpenAsync(Ct);
+        await using var cmd = new NpgsqlCommand("EXPLAIN " + PostgresSightingIndex.HoldQuery, c);
+        foreach (var name in new[] { "r", "d", "mt", "b" })
+        {
+            cmd.Parameters.AddWithValue(name, name == "b" ? new byte[] { 1 } : "x");
+        }
+
+        cmd.Parameters.AddWithValue("n", 1L);
+        cmd.Parameters.AddWithValue("max", 1L);
+        var plan = new List<string>();
+        await using (var r = await cmd.ExecuteReaderAsync(Ct))
+        {
+            while (await r.ReadAsync(Ct))
+            {
+                plan.Add(r.GetString(0).Trim());
+            }
+        }
+
+        var text = string.Join("\n", plan);
+        Assert.Contains("tlogistry_held_total", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Seq Scan on tlogistry_held_manifests", text, StringComparison.Ordinal);
+    }
 }

@@ -82,6 +82,34 @@ public abstract class SightingIndexTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheBoundFollowsReplacementsOfEverySizeAcrossManyTags()
+    {
+        var index = await Store.OpenAsync();
+        var tags = Enumerable.Range(0, 20).Select(i => Typed.Tag($"ghcr.io/org/app:t{i}")).ToList();
+        var small = tags.Select(t => Held(t, "s")).ToList();
+        var large = tags.Select(t => Held(t, new string('L', 400))).ToList();
+        long Sum(IEnumerable<HeldManifest> held) => held.Sum(h => (long)h.Bytes.Length);
+
+        // Room for exactly the 20 small ones and one large in place of a small one.
+        var bound = Sum(small) + large[0].Bytes.Length - small[0].Bytes.Length;
+        foreach (var h in small)
+        {
+            Assert.True(await index.HoldManifestAsync(h, bound, Ct));
+        }
+
+        Assert.True(await index.HoldManifestAsync(large[0], bound, Ct));
+        Assert.False(await index.HoldManifestAsync(large[1], bound, Ct));
+
+        // Shrinking the first gives its room back; the second now fits in it.
+        Assert.True(await index.HoldManifestAsync(small[0], bound, Ct));
+        Assert.True(await index.HoldManifestAsync(large[1], bound, Ct));
+        Assert.False(await index.HoldManifestAsync(large[2], bound, Ct));
+
+        // A manifest already held is held again at no cost, even past a bound since lowered.
+        Assert.True(await index.HoldManifestAsync(large[1], 0, Ct));
+    }
+
+    [Fact]
     public async Task ASecondPinForAReferenceOrASecondRowForALogEntryIsRefused()
     {
         var index = await Store.OpenAsync();
@@ -288,7 +316,7 @@ public abstract class SightingIndexTests : IAsyncLifetime
 
     private protected abstract Task<TestStore> CreateStoreAsync();
 
-    private static HeldManifest Held(Tlogistry.Oci.TagReference reference, string annotation)
+    private protected static HeldManifest Held(Tlogistry.Oci.TagReference reference, string annotation)
     {
         var bytes = Encoding.UTF8.GetBytes($"{{\"schemaVersion\":2,\"annotations\":{{\"a\":\"{annotation}\"}}}}");
         return new HeldManifest(reference, Typed.Digest(OciImageBuilder.Sha256Digest(bytes)), "application/vnd.oci.image.manifest.v1+json", bytes);
@@ -345,6 +373,29 @@ public sealed class SqliteSightingIndexTests : SightingIndexTests
         var intent = new AppendIntent(Typed.Tag("ghcr.io/org/app:v2"), Fake("ghcr.io/org/app:v2", 1).Bundle.Envelope!, SignerMaterial.ForKey([1]));
         await migrated.SaveIntentAsync(intent, Ct);
         Assert.Equal(intent.ToJson(), (await migrated.FindIntentAsync(Typed.Tag("ghcr.io/org/app:v2"), Ct))!.ToJson());
+    }
+
+    [Fact]
+    public async Task AStoreAtSchema6CountsTheManifestsItHeldAgainstTheBound()
+    {
+        await using var store = new SqliteTestStore();
+        var a = Held(Typed.Tag("ghcr.io/org/app:a"), "a");
+        var b = Held(Typed.Tag("ghcr.io/org/app:b"), "b");
+        Assert.True(await (await store.OpenAsync()).HoldManifestAsync(a, 1 << 20, Ct));
+        using (var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={store.Path};Pooling=False"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "DROP TRIGGER held_total_insert; DROP TRIGGER held_total_update; DROP TRIGGER held_total_delete; DROP TABLE held_total; PRAGMA user_version = 6;";
+            cmd.ExecuteNonQuery();
+        }
+
+        // The row held before the step counts: b does not fit beside it, and a replacement of a still does.
+        var migrated = await store.OpenAsync();
+        var bound = a.Bytes.Length + b.Bytes.Length - 1;
+        Assert.False(await migrated.HoldManifestAsync(b, bound, Ct));
+        Assert.True(await migrated.HoldManifestAsync(Held(a.Reference, "A"), bound, Ct));
+        Assert.Null(await migrated.FindHeldManifestAsync(b.Reference, Ct));
     }
 
     private protected override Task<TestStore> CreateStoreAsync() => Task.FromResult<TestStore>(new SqliteTestStore());

@@ -28,7 +28,8 @@ internal sealed class HeldPins
     // When each tag was last confirmed upstream, in this process's memory (each replica keeps its own).
     private readonly ByteBoundedCache<TagReference, DateTimeOffset> _confirmed;
 
-    // What this process already wrote, so a warm tag costs the store one write per pin, not one per pull.
+    // What this process already wrote (or offered to a full store), so a warm tag costs the store
+    // at most one write per pin, not one per pull; a tag forgotten here costs one read to learn it is held.
     private readonly ByteBoundedCache<TagReference, Digest> _written;
 
     public HeldPins(IHeldManifests store, HeldPinSettings settings, TimeProvider time, ILogger logger, long capacityBytes = DefaultCapacityBytes)
@@ -65,10 +66,9 @@ internal sealed class HeldPins
 
         try
         {
-            if (await _store.HoldManifestAsync(new HeldManifest(reference, pin.Digest, manifest.MediaType, manifest.Bytes), Settings.MaxBytes, ct))
-            {
-                _written.Set(reference, pin.Digest);
-            }
+            // Remembered held or refused (the bound reached): either way this pin is not written again by this process.
+            await _store.HoldManifestAsync(new HeldManifest(reference, pin.Digest, manifest.MediaType, manifest.Bytes), Settings.MaxBytes, ct);
+            _written.Set(reference, pin.Digest);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Tlogistry.Caching;
 using Tlogistry.Store;
 using Tlogistry.Telemetry;
 using Tlogistry.Transparency;
@@ -24,6 +25,14 @@ internal sealed partial class LogHistory
     private readonly ICheckpointSource _source;
     private readonly TrustedLog _log;
     private readonly ILogger<LogHistory> _logger;
+
+    // Older trees already proven to be prefixes of the remembered one, by size and root. The
+    // remembered tree only grows, each step proven consistent, so a prefix of it stays a prefix
+    // of every later one: a stored pin read again needs no second proof of its checkpoint.
+    private readonly ByteBoundedCache<string, bool> _proven = new(ProvenCapacityBytes, static (key, _) => MemorySize.Of(key));
+
+    /// <summary>The bytes the proven prefixes may hold (about 1,500 trees).</summary>
+    public const long ProvenCapacityBytes = 256 * 1024;
 
     public LogHistory(ISightingIndex index, ICheckpointSource source, TrustedLog log, ILogger<LogHistory> logger)
     {
@@ -125,7 +134,12 @@ internal sealed partial class LogHistory
         else
         {
             // An older tree (a bundle stored earlier, a log answering from a lagging replica): it must be a prefix.
-            await RequireAsync(seen, remembered.Checkpoint, cancellationToken);
+            var tree = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{seen.Size}:{Root(seen.RootHash)}");
+            if (!_proven.TryGet(tree, out _))
+            {
+                await RequireAsync(seen, remembered.Checkpoint, cancellationToken);
+                _proven.Set(tree, true);
+            }
         }
     }
 

@@ -1,3 +1,6 @@
+using System.Security.Cryptography;
+using System.Text;
+using Tlogistry.Caching;
 using Tlogistry.Transparency.Notes;
 
 namespace Tlogistry.Transparency.Sigstore;
@@ -11,10 +14,48 @@ namespace Tlogistry.Transparency.Sigstore;
 /// </summary>
 internal static class CheckpointVerifier
 {
+    /// <summary>The bytes the notes already verified may hold (about 6,000 checkpoints).</summary>
+    public const long VerifiedCapacityBytes = 1024 * 1024;
+
+    // Notes already verified, by the hash of the log's key, its ID and the note's text: the
+    // answer is a function of those alone, and one checkpoint covers every entry a batch
+    // appended, so a process checks each checkpoint's signature once, not once per pin read.
+    private static readonly ByteBoundedCache<string, Checkpoint> Verified = new(VerifiedCapacityBytes, static (key, checkpoint) =>
+        MemorySize.Of(key) + MemorySize.Object + MemorySize.Of(checkpoint.Origin) + MemorySize.Of(checkpoint.RootHash) + checkpoint.Extensions.Sum(e => MemorySize.Of(e)));
+
     /// <summary>Throws <see cref="NoteVerificationException"/> unless the note is a checkpoint signed by the log's key.</summary>
     public static Checkpoint Verify(TrustedLog log, string signedNote)
     {
         ArgumentNullException.ThrowIfNull(log);
+        ArgumentNullException.ThrowIfNull(signedNote);
+        var key = CacheKey(log, signedNote);
+        if (Verified.TryGet(key, out var known))
+        {
+            return known;
+        }
+
+        var checkpoint = VerifyOnce(log, signedNote);
+        Verified.Set(key, checkpoint);
+        return checkpoint;
+    }
+
+    private static string CacheKey(TrustedLog log, string signedNote)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> length = stackalloc byte[4];
+        foreach (var part in new[] { log.PublicKeyDer, log.LogId })
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(length, part.Length);
+            hash.AppendData(length);
+            hash.AppendData(part);
+        }
+
+        hash.AppendData(Encoding.UTF8.GetBytes(signedNote));
+        return Convert.ToBase64String(hash.GetHashAndReset());
+    }
+
+    private static Checkpoint VerifyOnce(TrustedLog log, string signedNote)
+    {
         SignedNote note;
         Checkpoint claimed;
         try

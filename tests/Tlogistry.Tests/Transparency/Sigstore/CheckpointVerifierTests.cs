@@ -43,4 +43,26 @@ public sealed class CheckpointVerifierTests
         Assert.Equal(3, CheckpointVerifier.Verify(log, note).Size);
         Assert.Equal(NoteVerificationReason.Malformed, Assert.Throws<NoteVerificationException>(() => CheckpointVerifier.Verify(log, "not a note")).Reason);
     }
+
+    [Fact]
+    public void ANoteVerifiedOnceDoesNotVouchForAnotherSignatureOrAnotherLog()
+    {
+        var signer = Ed25519NoteSigner.Generate("tlogistry.local/cache");
+        var raw = Convert.FromBase64String(signer.Vkey.Split('+', 3)[2])[1..];
+        var log = new TrustedLog("http://127.0.0.1", LogIds.ForEd25519NoteKey(signer.Name, raw), PublicKeySignature.Ed25519Spki(raw), "PKIX_ED25519", DateTimeOffset.UnixEpoch, null);
+        var note = NoteOpener.Sign(new Checkpoint(signer.Name, 7, new byte[32], []).Format(), signer);
+        Assert.Equal(7, CheckpointVerifier.Verify(log, note).Size);
+        Assert.Equal(7, CheckpointVerifier.Verify(log, note).Size);
+
+        // The same text under a signature of another key with the same name: not the verified note.
+        var impostor = Ed25519NoteSigner.Generate("tlogistry.local/cache");
+        var forged = NoteOpener.Sign(new Checkpoint(signer.Name, 7, new byte[32], []).Format(), impostor);
+        Assert.Throws<NoteVerificationException>(() => CheckpointVerifier.Verify(log, forged));
+
+        // The verified note itself, asked of a log with another key: refused, not found in the cache.
+        var other = Ed25519NoteSigner.Generate("tlogistry.local/cache");
+        var otherRaw = Convert.FromBase64String(other.Vkey.Split('+', 3)[2])[1..];
+        var otherLog = new TrustedLog("http://127.0.0.1", LogIds.ForEd25519NoteKey(other.Name, otherRaw), PublicKeySignature.Ed25519Spki(otherRaw), "PKIX_ED25519", DateTimeOffset.UnixEpoch, null);
+        Assert.Throws<NoteVerificationException>(() => CheckpointVerifier.Verify(otherLog, note));
+    }
 }

@@ -58,10 +58,10 @@ internal sealed partial class PinLookup
     /// <summary>The store's pin for a tag, verified and cached; null when the store has none.</summary>
     public async Task<Sighting?> ReadStoredAsync(TagReference reference, CancellationToken cancellationToken)
     {
-        Sighting? stored;
+        StoredPin? stored;
         try
         {
-            stored = await LedgerGuard.Store("index lookup", () => _store.FindAsync(reference, cancellationToken));
+            stored = await LedgerGuard.Store("index lookup", () => _store.FindStoredAsync(reference, cancellationToken));
         }
         catch (FormatException e)
         {
@@ -73,12 +73,24 @@ internal sealed partial class PinLookup
             return null;
         }
 
-        var pin = Verify(stored);
+        // The very row this process verified before: its content is what was checked.
+        if (_verified.Rows.TryGet(reference, stored.Content, out var logTime) && stored.Pin.Reference == reference)
+        {
+            var known = stored.Pin with { LogTime = logTime };
+            _verified.Remember(known);
+            return known;
+        }
+
+        var pin = Verify(stored.Pin);
         var proven = false;
         await LedgerGuard.Admit(async () => proven = await _gate.AdmitStoredAsync(pin, cancellationToken));
         if (!proven)
         {
             Log.StoredPinUnproven(_logger, reference.Canonical, pin.LogIndex);
+        }
+        else
+        {
+            _verified.Rows.Remember(reference, stored.Content, pin.LogTime);
         }
 
         _verified.Remember(pin);

@@ -20,7 +20,7 @@ namespace Tlogistry.Ledger;
 /// </summary>
 internal sealed class TagLedger
 {
-    private readonly VerifiedPins _verified = new();
+    private readonly VerifiedPins _verified;
     private readonly LedgerFindings _findings;
     private readonly PinLookup _lookup;
     private readonly PinRecorder _recorder;
@@ -28,8 +28,10 @@ internal sealed class TagLedger
     private readonly TlogistryMetrics? _metrics;
     private readonly ConcurrentDictionary<TagReference, Lazy<Task<(Sighting Pin, bool Recorded)>>> _inFlight = new();
 
-    public TagLedger(ISightingIndex store, ITransparencyLog log, IEnvelopeSigner signer, SightingReader reader, TimeProvider time, ILogger<TagLedger> logger, TlogistryMetrics? metrics = null, LogHistory? history = null)
+    /// <param name="verified">What this process has verified; its default bounds suit a service.</param>
+    public TagLedger(ISightingIndex store, ITransparencyLog log, IEnvelopeSigner signer, SightingReader reader, TimeProvider time, ILogger<TagLedger> logger, TlogistryMetrics? metrics = null, LogHistory? history = null, VerifiedPins? verified = null)
     {
+        _verified = verified ?? new VerifiedPins();
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentNullException.ThrowIfNull(log);
         Identity = reader.Identity;

@@ -8,7 +8,7 @@ namespace Tlogistry.Ledger;
 /// Pins already verified against the log, by tag reference, so a warm tag asks neither the
 /// store nor the log. Bounded by bytes (<see cref="DefaultCapacityBytes"/>): when full, the
 /// tags least recently pulled go first, and such a tag's next pull reads and verifies its pin
-/// again from the store and the log.
+/// again from the store, verified in full unless its row is one <see cref="Rows"/> holds.
 /// </summary>
 internal sealed class VerifiedPins
 {
@@ -17,10 +17,14 @@ internal sealed class VerifiedPins
 
     private readonly ByteBoundedCache<TagReference, Sighting> _pins;
 
-    public VerifiedPins(long capacityBytes = DefaultCapacityBytes)
+    public VerifiedPins(long capacityBytes = DefaultCapacityBytes, long rowCapacityBytes = VerifiedRows.DefaultCapacityBytes)
     {
         _pins = new ByteBoundedCache<TagReference, Sighting>(capacityBytes, static (_, pin) => PinBytes.Of(pin));
+        Rows = new VerifiedRows(rowCapacityBytes);
     }
+
+    /// <summary>The stored rows verified, by digest: many more tags than the pins held in full.</summary>
+    public VerifiedRows Rows { get; }
 
     public long CapacityBytes => _pins.CapacityBytes;
 
@@ -33,5 +37,9 @@ internal sealed class VerifiedPins
 
     public void Remember(Sighting pin) => _pins.Set(pin.Reference, pin);
 
-    public void Forget(TagReference reference) => _pins.Remove(reference);
+    public void Forget(TagReference reference)
+    {
+        _pins.Remove(reference);
+        Rows.Forget(reference);
+    }
 }

@@ -14,6 +14,9 @@ internal interface ISightingIndex : IIntentJournal, IHeldManifests, ITagMoves
 
     Task<Sighting?> FindAsync(TagReference reference, CancellationToken cancellationToken);
 
+    /// <summary>The tag's row with a digest of its content (<see cref="StoredPin.Content"/>), or null.</summary>
+    Task<StoredPin?> FindStoredAsync(TagReference reference, CancellationToken cancellationToken);
+
     /// <summary>Stores a sighting durably. A second sighting for the same reference is an error.</summary>
     Task SaveAsync(Sighting sighting, CancellationToken cancellationToken);
 

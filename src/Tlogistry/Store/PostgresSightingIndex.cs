@@ -56,15 +56,18 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
         return new PostgresSightingIndex(source, lockTimeout, maxMoveRows, description);
     }
 
-    public Task<Sighting?> FindAsync(TagReference reference, CancellationToken cancellationToken) =>
+    public async Task<Sighting?> FindAsync(TagReference reference, CancellationToken cancellationToken) =>
+        (await FindStoredAsync(reference, cancellationToken))?.Pin;
+
+    public Task<StoredPin?> FindStoredAsync(TagReference reference, CancellationToken cancellationToken) =>
         RetryOnceAsync(() => FindOnceAsync(reference, cancellationToken), cancellationToken);
 
-    private async Task<Sighting?> FindOnceAsync(TagReference reference, CancellationToken cancellationToken)
+    private async Task<StoredPin?> FindOnceAsync(TagReference reference, CancellationToken cancellationToken)
     {
         await using var cmd = _source.CreateCommand($"SELECT {Columns} FROM tlogistry_sightings WHERE reference = @r");
         cmd.Parameters.AddWithValue("r", reference.Canonical);
         await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
-        return await r.ReadAsync(cancellationToken) ? Read(r) : null;
+        return await r.ReadAsync(cancellationToken) ? ReadStored(r) : null;
     }
 
     /// <summary>
@@ -337,14 +340,15 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
 
     public ValueTask DisposeAsync() => _source.DisposeAsync();
 
-    private static Sighting Read(System.Data.Common.DbDataReader r) => new(
-        TagReference.ParseCanonical(r.GetString(0)),
-        Digest.Parse(r.GetString(1)),
-        r.GetString(2),
-        r.GetFieldValue<DateTimeOffset>(3),
-        r.GetString(4),
-        r.GetString(5),
-        BundleJson.Read(r.GetFieldValue<byte[]>(6)));
+    private static Sighting Read(System.Data.Common.DbDataReader r) => ReadStored(r).Pin;
+
+    private static StoredPin ReadStored(System.Data.Common.DbDataReader r)
+    {
+        var (reference, digest, mediaType, observedAt, upstream, identity, bundle) =
+            (r.GetString(0), r.GetString(1), r.GetString(2), r.GetFieldValue<DateTimeOffset>(3), r.GetString(4), r.GetString(5), r.GetFieldValue<byte[]>(6));
+        var pin = new Sighting(TagReference.ParseCanonical(reference), Digest.Parse(digest), mediaType, observedAt, upstream, identity, BundleJson.Read(bundle));
+        return new StoredPin(pin, StoredPin.Digest(reference, digest, mediaType, observedAt, upstream, identity, bundle));
+    }
 
     /// <summary>
     /// A held tag lock: disposing unlocks it and returns the connection to the pool. When the

@@ -111,14 +111,17 @@ internal sealed partial class SqliteSightingIndex : ISightingIndex
 
     public string Description { get; }
 
-    public Task<Sighting?> FindAsync(TagReference reference, CancellationToken cancellationToken)
+    public async Task<Sighting?> FindAsync(TagReference reference, CancellationToken cancellationToken) =>
+        (await FindStoredAsync(reference, cancellationToken))?.Pin;
+
+    public Task<StoredPin?> FindStoredAsync(TagReference reference, CancellationToken cancellationToken)
     {
         using var c = Open();
         using var cmd = c.CreateCommand();
         cmd.CommandText = $"SELECT {Columns} FROM sightings WHERE reference = $r";
         cmd.Parameters.AddWithValue("$r", reference.Canonical);
         using var r = cmd.ExecuteReader();
-        return Task.FromResult(r.Read() ? Read(r) : null);
+        return Task.FromResult(r.Read() ? ReadStored(r) : null);
     }
 
     public Task SaveAsync(Sighting s, CancellationToken cancellationToken)
@@ -304,14 +307,15 @@ internal sealed partial class SqliteSightingIndex : ISightingIndex
         cmd.ExecuteNonQuery();
     }
 
-    private static Sighting Read(System.Data.Common.DbDataReader r) => new(
-        TagReference.ParseCanonical(r.GetString(0)),
-        Digest.Parse(r.GetString(1)),
-        r.GetString(2),
-        DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(3)),
-        r.GetString(4),
-        r.GetString(5),
-        BundleJson.Read((byte[])r.GetValue(6)));
+    private static Sighting Read(System.Data.Common.DbDataReader r) => ReadStored(r).Pin;
+
+    private static StoredPin ReadStored(System.Data.Common.DbDataReader r)
+    {
+        var (reference, digest, mediaType, observedAt, upstream, identity, bundle) =
+            (r.GetString(0), r.GetString(1), r.GetString(2), DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(3)), r.GetString(4), r.GetString(5), (byte[])r.GetValue(6));
+        var pin = new Sighting(TagReference.ParseCanonical(reference), Digest.Parse(digest), mediaType, observedAt, upstream, identity, BundleJson.Read(bundle));
+        return new StoredPin(pin, StoredPin.Digest(reference, digest, mediaType, observedAt, upstream, identity, bundle));
+    }
 
     private sealed class NoLock : IAsyncDisposable
     {

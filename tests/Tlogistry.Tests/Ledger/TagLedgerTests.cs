@@ -175,6 +175,27 @@ public abstract class TagLedgerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARowVerifiedOnceIsServedFromItsDigestUntilItIsEditedThenFailsClosedInTheSameProcess()
+    {
+        // No pin is held in full: every pull reads the store, as most do in a store of millions of tags.
+        var verified = new VerifiedPins(capacityBytes: 0);
+        var (ledger, _, _) = await OpenAsync(verified);
+        var tag = Typed.Tag("ghcr.io/org/app:v7");
+        await ledger.ObserveAsync(Seen("ghcr.io/org/app:v7", D('a')), Ct);
+        Assert.Equal(PinOutcome.Match, (await ledger.ObserveAsync(Seen("ghcr.io/org/app:v7", D('a')), Ct)).Outcome);
+        var row = (await (await Store.OpenAsync()).FindStoredAsync(tag, Ct))!;
+        Assert.True(verified.Rows.TryGet(tag, row.Content, out var logTime));
+        var again = await ledger.ObserveAsync(Seen("ghcr.io/org/app:v7", D('a')), Ct);
+        Assert.Equal((PinOutcome.Match, logTime), (again.Outcome, again.Pin.LogTime));
+
+        // Edited behind the log's back while the process runs: another row, verified in full, refused.
+        Assert.Equal(1, await Store.SetDigestsAsync(D('b')));
+        await Assert.ThrowsAsync<LedgerIntegrityException>(() => ledger.ObserveAsync(Seen("ghcr.io/org/app:v7", D('b')), Ct));
+        await Store.SetBundlesAsync("{\"mediaType\":\"x\"}");
+        await Assert.ThrowsAsync<LedgerIntegrityException>(() => ledger.ObserveAsync(Seen("ghcr.io/org/app:v7", D('a')), Ct));
+    }
+
+    [Fact]
     public async Task ADeletedIndexRowIsFoundInTheLogSoAMovedTagIsRefusedAndTheRowRestored()
     {
         var (ledger, log, _) = await OpenAsync();
@@ -291,7 +312,7 @@ public abstract class TagLedgerTests : IAsyncLifetime
     }
 
     /// <summary>A ledger as a process starting on the data directory and the store would build it.</summary>
-    private async Task<(TagLedger Ledger, EmbeddedLog Log, InstanceKey Key)> OpenAsync()
+    private async Task<(TagLedger Ledger, EmbeddedLog Log, InstanceKey Key)> OpenAsync(VerifiedPins? verified = null)
     {
         var key = InstanceKey.LoadOrCreate(_dir.Combine("signing-key.pem"));
         var log = EmbeddedLog.Open(_dir.Combine("log"), NullLogger.Instance, EmbeddedEntry.Subject);
@@ -300,7 +321,7 @@ public abstract class TagLedgerTests : IAsyncLifetime
         var reader = new SightingReader(new BundleVerifier(TrustedRoot.PublicGood.WithLogs([log.Trusted])), new KeyPolicy([key.PublicKeyDer]), key.Identity, SignerMaterial.ForKey(key.PublicKeyDer), TimeProvider.System);
         var index = await Store.OpenAsync();
         var history = new LogHistory(index, new EmbeddedCheckpoints(log), log.Trusted, NullLogger<LogHistory>.Instance);
-        var ledger = new TagLedger(index, new EmbeddedSightingLog(log, TimeProvider.System), key, reader, TimeProvider.System, NullLogger<TagLedger>.Instance, history: history);
+        var ledger = new TagLedger(index, new EmbeddedSightingLog(log, TimeProvider.System), key, reader, TimeProvider.System, NullLogger<TagLedger>.Instance, history: history, verified: verified);
         return (ledger, log, key);
     }
 

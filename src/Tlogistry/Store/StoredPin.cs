@@ -1,0 +1,40 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Tlogistry.Store;
+
+/// <summary>
+/// A sighting as the store holds it, with <paramref name="Content"/>: a digest of every column
+/// it was read from, so a reader that verified this very row once can tell it from a row
+/// changed since (an edit of any column, the bundle's bytes included, changes it).
+/// </summary>
+internal sealed record StoredPin(Sighting Pin, UInt128 Content)
+{
+    /// <summary>The first 16 bytes of SHA-256 over the columns, each length-prefixed.</summary>
+    public static UInt128 Digest(string reference, string digest, string mediaType, DateTimeOffset observedAt, string upstream, string identity, byte[] bundle)
+    {
+        ArgumentNullException.ThrowIfNull(bundle);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var text in new[] { reference, digest, mediaType, upstream, identity })
+        {
+            Append(hash, Encoding.UTF8.GetBytes(text));
+        }
+
+        Span<byte> ticks = stackalloc byte[8];
+        BinaryPrimitives.WriteInt64BigEndian(ticks, observedAt.UtcTicks);
+        hash.AppendData(ticks);
+        Append(hash, bundle);
+        Span<byte> sum = stackalloc byte[32];
+        hash.GetHashAndReset(sum);
+        return BinaryPrimitives.ReadUInt128BigEndian(sum);
+    }
+
+    private static void Append(IncrementalHash hash, ReadOnlySpan<byte> part)
+    {
+        Span<byte> length = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(length, part.Length);
+        hash.AppendData(length);
+        hash.AppendData(part);
+    }
+}

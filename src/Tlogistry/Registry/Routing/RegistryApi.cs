@@ -50,7 +50,7 @@ internal sealed class RegistryApi : IDisposable
         _endpoints = endpoints;
         _upstreamSlots = new UpstreamSlots(upstream.MaxConcurrentRequests, upstream.ResponseTimeout);
         _tags = new ManifestByTag(
-            new TagManifests(manifests, manifestCache, ledger),
+            new TagManifests(manifests, manifestCache, ledger, held),
             ledger,
             tagPolicy,
             onUnavailable,

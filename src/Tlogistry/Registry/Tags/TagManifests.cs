@@ -7,19 +7,21 @@ namespace Tlogistry.Registry.Tags;
 
 /// <summary>
 /// Where the tag flow's manifests come from: the tag as upstream has it now (a HEAD when the
-/// pinned bytes are in memory), and, for serve-pinned, the pinned manifest by digest.
+/// pinned bytes are in memory or held in the store), and, for serve-pinned, the pinned manifest by digest.
 /// </summary>
 internal sealed class TagManifests
 {
     private readonly ManifestFetcher _manifests;
     private readonly ManifestCache _manifestCache;
     private readonly TagLedger _ledger;
+    private readonly HeldPins _held;
 
-    public TagManifests(ManifestFetcher manifests, ManifestCache manifestCache, TagLedger ledger)
+    public TagManifests(ManifestFetcher manifests, ManifestCache manifestCache, TagLedger ledger, HeldPins held)
     {
         _manifests = manifests;
         _manifestCache = manifestCache;
         _ledger = ledger;
+        _held = held;
     }
 
     /// <summary>The tag's headers only (its bytes when upstream names no digest or a type that is not served).</summary>
@@ -35,19 +37,21 @@ internal sealed class TagManifests
     public void Keep(ImageName name, UpstreamManifest manifest) => _manifestCache.Add(name, manifest);
 
     /// <summary>
-    /// GET of a tag: when its pin is verified and the pinned manifest is in memory, a HEAD
-    /// upstream is enough to see whether the tag still points there, and the bytes served are
-    /// the ones hashed when they were cached. Any other answer gets a full GET, so a refusal is
-    /// always decided on bytes read now.
+    /// GET of a tag: when it has a verified pin whose manifest is in memory or held in the
+    /// store (its bytes hashed to the pin when read), a HEAD upstream is enough to see whether
+    /// the tag still points there, and the bytes served are those. Any other answer gets a full
+    /// GET, so a refusal is always decided on bytes read now. A tag with no pin costs nothing
+    /// more here: the store has no held bytes for it, and only a tag with a pin is looked up.
     /// </summary>
     public async Task<UpstreamManifest> FetchWarmAsync(ImageName name, string tag, string reference, CancellationToken ct)
     {
-        if (_ledger.CachedPin(TagReference.Create(name, tag)) is { } pin && _manifestCache.TryGet(name, pin.Digest.ToString(), out var cached))
+        var pinned = TagReference.Create(name, tag);
+        if (await PinnedBytesAsync(name, pinned, ct) is { } held)
         {
             var current = await _manifests.HeadAsync(name, tag, ct);
-            if (current.Bytes is null && string.Equals(current.Digest, pin.Digest.ToString(), StringComparison.Ordinal))
+            if (current.Bytes is null && string.Equals(current.Digest, held.Digest, StringComparison.Ordinal))
             {
-                return new UpstreamManifest(cached.Bytes, cached.MediaType, cached.Digest, cached.Bytes.Length, current.Url);
+                return new UpstreamManifest(held.Bytes!, held.MediaType, held.Digest, held.Bytes!.Length, current.Url);
             }
 
             // HEAD fell back to a GET (no digest header), or the tag moved: decide on bytes.
@@ -55,6 +59,25 @@ internal sealed class TagManifests
         }
 
         return await _manifests.GetAsync(name, tag, ct);
+    }
+
+    /// <summary>The pin's manifest from memory, else from the store's held bytes; null when neither has it.</summary>
+    private async Task<UpstreamManifest?> PinnedBytesAsync(ImageName name, TagReference pinned, CancellationToken ct)
+    {
+        var pin = _ledger.CachedPin(pinned);
+        if (pin is not null && _manifestCache.TryGet(name, pin.Digest.ToString(), out var cached))
+        {
+            return new UpstreamManifest(cached.Bytes, cached.MediaType, cached.Digest, cached.Bytes.Length, _manifests.UrlFor(name, cached.Digest));
+        }
+
+        // Asked of the store only for a tag it holds bytes for, so a first sighting reads one row and no pin.
+        if (await _held.FindAsync(pinned, ct) is not { } row)
+        {
+            return null;
+        }
+
+        pin ??= await _ledger.FindPinAsync(pinned, ct);
+        return pin is null ? null : _held.Verify(row, pin, _manifests.UrlFor(name, pin.Digest.ToString()));
     }
 
     /// <summary>

@@ -93,7 +93,7 @@ internal sealed class TlogistryOptions
     public List<string> Notify { get; init; } = [];
 
     /// <summary>Bytes of manifests kept in memory by digest (immutable, so never stale); 0 turns the cache off.</summary>
-    public long ManifestCacheBytes { get; set; } = 64L * 1024 * 1024;
+    public long ManifestCacheBytes { get; set; } = 16L * 1024 * 1024;
 
     /// <summary>Bytes of pinned manifests held in the store for answering without upstream; 0 holds none.</summary>
     public long HeldManifestBytes { get; set; } = Registry.Tags.HeldPinSettings.DefaultMaxBytes;

@@ -12,8 +12,11 @@ namespace Tlogistry.Ledger;
 /// </summary>
 internal sealed class VerifiedPins
 {
-    /// <summary>About 20,000 pins signed by a key, or 6,000 keyless pins with their certificates.</summary>
-    public const long DefaultCapacityBytes = 64L * 1024 * 1024;
+    /// <summary>
+    /// About 5,000 pins signed by a key, or 1,500 keyless pins with their certificates: the hot
+    /// tags. The rest are read from the store, trusted by <see cref="VerifiedRows"/>.
+    /// </summary>
+    public const long DefaultCapacityBytes = 16L * 1024 * 1024;
 
     private readonly ByteBoundedCache<TagReference, Sighting> _pins;
 

@@ -20,10 +20,10 @@ internal sealed class HeldPins
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     /// <summary>
-    /// The bytes each of the two maps below holds at most (about 50,000 tags of typical length):
+    /// The bytes each of the two maps below holds at most (about 25,000 tags of typical length):
     /// a tag forgotten costs only one more question upstream, or one more write.
     /// </summary>
-    public const long DefaultCapacityBytes = 16L * 1024 * 1024;
+    public const long DefaultCapacityBytes = 8L * 1024 * 1024;
 
     // When each tag was last confirmed upstream, in this process's memory (each replica keeps its own).
     private readonly ByteBoundedCache<TagReference, DateTimeOffset> _confirmed;

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using Tlogistry.Caching;
+using System.Collections.Concurrent;
 using Tlogistry.Transparency.Notes;
 
 namespace Tlogistry.Transparency.Sigstore;
@@ -14,14 +14,14 @@ namespace Tlogistry.Transparency.Sigstore;
 /// </summary>
 internal static class CheckpointVerifier
 {
-    /// <summary>The bytes the notes already verified may hold (about 6,000 checkpoints).</summary>
-    public const long VerifiedCapacityBytes = 1024 * 1024;
+    /// <summary>Notes already verified that are kept (each a key of 44 characters and a parsed checkpoint, about 300 bytes).</summary>
+    public const int VerifiedCapacity = 4096;
 
     // Notes already verified, by the hash of the log's key, its ID and the note's text: the
     // answer is a function of those alone, and one checkpoint covers every entry a batch
     // appended, so a process checks each checkpoint's signature once, not once per pin read.
-    private static readonly ByteBoundedCache<string, Checkpoint> Verified = new(VerifiedCapacityBytes, static (key, checkpoint) =>
-        MemorySize.Of(key) + MemorySize.Object + MemorySize.Of(checkpoint.Origin) + MemorySize.Of(checkpoint.RootHash) + checkpoint.Extensions.Sum(e => MemorySize.Of(e)));
+    // When full it starts again empty: a later note costs one more signature check.
+    private static readonly ConcurrentDictionary<string, Checkpoint> Verified = new(StringComparer.Ordinal);
 
     /// <summary>Throws <see cref="NoteVerificationException"/> unless the note is a checkpoint signed by the log's key.</summary>
     public static Checkpoint Verify(TrustedLog log, string signedNote)
@@ -29,13 +29,18 @@ internal static class CheckpointVerifier
         ArgumentNullException.ThrowIfNull(log);
         ArgumentNullException.ThrowIfNull(signedNote);
         var key = CacheKey(log, signedNote);
-        if (Verified.TryGet(key, out var known))
+        if (Verified.TryGetValue(key, out var known))
         {
             return known;
         }
 
         var checkpoint = VerifyOnce(log, signedNote);
-        Verified.Set(key, checkpoint);
+        if (Verified.Count >= VerifiedCapacity)
+        {
+            Verified.Clear();
+        }
+
+        Verified[key] = checkpoint;
         return checkpoint;
     }
 

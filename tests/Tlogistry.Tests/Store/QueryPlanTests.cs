@@ -24,26 +24,7 @@ public sealed class QueryPlanTests
     [MemberData(nameof(SqlitePagedQueries))]
     public void SqlitePagesWalkAnIndexInOrderWithALimit(string query)
     {
-        using var dir = new TempDirectory();
-        var path = Path.Combine(dir.Path, "index.db");
-        _ = new SqliteSightingIndex(path);
-        using var c = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path }.ToString());
-        c.Open();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = "EXPLAIN QUERY PLAN " + query;
-        foreach (var name in new[] { "$lo", "$hi", "$after", "$limit" })
-        {
-            cmd.Parameters.AddWithValue(name, name == "$limit" ? 101 : name == "$after" ? 0 : "ghcr.io/org/app:");
-        }
-
-        var plan = new List<string>();
-        using (var r = cmd.ExecuteReader())
-        {
-            while (r.Read())
-            {
-                plan.Add(r.GetString(3));
-            }
-        }
+        var plan = SqlitePlan(query, name => name == "$limit" ? 101 : name == "$after" ? 0 : "ghcr.io/org/app:", "$lo", "$hi", "$after", "$limit");
 
         Assert.Contains("LIMIT", query, StringComparison.Ordinal);
         Assert.NotEmpty(plan);
@@ -76,22 +57,7 @@ public sealed class QueryPlanTests
             SELECT 'ghcr.io/org/app' || (g % 50) || ':t' || g, '\x00'::bytea FROM generate_series(1, 20000) g;
             ANALYZE tlogistry_sightings; ANALYZE tlogistry_intents;
             """);
-        await using var c = new NpgsqlConnection(database.ConnectionString);
-        await c.OpenAsync(Ct);
-        await using var cmd = new NpgsqlCommand("EXPLAIN " + query, c);
-        cmd.Parameters.AddWithValue("lo", "ghcr.io/org/app7:");
-        cmd.Parameters.AddWithValue("hi", "ghcr.io/org/app7;");
-        cmd.Parameters.AddWithValue("after", 0L);
-        cmd.Parameters.AddWithValue("limit", 101L);
-        var plan = new List<string>();
-        await using (var r = await cmd.ExecuteReaderAsync(Ct))
-        {
-            while (await r.ReadAsync(Ct))
-            {
-                plan.Add(r.GetString(0).Trim());
-            }
-        }
-
+        var plan = await PostgresPlanAsync(database, query, ("lo", "ghcr.io/org/app7:"), ("hi", "ghcr.io/org/app7;"), ("after", 0L), ("limit", 101L));
         var text = string.Join("\n", plan);
         Assert.StartsWith("Limit", plan[0], StringComparison.Ordinal);
         Assert.Contains("Index Scan", text, StringComparison.Ordinal);
@@ -102,26 +68,7 @@ public sealed class QueryPlanTests
     [Fact]
     public void SqliteHoldingAManifestReadsTheTotalNotEveryHeldRow()
     {
-        using var dir = new TempDirectory();
-        var path = Path.Combine(dir.Path, "index.db");
-        _ = new SqliteSightingIndex(path);
-        using var c = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path }.ToString());
-        c.Open();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = "EXPLAIN QUERY PLAN " + SqliteSightingIndex.HoldQuery;
-        foreach (var name in new[] { "$r", "$d", "$mt", "$n", "$b", "$max" })
-        {
-            cmd.Parameters.AddWithValue(name, name is "$n" or "$max" ? 1 : "x");
-        }
-
-        var plan = new List<string>();
-        using (var r = cmd.ExecuteReader())
-        {
-            while (r.Read())
-            {
-                plan.Add(r.GetString(3));
-            }
-        }
+        var plan = SqlitePlan(SqliteSightingIndex.HoldQuery, name => name is "$n" or "$max" ? 1 : "x", "$r", "$d", "$mt", "$n", "$b", "$max");
 
         Assert.Contains(plan, step => step.Contains("held_total", StringComparison.Ordinal));
         Assert.DoesNotContain(plan, step => step.StartsWith("SCAN held_manifests", StringComparison.Ordinal));
@@ -142,27 +89,55 @@ public sealed class QueryPlanTests
             ANALYZE tlogistry_held_manifests;
             """);
         Assert.Equal(2_000_000L, await database.ScalarAsync<long>("SELECT bytes FROM tlogistry_held_total"));
-        await using var c = new NpgsqlConnection(database.ConnectionString);
-        await c.OpenAsync(Ct);
-        await using var cmd = new NpgsqlCommand("EXPLAIN " + PostgresSightingIndex.HoldQuery, c);
-        foreach (var name in new[] { "r", "d", "mt", "b" })
-        {
-            cmd.Parameters.AddWithValue(name, name == "b" ? new byte[] { 1 } : "x");
-        }
-
-        cmd.Parameters.AddWithValue("n", 1L);
-        cmd.Parameters.AddWithValue("max", 1L);
-        var plan = new List<string>();
-        await using (var r = await cmd.ExecuteReaderAsync(Ct))
-        {
-            while (await r.ReadAsync(Ct))
-            {
-                plan.Add(r.GetString(0).Trim());
-            }
-        }
-
+        var plan = await PostgresPlanAsync(database, PostgresSightingIndex.HoldQuery, ("r", "x"), ("d", "x"), ("mt", "x"), ("b", new byte[] { 1 }), ("n", 1L), ("max", 1L));
         var text = string.Join("\n", plan);
         Assert.Contains("tlogistry_held_total", text, StringComparison.Ordinal);
         Assert.DoesNotContain("Seq Scan on tlogistry_held_manifests", text, StringComparison.Ordinal);
+    }
+
+    /// <summary>The steps of SQLite's plan for <paramref name="query"/> on a new store, each parameter bound by <paramref name="value"/>.</summary>
+    private static List<string> SqlitePlan(string query, Func<string, object> value, params string[] parameters)
+    {
+        using var dir = new TempDirectory();
+        var path = Path.Combine(dir.Path, "index.db");
+        _ = new SqliteSightingIndex(path);
+        using var c = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path }.ToString());
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "EXPLAIN QUERY PLAN " + query;
+        foreach (var name in parameters)
+        {
+            cmd.Parameters.AddWithValue(name, value(name));
+        }
+
+        var plan = new List<string>();
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            plan.Add(r.GetString(3));
+        }
+
+        return plan;
+    }
+
+    /// <summary>The lines of PostgreSQL's <c>EXPLAIN</c> of <paramref name="query"/>.</summary>
+    private static async Task<List<string>> PostgresPlanAsync(PostgresDatabase database, string query, params (string Name, object Value)[] parameters)
+    {
+        await using var c = new NpgsqlConnection(database.ConnectionString);
+        await c.OpenAsync(Ct);
+        await using var cmd = new NpgsqlCommand("EXPLAIN " + query, c);
+        foreach (var (name, v) in parameters)
+        {
+            cmd.Parameters.AddWithValue(name, v);
+        }
+
+        var plan = new List<string>();
+        await using var r = await cmd.ExecuteReaderAsync(Ct);
+        while (await r.ReadAsync(Ct))
+        {
+            plan.Add(r.GetString(0).Trim());
+        }
+
+        return plan;
     }
 }

@@ -36,8 +36,7 @@ public sealed class CheckpointVerifierTests
     public void SelfHostedLogCheckpointVerifies()
     {
         var signer = Ed25519NoteSigner.Generate("tlogistry.local/test");
-        var raw = Convert.FromBase64String(signer.Vkey.Split('+', 3)[2])[1..];
-        var log = new TrustedLog("http://127.0.0.1", LogIds.ForEd25519NoteKey(signer.Name, raw), PublicKeySignature.Ed25519Spki(raw), "PKIX_ED25519", DateTimeOffset.UnixEpoch, null);
+        var log = LogOf(signer);
         var note = NoteOpener.Sign(new Checkpoint(signer.Name, 3, new byte[32], []).Format(), signer);
 
         Assert.Equal(3, CheckpointVerifier.Verify(log, note).Size);
@@ -48,8 +47,7 @@ public sealed class CheckpointVerifierTests
     public void ANoteVerifiedOnceDoesNotVouchForAnotherSignatureOrAnotherLog()
     {
         var signer = Ed25519NoteSigner.Generate("tlogistry.local/cache");
-        var raw = Convert.FromBase64String(signer.Vkey.Split('+', 3)[2])[1..];
-        var log = new TrustedLog("http://127.0.0.1", LogIds.ForEd25519NoteKey(signer.Name, raw), PublicKeySignature.Ed25519Spki(raw), "PKIX_ED25519", DateTimeOffset.UnixEpoch, null);
+        var log = LogOf(signer);
         var note = NoteOpener.Sign(new Checkpoint(signer.Name, 7, new byte[32], []).Format(), signer);
         Assert.Equal(7, CheckpointVerifier.Verify(log, note).Size);
         Assert.Equal(7, CheckpointVerifier.Verify(log, note).Size);
@@ -60,9 +58,13 @@ public sealed class CheckpointVerifierTests
         Assert.Throws<NoteVerificationException>(() => CheckpointVerifier.Verify(log, forged));
 
         // The verified note itself, asked of a log with another key: refused, not found in the cache.
-        var other = Ed25519NoteSigner.Generate("tlogistry.local/cache");
-        var otherRaw = Convert.FromBase64String(other.Vkey.Split('+', 3)[2])[1..];
-        var otherLog = new TrustedLog("http://127.0.0.1", LogIds.ForEd25519NoteKey(other.Name, otherRaw), PublicKeySignature.Ed25519Spki(otherRaw), "PKIX_ED25519", DateTimeOffset.UnixEpoch, null);
-        Assert.Throws<NoteVerificationException>(() => CheckpointVerifier.Verify(otherLog, note));
+        Assert.Throws<NoteVerificationException>(() => CheckpointVerifier.Verify(LogOf(Ed25519NoteSigner.Generate("tlogistry.local/cache")), note));
+    }
+
+    /// <summary>A tiles log trusted under <paramref name="signer"/>'s key.</summary>
+    private static TrustedLog LogOf(Ed25519NoteSigner signer)
+    {
+        var raw = Convert.FromBase64String(signer.Vkey.Split('+', 3)[2])[1..];
+        return new TrustedLog("http://127.0.0.1", LogIds.ForEd25519NoteKey(signer.Name, raw), PublicKeySignature.Ed25519Spki(raw), "PKIX_ED25519", DateTimeOffset.UnixEpoch, null);
     }
 }

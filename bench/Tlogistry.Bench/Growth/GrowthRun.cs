@@ -59,8 +59,13 @@ internal sealed class GrowthRun(GrowthOptions o, string work, ScriptedUpstream u
                 var spread = size;
                 Func<int, (string, string)> seededTag = i => GrowthTags.Seeded(Spread(i, spread));
                 Check(await GrowthLoad.PullAsync(server.BaseUri, o.WarmUp, o.Connections, i => GrowthTags.Seeded(Spread(i + o.Warm, spread)), firstSeen: false), "warm-up");
+                // RSS sampled every 250 ms through the timed GETs, the median reported: one sample
+                // lands anywhere in the collector's cycle, tens of MB apart.
+                using var sampling = new CancellationTokenSource();
+                var samples = SampleRssAsync(server, sampling.Token);
                 var warm = Check(await GrowthLoad.PullAsync(server.BaseUri, o.Warm, o.Connections, seededTag, firstSeen: false), "warm GET");
-                var rss = server.RssKiB() * 1024.0 / 1e6;
+                await sampling.CancelAsync();
+                var rss = Median(await samples) * 1024.0 / 1e6;
                 Progress($"{kind} at {size:#,0}: warm p50 {warm.P50:0.00} ms p99 {warm.P99:0.00} ms, RSS {rss:0} MB; {o.Cold} cold first sightings, one at a time");
                 var cold = Check(await GrowthLoad.PullAsync(server.BaseUri, o.Cold, 1, i => GrowthTags.Fresh("c" + Run, size, i), firstSeen: true), "cold GET");
                 Progress($"{kind} at {size:#,0}: cold p50 {cold.P50:0.00} ms p99 {cold.P99:0.00} ms; {o.First} first sightings from {o.Clients} clients");
@@ -95,6 +100,30 @@ internal sealed class GrowthRun(GrowthOptions o, string work, ScriptedUpstream u
         }
 
         return rows;
+    }
+
+    private static async Task<List<long>> SampleRssAsync(ServerProcess server, CancellationToken ct)
+    {
+        var samples = new List<long>();
+        try
+        {
+            while (true)
+            {
+                samples.Add(server.RssKiB());
+                await Task.Delay(250, ct);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            samples.Add(server.RssKiB());
+            return samples;
+        }
+    }
+
+    private static double Median(List<long> values)
+    {
+        values.Sort();
+        return values.Count % 2 == 1 ? values[values.Count / 2] : (values[(values.Count / 2) - 1] + values[values.Count / 2]) / 2.0;
     }
 
     /// <summary>Request <paramref name="i"/>'s seeded tag: a fixed pseudo-random spread over all <paramref name="size"/> of them.</summary>

@@ -19,24 +19,30 @@ namespace Tlogistry.Ledger;
 /// </summary>
 internal sealed class VerifiedRows
 {
-    /// <summary>About 640,000 tags.</summary>
+    /// <summary>About 320,000 tags (fewer than half the bound's entries: see <see cref="PerGeneration"/>).</summary>
     public const long DefaultCapacityBytes = 32L * 1024 * 1024;
 
-    // A Dictionary<UInt128, Row> entry: key, value, hash code and chain index, plus its bucket.
-    internal const int EntryBytes = 16 + 24 + 4 + 4 + 4;
+    // A Dictionary<Tag, Row> entry (all fields 8-byte aligned): hash code and chain index, key,
+    // value, plus its bucket.
+    internal const int EntryBytes = 4 + 4 + 16 + 24 + 4;
+
+    // Two generations, each a dictionary whose arrays may be up to twice its entries while it
+    // grows: entries per generation are a quarter of what the bound would hold, so the arrays
+    // never pass it.
+    private const int PerGeneration = 4;
 
     private const long NoTime = long.MinValue;
 
     private readonly Lock _lock = new();
     private readonly int _generationEntries;
-    private Dictionary<UInt128, Row> _newer = [];
-    private Dictionary<UInt128, Row> _older = [];
+    private Dictionary<Tag, Row> _newer = [];
+    private Dictionary<Tag, Row> _older = [];
 
     public VerifiedRows(long capacityBytes = DefaultCapacityBytes)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(capacityBytes);
         CapacityBytes = capacityBytes;
-        _generationEntries = (int)Math.Min(int.MaxValue, capacityBytes / EntryBytes / 2);
+        _generationEntries = (int)Math.Min(int.MaxValue, capacityBytes / EntryBytes / PerGeneration);
     }
 
     public long CapacityBytes { get; }
@@ -70,7 +76,7 @@ internal sealed class VerifiedRows
             }
 
             logTime = held.Ticks == NoTime ? null : new DateTimeOffset(held.Ticks, TimeSpan.Zero);
-            return held.Content == row;
+            return held.Content == Tag.Of(row);
         }
     }
 
@@ -80,7 +86,7 @@ internal sealed class VerifiedRows
         lock (_lock)
         {
             _older.Remove(tag);
-            AddNewer(tag, new Row(row, logTime?.UtcTicks ?? NoTime));
+            AddNewer(tag, new Row(Tag.Of(row), logTime?.UtcTicks ?? NoTime));
         }
     }
 
@@ -105,7 +111,7 @@ internal sealed class VerifiedRows
         }
     }
 
-    private void AddNewer(UInt128 tag, Row row)
+    private void AddNewer(Tag tag, Row row)
     {
         if (_generationEntries == 0)
         {
@@ -121,12 +127,18 @@ internal sealed class VerifiedRows
         _newer[tag] = row;
     }
 
-    private static UInt128 Key(TagReference reference)
+    private static Tag Key(TagReference reference)
     {
         Span<byte> sum = stackalloc byte[32];
         SHA256.HashData(Encoding.UTF8.GetBytes(reference.Canonical), sum);
-        return BinaryPrimitives.ReadUInt128BigEndian(sum);
+        return new Tag(BinaryPrimitives.ReadUInt64BigEndian(sum), BinaryPrimitives.ReadUInt64BigEndian(sum[8..]));
     }
 
-    private readonly record struct Row(UInt128 Content, long Ticks);
+    // 16 bytes as two 8-byte halves: UInt128 is 16-byte aligned, which would pad every entry.
+    private readonly record struct Tag(ulong High, ulong Low)
+    {
+        public static Tag Of(UInt128 value) => new((ulong)(value >> 64), (ulong)value);
+    }
+
+    private readonly record struct Row(Tag Content, long Ticks);
 }

@@ -85,7 +85,10 @@ internal static class PostgresMigrations
         """,
 
         // The held manifests' total bytes, kept by a trigger, so their bound is checked without summing every row.
+        // Locked first, so no row written by a replica still running the older version falls
+        // between the sum and the trigger.
         """
+        LOCK TABLE tlogistry_held_manifests IN SHARE ROW EXCLUSIVE MODE;
         CREATE TABLE tlogistry_held_total (id integer PRIMARY KEY CHECK (id = 1), bytes bigint NOT NULL);
         INSERT INTO tlogistry_held_total (id, bytes) SELECT 1, coalesce(sum(size), 0) FROM tlogistry_held_manifests;
         CREATE FUNCTION tlogistry_held_total_track() RETURNS trigger LANGUAGE plpgsql AS $body$

@@ -26,13 +26,15 @@ internal sealed partial class PostgresSightingIndex
     {
         ArgumentNullException.ThrowIfNull(manifest);
 
-        // Already held (another replica, or this one before a restart): a read, which locks no row.
-        await using (var held = _source.CreateCommand("SELECT 1 FROM tlogistry_held_manifests WHERE reference = @r AND digest = @d AND media_type = @mt AND size = @n"))
+        // Already held, byte for byte (another replica, or this one before a restart): a read, which
+        // locks no row. A row whose bytes were altered is not this one, and is written over.
+        await using (var held = _source.CreateCommand("SELECT 1 FROM tlogistry_held_manifests WHERE reference = @r AND digest = @d AND media_type = @mt AND size = @n AND bytes = @b"))
         {
             held.Parameters.AddWithValue("r", manifest.Reference.Canonical);
             held.Parameters.AddWithValue("d", manifest.Digest.ToString());
             held.Parameters.AddWithValue("mt", manifest.MediaType);
             held.Parameters.AddWithValue("n", (long)manifest.Bytes.Length);
+            held.Parameters.AddWithValue("b", manifest.Bytes);
             if (await held.ExecuteScalarAsync(cancellationToken) is not null)
             {
                 return true;

@@ -39,14 +39,16 @@ internal sealed partial class SqliteSightingIndex
         ArgumentNullException.ThrowIfNull(manifest);
         using var c = Open();
 
-        // Already held (another process, or this one before a restart): a read, which takes no write lock.
+        // Already held, byte for byte (another process, or this one before a restart): a read, which
+        // takes no write lock. A row whose bytes were altered is not this one, and is written over.
         using (var held = c.CreateCommand())
         {
-            held.CommandText = "SELECT 1 FROM held_manifests WHERE reference = $r AND digest = $d AND media_type = $mt AND size = $n";
+            held.CommandText = "SELECT 1 FROM held_manifests WHERE reference = $r AND digest = $d AND media_type = $mt AND size = $n AND bytes = $b";
             held.Parameters.AddWithValue("$r", manifest.Reference.Canonical);
             held.Parameters.AddWithValue("$d", manifest.Digest.ToString());
             held.Parameters.AddWithValue("$mt", manifest.MediaType);
             held.Parameters.AddWithValue("$n", (long)manifest.Bytes.Length);
+            held.Parameters.AddWithValue("$b", manifest.Bytes);
             if (held.ExecuteScalar() is not null)
             {
                 return Task.FromResult(true);

@@ -82,6 +82,20 @@ public abstract class SightingIndexTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AHeldRowWhoseBytesWereAlteredIsWrittenOverNotTakenForHeld()
+    {
+        var index = await Store.OpenAsync();
+        var a = Held(Typed.Tag("ghcr.io/org/app:a"), "a");
+        Assert.True(await index.HoldManifestAsync(a, 1 << 20, Ct));
+        await Store.AlterHeldBytesAsync();
+        Assert.NotEqual(a.Bytes, (await index.FindHeldManifestAsync(a.Reference, Ct))!.Bytes);
+
+        // Same tag, digest, type and size: only the bytes tell the altered row from the manifest.
+        Assert.True(await index.HoldManifestAsync(a, 1 << 20, Ct));
+        Assert.Equal(a.Bytes, (await index.FindHeldManifestAsync(a.Reference, Ct))!.Bytes);
+    }
+
+    [Fact]
     public async Task TheBoundFollowsReplacementsOfEverySizeAcrossManyTags()
     {
         var index = await Store.OpenAsync();

@@ -76,7 +76,17 @@ internal sealed class TagManifests
             return null;
         }
 
-        pin ??= await _ledger.FindPinAsync(pinned, ct);
+        try
+        {
+            pin ??= await _ledger.FindPinAsync(pinned, ct);
+        }
+        catch (LedgerUnavailableException)
+        {
+            // The ledger's answer comes after the full GET, as without held bytes (and with it
+            // --on-log-unavailable): this is only a shortcut.
+            return null;
+        }
+
         return pin is null ? null : _held.Verify(row, pin, _manifests.UrlFor(name, pin.Digest.ToString()));
     }
 

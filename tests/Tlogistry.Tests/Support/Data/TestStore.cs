@@ -37,6 +37,9 @@ internal abstract class TestStore : IAsyncDisposable
     /// <summary>Replaces every row's bundle with <paramref name="json"/>.</summary>
     public abstract Task SetBundlesAsync(string json);
 
+    /// <summary>Overwrites every held manifest's bytes with as many zero bytes (the same size, other bytes).</summary>
+    public abstract Task AlterHeldBytesAsync();
+
     /// <summary>Makes the store unreachable for the instances already open.</summary>
     public abstract Task BreakAsync();
 
@@ -77,6 +80,8 @@ internal sealed class SqliteTestStore : TestStore
     public override Task<int> SetDigestsAsync(string digest) => Exec($"UPDATE sightings SET digest = '{digest}'");
 
     public override Task SetBundlesAsync(string json) => Exec($"UPDATE sightings SET bundle = CAST('{json}' AS BLOB)");
+
+    public override Task AlterHeldBytesAsync() => Exec("UPDATE held_manifests SET bytes = zeroblob(length(bytes))");
 
     public override Task BreakAsync()
     {
@@ -145,6 +150,8 @@ internal sealed class PostgresTestStore : TestStore
     public override Task<int> SetDigestsAsync(string digest) => Database.ExecAsync($"UPDATE tlogistry_sightings SET digest = '{digest}'");
 
     public override Task SetBundlesAsync(string json) => Database.ExecAsync($"UPDATE tlogistry_sightings SET bundle = convert_to('{json}', 'UTF8')");
+
+    public override Task AlterHeldBytesAsync() => Database.ExecAsync("UPDATE tlogistry_held_manifests SET bytes = decode(repeat('00', octet_length(bytes)), 'hex')");
 
     public override Task BreakAsync() => Database.RefuseConnectionsAsync();
 

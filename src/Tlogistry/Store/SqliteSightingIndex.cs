@@ -202,12 +202,16 @@ internal sealed partial class SqliteSightingIndex : ISightingIndex
 
     public Task<long> FirstUnindexedAsync(string logId, CancellationToken cancellationToken)
     {
-        // 0 if entry 0 is missing, else the first held index whose successor is missing;
-        // both lookups go through the UNIQUE index on (log_id, log_index).
+        // Indexes are unique and from 0, so as many rows as the highest index plus one means no
+        // gap: the next index is the answer, from one pass over the (log_id, log_index) index and
+        // no probe per row. Otherwise (a stop left a gap): 0 if entry 0 is missing, else the
+        // first held index whose successor is missing, probing the index once per row.
         using var c = Open();
         using var cmd = c.CreateCommand();
         cmd.CommandText = """
-            SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM sightings WHERE log_id = $l AND log_index = 0) THEN 0
+            SELECT CASE WHEN (SELECT count(*) FROM sightings WHERE log_id = $l) = coalesce((SELECT max(log_index) FROM sightings WHERE log_id = $l), -1) + 1
+                        THEN (SELECT count(*) FROM sightings WHERE log_id = $l)
+                   WHEN NOT EXISTS (SELECT 1 FROM sightings WHERE log_id = $l AND log_index = 0) THEN 0
                    ELSE (SELECT MIN(s.log_index) + 1 FROM sightings s
                          WHERE s.log_id = $l AND NOT EXISTS (SELECT 1 FROM sightings n WHERE n.log_id = $l AND n.log_index = s.log_index + 1)) END
             """;

@@ -233,6 +233,15 @@ public abstract class SightingIndexTests : IAsyncLifetime
         await index.SaveAsync(Fake("ghcr.io/org/other:0", 2, logId: "bb"), Ct);
         Assert.Equal(2, await index.FirstUnindexedAsync(LogA, Ct));
         Assert.Equal(0, await index.FirstUnindexedAsync("bb", Ct));
+
+        // The gap filled: no gap left, the next index (the count agrees with the highest index).
+        await index.SaveAsync(Fake("ghcr.io/org/app:2", 2), Ct);
+        Assert.Equal(4, await index.FirstUnindexedAsync(LogA, Ct));
+
+        // As many rows as a gapless run would have, yet with a gap (0, 1, 2, 4 after 3 is lost): not taken for gapless.
+        Assert.Equal(1, await Store.DeleteAsync("ghcr.io/org/app:3"));
+        await index.SaveAsync(Fake("ghcr.io/org/app:4", 4), Ct);
+        Assert.Equal(3, await index.FirstUnindexedAsync(LogA, Ct));
     }
 
     [Fact]

@@ -106,6 +106,27 @@ internal static class PostgresMigrations
         CREATE TRIGGER tlogistry_held_total_track AFTER INSERT OR UPDATE OF size OR DELETE ON tlogistry_held_manifests
             FOR EACH ROW EXECUTE FUNCTION tlogistry_held_total_track()
         """,
+
+        // Each intent marked pinned once its tag has a pin, kept by a trigger on the pins, so the
+        // intents without one are read from a partial index instead of probing every pin.
+        """
+        LOCK TABLE tlogistry_sightings, tlogistry_intents IN SHARE ROW EXCLUSIVE MODE;
+        ALTER TABLE tlogistry_intents ADD COLUMN pinned boolean NOT NULL DEFAULT false;
+        UPDATE tlogistry_intents i SET pinned = true WHERE EXISTS (SELECT 1 FROM tlogistry_sightings s WHERE s.reference = i.reference);
+        CREATE INDEX tlogistry_intents_unpinned ON tlogistry_intents (seq) WHERE NOT pinned;
+        CREATE FUNCTION tlogistry_intent_pin() RETURNS trigger LANGUAGE plpgsql AS $body$
+        BEGIN
+            IF TG_OP = 'INSERT' THEN
+                UPDATE tlogistry_intents SET pinned = true WHERE reference = NEW.reference;
+            ELSE
+                UPDATE tlogistry_intents SET pinned = false WHERE reference = OLD.reference;
+            END IF;
+            RETURN NULL;
+        END
+        $body$;
+        CREATE TRIGGER tlogistry_intent_pin AFTER INSERT OR DELETE ON tlogistry_sightings
+            FOR EACH ROW EXECUTE FUNCTION tlogistry_intent_pin()
+        """,
     ];
 
     public static int Latest => Steps.Length;

@@ -21,7 +21,10 @@ internal sealed partial class PostgresSightingIndex
     private async Task SaveIntentOnceAsync(AppendIntent intent, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(intent);
-        await using var cmd = _source.CreateCommand("INSERT INTO tlogistry_intents (reference, intent) VALUES (@r, @i) ON CONFLICT (reference) DO UPDATE SET intent = excluded.intent, stored_at = now()");
+        await using var cmd = _source.CreateCommand("""
+            INSERT INTO tlogistry_intents (reference, intent, pinned) VALUES (@r, @i, EXISTS (SELECT 1 FROM tlogistry_sightings WHERE reference = @r))
+            ON CONFLICT (reference) DO UPDATE SET intent = excluded.intent, pinned = excluded.pinned, stored_at = now()
+            """);
         cmd.Parameters.AddWithValue("r", intent.Reference.Canonical);
         cmd.Parameters.AddWithValue("i", intent.ToJson());
         await cmd.ExecuteNonQueryAsync(cancellationToken);
@@ -44,10 +47,13 @@ internal sealed partial class PostgresSightingIndex
     /// <summary>A page of the stored intents: a range of the primary key, in its order, limited.</summary>
     internal const string IntentListQuery = "SELECT seq, intent FROM tlogistry_intents WHERE seq > @after ORDER BY seq LIMIT @limit";
 
+    /// <summary>The intents whose tag has no pin, a page at a time, from the partial index (migration 8).</summary>
+    internal const string UnpinnedIntentListQuery = "SELECT seq, intent FROM tlogistry_intents WHERE NOT pinned AND seq > @after ORDER BY seq LIMIT @limit";
+
     private async Task<IntentPage> ListIntentsOnceAsync(long after, int limit, bool unpinnedOnly, CancellationToken cancellationToken)
     {
         await using var cmd = _source.CreateCommand(unpinnedOnly
-            ? "SELECT i.seq, i.intent FROM tlogistry_intents i WHERE i.seq > @after AND NOT EXISTS (SELECT 1 FROM tlogistry_sightings s WHERE s.reference = i.reference) ORDER BY i.seq LIMIT @limit"
+            ? UnpinnedIntentListQuery
             : IntentListQuery);
         cmd.Parameters.AddWithValue("after", after);
         cmd.Parameters.AddWithValue("limit", (long)limit + 1);

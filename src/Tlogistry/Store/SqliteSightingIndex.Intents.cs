@@ -3,7 +3,7 @@ using Tlogistry.Oci;
 
 namespace Tlogistry.Store;
 
-/// <summary>The SQLite store's append intents (schema step 4).</summary>
+/// <summary>The SQLite store's append intents (schema step 4), each marked pinned once its tag has a pin (step 8).</summary>
 internal sealed partial class SqliteSightingIndex
 {
     private const string IntentsTable = """
@@ -13,12 +13,27 @@ internal sealed partial class SqliteSightingIndex
             intent BLOB NOT NULL);
         """;
 
+    // Kept by triggers on the pins, so the intents left without a pin are read from a partial
+    // index at start, not found by probing the pins once per intent ever stored.
+    private const string IntentPinnedMarks = """
+        UPDATE append_intents SET pinned = 1 WHERE EXISTS (SELECT 1 FROM sightings s WHERE s.reference = append_intents.reference);
+        CREATE INDEX IF NOT EXISTS append_intents_unpinned ON append_intents (seq) WHERE pinned = 0;
+        CREATE TRIGGER IF NOT EXISTS sightings_pin_intent AFTER INSERT ON sightings BEGIN UPDATE append_intents SET pinned = 1 WHERE reference = NEW.reference; END;
+        CREATE TRIGGER IF NOT EXISTS sightings_unpin_intent AFTER DELETE ON sightings BEGIN UPDATE append_intents SET pinned = 0 WHERE reference = OLD.reference; END;
+        """;
+
+    /// <summary>The intents whose tag has no pin, a page at a time, from the partial index.</summary>
+    internal const string UnpinnedIntentListQuery = "SELECT seq, intent FROM append_intents WHERE pinned = 0 AND seq > $after ORDER BY seq LIMIT $limit";
+
     public Task SaveIntentAsync(AppendIntent intent, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(intent);
         using var c = Open();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = "INSERT INTO append_intents (reference, intent) VALUES ($r, $i) ON CONFLICT (reference) DO UPDATE SET intent = excluded.intent";
+        cmd.CommandText = """
+            INSERT INTO append_intents (reference, intent, pinned) VALUES ($r, $i, EXISTS (SELECT 1 FROM sightings WHERE reference = $r))
+            ON CONFLICT (reference) DO UPDATE SET intent = excluded.intent, pinned = excluded.pinned
+            """;
         cmd.Parameters.AddWithValue("$r", intent.Reference.Canonical);
         cmd.Parameters.AddWithValue("$i", intent.ToJson());
         cmd.ExecuteNonQuery();
@@ -53,7 +68,7 @@ internal sealed partial class SqliteSightingIndex
         using var c = Open();
         using var cmd = c.CreateCommand();
         cmd.CommandText = unpinnedOnly
-            ? "SELECT i.seq, i.intent FROM append_intents i WHERE i.seq > $after AND NOT EXISTS (SELECT 1 FROM sightings s WHERE s.reference = i.reference) ORDER BY i.seq LIMIT $limit"
+            ? UnpinnedIntentListQuery
             : IntentListQuery;
         cmd.Parameters.AddWithValue("$after", after);
         cmd.Parameters.AddWithValue("$limit", (long)limit + 1);

@@ -15,9 +15,9 @@ internal sealed partial class SqliteSightingIndex : ISightingIndex
 {
     // Schema 2 keeps whole bundles. Schema 1 kept envelopes only, and only the embedded log
     // existed then: its table is dropped and rebuilt from that log at start. Schema 3 adds the
-    // remembered checkpoints, schema 4 the append intents, schema 5 the held manifests, schema 6 the moved tags, schema 7 the held manifests' running total. Steps
+    // remembered checkpoints, schema 4 the append intents, schema 5 the held manifests, schema 6 the moved tags, schema 7 the held manifests' running total, schema 8 the intents' pinned mark. Steps
     // only ever move forward.
-    private const int SchemaVersion = 7;
+    private const int SchemaVersion = 8;
     private const string Columns = "reference, digest, media_type, observed_at, upstream, identity, bundle";
     private readonly string _connectionString;
     private readonly string _pragmas;
@@ -99,7 +99,25 @@ internal sealed partial class SqliteSightingIndex : ISightingIndex
             Exec(c, HeldTotal);
         }
 
+        if (found < 8)
+        {
+            if (!HasColumn(c, "append_intents", "pinned"))
+            {
+                Exec(c, "ALTER TABLE append_intents ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;");
+            }
+
+            Exec(c, IntentPinnedMarks);
+        }
+
         Exec(c, $"PRAGMA user_version = {SchemaVersion}; COMMIT;");
+    }
+
+    private static bool HasColumn(SqliteConnection c, string table, string column)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = $"SELECT 1 FROM pragma_table_info('{table}') WHERE name = $c";
+        cmd.Parameters.AddWithValue("$c", column);
+        return cmd.ExecuteScalar() is not null;
     }
 
     private static long UserVersion(SqliteConnection c)

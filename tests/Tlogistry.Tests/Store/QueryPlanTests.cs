@@ -18,6 +18,7 @@ public sealed class QueryPlanTests
         SqliteSightingIndex.RepositoryPageQuery,
         SqliteSightingIndex.ListQuery,
         SqliteSightingIndex.IntentListQuery,
+        SqliteSightingIndex.UnpinnedIntentListQuery,
     ];
 
     [Theory]
@@ -38,6 +39,7 @@ public sealed class QueryPlanTests
         PostgresSightingIndex.RepositoryPageQuery,
         PostgresSightingIndex.ListQuery,
         PostgresSightingIndex.IntentListQuery,
+        PostgresSightingIndex.UnpinnedIntentListQuery,
     ];
 
     [Theory]

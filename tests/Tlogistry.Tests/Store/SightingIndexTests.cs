@@ -332,7 +332,38 @@ public abstract class SightingIndexTests : IAsyncLifetime
         Assert.Equal([4], replaced.Intents[0].Envelope.Signatures[0].Signature);
     }
 
-    private static AppendIntent Intent(string reference, byte signature, byte[]? certificate = null) =>
+    [Fact]
+    public async Task AnIntentIsUnpinnedExactlyWhileItsTagHasNoPin()
+    {
+        var index = await Store.OpenAsync();
+        async Task<string[]> Unpinned() => [.. (await index.ListIntentsAsync(0, 100, unpinnedOnly: true, Ct)).Intents.Select(i => i.Reference.Canonical)];
+        await index.SaveIntentAsync(Intent("ghcr.io/org/app:a", 1), Ct);
+        await index.SaveIntentAsync(Intent("ghcr.io/org/app:b", 2), Ct);
+        Assert.Equal(["ghcr.io/org/app:a", "ghcr.io/org/app:b"], await Unpinned());
+
+        // Pinned: no longer listed. The pin deleted (a state edit, accept-log): listed again.
+        await index.SaveAsync(Fake("ghcr.io/org/app:a", 0), Ct);
+        Assert.Equal(["ghcr.io/org/app:b"], await Unpinned());
+        Assert.Equal(1, await Store.DeleteAsync("ghcr.io/org/app:a"));
+        Assert.Equal(["ghcr.io/org/app:a", "ghcr.io/org/app:b"], await Unpinned());
+
+        // An intent stored for a tag that has a pin already starts pinned.
+        await index.SaveAsync(Fake("ghcr.io/org/app:c", 1), Ct);
+        await index.SaveIntentAsync(Intent("ghcr.io/org/app:c", 3), Ct);
+        Assert.Equal(["ghcr.io/org/app:a", "ghcr.io/org/app:b"], await Unpinned());
+
+        // Many pinned intents ahead of an unpinned one: the page still finds it.
+        for (var i = 0; i < 50; i++)
+        {
+            await index.SaveIntentAsync(Intent($"ghcr.io/org/many:{i}", 5), Ct);
+            await index.SaveAsync(Fake($"ghcr.io/org/many:{i}", 10 + i), Ct);
+        }
+
+        await index.SaveIntentAsync(Intent("ghcr.io/org/app:z", 6), Ct);
+        Assert.Equal(["ghcr.io/org/app:a", "ghcr.io/org/app:b", "ghcr.io/org/app:z"], await Unpinned());
+    }
+
+    private protected static AppendIntent Intent(string reference, byte signature, byte[]? certificate = null) =>
         new(Typed.Tag(reference), new DsseEnvelope(Dsse.InTotoPayloadType, Encoding.UTF8.GetBytes("{\"tag\":\"" + reference + "\"}"), [new DsseSignature("", [signature])]), new SignerMaterial([1, 2, 3], certificate is null ? [] : [certificate]));
 
     private static RememberedCheckpoint Remembered(long size, byte root) => new("log.test/a", size, [root, .. new byte[31]], $"note {size}");
@@ -396,6 +427,28 @@ public sealed class SqliteSightingIndexTests : SightingIndexTests
         var intent = new AppendIntent(Typed.Tag("ghcr.io/org/app:v2"), Fake("ghcr.io/org/app:v2", 1).Bundle.Envelope!, SignerMaterial.ForKey([1]));
         await migrated.SaveIntentAsync(intent, Ct);
         Assert.Equal(intent.ToJson(), (await migrated.FindIntentAsync(Typed.Tag("ghcr.io/org/app:v2"), Ct))!.ToJson());
+    }
+
+    [Fact]
+    public async Task AStoreAtSchema7MarksTheIntentsWhoseTagIsPinned()
+    {
+        await using var store = new SqliteTestStore();
+        var index = await store.OpenAsync();
+        await index.SaveIntentAsync(Intent("ghcr.io/org/app:a", 1), Ct);
+        await index.SaveIntentAsync(Intent("ghcr.io/org/app:b", 2), Ct);
+        await index.SaveAsync(Fake("ghcr.io/org/app:a", 0), Ct);
+        using (var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={store.Path};Pooling=False"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "DROP TRIGGER sightings_pin_intent; DROP TRIGGER sightings_unpin_intent; DROP INDEX append_intents_unpinned; ALTER TABLE append_intents DROP COLUMN pinned; PRAGMA user_version = 7;";
+            cmd.ExecuteNonQuery();
+        }
+
+        var migrated = await store.OpenAsync();
+        Assert.Equal(["ghcr.io/org/app:b"], (await migrated.ListIntentsAsync(0, 10, unpinnedOnly: true, Ct)).Intents.Select(i => i.Reference.Canonical));
+        await migrated.SaveAsync(Fake("ghcr.io/org/app:b", 1), Ct);
+        Assert.Empty((await migrated.ListIntentsAsync(0, 10, unpinnedOnly: true, Ct)).Intents);
     }
 
     [Fact]

@@ -395,13 +395,7 @@ public sealed class SqliteSightingIndexTests : SightingIndexTests
     {
         await using var store = new SqliteTestStore();
         await (await store.OpenAsync()).SaveAsync(Fake("ghcr.io/org/app:v1", 0), Ct);
-        using (var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={store.Path};Pooling=False"))
-        {
-            c.Open();
-            using var cmd = c.CreateCommand();
-            cmd.CommandText = "DROP TABLE log_checkpoints; DROP TABLE append_intents; PRAGMA user_version = 2;";
-            cmd.ExecuteNonQuery();
-        }
+        Raw(store, "DROP TABLE log_checkpoints; DROP TABLE append_intents; PRAGMA user_version = 2;");
 
         var migrated = await store.OpenAsync();
         Assert.NotNull(await migrated.FindAsync(Typed.Tag("ghcr.io/org/app:v1"), Ct));
@@ -414,13 +408,7 @@ public sealed class SqliteSightingIndexTests : SightingIndexTests
     {
         await using var store = new SqliteTestStore();
         await (await store.OpenAsync()).SaveAsync(Fake("ghcr.io/org/app:v1", 0), Ct);
-        using (var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={store.Path};Pooling=False"))
-        {
-            c.Open();
-            using var cmd = c.CreateCommand();
-            cmd.CommandText = "DROP TABLE append_intents; PRAGMA user_version = 3;";
-            cmd.ExecuteNonQuery();
-        }
+        Raw(store, "DROP TABLE append_intents; PRAGMA user_version = 3;");
 
         var migrated = await store.OpenAsync();
         Assert.NotNull(await migrated.FindAsync(Typed.Tag("ghcr.io/org/app:v1"), Ct));
@@ -437,13 +425,7 @@ public sealed class SqliteSightingIndexTests : SightingIndexTests
         await index.SaveIntentAsync(Intent("ghcr.io/org/app:a", 1), Ct);
         await index.SaveIntentAsync(Intent("ghcr.io/org/app:b", 2), Ct);
         await index.SaveAsync(Fake("ghcr.io/org/app:a", 0), Ct);
-        using (var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={store.Path};Pooling=False"))
-        {
-            c.Open();
-            using var cmd = c.CreateCommand();
-            cmd.CommandText = "DROP TRIGGER sightings_pin_intent; DROP TRIGGER sightings_unpin_intent; DROP INDEX append_intents_unpinned; ALTER TABLE append_intents DROP COLUMN pinned; PRAGMA user_version = 7;";
-            cmd.ExecuteNonQuery();
-        }
+        Raw(store, "DROP TRIGGER sightings_pin_intent; DROP TRIGGER sightings_unpin_intent; DROP INDEX append_intents_unpinned; ALTER TABLE append_intents DROP COLUMN pinned; PRAGMA user_version = 7;");
 
         var migrated = await store.OpenAsync();
         Assert.Equal(["ghcr.io/org/app:b"], (await migrated.ListIntentsAsync(0, 10, unpinnedOnly: true, Ct)).Intents.Select(i => i.Reference.Canonical));
@@ -458,13 +440,7 @@ public sealed class SqliteSightingIndexTests : SightingIndexTests
         var a = Held(Typed.Tag("ghcr.io/org/app:a"), "a");
         var b = Held(Typed.Tag("ghcr.io/org/app:b"), "b");
         Assert.True(await (await store.OpenAsync()).HoldManifestAsync(a, 1 << 20, Ct));
-        using (var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={store.Path};Pooling=False"))
-        {
-            c.Open();
-            using var cmd = c.CreateCommand();
-            cmd.CommandText = "DROP TRIGGER held_total_insert; DROP TRIGGER held_total_update; DROP TRIGGER held_total_delete; DROP TABLE held_total; PRAGMA user_version = 6;";
-            cmd.ExecuteNonQuery();
-        }
+        Raw(store, "DROP TRIGGER held_total_insert; DROP TRIGGER held_total_update; DROP TRIGGER held_total_delete; DROP TABLE held_total; PRAGMA user_version = 6;");
 
         // The row held before the step counts: b does not fit beside it, and a replacement of a still does.
         var migrated = await store.OpenAsync();
@@ -472,6 +448,16 @@ public sealed class SqliteSightingIndexTests : SightingIndexTests
         Assert.False(await migrated.HoldManifestAsync(b, bound, Ct));
         Assert.True(await migrated.HoldManifestAsync(Held(a.Reference, "A"), bound, Ct));
         Assert.Null(await migrated.FindHeldManifestAsync(b.Reference, Ct));
+    }
+
+    /// <summary>SQL run on the store's file directly, as an older tlogistry (or an operator) would have left it.</summary>
+    private static void Raw(SqliteTestStore store, string sql)
+    {
+        using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={store.Path};Pooling=False");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
     }
 
     private protected override Task<TestStore> CreateStoreAsync() => Task.FromResult<TestStore>(new SqliteTestStore());

@@ -45,7 +45,7 @@ internal static class GrowthReport
         if (rows.Count > 1)
         {
             var (first, last) = (rows[0], rows[^1]);
-            s.AppendLine("| growth per 10x | | " + string.Join(" | ", Columns.Select(c => PerTenfold(c.Value(first), c.Value(last), first.Size, last.Size).ToString("0.00", Inv) + "x")) + " |");
+            s.AppendLine("| growth per 10x | | " + string.Join(" | ", Columns.Select(c => PerTenfold(c.Value(first), c.Value(last), first.Size, last.Size) is var f && double.IsFinite(f) ? f.ToString("0.00", Inv) + "x" : "-")) + " |");
         }
 
         s.AppendLine();

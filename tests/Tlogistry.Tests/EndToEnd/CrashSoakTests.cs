@@ -147,12 +147,7 @@ internal sealed class CrashSoak : IAsyncDisposable
         // One config and one layer for every tag; a per-tag annotation gives each its own digest.
         var image = new OciImageBuilder(work.Combine("layout")).AddImage("soak", "crash soak");
         var push = new RegistryPush(http);
-        await push.UploadBlobAsync(Repository, image.ConfigBytes, ct);
-        foreach (var layer in image.Layers)
-        {
-            var hex = layer.Digest["sha256:".Length..];
-            await push.UploadBlobAsync(Repository, await File.ReadAllBytesAsync(work.Combine("layout", "blobs", "sha256", hex), ct), ct);
-        }
+        await push.UploadImageBlobsAsync(Repository, image, work.Combine("layout"), ct);
 
         var manifest = JsonNode.Parse(image.ManifestBytes)!.AsObject();
         return new CrashSoak(work, registry, http, manifest, seed, report, ct);

@@ -176,11 +176,7 @@ public sealed class ReplicaCrashSoakTests
     {
         var push = new RegistryPush(http);
         var image = new OciImageBuilder(layout).AddImage("rsoak", "replica crash soak");
-        await push.UploadBlobAsync(Repository, image.ConfigBytes, Ct);
-        foreach (var layer in image.Layers)
-        {
-            await push.UploadBlobAsync(Repository, await File.ReadAllBytesAsync(Path.Combine(layout, "blobs", "sha256", layer.Digest["sha256:".Length..]), Ct), Ct);
-        }
+        await push.UploadImageBlobsAsync(Repository, image, layout, Ct);
 
         return JsonNode.Parse(image.ManifestBytes)!.AsObject();
     }

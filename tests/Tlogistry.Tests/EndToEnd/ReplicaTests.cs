@@ -90,11 +90,7 @@ public sealed class ReplicaTests
         using var http = new HttpClient { BaseAddress = registry.BaseUri, Timeout = TimeSpan.FromSeconds(30) };
         var push = new RegistryPush(http);
         var image = new OciImageBuilder(layout).AddImage("replicated", "replicated image");
-        await push.UploadBlobAsync(Repository, image.ConfigBytes, Ct);
-        foreach (var layer in image.Layers)
-        {
-            await push.UploadBlobAsync(Repository, await File.ReadAllBytesAsync(Path.Combine(layout, "blobs", "sha256", layer.Digest["sha256:".Length..]), Ct), Ct);
-        }
+        await push.UploadImageBlobsAsync(Repository, image, layout, Ct);
 
         var pushed = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < Tags; i++)

@@ -117,11 +117,7 @@ public sealed class MetricsTests
     private static async Task PushAsync(HttpClient registry, OciImageBuilder images, OciImage image, string tag)
     {
         var push = new RegistryPush(registry);
-        await push.UploadBlobAsync(Repository, image.ConfigBytes, Ct);
-        foreach (var layer in image.Layers)
-        {
-            await push.UploadBlobAsync(Repository, await File.ReadAllBytesAsync(Path.Combine(images.LayoutDirectory, "blobs", "sha256", layer.Digest["sha256:".Length..]), Ct), Ct);
-        }
+        await push.UploadImageBlobsAsync(Repository, image, images.LayoutDirectory, Ct);
 
         await push.PutManifestAsync(Repository, tag, image.ManifestBytes, OciImageBuilder.ManifestMediaType, Ct);
     }

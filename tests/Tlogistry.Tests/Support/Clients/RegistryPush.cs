@@ -37,6 +37,17 @@ internal sealed class RegistryPush
         }
     }
 
+    /// <summary>Uploads an image's config and layers, read from the OCI layout it was built in.</summary>
+    public async Task UploadImageBlobsAsync(string repository, OciImage image, string layoutDirectory, CancellationToken cancellationToken)
+    {
+        await UploadBlobAsync(repository, image.ConfigBytes, cancellationToken);
+        foreach (var layer in image.Layers)
+        {
+            var path = Path.Combine(layoutDirectory, "blobs", "sha256", layer.Digest["sha256:".Length..]);
+            await UploadBlobAsync(repository, await File.ReadAllBytesAsync(path, cancellationToken), cancellationToken);
+        }
+    }
+
     /// <summary>PUTs the manifest under the tag and returns the digest the registry reports, checked against the bytes.</summary>
     public async Task<string> PutManifestAsync(string repository, string tag, byte[] manifest, string mediaType, CancellationToken cancellationToken)
     {

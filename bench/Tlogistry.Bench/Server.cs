@@ -265,10 +265,12 @@ internal sealed class Server : IAsyncDisposable
         throw new TimeoutException($"{name} did not answer on {baseUri}:\n{Tail(logFile)}");
     }
 
-    private static string Tail(string file) =>
+    /// <summary>The last 20 lines of a process's output file, for an error message.</summary>
+    internal static string Tail(string file) =>
         File.Exists(file) ? string.Join('\n', File.ReadLines(file).TakeLast(20)) : "(no output)";
 
-    private static int FreePort()
+    /// <summary>A loopback port free now (the OS's pick), for a process the bench starts.</summary>
+    internal static int FreePort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 
 namespace Tlogistry.Bench.Growth;
 
@@ -30,7 +29,7 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public static async Task<ServerProcess> StartAsync(string dll, string dataDir, string? store, Uri upstream, string logFile)
     {
-        var port = FreePort();
+        var port = Server.FreePort();
         List<string> args =
         [
             dll, "serve", "--port", port.ToString(CultureInfo.InvariantCulture), "--data-dir", dataDir,
@@ -59,7 +58,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         {
             if (process.HasExited)
             {
-                throw new InvalidOperationException($"tlogistry exited with {process.ExitCode}; see {logFile}:\n{Tail(logFile)}");
+                throw new InvalidOperationException($"tlogistry exited with {process.ExitCode}; see {logFile}:\n{Server.Tail(logFile)}");
             }
 
             try
@@ -78,7 +77,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
 
         process.Kill(entireProcessTree: true);
-        throw new TimeoutException($"tlogistry was not ready on {baseUri} within 30 minutes:\n{Tail(logFile)}");
+        throw new TimeoutException($"tlogistry was not ready on {baseUri} within 30 minutes:\n{Server.Tail(logFile)}");
     }
 
     /// <summary>VmRSS of the server in KiB.</summary>
@@ -130,15 +129,5 @@ internal sealed class ServerProcess : IAsyncDisposable
         await p.WaitForExitAsync();
         var seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
         return (p.ExitCode, seconds, await stdout + await stderr);
-    }
-
-    private static string Tail(string file) =>
-        File.Exists(file) ? string.Join('\n', File.ReadLines(file).TakeLast(20)) : "(no output)";
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 }

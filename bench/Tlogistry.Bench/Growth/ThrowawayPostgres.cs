@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using System.Net.Sockets;
 using Npgsql;
 
@@ -47,7 +46,7 @@ internal sealed class ThrowawayPostgres : IAsyncDisposable
 
         var data = Path.Combine(dir, "data");
         await RunAsync(asOsUser, Path.Combine(binDir, "initdb"), ["-D", data, "--auth=trust", "-U", "postgres", "--encoding=UTF8", "--locale=C"]);
-        var port = FreePort();
+        var port = Server.FreePort();
         var server = Start(asOsUser, Path.Combine(binDir, "postgres"),
             ["-D", data, "-p", port.ToString(CultureInfo.InvariantCulture), "-h", "127.0.0.1", "-k", dir, "-c", "max_connections=300"],
             Path.Combine(work, "postgres.log"));
@@ -159,12 +158,5 @@ internal sealed class ThrowawayPostgres : IAsyncDisposable
         var path = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries);
         return candidates.Concat(path).FirstOrDefault(d => File.Exists(Path.Combine(d, "initdb")) && File.Exists(Path.Combine(d, "postgres")))
             ?? throw new InvalidOperationException($"PostgreSQL (initdb, postgres) is not in {debian}/*/bin or on PATH: apt-get install postgresql, or run with --store sqlite");
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 }

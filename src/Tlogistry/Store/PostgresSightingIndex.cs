@@ -177,7 +177,7 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
         // index; else 0 if entry 0 is missing, else the first held index whose successor is missing.
         await using var cmd = _source.CreateCommand("""
             SELECT CASE WHEN (SELECT count(*) FROM tlogistry_sightings WHERE log_id = @l) = coalesce((SELECT max(log_index) FROM tlogistry_sightings WHERE log_id = @l), -1) + 1
-                        THEN (SELECT count(*) FROM tlogistry_sightings WHERE log_id = @l)
+                        THEN coalesce((SELECT max(log_index) FROM tlogistry_sightings WHERE log_id = @l), -1) + 1
                    WHEN NOT EXISTS (SELECT 1 FROM tlogistry_sightings WHERE log_id = @l AND log_index = 0) THEN 0
                    ELSE (SELECT MIN(s.log_index) + 1 FROM tlogistry_sightings s
                          WHERE s.log_id = @l AND NOT EXISTS (SELECT 1 FROM tlogistry_sightings n WHERE n.log_id = @l AND n.log_index = s.log_index + 1)) END
@@ -343,15 +343,18 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
 
     public ValueTask DisposeAsync() => _source.DisposeAsync();
 
-    private static Sighting Read(System.Data.Common.DbDataReader r) => ReadStored(r).Pin;
+    private static Sighting Read(System.Data.Common.DbDataReader r) => new(
+        TagReference.ParseCanonical(r.GetString(0)),
+        Digest.Parse(r.GetString(1)),
+        r.GetString(2),
+        r.GetFieldValue<DateTimeOffset>(3),
+        r.GetString(4),
+        r.GetString(5),
+        BundleJson.Read(r.GetFieldValue<byte[]>(6)));
 
-    private static StoredPin ReadStored(System.Data.Common.DbDataReader r)
-    {
-        var (reference, digest, mediaType, observedAt, upstream, identity, bundle) =
-            (r.GetString(0), r.GetString(1), r.GetString(2), r.GetFieldValue<DateTimeOffset>(3), r.GetString(4), r.GetString(5), r.GetFieldValue<byte[]>(6));
-        var pin = new Sighting(TagReference.ParseCanonical(reference), Digest.Parse(digest), mediaType, observedAt, upstream, identity, BundleJson.Read(bundle));
-        return new StoredPin(pin, StoredPin.Digest(reference, digest, mediaType, observedAt, upstream, identity, bundle));
-    }
+    /// <summary>The row with its content digest: only for a single pin, so listings hash nothing.</summary>
+    private static StoredPin ReadStored(System.Data.Common.DbDataReader r) =>
+        new(Read(r), StoredPin.Digest(r.GetString(0), r.GetString(1), r.GetString(2), r.GetFieldValue<DateTimeOffset>(3), r.GetString(4), r.GetString(5), r.GetFieldValue<byte[]>(6)));
 
     /// <summary>
     /// A held tag lock: disposing unlocks it and returns the connection to the pool. When the

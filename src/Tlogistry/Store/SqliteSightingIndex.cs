@@ -228,7 +228,7 @@ internal sealed partial class SqliteSightingIndex : ISightingIndex
         using var cmd = c.CreateCommand();
         cmd.CommandText = """
             SELECT CASE WHEN (SELECT count(*) FROM sightings WHERE log_id = $l) = coalesce((SELECT max(log_index) FROM sightings WHERE log_id = $l), -1) + 1
-                        THEN (SELECT count(*) FROM sightings WHERE log_id = $l)
+                        THEN coalesce((SELECT max(log_index) FROM sightings WHERE log_id = $l), -1) + 1
                    WHEN NOT EXISTS (SELECT 1 FROM sightings WHERE log_id = $l AND log_index = 0) THEN 0
                    ELSE (SELECT MIN(s.log_index) + 1 FROM sightings s
                          WHERE s.log_id = $l AND NOT EXISTS (SELECT 1 FROM sightings n WHERE n.log_id = $l AND n.log_index = s.log_index + 1)) END
@@ -329,15 +329,18 @@ internal sealed partial class SqliteSightingIndex : ISightingIndex
         cmd.ExecuteNonQuery();
     }
 
-    private static Sighting Read(System.Data.Common.DbDataReader r) => ReadStored(r).Pin;
+    private static Sighting Read(System.Data.Common.DbDataReader r) => new(
+        TagReference.ParseCanonical(r.GetString(0)),
+        Digest.Parse(r.GetString(1)),
+        r.GetString(2),
+        DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(3)),
+        r.GetString(4),
+        r.GetString(5),
+        BundleJson.Read((byte[])r.GetValue(6)));
 
-    private static StoredPin ReadStored(System.Data.Common.DbDataReader r)
-    {
-        var (reference, digest, mediaType, observedAt, upstream, identity, bundle) =
-            (r.GetString(0), r.GetString(1), r.GetString(2), DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(3)), r.GetString(4), r.GetString(5), (byte[])r.GetValue(6));
-        var pin = new Sighting(TagReference.ParseCanonical(reference), Digest.Parse(digest), mediaType, observedAt, upstream, identity, BundleJson.Read(bundle));
-        return new StoredPin(pin, StoredPin.Digest(reference, digest, mediaType, observedAt, upstream, identity, bundle));
-    }
+    /// <summary>The row with its content digest: only for a single pin, so listings hash nothing.</summary>
+    private static StoredPin ReadStored(System.Data.Common.DbDataReader r) =>
+        new(Read(r), StoredPin.Digest(r.GetString(0), r.GetString(1), r.GetString(2), DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(3)), r.GetString(4), r.GetString(5), (byte[])r.GetValue(6)));
 
     private sealed class NoLock : IAsyncDisposable
     {

@@ -73,8 +73,9 @@ internal sealed partial class PinLookup
             return null;
         }
 
-        // The very row this process verified before: its content is what was checked.
-        if (_verified.Rows.TryGet(reference, stored.Content, out var logTime) && stored.Pin.Reference == reference)
+        // The very row this process verified before for this tag (its content, reference column
+        // included, is what was checked).
+        if (_verified.Rows.TryGet(reference, stored.Content, out var logTime))
         {
             var known = stored.Pin with { LogTime = logTime };
             _verified.Remember(known);

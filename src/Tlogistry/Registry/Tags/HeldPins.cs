@@ -133,6 +133,8 @@ internal sealed class HeldPins
             return null;
         }
 
+        // The store holds this pin's manifest: a confirmation need not ask it again.
+        _written.Set(reference, pin.Digest);
         return new UpstreamManifest(held.Bytes, mediaType, actual, held.Bytes.Length, url);
     }
 }

@@ -57,6 +57,9 @@ internal static class AcceptLog
         }
 
         await index.RememberCheckpointAsync(RememberedCheckpoint.Of(history.Key, current, note), replace: true, cancellationToken);
+
+        // A stamp says a row was proven against the checkpoint remembered then; that one is gone.
+        await index.ClearStampsAsync(cancellationToken);
         await output.WriteLineAsync($"accept-log: done; {forget.Count} sightings forgotten, the store now remembers size {current.Size}");
         return 0;
     }

@@ -84,6 +84,7 @@ internal static partial class SignerSetup
                 sp.GetRequiredService<CertificatePolicy>());
         });
         services.AddSingleton(sp => Timestamped(sp, options, sp.GetRequiredService<KeylessSigner>()));
+        services.AddSingleton(_ => StampKey.LoadOrCreate(Path.Combine(dataDir, StampKey.FileName)));
         services.AddSingleton<ISignerPolicy>(sp => sp.GetRequiredService<CertificatePolicy>());
         services.AddSingleton(sp => new SightingReader(
             new BundleVerifier(sp.GetRequiredService<TrustedRoot>(), sp.GetService<LegacyTrustUnsafe>()),
@@ -130,6 +131,7 @@ internal static partial class SignerSetup
 
         services.AddSingleton(_ => InstanceKey.LoadOrCreate(keyFile));
         services.AddSingleton(sp => Timestamped(sp, options, sp.GetRequiredService<InstanceKey>()));
+        services.AddSingleton(sp => StampKey.From(sp.GetRequiredService<InstanceKey>()));
         services.AddSingleton<ISignerPolicy>(sp => new KeyPolicy([sp.GetRequiredService<InstanceKey>().PublicKeyDer, .. trusted]));
         services.AddSingleton(sp =>
         {

@@ -23,9 +23,18 @@ internal sealed partial class PinLookup
     private readonly PinWriter _writer;
     private readonly LedgerFindings _findings;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly VerificationStamps? _stamps;
+    private readonly StampWriter? _stampWriter;
+    private long _trustedByStamp;
+    private long _verifiedInFull;
 
-    public PinLookup(ISightingIndex store, ITransparencyLog log, SightingReader reader, LogRecordReader records, PinGate gate, VerifiedPins verified, PinWriter writer, LedgerFindings findings, ILogger logger)
+    /// <param name="stamps">Stored rows stamped by this instance are trusted without verifying them again; none when null.</param>
+    public PinLookup(ISightingIndex store, ITransparencyLog log, SightingReader reader, LogRecordReader records, PinGate gate, VerifiedPins verified, PinWriter writer, LedgerFindings findings, TimeProvider time, ILogger logger, VerificationStamps? stamps = null)
     {
+        _time = time;
+        _stamps = stamps;
+        _stampWriter = stamps is null ? null : new StampWriter(store, logger);
         _store = store;
         _log = log;
         _reader = reader;
@@ -36,6 +45,12 @@ internal sealed partial class PinLookup
         _findings = findings;
         _logger = logger;
     }
+
+    /// <summary>Stored pins read and trusted by their stamp, without verifying their bundle.</summary>
+    public long TrustedByStamp => Interlocked.Read(ref _trustedByStamp);
+
+    /// <summary>Stored pins read and verified in full (bundle, signer, checkpoint).</summary>
+    public long VerifiedInFull => Interlocked.Read(ref _verifiedInFull);
 
     /// <param name="searchLog">False for a re-check that a log search under the tag's lock follows anyway.</param>
     public async Task<Sighting?> FindAsync(TagReference reference, CancellationToken cancellationToken, bool searchLog = true)
@@ -82,6 +97,18 @@ internal sealed partial class PinLookup
             return known;
         }
 
+        // A row this instance verified before, in another process: its stamp says so.
+        var now = _time.GetUtcNow();
+        if (_stamps is { } stamps && stamps.TryOpen(stored.Stamp, stored.Content, now, out var stampedTime))
+        {
+            Interlocked.Increment(ref _trustedByStamp);
+            var known = stored.Pin with { LogTime = stampedTime };
+            _verified.Rows.Remember(reference, stored.Content, stampedTime);
+            _verified.Remember(known);
+            return known;
+        }
+
+        Interlocked.Increment(ref _verifiedInFull);
         var pin = Verify(stored.Pin);
         var proven = false;
         await LedgerGuard.Admit(async () => proven = await _gate.AdmitStoredAsync(pin, cancellationToken));
@@ -92,6 +119,10 @@ internal sealed partial class PinLookup
         else
         {
             _verified.Rows.Remember(reference, stored.Content, pin.LogTime);
+            if (_stamps is { } own && own.MayReplace(stored.Stamp))
+            {
+                _stampWriter!.Enqueue(reference, own.Seal(stored.Content, pin.LogTime, now));
+            }
         }
 
         _verified.Remember(pin);

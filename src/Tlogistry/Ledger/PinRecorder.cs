@@ -24,10 +24,12 @@ internal sealed partial class PinRecorder
     private readonly WriteAheadIntents _intents;
     private readonly VerifiedPins _verified;
     private readonly PinWriter _writer;
+    private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    public PinRecorder(ISightingIndex store, ITransparencyLog log, SightingReader reader, PinGate gate, PinLookup lookup, WriteAheadIntents intents, VerifiedPins verified, PinWriter writer, ILogger logger)
+    public PinRecorder(ISightingIndex store, ITransparencyLog log, SightingReader reader, PinGate gate, PinLookup lookup, WriteAheadIntents intents, VerifiedPins verified, PinWriter writer, TimeProvider time, ILogger logger)
     {
+        _time = time;
         _store = store;
         _log = log;
         _reader = reader;
@@ -97,6 +99,7 @@ internal sealed partial class PinRecorder
         var floor = resent ? 0 : await LedgerGuard.Store("checkpoint memory", () => _gate.FloorAsync(CancellationToken.None));
         var entry = await LedgerGuard.Log("log append", () => _log.AppendAsync(envelope, intent.Signer, CancellationToken.None));
         Sighting sighting;
+        var verifiedAt = _time.GetUtcNow();
         try
         {
             // The log's answer is checked like any other: a log that misreports is not trusted.
@@ -111,7 +114,7 @@ internal sealed partial class PinRecorder
         // Checked before anything counts: a forked tree, a reused index or another log's entry is never pinned.
         await LedgerGuard.Admit(() => _gate.AdmitAppendedAsync(sighting, floor, CancellationToken.None));
         _verified.Remember(sighting);
-        await _writer.SaveAppendedAsync(sighting);
+        await _writer.SaveAppendedAsync(sighting, verifiedAt);
         Log.Recorded(_logger, sighting.Reference.Canonical, sighting.Digest.ToString(), sighting.LogIndex);
 
         // An earlier attempt's intent records what that attempt saw: it is the pin, and this request is compared with it.

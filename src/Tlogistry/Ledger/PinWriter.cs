@@ -16,13 +16,16 @@ internal sealed partial class PinWriter
     private readonly ISightingIndex _store;
     private readonly VerifiedPins _verified;
     private readonly ILogger _logger;
-    private readonly ConcurrentDictionary<TagReference, Sighting> _lost = new();
+    private readonly VerificationStamps? _stamps;
+    private readonly ConcurrentDictionary<TagReference, (Sighting Pin, DateTimeOffset VerifiedAt)> _lost = new();
 
-    public PinWriter(ISightingIndex store, VerifiedPins verified, ILogger logger)
+    /// <param name="stamps">Stamps each pin appended by this process as verified; none when null.</param>
+    public PinWriter(ISightingIndex store, VerifiedPins verified, ILogger logger, VerificationStamps? stamps = null)
     {
         _store = store;
         _verified = verified;
         _logger = logger;
+        _stamps = stamps;
     }
 
     /// <summary>
@@ -30,11 +33,12 @@ internal sealed partial class PinWriter
     /// saved: with a shared store, a replica that found the entry by a log search may store it
     /// while the replica that logged it still holds the tag's lock.
     /// </summary>
-    public async Task SaveAsync(Sighting sighting)
+    public async Task SaveAsync(Sighting sighting, DateTimeOffset? verifiedAt = null)
     {
         try
         {
-            await _store.SaveAsync(sighting, CancellationToken.None);
+            RowSeal? seal = _stamps is { } stamps && verifiedAt is { } at ? content => stamps.Seal(content, sighting.LogTime, at) : null;
+            await _store.SaveAsync(sighting, CancellationToken.None, seal);
         }
         catch (Exception e) when (LedgerGuard.IsStorageFailure(e))
         {
@@ -69,18 +73,19 @@ internal sealed partial class PinWriter
     }
 
     /// <summary>
-    /// Saves a pin just appended to the log. When the store refuses, the pin is kept as lost and
-    /// the request fails: nothing is acknowledged until the store holds it.
+    /// Saves a pin just appended to the log, verified and admitted from
+    /// <paramref name="verifiedAt"/> on (stamped so). When the store refuses, the pin is kept as
+    /// lost and the request fails: nothing is acknowledged until the store holds it.
     /// </summary>
-    public async Task SaveAppendedAsync(Sighting sighting)
+    public async Task SaveAppendedAsync(Sighting sighting, DateTimeOffset verifiedAt)
     {
         try
         {
-            await SaveAsync(sighting);
+            await SaveAsync(sighting, verifiedAt);
         }
         catch (Exception e) when (LedgerGuard.IsStorageFailure(e))
         {
-            _lost[sighting.Reference] = sighting;
+            _lost[sighting.Reference] = (sighting, verifiedAt);
             _verified.Forget(sighting.Reference);
             Log.IndexWriteFailed(_logger, sighting.Reference.Canonical, sighting.LogIndex, e.Message);
             throw new LedgerUnavailableException(LostPinMessage(sighting, e.Message), e);
@@ -93,14 +98,15 @@ internal sealed partial class PinWriter
     /// </summary>
     public async Task<Sighting?> RetryLostAsync(TagReference reference)
     {
-        if (!_lost.TryGetValue(reference, out var sighting))
+        if (!_lost.TryGetValue(reference, out var lost))
         {
             return null;
         }
 
+        var sighting = lost.Pin;
         try
         {
-            await SaveAsync(sighting);
+            await SaveAsync(sighting, lost.VerifiedAt);
         }
         catch (Exception e) when (LedgerGuard.IsStorageFailure(e))
         {

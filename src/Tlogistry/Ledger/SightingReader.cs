@@ -40,6 +40,36 @@ internal sealed class SightingReader
     public string Identity { get; }
 
     /// <summary>
+    /// Everything <see cref="Read"/>'s answer depends on besides the bundle and the time, as
+    /// bytes: this program's version, the verifier's trust, the signer policy and the identity.
+    /// </summary>
+    public byte[] Terms()
+    {
+        using var terms = new MemoryStream();
+        foreach (var part in new[]
+        {
+            System.Text.Encoding.UTF8.GetBytes("tlogistry sighting verification " + ProgramVersion),
+            _verifier.Terms(),
+            System.Text.Encoding.UTF8.GetBytes(_policy.Terms),
+            System.Text.Encoding.UTF8.GetBytes(Identity),
+        })
+        {
+            terms.Write(BitConverter.GetBytes(part.Length));
+            terms.Write(part);
+        }
+
+        return terms.ToArray();
+    }
+
+    /// <summary>When trusted keys and authorities stop being valid (<see cref="BundleVerifier.ValidityEnds"/>).</summary>
+    public IEnumerable<DateTimeOffset> ValidityEnds => _verifier.ValidityEnds;
+
+    // A new build may verify differently, so what an older one verified is checked again. A
+    // deterministic build's module ID is a hash of its code: the same for every replica running
+    // one build, different for any change.
+    private static readonly string ProgramVersion = typeof(SightingReader).Assembly.ManifestModule.ModuleVersionId.ToString();
+
+    /// <summary>
     /// Throws <see cref="LogVerificationException"/> when the bundle does not verify or its signer
     /// does not count, and <see cref="FormatException"/> when it verifies but is not a sighting.
     /// </summary>

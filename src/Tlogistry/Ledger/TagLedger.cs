@@ -29,7 +29,8 @@ internal sealed class TagLedger
     private readonly ConcurrentDictionary<TagReference, Lazy<Task<(Sighting Pin, bool Recorded)>>> _inFlight = new();
 
     /// <param name="verified">What this process has verified; its default bounds suit a service.</param>
-    public TagLedger(ISightingIndex store, ITransparencyLog log, IEnvelopeSigner signer, SightingReader reader, TimeProvider time, ILogger<TagLedger> logger, TlogistryMetrics? metrics = null, LogHistory? history = null, VerifiedPins? verified = null)
+    /// <param name="stampKey">Stamps verified rows in the store, so later processes trust them without verifying them again; none when null.</param>
+    public TagLedger(ISightingIndex store, ITransparencyLog log, IEnvelopeSigner signer, SightingReader reader, TimeProvider time, ILogger<TagLedger> logger, TlogistryMetrics? metrics = null, LogHistory? history = null, VerifiedPins? verified = null, StampKey? stampKey = null)
     {
         _verified = verified ?? new VerifiedPins();
         ArgumentNullException.ThrowIfNull(reader);
@@ -40,12 +41,22 @@ internal sealed class TagLedger
         _metrics = metrics;
         var gate = new PinGate(log.LogId, history);
         var records = new LogRecordReader(reader, logger);
-        var writer = new PinWriter(store, _verified, logger);
+        var stamps = stampKey is null ? null : new VerificationStamps(stampKey.Secret, StampTerms(reader, log, history), reader.ValidityEnds);
+        var writer = new PinWriter(store, _verified, logger, stamps);
         _findings = new LedgerFindings(logger);
-        _lookup = new PinLookup(store, log, reader, records, gate, _verified, writer, _findings, logger);
+        _lookup = new PinLookup(store, log, reader, records, gate, _verified, writer, _findings, time, logger, stamps);
         var intents = new WriteAheadIntents(store, log, signer, reader.Identity, time, logger);
-        _recorder = new PinRecorder(store, log, reader, gate, _lookup, intents, _verified, writer, logger);
+        _recorder = new PinRecorder(store, log, reader, gate, _lookup, intents, _verified, writer, time, logger);
         _recovery = new LedgerRecovery(store, log, reader, records, _verified, _findings, logger);
+    }
+
+    /// <summary>What a stamp vouches under: the reader's terms, the configured log and the log whose checkpoints are remembered.</summary>
+    private static byte[] StampTerms(SightingReader reader, ITransparencyLog log, LogHistory? history)
+    {
+        using var terms = new MemoryStream();
+        terms.Write(reader.Terms());
+        terms.Write(System.Text.Encoding.UTF8.GetBytes("\nlog " + Convert.ToHexStringLower(log.LogId) + "\nhistory " + (history?.Description ?? "none")));
+        return terms.ToArray();
     }
 
     /// <summary>Tags for which reconcile, rebuild or import met two valid sightings of ours with different digests.</summary>
@@ -62,6 +73,12 @@ internal sealed class TagLedger
 
     /// <summary>How many entries could not be verified; <see cref="Unverifiable"/> keeps the first <see cref="LedgerFindings.Kept"/>.</summary>
     public long UnverifiableCount => _findings.UnverifiableCount;
+
+    /// <summary>Stored pins this process trusted by their verification stamp.</summary>
+    public long StoredPinsTrustedByStamp => _lookup.TrustedByStamp;
+
+    /// <summary>Stored pins this process verified in full.</summary>
+    public long StoredPinsVerifiedInFull => _lookup.VerifiedInFull;
 
     /// <summary>The identity new sightings record.</summary>
     public string Identity { get; }

@@ -30,6 +30,20 @@ internal sealed class InstanceKey : IEnvelopeSigner, IDisposable
     /// <summary>Identity recorded in sightings: the key fingerprint.</summary>
     public string Identity => "key:sha256:" + KeyId;
 
+    /// <summary>A secret for another purpose, derived from the private key (HKDF-SHA256): whoever holds the key can derive it, nobody else.</summary>
+    public byte[] DeriveSecret(string purpose, int length)
+    {
+        var d = _key.ExportParameters(includePrivateParameters: true).D!;
+        try
+        {
+            return HKDF.DeriveKey(HashAlgorithmName.SHA256, d, length, info: System.Text.Encoding.UTF8.GetBytes(purpose));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(d);
+        }
+    }
+
     public static InstanceKey LoadOrCreate(string path)
     {
         if (File.Exists(path))

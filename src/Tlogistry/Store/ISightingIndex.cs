@@ -17,8 +17,21 @@ internal interface ISightingIndex : IIntentJournal, IHeldManifests, ITagMoves
     /// <summary>The tag's row with a digest of its content (<see cref="StoredPin.Content"/>), or null.</summary>
     Task<StoredPin?> FindStoredAsync(TagReference reference, CancellationToken cancellationToken);
 
-    /// <summary>Stores a sighting durably. A second sighting for the same reference is an error.</summary>
-    Task SaveAsync(Sighting sighting, CancellationToken cancellationToken);
+    /// <summary>
+    /// Stores a sighting durably. A second sighting for the same reference is an error.
+    /// <paramref name="seal"/>, when given, makes the row's stamp from the content as a later
+    /// read will find it (<see cref="StoredPin.Content"/>).
+    /// </summary>
+    Task SaveAsync(Sighting sighting, CancellationToken cancellationToken, RowSeal? seal = null);
+
+    /// <summary>
+    /// Stores each tag's stamp on its row, whatever the row holds now: a stamp is checked
+    /// against the content it was made for, so one that lands on a row replaced since is ignored.
+    /// </summary>
+    Task StampAsync(IReadOnlyList<(TagReference Reference, byte[] Stamp)> stamps, CancellationToken cancellationToken);
+
+    /// <summary>Removes every stamp (a log accepted anew: nothing verified against the old one counts).</summary>
+    Task ClearStampsAsync(CancellationToken cancellationToken);
 
     /// <summary>
     /// Puts <paramref name="earlier"/> in place of <paramref name="stored"/>, the reference's pin,

@@ -127,6 +127,12 @@ internal static class PostgresMigrations
         CREATE TRIGGER tlogistry_intent_pin AFTER INSERT OR DELETE ON tlogistry_sightings
             FOR EACH ROW EXECUTE FUNCTION tlogistry_intent_pin()
         """,
+
+        // Each pin's verification stamp: a MAC by the instance over the row's content, so a
+        // later process trusts the row without verifying its bundle again (NULL: verify in full).
+        """
+        ALTER TABLE tlogistry_sightings ADD COLUMN stamp bytea
+        """,
     ];
 
     public static int Latest => Steps.Length;

@@ -64,7 +64,7 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
 
     private async Task<StoredPin?> FindOnceAsync(TagReference reference, CancellationToken cancellationToken)
     {
-        await using var cmd = _source.CreateCommand($"SELECT {Columns} FROM tlogistry_sightings WHERE reference = @r");
+        await using var cmd = _source.CreateCommand($"SELECT {Columns}, stamp FROM tlogistry_sightings WHERE reference = @r");
         cmd.Parameters.AddWithValue("r", reference.Canonical);
         await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
         return await r.ReadAsync(cancellationToken) ? ReadStored(r) : null;
@@ -74,10 +74,33 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
     /// A transaction lost with its connection never committed, so the retry cannot store a row
     /// twice (a commit whose answer was lost is refused by the unique reference instead).
     /// </summary>
-    public Task SaveAsync(Sighting s, CancellationToken cancellationToken) =>
-        RetryOnceAsync(() => SaveOnceAsync(s, cancellationToken), cancellationToken);
+    public Task SaveAsync(Sighting s, CancellationToken cancellationToken, RowSeal? seal = null) =>
+        RetryOnceAsync(() => SaveOnceAsync(s, seal, cancellationToken), cancellationToken);
 
-    private async Task SaveOnceAsync(Sighting s, CancellationToken cancellationToken)
+    public Task StampAsync(IReadOnlyList<(TagReference Reference, byte[] Stamp)> stamps, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(stamps);
+        return RetryOnceAsync(
+            async () =>
+            {
+                await using var cmd = _source.CreateCommand("UPDATE tlogistry_sightings s SET stamp = u.stamp FROM unnest(@refs, @stamps) AS u(reference, stamp) WHERE s.reference = u.reference");
+                cmd.Parameters.AddWithValue("refs", stamps.Select(x => x.Reference.Canonical).ToArray());
+                cmd.Parameters.AddWithValue("stamps", stamps.Select(x => x.Stamp).ToArray());
+                await cmd.ExecuteNonQueryAsync(cancellationToken);
+            },
+            cancellationToken);
+    }
+
+    public Task ClearStampsAsync(CancellationToken cancellationToken) =>
+        RetryOnceAsync(
+            async () =>
+            {
+                await using var cmd = _source.CreateCommand("UPDATE tlogistry_sightings SET stamp = NULL WHERE stamp IS NOT NULL");
+                await cmd.ExecuteNonQueryAsync(cancellationToken);
+            },
+            cancellationToken);
+
+    private async Task SaveOnceAsync(Sighting s, RowSeal? seal, CancellationToken cancellationToken)
     {
         // Writers take turns (readers do not wait): a row's seq is then drawn after every
         // earlier row committed, so an export paging by seq never passes a row that commits later.
@@ -89,18 +112,23 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
         }
 
         await using (var insert = new NpgsqlCommand(
-            "INSERT INTO tlogistry_sightings (reference, digest, media_type, observed_at, upstream, identity, log_id, log_index, bundle) VALUES (@ref, @dig, @mt, @obs, @up, @id, @lid, @li, @b)",
+            "INSERT INTO tlogistry_sightings (reference, digest, media_type, observed_at, upstream, identity, log_id, log_index, bundle, stamp) VALUES (@ref, @dig, @mt, @obs, @up, @id, @lid, @li, @b, @stamp)",
             c,
             tx))
         {
-            Bind(insert, s);
+            var bundle = Bind(insert, s);
+            // The content as a read will find it: timestamptz keeps whole microseconds, in UTC.
+            var ticks = s.ObservedAt.UtcTicks;
+            var content = StoredPin.Digest(s.Reference.Canonical, s.Digest.ToString(), s.MediaType, new DateTimeOffset(ticks - (ticks % 10), TimeSpan.Zero), s.Upstream, s.Identity, bundle);
+            insert.Parameters.Add(new NpgsqlParameter("stamp", NpgsqlTypes.NpgsqlDbType.Bytea) { Value = seal is null ? DBNull.Value : seal(content) });
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
 
         await tx.CommitAsync(cancellationToken);
     }
 
-    private static void Bind(NpgsqlCommand cmd, Sighting s)
+    /// <summary>Binds the row's columns; returns the bundle's bytes as bound.</summary>
+    private static byte[] Bind(NpgsqlCommand cmd, Sighting s)
     {
         cmd.Parameters.AddWithValue("ref", s.Reference.Canonical);
         cmd.Parameters.AddWithValue("dig", s.Digest.ToString());
@@ -110,7 +138,9 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
         cmd.Parameters.AddWithValue("id", s.Identity);
         cmd.Parameters.AddWithValue("lid", s.LogId);
         cmd.Parameters.AddWithValue("li", s.LogIndex);
-        cmd.Parameters.AddWithValue("b", BundleJson.Write(s.Bundle));
+        var bundle = BundleJson.Write(s.Bundle);
+        cmd.Parameters.AddWithValue("b", bundle);
+        return bundle;
     }
 
     public Task ReplaceAsync(Sighting stored, Sighting earlier, CancellationToken cancellationToken) =>
@@ -119,7 +149,7 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
     private async Task ReplaceOnceAsync(Sighting stored, Sighting earlier, CancellationToken cancellationToken)
     {
         await using var cmd = _source.CreateCommand("""
-            UPDATE tlogistry_sightings SET digest = @dig, media_type = @mt, observed_at = @obs, upstream = @up, identity = @id, log_id = @lid, log_index = @li, bundle = @b
+            UPDATE tlogistry_sightings SET digest = @dig, media_type = @mt, observed_at = @obs, upstream = @up, identity = @id, log_id = @lid, log_index = @li, bundle = @b, stamp = NULL
             WHERE reference = @ref AND log_id = @oldlid AND log_index = @oldli
             """);
         Bind(cmd, earlier);
@@ -354,7 +384,7 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
 
     /// <summary>The row with its content digest: only for a single pin, so listings hash nothing.</summary>
     private static StoredPin ReadStored(System.Data.Common.DbDataReader r) =>
-        new(Read(r), StoredPin.Digest(r.GetString(0), r.GetString(1), r.GetString(2), r.GetFieldValue<DateTimeOffset>(3), r.GetString(4), r.GetString(5), r.GetFieldValue<byte[]>(6)));
+        new(Read(r), StoredPin.Digest(r.GetString(0), r.GetString(1), r.GetString(2), r.GetFieldValue<DateTimeOffset>(3), r.GetString(4), r.GetString(5), r.GetFieldValue<byte[]>(6)), r.IsDBNull(7) ? null : r.GetFieldValue<byte[]>(7));
 
     /// <summary>
     /// A held tag lock: disposing unlocks it and returns the connection to the pool. When the

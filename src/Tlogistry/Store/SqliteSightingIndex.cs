@@ -15,9 +15,9 @@ internal sealed partial class SqliteSightingIndex : ISightingIndex
 {
     // Schema 2 keeps whole bundles. Schema 1 kept envelopes only, and only the embedded log
     // existed then: its table is dropped and rebuilt from that log at start. Schema 3 adds the
-    // remembered checkpoints, schema 4 the append intents, schema 5 the held manifests, schema 6 the moved tags, schema 7 the held manifests' running total, schema 8 the intents' pinned mark. Steps
+    // remembered checkpoints, schema 4 the append intents, schema 5 the held manifests, schema 6 the moved tags, schema 7 the held manifests' running total, schema 8 the intents' pinned mark, schema 9 the pins' verification stamps. Steps
     // only ever move forward.
-    private const int SchemaVersion = 8;
+    private const int SchemaVersion = 9;
     private const string Columns = "reference, digest, media_type, observed_at, upstream, identity, bundle";
     private readonly string _connectionString;
     private readonly string _pragmas;
@@ -109,6 +109,11 @@ internal sealed partial class SqliteSightingIndex : ISightingIndex
             Exec(c, IntentPinnedMarks);
         }
 
+        if (found < 9 && !HasColumn(c, "sightings", "stamp"))
+        {
+            Exec(c, "ALTER TABLE sightings ADD COLUMN stamp BLOB;");
+        }
+
         Exec(c, $"PRAGMA user_version = {SchemaVersion}; COMMIT;");
     }
 
@@ -136,23 +141,57 @@ internal sealed partial class SqliteSightingIndex : ISightingIndex
     {
         using var c = Open();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = $"SELECT {Columns} FROM sightings WHERE reference = $r";
+        cmd.CommandText = $"SELECT {Columns}, stamp FROM sightings WHERE reference = $r";
         cmd.Parameters.AddWithValue("$r", reference.Canonical);
         using var r = cmd.ExecuteReader();
         return Task.FromResult(r.Read() ? ReadStored(r) : null);
     }
 
-    public Task SaveAsync(Sighting s, CancellationToken cancellationToken)
+    public Task SaveAsync(Sighting s, CancellationToken cancellationToken, RowSeal? seal = null)
     {
         using var c = Open();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = "INSERT INTO sightings (reference, digest, media_type, observed_at, upstream, identity, log_id, log_index, bundle) VALUES ($ref, $dig, $mt, $obs, $up, $id, $lid, $li, $b)";
-        Bind(cmd, s);
+        cmd.CommandText = "INSERT INTO sightings (reference, digest, media_type, observed_at, upstream, identity, log_id, log_index, bundle, stamp) VALUES ($ref, $dig, $mt, $obs, $up, $id, $lid, $li, $b, $stamp)";
+        var bundle = Bind(cmd, s);
+        // The content as a read will find it: observed_at is kept in whole seconds.
+        var content = StoredPin.Digest(s.Reference.Canonical, s.Digest.ToString(), s.MediaType, DateTimeOffset.FromUnixTimeSeconds(s.ObservedAt.ToUnixTimeSeconds()), s.Upstream, s.Identity, bundle);
+        cmd.Parameters.AddWithValue("$stamp", seal is null ? DBNull.Value : seal(content));
         cmd.ExecuteNonQuery();
         return Task.CompletedTask;
     }
 
-    private static void Bind(SqliteCommand cmd, Sighting s)
+    public Task StampAsync(IReadOnlyList<(TagReference Reference, byte[] Stamp)> stamps, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(stamps);
+        using var c = Open();
+        using var tx = c.BeginTransaction();
+        using var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = "UPDATE sightings SET stamp = $stamp WHERE reference = $ref";
+        var reference = cmd.Parameters.Add("$ref", SqliteType.Text);
+        var stamp = cmd.Parameters.Add("$stamp", SqliteType.Blob);
+        foreach (var (r, sealedRow) in stamps)
+        {
+            reference.Value = r.Canonical;
+            stamp.Value = sealedRow;
+            cmd.ExecuteNonQuery();
+        }
+
+        tx.Commit();
+        return Task.CompletedTask;
+    }
+
+    public Task ClearStampsAsync(CancellationToken cancellationToken)
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "UPDATE sightings SET stamp = NULL WHERE stamp IS NOT NULL";
+        cmd.ExecuteNonQuery();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Binds the row's columns; returns the bundle's bytes as bound.</summary>
+    private static byte[] Bind(SqliteCommand cmd, Sighting s)
     {
         cmd.Parameters.AddWithValue("$ref", s.Reference.Canonical);
         cmd.Parameters.AddWithValue("$dig", s.Digest.ToString());
@@ -162,7 +201,9 @@ internal sealed partial class SqliteSightingIndex : ISightingIndex
         cmd.Parameters.AddWithValue("$id", s.Identity);
         cmd.Parameters.AddWithValue("$lid", s.LogId);
         cmd.Parameters.AddWithValue("$li", s.LogIndex);
-        cmd.Parameters.AddWithValue("$b", BundleJson.Write(s.Bundle));
+        var bundle = BundleJson.Write(s.Bundle);
+        cmd.Parameters.AddWithValue("$b", bundle);
+        return bundle;
     }
 
     public Task ReplaceAsync(Sighting stored, Sighting earlier, CancellationToken cancellationToken)
@@ -170,7 +211,7 @@ internal sealed partial class SqliteSightingIndex : ISightingIndex
         using var c = Open();
         using var cmd = c.CreateCommand();
         cmd.CommandText = """
-            UPDATE sightings SET digest = $dig, media_type = $mt, observed_at = $obs, upstream = $up, identity = $id, log_id = $lid, log_index = $li, bundle = $b
+            UPDATE sightings SET digest = $dig, media_type = $mt, observed_at = $obs, upstream = $up, identity = $id, log_id = $lid, log_index = $li, bundle = $b, stamp = NULL
             WHERE reference = $ref AND log_id = $oldlid AND log_index = $oldli
             """;
         Bind(cmd, earlier);
@@ -340,7 +381,7 @@ internal sealed partial class SqliteSightingIndex : ISightingIndex
 
     /// <summary>The row with its content digest: only for a single pin, so listings hash nothing.</summary>
     private static StoredPin ReadStored(System.Data.Common.DbDataReader r) =>
-        new(Read(r), StoredPin.Digest(r.GetString(0), r.GetString(1), r.GetString(2), DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(3)), r.GetString(4), r.GetString(5), (byte[])r.GetValue(6)));
+        new(Read(r), StoredPin.Digest(r.GetString(0), r.GetString(1), r.GetString(2), DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(3)), r.GetString(4), r.GetString(5), (byte[])r.GetValue(6)), r.IsDBNull(7) ? null : (byte[])r.GetValue(7));
 
     private sealed class NoLock : IAsyncDisposable
     {

@@ -5,11 +5,19 @@ using System.Text;
 namespace Tlogistry.Store;
 
 /// <summary>
+/// Seals a row as it is written: given the row's <see cref="StoredPin.Content"/>, the stamp
+/// stored beside it.
+/// </summary>
+internal delegate byte[] RowSeal(UInt128 content);
+
+/// <summary>
 /// A sighting as the store holds it, with <paramref name="Content"/>: a digest of every column
 /// it was read from, so a reader that verified this very row once can tell it from a row
-/// changed since (an edit of any column, the bundle's bytes included, changes it).
+/// changed since (an edit of any column, the bundle's bytes included, changes it); and the
+/// row's <paramref name="Stamp"/>, when one was stored (the store never reads it: whoever
+/// made it checks it against the content).
 /// </summary>
-internal sealed record StoredPin(Sighting Pin, UInt128 Content)
+internal sealed record StoredPin(Sighting Pin, UInt128 Content, byte[]? Stamp = null)
 {
     /// <summary>The first 16 bytes of SHA-256 over the columns, each length-prefixed.</summary>
     public static UInt128 Digest(string reference, string digest, string mediaType, DateTimeOffset observedAt, string upstream, string identity, byte[] bundle)

@@ -47,6 +47,7 @@ internal static class EventIds
         public const int IntentNotResumed = 2012;
         public const int IntentExpired = 2013;
         public const int StoredPinUnproven = 2014;
+        public const int StampsNotWritten = 2015;
     }
 
     /// <summary>3000–3099: the embedded log; 3100–3109: the HTTP transport; 3110–3199: the Rekor clients.</summary>

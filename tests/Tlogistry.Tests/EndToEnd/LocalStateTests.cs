@@ -90,6 +90,9 @@ public sealed class LocalStateTests
             Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         }
 
+        // The service stamps the pin it verified, so its next start need not verify it again.
+        Assert.Equal(1L, Sql(data.Path, "SELECT count(*) FROM sightings WHERE length(stamp) > 0"));
+
         // The checkpoint and tiles go; the log key and index.db stay.
         SqliteConnection.ClearAllPools();
         File.Delete(Path.Combine(data.Path, "log", "checkpoint"));

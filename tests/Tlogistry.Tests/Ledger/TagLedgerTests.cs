@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Tlogistry.Ledger;
 using Tlogistry.Signing;
+using Tlogistry.Store;
+using Tlogistry.Tests.Support.Doubles;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Embedded;
 using Tlogistry.Transparency.Envelopes;
@@ -196,6 +198,121 @@ public abstract class TagLedgerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARowStampedWhenPinnedIsTrustedByTheNextProcessWithoutVerifyingItAgain()
+    {
+        var (ledger, _, _) = await OpenAsync();
+        await ledger.ObserveAsync(Seen("ghcr.io/org/app:s1", D('a')), Ct);
+        var first = await ledger.ObserveAsync(Seen("ghcr.io/org/app:s1", D('a')), Ct);
+        Assert.NotNull((await RowAsync("ghcr.io/org/app:s1")).Stamp);
+
+        var (restarted, _, _) = await OpenAsync();
+        var again = await restarted.ObserveAsync(Seen("ghcr.io/org/app:s1", D('a')), Ct);
+        Assert.Equal((PinOutcome.Match, first.Pin.LogTime, first.Pin.LogIndex), (again.Outcome, again.Pin.LogTime, again.Pin.LogIndex));
+        Assert.Equal((1L, 0L), (restarted.StoredPinsTrustedByStamp, restarted.StoredPinsVerifiedInFull));
+        Assert.Equal(PinOutcome.Mismatch, (await restarted.ObserveAsync(Seen("ghcr.io/org/app:s1", D('b')), Ct)).Outcome);
+    }
+
+    [Fact]
+    public async Task AStampedRowEditedInAnyWayIsVerifiedInFullAndFailsClosed()
+    {
+        var (ledger, _, _) = await OpenAsync();
+        await ledger.ObserveAsync(Seen("ghcr.io/org/app:e1", D('a')), Ct);
+        await ledger.ObserveAsync(Seen("ghcr.io/org/app:e2", D('c')), Ct);
+        var e1 = await RowAsync("ghcr.io/org/app:e1");
+        var e2 = await RowAsync("ghcr.io/org/app:e2");
+
+        // A stamp moved to another row (another tag's valid stamp) vouches for nothing there.
+        await (await Store.OpenAsync()).StampAsync([(Typed.Tag("ghcr.io/org/app:e2"), e1.Stamp!)], Ct);
+        var (moved, _, _) = await OpenAsync();
+        Assert.Equal(PinOutcome.Match, (await moved.ObserveAsync(Seen("ghcr.io/org/app:e2", D('c')), Ct)).Outcome);
+        Assert.Equal((0L, 1L), (moved.StoredPinsTrustedByStamp, moved.StoredPinsVerifiedInFull));
+
+        // The digest column edited under a valid stamp: verified in full, refused.
+        Assert.Equal(2, await Store.SetDigestsAsync(D('b')));
+        var (edited, _, _) = await OpenAsync();
+        await Assert.ThrowsAsync<LedgerIntegrityException>(() => edited.ObserveAsync(Seen("ghcr.io/org/app:e1", D('b')), Ct));
+        Assert.Equal((0L, 1L), (edited.StoredPinsTrustedByStamp, edited.StoredPinsVerifiedInFull));
+
+        // A stamp forged by flipping one bit of a valid one.
+        var forged = (byte[])e2.Stamp!.Clone();
+        forged[^1] ^= 1;
+        var (restarted, _, _) = await OpenAsync();
+        await (await Store.OpenAsync()).StampAsync([(Typed.Tag("ghcr.io/org/app:e2"), forged)], Ct);
+        await Assert.ThrowsAsync<LedgerIntegrityException>(() => restarted.ObserveAsync(Seen("ghcr.io/org/app:e2", D('b')), Ct));
+        Assert.Equal(0L, restarted.StoredPinsTrustedByStamp);
+    }
+
+    [Fact]
+    public async Task AChangedSignerPolicyVerifiesEveryStampedRowAgainAndStampsItUnderTheNewTerms()
+    {
+        var (ledger, _, _) = await OpenAsync();
+        await ledger.ObserveAsync(Seen("ghcr.io/org/app:p1", D('a')), Ct);
+        var stamped = (await RowAsync("ghcr.io/org/app:p1")).Stamp;
+
+        using var other = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var (widened, _, _) = await OpenAsync(alsoTrusted: [other.ExportSubjectPublicKeyInfo()]);
+        Assert.Equal(PinOutcome.Match, (await widened.ObserveAsync(Seen("ghcr.io/org/app:p1", D('a')), Ct)).Outcome);
+        Assert.Equal((0L, 1L), (widened.StoredPinsTrustedByStamp, widened.StoredPinsVerifiedInFull));
+
+        // Verified in full once under the new terms, the row carries a stamp for them.
+        await RestampedAsync("ghcr.io/org/app:p1", stamped);
+        var (next, _, _) = await OpenAsync(alsoTrusted: [other.ExportSubjectPublicKeyInfo()]);
+        Assert.Equal(PinOutcome.Match, (await next.ObserveAsync(Seen("ghcr.io/org/app:p1", D('a')), Ct)).Outcome);
+        Assert.Equal((1L, 0L), (next.StoredPinsTrustedByStamp, next.StoredPinsVerifiedInFull));
+
+        // Back to the old terms: that stamp is not theirs either.
+        var (narrowed, _, _) = await OpenAsync();
+        Assert.Equal(PinOutcome.Match, (await narrowed.ObserveAsync(Seen("ghcr.io/org/app:p1", D('a')), Ct)).Outcome);
+        Assert.Equal((0L, 1L), (narrowed.StoredPinsTrustedByStamp, narrowed.StoredPinsVerifiedInFull));
+    }
+
+    [Fact]
+    public async Task AStampByAnotherKeyIsNeitherTrustedNorWrittenOver()
+    {
+        var (ledger, _, _) = await OpenAsync();
+        await ledger.ObserveAsync(Seen("ghcr.io/org/app:k1", D('a')), Ct);
+        var stamped = (await RowAsync("ghcr.io/org/app:k1")).Stamp;
+
+        var (stranger, _, _) = await OpenAsync(stampKey: StampKey.LoadOrCreate(_dir.Combine("other-stamp-key")));
+        Assert.Equal(PinOutcome.Match, (await stranger.ObserveAsync(Seen("ghcr.io/org/app:k1", D('a')), Ct)).Outcome);
+        Assert.Equal((0L, 1L), (stranger.StoredPinsTrustedByStamp, stranger.StoredPinsVerifiedInFull));
+
+        // Had it been written over, the owner would have to verify in full again.
+        await Task.Delay(300, Ct);
+        Assert.Equal(stamped, (await RowAsync("ghcr.io/org/app:k1")).Stamp);
+        var (owner, _, _) = await OpenAsync();
+        await owner.ObserveAsync(Seen("ghcr.io/org/app:k1", D('a')), Ct);
+        Assert.Equal((1L, 0L), (owner.StoredPinsTrustedByStamp, owner.StoredPinsVerifiedInFull));
+    }
+
+    [Fact]
+    public async Task AStampMadeBeforeATrustedKeysValidityEndedIsCheckedAgainAfterIt()
+    {
+        var t0 = DateTimeOffset.UtcNow;
+        var clock = new ManualTimeProvider(t0);
+        var until = t0.AddHours(1);
+        var (ledger, _, _) = await OpenAsync(time: clock, logValidUntil: until);
+        await ledger.ObserveAsync(Seen("ghcr.io/org/app:w1", D('a')), Ct);
+        var stamped = (await RowAsync("ghcr.io/org/app:w1")).Stamp;
+
+        // Before the end: trusted by its stamp.
+        clock.Advance(TimeSpan.FromMinutes(30));
+        var (before, _, _) = await OpenAsync(time: clock, logValidUntil: until);
+        await before.ObserveAsync(Seen("ghcr.io/org/app:w1", D('a')), Ct);
+        Assert.Equal((1L, 0L), (before.StoredPinsTrustedByStamp, before.StoredPinsVerifiedInFull));
+
+        // Past it: verified in full (the log's signed time still falls inside the window), then stamped anew.
+        clock.Advance(TimeSpan.FromHours(1));
+        var (after, _, _) = await OpenAsync(time: clock, logValidUntil: until);
+        Assert.Equal(PinOutcome.Match, (await after.ObserveAsync(Seen("ghcr.io/org/app:w1", D('a')), Ct)).Outcome);
+        Assert.Equal((0L, 1L), (after.StoredPinsTrustedByStamp, after.StoredPinsVerifiedInFull));
+        await RestampedAsync("ghcr.io/org/app:w1", stamped);
+        var (later, _, _) = await OpenAsync(time: clock, logValidUntil: until);
+        await later.ObserveAsync(Seen("ghcr.io/org/app:w1", D('a')), Ct);
+        Assert.Equal((1L, 0L), (later.StoredPinsTrustedByStamp, later.StoredPinsVerifiedInFull));
+    }
+
+    [Fact]
     public async Task ADeletedIndexRowIsFoundInTheLogSoAMovedTagIsRefusedAndTheRowRestored()
     {
         var (ledger, log, _) = await OpenAsync();
@@ -311,18 +428,46 @@ public abstract class TagLedgerTests : IAsyncLifetime
         await new EmbeddedSightingLog(log, TimeProvider.System).AppendAsync(key.SignEnvelope(Dsse.InTotoPayloadType, SightingStatement.Encode(claim)), SignerMaterial.ForKey(key.PublicKeyDer), Ct);
     }
 
-    /// <summary>A ledger as a process starting on the data directory and the store would build it.</summary>
-    private async Task<(TagLedger Ledger, EmbeddedLog Log, InstanceKey Key)> OpenAsync(VerifiedPins? verified = null)
+    /// <summary>
+    /// A ledger as a process starting on the data directory and the store would build it, stamping
+    /// verified rows with the key derived from the signing key, as the service does.
+    /// </summary>
+    /// <param name="stampKey">Another stamp key (a replica with a key of its own).</param>
+    /// <param name="alsoTrusted">Keys trusted beside the signing key (another signer policy).</param>
+    /// <param name="logValidUntil">When the embedded log's key stops being trusted.</param>
+    private async Task<(TagLedger Ledger, EmbeddedLog Log, InstanceKey Key)> OpenAsync(VerifiedPins? verified = null, StampKey? stampKey = null, IReadOnlyList<byte[]>? alsoTrusted = null, TimeProvider? time = null, DateTimeOffset? logValidUntil = null)
     {
         var key = InstanceKey.LoadOrCreate(_dir.Combine("signing-key.pem"));
         var log = EmbeddedLog.Open(_dir.Combine("log"), NullLogger.Instance, EmbeddedEntry.Subject);
         _open.Add(key);
         _open.Add(log);
-        var reader = new SightingReader(new BundleVerifier(TrustedRoot.PublicGood.WithLogs([log.Trusted])), new KeyPolicy([key.PublicKeyDer]), key.Identity, SignerMaterial.ForKey(key.PublicKeyDer), TimeProvider.System);
+        time ??= TimeProvider.System;
+        var trusted = logValidUntil is { } until ? log.Trusted with { ValidUntil = until } : log.Trusted;
+        var reader = new SightingReader(new BundleVerifier(TrustedRoot.PublicGood.WithLogs([trusted])), new KeyPolicy([key.PublicKeyDer, .. alsoTrusted ?? []]), key.Identity, SignerMaterial.ForKey(key.PublicKeyDer), time);
         var index = await Store.OpenAsync();
         var history = new LogHistory(index, new EmbeddedCheckpoints(log), log.Trusted, NullLogger<LogHistory>.Instance);
-        var ledger = new TagLedger(index, new EmbeddedSightingLog(log, TimeProvider.System), key, reader, TimeProvider.System, NullLogger<TagLedger>.Instance, history: history, verified: verified);
+        var ledger = new TagLedger(index, new EmbeddedSightingLog(log, TimeProvider.System), key, reader, time, NullLogger<TagLedger>.Instance, history: history, verified: verified, stampKey: stampKey ?? StampKey.From(key));
         return (ledger, log, key);
+    }
+
+    /// <summary>The tag's row as the store holds it.</summary>
+    private async Task<StoredPin> RowAsync(string reference) =>
+        (await (await Store.OpenAsync()).FindStoredAsync(Typed.Tag(reference), Ct))!;
+
+    /// <summary>Waits for the background stamp writer to put a stamp other than <paramref name="before"/> on the tag's row.</summary>
+    private async Task<byte[]> RestampedAsync(string reference, byte[]? before)
+    {
+        for (var i = 0; i < 200; i++)
+        {
+            if ((await RowAsync(reference)).Stamp is { } now && (before is null || !now.AsSpan().SequenceEqual(before)))
+            {
+                return now;
+            }
+
+            await Task.Delay(25, Ct);
+        }
+
+        throw new TimeoutException($"no new stamp on {reference}");
     }
 
     /// <summary>The checkpoint memory a start checks, over a fresh store instance.</summary>

@@ -28,6 +28,35 @@ public abstract class SightingIndexTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARowIsSealedOverTheContentAReadFindsAndItsStampIsKeptUntilTheRowIsReplaced()
+    {
+        var index = await Store.OpenAsync();
+
+        // A time finer than either store keeps (SQLite whole seconds, PostgreSQL microseconds).
+        var saved = Fake("ghcr.io/org/app:s1", 3) with { ObservedAt = new DateTimeOffset(2026, 3, 4, 5, 6, 7, TimeSpan.FromHours(2)).AddTicks(1_234_567) };
+        UInt128? sealedContent = null;
+        await index.SaveAsync(saved, Ct, content => { sealedContent = content; return [7, 7, 7]; });
+        var stored = (await (await Store.OpenAsync()).FindStoredAsync(saved.Reference, Ct))!;
+        Assert.Equal(sealedContent, stored.Content);
+        Assert.Equal([7, 7, 7], stored.Stamp);
+
+        // Saved without a seal: no stamp. Stamped later in a batch, one tag not stored at all.
+        await index.SaveAsync(Fake("ghcr.io/org/app:s2", 4), Ct);
+        Assert.Null((await index.FindStoredAsync(Typed.Tag("ghcr.io/org/app:s2"), Ct))!.Stamp);
+        await index.StampAsync([(Typed.Tag("ghcr.io/org/app:s2"), [1]), (Typed.Tag("ghcr.io/org/app:none"), [2]), (saved.Reference, [3])], Ct);
+        Assert.Equal([1], (await index.FindStoredAsync(Typed.Tag("ghcr.io/org/app:s2"), Ct))!.Stamp);
+        Assert.Equal([3], (await index.FindStoredAsync(saved.Reference, Ct))!.Stamp);
+        Assert.Null(await index.FindStoredAsync(Typed.Tag("ghcr.io/org/app:none"), Ct));
+
+        // A replaced pin is another row: its stamp goes with the old one.
+        await index.ReplaceAsync(Fake("ghcr.io/org/app:s2", 4), Fake("ghcr.io/org/app:s2", 1), Ct);
+        Assert.Null((await index.FindStoredAsync(Typed.Tag("ghcr.io/org/app:s2"), Ct))!.Stamp);
+
+        await index.ClearStampsAsync(Ct);
+        Assert.Null((await index.FindStoredAsync(saved.Reference, Ct))!.Stamp);
+    }
+
+    [Fact]
     public async Task ASavedSightingReadsBackWithItsBundleByteForByte()
     {
         var index = await Store.OpenAsync();

@@ -15,6 +15,28 @@ internal sealed class BundleVerifier(TrustedRoot root, LegacyTrustUnsafe? legacy
 {
     private readonly TrustedRoot root = root ?? throw new ArgumentNullException(nameof(root));
 
+    /// <summary>What this verifier trusts, as bytes: the trusted root as written, then the legacy log and key.</summary>
+    public byte[] Terms()
+    {
+        using var terms = new MemoryStream();
+        terms.Write(root.Write());
+        if (legacy is not null)
+        {
+            terms.Write("\nlegacy "u8);
+            terms.Write(System.Text.Encoding.ASCII.GetBytes(Convert.ToHexStringLower(legacy.LogId) + " " + Convert.ToHexStringLower(legacy.PublicKeyDer)));
+        }
+
+        return terms.ToArray();
+    }
+
+    /// <summary>When the trusted logs, authorities and CT logs stop being valid: a bundle judged at "now" before one of these may fail after it.</summary>
+    public IEnumerable<DateTimeOffset> ValidityEnds =>
+        root.Logs.Select(l => l.ValidUntil)
+            .Concat(root.CtLogs.Select(l => l.ValidUntil))
+            .Concat(root.CertificateAuthorities.Select(a => a.ValidUntil))
+            .Concat(root.TimestampAuthorities.Select(a => a.ValidUntil))
+            .OfType<DateTimeOffset>();
+
     public VerifiedBundle Verify(SigstoreBundle bundle, BundleSigner signer, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(bundle);

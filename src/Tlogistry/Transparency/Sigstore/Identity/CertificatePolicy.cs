@@ -47,6 +47,9 @@ internal sealed class CertificatePolicy : ISignerPolicy
 
     public string Describe => $"certificate for {Identity} from {Issuer}";
 
+    /// <summary>The identity and issuer, each length-prefixed, and whether an SCT is required (the root is the verifier's).</summary>
+    public string Terms => $"certificate {Identity.Label.Length}:{Identity.Label} {Identity.Value.Length}:{Identity.Value} {Issuer.Length}:{Issuer} sct={requireSct}";
+
     public BundleSigner ExpectedSigner(SigstoreBundle bundle)
     {
         ArgumentNullException.ThrowIfNull(bundle);

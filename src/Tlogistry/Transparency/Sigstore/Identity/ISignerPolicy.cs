@@ -12,6 +12,12 @@ internal interface ISignerPolicy
     string Describe { get; }
 
     /// <summary>
+    /// Everything the policy's decisions depend on, as text: two policies with the same terms
+    /// accept the same bundles, so a verification done under one holds under the other.
+    /// </summary>
+    string Terms { get; }
+
+    /// <summary>
     /// The signer to pass to <see cref="BundleVerifier.Verify"/> for this bundle. Throws
     /// <see cref="LogVerificationException"/> when the bundle's kind of signer is not allowed.
     /// </summary>

@@ -30,6 +30,8 @@ internal sealed class KeyPolicy : ISignerPolicy
         ? $"key {hints[0]}"
         : $"keys {string.Join(", ", hints)}";
 
+    public string Terms => "keys " + string.Join(' ', keys.Select(Convert.ToHexStringLower));
+
     /// <summary>The public-key hint bundles carry: the base64 SHA-256 of the DER key.</summary>
     public static string Hint(byte[] publicKeyDer) => Convert.ToBase64String(SHA256.HashData(publicKeyDer));
 

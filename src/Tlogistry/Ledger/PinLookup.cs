@@ -26,12 +26,14 @@ internal sealed partial class PinLookup
     private readonly TimeProvider _time;
     private readonly VerificationStamps? _stamps;
     private readonly StampWriter? _stampWriter;
+    private readonly TlogistryMetrics? _metrics;
     private long _trustedByStamp;
     private long _verifiedInFull;
 
     /// <param name="stamps">Stored rows stamped by this instance are trusted without verifying them again; none when null.</param>
-    public PinLookup(ISightingIndex store, ITransparencyLog log, SightingReader reader, LogRecordReader records, PinGate gate, VerifiedPins verified, PinWriter writer, LedgerFindings findings, TimeProvider time, ILogger logger, VerificationStamps? stamps = null)
+    public PinLookup(ISightingIndex store, ITransparencyLog log, SightingReader reader, LogRecordReader records, PinGate gate, VerifiedPins verified, PinWriter writer, LedgerFindings findings, TimeProvider time, ILogger logger, VerificationStamps? stamps = null, TlogistryMetrics? metrics = null)
     {
+        _metrics = metrics;
         _time = time;
         _stamps = stamps;
         _stampWriter = stamps is null ? null : new StampWriter(store, logger);
@@ -102,6 +104,7 @@ internal sealed partial class PinLookup
         if (_stamps is { } stamps && stamps.TryOpen(stored.Stamp, stored.Content, now, out var stampedTime))
         {
             Interlocked.Increment(ref _trustedByStamp);
+            _metrics?.StoredPinRead(stamped: true);
             var known = stored.Pin with { LogTime = stampedTime };
             _verified.Rows.Remember(reference, stored.Content, stampedTime);
             _verified.Remember(known);
@@ -109,6 +112,7 @@ internal sealed partial class PinLookup
         }
 
         Interlocked.Increment(ref _verifiedInFull);
+        _metrics?.StoredPinRead(stamped: false);
         var pin = Verify(stored.Pin);
         var proven = false;
         await LedgerGuard.Admit(async () => proven = await _gate.AdmitStoredAsync(pin, cancellationToken));

@@ -44,7 +44,7 @@ internal sealed class TagLedger
         var stamps = stampKey is null ? null : new VerificationStamps(stampKey.Secret, StampTerms(reader, log, history), reader.ValidityEnds);
         var writer = new PinWriter(store, _verified, logger, stamps);
         _findings = new LedgerFindings(logger);
-        _lookup = new PinLookup(store, log, reader, records, gate, _verified, writer, _findings, time, logger, stamps);
+        _lookup = new PinLookup(store, log, reader, records, gate, _verified, writer, _findings, time, logger, stamps, metrics);
         var intents = new WriteAheadIntents(store, log, signer, reader.Identity, time, logger);
         _recorder = new PinRecorder(store, log, reader, gate, _lookup, intents, _verified, writer, time, logger);
         _recovery = new LedgerRecovery(store, log, reader, records, _verified, _findings, logger);

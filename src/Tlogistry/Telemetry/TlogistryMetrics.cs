@@ -22,6 +22,7 @@ internal sealed class TlogistryMetrics
     private readonly Counter<long> _notifyDeliveries;
     private readonly Counter<long> _tagMoves;
     private readonly Counter<long> _moveObservations;
+    private readonly Counter<long> _storedPinReads;
 
     public TlogistryMetrics(Meter meter)
     {
@@ -33,6 +34,7 @@ internal sealed class TlogistryMetrics
         _cacheLookups = meter.CreateCounter<long>("tlogistry.cache.lookups", "{lookup}", "Lookups in an in-memory cache, by cache and result (hit or miss).");
         _notifyDeliveries = meter.CreateCounter<long>("tlogistry.notify.deliveries", "{delivery}", "Move notifications by result: delivered, retried (one per retry), failed or dropped.");
         _tagMoves = meter.CreateCounter<long>("tlogistry.tag_moves", "{move}", "Moves of a pinned tag (tag, pinned digest, upstream digest) this replica recorded first, by registry.");
+        _storedPinReads = meter.CreateCounter<long>("tlogistry.stored_pin.reads", "{read}", "Pins read from the store, by how they were trusted: stamp (this instance verified the very row before) or full (bundle, signer and checkpoint verified).");
         _moveObservations = meter.CreateCounter<long>("tlogistry.tag_move.observations", "{observation}", "Pulls that saw a moved tag, by registry, answer (refused or served_pinned) and result (recorded or failed, when the store could not take it).");
     }
 
@@ -54,6 +56,10 @@ internal sealed class TlogistryMetrics
     /// </summary>
     public void CacheLookup(string cache, bool hit) =>
         _cacheLookups.Add(1, new KeyValuePair<string, object?>("cache", cache), new KeyValuePair<string, object?>("result", hit ? "hit" : "miss"));
+
+    /// <summary>A pin read from the store and trusted by its stamp (<paramref name="stamped"/>) or verified in full.</summary>
+    public void StoredPinRead(bool stamped) =>
+        _storedPinReads.Add(1, new KeyValuePair<string, object?>("verification", stamped ? "stamp" : "full"));
 
     /// <summary>
     /// One step of a move notification: <c>delivered</c> or <c>failed</c> (once per event and

@@ -101,7 +101,7 @@ internal sealed partial class PinLookup
 
         // A row this instance verified before, in another process: its stamp says so.
         var now = _time.GetUtcNow();
-        if (_stamps is { } stamps && stamps.TryOpen(stored.Stamp, stored.Content, now, out var stampedTime))
+        if (_stamps is { } stamps && stamps.TryOpen(stored.Stamp, stored.ContentHash, now, out var stampedTime))
         {
             Interlocked.Increment(ref _trustedByStamp);
             _metrics?.StoredPinRead(stamped: true);
@@ -125,7 +125,7 @@ internal sealed partial class PinLookup
             _verified.Rows.Remember(reference, stored.Content, pin.LogTime);
             if (_stamps is { } own && own.MayReplace(stored.Stamp))
             {
-                _stampWriter!.Enqueue(reference, own.Seal(stored.Content, pin.LogTime, now));
+                _stampWriter!.Enqueue(reference, own.Seal(stored.ContentHash, pin.LogTime, now));
             }
         }
 

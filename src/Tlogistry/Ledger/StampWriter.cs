@@ -53,8 +53,9 @@ internal sealed partial class StampWriter
             {
                 await _store.StampAsync(batch, CancellationToken.None);
             }
-            catch (Exception e) when (LedgerGuard.IsStorageFailure(e))
+            catch (Exception e)
             {
+                // Whatever went wrong, the loop goes on: a stamp only ever saves time.
                 Log.StampsNotWritten(_logger, batch.Count, e.Message);
             }
 
@@ -64,7 +65,7 @@ internal sealed partial class StampWriter
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = EventIds.Ledger.StampsNotWritten, Level = LogLevel.Debug, Message = "{Count} verification stamps were not written ({Reason}); those rows are verified in full when next read")]
+        [LoggerMessage(EventId = EventIds.Ledger.StampsNotWritten, Level = LogLevel.Warning, Message = "{Count} verification stamps were not written ({Reason}); those rows are verified in full when next read")]
         public static partial void StampsNotWritten(ILogger logger, int count, string reason);
     }
 }

@@ -6,7 +6,8 @@ namespace Tlogistry.Ledger;
 /// <summary>
 /// Stamps on stored pins that say "this instance verified this very row, under these terms":
 /// an HMAC-SHA256, by a key the store never holds, over the terms' fingerprint, the row's
-/// content digest (every column, the bundle's bytes included), the log time the verification
+/// content hash (SHA-256 of every column, the bundle's bytes included: all 256 bits, since a
+/// store writer may search offline for two rows that collide), the log time the verification
 /// found and when it was done. A process that finds a valid stamp trusts the row as if it had
 /// verified it itself, so a pin verified once stays cheap to read across restarts.
 /// <para>
@@ -50,19 +51,19 @@ internal sealed class VerificationStamps
     }
 
     /// <summary>The stamp for a row verified at <paramref name="verifiedAt"/> (a time no later than the verification).</summary>
-    public byte[] Seal(UInt128 content, DateTimeOffset? logTime, DateTimeOffset verifiedAt)
+    public byte[] Seal(ReadOnlySpan<byte> contentHash, DateTimeOffset? logTime, DateTimeOffset verifiedAt)
     {
         var stamp = new byte[Length];
         stamp[0] = Version;
         _keyId.CopyTo(stamp.AsSpan(1));
         BinaryPrimitives.WriteInt64BigEndian(stamp.AsSpan(1 + KeyIdBytes), verifiedAt.UtcTicks);
         BinaryPrimitives.WriteInt64BigEndian(stamp.AsSpan(1 + KeyIdBytes + 8), logTime?.UtcTicks ?? NoTime);
-        Mac(stamp.AsSpan(0, Length - MacBytes), content, stamp.AsSpan(Length - MacBytes));
+        Mac(stamp.AsSpan(0, Length - MacBytes), contentHash, stamp.AsSpan(Length - MacBytes));
         return stamp;
     }
 
-    /// <summary>Whether <paramref name="stamp"/> vouches for the row with <paramref name="content"/> now; <paramref name="logTime"/> is the log time it found.</summary>
-    public bool TryOpen(byte[]? stamp, UInt128 content, DateTimeOffset now, out DateTimeOffset? logTime)
+    /// <summary>Whether <paramref name="stamp"/> vouches for the row with <paramref name="contentHash"/> now; <paramref name="logTime"/> is the log time it found.</summary>
+    public bool TryOpen(byte[]? stamp, ReadOnlySpan<byte> contentHash, DateTimeOffset now, out DateTimeOffset? logTime)
     {
         logTime = null;
         if (stamp is null || stamp.Length != Length || stamp[0] != Version || !stamp.AsSpan(1, KeyIdBytes).SequenceEqual(_keyId))
@@ -71,7 +72,7 @@ internal sealed class VerificationStamps
         }
 
         Span<byte> expected = stackalloc byte[MacBytes];
-        Mac(stamp.AsSpan(0, Length - MacBytes), content, expected);
+        Mac(stamp.AsSpan(0, Length - MacBytes), contentHash, expected);
         if (!CryptographicOperations.FixedTimeEquals(expected, stamp.AsSpan(Length - MacBytes)))
         {
             return false;
@@ -101,13 +102,16 @@ internal sealed class VerificationStamps
     public bool MayReplace(byte[]? stamp) =>
         stamp is null || stamp.Length < 1 + KeyIdBytes || stamp.AsSpan(1, KeyIdBytes).SequenceEqual(_keyId);
 
-    private void Mac(ReadOnlySpan<byte> header, UInt128 content, Span<byte> destination)
+    private void Mac(ReadOnlySpan<byte> header, ReadOnlySpan<byte> contentHash, Span<byte> destination)
     {
+        if (contentHash.Length != 32)
+        {
+            throw new ArgumentException("a row's content hash is SHA-256", nameof(contentHash));
+        }
+
         using var mac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _key);
         mac.AppendData(_terms);
-        Span<byte> row = stackalloc byte[16];
-        BinaryPrimitives.WriteUInt128BigEndian(row, content);
-        mac.AppendData(row);
+        mac.AppendData(contentHash);
         mac.AppendData(header);
         Span<byte> sum = stackalloc byte[32];
         mac.GetHashAndReset(sum);

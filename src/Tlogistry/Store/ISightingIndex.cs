@@ -20,7 +20,7 @@ internal interface ISightingIndex : IIntentJournal, IHeldManifests, ITagMoves
     /// <summary>
     /// Stores a sighting durably. A second sighting for the same reference is an error.
     /// <paramref name="seal"/>, when given, makes the row's stamp from the content as a later
-    /// read will find it (<see cref="StoredPin.Content"/>).
+    /// read will find it (<see cref="StoredPin.ContentHash"/>).
     /// </summary>
     Task SaveAsync(Sighting sighting, CancellationToken cancellationToken, RowSeal? seal = null);
 

@@ -119,7 +119,7 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
             var bundle = Bind(insert, s);
             // The content as a read will find it: timestamptz keeps whole microseconds, in UTC.
             var ticks = s.ObservedAt.UtcTicks;
-            var content = StoredPin.Digest(s.Reference.Canonical, s.Digest.ToString(), s.MediaType, new DateTimeOffset(ticks - (ticks % 10), TimeSpan.Zero), s.Upstream, s.Identity, bundle);
+            var content = StoredPin.Hash(s.Reference.Canonical, s.Digest.ToString(), s.MediaType, new DateTimeOffset(ticks - (ticks % 10), TimeSpan.Zero), s.Upstream, s.Identity, bundle);
             insert.Parameters.Add(new NpgsqlParameter("stamp", NpgsqlTypes.NpgsqlDbType.Bytea) { Value = seal is null ? DBNull.Value : seal(content) });
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -384,7 +384,7 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
 
     /// <summary>The row with its content digest: only for a single pin, so listings hash nothing.</summary>
     private static StoredPin ReadStored(System.Data.Common.DbDataReader r) =>
-        new(Read(r), StoredPin.Digest(r.GetString(0), r.GetString(1), r.GetString(2), r.GetFieldValue<DateTimeOffset>(3), r.GetString(4), r.GetString(5), r.GetFieldValue<byte[]>(6)), r.IsDBNull(7) ? null : r.GetFieldValue<byte[]>(7));
+        new(Read(r), StoredPin.Hash(r.GetString(0), r.GetString(1), r.GetString(2), r.GetFieldValue<DateTimeOffset>(3), r.GetString(4), r.GetString(5), r.GetFieldValue<byte[]>(6)), r.IsDBNull(7) ? null : r.GetFieldValue<byte[]>(7));
 
     /// <summary>
     /// A held tag lock: disposing unlocks it and returns the connection to the pool. When the

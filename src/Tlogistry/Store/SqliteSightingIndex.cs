@@ -154,7 +154,7 @@ internal sealed partial class SqliteSightingIndex : ISightingIndex
         cmd.CommandText = "INSERT INTO sightings (reference, digest, media_type, observed_at, upstream, identity, log_id, log_index, bundle, stamp) VALUES ($ref, $dig, $mt, $obs, $up, $id, $lid, $li, $b, $stamp)";
         var bundle = Bind(cmd, s);
         // The content as a read will find it: observed_at is kept in whole seconds.
-        var content = StoredPin.Digest(s.Reference.Canonical, s.Digest.ToString(), s.MediaType, DateTimeOffset.FromUnixTimeSeconds(s.ObservedAt.ToUnixTimeSeconds()), s.Upstream, s.Identity, bundle);
+        var content = StoredPin.Hash(s.Reference.Canonical, s.Digest.ToString(), s.MediaType, DateTimeOffset.FromUnixTimeSeconds(s.ObservedAt.ToUnixTimeSeconds()), s.Upstream, s.Identity, bundle);
         cmd.Parameters.AddWithValue("$stamp", seal is null ? DBNull.Value : seal(content));
         cmd.ExecuteNonQuery();
         return Task.CompletedTask;
@@ -381,7 +381,7 @@ internal sealed partial class SqliteSightingIndex : ISightingIndex
 
     /// <summary>The row with its content digest: only for a single pin, so listings hash nothing.</summary>
     private static StoredPin ReadStored(System.Data.Common.DbDataReader r) =>
-        new(Read(r), StoredPin.Digest(r.GetString(0), r.GetString(1), r.GetString(2), DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(3)), r.GetString(4), r.GetString(5), (byte[])r.GetValue(6)), r.IsDBNull(7) ? null : (byte[])r.GetValue(7));
+        new(Read(r), StoredPin.Hash(r.GetString(0), r.GetString(1), r.GetString(2), DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(3)), r.GetString(4), r.GetString(5), (byte[])r.GetValue(6)), r.IsDBNull(7) ? null : (byte[])r.GetValue(7));
 
     private sealed class NoLock : IAsyncDisposable
     {

@@ -6,7 +6,9 @@ public sealed class VerificationStampsTests
 {
     private static readonly byte[] Key = [.. Enumerable.Range(1, 32).Select(i => (byte)i)];
     private static readonly DateTimeOffset T0 = new(2026, 3, 4, 5, 6, 7, TimeSpan.Zero);
-    private static readonly UInt128 Row = new(0x0123456789abcdef, 0xfedcba9876543210);
+    private static readonly byte[] Row = System.Security.Cryptography.SHA256.HashData("row"u8);
+
+    private static byte[] Other => System.Security.Cryptography.SHA256.HashData("another row"u8);
 
     [Fact]
     public void AStampOpensOnlyForItsRowTermsAndKeyAndGivesBackTheLogTime()
@@ -16,7 +18,12 @@ public sealed class VerificationStampsTests
         Assert.True(stamps.TryOpen(stamp, Row, T0.AddDays(400), out var logTime));
         Assert.Equal(T0.AddSeconds(-5), logTime);
 
-        Assert.False(stamps.TryOpen(stamp, Row + 1, T0, out _));
+        Assert.False(stamps.TryOpen(stamp, Other, T0, out _));
+
+        // Rows that agree in their first 16 bytes are still told apart.
+        var twin = (byte[])Row.Clone();
+        twin[31] ^= 1;
+        Assert.False(stamps.TryOpen(stamp, twin, T0, out _));
         Assert.False(new VerificationStamps(Key, "other terms"u8, []).TryOpen(stamp, Row, T0, out _));
         var otherKey = (byte[])Key.Clone();
         otherKey[0] ^= 1;

@@ -34,10 +34,10 @@ public abstract class SightingIndexTests : IAsyncLifetime
 
         // A time finer than either store keeps (SQLite whole seconds, PostgreSQL microseconds).
         var saved = Fake("ghcr.io/org/app:s1", 3) with { ObservedAt = new DateTimeOffset(2026, 3, 4, 5, 6, 7, TimeSpan.FromHours(2)).AddTicks(1_234_567) };
-        UInt128? sealedContent = null;
+        byte[]? sealedContent = null;
         await index.SaveAsync(saved, Ct, content => { sealedContent = content; return [7, 7, 7]; });
         var stored = (await (await Store.OpenAsync()).FindStoredAsync(saved.Reference, Ct))!;
-        Assert.Equal(sealedContent, stored.Content);
+        Assert.Equal(sealedContent, stored.ContentHash);
         Assert.Equal([7, 7, 7], stored.Stamp);
 
         // Saved without a seal: no stamp. Stamped later in a batch, one tag not stored at all.

@@ -104,42 +104,43 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
     {
         // Writers take turns (readers do not wait): a row's seq is then drawn after every
         // earlier row committed, so an export paging by seq never passes a row that commits later.
+        // The whole transaction goes in one round trip, so the table lock is held for the
+        // server's work and the commit alone, never while this process gets to its next step.
+        var insert = new NpgsqlBatchCommand("INSERT INTO tlogistry_sightings (reference, digest, media_type, observed_at, upstream, identity, log_id, log_index, bundle, stamp) VALUES (@ref, @dig, @mt, @obs, @up, @id, @lid, @li, @b, @stamp)");
+        var bundle = Bind(insert.Parameters, s);
+
+        // The content as a read will find it: timestamptz keeps whole microseconds, in UTC.
+        var ticks = s.ObservedAt.UtcTicks;
+        var content = StoredPin.Hash(s.Reference.Canonical, s.Digest.ToString(), s.MediaType, new DateTimeOffset(ticks - (ticks % 10), TimeSpan.Zero), s.Upstream, s.Identity, bundle);
+        insert.Parameters.Add(new NpgsqlParameter("stamp", NpgsqlTypes.NpgsqlDbType.Bytea) { Value = seal is null ? DBNull.Value : seal(content) });
+
         await using var c = await _source.OpenConnectionAsync(cancellationToken);
-        await using var tx = await c.BeginTransactionAsync(cancellationToken);
-        await using (var lockTable = new NpgsqlCommand("LOCK TABLE tlogistry_sightings IN EXCLUSIVE MODE", c, tx))
+        await using var batch = new NpgsqlBatch(c)
         {
-            await lockTable.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await using (var insert = new NpgsqlCommand(
-            "INSERT INTO tlogistry_sightings (reference, digest, media_type, observed_at, upstream, identity, log_id, log_index, bundle, stamp) VALUES (@ref, @dig, @mt, @obs, @up, @id, @lid, @li, @b, @stamp)",
-            c,
-            tx))
-        {
-            var bundle = Bind(insert, s);
-            // The content as a read will find it: timestamptz keeps whole microseconds, in UTC.
-            var ticks = s.ObservedAt.UtcTicks;
-            var content = StoredPin.Hash(s.Reference.Canonical, s.Digest.ToString(), s.MediaType, new DateTimeOffset(ticks - (ticks % 10), TimeSpan.Zero), s.Upstream, s.Identity, bundle);
-            insert.Parameters.Add(new NpgsqlParameter("stamp", NpgsqlTypes.NpgsqlDbType.Bytea) { Value = seal is null ? DBNull.Value : seal(content) });
-            await insert.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await tx.CommitAsync(cancellationToken);
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand("BEGIN"),
+                new NpgsqlBatchCommand("LOCK TABLE tlogistry_sightings IN EXCLUSIVE MODE"),
+                insert,
+                new NpgsqlBatchCommand("COMMIT"),
+            },
+        };
+        await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>Binds the row's columns; returns the bundle's bytes as bound.</summary>
-    private static byte[] Bind(NpgsqlCommand cmd, Sighting s)
+    private static byte[] Bind(NpgsqlParameterCollection parameters, Sighting s)
     {
-        cmd.Parameters.AddWithValue("ref", s.Reference.Canonical);
-        cmd.Parameters.AddWithValue("dig", s.Digest.ToString());
-        cmd.Parameters.AddWithValue("mt", s.MediaType);
-        cmd.Parameters.AddWithValue("obs", s.ObservedAt.ToUniversalTime());
-        cmd.Parameters.AddWithValue("up", s.Upstream);
-        cmd.Parameters.AddWithValue("id", s.Identity);
-        cmd.Parameters.AddWithValue("lid", s.LogId);
-        cmd.Parameters.AddWithValue("li", s.LogIndex);
+        parameters.AddWithValue("ref", s.Reference.Canonical);
+        parameters.AddWithValue("dig", s.Digest.ToString());
+        parameters.AddWithValue("mt", s.MediaType);
+        parameters.AddWithValue("obs", s.ObservedAt.ToUniversalTime());
+        parameters.AddWithValue("up", s.Upstream);
+        parameters.AddWithValue("id", s.Identity);
+        parameters.AddWithValue("lid", s.LogId);
+        parameters.AddWithValue("li", s.LogIndex);
         var bundle = BundleJson.Write(s.Bundle);
-        cmd.Parameters.AddWithValue("b", bundle);
+        parameters.AddWithValue("b", bundle);
         return bundle;
     }
 
@@ -152,7 +153,7 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
             UPDATE tlogistry_sightings SET digest = @dig, media_type = @mt, observed_at = @obs, upstream = @up, identity = @id, log_id = @lid, log_index = @li, bundle = @b, stamp = NULL
             WHERE reference = @ref AND log_id = @oldlid AND log_index = @oldli
             """);
-        Bind(cmd, earlier);
+        Bind(cmd.Parameters, earlier);
         cmd.Parameters.AddWithValue("oldlid", stored.LogId);
         cmd.Parameters.AddWithValue("oldli", stored.LogIndex);
         await cmd.ExecuteNonQueryAsync(cancellationToken);

@@ -24,9 +24,14 @@ internal sealed class StampKey
         return new StampKey(key.DeriveSecret("tlogistry verification stamps", Bytes));
     }
 
+    /// <summary>
+    /// The key in <paramref name="path"/>, made there first when the file is missing or empty (a
+    /// start that stopped between creating and writing it): a new key costs only one full
+    /// verification per pin. A file with anything else in it is the operator's, and is refused.
+    /// </summary>
     public static StampKey LoadOrCreate(string path)
     {
-        if (File.Exists(path))
+        if (File.Exists(path) && new FileInfo(path).Length > 0)
         {
             byte[] secret;
             try
@@ -41,6 +46,7 @@ internal sealed class StampKey
             return secret.Length == Bytes ? new StampKey(secret) : throw new InvalidOperationException($"stamp key {path} must hold {Bytes} bytes as hex");
         }
 
+        File.Delete(path);
         var created = RandomNumberGenerator.GetBytes(Bytes);
         SecretFile.WriteNew(path, Convert.ToHexStringLower(created) + "\n");
         return new StampKey(created);

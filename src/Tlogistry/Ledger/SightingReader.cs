@@ -40,26 +40,16 @@ internal sealed class SightingReader
     public string Identity { get; }
 
     /// <summary>
-    /// Everything <see cref="Read"/>'s answer depends on besides the bundle and the time, as
-    /// bytes: this program's version, the verifier's trust, the signer policy and the identity.
+    /// Everything <see cref="Read"/>'s answer depends on besides the bundle and the time, part by
+    /// part: this program's version, the verifier's trust, the signer policy and the identity.
     /// </summary>
-    public byte[] Terms()
-    {
-        using var terms = new MemoryStream();
-        foreach (var part in new[]
-        {
-            System.Text.Encoding.UTF8.GetBytes("tlogistry sighting verification " + ProgramVersion),
-            _verifier.Terms(),
-            System.Text.Encoding.UTF8.GetBytes(_policy.Terms),
-            System.Text.Encoding.UTF8.GetBytes(Identity),
-        })
-        {
-            terms.Write(BitConverter.GetBytes(part.Length));
-            terms.Write(part);
-        }
-
-        return terms.ToArray();
-    }
+    public IEnumerable<byte[]> Terms() =>
+    [
+        System.Text.Encoding.UTF8.GetBytes("tlogistry sighting verification " + ProgramVersion),
+        _verifier.Terms(),
+        System.Text.Encoding.UTF8.GetBytes(_policy.Terms),
+        System.Text.Encoding.UTF8.GetBytes(Identity),
+    ];
 
     /// <summary>When trusted keys and authorities stop being valid (<see cref="BundleVerifier.ValidityEnds"/>).</summary>
     public IEnumerable<DateTimeOffset> ValidityEnds => _verifier.ValidityEnds;

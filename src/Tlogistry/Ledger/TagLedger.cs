@@ -51,13 +51,8 @@ internal sealed class TagLedger
     }
 
     /// <summary>What a stamp vouches under: the reader's terms, the configured log and the log whose checkpoints are remembered.</summary>
-    private static byte[] StampTerms(SightingReader reader, ITransparencyLog log, LogHistory? history)
-    {
-        using var terms = new MemoryStream();
-        terms.Write(reader.Terms());
-        terms.Write(System.Text.Encoding.UTF8.GetBytes("\nlog " + Convert.ToHexStringLower(log.LogId) + "\nhistory " + (history?.Description ?? "none")));
-        return terms.ToArray();
-    }
+    private static IEnumerable<byte[]> StampTerms(SightingReader reader, ITransparencyLog log, LogHistory? history) =>
+        [.. reader.Terms(), log.LogId, System.Text.Encoding.UTF8.GetBytes(history?.Description ?? "")];
 
     /// <summary>Tags for which reconcile, rebuild or import met two valid sightings of ours with different digests.</summary>
     public IReadOnlyCollection<string> Conflicts => _findings.Conflicts;

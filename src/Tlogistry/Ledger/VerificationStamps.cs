@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using Tlogistry.Transparency.Sigstore;
 
 namespace Tlogistry.Ledger;
 
@@ -34,9 +35,9 @@ internal sealed class VerificationStamps
     private readonly DateTimeOffset[] _validityEnds;
 
     /// <param name="key">The stamp key: 32 secret bytes, the same for every process that should trust another's stamps.</param>
-    /// <param name="terms">The fingerprint of everything verification depends on besides the row and the time.</param>
+    /// <param name="terms">Everything verification depends on besides the row and the time, part by part.</param>
     /// <param name="validityEnds">When trusted keys and authorities stop being valid.</param>
-    public VerificationStamps(ReadOnlySpan<byte> key, ReadOnlySpan<byte> terms, IEnumerable<DateTimeOffset> validityEnds)
+    public VerificationStamps(ReadOnlySpan<byte> key, IEnumerable<byte[]> terms, IEnumerable<DateTimeOffset> validityEnds)
     {
         if (key.Length < 32)
         {
@@ -45,7 +46,7 @@ internal sealed class VerificationStamps
 
         ArgumentNullException.ThrowIfNull(validityEnds);
         _key = key.ToArray();
-        _terms = SHA256.HashData(terms);
+        _terms = FramedHash.Sha256(terms);
         _keyId = HMACSHA256.HashData(_key, "tlogistry stamp key id"u8)[..KeyIdBytes];
         _validityEnds = [.. validityEnds.Order()];
     }

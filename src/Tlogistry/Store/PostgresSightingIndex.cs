@@ -109,10 +109,12 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
         var insert = new NpgsqlBatchCommand("INSERT INTO tlogistry_sightings (reference, digest, media_type, observed_at, upstream, identity, log_id, log_index, bundle, stamp) VALUES (@ref, @dig, @mt, @obs, @up, @id, @lid, @li, @b, @stamp)");
         var bundle = Bind(insert.Parameters, s);
 
-        // The content as a read will find it: timestamptz keeps whole microseconds, in UTC.
+        // Sealed over the content as a read will find it: timestamptz keeps whole microseconds, in UTC.
         var ticks = s.ObservedAt.UtcTicks;
-        var content = StoredPin.Hash(s.Reference.Canonical, s.Digest.ToString(), s.MediaType, new DateTimeOffset(ticks - (ticks % 10), TimeSpan.Zero), s.Upstream, s.Identity, bundle);
-        insert.Parameters.Add(new NpgsqlParameter("stamp", NpgsqlTypes.NpgsqlDbType.Bytea) { Value = seal is null ? DBNull.Value : seal(content) });
+        insert.Parameters.Add(new NpgsqlParameter("stamp", NpgsqlTypes.NpgsqlDbType.Bytea)
+        {
+            Value = seal is null ? DBNull.Value : seal(StoredPin.Hash(s.Reference.Canonical, s.Digest.ToString(), s.MediaType, new DateTimeOffset(ticks - (ticks % 10), TimeSpan.Zero), s.Upstream, s.Identity, bundle)),
+        });
 
         await using var c = await _source.OpenConnectionAsync(cancellationToken);
         await using var batch = new NpgsqlBatch(c)

@@ -153,9 +153,9 @@ internal sealed partial class SqliteSightingIndex : ISightingIndex
         using var cmd = c.CreateCommand();
         cmd.CommandText = "INSERT INTO sightings (reference, digest, media_type, observed_at, upstream, identity, log_id, log_index, bundle, stamp) VALUES ($ref, $dig, $mt, $obs, $up, $id, $lid, $li, $b, $stamp)";
         var bundle = Bind(cmd, s);
-        // The content as a read will find it: observed_at is kept in whole seconds.
-        var content = StoredPin.Hash(s.Reference.Canonical, s.Digest.ToString(), s.MediaType, DateTimeOffset.FromUnixTimeSeconds(s.ObservedAt.ToUnixTimeSeconds()), s.Upstream, s.Identity, bundle);
-        cmd.Parameters.AddWithValue("$stamp", seal is null ? DBNull.Value : seal(content));
+
+        // Sealed over the content as a read will find it: observed_at is kept in whole seconds.
+        cmd.Parameters.AddWithValue("$stamp", seal is null ? DBNull.Value : seal(StoredPin.Hash(s.Reference.Canonical, s.Digest.ToString(), s.MediaType, DateTimeOffset.FromUnixTimeSeconds(s.ObservedAt.ToUnixTimeSeconds()), s.Upstream, s.Identity, bundle)));
         cmd.ExecuteNonQuery();
         return Task.CompletedTask;
     }

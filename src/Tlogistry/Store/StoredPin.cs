@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 using System.Text;
+using Tlogistry.Transparency.Sigstore;
 
 namespace Tlogistry.Store;
 
@@ -29,24 +29,10 @@ internal sealed record StoredPin(Sighting Pin, byte[] ContentHash, byte[]? Stamp
     public static byte[] Hash(string reference, string digest, string mediaType, DateTimeOffset observedAt, string upstream, string identity, byte[] bundle)
     {
         ArgumentNullException.ThrowIfNull(bundle);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var text in new[] { reference, digest, mediaType, upstream, identity })
-        {
-            Append(hash, Encoding.UTF8.GetBytes(text));
-        }
-
-        Span<byte> ticks = stackalloc byte[8];
+        var ticks = new byte[8];
         BinaryPrimitives.WriteInt64BigEndian(ticks, observedAt.UtcTicks);
-        hash.AppendData(ticks);
-        Append(hash, bundle);
-        return hash.GetHashAndReset();
+        return FramedHash.Sha256(Utf8(reference), Utf8(digest), Utf8(mediaType), Utf8(upstream), Utf8(identity), ticks, bundle);
     }
 
-    private static void Append(IncrementalHash hash, ReadOnlySpan<byte> part)
-    {
-        Span<byte> length = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(length, part.Length);
-        hash.AppendData(length);
-        hash.AppendData(part);
-    }
+    private static byte[] Utf8(string text) => Encoding.UTF8.GetBytes(text);
 }

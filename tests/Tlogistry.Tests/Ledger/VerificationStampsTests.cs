@@ -13,7 +13,7 @@ public sealed class VerificationStampsTests
     [Fact]
     public void AStampOpensOnlyForItsRowTermsAndKeyAndGivesBackTheLogTime()
     {
-        var stamps = new VerificationStamps(Key, "terms"u8, []);
+        var stamps = new VerificationStamps(Key, ["terms"u8.ToArray()], []);
         var stamp = stamps.Seal(Row, T0.AddSeconds(-5), T0);
         Assert.True(stamps.TryOpen(stamp, Row, T0.AddDays(400), out var logTime));
         Assert.Equal(T0.AddSeconds(-5), logTime);
@@ -24,10 +24,10 @@ public sealed class VerificationStampsTests
         var twin = (byte[])Row.Clone();
         twin[31] ^= 1;
         Assert.False(stamps.TryOpen(stamp, twin, T0, out _));
-        Assert.False(new VerificationStamps(Key, "other terms"u8, []).TryOpen(stamp, Row, T0, out _));
+        Assert.False(new VerificationStamps(Key, ["other terms"u8.ToArray()], []).TryOpen(stamp, Row, T0, out _));
         var otherKey = (byte[])Key.Clone();
         otherKey[0] ^= 1;
-        var stranger = new VerificationStamps(otherKey, "terms"u8, []);
+        var stranger = new VerificationStamps(otherKey, ["terms"u8.ToArray()], []);
         Assert.False(stranger.TryOpen(stamp, Row, T0, out _));
         Assert.False(stranger.MayReplace(stamp));
         Assert.True(stamps.MayReplace(stamp));
@@ -42,7 +42,7 @@ public sealed class VerificationStampsTests
     [Fact]
     public void EveryByteOfAStampIsCovered()
     {
-        var stamps = new VerificationStamps(Key, "terms"u8, []);
+        var stamps = new VerificationStamps(Key, ["terms"u8.ToArray()], []);
         var stamp = stamps.Seal(Row, T0, T0);
         for (var i = 0; i < stamp.Length; i++)
         {
@@ -59,7 +59,7 @@ public sealed class VerificationStampsTests
     public void AValidityEndBetweenTheVerificationAndNowVoidsTheStamp()
     {
         var end = T0.AddHours(1);
-        var stamps = new VerificationStamps(Key, "terms"u8, [T0.AddDays(-30), end, T0.AddDays(30)]);
+        var stamps = new VerificationStamps(Key, ["terms"u8.ToArray()], [T0.AddDays(-30), end, T0.AddDays(30)]);
         var stamp = stamps.Seal(Row, T0, T0);
         Assert.True(stamps.TryOpen(stamp, Row, end, out _));
         Assert.False(stamps.TryOpen(stamp, Row, end.AddTicks(1), out _));

@@ -46,17 +46,7 @@ internal static class CheckpointVerifier
 
     private static string CacheKey(TrustedLog log, string signedNote)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        Span<byte> length = stackalloc byte[4];
-        foreach (var part in new[] { log.PublicKeyDer, log.LogId })
-        {
-            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(length, part.Length);
-            hash.AppendData(length);
-            hash.AppendData(part);
-        }
-
-        hash.AppendData(Encoding.UTF8.GetBytes(signedNote));
-        return Convert.ToBase64String(hash.GetHashAndReset());
+        return Convert.ToBase64String(FramedHash.Sha256(log.PublicKeyDer, log.LogId, Encoding.UTF8.GetBytes(signedNote)));
     }
 
     private static Checkpoint VerifyOnce(TrustedLog log, string signedNote)

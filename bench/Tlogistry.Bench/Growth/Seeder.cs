@@ -5,6 +5,7 @@ using Tlogistry.Commands;
 using Tlogistry.Host;
 using Tlogistry.Ledger;
 using Tlogistry.Oci;
+using Tlogistry.Registry.Tags;
 using Tlogistry.Upstream;
 
 namespace Tlogistry.Bench.Growth;
@@ -16,7 +17,9 @@ namespace Tlogistry.Bench.Growth;
 /// does: its signer, embedded log and SQLite or PostgreSQL store) and hands its
 /// <see cref="TagLedger"/> the observation the proxy would make of each tag: the digest and
 /// media type of the bytes <see cref="ScriptedUpstream"/> serves, the upstream URL the proxy
-/// records. Many observations are in flight at once, as under many clients.
+/// records. Each first sighting's manifest is then held (<see cref="HeldPins.ConfirmedAsync"/>,
+/// up to the held bound), as the proxy holds it after answering. Many observations are in
+/// flight at once, as under many clients.
 /// </summary>
 internal static class Seeder
 {
@@ -34,6 +37,7 @@ internal static class Seeder
         await using var app = await TlogistryApp.BuildAsync(overrides.Values, [], cancellationToken, serving: false);
         var ledger = app.Services.GetRequiredService<TagLedger>();
         var record = app.Services.GetRequiredService<UpstreamRecord>();
+        var held = app.Services.GetRequiredService<HeldPins>();
 
         // Parts of the append path still wait synchronously: threads enough for every
         // observation in flight keep the pool from starving while they do.
@@ -49,11 +53,14 @@ internal static class Seeder
             long i;
             while ((i = Interlocked.Increment(ref next)) < to)
             {
-                var decision = await ledger.ObserveAsync(Observe(record, i), cancellationToken);
+                var (observation, manifest) = Observe(record, i);
+                var decision = await ledger.ObserveAsync(observation, cancellationToken);
                 if (decision.Outcome != PinOutcome.FirstSeen)
                 {
                     throw new InvalidOperationException($"seeded tag {i} was already recorded ({decision.Outcome}): seed an empty data directory or continue where it ended");
                 }
+
+                await held.ConfirmedAsync(observation.Reference, decision.Pin, manifest, cancellationToken);
 
                 Interlocked.Increment(ref done);
             }
@@ -65,8 +72,8 @@ internal static class Seeder
         return (rate, cpuMs);
     }
 
-    /// <summary>What the proxy observes upstream for seeded tag <paramref name="i"/>, as its manifest-by-tag step builds it.</summary>
-    public static Observation Observe(UpstreamRecord record, long i)
+    /// <summary>What the proxy observes upstream for seeded tag <paramref name="i"/>, as its manifest-by-tag step builds it, and the manifest it read.</summary>
+    public static (Observation Observation, UpstreamManifest Manifest) Observe(UpstreamRecord record, long i)
     {
         var (repository, tag) = GrowthTags.Seeded(i);
         if (!ImageNameParser.TryParse(repository, out var name, out var error))
@@ -82,7 +89,8 @@ internal static class Seeder
 
         // The URL is recorded only with --record-upstream mapped; the seeded server runs with the default (canonical).
         var fetched = new Uri($"http://upstream.invalid/v2/{name.Repository}/manifests/{tag}");
-        return new Observation(TagReference.Create(name, tag), Oci.Digest.Sha256(bytes), mediaType, record.For(name, tag, fetched));
+        var digest = Oci.Digest.Sha256(bytes);
+        return (new Observation(TagReference.Create(name, tag), digest, mediaType, record.For(name, tag, fetched)), new UpstreamManifest(bytes, mediaType, digest.ToString(), bytes.Length, fetched));
     }
 
     private static void Progress(long done, long total, TimeSpan elapsed) =>

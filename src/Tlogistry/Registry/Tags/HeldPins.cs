@@ -32,6 +32,16 @@ internal sealed class HeldPins
     // at most one write per pin, not one per pull; a tag forgotten here costs one read to learn it is held.
     private readonly ByteBoundedCache<TagReference, Digest> _written;
 
+    /// <summary>
+    /// How long a refusal for the bound stands: a manifest at least as large as one the full
+    /// store refused is not offered again until then, so a store at its bound costs a warm pull
+    /// of an unheld tag no write attempt (the bytes held change only as pins are replaced).
+    /// </summary>
+    public static readonly TimeSpan RefusalStands = TimeSpan.FromMinutes(1);
+
+    // The smallest manifest the store last refused for its bound, and until when that holds.
+    private Refusal? _refused;
+
     public HeldPins(IHeldManifests store, HeldPinSettings settings, TimeProvider time, ILogger logger, long capacityBytes = DefaultCapacityBytes)
     {
         _confirmed = new ByteBoundedCache<TagReference, DateTimeOffset>(capacityBytes, static (reference, _) => PinBytes.Of(reference) + 16);
@@ -64,10 +74,22 @@ internal sealed class HeldPins
             return;
         }
 
+        var now = _time.GetUtcNow();
+        if (_refused is { } refused && now < refused.Until && manifest.Bytes.Length >= refused.Size)
+        {
+            return;
+        }
+
         try
         {
             // Remembered held or refused (the bound reached): either way this pin is not written again by this process.
-            await _store.HoldManifestAsync(new HeldManifest(reference, pin.Digest, manifest.MediaType, manifest.Bytes), Settings.MaxBytes, ct);
+            if (!await _store.HoldManifestAsync(new HeldManifest(reference, pin.Digest, manifest.MediaType, manifest.Bytes), Settings.MaxBytes, ct))
+            {
+                _refused = _refused is { } earlier && now < earlier.Until && earlier.Size < manifest.Bytes.Length
+                    ? earlier
+                    : new Refusal(manifest.Bytes.Length, now + RefusalStands);
+            }
+
             _written.Set(reference, pin.Digest);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -137,4 +159,6 @@ internal sealed class HeldPins
         _written.Set(reference, pin.Digest);
         return new UpstreamManifest(held.Bytes, mediaType, actual, held.Bytes.Length, url);
     }
+
+    private sealed record Refusal(long Size, DateTimeOffset Until);
 }

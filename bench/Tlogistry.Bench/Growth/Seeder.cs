@@ -60,7 +60,7 @@ internal static class Seeder
                     throw new InvalidOperationException($"seeded tag {i} was already recorded ({decision.Outcome}): seed an empty data directory or continue where it ended");
                 }
 
-                await held.ConfirmedAsync(observation.Reference, decision.Pin, manifest, cancellationToken);
+                await held.ConfirmedAsync(observation.Reference, decision.Pin, manifest, cancellationToken, firstSeen: true);
 
                 Interlocked.Increment(ref done);
             }

@@ -54,23 +54,17 @@ internal sealed partial class PinLookup
     /// <summary>Stored pins read and verified in full (bundle, signer, checkpoint).</summary>
     public long VerifiedInFull => Interlocked.Read(ref _verifiedInFull);
 
-    /// <param name="searchLog">False for a re-check that a log search under the tag's lock follows anyway.</param>
-    public async Task<Sighting?> FindAsync(TagReference reference, CancellationToken cancellationToken, bool searchLog = true)
-    {
-        if (_verified.TryGet(reference, out var cached))
-        {
-            return cached;
-        }
+    public async Task<Sighting?> FindAsync(TagReference reference, CancellationToken cancellationToken) =>
+        await FindKnownAsync(reference) ?? await ReadStoredAsync(reference, cancellationToken) ?? await SearchLogAsync(reference, cancellationToken);
 
-        // No pin is served from memory alone: a lost one counts once the store holds it.
-        if (await _writer.RetryLostAsync(reference) is { } lost)
-        {
-            return lost;
-        }
-
-        var stored = await ReadStoredAsync(reference, cancellationToken);
-        return stored is not null || !searchLog ? stored : await SearchLogAsync(reference, cancellationToken);
-    }
+    /// <summary>
+    /// The pin this process knows without asking the store or the log: verified in memory, or
+    /// lost by the store and saved now (no pin is served from memory alone: a lost one counts
+    /// once the store holds it). For a re-check that a store read and a log search under the
+    /// tag's lock follow anyway.
+    /// </summary>
+    public async Task<Sighting?> FindKnownAsync(TagReference reference) =>
+        _verified.TryGet(reference, out var cached) ? cached : await _writer.RetryLostAsync(reference);
 
     /// <summary>The store's pin for a tag, verified and cached; null when the store has none.</summary>
     public async Task<Sighting?> ReadStoredAsync(TagReference reference, CancellationToken cancellationToken)

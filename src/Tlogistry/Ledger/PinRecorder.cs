@@ -47,8 +47,10 @@ internal sealed partial class PinRecorder
         using var activity = TlogistryTracing.Source.StartActivity("ledger.record", ActivityKind.Internal);
         activity?.SetTag("tlogistry.reference", observed.Reference.Canonical);
 
-        // Re-check under the single flight: another request may have finished just before.
-        var existing = await _lookup.FindAsync(observed.Reference, CancellationToken.None, searchLog: false);
+        // Re-check under the single flight: another request of this process may have finished
+        // just before (and left its pin in memory). What another replica did, or a pin this
+        // process has forgotten, is read from the store under the lock below.
+        var existing = await _lookup.FindKnownAsync(observed.Reference);
         if (existing is not null)
         {
             return (existing, false);

@@ -16,20 +16,21 @@ internal sealed partial class PostgresSightingIndex
         ON CONFLICT (reference) DO UPDATE SET digest = excluded.digest, media_type = excluded.media_type, size = excluded.size, bytes = excluded.bytes, held_at = now()
         """;
 
-    public Task<bool> HoldManifestAsync(HeldManifest manifest, long maxTotalBytes, CancellationToken cancellationToken) =>
-        RetryOnceAsync(() => HoldManifestOnceAsync(manifest, maxTotalBytes, cancellationToken), cancellationToken);
+    public Task<bool> HoldManifestAsync(HeldManifest manifest, long maxTotalBytes, CancellationToken cancellationToken, bool mayBeHeld = true) =>
+        RetryOnceAsync(() => HoldManifestOnceAsync(manifest, maxTotalBytes, mayBeHeld, cancellationToken), cancellationToken);
 
     public Task<HeldManifest?> FindHeldManifestAsync(TagReference reference, CancellationToken cancellationToken) =>
         RetryOnceAsync(() => FindHeldManifestOnceAsync(reference, cancellationToken), cancellationToken);
 
-    private async Task<bool> HoldManifestOnceAsync(HeldManifest manifest, long maxTotalBytes, CancellationToken cancellationToken)
+    private async Task<bool> HoldManifestOnceAsync(HeldManifest manifest, long maxTotalBytes, bool mayBeHeld, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(manifest);
 
         // Already held, byte for byte (another replica, or this one before a restart): a read, which
         // locks no row. A row whose bytes were altered is not this one, and is written over.
-        await using (var held = _source.CreateCommand("SELECT 1 FROM tlogistry_held_manifests WHERE reference = @r AND digest = @d AND media_type = @mt AND size = @n AND bytes = @b"))
+        if (mayBeHeld)
         {
+            await using var held = _source.CreateCommand("SELECT 1 FROM tlogistry_held_manifests WHERE reference = @r AND digest = @d AND media_type = @mt AND size = @n AND bytes = @b");
             held.Parameters.AddWithValue("r", manifest.Reference.Canonical);
             held.Parameters.AddWithValue("d", manifest.Digest.ToString());
             held.Parameters.AddWithValue("mt", manifest.MediaType);

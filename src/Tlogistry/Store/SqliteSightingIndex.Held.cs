@@ -34,15 +34,16 @@ internal sealed partial class SqliteSightingIndex
         ON CONFLICT (reference) DO UPDATE SET digest = excluded.digest, media_type = excluded.media_type, size = excluded.size, bytes = excluded.bytes
         """;
 
-    public Task<bool> HoldManifestAsync(HeldManifest manifest, long maxTotalBytes, CancellationToken cancellationToken)
+    public Task<bool> HoldManifestAsync(HeldManifest manifest, long maxTotalBytes, CancellationToken cancellationToken, bool mayBeHeld = true)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         using var c = Open();
 
         // Already held, byte for byte (another process, or this one before a restart): a read, which
         // takes no write lock. A row whose bytes were altered is not this one, and is written over.
-        using (var held = c.CreateCommand())
+        if (mayBeHeld)
         {
+            using var held = c.CreateCommand();
             held.CommandText = "SELECT 1 FROM held_manifests WHERE reference = $r AND digest = $d AND media_type = $mt AND size = $n AND bytes = $b";
             held.Parameters.AddWithValue("$r", manifest.Reference.Canonical);
             held.Parameters.AddWithValue("$d", manifest.Digest.ToString());

@@ -79,7 +79,7 @@ public sealed class TagCacheBoundTests
     /// <summary>A store that takes every held manifest and holds none.</summary>
     private sealed class NoHeldManifests : IHeldManifests
     {
-        public Task<bool> HoldManifestAsync(HeldManifest manifest, long maxBytes, CancellationToken cancellationToken) => Task.FromResult(true);
+        public Task<bool> HoldManifestAsync(HeldManifest manifest, long maxBytes, CancellationToken cancellationToken, bool mayBeHeld = true) => Task.FromResult(true);
 
         public Task<HeldManifest?> FindHeldManifestAsync(Tlogistry.Oci.TagReference reference, CancellationToken cancellationToken) => Task.FromResult<HeldManifest?>(null);
     }

@@ -62,10 +62,10 @@ public sealed class HeldBoundTests
 
         public int Offers => Volatile.Read(ref _offers);
 
-        public Task<bool> HoldManifestAsync(HeldManifest manifest, long maxTotalBytes, CancellationToken cancellationToken)
+        public Task<bool> HoldManifestAsync(HeldManifest manifest, long maxTotalBytes, CancellationToken cancellationToken, bool mayBeHeld = true)
         {
             Interlocked.Increment(ref _offers);
-            return inner.HoldManifestAsync(manifest, maxTotalBytes, cancellationToken);
+            return inner.HoldManifestAsync(manifest, maxTotalBytes, cancellationToken, mayBeHeld);
         }
 
         public Task<HeldManifest?> FindHeldManifestAsync(TagReference reference, CancellationToken cancellationToken) =>

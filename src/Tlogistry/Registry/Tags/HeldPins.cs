@@ -60,8 +60,9 @@ internal sealed class HeldPins
     /// <summary>
     /// Upstream just served the pinned digest for the tag: the confirmation time restarts, and
     /// the bytes (when read) are held. A store that cannot take them costs the pull nothing.
+    /// <paramref name="firstSeen"/>: the pin was recorded by this very pull, so the store cannot hold its bytes yet.
     /// </summary>
-    public async Task ConfirmedAsync(TagReference reference, Store.Sighting pin, UpstreamManifest manifest, CancellationToken ct)
+    public async Task ConfirmedAsync(TagReference reference, Store.Sighting pin, UpstreamManifest manifest, CancellationToken ct, bool firstSeen = false)
     {
         if (!string.Equals(manifest.Digest, pin.Digest.ToString(), StringComparison.Ordinal))
         {
@@ -83,7 +84,7 @@ internal sealed class HeldPins
         try
         {
             // Remembered held or refused (the bound reached): either way this pin is not written again by this process.
-            if (!await _store.HoldManifestAsync(new HeldManifest(reference, pin.Digest, manifest.MediaType, manifest.Bytes), Settings.MaxBytes, ct))
+            if (!await _store.HoldManifestAsync(new HeldManifest(reference, pin.Digest, manifest.MediaType, manifest.Bytes), Settings.MaxBytes, ct, mayBeHeld: !firstSeen))
             {
                 _refused = _refused is { } earlier && now < earlier.Until && earlier.Size < manifest.Bytes.Length
                     ? earlier

@@ -152,7 +152,7 @@ internal sealed class ManifestByTag
             headers["Tlog-First-Seen"] = "true";
         }
 
-        await _held.ConfirmedAsync(pinned, decision.Pin, manifest, ct);
+        await _held.ConfirmedAsync(pinned, decision.Pin, manifest, ct, firstSeen: decision.Outcome == PinOutcome.FirstSeen);
 
         RequestOutcome.Set(context, decision.Outcome == PinOutcome.FirstSeen ? RequestOutcome.FirstSeen : RequestOutcome.Served);
         await ManifestResponse.WriteAsync(context, manifest, head, ct);

@@ -40,6 +40,12 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
     {
         var builder = new NpgsqlDataSourceBuilder(connectionString);
         builder.ConnectionStringBuilder.ApplicationName ??= "tlogistry";
+
+        // Nothing here leaves session state on a pooled connection (the tag lock's timeout is
+        // local to its transaction, the lock itself is released or its connection dropped), so
+        // a connection going back to the pool needs no DISCARD ALL, which would also throw away
+        // the statements prepared on it.
+        builder.ConnectionStringBuilder.NoResetOnClose = true;
         var csb = builder.ConnectionStringBuilder;
         var description = string.Create(CultureInfo.InvariantCulture, $"postgres ({csb.Host}:{csb.Port}/{csb.Database ?? csb.Username})");
         var source = builder.Build();
@@ -297,7 +303,9 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
 
     /// <summary>
     /// <c>pg_advisory_lock</c> on a connection of its own, held until disposed. The wait is
-    /// bounded by <c>lock_timeout</c>; a holder that dies releases the lock with its connection.
+    /// bounded by <c>lock_timeout</c>, set for that statement's transaction alone (the
+    /// session-level lock outlives the transaction); a holder that dies releases the lock with
+    /// its connection.
     /// </summary>
     public Task<IAsyncDisposable> LockTagAsync(TagReference reference, CancellationToken cancellationToken) =>
         RetryOnceAsync(() => LockTagOnceAsync(reference, cancellationToken), cancellationToken);
@@ -312,11 +320,13 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
             {
                 BatchCommands =
                 {
-                    new NpgsqlBatchCommand("SELECT set_config('lock_timeout', @timeout, false)")
+                    new NpgsqlBatchCommand("BEGIN"),
+                    new NpgsqlBatchCommand("SELECT set_config('lock_timeout', @timeout, true)")
                     {
                         Parameters = { new NpgsqlParameter("timeout", ((long)_lockTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)) },
                     },
                     new NpgsqlBatchCommand("SELECT pg_advisory_lock(@key)") { Parameters = { new NpgsqlParameter("key", key) } },
+                    new NpgsqlBatchCommand("COMMIT"),
                 },
 
                 // The server's lock_timeout decides; the client only guards against a server that stops answering.
@@ -411,7 +421,7 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
         {
             try
             {
-                await using var cmd = new NpgsqlCommand("SELECT pg_advisory_unlock(@key); RESET lock_timeout", _connection);
+                await using var cmd = new NpgsqlCommand("SELECT pg_advisory_unlock(@key)", _connection);
                 cmd.Parameters.AddWithValue("key", _key);
                 await cmd.ExecuteNonQueryAsync(CancellationToken.None);
             }

@@ -100,6 +100,39 @@ public sealed class PostgresStoreTests
     }
 
     [Fact]
+    public async Task ATagLockLeavesItsPooledConnectionWithoutAFailedTransactionOrTheLocksTimeoutWhetherHadOrNot()
+    {
+        await using var store = await PostgresTestStore.CreateAsync(TimeSpan.FromMilliseconds(300));
+        var first = await store.OpenAsync();
+
+        // One connection, so the locks' is the one the save below runs on.
+        await using var second = await PostgresSightingIndex.OpenAsync(store.Database.ConnectionString + ";Maximum Pool Size=1", TimeSpan.FromMilliseconds(300), ITagMoves.DefaultMaxRows, Ct);
+        await using var held = await first.LockTagAsync(Typed.Tag("ghcr.io/org/app:v1"), Ct);
+        var refused = await Assert.ThrowsAsync<PostgresException>(() => second.LockTagAsync(Typed.Tag("ghcr.io/org/app:v1"), Ct));
+        Assert.Equal(PostgresErrorCodes.LockNotAvailable, refused.SqlState);
+        await using (await second.LockTagAsync(Typed.Tag("ghcr.io/org/app:v3"), Ct))
+        {
+        }
+
+        // A save waits for the table lock another session holds for longer than the tag lock's
+        // timeout: that timeout was the lock's alone, not left on the connection.
+        await using var blocker = new NpgsqlConnection(store.Database.ConnectionString);
+        await blocker.OpenAsync(Ct);
+        await using var tx = await blocker.BeginTransactionAsync(Ct);
+        await using (var lockTable = new NpgsqlCommand("LOCK TABLE tlogistry_sightings IN ACCESS EXCLUSIVE MODE", blocker, tx))
+        {
+            await lockTable.ExecuteNonQueryAsync(Ct);
+        }
+
+        var save = second.SaveAsync(SightingIndexTests.Fake("ghcr.io/org/app:v2", 0), Ct);
+        await Task.Delay(1000, Ct);
+        Assert.False(save.IsCompleted);
+        await tx.CommitAsync(Ct);
+        await save;
+        Assert.NotNull(await second.FindAsync(Typed.Tag("ghcr.io/org/app:v2"), Ct));
+    }
+
+    [Fact]
     public async Task AHolderWhoseConnectionDropsReleasesTheLock()
     {
         await using var store = await PostgresTestStore.CreateAsync(TimeSpan.FromSeconds(5));

@@ -230,6 +230,56 @@ public sealed class HeldPinTests
         Assert.Equal(Upstream.Body("v1"), await stale.Content.ReadAsByteArrayAsync(Ct));
     }
 
+    /// <summary>
+    /// The held bytes are a shortcut only: when the store cannot give the tag's pin, a warm pull
+    /// makes the full GET it would make without them, and the ledger's failure decides the
+    /// answer as always (503, or upstream's bytes marked unverified with
+    /// <c>--on-log-unavailable serve</c>); the held bytes are never served unverified.
+    /// </summary>
+    [Theory]
+    [InlineData("fail")]
+    [InlineData("serve")]
+    public async Task AWarmPullWhosePinCannotBeReadFallsBackToAFullGetAndTheLedgersAnswer(string onLogUnavailable)
+    {
+        using var data = new TempDirectory();
+        await using var upstream = await Upstream.StartAsync();
+        var settings = new Dictionary<string, string?> { ["Tlogistry:OnLogUnavailable"] = onLogUnavailable };
+        await using (var first = await ProxyHost.StartAsync(data.Path, [upstream.Mapping], settings, Ct))
+        {
+            using var http = new HttpClient { BaseAddress = first.BaseUri };
+            using var pinned = await http.GetAsync("/v2/scripted.test/x/manifests/v1", Ct);
+            Assert.Equal(HttpStatusCode.OK, pinned.StatusCode);
+        }
+
+        await using var proxy = await ProxyHost.StartAsync(data.Path, [upstream.Mapping], settings, Ct);
+        using var client = new HttpClient { BaseAddress = proxy.BaseUri };
+
+        // A new process, so the pin is not in memory; its row becomes unreadable, the held row stays.
+        await using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(data.Path, "index.db")};Pooling=False"))
+        {
+            await db.OpenAsync(Ct);
+            await using var rename = db.CreateCommand();
+            rename.CommandText = "ALTER TABLE sightings RENAME TO sightings_unreadable";
+            await rename.ExecuteNonQueryAsync(Ct);
+        }
+
+        var gets = upstream.Gets;
+        using var answer = await client.GetAsync("/v2/scripted.test/x/manifests/v1", Ct);
+        Assert.Equal(gets + 1, upstream.Gets);
+        if (onLogUnavailable == "fail")
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, answer.StatusCode);
+            Assert.Contains("\"UNAVAILABLE\"", await answer.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+            Assert.Equal("true", answer.Headers.GetValues("Tlog-Unverified").Single());
+            Assert.False(answer.Headers.Contains("Tlog-Uuid"));
+            Assert.Equal(Upstream.Body("v1"), await answer.Content.ReadAsByteArrayAsync(Ct));
+        }
+    }
+
     [Fact]
     public async Task WithTheRealRegistryStoppedSkopeoStillReadsAPinnedManifest()
     {
@@ -276,6 +326,7 @@ public sealed class HeldPinTests
     {
         private readonly ScriptedRegistry _registry;
         private int _requests;
+        private int _gets;
 
         private Upstream(ScriptedRegistry registry)
         {
@@ -286,6 +337,9 @@ public sealed class HeldPinTests
         public string Mapping => "scripted.test=" + _registry.BaseUri;
 
         public int Requests => Volatile.Read(ref _requests);
+
+        /// <summary>GETs of a manifest (HEADs not counted): what a pull decided on bytes read now cost.</summary>
+        public int Gets => Volatile.Read(ref _gets);
 
         public bool Moved { get; set; }
 
@@ -318,6 +372,11 @@ public sealed class HeldPinTests
                 }
 
                 return;
+            }
+
+            if (HttpMethods.IsGet(c.Request.Method) && c.Request.Path.Value!.Contains("/manifests/", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref _gets);
             }
 
             var tag = c.Request.Path.Value!.Split('/')[^1];

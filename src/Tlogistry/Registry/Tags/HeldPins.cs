@@ -42,10 +42,16 @@ internal sealed class HeldPins
     // The smallest manifest the store last refused for its bound, and until when that holds.
     private Refusal? _refused;
 
+    // Tags whose held row was read and rejected (held for an earlier pin, or bytes that do not
+    // hash): a standing refusal never keeps such a row from being written over, since the
+    // bound counts a tag's own row as room for its replacement.
+    private readonly ByteBoundedCache<TagReference, bool> _rejected;
+
     public HeldPins(IHeldManifests store, HeldPinSettings settings, TimeProvider time, ILogger logger, long capacityBytes = DefaultCapacityBytes)
     {
         _confirmed = new ByteBoundedCache<TagReference, DateTimeOffset>(capacityBytes, static (reference, _) => PinBytes.Of(reference) + 16);
         _written = new ByteBoundedCache<TagReference, Digest>(capacityBytes, static (reference, digest) => PinBytes.Of(reference) + MemorySize.Object + MemorySize.Of(digest.Hex) + MemorySize.Of(digest.Algorithm));
+        _rejected = new ByteBoundedCache<TagReference, bool>(capacityBytes / 8, static (reference, _) => PinBytes.Of(reference) + 8);
         _store = store;
         Settings = settings;
         _time = time;
@@ -54,8 +60,8 @@ internal sealed class HeldPins
 
     public HeldPinSettings Settings { get; }
 
-    /// <summary>Bytes the two maps of tags hold now (each at most <see cref="DefaultCapacityBytes"/> unless set otherwise).</summary>
-    public long HeldBytes => _confirmed.HeldBytes + _written.HeldBytes;
+    /// <summary>Bytes the maps of tags hold now (two of at most <see cref="DefaultCapacityBytes"/> each, and one of an eighth of that, unless set otherwise).</summary>
+    public long HeldBytes => _confirmed.HeldBytes + _written.HeldBytes + _rejected.HeldBytes;
 
     /// <summary>
     /// Upstream just served the pinned digest for the tag: the confirmation time restarts, and
@@ -75,8 +81,11 @@ internal sealed class HeldPins
             return;
         }
 
+        // A tag known to have a row of its own (written for another pin, or rejected when read)
+        // is always offered: its own row is room for it.
         var now = _time.GetUtcNow();
-        if (_refused is { } refused && now < refused.Until && manifest.Bytes.Length >= refused.Size)
+        if (_refused is { } refused && now < refused.Until && manifest.Bytes.Length >= refused.Size
+            && !_written.TryGet(reference, out _) && !_rejected.TryGet(reference, out _))
         {
             return;
         }
@@ -89,6 +98,10 @@ internal sealed class HeldPins
                 _refused = _refused is { } earlier && now < earlier.Until && earlier.Size < manifest.Bytes.Length
                     ? earlier
                     : new Refusal(manifest.Bytes.Length, now + RefusalStands);
+            }
+            else
+            {
+                _rejected.Remove(reference);
             }
 
             _written.Set(reference, pin.Digest);
@@ -138,6 +151,7 @@ internal sealed class HeldPins
         if (held.Digest != pin.Digest)
         {
             // Held for an earlier pin (replaced at the next confirmation).
+            _rejected.Set(reference, true);
             return null;
         }
 
@@ -145,6 +159,7 @@ internal sealed class HeldPins
         if (!string.Equals(actual, pin.Digest.ToString(), StringComparison.Ordinal))
         {
             _written.Remove(reference);
+            _rejected.Set(reference, true);
             RegistryLog.HeldManifestRejected(_logger, reference.Canonical, $"its bytes hash to {actual}, the pin is {pin.Digest}");
             return null;
         }
@@ -152,6 +167,7 @@ internal sealed class HeldPins
         if (!ManifestCheck.TryAccept(held.MediaType, held.Bytes, out var mediaType, out var problem))
         {
             _written.Remove(reference);
+            _rejected.Set(reference, true);
             RegistryLog.HeldManifestRejected(_logger, reference.Canonical, problem);
             return null;
         }

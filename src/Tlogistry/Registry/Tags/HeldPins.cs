@@ -81,8 +81,8 @@ internal sealed class HeldPins
             return;
         }
 
-        // A tag known to have a row of its own (written for another pin, or rejected when read)
-        // is always offered: its own row is room for it.
+        // A tag that may have a row of its own (written or offered for another pin, or rejected
+        // when read) is always offered: its own row is room for it.
         var now = _time.GetUtcNow();
         if (_refused is { } refused && now < refused.Until && manifest.Bytes.Length >= refused.Size
             && !_written.TryGet(reference, out _) && !_rejected.TryGet(reference, out _))

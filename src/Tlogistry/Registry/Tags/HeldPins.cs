@@ -75,17 +75,18 @@ internal sealed class HeldPins
             return;
         }
 
-        _confirmed.Set(reference, _time.GetUtcNow());
-        if (Settings.MaxBytes == 0 || manifest.Bytes is null || (_written.TryGet(reference, out var written) && written == pin.Digest))
+        var now = _time.GetUtcNow();
+        _confirmed.Set(reference, now);
+        var offered = _written.TryGet(reference, out var written);
+        if (Settings.MaxBytes == 0 || manifest.Bytes is null || (offered && written == pin.Digest))
         {
             return;
         }
 
         // A tag that may have a row of its own (written or offered for another pin, or rejected
         // when read) is always offered: its own row is room for it.
-        var now = _time.GetUtcNow();
         if (_refused is { } refused && now < refused.Until && manifest.Bytes.Length >= refused.Size
-            && !_written.TryGet(reference, out _) && !_rejected.TryGet(reference, out _))
+            && !offered && !_rejected.TryGet(reference, out _))
         {
             return;
         }

@@ -44,10 +44,8 @@ internal static class CheckpointVerifier
         return checkpoint;
     }
 
-    private static string CacheKey(TrustedLog log, string signedNote)
-    {
-        return Convert.ToBase64String(FramedHash.Sha256(log.PublicKeyDer, log.LogId, Encoding.UTF8.GetBytes(signedNote)));
-    }
+    private static string CacheKey(TrustedLog log, string signedNote) =>
+        Convert.ToBase64String(FramedHash.Sha256(log.PublicKeyDer, log.LogId, Encoding.UTF8.GetBytes(signedNote)));
 
     private static Checkpoint VerifyOnce(TrustedLog log, string signedNote)
     {

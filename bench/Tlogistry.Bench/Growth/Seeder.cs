@@ -19,7 +19,8 @@ namespace Tlogistry.Bench.Growth;
 /// media type of the bytes <see cref="ScriptedUpstream"/> serves, the upstream URL the proxy
 /// records. Each first sighting's manifest is then held (<see cref="HeldPins.ConfirmedAsync"/>,
 /// up to the held bound), as the proxy holds it after answering. Many observations are in
-/// flight at once, as under many clients.
+/// flight at once, as under many clients. It reconciles first, as the service's start does, so
+/// the store's reconciled mark follows the seeded entries.
 /// </summary>
 internal static class Seeder
 {
@@ -38,6 +39,10 @@ internal static class Seeder
         var ledger = app.Services.GetRequiredService<TagLedger>();
         var record = app.Services.GetRequiredService<UpstreamRecord>();
         var held = app.Services.GetRequiredService<HeldPins>();
+
+        // As the service's start does: the store brought up to the log, and its reconciled mark
+        // then following the entries saved, so the next start reads only what came after it.
+        await ledger.ReconcileAsync(cancellationToken);
 
         // Parts of the append path still wait synchronously: threads enough for every
         // observation in flight keep the pool from starving while they do.

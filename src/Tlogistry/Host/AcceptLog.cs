@@ -58,6 +58,12 @@ internal static class AcceptLog
 
         await index.RememberCheckpointAsync(RememberedCheckpoint.Of(history.Key, current, note), replace: true, cancellationToken);
 
+        // The log's entries where forgotten rows were (a fork) may be sightings the store lacks:
+        // the next start reads the log from the first of them, or from the log's end if it only shrank.
+        var logId = Convert.ToHexStringLower(log.LogId);
+        var through = Math.Min(await index.ReconciledThroughAsync(logId, cancellationToken), forget.Select(s => s.LogIndex).Append(current.Size).Min());
+        await index.MarkReconciledAsync(logId, through, replace: true, cancellationToken);
+
         // A stamp says a row was proven against the checkpoint remembered then; that one is gone.
         await index.ClearStampsAsync(cancellationToken);
         await output.WriteLineAsync($"accept-log: done; {forget.Count} sightings forgotten, the store now remembers size {current.Size}");

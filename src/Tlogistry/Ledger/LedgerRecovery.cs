@@ -24,9 +24,13 @@ internal sealed partial class LedgerRecovery
     private readonly VerifiedPins _verified;
     private readonly LedgerFindings _findings;
     private readonly ILogger _logger;
+    private readonly ReconciledMark _mark;
+    private readonly LogHistory? _history;
 
-    public LedgerRecovery(ISightingIndex store, ITransparencyLog log, SightingReader reader, LogRecordReader records, VerifiedPins verified, LedgerFindings findings, ILogger logger)
+    public LedgerRecovery(ISightingIndex store, ITransparencyLog log, SightingReader reader, LogRecordReader records, VerifiedPins verified, LedgerFindings findings, ReconciledMark mark, LogHistory? history, ILogger logger)
     {
+        _mark = mark;
+        _history = history;
         _store = store;
         _log = log;
         _reader = reader;
@@ -37,27 +41,53 @@ internal sealed partial class LedgerRecovery
     }
 
     /// <inheritdoc cref="TagLedger.ReconcileAsync"/>
-    public async Task<int> ReconcileAsync(CancellationToken cancellationToken) =>
-        await RebuildAsync(await _store.FirstUnindexedAsync(Convert.ToHexStringLower(_log.LogId), cancellationToken), null, cancellationToken);
+    public async Task<int> ReconcileAsync(CancellationToken cancellationToken)
+    {
+        // From the store's mark, not from 0: only the rows since are counted, and only the
+        // entries from the first one the store lacks are read. A mark beyond the log's size is
+        // not believed; without a log history (a ledger built by hand) that size is not known.
+        var size = _history is null ? long.MaxValue : (await _history.CurrentAsync(cancellationToken)).Checkpoint.Size;
+        var from = await _mark.FirstUnreadAsync(size, cancellationToken);
+        var (added, firstNotHeld, end) = await IndexFromAsync(from, null, cancellationToken);
+
+        // An entry read but not held (one that does not verify, a second sighting of a tag) is
+        // where the next start reads from again, as it would without a mark; the mark follows
+        // new entries only when none is left behind.
+        await _mark.StartAsync(firstNotHeld ?? end, following: firstNotHeld is null, cancellationToken);
+        return added;
+    }
 
     /// <inheritdoc cref="TagLedger.RebuildAsync"/>
-    public async Task<int> RebuildAsync(long from, IProgress<long>? progress, CancellationToken cancellationToken)
+    public async Task<int> RebuildAsync(long from, IProgress<long>? progress, CancellationToken cancellationToken) =>
+        (await IndexFromAsync(from, progress, cancellationToken)).Added;
+
+    /// <summary>Indexes the log's entries from <paramref name="from"/>; returns how many were added, the first one read that the store does not hold, and the index after the last one read.</summary>
+    private async Task<(int Added, long? FirstNotHeld, long End)> IndexFromAsync(long from, IProgress<long>? progress, CancellationToken cancellationToken)
     {
         var added = 0;
+        long? firstNotHeld = null;
+        var end = from;
         await foreach (var record in _log.ReadFromAsync(from, _reader.SearchKeys, cancellationToken))
         {
-            progress?.Report(record.Entry.LogIndex);
+            var index = record.Entry.LogIndex;
+            progress?.Report(index);
+            end = Math.Max(end, index + 1);
+            var held = false;
             if (!_records.TryRead(record, out var sighting, out var reason))
             {
-                _findings.Unverified(record.Entry.LogIndex, reason);
+                _findings.Unverified(index, reason);
             }
-            else if (await IndexAsync(sighting, cancellationToken))
+            else
             {
-                added++;
+                var outcome = await IndexAsync(sighting, cancellationToken);
+                added += outcome == Indexed.Added ? 1 : 0;
+                held = outcome != Indexed.NotHeld;
             }
+
+            firstNotHeld ??= held ? null : index;
         }
 
-        return added;
+        return (added, firstNotHeld, end);
     }
 
     /// <inheritdoc cref="TagLedger.ImportAsync"/>
@@ -79,7 +109,7 @@ internal sealed partial class LedgerRecovery
                 continue;
             }
 
-            if (await IndexAsync(sighting, cancellationToken))
+            if (await IndexAsync(sighting, cancellationToken) == Indexed.Added)
             {
                 added++;
             }
@@ -152,24 +182,32 @@ internal sealed partial class LedgerRecovery
         return resumed;
     }
 
+    /// <summary>What indexing one entry did: stored it, found it stored already, or left it out.</summary>
+    private enum Indexed
+    {
+        Added,
+        Held,
+        NotHeld,
+    }
+
     /// <summary>
     /// Stores a verified sighting unless its tag is pinned already by the same or an earlier
     /// one. The log decides, not the store: a sighting the log holds before the stored pin
     /// replaces it (a store that lost the earlier row and took a later one is corrected).
     /// Two that disagree are reported either way.
     /// </summary>
-    private async Task<bool> IndexAsync(Sighting sighting, CancellationToken cancellationToken)
+    private async Task<Indexed> IndexAsync(Sighting sighting, CancellationToken cancellationToken)
     {
         var existing = await _store.FindAsync(sighting.Reference, cancellationToken);
         if (existing is null)
         {
             await _store.SaveAsync(sighting, cancellationToken);
-            return true;
+            return Indexed.Added;
         }
 
         if (existing.LogIndex == sighting.LogIndex && existing.LogId == sighting.LogId)
         {
-            return false;
+            return Indexed.Held;
         }
 
         var earlier = SightingOrder.Precedes(sighting, existing);
@@ -185,12 +223,12 @@ internal sealed partial class LedgerRecovery
 
         if (!earlier)
         {
-            return false;
+            return Indexed.NotHeld;
         }
 
         await _store.ReplaceAsync(existing, sighting, cancellationToken);
         _verified.Forget(sighting.Reference);
-        return true;
+        return Indexed.Added;
     }
 
     private static partial class Log

@@ -17,11 +17,14 @@ internal sealed partial class PinWriter
     private readonly VerifiedPins _verified;
     private readonly ILogger _logger;
     private readonly VerificationStamps? _stamps;
+    private readonly ReconciledMark? _mark;
     private readonly ConcurrentDictionary<TagReference, (Sighting Pin, DateTimeOffset VerifiedAt)> _lost = new();
 
     /// <param name="stamps">Stamps each pin appended by this process as verified; none when null.</param>
-    public PinWriter(ISightingIndex store, VerifiedPins verified, ILogger logger, VerificationStamps? stamps = null)
+    /// <param name="mark">Moved on by each pin of its log saved; none when null.</param>
+    public PinWriter(ISightingIndex store, VerifiedPins verified, ILogger logger, VerificationStamps? stamps = null, ReconciledMark? mark = null)
     {
+        _mark = mark;
         _store = store;
         _verified = verified;
         _logger = logger;
@@ -56,6 +59,11 @@ internal sealed partial class PinWriter
             {
                 throw;
             }
+        }
+
+        if (_mark is { } mark && sighting.LogId == mark.LogId)
+        {
+            await mark.HeldAsync(sighting.LogIndex);
         }
     }
 

@@ -30,7 +30,8 @@ internal sealed class TagLedger
 
     /// <param name="verified">What this process has verified; its default bounds suit a service.</param>
     /// <param name="stampKey">Stamps verified rows in the store, so later processes trust them without verifying them again; none when null.</param>
-    public TagLedger(ISightingIndex store, ITransparencyLog log, IEnvelopeSigner signer, SightingReader reader, TimeProvider time, ILogger<TagLedger> logger, TlogistryMetrics? metrics = null, LogHistory? history = null, VerifiedPins? verified = null, StampKey? stampKey = null)
+    /// <param name="markStep">How many saved entries move the store's reconciled mark between its writes.</param>
+    public TagLedger(ISightingIndex store, ITransparencyLog log, IEnvelopeSigner signer, SightingReader reader, TimeProvider time, ILogger<TagLedger> logger, TlogistryMetrics? metrics = null, LogHistory? history = null, VerifiedPins? verified = null, StampKey? stampKey = null, int markStep = ReconciledMark.Step)
     {
         _verified = verified ?? new VerifiedPins();
         ArgumentNullException.ThrowIfNull(reader);
@@ -42,12 +43,13 @@ internal sealed class TagLedger
         var gate = new PinGate(log.LogId, history);
         var records = new LogRecordReader(reader, logger);
         var stamps = stampKey is null ? null : new VerificationStamps(stampKey.Secret, StampTerms(reader, log, history), reader.ValidityEnds);
-        var writer = new PinWriter(store, _verified, logger, stamps);
+        var mark = new ReconciledMark(store, Convert.ToHexStringLower(log.LogId), logger, markStep);
+        var writer = new PinWriter(store, _verified, logger, stamps, mark);
         _findings = new LedgerFindings(logger);
         _lookup = new PinLookup(store, log, reader, records, gate, _verified, writer, _findings, time, logger, stamps, metrics);
         var intents = new WriteAheadIntents(store, log, signer, reader.Identity, time, logger);
         _recorder = new PinRecorder(store, log, reader, gate, _lookup, intents, _verified, writer, time, logger);
-        _recovery = new LedgerRecovery(store, log, reader, records, _verified, _findings, logger);
+        _recovery = new LedgerRecovery(store, log, reader, records, _verified, _findings, mark, history, logger);
     }
 
     /// <summary>What a stamp vouches under: the reader's terms, the configured log and the log whose checkpoints are remembered.</summary>
@@ -133,7 +135,9 @@ internal sealed class TagLedger
 
     /// <summary>
     /// Brings the store up to the log: entries appended but not stored (a crash between the
-    /// two) are stored now, since the log is the source of truth.
+    /// two) are stored now, since the log is the source of truth. Only the log's entries from
+    /// the store's <see cref="ReconciledMark"/> on are looked at, and the mark then follows the
+    /// entries this ledger saves.
     /// </summary>
     public Task<int> ReconcileAsync(CancellationToken cancellationToken) => _recovery.ReconcileAsync(cancellationToken);
 

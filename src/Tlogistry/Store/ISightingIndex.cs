@@ -52,8 +52,14 @@ internal interface ISightingIndex : IIntentJournal, IHeldManifests, ITagMoves
     /// </summary>
     Task RememberCheckpointAsync(RememberedCheckpoint checkpoint, bool replace, CancellationToken cancellationToken);
 
-    /// <summary>The lowest index of log <paramref name="logId"/> not held (0 when none): where reconciliation resumes.</summary>
-    Task<long> FirstUnindexedAsync(string logId, CancellationToken cancellationToken);
+    /// <summary>The lowest index of log <paramref name="logId"/> from <paramref name="from"/> on that is not held: where reconciliation resumes. Reads only the rows from there.</summary>
+    Task<long> FirstUnindexedAsync(string logId, long from, CancellationToken cancellationToken);
+
+    /// <summary>Log <paramref name="logId"/>'s reconciled mark: every entry below it was held when it was set (0 when none is).</summary>
+    Task<long> ReconciledThroughAsync(string logId, CancellationToken cancellationToken);
+
+    /// <summary>Sets the reconciled mark; it is only ever raised, unless <paramref name="replace"/> (an accepted rollback lowers it).</summary>
+    Task MarkReconciledAsync(string logId, long through, bool replace, CancellationToken cancellationToken);
 
     /// <summary>Sightings in the order they were stored, after position <paramref name="after"/>.</summary>
     Task<SightingPage> ListAsync(long after, int limit, CancellationToken cancellationToken);

@@ -133,6 +133,12 @@ internal static class PostgresMigrations
         """
         ALTER TABLE tlogistry_sightings ADD COLUMN stamp bytea
         """,
+
+        // Per log, the index below which every entry was held when it was set: a start reads the
+        // log from there instead of counting every row.
+        """
+        CREATE TABLE tlogistry_reconciled (log_id text PRIMARY KEY, through bigint NOT NULL)
+        """,
     ];
 
     public static int Latest => Steps.Length;

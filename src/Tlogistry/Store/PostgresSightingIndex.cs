@@ -207,24 +207,6 @@ internal sealed partial class PostgresSightingIndex : ISightingIndex, IAsyncDisp
         await cmd.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public Task<long> FirstUnindexedAsync(string logId, CancellationToken cancellationToken) =>
-        RetryOnceAsync(() => FirstUnindexedOnceAsync(logId, cancellationToken), cancellationToken);
-
-    private async Task<long> FirstUnindexedOnceAsync(string logId, CancellationToken cancellationToken)
-    {
-        // As in the SQLite store: with no gap (as many rows as the highest index plus one) the next
-        // index; else 0 if entry 0 is missing, else the first held index whose successor is missing.
-        await using var cmd = _source.CreateCommand("""
-            SELECT CASE WHEN (SELECT count(*) FROM tlogistry_sightings WHERE log_id = @l) = coalesce((SELECT max(log_index) FROM tlogistry_sightings WHERE log_id = @l), -1) + 1
-                        THEN coalesce((SELECT max(log_index) FROM tlogistry_sightings WHERE log_id = @l), -1) + 1
-                   WHEN NOT EXISTS (SELECT 1 FROM tlogistry_sightings WHERE log_id = @l AND log_index = 0) THEN 0
-                   ELSE (SELECT MIN(s.log_index) + 1 FROM tlogistry_sightings s
-                         WHERE s.log_id = @l AND NOT EXISTS (SELECT 1 FROM tlogistry_sightings n WHERE n.log_id = @l AND n.log_index = s.log_index + 1)) END
-            """);
-        cmd.Parameters.AddWithValue("l", logId);
-        return Convert.ToInt64(await cmd.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
-    }
-
     public Task<SightingPage> ListAsync(long after, int limit, CancellationToken cancellationToken) =>
         RetryOnceAsync(() => ListOnceAsync(after, limit, cancellationToken), cancellationToken);
 

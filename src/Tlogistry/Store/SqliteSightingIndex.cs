@@ -15,9 +15,9 @@ internal sealed partial class SqliteSightingIndex : ISightingIndex
 {
     // Schema 2 keeps whole bundles. Schema 1 kept envelopes only, and only the embedded log
     // existed then: its table is dropped and rebuilt from that log at start. Schema 3 adds the
-    // remembered checkpoints, schema 4 the append intents, schema 5 the held manifests, schema 6 the moved tags, schema 7 the held manifests' running total, schema 8 the intents' pinned mark, schema 9 the pins' verification stamps. Steps
+    // remembered checkpoints, schema 4 the append intents, schema 5 the held manifests, schema 6 the moved tags, schema 7 the held manifests' running total, schema 8 the intents' pinned mark, schema 9 the pins' verification stamps, schema 10 the reconciled marks. Steps
     // only ever move forward.
-    private const int SchemaVersion = 9;
+    private const int SchemaVersion = 10;
     private const string Columns = "reference, digest, media_type, observed_at, upstream, identity, bundle";
     private readonly string _connectionString;
     private readonly string _pragmas;
@@ -112,6 +112,11 @@ internal sealed partial class SqliteSightingIndex : ISightingIndex
         if (found < 9 && !HasColumn(c, "sightings", "stamp"))
         {
             Exec(c, "ALTER TABLE sightings ADD COLUMN stamp BLOB;");
+        }
+
+        if (found < 10)
+        {
+            Exec(c, ReconciledTable);
         }
 
         Exec(c, $"PRAGMA user_version = {SchemaVersion}; COMMIT;");
@@ -257,25 +262,6 @@ internal sealed partial class SqliteSightingIndex : ISightingIndex
         cmd.Parameters.AddWithValue("$n", checkpoint.Note);
         cmd.ExecuteNonQuery();
         return Task.CompletedTask;
-    }
-
-    public Task<long> FirstUnindexedAsync(string logId, CancellationToken cancellationToken)
-    {
-        // Indexes are unique and from 0, so as many rows as the highest index plus one means no
-        // gap: the next index is the answer, from one pass over the (log_id, log_index) index and
-        // no probe per row. Otherwise (a stop left a gap): 0 if entry 0 is missing, else the
-        // first held index whose successor is missing, probing the index once per row.
-        using var c = Open();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = """
-            SELECT CASE WHEN (SELECT count(*) FROM sightings WHERE log_id = $l) = coalesce((SELECT max(log_index) FROM sightings WHERE log_id = $l), -1) + 1
-                        THEN coalesce((SELECT max(log_index) FROM sightings WHERE log_id = $l), -1) + 1
-                   WHEN NOT EXISTS (SELECT 1 FROM sightings WHERE log_id = $l AND log_index = 0) THEN 0
-                   ELSE (SELECT MIN(s.log_index) + 1 FROM sightings s
-                         WHERE s.log_id = $l AND NOT EXISTS (SELECT 1 FROM sightings n WHERE n.log_id = $l AND n.log_index = s.log_index + 1)) END
-            """;
-        cmd.Parameters.AddWithValue("$l", logId);
-        return Task.FromResult(Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture));
     }
 
     public async Task<SightingPage> ListAsync(long after, int limit, CancellationToken cancellationToken)

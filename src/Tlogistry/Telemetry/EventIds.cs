@@ -48,6 +48,8 @@ internal static class EventIds
         public const int IntentExpired = 2013;
         public const int StoredPinUnproven = 2014;
         public const int StampsNotWritten = 2015;
+        public const int MarkNotWritten = 2016;
+        public const int MarkNotBelieved = 2017;
     }
 
     /// <summary>3000–3099: the embedded log; 3100–3109: the HTTP transport; 3110–3199: the Rekor clients.</summary>

@@ -85,6 +85,81 @@ public abstract class TagLedgerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AStartReadsTheLogFromTheStoresReconciledMarkWhichFollowsTheEntriesSaved()
+    {
+        var (ledger, log, key) = await OpenAsync(markStep: 2);
+        Assert.Equal(0, await ledger.ReconcileAsync(Ct));
+        foreach (var tag in "abcde")
+        {
+            await ledger.ObserveAsync(Seen($"ghcr.io/org/{tag}:1", D(tag)), Ct);
+        }
+
+        // Written every second entry saved: 4 of the 5.
+        Assert.Equal(4, await MarkAsync(log));
+
+        // A crash between log and store at entry 5, then one more saved above the gap: the mark waits at the gap.
+        await AppendBehindTheLedgerAsync(log, key, "ghcr.io/org/f:1", D('f'));
+        await ledger.ObserveAsync(Seen("ghcr.io/org/g:1", D('a')), Ct);
+        await ledger.ObserveAsync(Seen("ghcr.io/org/h:1", D('a')), Ct);
+        Assert.Equal(4, await MarkAsync(log));
+
+        var (restarted, _, _) = await OpenAsync(markStep: 2);
+        Assert.Equal(1, await restarted.ReconcileAsync(Ct));
+        Assert.Equal(8, await MarkAsync(log));
+        Assert.Equal(PinOutcome.Mismatch, (await restarted.ObserveAsync(Seen("ghcr.io/org/f:1", D('b')), Ct)).Outcome);
+
+        // Below the mark the store is not read again at start: a row deleted there stays missing
+        // from the store. The tag is still not pinned anew: the log is searched before any append.
+        Assert.Equal(1, await Store.DeleteAsync("ghcr.io/org/b:1"));
+        var (again, _, _) = await OpenAsync(markStep: 2);
+        Assert.Equal(0, await again.ReconcileAsync(Ct));
+        Assert.Null(await (await Store.OpenAsync()).FindAsync(Typed.Tag("ghcr.io/org/b:1"), Ct));
+        var moved = await again.ObserveAsync(Seen("ghcr.io/org/b:1", D('9')), Ct);
+        Assert.Equal((PinOutcome.Mismatch, 1L), (moved.Outcome, moved.Pin.LogIndex));
+        Assert.Equal(8, log.Size);
+    }
+
+    [Fact]
+    public async Task AReconciledMarkBeyondTheLogsSizeIsNotBelievedAndEveryRowIsCountedAgain()
+    {
+        var (ledger, log, _) = await OpenAsync();
+        await ledger.ObserveAsync(Seen("ghcr.io/org/a:1", D('a')), Ct);
+        await ledger.ObserveAsync(Seen("ghcr.io/org/b:1", D('b')), Ct);
+        Assert.Equal(1, await Store.DeleteAsync("ghcr.io/org/a:1"));
+        await (await Store.OpenAsync()).MarkReconciledAsync(LogIdOf(log), 1_000, replace: true, Ct);
+
+        var (restarted, _, _) = await OpenAsync();
+        Assert.Equal(1, await restarted.ReconcileAsync(Ct));
+        Assert.Equal(2, await MarkAsync(log));
+        Assert.Equal(0L, (await (await Store.OpenAsync()).FindAsync(Typed.Tag("ghcr.io/org/a:1"), Ct))!.LogIndex);
+
+        // Nor one whose entry just below is missing: a store emptied (or cut short) beside its mark.
+        Assert.Equal(1, await Store.DeleteAsync("ghcr.io/org/a:1"));
+        Assert.Equal(1, await Store.DeleteAsync("ghcr.io/org/b:1"));
+        Assert.Equal(2, await MarkAsync(log));
+        var (again, _, _) = await OpenAsync();
+        Assert.Equal(2, await again.ReconcileAsync(Ct));
+        Assert.Equal(2, await Store.CountAsync());
+    }
+
+    [Fact]
+    public async Task AnEntryTheStoreCannotHoldIsWhereEveryStartReadsFromAndIsReportedAgain()
+    {
+        var (ledger, log, key) = await OpenAsync();
+        await ledger.ObserveAsync(Seen("ghcr.io/org/a:1", D('a')), Ct);
+        await AppendBehindTheLedgerAsync(log, key, "ghcr.io/org/a:1", D('b'));
+        await ledger.ObserveAsync(Seen("ghcr.io/org/c:1", D('c')), Ct);
+
+        foreach (var _ in new[] { 1, 2 })
+        {
+            var (restarted, _, _) = await OpenAsync();
+            Assert.Equal(0, await restarted.ReconcileAsync(Ct));
+            Assert.Single(restarted.Conflicts);
+            Assert.Equal(1, await MarkAsync(log));
+        }
+    }
+
+    [Fact]
     public async Task ASecondValidSightingWithAnotherDigestIsReportedAndTheStoredPinStays()
     {
         var (ledger, log, key) = await OpenAsync();
@@ -421,6 +496,11 @@ public abstract class TagLedgerTests : IAsyncLifetime
 
     private protected abstract Task<TestStore> CreateStoreAsync();
 
+    private static string LogIdOf(EmbeddedLog log) => Convert.ToHexStringLower(log.Trusted.LogId);
+
+    /// <summary>The store's reconciled mark of the embedded log.</summary>
+    private async Task<long> MarkAsync(EmbeddedLog log) => await (await Store.OpenAsync()).ReconciledThroughAsync(LogIdOf(log), Ct);
+
     /// <summary>Logs a sighting of ours without the ledger, as a process that died before its store write would have.</summary>
     private static async Task AppendBehindTheLedgerAsync(EmbeddedLog log, InstanceKey key, string reference, string digest)
     {
@@ -435,7 +515,8 @@ public abstract class TagLedgerTests : IAsyncLifetime
     /// <param name="stampKey">Another stamp key (a replica with a key of its own).</param>
     /// <param name="alsoTrusted">Keys trusted beside the signing key (another signer policy).</param>
     /// <param name="logValidUntil">When the embedded log's key stops being trusted.</param>
-    private async Task<(TagLedger Ledger, EmbeddedLog Log, InstanceKey Key)> OpenAsync(VerifiedPins? verified = null, StampKey? stampKey = null, IReadOnlyList<byte[]>? alsoTrusted = null, TimeProvider? time = null, DateTimeOffset? logValidUntil = null)
+    /// <param name="markStep">How often the reconciled mark is written.</param>
+    private async Task<(TagLedger Ledger, EmbeddedLog Log, InstanceKey Key)> OpenAsync(VerifiedPins? verified = null, StampKey? stampKey = null, IReadOnlyList<byte[]>? alsoTrusted = null, TimeProvider? time = null, DateTimeOffset? logValidUntil = null, int markStep = ReconciledMark.Step)
     {
         var key = InstanceKey.LoadOrCreate(_dir.Combine("signing-key.pem"));
         var log = EmbeddedLog.Open(_dir.Combine("log"), NullLogger.Instance, EmbeddedEntry.Subject);
@@ -446,7 +527,7 @@ public abstract class TagLedgerTests : IAsyncLifetime
         var reader = new SightingReader(new BundleVerifier(TrustedRoot.PublicGood.WithLogs([trusted])), new KeyPolicy([key.PublicKeyDer, .. alsoTrusted ?? []]), key.Identity, SignerMaterial.ForKey(key.PublicKeyDer), time);
         var index = await Store.OpenAsync();
         var history = new LogHistory(index, new EmbeddedCheckpoints(log), log.Trusted, NullLogger<LogHistory>.Instance);
-        var ledger = new TagLedger(index, new EmbeddedSightingLog(log, TimeProvider.System), key, reader, time, NullLogger<TagLedger>.Instance, history: history, verified: verified, stampKey: stampKey ?? StampKey.From(key));
+        var ledger = new TagLedger(index, new EmbeddedSightingLog(log, TimeProvider.System), key, reader, time, NullLogger<TagLedger>.Instance, history: history, verified: verified, stampKey: stampKey ?? StampKey.From(key), markStep: markStep);
         return (ledger, log, key);
     }
 

@@ -97,6 +97,36 @@ public sealed class QueryPlanTests
         Assert.DoesNotContain("Seq Scan on tlogistry_held_manifests", text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void SqliteFindingWhereReconciliationResumesReadsOnlyTheIndexFromTheMark()
+    {
+        var plan = SqlitePlan(SqliteSightingIndex.FirstUnindexedQuery, name => name == "$f" ? 1000L : "aa", "$l", "$f");
+
+        Assert.NotEmpty(plan);
+        Assert.DoesNotContain(plan, step => step.StartsWith("SCAN sightings", StringComparison.Ordinal));
+        Assert.All(plan.Where(step => step.StartsWith("SEARCH ", StringComparison.Ordinal)), step => Assert.Contains("log_index", step, StringComparison.Ordinal));
+        Assert.Contains(plan, step => step.Contains("log_index>?", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task PostgresFindingWhereReconciliationResumesReadsOnlyTheIndexFromTheMark()
+    {
+        await using var database = await PostgresDatabase.CreateAsync(Ct);
+        await using (await PostgresSightingIndex.OpenAsync(database.ConnectionString, TimeSpan.FromSeconds(5), Ct))
+        {
+        }
+
+        await database.ExecAsync("""
+            INSERT INTO tlogistry_sightings (reference, digest, media_type, observed_at, upstream, identity, log_id, log_index, bundle)
+            SELECT 'ghcr.io/org/app:t' || g, 'sha256:00', 'm', now(), 'u', 'i', 'aa', g, '\x00'::bytea FROM generate_series(0, 19999) g;
+            ANALYZE tlogistry_sightings;
+            """);
+        var plan = await PostgresPlanAsync(database, PostgresSightingIndex.FirstUnindexedQuery, ("l", "aa"), ("f", 19_000L));
+        var text = string.Join("\n", plan);
+        Assert.DoesNotContain("Seq Scan", text, StringComparison.Ordinal);
+        Assert.Contains("log_index >= ", text, StringComparison.Ordinal);
+    }
+
     /// <summary>The steps of SQLite's plan for <paramref name="query"/> on a new store, each parameter bound by <paramref name="value"/>.</summary>
     private static List<string> SqlitePlan(string query, Func<string, object> value, params string[] parameters)
     {

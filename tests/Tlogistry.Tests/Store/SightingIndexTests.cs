@@ -258,24 +258,48 @@ public abstract class SightingIndexTests : IAsyncLifetime
     public async Task ReconciliationResumesAtTheFirstLogIndexTheStoreLacks()
     {
         var index = await Store.OpenAsync();
-        Assert.Equal(0, await index.FirstUnindexedAsync(LogA, Ct));
+        Assert.Equal(0, await index.FirstUnindexedAsync(LogA, 0, Ct));
         foreach (var i in new long[] { 0, 1, 3 })
         {
             await index.SaveAsync(Fake($"ghcr.io/org/app:{i}", i), Ct);
         }
 
         await index.SaveAsync(Fake("ghcr.io/org/other:0", 2, logId: "bb"), Ct);
-        Assert.Equal(2, await index.FirstUnindexedAsync(LogA, Ct));
-        Assert.Equal(0, await index.FirstUnindexedAsync("bb", Ct));
+        Assert.Equal(2, await index.FirstUnindexedAsync(LogA, 0, Ct));
+        Assert.Equal(0, await index.FirstUnindexedAsync("bb", 0, Ct));
 
         // The gap filled: no gap left, the next index (the count agrees with the highest index).
         await index.SaveAsync(Fake("ghcr.io/org/app:2", 2), Ct);
-        Assert.Equal(4, await index.FirstUnindexedAsync(LogA, Ct));
+        Assert.Equal(4, await index.FirstUnindexedAsync(LogA, 0, Ct));
 
         // As many rows as a gapless run would have, yet with a gap (0, 1, 2, 4 after 3 is lost): not taken for gapless.
         Assert.Equal(1, await Store.DeleteAsync("ghcr.io/org/app:3"));
         await index.SaveAsync(Fake("ghcr.io/org/app:4", 4), Ct);
-        Assert.Equal(3, await index.FirstUnindexedAsync(LogA, Ct));
+        Assert.Equal(3, await index.FirstUnindexedAsync(LogA, 0, Ct));
+
+        // From a mark only the rows from there count: below it a gap is not looked for.
+        await Store.DeleteAsync("ghcr.io/org/app:0");
+        Assert.Equal(0, await index.FirstUnindexedAsync(LogA, 0, Ct));
+        Assert.Equal(3, await index.FirstUnindexedAsync(LogA, 1, Ct));
+        Assert.Equal(3, await index.FirstUnindexedAsync(LogA, 3, Ct));
+        Assert.Equal(5, await index.FirstUnindexedAsync(LogA, 4, Ct));
+        Assert.Equal(9, await index.FirstUnindexedAsync(LogA, 9, Ct));
+        Assert.Equal(7, await index.FirstUnindexedAsync("bb", 7, Ct));
+    }
+
+    [Fact]
+    public async Task EachLogsReconciledMarkOnlyRisesUnlessReplacedAndOutlivesTheProcess()
+    {
+        var index = await Store.OpenAsync();
+        Assert.Equal(0, await index.ReconciledThroughAsync(LogA, Ct));
+        await index.MarkReconciledAsync(LogA, 10, replace: false, Ct);
+        await index.MarkReconciledAsync(LogA, 7, replace: false, Ct);
+        await index.MarkReconciledAsync("bb", 3, replace: false, Ct);
+        Assert.Equal(10, await index.ReconciledThroughAsync(LogA, Ct));
+        Assert.Equal(3, await index.ReconciledThroughAsync("bb", Ct));
+
+        await index.MarkReconciledAsync(LogA, 4, replace: true, Ct);
+        Assert.Equal(4, await (await Store.OpenAsync()).ReconciledThroughAsync(LogA, Ct));
     }
 
     [Fact]

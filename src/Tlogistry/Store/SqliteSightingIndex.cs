@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 using Tlogistry.Oci;
 using Tlogistry.Transparency.Sigstore;
@@ -21,6 +22,7 @@ internal sealed partial class SqliteSightingIndex : ISightingIndex
     private const string Columns = "reference, digest, media_type, observed_at, upstream, identity, bundle";
     private readonly string _connectionString;
     private readonly string _pragmas;
+    private static readonly ConditionalWeakTable<SQLitePCL.sqlite3, string> Configured = new();
     private readonly int _maxMoveRows;
 
     /// <param name="maxMoveRows">The bound of the record of moved tags, in rows.</param>
@@ -345,8 +347,26 @@ internal sealed partial class SqliteSightingIndex : ISightingIndex
     {
         var c = new SqliteConnection(_connectionString);
         c.Open();
-        Exec(c, _pragmas);
+
+        // The pool hands back the same SQLite connection, which keeps its settings: they are set
+        // once per connection, not once per use, and again when another store on the same file
+        // (other settings, same pool) used it last.
+        if (!Configured.TryGetValue(c.Handle!, out var applied) || !ReferenceEquals(applied, _pragmas))
+        {
+            Exec(c, _pragmas);
+            Configured.AddOrUpdate(c.Handle!, _pragmas);
+        }
+
         return c;
+    }
+
+    /// <summary>The <c>synchronous</c> setting a connection of this store runs with (2: every commit durable, 1: not).</summary>
+    internal long SynchronousInUse()
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "PRAGMA synchronous";
+        return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 
     private static void Exec(SqliteConnection c, string sql)

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Text;
 using Tlogistry.Store;
+using Tlogistry.Tests.Support.Data;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Envelopes;
 using Tlogistry.Transparency.Sigstore;
@@ -10,7 +11,7 @@ namespace Tlogistry.Tests.Store;
 /// <summary>What every store promises, checked on each: the ledger relies on exactly these rules.</summary>
 public abstract class SightingIndexTests : IAsyncLifetime
 {
-    private const string LogA = "aa";
+    private protected const string LogA = "aa";
     private TestStore? _store;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -447,6 +448,36 @@ public abstract class SightingIndexTests : IAsyncLifetime
 public sealed class SqliteSightingIndexTests : SightingIndexTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task EachUseOfAPooledConnectionRunsWithItsStoresDurabilityEvenAfterAnotherStoreOnTheFileUsedIt()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.Combine("index.db");
+        var durable = new SqliteSightingIndex(path, durableCommits: true);
+        var relaxed = new SqliteSightingIndex(path, durableCommits: false);
+        for (var i = 0; i < 3; i++)
+        {
+            await durable.SaveAsync(Fake($"ghcr.io/org/app:d{i}", 2 * i), Ct);
+            Assert.Equal(2, durable.SynchronousInUse());
+            await relaxed.SaveAsync(Fake($"ghcr.io/org/app:r{i}", (2 * i) + 1), Ct);
+            Assert.Equal(1, relaxed.SynchronousInUse());
+        }
+    }
+
+    [Fact]
+    public async Task AStoreAtSchema9KeepsItsSightingsAndGainsTheReconciledMarks()
+    {
+        await using var store = new SqliteTestStore();
+        await (await store.OpenAsync()).SaveAsync(Fake("ghcr.io/org/app:v1", 0), Ct);
+        Raw(store, "DROP TABLE reconciled_marks; PRAGMA user_version = 9;");
+
+        var migrated = await store.OpenAsync();
+        Assert.NotNull(await migrated.FindAsync(Typed.Tag("ghcr.io/org/app:v1"), Ct));
+        Assert.Equal(0, await migrated.ReconciledThroughAsync(LogA, Ct));
+        await migrated.MarkReconciledAsync(LogA, 1, replace: false, Ct);
+        Assert.Equal(1, await migrated.ReconciledThroughAsync(LogA, Ct));
+    }
 
     [Fact]
     public async Task AStoreAtSchema2KeepsItsSightingsAndGainsTheCheckpointMemory()

@@ -192,9 +192,10 @@ internal sealed class EmbeddedSightingLog : ITransparencyLog
     public async IAsyncEnumerable<LogRecord> ReadFromAsync(long startIndex, IReadOnlyList<SignerMaterial> signers, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var checkpoint = _log.LatestCheckpoint;
+        var proofs = _log.InclusionProofsInOrder(checkpoint.Checkpoint.Size);
         await foreach (var (index, leaf) in _log.ReadLeavesAsync(startIndex, checkpoint, cancellationToken))
         {
-            yield return Record(index, leaf, checkpoint, _log.InclusionProof(index, checkpoint.Checkpoint.Size));
+            yield return Record(index, leaf, checkpoint, proofs(index));
         }
     }
 

@@ -228,6 +228,17 @@ public sealed class EmbeddedLogGroupCommitTests
             }
         }
 
+        // A scan in index order, which reuses the nodes hashed for a leaf's neighbours: the same
+        // proofs across tile boundaries, at a size on a tile's edge and on the ragged right edge.
+        foreach (var size in new long[] { 257, 65536, Size })
+        {
+            var scan = reopened.InclusionProofsInOrder(size);
+            foreach (var index in Enumerable.Range(0, 600).Select(i => (long)i).Concat(Enumerable.Range(0, 600).Select(i => size - 600 + i)).Where(i => i >= 0 && i < size).Distinct().Order())
+            {
+                Assert.Equal(tree.InclusionProof(index, size), scan(index));
+            }
+        }
+
         // Reading every leaf back goes through the caches, which never exceed their bounds.
         var count = 0;
         await foreach (var (index, leaf) in reopened.ReadLeavesAsync(0, reopened.LatestCheckpoint, Ct))

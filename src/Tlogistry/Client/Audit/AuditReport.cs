@@ -43,33 +43,23 @@ internal sealed record AuditReport(
 
     public int Findings => Conflicts.Count + Unexplained.Count + BadBundles.Count + LogFindings.Count;
 
+    /// <summary>The report over whole lists, as <see cref="AuditTally"/> builds it while reading.</summary>
     /// <param name="byIntent">Sightings of entries (not held by a bundle) that an intent explains (<see cref="IntentMatch"/>).</param>
     public static AuditReport Build(long entriesRead, IReadOnlyList<OurEntry> ours, IReadOnlyList<PublishedBundle> published, IReadOnlyList<LogFinding>? logFindings = null, IReadOnlyList<Sighting>? byIntent = null)
     {
         ArgumentNullException.ThrowIfNull(ours);
         ArgumentNullException.ThrowIfNull(published);
-        byIntent ??= [];
-
-        // An entry is explained by a verifying bundle for the same leaf of the same log, or by an intent.
-        var explained = published.Where(p => p.Sighting is not null).Select(p => (p.LogId, p.Uuid)).ToHashSet();
-        // By leaf hash: an entry's log is named by its key in the report, while a sighting keeps the ID it was read under.
-        var intended = byIntent.Select(s => Convert.ToHexStringLower(Tlogistry.Transparency.Merkle.Rfc6962.LeafHash(s.Bundle.Entry.CanonicalizedBody))).ToHashSet(StringComparer.Ordinal);
-        var unexplained = ours.Where(o => !explained.Contains((o.LogId, o.Uuid)) && !intended.Contains(o.Uuid)).ToList();
-
-        var sightings = ours.Where(o => o.Sighting is not null).Select(o => o.Sighting!)
-            .Concat(published.Where(p => p.Sighting is not null).Select(p => p.Sighting!))
-            .Concat(byIntent)
-            .DistinctBy(s => (s.LogId, s.LogIndex));
-        var conflicts = sightings
-            .GroupBy(s => s.Reference)
-            .Where(g => g.Select(s => s.Digest).Distinct().Count() > 1)
-            .Select(g => new TagConflict(g.Key, [.. g.OrderBy(s => s.LogId, StringComparer.Ordinal).ThenBy(s => s.LogIndex).Select(s => new TagDigest(s.Digest, s.LogId, s.LogIndex))]))
-            .OrderBy(c => c.Reference.Canonical, StringComparer.Ordinal)
-            .ToList();
-
-        return new AuditReport(entriesRead, ours.Count, published.Count, conflicts, unexplained, [.. published.Where(p => p.Sighting is null)], logFindings ?? [])
+        var tally = new AuditTally();
+        foreach (var bundle in published)
         {
-            ByIntent = [.. byIntent.OrderBy(s => s.LogIndex)],
-        };
+            tally.Add(bundle);
+        }
+
+        foreach (var entry in ours)
+        {
+            tally.Add(entry);
+        }
+
+        return tally.Report(entriesRead, logFindings, byIntent);
     }
 }

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging.Abstractions;
 using Tlogistry.Http;
 using Tlogistry.Ledger;
+using Tlogistry.Oci;
 using Tlogistry.Store;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Embedded;
@@ -48,9 +49,18 @@ internal static class LogMonitor
         using (owned)
         {
             var verifier = new BundleVerifier(trust.Root);
-            var ours = new List<OurEntry>();
+            var tally = new AuditTally();
             var findings = new List<LogFinding>();
-            var scanned = new HashSet<string>(StringComparer.Ordinal);
+
+            // The published bundles first: the scan then keeps whole only the entries none of them holds.
+            var mine = await ReadPublishedAsync(request, proxy, log, owned, trust, tally, findings, cancellationToken);
+            var position = new Dictionary<string, int>(mine.Count, StringComparer.Ordinal);
+            for (var i = 0; i < mine.Count; i++)
+            {
+                position.TryAdd(mine[i].Uuid, i);
+            }
+
+            var scanned = new bool[mine.Count];
             var entries = new Dictionary<OurEntry, TlogEntry>(ReferenceEqualityComparer.Instance);
             long read = 0;
             try
@@ -58,7 +68,11 @@ internal static class LogMonitor
                 await foreach (var record in log.ReadFromAsync(request.From, trust.Reader.SearchKeys, cancellationToken))
                 {
                     var uuid = Convert.ToHexStringLower(Rfc6962.LeafHash(record.Entry.CanonicalizedBody));
-                    scanned.Add(uuid);
+                    if (position.TryGetValue(uuid, out var at))
+                    {
+                        scanned[at] = true;
+                    }
+
                     try
                     {
                         verifier.VerifyEntry(record.Entry, DateTimeOffset.UtcNow);
@@ -69,15 +83,15 @@ internal static class LogMonitor
                         continue;
                     }
 
-                    if (Ours(record, uuid, trust) is { } entry)
+                    // An entry no bundle holds is kept whole: an intent may explain it.
+                    if (Ours(record, uuid, trust) is { } entry && tally.Add(entry))
                     {
-                        ours.Add(entry);
                         entries[entry] = record.Entry;
                     }
 
                     if (++read % request.ProgressEvery == 0)
                     {
-                        await progress.WriteLineAsync($"audit: {read} entries read (log index {record.Entry.LogIndex}), {ours.Count} of ours");
+                        await progress.WriteLineAsync($"audit: {read} entries read (log index {record.Entry.LogIndex}), {tally.Ours} of ours");
                     }
                 }
             }
@@ -86,82 +100,116 @@ internal static class LogMonitor
                 throw new ClientException($"cannot read {log.Description}: {e.Message}", e);
             }
 
-            var published = new List<PublishedBundle>();
-            await foreach (var bundle in PublishedAsync(request, proxy, cancellationToken))
+            // Every verifying published bundle of the scanned log from --from on must be among the
+            // entries read, and the log's current checkpoint must extend the one it was proven against.
+            for (var i = 0; i < mine.Count; i++)
             {
-                published.Add(Read(bundle, trust.Reader, trust.Root));
+                var p = mine[i];
+                if (!scanned[i])
+                {
+                    findings.Add(new LogFinding(LogFindingKind.NotInLog, p.LogIndex, p.Uuid, $"the published bundle of {p.Reference} is not among the entries read from {log.Description}"));
+                }
+                else if (p.Inconsistency is { } why)
+                {
+                    findings.Add(new LogFinding(LogFindingKind.Inconsistent, p.LogIndex, p.Uuid, why));
+                }
             }
-
-            await CheckPublishedAsync(request, log, owned, trust, published, scanned, findings, cancellationToken);
 
             // Entries no bundle holds may be a stopped first sighting's: its published intent says what it records.
-            var held = published.Where(p => p.Sighting is not null).Select(p => (p.LogId, p.Uuid)).ToHashSet();
-            var loose = ours.Where(o => !held.Contains((o.LogId, o.Uuid))).ToList();
             var byIntent = new List<Sighting>();
-            if (loose.Count > 0)
+            if (tally.Loose.Count > 0)
             {
                 var match = new IntentMatch(await IntentsAsync(request, proxy, cancellationToken), trust.Reader);
-                byIntent.AddRange(loose.Select(o => match.Explain(o, entries[o])).OfType<Sighting>());
+                byIntent.AddRange(tally.Loose.Select(o => match.Explain(o, entries[o])).OfType<Sighting>());
             }
 
-            var report = AuditReport.Build(read, ours, published, findings, byIntent);
+            var report = tally.Report(read, findings, byIntent);
             await output.WriteAsync(request.Json ? AuditOutput.Json(report) : AuditOutput.Text(report, request.From));
             return report.IsClean ? 0 : 1;
         }
     }
 
+    /// <summary>A verifying published bundle of the scanned log from <c>--from</c> on, and why the log's current checkpoint does not extend its own (null: it does, or could not be asked).</summary>
+    private sealed record MineBundle(long LogIndex, string Uuid, TagReference Reference, string? Inconsistency);
+
     /// <summary>
-    /// Every verifying published bundle of the scanned log from <c>--from</c> on must be among the
-    /// entries read, and the log's current checkpoint must extend the checkpoint it was proven against.
+    /// Reads every published bundle into <paramref name="tally"/>. Returns the verifying ones of
+    /// the scanned log from <c>--from</c> on, each checked against the log's current checkpoint,
+    /// which is read when the first of them is met; a current checkpoint the log's key did not
+    /// sign is a finding, and then none is checked.
     /// </summary>
-    private static async Task CheckPublishedAsync(AuditRequest request, ITransparencyLog log, IDisposable? owned, ClientTrust trust, List<PublishedBundle> published, HashSet<string> scanned, List<LogFinding> findings, CancellationToken cancellationToken)
+    private static async Task<List<MineBundle>> ReadPublishedAsync(AuditRequest request, ProxyClient proxy, ITransparencyLog log, IDisposable? owned, ClientTrust trust, AuditTally tally, List<LogFinding> findings, CancellationToken cancellationToken)
     {
         var logId = Convert.ToHexStringLower(log.LogId);
-        var mine = published.Where(p => p.Sighting is not null && p.LogId == logId && p.LogIndex >= request.From).ToList();
-        if (mine.Count == 0)
-        {
-            return;
-        }
-
         ICheckpointSource? source = log as ICheckpointSource ?? (owned is EmbeddedLog embedded ? new EmbeddedCheckpoints(embedded) : null);
-        var trusted = trust.Root.FindLog(log.LogId);
+        var trusted = source is null ? null : trust.Root.FindLog(log.LogId);
+        var mine = new List<MineBundle>();
+        var checking = true;
+        var currentRead = false;
         Checkpoint? current = null;
-        if (source is not null && trusted is not null)
+
+        // Bundles of one batch share a checkpoint: one proof serves the run of them.
+        (string Note, string? Why)? last = null;
+        await foreach (var bundle in PublishedAsync(request, proxy, cancellationToken))
         {
-            try
+            var p = Read(bundle, trust.Reader, trust.Root);
+            tally.Add(p);
+            if (!checking || p.Sighting is not { } sighting || p.LogId != logId || p.LogIndex < request.From)
             {
-                current = CheckpointVerifier.Verify(trusted, await source.ReadCheckpointAsync(cancellationToken));
+                continue;
             }
-            catch (NoteVerificationException e)
+
+            if (!currentRead)
             {
-                findings.Add(new LogFinding(LogFindingKind.Inconsistent, -1, "", $"the current checkpoint of {source.Description} is not signed by the log's key: {e.Message}"));
-                return;
+                currentRead = true;
+                if (trusted is not null)
+                {
+                    try
+                    {
+                        current = CheckpointVerifier.Verify(trusted, await source!.ReadCheckpointAsync(cancellationToken));
+                    }
+                    catch (NoteVerificationException e)
+                    {
+                        findings.Add(new LogFinding(LogFindingKind.Inconsistent, -1, "", $"the current checkpoint of {source!.Description} is not signed by the log's key: {e.Message}"));
+                        checking = false;
+                        continue;
+                    }
+                }
             }
+
+            string? why = null;
+            if (current is not null && sighting.Bundle.Entry.InclusionProof is { } proof)
+            {
+                if (last is { } known && string.Equals(known.Note, proof.Checkpoint, StringComparison.Ordinal))
+                {
+                    why = known.Why;
+                }
+                else
+                {
+                    why = await InconsistencyAsync(source!, proof.Checkpoint, current, cancellationToken);
+                    last = (proof.Checkpoint, why);
+                }
+            }
+
+            mine.Add(new MineBundle(p.LogIndex, p.Uuid, sighting.Reference, why));
         }
 
-        foreach (var p in mine)
+        return mine;
+    }
+
+    /// <summary>Why <paramref name="current"/> does not extend the checkpoint <paramref name="note"/>, or null when it does.</summary>
+    private static async Task<string?> InconsistencyAsync(ICheckpointSource source, string note, Checkpoint current, CancellationToken cancellationToken)
+    {
+        var seen = Checkpoint.Parse(SignedNote.Parse(note).Text);
+        try
         {
-            if (!scanned.Contains(p.Uuid))
-            {
-                findings.Add(new LogFinding(LogFindingKind.NotInLog, p.LogIndex, p.Uuid, $"the published bundle of {p.Sighting!.Reference} is not among the entries read from {log.Description}"));
-                continue;
-            }
-
-            if (current is null || p.Sighting!.Bundle.Entry.InclusionProof is not { } proof)
-            {
-                continue;
-            }
-
-            var seen = Checkpoint.Parse(SignedNote.Parse(proof.Checkpoint).Text);
-            try
-            {
-                var consistency = Consistency.NeedsProof(seen, current) ? await source!.ConsistencyProofAsync(seen.Size, current.Size, cancellationToken) : null;
-                Consistency.Require(seen, current, consistency);
-            }
-            catch (Exception e) when (e is LogConsistencyException or LogVerificationException or LogUnavailableException)
-            {
-                findings.Add(new LogFinding(LogFindingKind.Inconsistent, p.LogIndex, p.Uuid, e.Message));
-            }
+            var consistency = Consistency.NeedsProof(seen, current) ? await source.ConsistencyProofAsync(seen.Size, current.Size, cancellationToken) : null;
+            Consistency.Require(seen, current, consistency);
+            return null;
+        }
+        catch (Exception e) when (e is LogConsistencyException or LogVerificationException or LogUnavailableException)
+        {
+            return e.Message;
         }
     }
 

@@ -50,9 +50,9 @@ internal sealed partial class LedgerRecovery
         var from = await _mark.FirstUnreadAsync(size, cancellationToken);
         var (added, firstNotHeld, end) = await IndexFromAsync(from, null, cancellationToken);
 
-        // An entry read but not held (one that does not verify, a second sighting of a tag) is
-        // where the next start reads from again, as it would without a mark; the mark follows
-        // new entries only when none is left behind.
+        // An entry read but not held (one that does not verify; a second sighting of a tag, from
+        // its tag's earlier one) is where the next start reads from again, as it would without a
+        // mark; the mark follows new entries only when none is left behind.
         await _mark.StartAsync(firstNotHeld ?? end, following: firstNotHeld is null, cancellationToken);
         return added;
     }
@@ -72,19 +72,26 @@ internal sealed partial class LedgerRecovery
             var index = record.Entry.LogIndex;
             progress?.Report(index);
             end = Math.Max(end, index + 1);
-            var held = false;
+            long? readAgainFrom = index;
             if (!_records.TryRead(record, out var sighting, out var reason))
             {
                 _findings.Unverified(index, reason);
             }
             else
             {
-                var outcome = await IndexAsync(sighting, cancellationToken);
+                var (outcome, pin) = await IndexAsync(sighting, cancellationToken);
                 added += outcome == Indexed.Added ? 1 : 0;
-                held = outcome != Indexed.NotHeld;
+
+                // A later sighting of a pinned tag is read again from its earlier one: were the
+                // store's row moved to the later entry, that start finds the earlier one missing
+                // and puts it back, as a start without a mark does.
+                readAgainFrom = outcome != Indexed.NotHeld ? null : pin is { } earlier && earlier.LogId == sighting.LogId ? Math.Min(index, earlier.LogIndex) : index;
             }
 
-            firstNotHeld ??= held ? null : index;
+            if (readAgainFrom is { } again)
+            {
+                firstNotHeld = Math.Min(firstNotHeld ?? again, again);
+            }
         }
 
         return (added, firstNotHeld, end);
@@ -109,7 +116,7 @@ internal sealed partial class LedgerRecovery
                 continue;
             }
 
-            if (await IndexAsync(sighting, cancellationToken) == Indexed.Added)
+            if ((await IndexAsync(sighting, cancellationToken)).Outcome == Indexed.Added)
             {
                 added++;
             }
@@ -196,18 +203,19 @@ internal sealed partial class LedgerRecovery
     /// replaces it (a store that lost the earlier row and took a later one is corrected).
     /// Two that disagree are reported either way.
     /// </summary>
-    private async Task<Indexed> IndexAsync(Sighting sighting, CancellationToken cancellationToken)
+    /// <returns>What was done, and the tag's pin when that stays another entry.</returns>
+    private async Task<(Indexed Outcome, Sighting? Pin)> IndexAsync(Sighting sighting, CancellationToken cancellationToken)
     {
         var existing = await _store.FindAsync(sighting.Reference, cancellationToken);
         if (existing is null)
         {
             await _store.SaveAsync(sighting, cancellationToken);
-            return Indexed.Added;
+            return (Indexed.Added, null);
         }
 
         if (existing.LogIndex == sighting.LogIndex && existing.LogId == sighting.LogId)
         {
-            return Indexed.Held;
+            return (Indexed.Held, null);
         }
 
         var earlier = SightingOrder.Precedes(sighting, existing);
@@ -223,12 +231,12 @@ internal sealed partial class LedgerRecovery
 
         if (!earlier)
         {
-            return Indexed.NotHeld;
+            return (Indexed.NotHeld, existing);
         }
 
         await _store.ReplaceAsync(existing, sighting, cancellationToken);
         _verified.Forget(sighting.Reference);
-        return Indexed.Added;
+        return (Indexed.Added, null);
     }
 
     private static partial class Log

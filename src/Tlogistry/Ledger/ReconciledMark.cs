@@ -141,9 +141,10 @@ internal sealed partial class ReconciledMark
         {
             await _store.MarkReconciledAsync(_logId, through, replace: false, CancellationToken.None);
         }
-        catch (Exception e) when (LedgerGuard.IsStorageFailure(e))
+        catch (Exception e)
         {
-            // Only reading is spared by the mark: the next start reads from the last one written.
+            // Only reading is spared by the mark, and the pin that moved it is saved: nothing
+            // here fails the request. The next start reads from the last mark written.
             Log.NotWritten(_logger, through, e.Message);
         }
     }

@@ -45,6 +45,21 @@ public sealed class AuditTallyTests
         Assert.Equal([(0L, 'a'), (7L, 'b')], conflict.Sightings.Select(s => (s.LogIndex, s.Digest.ToString()[^1])));
     }
 
+    [Fact]
+    public void ABundleClaimingTheLogsOwnEntryWithAnotherDigestDoesNotHideATagPinnedTwice()
+    {
+        // The log holds a:1 at 3 with digest a and at 7 with digest b; the proxy publishes, first,
+        // a bundle that says entry 7 recorded digest a, then the real one.
+        var tally = new AuditTally();
+        tally.Add(Published(Sighting("ghcr.io/org/app:a", 7), "forged"));
+        tally.Add(Published(Sighting("ghcr.io/org/app:a", 7, 'b'), "u7"));
+        tally.Add(Ours(Sighting("ghcr.io/org/app:a", 3), "u3"));
+        tally.Add(Ours(Sighting("ghcr.io/org/app:a", 7, 'b'), "u7"));
+
+        var conflict = Assert.Single(tally.Report(2).Conflicts);
+        Assert.Equal([(3L, 'a'), (7L, 'a'), (7L, 'b')], conflict.Sightings.Select(s => (s.LogIndex, s.Digest.ToString()[^1])).Order());
+    }
+
     private static Sighting Sighting(string reference, long index, char digest = 'a') =>
         SightingIndexTests.Fake(reference, index, Log) with { Digest = Typed.Digest("sha256:" + new string(digest, 64)) };
 

@@ -86,7 +86,7 @@ internal sealed class AuditTally
         };
     }
 
-    /// <summary>One sighting of its tag, counted once per log entry however often it is met.</summary>
+    /// <summary>One sighting of its tag, counted once per log entry and digest however often it is met.</summary>
     private void Recorded(Sighting sighting)
     {
         var seen = new TagDigest(sighting.Digest, Shared(sighting.LogId), sighting.LogIndex);
@@ -121,16 +121,19 @@ internal sealed class AuditTally
 
         public bool Conflicting => _more is not null && _more.Any(s => s.Digest != first.Digest);
 
+        /// <summary>
+        /// Met again with the same digest, an entry counts once. Two claims of one entry with
+        /// different digests (a forged bundle beside the log's own) are both kept: whichever
+        /// came first, the tag is a conflict.
+        /// </summary>
         public void Add(TagDigest seen)
         {
-            if (SameEntry(first, seen) || (_more?.Any(s => SameEntry(s, seen)) ?? false))
+            if (first == seen || (_more?.Contains(seen) ?? false))
             {
                 return;
             }
 
             (_more ??= []).Add(seen);
         }
-
-        private static bool SameEntry(TagDigest a, TagDigest b) => a.LogIndex == b.LogIndex && string.Equals(a.LogId, b.LogId, StringComparison.Ordinal);
     }
 }

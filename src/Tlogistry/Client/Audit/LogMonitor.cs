@@ -54,13 +54,14 @@ internal static class LogMonitor
 
             // The published bundles first: the scan then keeps whole only the entries none of them holds.
             var mine = await ReadPublishedAsync(request, proxy, log, owned, trust, tally, findings, cancellationToken);
-            var position = new Dictionary<string, int>(mine.Count, StringComparer.Ordinal);
-            for (var i = 0; i < mine.Count; i++)
+
+            // Keyed by the bundles' own strings, so the scan keeps nothing of its own per entry.
+            var scanned = new Dictionary<string, bool>(mine.Count, StringComparer.Ordinal);
+            foreach (var p in mine)
             {
-                position.TryAdd(mine[i].Uuid, i);
+                scanned[p.Uuid] = false;
             }
 
-            var scanned = new bool[mine.Count];
             var entries = new Dictionary<OurEntry, TlogEntry>(ReferenceEqualityComparer.Instance);
             long read = 0;
             try
@@ -68,9 +69,9 @@ internal static class LogMonitor
                 await foreach (var record in log.ReadFromAsync(request.From, trust.Reader.SearchKeys, cancellationToken))
                 {
                     var uuid = Convert.ToHexStringLower(Rfc6962.LeafHash(record.Entry.CanonicalizedBody));
-                    if (position.TryGetValue(uuid, out var at))
+                    if (scanned.ContainsKey(uuid))
                     {
-                        scanned[at] = true;
+                        scanned[uuid] = true;
                     }
 
                     try
@@ -102,10 +103,9 @@ internal static class LogMonitor
 
             // Every verifying published bundle of the scanned log from --from on must be among the
             // entries read, and the log's current checkpoint must extend the one it was proven against.
-            for (var i = 0; i < mine.Count; i++)
+            foreach (var p in mine)
             {
-                var p = mine[i];
-                if (!scanned[i])
+                if (!scanned[p.Uuid])
                 {
                     findings.Add(new LogFinding(LogFindingKind.NotInLog, p.LogIndex, p.Uuid, $"the published bundle of {p.Reference} is not among the entries read from {log.Description}"));
                 }
@@ -134,9 +134,10 @@ internal static class LogMonitor
 
     /// <summary>
     /// Reads every published bundle into <paramref name="tally"/>. Returns the verifying ones of
-    /// the scanned log from <c>--from</c> on, each checked against the log's current checkpoint,
-    /// which is read when the first of them is met; a current checkpoint the log's key did not
-    /// sign is a finding, and then none is checked.
+    /// the scanned log from <c>--from</c> on, each checked against the log's current checkpoint:
+    /// read when the first of them is met, and again when a bundle was proven against a larger
+    /// tree (one recorded while the export was read), which must extend the one read before. A
+    /// current checkpoint the log's key did not sign is a finding, and then none is checked.
     /// </summary>
     private static async Task<List<MineBundle>> ReadPublishedAsync(AuditRequest request, ProxyClient proxy, ITransparencyLog log, IDisposable? owned, ClientTrust trust, AuditTally tally, List<LogFinding> findings, CancellationToken cancellationToken)
     {
@@ -159,26 +160,32 @@ internal static class LogMonitor
                 continue;
             }
 
-            if (!currentRead)
+            var proof = sighting.Bundle.Entry.InclusionProof;
+            if (trusted is not null && (!currentRead || (current is not null && proof is not null && proof.TreeSize > current.Size)))
             {
                 currentRead = true;
-                if (trusted is not null)
+                Checkpoint next;
+                try
                 {
-                    try
-                    {
-                        current = CheckpointVerifier.Verify(trusted, await source!.ReadCheckpointAsync(cancellationToken));
-                    }
-                    catch (NoteVerificationException e)
-                    {
-                        findings.Add(new LogFinding(LogFindingKind.Inconsistent, -1, "", $"the current checkpoint of {source!.Description} is not signed by the log's key: {e.Message}"));
-                        checking = false;
-                        continue;
-                    }
+                    next = CheckpointVerifier.Verify(trusted, await source!.ReadCheckpointAsync(cancellationToken));
                 }
+                catch (NoteVerificationException e)
+                {
+                    findings.Add(new LogFinding(LogFindingKind.Inconsistent, -1, "", $"the current checkpoint of {source!.Description} is not signed by the log's key: {e.Message}"));
+                    checking = false;
+                    continue;
+                }
+
+                if (current is not null && (await InconsistencyAsync(source, current, next, cancellationToken)).Why is { } went)
+                {
+                    findings.Add(new LogFinding(LogFindingKind.Inconsistent, -1, "", $"the checkpoint of {source.Description} read during the audit does not extend the one read before it: {went}"));
+                }
+
+                current = next;
             }
 
             string? why = null;
-            if (current is not null && sighting.Bundle.Entry.InclusionProof is { } proof)
+            if (current is not null && proof is not null)
             {
                 if (last is { } known && string.Equals(known.Note, proof.Checkpoint, StringComparison.Ordinal))
                 {
@@ -186,8 +193,9 @@ internal static class LogMonitor
                 }
                 else
                 {
-                    why = await InconsistencyAsync(source!, proof.Checkpoint, current, cancellationToken);
-                    last = (proof.Checkpoint, why);
+                    var (found, settled) = await InconsistencyAsync(source!, Checkpoint.Parse(SignedNote.Parse(proof.Checkpoint).Text), current, cancellationToken);
+                    why = found;
+                    last = settled ? (proof.Checkpoint, found) : null;
                 }
             }
 
@@ -197,19 +205,25 @@ internal static class LogMonitor
         return mine;
     }
 
-    /// <summary>Why <paramref name="current"/> does not extend the checkpoint <paramref name="note"/>, or null when it does.</summary>
-    private static async Task<string?> InconsistencyAsync(ICheckpointSource source, string note, Checkpoint current, CancellationToken cancellationToken)
+    /// <summary>
+    /// Why <paramref name="current"/> does not extend <paramref name="seen"/> (null when it does),
+    /// and whether that answer holds for the next bundle too (a log that could not answer now may later).
+    /// </summary>
+    private static async Task<(string? Why, bool Settled)> InconsistencyAsync(ICheckpointSource source, Checkpoint seen, Checkpoint current, CancellationToken cancellationToken)
     {
-        var seen = Checkpoint.Parse(SignedNote.Parse(note).Text);
         try
         {
             var consistency = Consistency.NeedsProof(seen, current) ? await source.ConsistencyProofAsync(seen.Size, current.Size, cancellationToken) : null;
             Consistency.Require(seen, current, consistency);
-            return null;
+            return (null, true);
         }
-        catch (Exception e) when (e is LogConsistencyException or LogVerificationException or LogUnavailableException)
+        catch (Exception e) when (e is LogConsistencyException or LogVerificationException)
         {
-            return e.Message;
+            return (e.Message, true);
+        }
+        catch (LogUnavailableException e)
+        {
+            return (e.Message, false);
         }
     }
 

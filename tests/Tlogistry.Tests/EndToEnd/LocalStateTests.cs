@@ -153,6 +153,27 @@ public sealed class LocalStateTests
         }
     }
 
+    [Fact]
+    public async Task AnAuditOfAStoreHoldingOneBundleTwiceFindsBothInTheLog()
+    {
+        await using var upstream = await TagUpstream.StartAsync();
+        using var data = new TempDirectory();
+        await using (var proxy = await ProxyHost.StartAsync(data.Path, upstream.Mapping, null, Ct))
+        {
+            using var http = new HttpClient { BaseAddress = proxy.BaseUri };
+            (await http.GetAsync(Tag, Ct)).Dispose();
+        }
+
+        // A second row holding the same bundle: the store publishes that log entry twice.
+        Sql(data.Path, """
+            INSERT INTO sightings (reference, digest, media_type, observed_at, upstream, identity, log_id, log_index, bundle)
+            SELECT 'scripted.test/app:copy', digest, media_type, observed_at, upstream, identity, 'ff', log_index, bundle FROM sightings
+            """);
+        var (clean, output, _) = await CliProcess.RunAsync(null, "audit", "--data-dir", data.Path);
+        Assert.True(clean == 0, output);
+        Assert.Contains("2 bundles published; nothing to report", output, StringComparison.Ordinal);
+    }
+
     private static string? Header(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) ? values.Single() : null;
 

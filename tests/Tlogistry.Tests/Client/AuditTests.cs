@@ -7,6 +7,7 @@ using Tlogistry.Ledger;
 using Tlogistry.Signing;
 using Tlogistry.Transparency;
 using Tlogistry.Transparency.Embedded;
+using Tlogistry.Tests.Support.Doubles;
 using Tlogistry.Transparency.Envelopes;
 
 namespace Tlogistry.Tests.Client;
@@ -84,6 +85,58 @@ public sealed class AuditTests
         Assert.Contains("unexplained: log index 3", later, StringComparison.Ordinal);
         Assert.Contains("conflict: scripted.test/app:a", later, StringComparison.Ordinal);
         Assert.Contains("2 entries read from log index 3, 1 of ours", later, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ASightingRecordedWhileTheExportIsReadIsNotTakenForALogThatWentBack()
+    {
+        await using var f = await ClientFixture.StartAsync(Ct);
+        await f.PullAsync("a", Ct);
+        await f.PullAsync("b", Ct);
+
+        // In front of the proxy: the export one bundle a page, and a new first sighting recorded
+        // before its second page, so the last page holds a bundle of a larger tree than the
+        // checkpoint the audit read at its first page.
+        using var http = new HttpClient();
+        var recorded = 0;
+        var (front, frontUri) = await LoopbackApp.StartAsync(async context =>
+        {
+            var target = context.Request.Path + context.Request.QueryString;
+            if (context.Request.Path == Tlogistry.Registry.Tlog.BundleApi.ExportPath && !context.Request.Query.ContainsKey("image"))
+            {
+                if (!context.Request.Query.ContainsKey("limit"))
+                {
+                    target = Tlogistry.Registry.Tlog.BundleApi.ExportPath + "?limit=1";
+                }
+                else if (context.Request.Query.ContainsKey("after") && Interlocked.Exchange(ref recorded, 1) == 0)
+                {
+                    await f.PullAsync("c", CancellationToken.None);
+                }
+            }
+
+            using var answer = await http.GetAsync(new Uri(f.Proxy.BaseUri, target.ToString().TrimStart('/')), context.RequestAborted);
+            context.Response.StatusCode = (int)answer.StatusCode;
+            context.Response.ContentType = answer.Content.Headers.ContentType?.ToString();
+            if (answer.Headers.TryGetValues("Link", out var link))
+            {
+                context.Response.Headers.Link = link.Single();
+            }
+
+            await answer.Content.CopyToAsync(context.Response.Body, context.RequestAborted);
+        });
+        try
+        {
+            var output = new StringWriter();
+            var request = new AuditRequest(0, frontUri, ProxyGiven: true, LogChoice.Parse("embedded"), null, false, TrustFlags.None, 1000);
+            var exit = await LogMonitor.RunAsync(request, output, new StringWriter(), Ct);
+            Assert.Equal(1, recorded);
+            Assert.True(exit == 0, output.ToString());
+            Assert.Equal("audit: 3 entries read from log index 0, 3 of ours, 3 bundles published; nothing to report\n", output.ToString());
+        }
+        finally
+        {
+            await LoopbackApp.StopAsync(front);
+        }
     }
 
     [Fact]

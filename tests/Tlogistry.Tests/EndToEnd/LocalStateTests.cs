@@ -174,6 +174,49 @@ public sealed class LocalStateTests
         Assert.Contains("2 bundles published; nothing to report", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AnAuditOfALogPutBackToAnOlderCopyReportsThePublishedBundleItNoLongerHolds()
+    {
+        await using var upstream = await TagUpstream.StartAsync();
+        using var data = new TempDirectory();
+        using var older = new TempDirectory();
+        await using (var proxy = await ProxyHost.StartAsync(data.Path, upstream.Mapping, null, Ct))
+        {
+            using var http = new HttpClient { BaseAddress = proxy.BaseUri };
+            (await http.GetAsync(Tag, Ct)).Dispose();
+        }
+
+        CopyDirectory(Path.Combine(data.Path, "log"), older.Path);
+        await using (var proxy = await ProxyHost.StartAsync(data.Path, upstream.Mapping, null, Ct))
+        {
+            using var http = new HttpClient { BaseAddress = proxy.BaseUri };
+            (await http.GetAsync("/v2/scripted.test/app/manifests/v2", Ct)).Dispose();
+        }
+
+        // The log goes back to its copy from before v2; the store still publishes v2's bundle,
+        // whose evidence verifies on its own: only the comparison with the log can tell.
+        Directory.Delete(Path.Combine(data.Path, "log"), recursive: true);
+        CopyDirectory(older.Path, Path.Combine(data.Path, "log"));
+        var (exit, report, _) = await CliProcess.RunAsync(null, "audit", "--data-dir", data.Path);
+        Assert.True(exit == 1, report);
+        Assert.Contains("not in log: log index 1", report, StringComparison.Ordinal);
+        Assert.Contains("1 entries read from log index 0, 1 of ours, 2 bundles published", report, StringComparison.Ordinal);
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        foreach (var dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
+        {
+            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, dir)));
+        }
+
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)), overwrite: true);
+        }
+    }
+
     private static string? Header(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) ? values.Single() : null;
 

@@ -141,7 +141,9 @@ internal static class LogMonitor
     /// </summary>
     private static async Task<List<MineBundle>> ReadPublishedAsync(AuditRequest request, ProxyClient proxy, ITransparencyLog log, IDisposable? owned, ClientTrust trust, AuditTally tally, List<LogFinding> findings, CancellationToken cancellationToken)
     {
-        var logId = Convert.ToHexStringLower(log.LogId);
+        // Named as the bundles are (LogName): a log read over tiles has a log ID of its own,
+        // but its bundles name it by its key, and must still be compared with what was read.
+        var logId = LogName(log.LogId, trust.Root);
         ICheckpointSource? source = log as ICheckpointSource ?? (owned is EmbeddedLog embedded ? new EmbeddedCheckpoints(embedded) : null);
         var trusted = source is null ? null : trust.Root.FindLog(log.LogId);
         var mine = new List<MineBundle>();

@@ -45,15 +45,18 @@ internal static class LogMonitor
         using var proxy = new ProxyClient(request.Proxy, servers);
         var trust = request.DataDir is { } dataDir ? ClientTrust.FromDataDir(request.Trust, dataDir) : await ClientTrust.FromProxyAsync(request.Trust, proxy, cancellationToken);
         using var http = servers.JsonClient();
+        var tally = new AuditTally();
+
+        // The published bundles first: the scan then keeps whole only the entries none of them
+        // holds, and the log is opened after them, so a data directory's log read beside a
+        // running proxy holds every entry a bundle read here was made from.
+        var published = await ReadPublishedAsync(request, proxy, trust, tally, cancellationToken);
         var (log, owned) = await OpenLogAsync(request, trust, proxy, http, cancellationToken);
         using (owned)
         {
             var verifier = new BundleVerifier(trust.Root);
-            var tally = new AuditTally();
             var findings = new List<LogFinding>();
-
-            // The published bundles first: the scan then keeps whole only the entries none of them holds.
-            var mine = await ReadPublishedAsync(request, proxy, log, owned, trust, tally, findings, cancellationToken);
+            var mine = await CheckPublishedAsync(request, log, owned, trust, published, findings, cancellationToken);
 
             // Keyed by the bundles' own strings, so the scan keeps nothing of its own per entry.
             var scanned = new Dictionary<string, bool>(mine.Count, StringComparer.Ordinal);
@@ -129,43 +132,63 @@ internal static class LogMonitor
         }
     }
 
-    /// <summary>A verifying published bundle of the scanned log from <c>--from</c> on, and why the log's current checkpoint does not extend its own (null: it does, or could not be asked).</summary>
-    private sealed record MineBundle(long LogIndex, string Uuid, TagReference Reference, string? Inconsistency);
-
-    /// <summary>
-    /// Reads every published bundle into <paramref name="tally"/>. Returns the verifying ones of
-    /// the scanned log from <c>--from</c> on, each checked against the log's current checkpoint:
-    /// read when the first of them is met, and again when a bundle was proven against a larger
-    /// tree (one recorded while the export was read), which must extend the one read before. A
-    /// current checkpoint the log's key did not sign is a finding, and then none is checked.
-    /// </summary>
-    private static async Task<List<MineBundle>> ReadPublishedAsync(AuditRequest request, ProxyClient proxy, ITransparencyLog log, IDisposable? owned, ClientTrust trust, AuditTally tally, List<LogFinding> findings, CancellationToken cancellationToken)
+    /// <summary>A verifying published bundle: where it says its entry is, the checkpoint it was proven against, and (once checked) why the log's current checkpoint does not extend that one (null: it does, or could not be asked).</summary>
+    private sealed record MineBundle(string LogId, long LogIndex, string Uuid, TagReference Reference, Checkpoint? Seen)
     {
-        // Named as the bundles are (LogName): a log read over tiles has a log ID of its own,
-        // but its bundles name it by its key, and must still be compared with what was read.
-        var logId = LogName(log.LogId, trust.Root);
-        ICheckpointSource? source = log as ICheckpointSource ?? (owned is EmbeddedLog embedded ? new EmbeddedCheckpoints(embedded) : null);
-        var trusted = source is null ? null : trust.Root.FindLog(log.LogId);
-        var mine = new List<MineBundle>();
-        var checking = true;
-        var currentRead = false;
-        Checkpoint? current = null;
+        public string? Inconsistency { get; set; }
+    }
 
-        // Bundles of one batch share a checkpoint: one proof serves the run of them.
-        (string Note, string? Why)? last = null;
+    /// <summary>Reads every published bundle into <paramref name="tally"/>; returns the verifying ones from <c>--from</c> on.</summary>
+    private static async Task<List<MineBundle>> ReadPublishedAsync(AuditRequest request, ProxyClient proxy, ClientTrust trust, AuditTally tally, CancellationToken cancellationToken)
+    {
+        var verified = new List<MineBundle>();
         await foreach (var bundle in PublishedAsync(request, proxy, cancellationToken))
         {
             var p = Read(bundle, trust.Reader, trust.Root);
             tally.Add(p);
-            if (!checking || p.Sighting is not { } sighting || p.LogId != logId || p.LogIndex < request.From)
+            if (p.Sighting is { } sighting && p.LogIndex >= request.From)
+            {
+                var proof = sighting.Bundle.Entry.InclusionProof;
+                verified.Add(new MineBundle(p.LogId, p.LogIndex, p.Uuid, sighting.Reference, proof is null ? null : Checkpoint.Parse(SignedNote.Parse(proof.Checkpoint).Text)));
+            }
+        }
+
+        return verified;
+    }
+
+    /// <summary>
+    /// The published bundles of the scanned log, each checked against the log's current
+    /// checkpoint: read when the first of them is met, and again when a bundle was proven
+    /// against a larger tree (one recorded while the bundles were read), which must extend the
+    /// one read before. A current checkpoint the log's key did not sign is a finding, and then
+    /// none is checked.
+    /// </summary>
+    private static async Task<List<MineBundle>> CheckPublishedAsync(AuditRequest request, ITransparencyLog log, IDisposable? owned, ClientTrust trust, List<MineBundle> published, List<LogFinding> findings, CancellationToken cancellationToken)
+    {
+        // Named as the bundles are (LogName): a log read over tiles has a log ID of its own,
+        // but its bundles name it by its key, and must still be compared with what was read.
+        var logId = LogName(log.LogId, trust.Root);
+        var mine = published.Where(p => p.LogId == logId).ToList();
+        ICheckpointSource? source = log as ICheckpointSource ?? (owned is EmbeddedLog embedded ? new EmbeddedCheckpoints(embedded) : null);
+        var trusted = source is null || mine.Count == 0 ? null : trust.Root.FindLog(log.LogId);
+        if (trusted is null)
+        {
+            return mine;
+        }
+
+        Checkpoint? current = null;
+
+        // Bundles of one batch share a checkpoint: one proof serves the run of them.
+        (Checkpoint Seen, string? Why)? last = null;
+        foreach (var p in mine)
+        {
+            if (p.Seen is not { } seen)
             {
                 continue;
             }
 
-            var proof = sighting.Bundle.Entry.InclusionProof;
-            if (trusted is not null && (!currentRead || (current is not null && proof is not null && proof.TreeSize > current.Size)))
+            if (current is null || seen.Size > current.Size)
             {
-                currentRead = true;
                 Checkpoint next;
                 try
                 {
@@ -174,8 +197,12 @@ internal static class LogMonitor
                 catch (NoteVerificationException e)
                 {
                     findings.Add(new LogFinding(LogFindingKind.Inconsistent, -1, "", $"the current checkpoint of {source!.Description} is not signed by the log's key: {e.Message}"));
-                    checking = false;
-                    continue;
+                    foreach (var q in mine)
+                    {
+                        q.Inconsistency = null;
+                    }
+
+                    return mine;
                 }
 
                 if (current is not null && (await InconsistencyAsync(source, current, next, cancellationToken)).Why is { } went)
@@ -186,22 +213,15 @@ internal static class LogMonitor
                 current = next;
             }
 
-            string? why = null;
-            if (current is not null && proof is not null)
+            if (last is { } known && known.Seen.Size == seen.Size && known.Seen.RootHash.AsSpan().SequenceEqual(seen.RootHash) && known.Seen.Origin == seen.Origin)
             {
-                if (last is { } known && string.Equals(known.Note, proof.Checkpoint, StringComparison.Ordinal))
-                {
-                    why = known.Why;
-                }
-                else
-                {
-                    var (found, settled) = await InconsistencyAsync(source!, Checkpoint.Parse(SignedNote.Parse(proof.Checkpoint).Text), current, cancellationToken);
-                    why = found;
-                    last = settled ? (proof.Checkpoint, found) : null;
-                }
+                p.Inconsistency = known.Why;
+                continue;
             }
 
-            mine.Add(new MineBundle(p.LogIndex, p.Uuid, sighting.Reference, why));
+            var (why, settled) = await InconsistencyAsync(source!, seen, current, cancellationToken);
+            p.Inconsistency = why;
+            last = settled ? (seen, why) : null;
         }
 
         return mine;

@@ -115,7 +115,7 @@ internal sealed class AuditTally
     /// <summary>A tag's sightings: the first alone until another log entry records it.</summary>
     private sealed class TagRecords(TagDigest first)
     {
-        private List<TagDigest>? _more;
+        private HashSet<TagDigest>? _more;
 
         public IEnumerable<TagDigest> All => _more is null ? [first] : [first, .. _more];
 

@@ -56,7 +56,11 @@ internal static class LogMonitor
         {
             var verifier = new BundleVerifier(trust.Root);
             var findings = new List<LogFinding>();
-            var mine = await CheckPublishedAsync(request, log, owned, trust, published, findings, cancellationToken);
+
+            // Named as the bundles are (LogName): a log read over tiles has a log ID of its own,
+            // but its bundles name it by its key, and must still be compared with what was read.
+            var logId = LogName(log.LogId, trust.Root);
+            var mine = published.Where(p => p.LogId == logId).ToList();
 
             // Keyed by the bundles' own strings, so the scan keeps nothing of its own per entry.
             var scanned = new Dictionary<string, bool>(mine.Count, StringComparer.Ordinal);
@@ -106,17 +110,7 @@ internal static class LogMonitor
 
             // Every verifying published bundle of the scanned log from --from on must be among the
             // entries read, and the log's current checkpoint must extend the one it was proven against.
-            foreach (var p in mine)
-            {
-                if (!scanned[p.Uuid])
-                {
-                    findings.Add(new LogFinding(LogFindingKind.NotInLog, p.LogIndex, p.Uuid, $"the published bundle of {p.Reference} is not among the entries read from {log.Description}"));
-                }
-                else if (p.Inconsistency is { } why)
-                {
-                    findings.Add(new LogFinding(LogFindingKind.Inconsistent, p.LogIndex, p.Uuid, why));
-                }
-            }
+            await CheckPublishedAsync(log, owned, trust, mine, scanned, findings, cancellationToken);
 
             // Entries no bundle holds may be a stopped first sighting's: its published intent says what it records.
             var byIntent = new List<Sighting>();
@@ -132,11 +126,8 @@ internal static class LogMonitor
         }
     }
 
-    /// <summary>A verifying published bundle: where it says its entry is, the checkpoint it was proven against, and (once checked) why the log's current checkpoint does not extend that one (null: it does, or could not be asked).</summary>
-    private sealed record MineBundle(string LogId, long LogIndex, string Uuid, TagReference Reference, Checkpoint? Seen)
-    {
-        public string? Inconsistency { get; set; }
-    }
+    /// <summary>A verifying published bundle: where it says its entry is, and the checkpoint it was proven against.</summary>
+    private sealed record MineBundle(string LogId, long LogIndex, string Uuid, TagReference Reference, Checkpoint? Seen);
 
     /// <summary>Reads every published bundle into <paramref name="tally"/>; returns the verifying ones from <c>--from</c> on.</summary>
     private static async Task<List<MineBundle>> ReadPublishedAsync(AuditRequest request, ProxyClient proxy, ClientTrust trust, AuditTally tally, CancellationToken cancellationToken)
@@ -157,74 +148,65 @@ internal static class LogMonitor
     }
 
     /// <summary>
-    /// The published bundles of the scanned log, each checked against the log's current
-    /// checkpoint: read when the first of them is met, and again when a bundle was proven
-    /// against a larger tree (one recorded while the bundles were read), which must extend the
-    /// one read before. A current checkpoint the log's key did not sign is a finding, and then
-    /// none is checked.
+    /// After the scan: each published bundle of the scanned log must be among the entries read
+    /// (<paramref name="scanned"/>), and the log's current checkpoint, read now, must extend the
+    /// one it was proven against. A current checkpoint the log's key did not sign is a finding,
+    /// and then nothing else is checked.
     /// </summary>
-    private static async Task<List<MineBundle>> CheckPublishedAsync(AuditRequest request, ITransparencyLog log, IDisposable? owned, ClientTrust trust, List<MineBundle> published, List<LogFinding> findings, CancellationToken cancellationToken)
+    private static async Task CheckPublishedAsync(ITransparencyLog log, IDisposable? owned, ClientTrust trust, List<MineBundle> mine, Dictionary<string, bool> scanned, List<LogFinding> findings, CancellationToken cancellationToken)
     {
-        // Named as the bundles are (LogName): a log read over tiles has a log ID of its own,
-        // but its bundles name it by its key, and must still be compared with what was read.
-        var logId = LogName(log.LogId, trust.Root);
-        var mine = published.Where(p => p.LogId == logId).ToList();
-        ICheckpointSource? source = log as ICheckpointSource ?? (owned is EmbeddedLog embedded ? new EmbeddedCheckpoints(embedded) : null);
-        var trusted = source is null || mine.Count == 0 ? null : trust.Root.FindLog(log.LogId);
-        if (trusted is null)
+        if (mine.Count == 0)
         {
-            return mine;
+            return;
         }
 
+        ICheckpointSource? source = log as ICheckpointSource ?? (owned is EmbeddedLog embedded ? new EmbeddedCheckpoints(embedded) : null);
+        var trusted = trust.Root.FindLog(log.LogId);
         Checkpoint? current = null;
+        if (source is not null && trusted is not null)
+        {
+            try
+            {
+                current = CheckpointVerifier.Verify(trusted, await source.ReadCheckpointAsync(cancellationToken));
+            }
+            catch (NoteVerificationException e)
+            {
+                findings.Add(new LogFinding(LogFindingKind.Inconsistent, -1, "", $"the current checkpoint of {source.Description} is not signed by the log's key: {e.Message}"));
+                return;
+            }
+        }
 
         // Bundles of one batch share a checkpoint: one proof serves the run of them.
         (Checkpoint Seen, string? Why)? last = null;
         foreach (var p in mine)
         {
-            if (p.Seen is not { } seen)
+            if (!scanned[p.Uuid])
+            {
+                findings.Add(new LogFinding(LogFindingKind.NotInLog, p.LogIndex, p.Uuid, $"the published bundle of {p.Reference} is not among the entries read from {log.Description}"));
+                continue;
+            }
+
+            if (current is null || p.Seen is not { } seen)
             {
                 continue;
             }
 
-            if (current is null || seen.Size > current.Size)
-            {
-                Checkpoint next;
-                try
-                {
-                    next = CheckpointVerifier.Verify(trusted, await source!.ReadCheckpointAsync(cancellationToken));
-                }
-                catch (NoteVerificationException e)
-                {
-                    findings.Add(new LogFinding(LogFindingKind.Inconsistent, -1, "", $"the current checkpoint of {source!.Description} is not signed by the log's key: {e.Message}"));
-                    foreach (var q in mine)
-                    {
-                        q.Inconsistency = null;
-                    }
-
-                    return mine;
-                }
-
-                if (current is not null && (await InconsistencyAsync(source, current, next, cancellationToken)).Why is { } went)
-                {
-                    findings.Add(new LogFinding(LogFindingKind.Inconsistent, -1, "", $"the checkpoint of {source.Description} read during the audit does not extend the one read before it: {went}"));
-                }
-
-                current = next;
-            }
-
+            string? why;
             if (last is { } known && known.Seen.Size == seen.Size && known.Seen.RootHash.AsSpan().SequenceEqual(seen.RootHash) && known.Seen.Origin == seen.Origin)
             {
-                p.Inconsistency = known.Why;
-                continue;
+                why = known.Why;
+            }
+            else
+            {
+                (why, var settled) = await InconsistencyAsync(source!, seen, current, cancellationToken);
+                last = settled ? (seen, why) : null;
             }
 
-            var (why, settled) = await InconsistencyAsync(source!, seen, current, cancellationToken);
-            p.Inconsistency = why;
-            last = settled ? (seen, why) : null;
+            if (why is not null)
+            {
+                findings.Add(new LogFinding(LogFindingKind.Inconsistent, p.LogIndex, p.Uuid, why));
+            }
         }
-
-        return mine;
     }
 
     /// <summary>

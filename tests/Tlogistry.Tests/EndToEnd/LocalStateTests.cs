@@ -135,12 +135,7 @@ public sealed class LocalStateTests
     {
         await using var upstream = await TagUpstream.StartAsync();
         using var data = new TempDirectory();
-        await using (var proxy = await ProxyHost.StartAsync(data.Path, upstream.Mapping, null, Ct))
-        {
-            using var http = new HttpClient { BaseAddress = proxy.BaseUri };
-            (await http.GetAsync(Tag, Ct)).Dispose();
-            (await http.GetAsync("/v2/scripted.test/app/manifests/v2", Ct)).Dispose();
-        }
+        await PullThroughAsync(data.Path, upstream, Tag, "/v2/scripted.test/app/manifests/v2");
 
         Sql(data.Path, "DELETE FROM sightings");
         upstream.Move("v1");
@@ -158,11 +153,7 @@ public sealed class LocalStateTests
     {
         await using var upstream = await TagUpstream.StartAsync();
         using var data = new TempDirectory();
-        await using (var proxy = await ProxyHost.StartAsync(data.Path, upstream.Mapping, null, Ct))
-        {
-            using var http = new HttpClient { BaseAddress = proxy.BaseUri };
-            (await http.GetAsync(Tag, Ct)).Dispose();
-        }
+        await PullThroughAsync(data.Path, upstream, Tag);
 
         // A second row holding the same bundle: the store publishes that log entry twice.
         Sql(data.Path, """
@@ -180,18 +171,10 @@ public sealed class LocalStateTests
         await using var upstream = await TagUpstream.StartAsync();
         using var data = new TempDirectory();
         using var older = new TempDirectory();
-        await using (var proxy = await ProxyHost.StartAsync(data.Path, upstream.Mapping, null, Ct))
-        {
-            using var http = new HttpClient { BaseAddress = proxy.BaseUri };
-            (await http.GetAsync(Tag, Ct)).Dispose();
-        }
+        await PullThroughAsync(data.Path, upstream, Tag);
 
         CopyDirectory(Path.Combine(data.Path, "log"), older.Path);
-        await using (var proxy = await ProxyHost.StartAsync(data.Path, upstream.Mapping, null, Ct))
-        {
-            using var http = new HttpClient { BaseAddress = proxy.BaseUri };
-            (await http.GetAsync("/v2/scripted.test/app/manifests/v2", Ct)).Dispose();
-        }
+        await PullThroughAsync(data.Path, upstream, "/v2/scripted.test/app/manifests/v2");
 
         // The log goes back to its copy from before v2; the store still publishes v2's bundle,
         // whose evidence verifies on its own: only the comparison with the log can tell.
@@ -201,6 +184,18 @@ public sealed class LocalStateTests
         Assert.True(exit == 1, report);
         Assert.Contains("not in log: log index 1", report, StringComparison.Ordinal);
         Assert.Contains("1 entries read from log index 0, 1 of ours, 2 bundles published", report, StringComparison.Ordinal);
+    }
+
+    /// <summary>A proxy started on the data directory answers each path 200, then stops.</summary>
+    private static async Task PullThroughAsync(string dataDir, TagUpstream upstream, params string[] paths)
+    {
+        await using var proxy = await ProxyHost.StartAsync(dataDir, upstream.Mapping, null, Ct);
+        using var http = new HttpClient { BaseAddress = proxy.BaseUri };
+        foreach (var path in paths)
+        {
+            using var answer = await http.GetAsync(path, Ct);
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        }
     }
 
     private static void CopyDirectory(string from, string to)

@@ -46,10 +46,7 @@ public sealed class QueryPlanTests
     [MemberData(nameof(PostgresPagedQueries))]
     public async Task PostgresPagesWalkAnIndexInOrderWithALimit(string query)
     {
-        await using var database = await PostgresDatabase.CreateAsync(Ct);
-        await using (await PostgresSightingIndex.OpenAsync(database.ConnectionString, TimeSpan.FromSeconds(5), Ct))
-        {
-        }
+        await using var database = await MigratedDatabaseAsync();
 
         // Enough rows, analyzed, that the planner's choice is the one it makes for a real store.
         await database.ExecAsync("""
@@ -80,10 +77,7 @@ public sealed class QueryPlanTests
     [Fact]
     public async Task PostgresHoldingAManifestReadsTheTotalNotEveryHeldRow()
     {
-        await using var database = await PostgresDatabase.CreateAsync(Ct);
-        await using (await PostgresSightingIndex.OpenAsync(database.ConnectionString, TimeSpan.FromSeconds(5), Ct))
-        {
-        }
+        await using var database = await MigratedDatabaseAsync();
 
         await database.ExecAsync("""
             INSERT INTO tlogistry_held_manifests (reference, digest, media_type, size, bytes)
@@ -111,10 +105,7 @@ public sealed class QueryPlanTests
     [Fact]
     public async Task PostgresFindingWhereReconciliationResumesReadsOnlyTheIndexFromTheMark()
     {
-        await using var database = await PostgresDatabase.CreateAsync(Ct);
-        await using (await PostgresSightingIndex.OpenAsync(database.ConnectionString, TimeSpan.FromSeconds(5), Ct))
-        {
-        }
+        await using var database = await MigratedDatabaseAsync();
 
         await database.ExecAsync("""
             INSERT INTO tlogistry_sightings (reference, digest, media_type, observed_at, upstream, identity, log_id, log_index, bundle)
@@ -150,6 +141,25 @@ public sealed class QueryPlanTests
         }
 
         return plan;
+    }
+
+    /// <summary>A new database with the store's schema applied.</summary>
+    private static async Task<PostgresDatabase> MigratedDatabaseAsync()
+    {
+        var database = await PostgresDatabase.CreateAsync(Ct);
+        try
+        {
+            await using (await PostgresSightingIndex.OpenAsync(database.ConnectionString, TimeSpan.FromSeconds(5), Ct))
+            {
+            }
+
+            return database;
+        }
+        catch
+        {
+            await database.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>The lines of PostgreSQL's <c>EXPLAIN</c> of <paramref name="query"/>.</summary>

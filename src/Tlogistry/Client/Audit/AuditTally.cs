@@ -101,7 +101,7 @@ internal sealed class AuditTally
     }
 
     /// <summary>One string per log ID, however many entries name it.</summary>
-    private string Shared(string logId)
+    public string Shared(string logId)
     {
         if (_logIds.TryGetValue(logId, out var shared))
         {

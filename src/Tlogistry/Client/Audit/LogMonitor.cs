@@ -140,7 +140,7 @@ internal static class LogMonitor
             if (p.Sighting is { } sighting && p.LogIndex >= request.From)
             {
                 var proof = sighting.Bundle.Entry.InclusionProof;
-                verified.Add(new MineBundle(p.LogId, p.LogIndex, p.Uuid, sighting.Reference, proof is null ? null : Checkpoint.Parse(SignedNote.Parse(proof.Checkpoint).Text)));
+                verified.Add(new MineBundle(tally.Shared(p.LogId), p.LogIndex, p.Uuid, sighting.Reference, proof is null ? null : Checkpoint.Parse(SignedNote.Parse(proof.Checkpoint).Text)));
             }
         }
 
